@@ -1,0 +1,82 @@
+# Neural Style for GIMP - build, test, benchmark.
+#   make            engine library, build/neural-style, build/ns-weights
+#   make test       every test (unit, sanitizers, real weights, PyTorch reference, GIMP)
+#   make bench      CPU benchmark against PyTorch (writes build/bench/)
+#   make CUDA=0     build without the CUDA backend
+
+BUILD   ?= build
+CC      ?= cc
+PKG     ?= pkg-config
+PYTHON  ?= /usr/bin/python3
+# babl's pkg-config name changed from "babl" to "babl-0.1"
+BABL_PC := $(shell $(PKG) --exists babl-0.1 && echo babl-0.1 || echo babl)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+OPT     ?= -O2 -g
+CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -fopenmp -D_GNU_SOURCE
+ENGINE_PC := glib-2.0 json-glib-1.0 $(BABL_PC) openblas
+ENGINE_CFLAGS := $(shell $(PKG) --cflags $(ENGINE_PC))
+ENGINE_LIBS   := $(shell $(PKG) --libs $(ENGINE_PC)) -fopenmp -ldl -lm
+GEGL_CFLAGS   := $(shell $(PKG) --cflags gegl-0.4 2>/dev/null)
+GEGL_LIBS     := $(shell $(PKG) --libs gegl-0.4 2>/dev/null)
+HDF5_CFLAGS   := $(shell $(PKG) --cflags hdf5 2>/dev/null)
+HDF5_LIBS     := $(shell $(PKG) --libs hdf5 2>/dev/null)
+
+ENGINE_SRC := $(wildcard engine/*.c)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+LIBNS      := $(BUILD)/libns.a
+
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+
+UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+
+.PHONY: all clean test test-unit test-asan test-weights test-ref test-cli bench check-fresh
+all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights
+
+$(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
+	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(LIBNS): $(ENGINE_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
+	$(CC) $(CFLAGS) -Iengine $(GEGL_CFLAGS) -c $< -o $@
+
+$(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(GEGL_LIBS) $(ENGINE_LIBS)
+
+$(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
+	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(HDF5_LIBS) $(ENGINE_LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+$(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests:
+	mkdir -p $@
+
+# ---- tests ----
+test: all test-unit test-asan test-weights test-ref test-cli
+
+test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
+	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+# The unit tests again, built with AddressSanitizer and UBSan.
+test-asan:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" test-unit
+
+test-weights: all
+	@bash tests/run_weights_tests.sh $(BUILD)
+
+test-ref: all
+	@bash tests/run_reference_tests.sh $(BUILD) $(PYTHON)
+
+test-cli: all
+	@bash tests/run_cli_tests.sh $(BUILD)
+
+bench: all
+	@bash tests/bench/run.sh $(BUILD) $(PYTHON)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,136 @@
+/* image_io.c - loading and saving images with GEGL; babl converts pixels. */
+#include "image_io.h"
+
+#include <gegl.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void io_init(void) {
+    gegl_init(NULL, NULL);
+}
+
+void io_exit(void) {
+    gegl_exit();
+}
+
+void io_free(struct io_image *img) {
+    g_free(img->im.data);
+    memset(img, 0, sizeof *img);
+}
+
+static enum io_depth depth_of(const Babl *format) {
+    const Babl *type = babl_format_get_type(format, 0);
+    const char *name = babl_get_name(type);
+    if (strcmp(name, "u8") == 0) return IO_DEPTH_U8;
+    if (strcmp(name, "u16") == 0) return IO_DEPTH_U16;
+    return IO_DEPTH_FLOAT; /* half, float, double, u32 */
+}
+
+bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) {
+    memset(out, 0, sizeof *out);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        snprintf(err, err_len, "cannot read '%s': no such file", path);
+        return false;
+    }
+    GeglNode *graph = gegl_node_new();
+    GeglBuffer *buf = NULL;
+    GeglNode *load = gegl_node_new_child(graph, "operation", "gegl:load", "path", path, NULL);
+    GeglNode *sink = gegl_node_new_child(graph, "operation", "gegl:buffer-sink", "buffer", &buf, NULL);
+    gegl_node_link(load, sink);
+    gegl_node_process(sink);
+    g_object_unref(graph);
+    const GeglRectangle *r = buf ? gegl_buffer_get_extent(buf) : NULL;
+    if (!r || r->width < 1 || r->height < 1) {
+        snprintf(err, err_len, "cannot read '%s': not an image GEGL can load", path);
+        if (buf) g_object_unref(buf);
+        return false;
+    }
+    const Babl *format = gegl_buffer_get_format(buf);
+    out->has_alpha = babl_format_has_alpha(format);
+    out->depth = depth_of(format);
+    size_t n = (size_t) r->width * r->height * 4;
+    out->im.data = g_try_malloc(n * sizeof(float));
+    if (!out->im.data) {
+        snprintf(err, err_len, "'%s' (%d x %d) is too large for memory", path, r->width, r->height);
+        g_object_unref(buf);
+        return false;
+    }
+    out->im.width = r->width;
+    out->im.height = r->height;
+    out->im.channels = 4;
+    out->im.stride = 4 * r->width;
+    GeglRectangle rect = {r->x, r->y, r->width, r->height};
+    gegl_buffer_get(buf, &rect, 1.0, babl_format("R'G'B'A float"), out->im.data, GEGL_AUTO_ROWSTRIDE,
+                    GEGL_ABYSS_NONE);
+    g_object_unref(buf);
+    return true;
+}
+
+static const char *extension(const char *path) {
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum io_depth depth, char *err,
+             size_t err_len) {
+    const char *ext = extension(path);
+    const char *op = "gegl:save";
+    bool png = !g_ascii_strcasecmp(ext, "png"),
+         jpg = !g_ascii_strcasecmp(ext, "jpg") || !g_ascii_strcasecmp(ext, "jpeg");
+    bool tiff = !g_ascii_strcasecmp(ext, "tif") || !g_ascii_strcasecmp(ext, "tiff");
+    if (png)
+        op = "gegl:png-save";
+    else if (jpg)
+        op = "gegl:jpg-save";
+    else if (tiff)
+        op = "gegl:tiff-save";
+    else if (!g_ascii_strcasecmp(ext, "exr"))
+        op = "gegl:exr-save";
+    else if (!g_ascii_strcasecmp(ext, "webp"))
+        op = "gegl:webp-save";
+    else {
+        snprintf(err, err_len, "cannot write '%s': use a .png, .jpg, .tif, .exr or .webp name", path);
+        return false;
+    }
+    if (jpg) depth = IO_DEPTH_U8, has_alpha = false;
+
+    static const char *const formats[2][3] = {{"R'G'B' u8", "R'G'B' u16", "R'G'B' float"},
+                                              {"R'G'B'A u8", "R'G'B'A u16", "R'G'B'A float"}};
+    GeglRectangle rect = {0, 0, im->width, im->height};
+    GeglBuffer *buf = gegl_buffer_new(&rect, babl_format(formats[has_alpha][depth]));
+    const Babl *src = babl_format(im->channels == 4 ? "R'G'B'A float" : "R'G'B' float");
+    gegl_buffer_set(buf, &rect, 0, src, im->data, (gint) (im->stride * sizeof(float)));
+
+    char *dir = g_path_get_dirname(path), *base = g_path_get_basename(path);
+    char *tmp = g_strdup_printf("%s/.%s.partial-%d.%s", dir, base, (int) getpid(), ext);
+    GeglNode *graph = gegl_node_new();
+    GeglNode *source = gegl_node_new_child(graph, "operation", "gegl:buffer-source", "buffer", buf, NULL);
+    GeglNode *save = gegl_node_new_child(graph, "operation", op, "path", tmp, NULL);
+    if (png) gegl_node_set(save, "bitdepth", depth == IO_DEPTH_U8 ? 8 : 16, NULL);
+    if (jpg) gegl_node_set(save, "quality", 95, NULL);
+    if (tiff)
+        gegl_node_set(save, "bitdepth",
+                      depth == IO_DEPTH_U8    ? 8
+                      : depth == IO_DEPTH_U16 ? 16
+                                              : 32,
+                      "fp", depth == IO_DEPTH_FLOAT ? 1 : 0, NULL);
+    gegl_node_link(source, save);
+    gegl_node_process(save);
+    g_object_unref(graph);
+    g_object_unref(buf);
+
+    GStatBuf st;
+    bool ok = g_stat(tmp, &st) == 0 && st.st_size > 0;
+    if (ok && g_rename(tmp, path) != 0) ok = false;
+    if (!ok) {
+        g_unlink(tmp);
+        snprintf(err, err_len, "cannot write '%s': check that its folder exists and is writable", path);
+    }
+    g_free(tmp);
+    g_free(dir);
+    g_free(base);
+    return ok;
+}

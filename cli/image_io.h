@@ -1,0 +1,27 @@
+/* image_io.h - image files through GEGL for the command line. */
+#ifndef NS_CLI_IMAGE_IO_H
+#define NS_CLI_IMAGE_IO_H
+
+#include "ns.h"
+
+enum io_depth { IO_DEPTH_U8, IO_DEPTH_U16, IO_DEPTH_FLOAT };
+
+struct io_image {
+    struct ns_image im; /* R'G'B'A float, owned */
+    bool has_alpha;
+    enum io_depth depth; /* of the file it came from */
+};
+
+void io_init(void);
+void io_exit(void);
+/* Loads any file GEGL reads; err gets one sentence on failure. */
+bool io_load(const char *path, struct io_image *out, char *err, size_t err_len);
+/* Saves by extension (png, jpg/jpeg, tif/tiff, exr, webp...) at `depth`
+ * (PNG 8 or 16 bits, TIFF/EXR keep floats), with alpha when has_alpha.
+ * Writes a temporary file beside the target and renames it, so a failure
+ * never leaves a half-written image. */
+bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum io_depth depth, char *err,
+             size_t err_len);
+void io_free(struct io_image *img);
+
+#endif /* NS_CLI_IMAGE_IO_H */

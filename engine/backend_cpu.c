@@ -1,0 +1,549 @@
+/* backend_cpu.c - the CPU backend: OpenBLAS sgemm for the heavy math, OpenMP
+ * for the rest.
+ *
+ * Work is split into tiles whose boundaries depend only on the problem size,
+ * each tile computed whole by one thread with a single-threaded sgemm, and
+ * partial sums are added in tile order: the result is the same bytes for
+ * any thread count.  Convolution builds an im2col matrix one tile of pixels
+ * at a time, so its memory stays bounded at any image size.
+ */
+#include "backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sched.h>
+#include <omp.h>
+
+/* im2col bytes per thread: large enough for efficient sgemm panels, small
+ * enough to stay near the cache. */
+#define CPU_COL_BYTES (4u << 20)
+/* elements per reduction chunk and the most chunks a reduction uses */
+#define CPU_CHUNK      16384
+#define CPU_MAX_CHUNKS 256
+
+struct cpu_backend {
+    struct ns_backend base;
+    int threads;
+    float *col; /* threads * col_floats */
+    size_t col_floats;
+    double slots[NS_MAX_SLOTS];
+    double *partials; /* CPU_MAX_CHUNKS * NS_MAX_SLOTS */
+};
+
+static struct cpu_backend *cpu(struct ns_backend *be) {
+    return (struct cpu_backend *) be;
+}
+
+/* Chunking of n elements for reductions, independent of thread count. */
+static size_t chunk_size(size_t n) {
+    size_t cs = CPU_CHUNK;
+    while ((n + cs - 1) / cs > CPU_MAX_CHUNKS)
+        cs *= 2;
+    return cs;
+}
+
+/* ---- memory ---- */
+
+static float *cpu_alloc(struct ns_backend *be, size_t n) {
+    (void) be;
+    void *p = NULL;
+    if (n == 0) n = 1;
+    if (posix_memalign(&p, 64, n * sizeof(float)) != 0) return NULL;
+    return p;
+}
+
+static void cpu_release(struct ns_backend *be, float *p) {
+    (void) be;
+    free(p);
+}
+
+static void cpu_copy_mem(struct ns_backend *be, float *dst, const float *src, size_t n) {
+    (void) be;
+    memcpy(dst, src, n * sizeof(float));
+}
+
+static size_t cpu_mem_free(struct ns_backend *be) {
+    (void) be;
+    long pages = sysconf(_SC_AVPHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    FILE *f = fopen("/proc/meminfo", "r");
+    size_t avail = 0;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            unsigned long kb;
+            if (sscanf(line, "MemAvailable: %lu kB", &kb) == 1) {
+                avail = (size_t) kb * 1024;
+                break;
+            }
+        }
+        fclose(f);
+    }
+    if (avail == 0 && pages > 0 && page > 0) avail = (size_t) pages * (size_t) page;
+    return avail;
+}
+
+static enum ns_status cpu_reserve(struct ns_backend *be, size_t max_conv_col, size_t max_gram) {
+    (void) be;
+    (void) max_conv_col;
+    (void) max_gram;
+    return NS_STATUS_OK; /* the CPU's workspace is fixed at creation */
+}
+
+static int available_cores(void);
+
+static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
+    struct cpu_backend *cb = cpu(be);
+    if (threads <= 0) threads = available_cores();
+    if (threads == cb->threads) return NS_STATUS_OK;
+    float *col = cpu_alloc(NULL, cb->col_floats * (size_t) threads);
+    if (!col) return NS_STATUS_OUT_OF_MEMORY;
+    free(cb->col);
+    cb->col = col;
+    cb->threads = threads;
+    snprintf(cb->base.description, sizeof cb->base.description, "CPU (OpenBLAS %s, %d thread%s)",
+             openblas_get_corename(), threads, threads == 1 ? "" : "s");
+    return NS_STATUS_OK;
+}
+
+/* ---- network ---- */
+
+static void cpu_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
+                          const float b[3], const int perm[3]) {
+    int nt = cpu(be)->threads;
+    for (int c = 0; c < 3; c++) {
+        const float *src = u + (size_t) perm[c] * hw;
+        float *dst = x + (size_t) c * hw;
+        float ac = a[c], bc = b[c];
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (size_t i = 0; i < hw; i++)
+            dst[i] = ac * src[i] + bc;
+    }
+}
+
+static void cpu_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
+                          const int perm[3]) {
+    int nt = cpu(be)->threads;
+    for (int c = 0; c < 3; c++) {
+        const float *src = gx + (size_t) c * hw;
+        float *dst = gu + (size_t) perm[c] * hw;
+        float ac = a[c];
+#pragma omp parallel for num_threads(nt) schedule(static)
+        for (size_t i = 0; i < hw; i++)
+            dst[i] = ac * src[i];
+    }
+}
+
+/* Fills col(cin*9 rows of n = p1 - p0 floats) with the 3x3 neighbourhoods
+ * of pixels p0..p1-1 of the flattened h x w image; zeros outside it. */
+static void im2col_range(const float *in, int cin, int h, int w, size_t p0, size_t p1, float *col) {
+    size_t n = p1 - p0, hw = (size_t) h * w;
+    for (int ci = 0; ci < cin; ci++) {
+        const float *plane = in + (size_t) ci * hw;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+                float *dst = col + ((size_t) ci * 9 + ky * 3 + kx) * n;
+                size_t p = p0;
+                while (p < p1) {
+                    int y = (int) (p / w), x0 = (int) (p % w);
+                    int x1 = w;
+                    if ((size_t) y * w + x1 > p1) x1 = (int) (p1 - (size_t) y * w);
+                    int sy = y + ky - 1, len = x1 - x0;
+                    if (sy < 0 || sy >= h)
+                        memset(dst, 0, len * sizeof(float));
+                    else {
+                        const float *row = plane + (size_t) sy * w;
+                        int dx = kx - 1;
+                        /* x + dx must stay in 0..w-1 */
+                        int a = x0, b = x1;
+                        float *d = dst;
+                        if (a + dx < 0) {
+                            *d++ = 0.0f;
+                            a++;
+                        }
+                        if (b + dx > w) b--;
+                        if (b > a) {
+                            memcpy(d, row + a + dx, (size_t) (b - a) * sizeof(float));
+                            d += b - a;
+                        }
+                        if (b < x1) *d = 0.0f;
+                    }
+                    dst += len;
+                    p += len;
+                }
+            }
+    }
+}
+
+static void cpu_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
+                        const float *bias, int cout, float *out, bool relu) {
+    struct cpu_backend *cb = cpu(be);
+    size_t hw = (size_t) h * w, k = (size_t) cin * 9;
+    size_t tile = cb->col_floats / k;
+    if (tile >= 64) tile &= ~(size_t) 15;
+    if (tile < 1) tile = 1;
+    if (tile > hw) tile = hw;
+    long ntiles = (long) ((hw + tile - 1) / tile);
+
+#pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
+    for (long t = 0; t < ntiles; t++) {
+        float *col = cb->col + (size_t) omp_get_thread_num() * cb->col_floats;
+        size_t p0 = (size_t) t * tile, p1 = p0 + tile < hw ? p0 + tile : hw, n = p1 - p0;
+        im2col_range(in, cin, h, w, p0, p1, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int) n, (int) k, 1.0f, wt, (int) k, col,
+                    (int) n, 0.0f, out + p0, (int) hw);
+        if (bias || relu)
+            for (int co = 0; co < cout; co++) {
+                float *o = out + (size_t) co * hw + p0;
+                float bb = bias ? bias[co] : 0.0f;
+                if (relu)
+                    for (size_t i = 0; i < n; i++) {
+                        float v = o[i] + bb;
+                        o[i] = v > 0.0f ? v : 0.0f;
+                    }
+                else
+                    for (size_t i = 0; i < n; i++)
+                        o[i] += bb;
+            }
+    }
+}
+
+static void cpu_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        if (!(y[i] > 0.0f)) g[i] = 0.0f;
+}
+
+static void cpu_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
+                         float *out) {
+    int oh = h / 2, ow = w / 2;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < oh; y++) {
+            const float *r0 = in + ((size_t) ch * h + 2 * y) * w;
+            const float *r1 = r0 + w;
+            float *o = out + ((size_t) ch * oh + y) * ow;
+            for (int x = 0; x < ow; x++) {
+                float a = r0[2 * x], b = r0[2 * x + 1], d = r1[2 * x], e = r1[2 * x + 1];
+                if (mode == NS_POOL_MAX) {
+                    float m = a;
+                    if (b > m) m = b;
+                    if (d > m) m = d;
+                    if (e > m) m = e;
+                    o[x] = m;
+                } else
+                    o[x] = 0.25f * (a + b + d + e);
+            }
+        }
+}
+
+static void cpu_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout,
+                         int c, int h, int w, float *gin) {
+    int oh = h / 2, ow = w / 2;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        float *gp = gin + (size_t) ch * h * w;
+        memset(gp, 0, (size_t) h * w * sizeof(float));
+        for (int y = 0; y < oh; y++) {
+            const float *r0 = in + ((size_t) ch * h + 2 * y) * w;
+            const float *r1 = r0 + w;
+            const float *go = gout + ((size_t) ch * oh + y) * ow;
+            float *g0 = gp + (size_t) 2 * y * w, *g1 = g0 + w;
+            for (int x = 0; x < ow; x++) {
+                float g = go[x];
+                if (mode == NS_POOL_MAX) {
+                    /* the first maximum in reading order takes the gradient */
+                    float a = r0[2 * x], b = r0[2 * x + 1], d = r1[2 * x], e = r1[2 * x + 1];
+                    float *dst = &g0[2 * x];
+                    float m = a;
+                    if (b > m) {
+                        m = b;
+                        dst = &g0[2 * x + 1];
+                    }
+                    if (d > m) {
+                        m = d;
+                        dst = &g1[2 * x];
+                    }
+                    if (e > m) {
+                        dst = &g1[2 * x + 1];
+                    }
+                    *dst = g;
+                } else {
+                    float q = 0.25f * g;
+                    g0[2 * x] = q;
+                    g0[2 * x + 1] = q;
+                    g1[2 * x] = q;
+                    g1[2 * x + 1] = q;
+                }
+            }
+        }
+    }
+}
+
+/* g = f f^T / m, rows of g split among threads(each a plain sgemm). */
+static void cpu_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
+    int nb = c >= 64 ? 8 : 1;
+    int rows = (c + nb - 1) / nb;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
+    for (int b = 0; b < nb; b++) {
+        int i0 = b * rows, i1 = i0 + rows < c ? i0 + rows : c;
+        if (i1 > i0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, c, (int) m, 1.0f / (float) m,
+                        f + (size_t) i0 * m, (int) m, f, (int) m, 0.0f, g + (size_t) i0 * c, c);
+    }
+}
+
+/* ---- losses ---- */
+
+static void cpu_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
+                             float *grad, int slot) {
+    struct cpu_backend *cb = cpu(be);
+    size_t cs = chunk_size(n);
+    long nc = (long) ((n + cs - 1) / cs);
+    double part[CPU_MAX_CHUNKS];
+    float g2 = 2.0f * coef;
+#pragma omp parallel for num_threads(cb->threads) schedule(static)
+    for (long k = 0; k < nc; k++) {
+        size_t i0 = (size_t) k * cs, i1 = i0 + cs < n ? i0 + cs : n;
+        double s = 0.0;
+        for (size_t i = i0; i < i1; i++) {
+            float d = f[i] - p[i];
+            s += (double) d * d;
+            if (grad) grad[i] += g2 * d;
+        }
+        part[k] = s;
+    }
+    double s = 0.0;
+    for (long k = 0; k < nc; k++)
+        s += part[k];
+    cb->slots[slot] = s;
+}
+
+static void cpu_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
+                           float *scratch, float *grad, int slot) {
+    struct cpu_backend *cb = cpu(be);
+    size_t cc = (size_t) c * c;
+    cpu_gram(be, f, c, m, scratch);
+    double s = 0.0;
+    for (size_t i = 0; i < cc; i++) {
+        float d = scratch[i] - t[i];
+        s += (double) d * d;
+        scratch[i] = d;
+    }
+    cb->slots[slot] = s;
+    if (!grad) return;
+    /* d/df sum(G - t)^2 = 4 (G - t) f / m, G symmetric; columns of f split */
+    float alpha = 4.0f * coef / (float) m;
+    size_t cols = 4096;
+    long nb = (long) ((m + cols - 1) / cols);
+#pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t j0 = (size_t) b * cols, n = j0 + cols < m ? cols : m - j0;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, (int) n, c, alpha, scratch, c, f + j0,
+                    (int) m, 1.0f, grad + j0, (int) m);
+    }
+}
+
+static void cpu_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
+                        int slot) {
+    struct cpu_backend *cb = cpu(be);
+    long rows = (long) c * h;
+    double *part = cb->partials;
+    long nc = rows < CPU_MAX_CHUNKS ? rows : CPU_MAX_CHUNKS;
+    long per = (rows + nc - 1) / nc;
+    float g2 = 2.0f * coef;
+#pragma omp parallel for num_threads(cb->threads) schedule(static)
+    for (long k = 0; k < nc; k++) {
+        double s = 0.0;
+        for (long r = k * per; r < (k + 1) * per && r < rows; r++) {
+            int y = (int) (r % h);
+            const float *row = u + (size_t) r * w;
+            const float *up = y > 0 ? row - w : NULL;
+            const float *down = y + 1 < h ? row + w : NULL;
+            float *gr = grad ? grad + (size_t) r * w : NULL;
+            for (int x = 0; x < w; x++) {
+                float v = row[x], gsum = 0.0f;
+                if (x + 1 < w) {
+                    float d = row[x + 1] - v;
+                    s += (double) d * d;
+                    gsum -= d;
+                }
+                if (down) {
+                    float d = down[x] - v;
+                    s += (double) d * d;
+                    gsum -= d;
+                }
+                if (x > 0) gsum += v - row[x - 1];
+                if (up) gsum += v - up[x];
+                if (gr) gr[x] += g2 * gsum;
+            }
+        }
+        part[k] = s;
+    }
+    double s = 0.0;
+    for (long k = 0; k < nc; k++)
+        s += part[k];
+    cb->slots[slot] = s;
+}
+
+/* ---- vector operations ---- */
+
+static void cpu_fill(struct ns_backend *be, float *x, float v, size_t n) {
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        x[i] = v;
+}
+
+static void cpu_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
+    (void) be;
+    memmove(dst, src, n * sizeof(float));
+}
+
+static void cpu_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n) {
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (size_t i = 0; i < n; i++)
+        y[i] = alpha * x[i] + beta * y[i];
+}
+
+static void cpu_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n,
+                     int slot0) {
+    struct cpu_backend *cb = cpu(be);
+    size_t cs = chunk_size(n);
+    long nc = (long) ((n + cs - 1) / cs);
+    double *part = cb->partials;
+#pragma omp parallel for num_threads(cb->threads) schedule(static)
+    for (long c = 0; c < nc; c++) {
+        size_t i0 = (size_t) c * cs, i1 = i0 + cs < n ? i0 + cs : n;
+        for (int j = 0; j < k; j++) {
+            const float *v = mat + (size_t) j * ld;
+            double s = 0.0;
+            for (size_t i = i0; i < i1; i++)
+                s += (double) v[i] * x[i];
+            part[(size_t) c * NS_MAX_SLOTS + j] = s;
+        }
+    }
+    for (int j = 0; j < k; j++) {
+        double s = 0.0;
+        for (long c = 0; c < nc; c++)
+            s += part[(size_t) c * NS_MAX_SLOTS + j];
+        cb->slots[slot0 + j] = s;
+    }
+}
+
+static void cpu_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
+                        size_t ld, const double *coef, size_t n) {
+    size_t cs = 4096;
+    long nc = (long) ((n + cs - 1) / cs);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (long c = 0; c < nc; c++) {
+        size_t i0 = (size_t) c * cs, i1 = i0 + cs < n ? i0 + cs : n;
+        for (size_t i = i0; i < i1; i++)
+            y[i] = alpha * x[i];
+        for (int j = 0; j < k; j++) {
+            const float *v = mat + (size_t) j * ld;
+            float a = (float) coef[j];
+            for (size_t i = i0; i < i1; i++)
+                y[i] += a * v[i];
+        }
+    }
+}
+
+static void cpu_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
+                     float beta1, float beta2, float eps, int t) {
+    float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);
+    float step = lr / c1, rc2 = 1.0f / sqrtf(c2);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        x[i] -= step * mi / (sqrtf(vi) * rc2 + eps);
+    }
+}
+
+static enum ns_status cpu_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
+    memcpy(out, cpu(be)->slots + slot0, (size_t) n * sizeof(double));
+    return NS_STATUS_OK;
+}
+
+static enum ns_status cpu_sync(struct ns_backend *be) {
+    (void) be;
+    return NS_STATUS_OK;
+}
+
+static const char *cpu_error(struct ns_backend *be) {
+    (void) be;
+    return "";
+}
+
+static void cpu_free(struct ns_backend *be) {
+    struct cpu_backend *cb = cpu(be);
+    if (!cb) return;
+    free(cb->col);
+    free(cb->partials);
+    free(cb);
+}
+
+static const struct ns_backend_ops cpu_ops = {
+    .name = "cpu",
+    .free = cpu_free,
+    .alloc = cpu_alloc,
+    .release = cpu_release,
+    .upload = cpu_copy_mem,
+    .download = cpu_copy_mem,
+    .mem_free = cpu_mem_free,
+    .set_threads = cpu_set_threads,
+    .reserve = cpu_reserve,
+    .input_fwd = cpu_input_fwd,
+    .input_bwd = cpu_input_bwd,
+    .conv3x3 = cpu_conv3x3,
+    .relu_bwd = cpu_relu_bwd,
+    .pool_fwd = cpu_pool_fwd,
+    .pool_bwd = cpu_pool_bwd,
+    .gram = cpu_gram,
+    .content_loss = cpu_content_loss,
+    .style_loss = cpu_style_loss,
+    .tv_loss = cpu_tv_loss,
+    .fill = cpu_fill,
+    .copy = cpu_copy,
+    .axpby = cpu_axpby,
+    .dots = cpu_dots,
+    .lincomb = cpu_lincomb,
+    .adam = cpu_adam,
+    .read_scalars = cpu_read_scalars,
+    .sync = cpu_sync,
+    .error = cpu_error,
+};
+
+static int available_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return n;
+    }
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int) n : 1;
+}
+
+enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out) {
+    *out = NULL;
+    struct cpu_backend *cb = calloc(1, sizeof *cb);
+    if (!cb) return NS_STATUS_OUT_OF_MEMORY;
+    cb->base.ops = &cpu_ops;
+    cb->col_floats = CPU_COL_BYTES / sizeof(float);
+    cb->partials = malloc(sizeof(double) * CPU_MAX_CHUNKS * NS_MAX_SLOTS);
+    if (!cb->partials || cpu_set_threads(&cb->base, threads) != NS_STATUS_OK) {
+        cpu_free(&cb->base);
+        return NS_STATUS_OUT_OF_MEMORY;
+    }
+    /* Each tile runs a single-threaded sgemm; the threads are ours. */
+    openblas_set_num_threads(1);
+    *out = &cb->base;
+    return NS_STATUS_OK;
+}

@@ -1,0 +1,246 @@
+/* context.c - weights + backend, chosen once; status strings; weights lookup.
+ *
+ * The CUDA backend is a separate shared object (libns-cuda.so) opened with
+ * dlopen: the library, the CLI and the plug-in then load and run on any
+ * machine, and use a GPU only where its driver and the backend are present.
+ */
+#include "context.h"
+
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *ns_status_str(enum ns_status status) {
+    switch (status) {
+    case NS_STATUS_OK:
+        return "success";
+    case NS_STATUS_INVALID_ARGUMENT:
+        return "invalid argument";
+    case NS_STATUS_IO_ERROR:
+        return "file cannot be read";
+    case NS_STATUS_BAD_WEIGHTS:
+        return "weights file is malformed";
+    case NS_STATUS_OUT_OF_MEMORY:
+        return "not enough memory";
+    case NS_STATUS_BACKEND_ERROR:
+        return "compute device error";
+    case NS_STATUS_UNAVAILABLE:
+        return "backend not available";
+    case NS_STATUS_NUMERIC_ERROR:
+        return "the optimisation diverged (NaN or infinity)";
+    case NS_STATUS_CANCELLED:
+        return "cancelled";
+    }
+    return "unknown status";
+}
+
+const char *ns_backend_name(enum ns_backend_kind kind) {
+    switch (kind) {
+    case NS_BACKEND_AUTO:
+        return "auto";
+    case NS_BACKEND_CPU:
+        return "cpu";
+    case NS_BACKEND_CUDA:
+        return "cuda";
+    }
+    return "?";
+}
+
+enum ns_status ns_set_error(struct ns_context *ctx, enum ns_status st, const char *fmt, ...) {
+    if (!ctx) return st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *ns_last_error(const struct ns_context *ctx) {
+    return ctx ? ctx->error : "";
+}
+
+const char *ns_context_backend(const struct ns_context *ctx) {
+    return ctx ? ctx->backend_desc : "";
+}
+
+enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx) {
+    return ctx ? ctx->kind : NS_BACKEND_CPU;
+}
+
+const char *ns_context_layers(const struct ns_context *ctx) {
+    return ctx->layers;
+}
+
+const char *ns_context_default_content_layers(const struct ns_context *ctx) {
+    return ctx->def_content;
+}
+
+const char *ns_context_default_style_layers(const struct ns_context *ctx) {
+    return ctx->def_style;
+}
+
+static char *data_path(const char *base, const char *suffix) {
+    size_t n = strlen(base) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s%s", base, suffix);
+    return p;
+}
+
+char *ns_user_weights_path(void) {
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) return data_path(xdg, "/neural-style/vgg19.safetensors");
+    return data_path(home && *home ? home : ".", "/.local/share/neural-style/vgg19.safetensors");
+}
+
+char *ns_find_weights(void) {
+    const char *env = getenv("NS_WEIGHTS");
+    if (env && *env) return access(env, R_OK) == 0 ? strdup(env) : NULL;
+    char *cands[3] = {ns_user_weights_path(), strdup("/usr/local/share/neural-style/vgg19.safetensors"),
+                      strdup("/usr/share/neural-style/vgg19.safetensors")};
+    char *found = NULL;
+    for (int i = 0; i < 3; i++) {
+        if (!found && cands[i] && access(cands[i], R_OK) == 0)
+            found = cands[i];
+        else
+            free(cands[i]);
+    }
+    return found;
+}
+
+/* Opens libns-cuda.so: $NS_CUDA_LIBRARY, beside this library or program,
+ * then the loader's search path. */
+static enum ns_status open_cuda(struct ns_context *ctx, int gpu, struct ns_backend **be, char *why,
+                                size_t wlen) {
+    const char *env = getenv("NS_CUDA_LIBRARY");
+    char beside[4096] = "";
+    Dl_info info;
+    if (dladdr((void *) ns_context_new, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        if (slash)
+            snprintf(beside, sizeof beside, "%.*s/libns-cuda.so", (int) (slash - info.dli_fname),
+                     info.dli_fname);
+    }
+    const char *cands[] = {env, beside[0] ? beside : NULL, "libns-cuda.so"};
+    char last[512] = "libns-cuda.so was not built or installed";
+    for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
+        if (!cands[i] || !*cands[i]) continue;
+        if (i == 1 && access(cands[i], F_OK) != 0) continue;
+        void *dl = dlopen(cands[i], RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+            snprintf(last, sizeof last, "%s", dlerror());
+            continue;
+        }
+        ns_backend_new_fn fn = (ns_backend_new_fn) dlsym(dl, NS_BACKEND_CUDA_SYMBOL);
+        if (!fn) {
+            snprintf(last, sizeof last, "%s has no %s", cands[i], NS_BACKEND_CUDA_SYMBOL);
+            dlclose(dl);
+            continue;
+        }
+        char err[512] = "";
+        enum ns_status st = fn(gpu, be, err, sizeof err);
+        if (st == NS_STATUS_OK) {
+            ctx->dl = dl;
+            return NS_STATUS_OK;
+        }
+        snprintf(why, wlen, "%s", err[0] ? err : ns_status_str(st));
+        dlclose(dl);
+        return st;
+    }
+    snprintf(why, wlen, "%s", last);
+    return NS_STATUS_UNAVAILABLE;
+}
+
+static void close_backend(struct ns_context *ctx) {
+    ns_model_release(&ctx->model);
+    if (ctx->be) ctx->be->ops->free(ctx->be);
+    ctx->be = NULL;
+    if (ctx->dl) dlclose(ctx->dl);
+    ctx->dl = NULL;
+}
+
+enum ns_status ns_context_use_cpu(struct ns_context *ctx, const char *why) {
+    close_backend(ctx);
+    ctx->kind = NS_BACKEND_CPU;
+    if (!ctx->weights.n_layers) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
+    enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
+    if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
+    if (st) return ns_set_error(ctx, st, "cannot start the CPU backend: %s", ns_status_str(st));
+    if (why && *why)
+        snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s; %s", ctx->be->description, why);
+    else
+        snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s", ctx->be->description);
+    return NS_STATUS_OK;
+}
+
+enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,
+                                 struct ns_context **out) {
+    struct ns_context *ctx = calloc(1, sizeof *ctx);
+    *out = ctx;
+    if (!ctx) return NS_STATUS_OUT_OF_MEMORY;
+    ctx->requested = backend;
+    char *found = weights_path ? strdup(weights_path) : ns_find_weights();
+    if (!found) {
+        char *user = ns_user_weights_path();
+        enum ns_status st = ns_set_error(
+            ctx, NS_STATUS_IO_ERROR,
+            "no VGG-19 weights found. Run ./install.sh from the neural-style source folder (it downloads and "
+            "checks them), or install a file with './install.sh --weights FILE', or set NS_WEIGHTS to a "
+            ".safetensors file. Looked for $NS_WEIGHTS, %s, /usr/local/share/neural-style/vgg19.safetensors "
+            "and /usr/share/neural-style/vgg19.safetensors.",
+            user ? user : "~/.local/share/neural-style/vgg19.safetensors");
+        free(user);
+        return st;
+    }
+    snprintf(ctx->weights_path, sizeof ctx->weights_path, "%s", found);
+    free(found);
+    char err[512];
+    enum ns_status st = ns_weights_load(ctx->weights_path, &ctx->weights, err, sizeof err);
+    if (st) return ns_set_error(ctx, st, "%s", err);
+
+    struct ns_model layout;
+    ns_model_layout(&layout, ctx->weights.arch, ctx->weights.n_layers);
+    for (int l = 0; l < layout.n_layers; l++) {
+        size_t len = strlen(ctx->layers);
+        snprintf(ctx->layers + len, sizeof ctx->layers - len, "%s%s", l ? "," : "", layout.name[l]);
+    }
+    ns_layers_default(&layout, ctx->def_content, sizeof ctx->def_content, ctx->def_style,
+                      sizeof ctx->def_style);
+
+    char why[600] = "";
+    if (backend != NS_BACKEND_CPU) {
+        st = open_cuda(ctx, gpu_index, &ctx->be, why, sizeof why);
+        if (!st) {
+            ctx->kind = NS_BACKEND_CUDA;
+            st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
+            if (st) {
+                snprintf(why, sizeof why, "cannot load the weights onto the GPU (%s)", ns_status_str(st));
+                close_backend(ctx);
+            } else {
+                snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s", ctx->be->description);
+                return NS_STATUS_OK;
+            }
+        }
+        if (backend == NS_BACKEND_CUDA)
+            return ns_set_error(ctx, st ? st : NS_STATUS_UNAVAILABLE, "the CUDA backend is not usable: %s",
+                                why);
+        char note[700];
+        snprintf(note, sizeof note, "auto mode: no usable GPU (%s)", why);
+        return ns_context_use_cpu(ctx, note);
+    }
+    return ns_context_use_cpu(ctx, NULL);
+}
+
+enum ns_status ns_context_new(const char *weights_path, enum ns_backend_kind backend,
+                              struct ns_context **ctx) {
+    return ns_context_new_ex(weights_path, backend, 0, ctx);
+}
+
+void ns_context_free(struct ns_context *ctx) {
+    if (!ctx) return;
+    close_backend(ctx);
+    ns_weights_free(&ctx->weights);
+    free(ctx);
+}

@@ -1,0 +1,27 @@
+/* context.h - struct ns_context (private). */
+#ifndef NS_CONTEXT_H
+#define NS_CONTEXT_H
+
+#include "objective.h"
+
+struct ns_context {
+    enum ns_backend_kind requested;
+    enum ns_backend_kind kind; /* in use: CPU or CUDA */
+    struct ns_backend *be;
+    void *dl;                  /* libns-cuda.so */
+    struct ns_weights weights; /* host copy: lets auto mode fall back to the CPU */
+    struct ns_model model;
+    char weights_path[4096];
+    char layers[256];
+    char def_content[32];
+    char def_style[128];
+    char backend_desc[800];
+    char error[1024];
+};
+
+enum ns_status ns_set_error(struct ns_context *ctx, enum ns_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Replaces the backend by the CPU one; why is appended to the description. */
+enum ns_status ns_context_use_cpu(struct ns_context *ctx, const char *why);
+
+#endif /* NS_CONTEXT_H */

@@ -1,0 +1,30 @@
+/* image.h - resampling and pixel layout helpers (private). */
+#ifndef NS_IMAGE_H
+#define NS_IMAGE_H
+
+#include "ns.h"
+
+/* A strided view: element (x, y, c) is data[y * row + x * px + c * ch]. */
+struct ns_view {
+    float *data;
+    int w, h, c;
+    size_t px, row, ch;
+};
+
+struct ns_view ns_view_image(const struct ns_image *im);                /* interleaved */
+struct ns_view ns_view_planar(float *data, int w, int h, int channels); /* c x h x w */
+
+/* Resamples the first dst.c channels of src into dst: area average when
+ * shrinking, bicubic (Keys, a = -0.5) when enlarging, a copy when equal. */
+enum ns_status ns_resample(struct ns_view src, struct ns_view dst);
+
+/* Clamps to 0..1. */
+void ns_clamp01(float *x, size_t n);
+
+/* Fills u (3 x n) with 0.5 + 0.15 N(0,1) from a seeded generator. */
+void ns_fill_noise(float *u, size_t n, uint64_t seed);
+
+/* Longest side scaled to `size` (0 or equal: unchanged), aspect kept. */
+void ns_fit_size(int w, int h, int size, int *ow, int *oh);
+
+#endif /* NS_IMAGE_H */

@@ -1,0 +1,220 @@
+/* net.c - VGG forward and backward-to-input over the backend table.
+ *
+ * Conv 3x3 backward to its input is itself a 3x3 convolution, with the
+ * weights flipped in space and in/out channels swapped (wt_rot), so one
+ * convolution op serves both directions.  Only ReLU outputs are kept: they
+ * give the ReLU masks and the max-pool switches of the backward pass.
+ */
+#include "net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ns_model_layout(struct ns_model *m, int arch, int n_layers) {
+    memset(m, 0, sizeof *m);
+    m->arch = arch;
+    int block = 1, index = 1, cin = 3;
+    for (int l = 0; l < n_layers && block <= 5; l++) {
+        snprintf(m->name[l], sizeof m->name[l], "relu%c_%c", (char) ('0' + block), (char) ('0' + index));
+        m->cin[l] = cin;
+        m->cout[l] = cin = ns_vgg_block_channels(block);
+        m->pool_after[l] = index == ns_vgg_block_convs(arch, block);
+        m->n_layers = l + 1;
+        if (++index > ns_vgg_block_convs(arch, block)) block++, index = 1;
+    }
+}
+
+size_t ns_model_floats(const struct ns_model *m) {
+    size_t n = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        n += 2 * (size_t) m->cout[l] * m->cin[l] * 9 + (size_t) m->cout[l];
+    return n;
+}
+
+enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const struct ns_weights *w) {
+    ns_model_layout(m, w->arch, w->n_layers);
+    m->be = be;
+    memcpy(m->perm, w->perm, sizeof m->perm);
+    memcpy(m->a, w->a, sizeof m->a);
+    memcpy(m->b, w->b, sizeof m->b);
+    for (int l = 0; l < w->n_layers; l++) {
+        const struct ns_conv_weights *L = &w->layer[l];
+        size_t n = (size_t) L->cout * L->cin * 9;
+        float *rot = malloc(n * sizeof(float));
+        m->wt[l] = be->ops->alloc(be, n);
+        m->wt_rot[l] = be->ops->alloc(be, n);
+        m->bias[l] = be->ops->alloc(be, (size_t) L->cout);
+        if (!rot || !m->wt[l] || !m->wt_rot[l] || !m->bias[l]) {
+            free(rot);
+            ns_model_release(m);
+            return NS_STATUS_OUT_OF_MEMORY;
+        }
+        /* wt_rot[ci][co][8-k] = wt[co][ci][k]: spatial flip, channels swapped */
+        for (int co = 0; co < L->cout; co++)
+            for (int ci = 0; ci < L->cin; ci++)
+                for (int k = 0; k < 9; k++)
+                    rot[((size_t) ci * L->cout + co) * 9 + (8 - k)] =
+                        L->weight[((size_t) co * L->cin + ci) * 9 + k];
+        be->ops->upload(be, m->wt[l], L->weight, n);
+        be->ops->upload(be, m->wt_rot[l], rot, n);
+        be->ops->upload(be, m->bias[l], L->bias, (size_t) L->cout);
+        free(rot);
+    }
+    return be->ops->sync(be);
+}
+
+void ns_model_release(struct ns_model *m) {
+    if (!m->be) return;
+    for (int l = 0; l < NS_MAX_LAYERS; l++) {
+        if (m->wt[l]) m->be->ops->release(m->be, m->wt[l]);
+        if (m->wt_rot[l]) m->be->ops->release(m->be, m->wt_rot[l]);
+        if (m->bias[l]) m->be->ops->release(m->be, m->bias[l]);
+        m->wt[l] = m->wt_rot[l] = m->bias[l] = NULL;
+    }
+}
+
+int ns_model_layer(const struct ns_model *m, const char *name) {
+    for (int l = 0; l < m->n_layers; l++)
+        if (strcmp(m->name[l], name) == 0 ||
+            (strncmp(name, "conv", 4) == 0 && strcmp(m->name[l] + 4, name + 4) == 0))
+            return l;
+    return -1;
+}
+
+void ns_net_shape(const struct ns_model *m, int depth, int h, int w, struct ns_net_shape *s) {
+    memset(s, 0, sizeof *s);
+    s->depth = depth;
+    s->max_elems = (size_t) 3 * h * w;
+    for (int l = 0; l < depth; l++) {
+        if (l > 0 && m->pool_after[l - 1]) {
+            s->pooled[l - 1] = true;
+            h /= 2;
+            w /= 2;
+        }
+        s->c[l] = m->cout[l];
+        s->h[l] = h;
+        s->w[l] = w;
+        size_t n = (size_t) m->cout[l] * h * w;
+        if (n > s->max_elems) s->max_elems = n;
+        s->flops += 2.0 * 9.0 * m->cin[l] * m->cout[l] * h * w;
+    }
+}
+
+int ns_net_min_side(const struct ns_net_shape *s) {
+    if (s->depth == 0) return 0;
+    int l = s->depth - 1;
+    return s->h[l] < s->w[l] ? s->h[l] : s->w[l];
+}
+
+size_t ns_net_floats(const struct ns_net_shape *s, bool train) {
+    size_t n = (size_t) 3 * (s->depth ? s->h[0] * (size_t) s->w[0] : 0);
+    if (!train) return n + 2 * s->max_elems;
+    for (int l = 0; l < s->depth; l++) {
+        n += (size_t) s->c[l] * s->h[l] * s->w[l];
+        if (s->pooled[l]) n += (size_t) s->c[l] * (s->h[l] / 2) * (s->w[l] / 2);
+    }
+    return n + 2 * s->max_elems;
+}
+
+void ns_net_free(struct ns_net *net) {
+    if (!net) return;
+    struct ns_backend *be = net->be;
+    float **all[] = {&net->x, &net->ga, &net->gb, &net->buf[0], &net->buf[1]};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) be->ops->release(be, *all[i]);
+    if (net->train)
+        for (int l = 0; l < NS_MAX_LAYERS; l++) {
+            if (net->act[l]) be->ops->release(be, net->act[l]);
+            if (net->pool[l]) be->ops->release(be, net->pool[l]);
+        }
+    free(net);
+}
+
+enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
+                          enum ns_pool_mode pool_mode, struct ns_net **out) {
+    *out = NULL;
+    if (depth < 1 || depth > m->n_layers) return NS_STATUS_INVALID_ARGUMENT;
+    struct ns_net *net = calloc(1, sizeof *net);
+    if (!net) return NS_STATUS_OUT_OF_MEMORY;
+    struct ns_backend *be = m->be;
+    net->m = m;
+    net->be = be;
+    net->train = train;
+    net->pool_mode = pool_mode;
+    net->h = h;
+    net->w = w;
+    ns_net_shape(m, depth, h, w, &net->s);
+    bool ok = (net->x = be->ops->alloc(be, (size_t) 3 * h * w)) != NULL;
+    if (train) {
+        for (int l = 0; l < depth && ok; l++) {
+            ok = (net->act[l] = be->ops->alloc(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+            if (ok && net->s.pooled[l])
+                ok = (net->pool[l] = be->ops->alloc(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
+                                                            (net->s.w[l] / 2))) != NULL;
+        }
+        ok = ok && (net->ga = be->ops->alloc(be, net->s.max_elems)) &&
+             (net->gb = be->ops->alloc(be, net->s.max_elems));
+    } else {
+        ok = ok && (net->buf[0] = be->ops->alloc(be, net->s.max_elems)) &&
+             (net->buf[1] = be->ops->alloc(be, net->s.max_elems));
+    }
+    if (!ok) {
+        ns_net_free(net);
+        return NS_STATUS_OUT_OF_MEMORY;
+    }
+    *out = net;
+    return NS_STATUS_OK;
+}
+
+void ns_net_forward(struct ns_net *net, const float *u, ns_layer_fn layer_cb, void *ud) {
+    const struct ns_model *m = net->m;
+    const struct ns_backend_ops *ops = net->be->ops;
+    const struct ns_net_shape *s = &net->s;
+    int cur = 0;
+    ops->input_fwd(net->be, u, net->x, (size_t) net->h * net->w, m->a, m->b, m->perm);
+    const float *in = net->x;
+    int ih = net->h, iw = net->w;
+    for (int l = 0; l < s->depth; l++) {
+        float *out = net->train ? net->act[l] : net->buf[cur];
+        if (!net->train) net->act[l] = out, cur ^= 1;
+        ops->conv3x3(net->be, in, m->cin[l], ih, iw, m->wt[l], m->bias[l], m->cout[l], out, true);
+        if (layer_cb) layer_cb(ud, l, out);
+        in = out;
+        ih = s->h[l], iw = s->w[l];
+        if (s->pooled[l]) {
+            float *p = net->train ? net->pool[l] : net->buf[cur];
+            if (!net->train) net->pool[l] = p, cur ^= 1;
+            ops->pool_fwd(net->be, (enum ns_pool_mode) net->pool_mode, out, s->c[l], ih, iw, p);
+            in = p;
+            ih /= 2, iw /= 2;
+        }
+    }
+}
+
+void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, float *gu) {
+    const struct ns_model *m = net->m;
+    const struct ns_backend_ops *ops = net->be->ops;
+    const struct ns_net_shape *s = &net->s;
+    int top = s->depth - 1;
+    float *g = net->ga, *other = net->gb;
+    ops->fill(net->be, g, 0.0f, (size_t) s->c[top] * s->h[top] * s->w[top]);
+    for (int l = top; l >= 0; l--) {
+        loss_cb(ud, l, net->act[l], g);
+        size_t n = (size_t) s->c[l] * s->h[l] * s->w[l];
+        ops->relu_bwd(net->be, g, net->act[l], n);
+        /* input of conv l: the image (l = 0), a pooled tensor or act[l-1] */
+        int ih = l ? s->h[l - 1] : net->h, iw = l ? s->w[l - 1] : net->w;
+        int ph = s->h[l], pw = s->w[l];
+        ops->conv3x3(net->be, g, m->cout[l], ph, pw, m->wt_rot[l], NULL, m->cin[l], other, false);
+        float *t = g;
+        g = other, other = t;
+        if (l == 0) break;
+        if (s->pooled[l - 1]) {
+            ops->pool_bwd(net->be, (enum ns_pool_mode) net->pool_mode, net->act[l - 1], g, s->c[l - 1], ih,
+                          iw, other);
+            t = g, g = other, other = t;
+        }
+    }
+    ops->input_bwd(net->be, g, gu, (size_t) net->h * net->w, m->a, m->perm);
+}

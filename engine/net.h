@@ -1,0 +1,78 @@
+/* net.h - VGG on a backend: weights (model) and a per-size plan (net). */
+#ifndef NS_NET_H
+#define NS_NET_H
+
+#include "backend.h"
+#include "weights.h"
+
+struct ns_model {
+    struct ns_backend *be;
+    int arch;
+    int n_layers;
+    char name[NS_MAX_LAYERS][16]; /* "relu3_1" */
+    int cin[NS_MAX_LAYERS], cout[NS_MAX_LAYERS];
+    bool pool_after[NS_MAX_LAYERS]; /* last conv of its block */
+    float *wt[NS_MAX_LAYERS];       /* [cout][cin*9] */
+    float *wt_rot[NS_MAX_LAYERS];   /* [cin][cout*9]: backward-to-input weights */
+    float *bias[NS_MAX_LAYERS];
+    int perm[3];
+    float a[3], b[3];
+};
+
+/* Names, channels and pooling of the first n_layers convs of VGG-arch
+ * (no buffers): enough to plan memory without a weights file. */
+void ns_model_layout(struct ns_model *m, int arch, int n_layers);
+/* Backend floats the uploaded weights take. */
+size_t ns_model_floats(const struct ns_model *m);
+/* Uploads w's conv weights (and their flipped transposes) to be. */
+enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const struct ns_weights *w);
+void ns_model_release(struct ns_model *m);
+/* Layer index of "reluB_I" (or "convB_I"), -1 if absent. */
+int ns_model_layer(const struct ns_model *m, const char *name);
+
+/* Shape of a network evaluated on h x w up to conv layer depth-1. */
+struct ns_net_shape {
+    int depth;
+    int c[NS_MAX_LAYERS], h[NS_MAX_LAYERS], w[NS_MAX_LAYERS]; /* conv l's output */
+    bool pooled[NS_MAX_LAYERS];                               /* a pool follows conv l inside the depth */
+    size_t max_elems;                                         /* largest tensor, input included */
+    double flops;                                             /* forward multiply-adds * 2 */
+};
+
+void ns_net_shape(const struct ns_model *m, int depth, int h, int w, struct ns_net_shape *s);
+/* Smallest spatial side at the deepest layer (0 = the image is too small). */
+int ns_net_min_side(const struct ns_net_shape *s);
+/* Backend floats a net of this shape holds (train: every activation kept
+ * plus gradient buffers; otherwise ping-pong buffers only). */
+size_t ns_net_floats(const struct ns_net_shape *s, bool train);
+
+struct ns_net {
+    const struct ns_model *m;
+    struct ns_backend *be;
+    struct ns_net_shape s;
+    bool train;
+    enum ns_pool_mode pool_mode;
+    int h, w;
+    float *x;                   /* network input, 3 x h x w */
+    float *act[NS_MAX_LAYERS];  /* ReLU output of conv l */
+    float *pool[NS_MAX_LAYERS]; /* pooled act[l] when s.pooled[l] */
+    float *ga, *gb;             /* gradient ping-pong (train) */
+    float *buf[2];              /* forward ping-pong (not train) */
+};
+
+enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
+                          enum ns_pool_mode pool_mode, struct ns_net **out);
+void ns_net_free(struct ns_net *net);
+
+/* Runs u (3 x h x w, R'G'B' 0..1) forward; calls layer_cb after each conv's
+ * ReLU with its output (valid until the next call in non-train nets). */
+typedef void (*ns_layer_fn)(void *ud, int layer, const float *act);
+void ns_net_forward(struct ns_net *net, const float *u, ns_layer_fn layer_cb, void *ud);
+
+/* Backward from the deepest layer.  loss_cb(ud, l, act, g) adds the losses'
+ * gradients at layer l into g (d/d act[l]); the gradient reaching the image
+ * is written to gu (3 x h x w). */
+typedef void (*ns_loss_grad_fn)(void *ud, int layer, const float *act, float *g);
+void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, float *gu);
+
+#endif /* NS_NET_H */

@@ -1,0 +1,183 @@
+/* ns.h - Neural Style engine: Gatys et al. style transfer over VGG features.
+ *
+ * Public API.  Every call returns an enum ns_status; a runtime problem (bad
+ * file, out of memory, backend error, NaN) is reported, never fatal.
+ * Images are caller-owned float buffers of gamma-encoded sRGB in 0..1 units
+ * (babl's "R'G'B' float" / "R'G'B'A float").
+ */
+#ifndef NS_H
+#define NS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NS_VERSION_STRING "0.1.0"
+#define NS_MAX_LAYERS     16 /* conv layers of VGG-19 */
+#define NS_MAX_STYLES     8
+
+enum ns_status {
+    NS_STATUS_OK = 0,
+    NS_STATUS_INVALID_ARGUMENT,
+    NS_STATUS_IO_ERROR,    /* a file cannot be opened or read */
+    NS_STATUS_BAD_WEIGHTS, /* the weights file is malformed or incomplete */
+    NS_STATUS_OUT_OF_MEMORY,
+    NS_STATUS_BACKEND_ERROR, /* the compute device failed (CUDA error...) */
+    NS_STATUS_UNAVAILABLE,   /* the requested backend is not usable here */
+    NS_STATUS_NUMERIC_ERROR, /* the optimisation produced NaN or Inf */
+    NS_STATUS_CANCELLED,     /* the progress callback asked to stop */
+};
+
+enum ns_backend_kind {
+    NS_BACKEND_AUTO = 0, /* CUDA when a usable GPU exists, else the CPU */
+    NS_BACKEND_CPU = 1,
+    NS_BACKEND_CUDA = 2,
+};
+
+enum ns_optimizer {
+    NS_OPTIMIZER_LBFGS = 0,
+    NS_OPTIMIZER_ADAM = 1,
+};
+
+enum ns_init {
+    NS_INIT_CONTENT = 0,
+    NS_INIT_NOISE = 1,
+    NS_INIT_IMAGE = 2, /* params.init_image */
+};
+
+enum ns_pooling {
+    NS_POOLING_MAX = 0,
+    NS_POOLING_AVG = 1,
+};
+
+/* A caller-owned image: rows of `stride` floats, pixels of `channels`
+ * floats (3 = R'G'B', 4 = R'G'B'A; alpha is carried, never optimised). */
+struct ns_image {
+    float *data;
+    int width;
+    int height;
+    int channels;
+    int stride; /* floats per row, >= width * channels */
+};
+
+struct ns_params {
+    int size;       /* longest side to optimise at; 0 = content's own */
+    int iterations; /* per scale; 0 = evaluate the initial image only */
+    int scales;     /* coarse-to-fine levels, each half the next; 0 = auto */
+
+    enum ns_optimizer optimizer;
+    float learning_rate; /* Adam step, in 0..1 pixel units */
+    int lbfgs_history;   /* L-BFGS correction pairs kept */
+
+    enum ns_init init;
+    const struct ns_image *init_image; /* for NS_INIT_IMAGE */
+    uint64_t seed;
+
+    float content_weight;
+    float style_weight;
+    float tv_weight;
+
+    /* Comma-separated layer names, each optionally ":weight", e.g.
+     * "relu1_1,relu2_1:0.5".  NULL or "" = defaults for the weights file.
+     * Unweighted layers share 1/(number of layers). */
+    const char *content_layers;
+    const char *style_layers;
+
+    const float *style_blend; /* n_styles weights (normalised); NULL = equal */
+    float style_scale;        /* style longest side = content's * style_scale */
+    bool preserve_colors;     /* keep the content's chroma (CIE Lab swap) */
+
+    enum ns_pooling pooling;
+    int threads; /* CPU threads; 0 = all cores */
+    int gpu_index;
+};
+
+/* One report per iteration (iteration 0 is the initial image). */
+struct ns_progress {
+    int iteration; /* 0..total, counted over all scales */
+    int total;
+    int scale; /* 0 = coarsest */
+    int n_scales;
+    int width, height; /* size being optimised now */
+    double loss;       /* weighted total */
+    double content;    /* unweighted L_c */
+    double style;      /* unweighted L_s */
+    double tv;         /* unweighted L_tv */
+    double elapsed;    /* seconds since the optimisation began */
+    double eta;        /* seconds left, estimated; < 0 = unknown */
+};
+
+/* Return false to cancel the run. */
+typedef bool (*ns_progress_fn)(const struct ns_progress *progress, void *user_data);
+
+struct ns_context;
+
+struct ns_params ns_params_default(void);
+const char *ns_status_str(enum ns_status status);
+const char *ns_backend_name(enum ns_backend_kind kind);
+
+/* Loads the weights and opens the backend.  NULL weights_path = the first
+ * of ns_find_weights().  On failure *ctx may still be set so that
+ * ns_last_error() can tell why; free it with ns_context_free(). */
+enum ns_status ns_context_new(const char *weights_path, enum ns_backend_kind backend,
+                              struct ns_context **ctx);
+enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,
+                                 struct ns_context **ctx);
+void ns_context_free(struct ns_context *ctx);
+
+/* A human sentence for the last failure on this context ("" if none). */
+const char *ns_last_error(const struct ns_context *ctx);
+/* Backend in use ("CPU (OpenBLAS, 2 threads)", "CUDA: NVIDIA H100 ...") and
+ * why auto mode chose it. */
+const char *ns_context_backend(const struct ns_context *ctx);
+enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx);
+
+/* Layers the weights file has, as "relu1_1,relu1_2,...", and the defaults
+ * chosen for it. */
+const char *ns_context_layers(const struct ns_context *ctx);
+const char *ns_context_default_content_layers(const struct ns_context *ctx);
+const char *ns_context_default_style_layers(const struct ns_context *ctx);
+
+/* Size of the result for a content image of w x h under params. */
+void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, int *out_h);
+
+/* Bytes the run would allocate on the backend (CPU RAM or GPU memory) for a
+ * content of w x h and a style of style_w x style_h; answered without
+ * allocating.  ctx may be NULL (then a full VGG-19 is assumed). */
+size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                          int style_w, int style_h);
+
+/* Restyles content after styles[0..n_styles-1].  result must be allocated
+ * by the caller with the size from ns_output_size() and 3 or 4 channels;
+ * it is written only on NS_STATUS_OK (alpha copied from the content when
+ * both have it, else 1). */
+enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, const struct ns_image *styles,
+                      int n_styles, const struct ns_params *params, ns_progress_fn progress, void *user_data,
+                      struct ns_image *result);
+
+/* Keeps the colours of `content` in `image`: image's CIE L* with content's
+ * a* b* (both the same size). */
+enum ns_status ns_preserve_colors(const struct ns_image *content, struct ns_image *image);
+
+/* Resamples src into dst (sizes from dst): area average when shrinking,
+ * bicubic when enlarging.  Channels must match. */
+enum ns_status ns_resize(const struct ns_image *src, struct ns_image *dst);
+
+/* Where the weights are looked for, in order: $NS_WEIGHTS,
+ * $XDG_DATA_HOME/neural-style/vgg19.safetensors (XDG_DATA_HOME defaults to
+ * ~/.local/share), /usr/local/share/neural-style/vgg19.safetensors,
+ * /usr/share/neural-style/vgg19.safetensors.  ns_find_weights() returns the
+ * first that exists (malloc'ed, free() it) or NULL; ns_user_weights_path()
+ * the per-user location install.sh writes (malloc'ed). */
+char *ns_find_weights(void);
+char *ns_user_weights_path(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NS_H */

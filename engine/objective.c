@@ -1,0 +1,278 @@
+/* objective.c - content, style and TV losses and their gradient.
+ *
+ * Each term is normalised by its target (DESIGN.md), so one set of weights
+ * works for Caffe and torchvision conventions and at any image size:
+ *   L_c = sum a_l ||F_l(u) - F_l(c)||^2 / ||F_l(c)||^2
+ *   L_s = sum b_l ||G_l(u) - T_l||^2 / ||T_l||^2,  G = F F^T / M
+ *   L_tv = (sum of squared neighbour differences) / (3 H W)
+ */
+#include "objective.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ns_layers_default(const struct ns_model *m, char *content, size_t clen, char *style, size_t slen) {
+    int last_block = 0;
+    for (int l = 0; l < m->n_layers; l++)
+        last_block = m->name[l][4] - '0';
+    /* Gatys et al.: content relu4_2, style reluB_1 of every block */
+    if (ns_model_layer(m, "relu4_2") >= 0)
+        snprintf(content, clen, "relu4_2");
+    else if (ns_model_layer(m, (char[]){'r', 'e', 'l', 'u', (char) ('0' + last_block), '_', '2', 0}) >= 0)
+        snprintf(content, clen, "relu%d_2", last_block);
+    else
+        snprintf(content, clen, "relu%d_1", last_block);
+    style[0] = '\0';
+    for (int b = 1; b <= last_block; b++) {
+        char name[16];
+        snprintf(name, sizeof name, "relu%d_1", b);
+        if (ns_model_layer(m, name) < 0) continue;
+        size_t len = strlen(style);
+        snprintf(style + len, slen - len, "%s%s", len ? "," : "", name);
+    }
+}
+
+enum ns_status ns_layers_parse(const struct ns_model *m, const char *spec, const char *defaults,
+                               struct ns_layer_sel *sel, char *err, size_t err_len) {
+    memset(sel, 0, sizeof *sel);
+    if (!spec || !*spec) spec = defaults;
+    char buf[512];
+    if (strlen(spec) >= sizeof buf) {
+        snprintf(err, err_len, "layer list '%.40s...' is too long", spec);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    strcpy(buf, spec);
+    bool weighted[NS_MAX_LAYERS] = {false};
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        char *colon = strchr(tok, ':');
+        float wgt = 0.0f;
+        if (colon) {
+            *colon = '\0';
+            char *end;
+            wgt = strtof(colon + 1, &end);
+            if (end == colon + 1 || *end || !isfinite(wgt) || wgt < 0) {
+                snprintf(err, err_len, "layer weight '%s' of %s is not a non-negative number", colon + 1,
+                         tok);
+                return NS_STATUS_INVALID_ARGUMENT;
+            }
+        }
+        int l = strncmp(tok, "relu", 4) == 0 ? ns_model_layer(m, tok) : -1;
+        if (l < 0) {
+            char have[256] = "";
+            for (int k = 0; k < m->n_layers; k++)
+                snprintf(have + strlen(have), sizeof have - strlen(have), "%s%s", k ? "," : "", m->name[k]);
+            snprintf(err, err_len, "layer '%s' is not in the weights file (it has %s)", tok, have);
+            return NS_STATUS_INVALID_ARGUMENT;
+        }
+        for (int k = 0; k < sel->n; k++)
+            if (sel->layer[k] == l) {
+                snprintf(err, err_len, "layer '%s' is listed twice", tok);
+                return NS_STATUS_INVALID_ARGUMENT;
+            }
+        if (sel->n == NS_MAX_LAYERS) break;
+        weighted[sel->n] = colon != NULL;
+        sel->weight[sel->n] = wgt;
+        sel->layer[sel->n++] = l;
+    }
+    if (sel->n == 0) {
+        snprintf(err, err_len, "the layer list '%s' names no layer", spec);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    for (int k = 0; k < sel->n; k++)
+        if (!weighted[k]) sel->weight[k] = 1.0f / (float) sel->n;
+    return NS_STATUS_OK;
+}
+
+int ns_objective_depth(const struct ns_layer_sel *content, const struct ns_layer_sel *style) {
+    int d = 0;
+    for (int i = 0; i < content->n; i++)
+        if (content->layer[i] + 1 > d) d = content->layer[i] + 1;
+    for (int i = 0; i < style->n; i++)
+        if (style->layer[i] + 1 > d) d = style->layer[i] + 1;
+    return d;
+}
+
+size_t ns_objective_floats(const struct ns_model *m, const struct ns_net_shape *s,
+                           const struct ns_layer_sel *content, const struct ns_layer_sel *style) {
+    size_t n = 0, maxcc = 0;
+    for (int i = 0; i < content->n; i++) {
+        int l = content->layer[i];
+        n += (size_t) s->c[l] * s->h[l] * s->w[l];
+    }
+    for (int i = 0; i < style->n; i++) {
+        size_t cc = (size_t) m->cout[style->layer[i]] * m->cout[style->layer[i]];
+        n += cc;
+        if (cc > maxcc) maxcc = cc;
+    }
+    return n + maxcc;
+}
+
+void ns_objective_release(struct ns_objective *o) {
+    if (!o->net) return;
+    struct ns_backend *be = o->net->be;
+    for (int i = 0; i < NS_MAX_LAYERS; i++) {
+        if (o->target_p[i]) be->ops->release(be, o->target_p[i]);
+        if (o->target_t[i]) be->ops->release(be, o->target_t[i]);
+        o->target_p[i] = o->target_t[i] = NULL;
+    }
+    if (o->scratch) be->ops->release(be, o->scratch);
+    o->scratch = NULL;
+    o->net = NULL;
+}
+
+enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
+                                 const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                 float cw, float sw, float tw) {
+    memset(o, 0, sizeof *o);
+    if (ns_objective_depth(content, style) > net->s.depth) return NS_STATUS_INVALID_ARGUMENT;
+    struct ns_backend *be = net->be;
+    o->net = net;
+    o->content = *content;
+    o->style = *style;
+    o->content_weight = cw;
+    o->style_weight = sw;
+    o->tv_weight = tw;
+    size_t maxcc = 1;
+    bool ok = true;
+    for (int i = 0; i < content->n && ok; i++) {
+        int l = content->layer[i];
+        ok = (o->target_p[i] = be->ops->alloc(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+    }
+    for (int i = 0; i < style->n && ok; i++) {
+        size_t cc = (size_t) net->s.c[style->layer[i]] * net->s.c[style->layer[i]];
+        if (cc > maxcc) maxcc = cc;
+        ok = (o->target_t[i] = be->ops->alloc(be, cc)) != NULL;
+    }
+    ok = ok && (o->scratch = be->ops->alloc(be, maxcc)) != NULL;
+    if (!ok) {
+        ns_objective_release(o);
+        return NS_STATUS_OUT_OF_MEMORY;
+    }
+    return NS_STATUS_OK;
+}
+
+/* ||v||^2 of each target, floored so that an all-zero target (a black
+ * feature map) leaves its term unnormalised rather than infinite. */
+static enum ns_status target_norms(struct ns_backend *be, float *const *v, const size_t *n, int k,
+                                   double *out) {
+    for (int i = 0; i < k; i++)
+        be->ops->dots(be, v[i], 1, 0, v[i], n[i], NS_SLOT_NORM + i);
+    enum ns_status st = be->ops->read_scalars(be, NS_SLOT_NORM, k, out);
+    for (int i = 0; i < k; i++)
+        if (!(out[i] > 1e-30)) out[i] = 1.0;
+    return st;
+}
+
+enum ns_status ns_objective_set_content(struct ns_objective *o, const float *u_content) {
+    struct ns_net *net = o->net;
+    struct ns_backend *be = net->be;
+    size_t n[NS_MAX_LAYERS];
+    ns_net_forward(net, u_content, NULL, NULL);
+    for (int i = 0; i < o->content.n; i++) {
+        int l = o->content.layer[i];
+        n[i] = (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l];
+        be->ops->copy(be, o->target_p[i], net->act[l], n[i]);
+    }
+    return target_norms(be, o->target_p, n, o->content.n, o->p_norm2);
+}
+
+struct style_acc {
+    struct ns_objective *o;
+    const struct ns_net *snet;
+    float blend;
+};
+
+/* Adds blend * Gram(act) to the targets of the style layers at `layer`. */
+static void style_layer(void *ud, int layer, const float *act) {
+    struct style_acc *acc = ud;
+    struct ns_objective *o = acc->o;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &acc->snet->s;
+    for (int i = 0; i < o->style.n; i++) {
+        if (o->style.layer[i] != layer) continue;
+        int c = s->c[layer];
+        be->ops->gram(be, act, c, (size_t) s->h[layer] * s->w[layer], o->scratch);
+        be->ops->axpby(be, acc->blend, o->scratch, 1.0f, o->target_t[i], (size_t) c * c);
+    }
+}
+
+enum ns_status ns_objective_add_style(struct ns_objective *o, const float *u_style, int sh, int sw,
+                                      float blend, bool first) {
+    struct ns_backend *be = o->net->be;
+    struct ns_layer_sel none = {0};
+    struct ns_net *snet;
+    enum ns_status st =
+        ns_net_new(o->net->m, ns_objective_depth(&none, &o->style), sh, sw, false, o->net->pool_mode, &snet);
+    if (st) return st;
+    if (first)
+        for (int i = 0; i < o->style.n; i++) {
+            int c = o->net->s.c[o->style.layer[i]];
+            be->ops->fill(be, o->target_t[i], 0.0f, (size_t) c * c);
+        }
+    struct style_acc acc = {o, snet, blend};
+    ns_net_forward(snet, u_style, style_layer, &acc);
+    st = be->ops->sync(be);
+    ns_net_free(snet);
+    return st;
+}
+
+enum ns_status ns_objective_finish_style(struct ns_objective *o) {
+    size_t n[NS_MAX_LAYERS];
+    for (int i = 0; i < o->style.n; i++)
+        n[i] = (size_t) o->net->s.c[o->style.layer[i]] * o->net->s.c[o->style.layer[i]];
+    return target_norms(o->net->be, o->target_t, n, o->style.n, o->t_norm2);
+}
+
+/* Loss terms of the layers at `layer`, their gradient added into g. */
+static void layer_losses(void *ud, int layer, const float *act, float *g) {
+    struct ns_objective *o = ud;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &o->net->s;
+    size_t m = (size_t) s->h[layer] * s->w[layer];
+    for (int i = 0; i < o->content.n; i++)
+        if (o->content.layer[i] == layer) {
+            float coef = (float) (o->content_weight * o->content.weight[i] / o->p_norm2[i]);
+            be->ops->content_loss(be, act, o->target_p[i], (size_t) s->c[layer] * m, coef, g,
+                                  NS_SLOT_CONTENT + i);
+        }
+    for (int i = 0; i < o->style.n; i++)
+        if (o->style.layer[i] == layer) {
+            float coef = (float) (o->style_weight * o->style.weight[i] / o->t_norm2[i]);
+            be->ops->style_loss(be, act, s->c[layer], m, o->target_t[i], coef, o->scratch, g,
+                                NS_SLOT_STYLE + i);
+        }
+}
+
+enum ns_status ns_objective_eval(struct ns_objective *o, const float *u, float *grad,
+                                 struct ns_terms *terms) {
+    struct ns_net *net = o->net;
+    struct ns_backend *be = net->be;
+    size_t hw = (size_t) net->h * net->w;
+    double norm_tv = 3.0 * (double) hw;
+    ns_net_forward(net, u, NULL, NULL);
+    if (grad) {
+        ns_net_backward(net, layer_losses, o, grad);
+    } else {
+        for (int l = 0; l < net->s.depth; l++)
+            layer_losses(o, l, net->act[l], NULL);
+    }
+    be->ops->tv_loss(be, u, 3, net->h, net->w, (float) (o->tv_weight / norm_tv), grad, NS_SLOT_TV);
+
+    double v[NS_SLOT_TV + 1];
+    enum ns_status st = be->ops->read_scalars(be, 0, NS_SLOT_TV + 1, v);
+    if (st) return st;
+    struct ns_terms t = {0};
+    for (int i = 0; i < o->content.n; i++)
+        t.content += o->content.weight[i] * v[NS_SLOT_CONTENT + i] / o->p_norm2[i];
+    for (int i = 0; i < o->style.n; i++)
+        t.style += o->style.weight[i] * v[NS_SLOT_STYLE + i] / o->t_norm2[i];
+    t.tv = v[NS_SLOT_TV] / norm_tv;
+    t.loss = o->content_weight * t.content + o->style_weight * t.style + o->tv_weight * t.tv;
+    *terms = t;
+    return NS_STATUS_OK;
+}

@@ -1,0 +1,483 @@
+/* run.c - ns_run: targets, coarse-to-fine scales, optimiser loop, progress.
+ *
+ * Each scale optimises at twice the previous size, starting from the
+ * previous result enlarged; the content and style targets are recomputed
+ * from the originals at every scale.  Nothing is written to the caller's
+ * result unless the whole run succeeds.
+ */
+#include "context.h"
+#include "image.h"
+#include "optim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct ns_params ns_params_default(void) {
+    return (struct ns_params){
+        .size = 512,
+        .iterations = 300,
+        .scales = 0,
+        .optimizer = NS_OPTIMIZER_LBFGS,
+        .learning_rate = 0.02f,
+        .lbfgs_history = 20,
+        .init = NS_INIT_CONTENT,
+        .seed = 0,
+        .content_weight = 1.0f,
+        .style_weight = 1e3f,
+        .tv_weight = 10.0f,
+        .style_scale = 1.0f,
+        .pooling = NS_POOLING_MAX,
+    };
+}
+
+void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, int *out_h) {
+    ns_fit_size(w, h, params ? params->size : 0, out_w, out_h);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Sizes of each scale, coarsest first; auto picks a coarsest side near
+ * 384-767 px so VGG's receptive field sees the whole composition early. */
+static int plan_scales(const struct ns_params *p, int ow, int oh, int sw[], int sh[]) {
+    int longest = ow > oh ? ow : oh, n = p->scales;
+    if (p->iterations == 0) n = 1;
+    if (n <= 0) {
+        n = 1;
+        while (n < 5 && longest >> n >= 384)
+            n++;
+    }
+    if (n > 8) n = 8;
+    for (int s = 0; s < n; s++) {
+        int div = 1 << (n - 1 - s);
+        sw[s] = (int) lround((double) ow / div);
+        sh[s] = (int) lround((double) oh / div);
+        if (sw[s] < 1) sw[s] = 1;
+        if (sh[s] < 1) sh[s] = 1;
+    }
+    return n;
+}
+
+static void style_size(const struct ns_image *style, int w, int h, float scale, int *ow, int *oh) {
+    int longest = (int) lround((w > h ? w : h) * (double) scale);
+    ns_fit_size(style->width, style->height, longest < 1 ? 1 : longest, ow, oh);
+}
+
+struct run_layers {
+    struct ns_layer_sel content, style;
+    int depth;
+};
+
+static enum ns_status parse_run_layers(const struct ns_model *m, const struct ns_params *p,
+                                       struct run_layers *rl, char *err, size_t elen) {
+    char dc[32], ds[128];
+    ns_layers_default(m, dc, sizeof dc, ds, sizeof ds);
+    enum ns_status st = ns_layers_parse(m, p->content_layers, dc, &rl->content, err, elen);
+    if (!st) st = ns_layers_parse(m, p->style_layers, ds, &rl->style, err, elen);
+    rl->depth = st ? 0 : ns_objective_depth(&rl->content, &rl->style);
+    return st;
+}
+
+/* Backend floats for one scale of w x h with a style of stw x sth. */
+static size_t scale_floats(const struct ns_model *m, const struct run_layers *rl, const struct ns_params *p,
+                           int w, int h, int stw, int sth) {
+    struct ns_net_shape s, ss;
+    ns_net_shape(m, rl->depth, h, w, &s);
+    ns_net_shape(m, rl->depth, sth, stw, &ss);
+    size_t n = (size_t) 3 * w * h;
+    size_t style_net = ns_net_floats(&ss, false) + (size_t) 3 * stw * sth;
+    size_t opt = ns_optim_floats(p->optimizer, n, p->lbfgs_history) + n;
+    return ns_net_floats(&s, true) + ns_objective_floats(m, &s, &rl->content, &rl->style) +
+           (style_net > opt ? style_net : opt);
+}
+
+size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                          int style_w, int style_h) {
+    struct ns_model layout;
+    const struct ns_model *m = &layout;
+    if (ctx && ctx->weights.n_layers)
+        ns_model_layout(&layout, ctx->weights.arch, ctx->weights.n_layers);
+    else if (ctx && ctx->model.n_layers)
+        m = &ctx->model;
+    else
+        ns_model_layout(&layout, 19, 16);
+    struct ns_params p = params ? *params : ns_params_default();
+    struct run_layers rl;
+    char err[256];
+    if (parse_run_layers(m, &p, &rl, err, sizeof err)) {
+        p.content_layers = p.style_layers = NULL;
+        parse_run_layers(m, &p, &rl, err, sizeof err);
+    }
+    int ow, oh, sw[8], sh[8];
+    ns_output_size(&p, w, h, &ow, &oh);
+    int n = plan_scales(&p, ow, oh, sw, sh);
+    struct ns_image st = {NULL, style_w > 0 ? style_w : w, style_h > 0 ? style_h : h, 3, 0};
+    int stw, sth;
+    style_size(&st, sw[n - 1], sh[n - 1], p.style_scale > 0 ? p.style_scale : 1.0f, &stw, &sth);
+    size_t floats = scale_floats(m, &rl, &p, sw[n - 1], sh[n - 1], stw, sth) + ns_model_floats(m);
+    size_t workspace = 4u << 20; /* CPU im2col per thread; small next to the tensors */
+    return floats * sizeof(float) + workspace * 2 + (size_t) 3 * ow * oh * sizeof(float);
+}
+
+static enum ns_status check_image(struct ns_context *ctx, const struct ns_image *im, const char *what) {
+    if (!im || !im->data)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s image is missing", what);
+    if (im->width < 1 || im->height < 1)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s image is empty (%d x %d)", what,
+                            im->width, im->height);
+    if (im->channels != 3 && im->channels != 4)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "the %s image has %d channels; RGB or RGBA is needed", what, im->channels);
+    if (im->stride < im->width * im->channels)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s image's stride is too small", what);
+    if ((double) im->width * im->height > 1e9)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s image is too large", what);
+    return NS_STATUS_OK;
+}
+
+static enum ns_status check_params(struct ns_context *ctx, const struct ns_params *p, int n_styles) {
+    if (n_styles < 1 || n_styles > NS_MAX_STYLES)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "between 1 and %d style images are needed, not %d", NS_MAX_STYLES, n_styles);
+    if (p->iterations < 0 || p->size < 0 || p->scales < 0 || p->scales > 8)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "iterations and size must be >= 0 and scales between 0 and 8");
+    if (!(p->content_weight >= 0) || !(p->style_weight >= 0) || !(p->tv_weight >= 0) ||
+        !isfinite(p->content_weight) || !isfinite(p->style_weight) || !isfinite(p->tv_weight))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "loss weights must be finite and >= 0");
+    if (p->optimizer != NS_OPTIMIZER_LBFGS && p->optimizer != NS_OPTIMIZER_ADAM)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown optimiser %d", (int) p->optimizer);
+    if (p->optimizer == NS_OPTIMIZER_ADAM && !(p->learning_rate > 0 && isfinite(p->learning_rate)))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the learning rate must be > 0");
+    if (p->optimizer == NS_OPTIMIZER_LBFGS && (p->lbfgs_history < 1 || p->lbfgs_history > 400))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the L-BFGS history must be between 1 and 400");
+    if (!(p->style_scale > 0 && p->style_scale <= 16))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the style scale must be in (0, 16]");
+    if (p->init != NS_INIT_CONTENT && p->init != NS_INIT_NOISE && p->init != NS_INIT_IMAGE)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
+    if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
+    if (p->style_blend) {
+        double sum = 0;
+        for (int i = 0; i < n_styles; i++) {
+            if (!(p->style_blend[i] >= 0) || !isfinite(p->style_blend[i]))
+                return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "style blend weights must be >= 0");
+            sum += p->style_blend[i];
+        }
+        if (!(sum > 0)) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "style blend weights sum to 0");
+    }
+    return NS_STATUS_OK;
+}
+
+struct run {
+    struct ns_context *ctx;
+    const struct ns_params *p;
+    ns_progress_fn progress;
+    void *ud;
+    struct ns_progress rep;
+    double t0, work_total, work_done;
+    struct ns_objective obj;
+};
+
+static enum ns_status eval_cb(void *ud, const float *x, float *grad, struct ns_terms *t) {
+    struct run *r = ud;
+    return ns_objective_eval(&r->obj, x, grad, t);
+}
+
+static bool report(struct run *r, const struct ns_terms *t) {
+    r->rep.loss = t->loss;
+    r->rep.content = t->content;
+    r->rep.style = t->style;
+    r->rep.tv = t->tv;
+    r->rep.elapsed = now() - r->t0;
+    r->rep.eta = r->work_done > 0 ? r->rep.elapsed * (r->work_total - r->work_done) / r->work_done : -1.0;
+    if (r->rep.eta < 0 && r->work_done >= r->work_total) r->rep.eta = 0;
+    return r->progress ? r->progress(&r->rep, r->ud) : true;
+}
+
+/* Uploads `im` resized to w x h as planar R'G'B' into dst (a backend buffer). */
+static enum ns_status upload_resized(struct ns_backend *be, const struct ns_image *im, int w, int h,
+                                     float *dst) {
+    float *host = malloc(sizeof(float) * 3 * (size_t) w * h);
+    if (!host) return NS_STATUS_OUT_OF_MEMORY;
+    enum ns_status st = ns_resample(ns_view_image(im), ns_view_planar(host, w, h, 3));
+    if (!st) be->ops->upload(be, dst, host, (size_t) 3 * w * h);
+    free(host);
+    return st ? st : be->ops->sync(be);
+}
+
+/* One scale: targets, start point, iterations.  u (host, 3 x w x h) holds
+ * the start point on entry (NULL entry = use params.init) and the result on
+ * return. */
+static enum ns_status run_scale(struct run *r, const struct run_layers *rl, const struct ns_image *content,
+                                const struct ns_image *styles, int n_styles, int w, int h, float *u,
+                                bool first) {
+    struct ns_context *ctx = r->ctx;
+    struct ns_backend *be = ctx->be;
+    const struct ns_params *p = r->p;
+    size_t n = (size_t) 3 * w * h;
+    struct ns_net *net = NULL;
+    float *buf = NULL;
+    struct ns_optim opt = {0};
+    memset(&r->obj, 0, sizeof r->obj);
+
+    enum ns_status st = ns_net_new(&ctx->model, rl->depth, h, w, true,
+                                   p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
+    if (!st)
+        st = ns_objective_init(&r->obj, net, &rl->content, &rl->style, p->content_weight, p->style_weight,
+                               p->tv_weight);
+    if (st) goto out;
+
+    /* content target */
+    if (!(buf = be->ops->alloc(be, n))) {
+        st = NS_STATUS_OUT_OF_MEMORY;
+        goto out;
+    }
+    if ((st = upload_resized(be, content, w, h, buf)) || (st = ns_objective_set_content(&r->obj, buf)))
+        goto out;
+    be->ops->release(be, buf);
+    buf = NULL;
+
+    /* style targets, blended */
+    double blend_sum = 0;
+    for (int k = 0; k < n_styles; k++)
+        blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
+    for (int k = 0; k < n_styles; k++) {
+        int stw, sth;
+        style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
+        float blend = (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
+        if (!(buf = be->ops->alloc(be, (size_t) 3 * stw * sth))) {
+            st = NS_STATUS_OUT_OF_MEMORY;
+            goto out;
+        }
+        if ((st = upload_resized(be, &styles[k], stw, sth, buf)) ||
+            (st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, k == 0)))
+            goto out;
+        be->ops->release(be, buf);
+        buf = NULL;
+    }
+    if ((st = ns_objective_finish_style(&r->obj))) goto out;
+
+    /* start point */
+    if ((st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, p->lbfgs_history, eval_cb, r)))
+        goto out;
+    be->ops->upload(be, opt.xt ? opt.xt : opt.g, u, n); /* staging: overwritten by the optimiser */
+    if ((st = ns_optim_start(&opt, opt.xt ? opt.xt : opt.g))) goto out;
+    double px = (double) w * h;
+    r->work_done += px;
+    if (first && !report(r, &opt.fx)) {
+        st = NS_STATUS_CANCELLED;
+        goto out;
+    }
+    for (int it = 1; it <= p->iterations; it++) {
+        r->rep.iteration++;
+        if (!opt.converged) {
+            if ((st = ns_optim_step(&opt))) goto out;
+        }
+        r->work_done += px;
+        if (!report(r, &opt.fx)) {
+            st = NS_STATUS_CANCELLED;
+            goto out;
+        }
+    }
+    be->ops->download(be, u, opt.x, n);
+    st = be->ops->sync(be);
+out:
+    if (buf) be->ops->release(be, buf);
+    ns_optim_release(&opt);
+    ns_objective_release(&r->obj);
+    ns_net_free(net);
+    if (st && st != NS_STATUS_CANCELLED && !ctx->error[0]) {
+        if (st == NS_STATUS_OUT_OF_MEMORY)
+            ns_set_error(ctx, st, "not enough memory on the %s for %d x %d px: try a smaller size",
+                         ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer", w, h);
+        else if (st == NS_STATUS_NUMERIC_ERROR)
+            ns_set_error(ctx, st,
+                         "the optimisation diverged (NaN): lower the learning rate or the loss weights");
+        else
+            ns_set_error(ctx, st, "%s%s%s", ns_status_str(st), be->ops->error(be)[0] ? ": " : "",
+                         be->ops->error(be));
+    }
+    return st;
+}
+
+/* The start point of the first scale, host planar 3 x w x h. */
+static enum ns_status initial_image(struct ns_context *ctx, const struct ns_params *p,
+                                    const struct ns_image *content, int w, int h, float *u) {
+    switch (p->init) {
+    case NS_INIT_NOISE:
+        ns_fill_noise(u, (size_t) 3 * w * h, p->seed);
+        return NS_STATUS_OK;
+    case NS_INIT_IMAGE:
+        if (check_image(ctx, p->init_image, "initial")) return NS_STATUS_INVALID_ARGUMENT;
+        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3));
+    default:
+        return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3));
+    }
+}
+
+/* Clamped result with the content's alpha and, optionally, its colours. */
+static enum ns_status write_result(const struct ns_params *p, const struct ns_image *content, const float *u,
+                                   struct ns_image *result) {
+    int w = result->width, h = result->height;
+    size_t hw = (size_t) w * h;
+    float *tmp = malloc(sizeof(float) * 3 * hw),
+          *cc = p->preserve_colors ? malloc(sizeof(float) * 3 * hw) : NULL;
+    enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
+    if (!tmp || (p->preserve_colors && !cc)) goto out;
+    struct ns_image rgb = {tmp, w, h, 3, 3 * w};
+    ns_resample(ns_view_planar((float *) u, w, h, 3), ns_view_image(&rgb));
+    ns_clamp01(tmp, 3 * hw);
+    if (p->preserve_colors) {
+        struct ns_image crgb = {cc, w, h, 3, 3 * w};
+        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb)))) goto out;
+        if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
+        ns_clamp01(tmp, 3 * hw);
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            memcpy(result->data + (size_t) y * result->stride + (size_t) x * result->channels,
+                   tmp + 3 * ((size_t) y * w + x), 3 * sizeof(float));
+    if (result->channels == 4) {
+        struct ns_view dst = ns_view_image(result);
+        dst.data += 3, dst.c = 1;
+        if (content->channels == 4) {
+            struct ns_view src = ns_view_image(content);
+            src.data += 3, src.c = 1;
+            if ((st = ns_resample(src, dst))) goto out;
+        } else {
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++)
+                    dst.data[y * dst.row + x * dst.px] = 1.0f;
+        }
+    }
+    st = NS_STATUS_OK;
+out:
+    free(tmp);
+    free(cc);
+    return st;
+}
+
+static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_image *content,
+                                     const struct ns_image *styles, int n_styles, const struct ns_params *p,
+                                     ns_progress_fn progress, void *ud, struct ns_image *result) {
+    ctx->error[0] = '\0';
+    enum ns_status st = ctx->be->ops->set_threads(ctx->be, p->threads);
+    if (st) return ns_set_error(ctx, st, "cannot set up %d threads", p->threads);
+    struct run_layers rl;
+    char err[400];
+    if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err)))
+        return ns_set_error(ctx, st, "%s", err);
+
+    int ow = result->width, oh = result->height, sw[8], sh[8];
+    int n = plan_scales(p, ow, oh, sw, sh);
+    /* the deepest layer must keep at least one pixel at the coarsest scale */
+    struct ns_net_shape shape;
+    while (n > 1) {
+        ns_net_shape(&ctx->model, rl.depth, sh[0], sw[0], &shape);
+        if (ns_net_min_side(&shape) >= 4 || p->scales) break;
+        n--, memmove(sw, sw + 1, sizeof(int) * n), memmove(sh, sh + 1, sizeof(int) * n);
+    }
+    ns_net_shape(&ctx->model, rl.depth, sh[0], sw[0], &shape);
+    if (ns_net_min_side(&shape) < 1)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "%d x %d px is too small for layer %s: use a size of at least %d px", sw[0],
+                            sh[0], ctx->model.name[rl.depth - 1],
+                            1 << (ctx->model.name[rl.depth - 1][4] - '0' - 1));
+    for (int k = 0; k < n_styles; k++) {
+        int stw, sth;
+        style_size(&styles[k], sw[0], sh[0], p->style_scale, &stw, &sth);
+        ns_net_shape(&ctx->model, rl.depth, sth, stw, &shape);
+        if (ns_net_min_side(&shape) < 1)
+            return ns_set_error(
+                ctx, NS_STATUS_INVALID_ARGUMENT,
+                "the style image would be %d x %d px, too small for layer %s: raise the style scale", stw,
+                sth, ctx->model.name[rl.depth - 1]);
+    }
+    /* refuse before allocating when the largest scale cannot fit */
+    int stw, sth;
+    style_size(&styles[0], ow, oh, p->style_scale, &stw, &sth);
+    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth) * sizeof(float);
+    double avail = (double) ctx->be->ops->mem_free(ctx->be);
+    if (avail > 0 && need > avail)
+        return ns_set_error(
+            ctx, NS_STATUS_OUT_OF_MEMORY,
+            "%d x %d px needs about %.1f GB but only %.1f GB is free on the %s: choose a smaller size", ow,
+            oh, need / 1e9, avail / 1e9, ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer");
+
+    struct run r = {.ctx = ctx, .p = p, .progress = progress, .ud = ud, .t0 = now()};
+    r.rep.total = n * p->iterations;
+    r.rep.n_scales = n;
+    for (int s = 0; s < n; s++)
+        r.work_total += (double) sw[s] * sh[s] * (p->iterations + 1);
+
+    float *u = malloc(sizeof(float) * 3 * (size_t) ow * oh);
+    float *prev = NULL;
+    if (!u)
+        return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
+    if ((st = initial_image(ctx, p, content, sw[0], sh[0], u))) {
+        free(u);
+        return ctx->error[0] ? st : ns_set_error(ctx, st, "cannot prepare the initial image");
+    }
+    for (int s = 0; s < n && !st; s++) {
+        if (s > 0) { /* enlarge the previous scale's result */
+            st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3),
+                             ns_view_planar(u, sw[s], sh[s], 3));
+            if (st) break;
+        }
+        r.rep.scale = s;
+        r.rep.width = sw[s];
+        r.rep.height = sh[s];
+        st = run_scale(&r, &rl, content, styles, n_styles, sw[s], sh[s], u, s == 0);
+        if (!st && s + 1 < n) {
+            float *t = prev ? prev : malloc(sizeof(float) * 3 * (size_t) ow * oh);
+            if (!t) {
+                st = NS_STATUS_OUT_OF_MEMORY;
+                break;
+            }
+            memcpy(t, u, sizeof(float) * 3 * (size_t) sw[s] * sh[s]);
+            prev = t;
+        }
+    }
+    if (!st) st = write_result(p, content, u, result);
+    free(u);
+    free(prev);
+    if (st == NS_STATUS_CANCELLED) ns_set_error(ctx, st, "cancelled");
+    return st;
+}
+
+enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, const struct ns_image *styles,
+                      int n_styles, const struct ns_params *params, ns_progress_fn progress, void *user_data,
+                      struct ns_image *result) {
+    if (!ctx) return NS_STATUS_INVALID_ARGUMENT;
+    if (!ctx->be) return ns_set_error(ctx, NS_STATUS_UNAVAILABLE, "the context has no backend");
+    struct ns_params p = params ? *params : ns_params_default();
+    enum ns_status st;
+    if ((st = check_image(ctx, content, "content")) || (st = check_params(ctx, &p, n_styles))) return st;
+    for (int k = 0; k < n_styles; k++)
+        if (!styles || (st = check_image(ctx, &styles[k], "style")))
+            return st ? st : NS_STATUS_INVALID_ARGUMENT;
+    if ((st = check_image(ctx, result, "result"))) return st;
+    int ow, oh;
+    ns_output_size(&p, content->width, content->height, &ow, &oh);
+    if (result->width != ow || result->height != oh)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "the result must be %d x %d (ns_output_size), not %d x %d", ow, oh, result->width,
+                            result->height);
+
+    st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
+    if (ctx->kind == NS_BACKEND_CUDA && ctx->requested == NS_BACKEND_AUTO &&
+        (st == NS_STATUS_OUT_OF_MEMORY || st == NS_STATUS_BACKEND_ERROR)) {
+        char why[1200];
+        snprintf(why, sizeof why, "auto mode fell back to the CPU: %s", ctx->error);
+        if ((st = ns_context_use_cpu(ctx, why))) return st;
+        st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
+    }
+    return st;
+}

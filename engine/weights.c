@@ -1,0 +1,448 @@
+/* weights.c - safetensors reader for VGG conv weights.
+ *
+ * The header is parsed with json-glib; every offset, length and shape is
+ * checked against the file before a byte of tensor data is read, so a
+ * truncated or hostile file gives a sentence, never a crash.  Accepted
+ * names: "conv3_1.weight" (Caffe/Keras naming) and torchvision's
+ * "features.<index>.weight".  The input convention comes from __metadata__.
+ */
+#include "weights.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A header larger than this is not a VGG weights file. */
+#define NS_MAX_HEADER (64u << 20)
+
+static const int vgg16_convs[5] = {2, 2, 3, 3, 3};
+static const int vgg19_convs[5] = {2, 2, 4, 4, 4};
+static const int vgg_channels[5] = {64, 128, 256, 512, 512};
+
+int ns_vgg_block_convs(int arch, int block) {
+    if (block < 1 || block > 5) return 0;
+    return arch == 16 ? vgg16_convs[block - 1] : vgg19_convs[block - 1];
+}
+
+int ns_vgg_block_channels(int block) {
+    return block >= 1 && block <= 5 ? vgg_channels[block - 1] : 0;
+}
+
+struct tensor_ref {
+    const char *name;
+    int64_t shape[4];
+    int ndim;
+    uint64_t begin, end; /* relative to the data section */
+};
+
+struct loader {
+    const char *path;
+    char *err;
+    size_t err_len;
+    const uint8_t *data; /* data section */
+    uint64_t data_len;
+};
+
+static enum ns_status fail(struct loader *ld, enum ns_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[400];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ld->err, ld->err_len, "weights file '%s': %s", ld->path, msg);
+    return st;
+}
+
+/* The member's string value, or NULL when absent or not a string. */
+static const char *member_string(JsonObject *o, const char *name) {
+    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
+    if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+        return NULL;
+    return json_node_get_string(n);
+}
+
+static bool node_is_int(JsonNode *n, int64_t *out) {
+    if (!n || JSON_NODE_TYPE(n) != JSON_NODE_VALUE) return false;
+    if (json_node_get_value_type(n) != G_TYPE_INT64) return false;
+    *out = json_node_get_int(n);
+    return true;
+}
+
+/* Checks one tensor entry of the header; fills ref when it is well formed. */
+static enum ns_status check_entry(struct loader *ld, const char *name, JsonNode *node,
+                                  struct tensor_ref *ref) {
+    if (JSON_NODE_TYPE(node) != JSON_NODE_OBJECT)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "header entry '%s' is not an object", name);
+    JsonObject *o = json_node_get_object(node);
+    const char *dtype = member_string(o, "dtype");
+    JsonNode *shape = json_object_get_member(o, "shape");
+    JsonNode *offs = json_object_get_member(o, "data_offsets");
+    if (!dtype || !shape || !offs || JSON_NODE_TYPE(shape) != JSON_NODE_ARRAY ||
+        JSON_NODE_TYPE(offs) != JSON_NODE_ARRAY)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' lacks dtype, shape or data_offsets", name);
+
+    static const struct {
+        const char *name;
+        int size;
+    } dtypes[] = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2},    {"I64", 8},
+                  {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},      {"BOOL", 1},
+                  {"U16", 2}, {"U32", 4}, {"U64", 8}, {"F8_E4M3", 1}, {"F8_E5M2", 1}};
+    int esize = 0;
+    for (size_t i = 0; i < sizeof dtypes / sizeof dtypes[0]; i++)
+        if (strcmp(dtype, dtypes[i].name) == 0) esize = dtypes[i].size;
+    if (!esize) return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' has unknown dtype '%s'", name, dtype);
+
+    JsonArray *sa = json_node_get_array(shape), *oa = json_node_get_array(offs);
+    guint nd = json_array_get_length(sa);
+    uint64_t numel = 1;
+    ref->ndim = (int) nd;
+    for (guint i = 0; i < nd; i++) {
+        int64_t v;
+        if (!node_is_int(json_array_get_element(sa, i), &v) || v < 0)
+            return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' has a malformed shape", name);
+        if (v > 0 && numel > UINT64_MAX / (uint64_t) v)
+            return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' has an impossible shape", name);
+        numel *= (uint64_t) v;
+        if (i < 4) ref->shape[i] = v;
+    }
+    int64_t b, e;
+    if (json_array_get_length(oa) != 2 || !node_is_int(json_array_get_element(oa, 0), &b) ||
+        !node_is_int(json_array_get_element(oa, 1), &e) || b < 0 || e < b)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' has malformed data_offsets", name);
+    if ((uint64_t) e > ld->data_len)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "tensor '%s' ends at byte %lld of the data but the file holds only %llu: "
+                    "the file is truncated, download it again",
+                    name, (long long) e, (unsigned long long) ld->data_len);
+    if (numel > UINT64_MAX / (uint64_t) esize || (uint64_t) (e - b) != numel * (uint64_t) esize)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' has %lld bytes but its shape and dtype need %llu",
+                    name, (long long) (e - b), (unsigned long long) (numel * (uint64_t) esize));
+    ref->name = name;
+    ref->begin = (uint64_t) b;
+    ref->end = (uint64_t) e;
+    if (strcmp(dtype, "F32") != 0) ref->ndim = -1; /* present but unusable: reported if needed */
+    return NS_STATUS_OK;
+}
+
+static bool parse_triple(const char *s, float out[3]) {
+    if (!s) return false;
+    char *end;
+    for (int i = 0; i < 3; i++) {
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno || !isfinite(v)) return false;
+        out[i] = (float) v;
+        s = end;
+        while (*s == ' ')
+            s++;
+        if (i < 2) {
+            if (*s != ',') return false;
+            s++;
+        }
+    }
+    while (*s == ' ')
+        s++;
+    return *s == '\0';
+}
+
+/* Fills the input convention from metadata, or from the naming scheme's
+ * well-known default when the file has none. */
+static enum ns_status read_convention(struct loader *ld, JsonObject *meta, bool torchvision_names,
+                                      struct ns_weights *w) {
+    const char *order = member_string(meta, "input_channel_order");
+    const char *range = member_string(meta, "input_range");
+    const char *mean = member_string(meta, "input_mean");
+    const char *std = member_string(meta, "input_std");
+    if (!order && !range && !mean && !std) {
+        if (torchvision_names) {
+            order = "RGB", range = "0..1", mean = "0.485,0.456,0.406", std = "0.229,0.224,0.225";
+        } else {
+            order = "BGR", range = "0..255", mean = "103.939,116.779,123.68", std = "1,1,1";
+        }
+    }
+    if (!order || !range || !mean || !std)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "metadata must give all of input_channel_order, input_range, input_mean and input_std");
+    if (strcmp(order, "RGB") == 0) {
+        w->perm[0] = 0, w->perm[1] = 1, w->perm[2] = 2;
+    } else if (strcmp(order, "BGR") == 0) {
+        w->perm[0] = 2, w->perm[1] = 1, w->perm[2] = 0;
+    } else {
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_channel_order '%s' is neither RGB nor BGR", order);
+    }
+    double lo = NAN, hi = NAN;
+    const char *dots = strstr(range, "..");
+    if (dots) {
+        char first[64], *end;
+        snprintf(first, sizeof first, "%.*s", (int) (dots - range), range);
+        lo = strtod(first, &end);
+        if (end == first || *end) lo = NAN;
+        hi = strtod(dots + 2, &end);
+        if (end == dots + 2 || *end) hi = NAN;
+    }
+    if (!isfinite(lo) || !isfinite(hi) || hi <= lo)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_range '%s' is not of the form 0..255", range);
+    float m[3], s[3];
+    if (!parse_triple(mean, m))
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_mean '%s' is not three numbers", mean);
+    if (!parse_triple(std, s) || !(s[0] > 0 && s[1] > 0 && s[2] > 0))
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_std '%s' is not three positive numbers", std);
+    for (int c = 0; c < 3; c++) {
+        w->a[c] = (float) ((hi - lo) / s[c]);
+        w->b[c] = (float) ((lo - m[c]) / s[c]);
+    }
+    snprintf(w->convention, sizeof w->convention, "%s %s, mean %s, std %s", order, range, mean, std);
+    return NS_STATUS_OK;
+}
+
+/* torchvision feature indices of the conv layers. */
+static const int tv_index19[16] = {0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34};
+static const int tv_index16[13] = {0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28};
+
+/* Maps a tensor name to (conv ordinal 0..15 in VGG-19 or VGG-16 order,
+ * is_bias).  Returns false for names that are not VGG conv tensors. */
+static bool parse_name(const char *name, int arch, int *ordinal, bool *is_bias) {
+    int b, i, idx;
+    char kind[8], extra;
+    if (sscanf(name, "conv%d_%d.%7[a-z]%c", &b, &i, kind, &extra) == 3) {
+        if (b < 1 || b > 5 || i < 1 || i > ns_vgg_block_convs(arch, b)) return false;
+        int ord = 0;
+        for (int k = 1; k < b; k++)
+            ord += ns_vgg_block_convs(arch, k);
+        *ordinal = ord + i - 1;
+    } else if (sscanf(name, "features.%d.%7[a-z]%c", &idx, kind, &extra) == 2) {
+        const int *tab = arch == 16 ? tv_index16 : tv_index19;
+        int n = arch == 16 ? 13 : 16, ord = -1;
+        for (int k = 0; k < n; k++)
+            if (tab[k] == idx) ord = k;
+        if (ord < 0) return false;
+        *ordinal = ord;
+    } else {
+        return false;
+    }
+    if (strcmp(kind, "weight") == 0)
+        *is_bias = false;
+    else if (strcmp(kind, "bias") == 0)
+        *is_bias = true;
+    else
+        return false;
+    return true;
+}
+
+static int guess_arch(JsonObject *root, JsonObject *meta, bool *torchvision) {
+    const char *a = member_string(meta, "architecture");
+    *torchvision = json_object_has_member(root, "features.0.weight");
+    if (a && (strcmp(a, "vgg16") == 0 || strcmp(a, "VGG16") == 0)) return 16;
+    if (a && (strcmp(a, "vgg19") == 0 || strcmp(a, "VGG19") == 0)) return 19;
+    if (a) return -1;
+    /* conv3_4 / features.16 (a conv in VGG-19, a pool in VGG-16) tell them apart */
+    if (json_object_has_member(root, "conv3_4.weight") || json_object_has_member(root, "features.16.weight"))
+        return 19;
+    if (json_object_has_member(root, "conv3_3.weight") || json_object_has_member(root, "features.17.weight"))
+        return 16;
+    return 19;
+}
+
+void ns_weights_free(struct ns_weights *w) {
+    if (!w) return;
+    for (int i = 0; i < NS_MAX_LAYERS; i++) {
+        free(w->layer[i].weight);
+        free(w->layer[i].bias);
+        w->layer[i].weight = w->layer[i].bias = NULL;
+    }
+    w->n_layers = 0;
+}
+
+static enum ns_status copy_tensor(struct loader *ld, const struct tensor_ref *r, float **out) {
+    size_t n = (size_t) (r->end - r->begin) / sizeof(float);
+    float *p = malloc(n * sizeof(float) + 1);
+    if (!p) return fail(ld, NS_STATUS_OUT_OF_MEMORY, "not enough memory for tensor '%s'", r->name);
+    memcpy(p, ld->data + r->begin, n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(p[i])) {
+            free(p);
+            return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                        "tensor '%s' contains NaN or infinite values: the file is corrupt", r->name);
+        }
+    *out = p;
+    return NS_STATUS_OK;
+}
+
+static enum ns_status parse(struct loader *ld, const char *header, size_t header_len, struct ns_weights *w) {
+    JsonParser *parser = json_parser_new();
+    GError *gerr = NULL;
+    enum ns_status st = NS_STATUS_OK;
+    struct tensor_ref refs[2 * NS_MAX_LAYERS];
+    bool have[2 * NS_MAX_LAYERS] = {false};
+
+    if (!json_parser_load_from_data(parser, header, (gssize) header_len, &gerr)) {
+        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not valid JSON (%s): not a safetensors file?",
+                  gerr ? gerr->message : "?");
+        g_clear_error(&gerr);
+        goto out;
+    }
+    JsonNode *root_node = json_parser_get_root(parser);
+    if (!root_node || JSON_NODE_TYPE(root_node) != JSON_NODE_OBJECT) {
+        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not a JSON object");
+        goto out;
+    }
+    JsonObject *root = json_node_get_object(root_node);
+    JsonObject *meta = NULL;
+    if (json_object_has_member(root, "__metadata__")) {
+        JsonNode *m = json_object_get_member(root, "__metadata__");
+        if (JSON_NODE_TYPE(m) != JSON_NODE_OBJECT) {
+            st = fail(ld, NS_STATUS_BAD_WEIGHTS, "__metadata__ is not an object");
+            goto out;
+        }
+        meta = json_node_get_object(m);
+        GList *keys = json_object_get_members(meta);
+        for (GList *k = keys; k; k = k->next) {
+            JsonNode *v = json_object_get_member(meta, k->data);
+            if (JSON_NODE_TYPE(v) != JSON_NODE_VALUE || json_node_get_value_type(v) != G_TYPE_STRING) {
+                st = fail(ld, NS_STATUS_BAD_WEIGHTS, "metadata value '%s' is not a string", (char *) k->data);
+                break;
+            }
+        }
+        g_list_free(keys);
+        if (st) goto out;
+    }
+
+    bool torchvision;
+    w->arch = guess_arch(root, meta, &torchvision);
+    if (w->arch < 0) {
+        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "architecture '%s' is not vgg19 or vgg16",
+                  member_string(meta, "architecture"));
+        goto out;
+    }
+
+    /* every entry must be sound, VGG conv tensor or not */
+    GList *names = json_object_get_members(root);
+    for (GList *k = names; k && !st; k = k->next) {
+        const char *name = k->data;
+        if (strcmp(name, "__metadata__") == 0) continue;
+        struct tensor_ref r;
+        st = check_entry(ld, name, json_object_get_member(root, name), &r);
+        if (st) break;
+        int ord;
+        bool is_bias;
+        if (!parse_name(name, w->arch, &ord, &is_bias)) continue;
+        int slot = 2 * ord + (is_bias ? 1 : 0);
+        refs[slot] = r;
+        refs[slot].name = name;
+        have[slot] = true;
+    }
+    if (st) {
+        g_list_free(names);
+        goto out;
+    }
+
+    /* the conv layers present must form a prefix of the network */
+    int total = w->arch == 16 ? 13 : 16, n = 0;
+    while (n < total && (have[2 * n] || have[2 * n + 1]))
+        n++;
+    for (int k = n; k < total; k++)
+        if (have[2 * k] || have[2 * k + 1]) {
+            st = fail(ld, NS_STATUS_BAD_WEIGHTS, "it has '%s' but misses an earlier conv layer",
+                      refs[have[2 * k] ? 2 * k : 2 * k + 1].name);
+            break;
+        }
+    if (!st && n == 0)
+        st = fail(ld, NS_STATUS_BAD_WEIGHTS,
+                  "no VGG convolution weights in it (expected tensors such as conv1_1.weight)");
+
+    int block = 1, index = 1, cin = 3;
+    for (int k = 0; k < n && !st; k++) {
+        struct ns_conv_weights *L = &w->layer[k];
+        snprintf(L->name, sizeof L->name, "conv%c_%c", (char) ('0' + block), (char) ('0' + index));
+        L->block = block, L->index = index, L->cin = cin, L->cout = ns_vgg_block_channels(block);
+        for (int part = 0; part < 2 && !st; part++) {
+            struct tensor_ref *r = &refs[2 * k + part];
+            if (!have[2 * k + part]) {
+                st = fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor %s.%s is missing", L->name,
+                          part ? "bias" : "weight");
+                break;
+            }
+            if (r->ndim < 0) {
+                st = fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' is not F32", r->name);
+                break;
+            }
+            bool ok = part ? (r->ndim == 1 && r->shape[0] == L->cout)
+                           : (r->ndim == 4 && r->shape[0] == L->cout && r->shape[1] == L->cin &&
+                              r->shape[2] == 3 && r->shape[3] == 3);
+            if (!ok) {
+                char got[64] = "";
+                for (int d = 0; d < r->ndim && d < 4; d++)
+                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
+                             (long long) r->shape[d]);
+                if (part)
+                    st = fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d]", r->name, got,
+                              L->cout);
+                else
+                    st = fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d,%d,3,3]",
+                              r->name, got, L->cout, L->cin);
+                break;
+            }
+            st = copy_tensor(ld, r, part ? &L->bias : &L->weight);
+        }
+        w->n_layers = k + 1;
+        cin = L->cout;
+        if (++index > ns_vgg_block_convs(w->arch, block)) block++, index = 1;
+    }
+    g_list_free(names);
+    if (!st) st = read_convention(ld, meta, torchvision, w);
+out:
+    g_object_unref(parser);
+    return st;
+}
+
+enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err, size_t err_len) {
+    struct loader ld = {.path = path, .err = err, .err_len = err_len};
+    memset(w, 0, sizeof *w);
+    if (err_len) err[0] = '\0';
+
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(&ld, NS_STATUS_IO_ERROR, "cannot open it (%s)", strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fail(&ld, NS_STATUS_IO_ERROR, "not a regular file");
+    }
+    uint64_t size = (uint64_t) sb.st_size;
+    if (size < 8) {
+        close(fd);
+        return fail(&ld, NS_STATUS_BAD_WEIGHTS, "only %llu bytes long: truncated or not safetensors",
+                    (unsigned long long) size);
+    }
+    void *map = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return fail(&ld, NS_STATUS_IO_ERROR, "cannot map it (%s)", strerror(errno));
+
+    const uint8_t *bytes = map;
+    uint64_t hlen = 0;
+    for (int i = 7; i >= 0; i--)
+        hlen = (hlen << 8) | bytes[i];
+    enum ns_status st;
+    if (hlen > size - 8) {
+        st = fail(&ld, NS_STATUS_BAD_WEIGHTS,
+                  "its header claims %llu bytes but only %llu follow: truncated or not safetensors",
+                  (unsigned long long) hlen, (unsigned long long) (size - 8));
+    } else if (hlen > NS_MAX_HEADER || hlen < 2) {
+        st = fail(&ld, NS_STATUS_BAD_WEIGHTS, "its header length %llu is implausible: not safetensors",
+                  (unsigned long long) hlen);
+    } else {
+        ld.data = bytes + 8 + hlen;
+        ld.data_len = size - 8 - hlen;
+        st = parse(&ld, (const char *) bytes + 8, (size_t) hlen, w);
+    }
+    munmap(map, (size_t) size);
+    if (st) ns_weights_free(w);
+    return st;
+}
