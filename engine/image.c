@@ -175,6 +175,9 @@ enum ns_status ns_preserve_colors(const struct ns_image *content, struct ns_imag
         free(rgb), free(li), free(lc);
         return NS_STATUS_OUT_OF_MEMORY;
     }
+    /* babl cannot be initialised again after a babl_exit() that dropped the
+     * last reference, and GEGL hosts (GIMP, the CLI) share it: take a
+     * reference and keep it. */
     babl_init();
     const Babl *f_rgb = babl_format("R'G'B' float"), *f_lab = babl_format("CIE Lab float");
     const Babl *to_lab = babl_fish(f_rgb, f_lab), *to_rgb = babl_fish(f_lab, f_rgb);
@@ -193,7 +196,6 @@ enum ns_status ns_preserve_colors(const struct ns_image *content, struct ns_imag
         for (size_t x = 0; x < w; x++)
             memcpy(ir + x * image->channels, rgb + 3 * x, 3 * sizeof(float));
     }
-    babl_exit();
     free(rgb), free(li), free(lc);
     return NS_STATUS_OK;
 }

@@ -1,0 +1,502 @@
+/* test_run.c - optimisers, ns_run end to end on synthetic weights and images,
+ * resampling, colour preservation, errors and the memory estimate. */
+#include "context.h"
+#include "image.h"
+#include "optim.h"
+#include "testlib.h"
+
+#include <babl/babl.h>
+#include <unistd.h>
+
+/* ---- optimisers on an ill-conditioned quadratic ---- */
+
+struct quad {
+    size_t n;
+    double *d;
+};
+
+static enum ns_status quad_eval(void *ud, const float *x, float *g, struct ns_terms *t) {
+    struct quad *q = ud;
+    double f = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        f += 0.5 * q->d[i] * x[i] * x[i];
+        if (g) g[i] = (float) (q->d[i] * x[i]);
+    }
+    memset(t, 0, sizeof *t);
+    t->loss = f;
+    return NS_STATUS_OK;
+}
+
+/* The classic two-loop recursion in float64, for comparison. */
+static void two_loop(const struct ns_optim *o, const float *g, double *d) {
+    size_t n = o->n;
+    int k = o->k;
+    double *q = dalloc(n), alpha[400], rho[400];
+    for (size_t i = 0; i < n; i++)
+        q[i] = g[i];
+    for (int c = k - 1; c >= 0; c--) {
+        const float *s = o->s + (size_t) ((o->head + c) % o->hist) * n,
+                    *y = o->y + (size_t) ((o->head + c) % o->hist) * n;
+        double sy = 0, sq = 0;
+        for (size_t i = 0; i < n; i++)
+            sy += (double) s[i] * y[i], sq += s[i] * q[i];
+        rho[c] = 1 / sy;
+        alpha[c] = rho[c] * sq;
+        for (size_t i = 0; i < n; i++)
+            q[i] -= alpha[c] * y[i];
+    }
+    const float *sl = o->s + (size_t) ((o->head + k - 1) % o->hist) * n,
+                *yl = o->y + (size_t) ((o->head + k - 1) % o->hist) * n;
+    double sy = 0, yy = 0;
+    for (size_t i = 0; i < n; i++)
+        sy += (double) sl[i] * yl[i], yy += (double) yl[i] * yl[i];
+    for (size_t i = 0; i < n; i++)
+        q[i] *= sy / yy;
+    for (int c = 0; c < k; c++) {
+        const float *s = o->s + (size_t) ((o->head + c) % o->hist) * n,
+                    *y = o->y + (size_t) ((o->head + c) % o->hist) * n;
+        double yr = 0;
+        for (size_t i = 0; i < n; i++)
+            yr += y[i] * q[i];
+        double beta = rho[c] * yr;
+        for (size_t i = 0; i < n; i++)
+            q[i] += s[i] * (alpha[c] - beta);
+    }
+    for (size_t i = 0; i < n; i++)
+        d[i] = -q[i];
+    free(q);
+}
+
+static void test_optimisers(struct ns_backend *be) {
+    struct quad q = {2000, dalloc(2000)};
+    for (size_t i = 0; i < q.n; i++)
+        q.d[i] = pow(10.0, 3.0 * i / (q.n - 1)); /* condition 1e3 */
+    float *x0 = falloc(q.n);
+    fill_normal(x0, q.n, 1);
+
+    struct ns_optim o;
+    CHECK(ns_optim_init(&o, be, NS_OPTIMIZER_LBFGS, q.n, 0, 7, quad_eval, &q) == NS_STATUS_OK, "lbfgs init");
+    ns_optim_start(&o, x0);
+    double f0 = o.fx.loss;
+    bool compared = false;
+    for (int it = 0; it < 150; it++) {
+        double before = o.fx.loss;
+        ns_optim_step(&o);
+        CHECK(o.fx.loss <= before, "L-BFGS best loss rose at step %d", it);
+        if (o.k == 7 && o.head > 0 && !compared) { /* the ring has wrapped */
+            float *d = falloc(q.n);
+            double *want = dalloc(q.n);
+            ns_lbfgs_direction(&o, o.g, d);
+            two_loop(&o, o.g, want);
+            double e = rel_err_fd(want, d, q.n);
+            CHECK(e < 1e-4, "compact L-BFGS direction differs from the two-loop recursion by %.2e", e);
+            compared = true;
+            free(d), free(want);
+        }
+    }
+    CHECK(compared, "the L-BFGS history never wrapped");
+    CHECK(o.fx.loss < 1e-6 * f0, "L-BFGS on a quadratic: %.3g -> %.3g in 150 evaluations", f0, o.fx.loss);
+    printf("L-BFGS (history 7) on a 2000-d quadratic of condition 1e3: %.3g -> %.3g in %d evaluations\n", f0,
+           o.fx.loss, o.evals);
+    ns_optim_release(&o);
+
+    CHECK(ns_optim_init(&o, be, NS_OPTIMIZER_ADAM, q.n, 0.05f, 0, quad_eval, &q) == NS_STATUS_OK,
+          "adam init");
+    ns_optim_start(&o, x0);
+    for (int it = 0; it < 300; it++)
+        ns_optim_step(&o);
+    CHECK(o.fx.loss < 1e-2 * f0, "Adam on a quadratic: %.3g -> %.3g", f0, o.fx.loss);
+    ns_optim_release(&o);
+    free(q.d);
+    free(x0);
+}
+
+/* ---- resampling ---- */
+
+static void test_resample(void) {
+    int ow, oh;
+    ns_fit_size(2048, 1365, 512, &ow, &oh);
+    CHECK(ow == 512 && oh == 341, "2048x1365 at 512 -> %dx%d", ow, oh);
+    ns_fit_size(1365, 2048, 512, &ow, &oh);
+    CHECK(ow == 341 && oh == 512, "1365x2048 at 512 -> %dx%d", ow, oh);
+    ns_fit_size(300, 200, 0, &ow, &oh);
+    CHECK(ow == 300 && oh == 200, "size 0 keeps the size");
+    ns_fit_size(300, 200, 300, &ow, &oh);
+    CHECK(ow == 300 && oh == 200, "size = longest side keeps the size");
+
+    float *src = falloc(4 * 37 * 23), *dst = falloc(4 * 90 * 61);
+    for (int i = 0; i < 37 * 23; i++)
+        src[4 * i] = 0.25f, src[4 * i + 1] = 0.5f, src[4 * i + 2] = 1, src[4 * i + 3] = 0.75f;
+    struct ns_image s = {src, 37, 23, 4, 4 * 37};
+    int sizes[3][2] = {{90, 61}, {11, 7}, {37, 23}};
+    for (int k = 0; k < 3; k++) {
+        struct ns_image d = {dst, sizes[k][0], sizes[k][1], 4, 4 * sizes[k][0]};
+        ns_resize(&s, &d);
+        double worst = 0;
+        for (int i = 0; i < d.width * d.height; i++)
+            worst =
+                fmax(worst, fabs(dst[4 * i] - 0.25) + fabs(dst[4 * i + 2] - 1) + fabs(dst[4 * i + 3] - 0.75));
+        CHECK(worst < 1e-5, "a flat image resized to %dx%d is not flat (%.2e)", d.width, d.height, worst);
+    }
+    /* halving = exact 2x2 box average */
+    float *a = falloc(3 * 16 * 10), *b = falloc(3 * 8 * 5);
+    fill_uniform(a, 3 * 16 * 10, 0, 1);
+    struct ns_image ia = {a, 16, 10, 3, 48}, ib = {b, 8, 5, 3, 24};
+    ns_resize(&ia, &ib);
+    double worst = 0;
+    for (int y = 0; y < 5; y++)
+        for (int x = 0; x < 8; x++)
+            for (int c = 0; c < 3; c++) {
+                double want =
+                    (a[(2 * y * 16 + 2 * x) * 3 + c] + a[(2 * y * 16 + 2 * x + 1) * 3 + c] +
+                     a[((2 * y + 1) * 16 + 2 * x) * 3 + c] + a[((2 * y + 1) * 16 + 2 * x + 1) * 3 + c]) /
+                    4;
+                worst = fmax(worst, fabs(b[(y * 8 + x) * 3 + c] - want));
+            }
+    CHECK(worst < 1e-6, "halving is not a 2x2 box average (%.2e)", worst);
+    /* enlarging reproduces a linear ramp away from the borders */
+    float *r = falloc(3 * 20 * 4), *r2 = falloc(3 * 60 * 12);
+    for (int y = 0; y < 4; y++)
+        for (int x = 0; x < 20; x++)
+            for (int c = 0; c < 3; c++)
+                r[(y * 20 + x) * 3 + c] = x / 19.0f;
+    struct ns_image ir = {r, 20, 4, 3, 60}, ir2 = {r2, 60, 12, 3, 180};
+    ns_resize(&ir, &ir2);
+    worst = 0;
+    for (int x = 6; x < 54; x++) {
+        double want = ((x + 0.5) / 3.0 - 0.5) / 19.0;
+        worst = fmax(worst, fabs(r2[(5 * 60 + x) * 3] - want));
+    }
+    CHECK(worst < 1e-5, "bicubic enlarging bends a linear ramp (%.2e)", worst);
+    free(src), free(dst), free(a), free(b), free(r), free(r2);
+}
+
+/* ---- ns_run end to end ---- */
+
+static char weights_path[256];
+
+struct progress_log {
+    int calls, cancel_at, last_iter, total;
+    bool monotonic;
+    double first_loss, last_loss;
+};
+
+static bool on_progress(const struct ns_progress *p, void *ud) {
+    struct progress_log *l = ud;
+    if (l->calls == 0)
+        l->first_loss = p->loss;
+    else if (p->iteration != l->last_iter + 1)
+        l->monotonic = false;
+    l->calls++;
+    l->last_iter = p->iteration;
+    l->total = p->total;
+    l->last_loss = p->loss;
+    return !(l->cancel_at && p->iteration >= l->cancel_at);
+}
+
+static struct ns_image make_image(int w, int h, int ch, int kind) {
+    struct ns_image im = {falloc((size_t) w * h * ch), w, h, ch, w * ch};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float *p = im.data + (size_t) y * im.stride + (size_t) x * ch;
+            if (kind == 0) { /* a "photo": sky gradient, a dark mountain, a sun */
+                bool mountain = y > h / 2 - (x % (w / 2)) / 3;
+                bool sun = (x - w / 4) * (x - w / 4) + (y - h / 5) * (y - h / 5) < (h / 8) * (h / 8);
+                p[0] = mountain ? 0.2f : sun ? 1.0f : 0.4f + 0.3f * y / h;
+                p[1] = mountain ? 0.3f : sun ? 0.9f : 0.6f + 0.2f * y / h;
+                p[2] = mountain ? 0.25f : sun ? 0.3f : 0.9f;
+            } else { /* a "painting": orange and red diagonal strokes */
+                bool stroke = ((x + 2 * y) / 3) % 4 < 2;
+                p[0] = stroke ? 0.95f : 0.6f;
+                p[1] = stroke ? 0.5f : 0.2f;
+                p[2] = stroke ? 0.1f : 0.15f;
+            }
+            if (ch == 4) p[3] = (float) x / (w - 1);
+        }
+    return im;
+}
+
+static struct ns_image alloc_result(const struct ns_params *p, const struct ns_image *c, int ch) {
+    int w, h;
+    ns_output_size(p, c->width, c->height, &w, &h);
+    struct ns_image r = {falloc((size_t) w * h * ch), w, h, ch, w * ch};
+    return r;
+}
+
+static double mean_channel(const struct ns_image *im, int c) {
+    double s = 0;
+    for (int y = 0; y < im->height; y++)
+        for (int x = 0; x < im->width; x++)
+            s += im->data[(size_t) y * im->stride + (size_t) x * im->channels + c];
+    return s / ((double) im->width * im->height);
+}
+
+static void test_run(void) {
+    struct ns_context *ctx;
+    CHECK(ns_context_new(weights_path, NS_BACKEND_AUTO, &ctx) == NS_STATUS_OK, "context: %s",
+          ns_last_error(ctx));
+    CHECK(ns_context_backend_kind(ctx) == NS_BACKEND_CPU, "auto mode without a GPU must pick the CPU");
+    CHECK(strstr(ns_context_backend(ctx), "CPU") && strstr(ns_context_backend(ctx), "auto mode"),
+          "the backend description must say why auto chose the CPU: %s", ns_context_backend(ctx));
+    printf("backend: %s\n", ns_context_backend(ctx));
+    struct ns_image content = make_image(64, 48, 3, 0), style = make_image(60, 60, 3, 1);
+    struct ns_params p = ns_params_default();
+    p.size = 0;
+    p.iterations = 30;
+    p.style_weight = 100;
+
+    /* L-BFGS and Adam both lower the loss, and move the colours to the painting's */
+    for (int opt = 0; opt < 2; opt++) {
+        p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+        struct ns_image r = alloc_result(&p, &content, 3);
+        struct progress_log log = {.monotonic = true};
+        enum ns_status st = ns_run(ctx, &content, &style, 1, &p, on_progress, &log, &r);
+        CHECK(st == NS_STATUS_OK, "%s run: %s", opt ? "adam" : "lbfgs", ns_last_error(ctx));
+        CHECK(log.calls == 31 && log.monotonic && log.last_iter == 30 && log.total == 30,
+              "progress: %d calls, last %d of %d", log.calls, log.last_iter, log.total);
+        CHECK(log.last_loss < 0.5 * log.first_loss, "%s: loss %.4g -> %.4g, not halved",
+              opt ? "adam" : "lbfgs", log.first_loss, log.last_loss);
+        double red_c = mean_channel(&content, 0) - mean_channel(&content, 2);
+        double red_r = mean_channel(&r, 0) - mean_channel(&r, 2);
+        CHECK(red_r > red_c + 0.1, "%s: the result is not redder than the photo (%.3f vs %.3f)",
+              opt ? "adam" : "lbfgs", red_r, red_c);
+        printf("%s: loss %.4g -> %.4g in 30 iterations\n", opt ? "adam" : "lbfgs", log.first_loss,
+               log.last_loss);
+        free(r.data);
+    }
+    p.optimizer = NS_OPTIMIZER_LBFGS;
+
+    /* same seed, same bytes; any thread count; another seed differs */
+    p.init = NS_INIT_NOISE;
+    p.seed = 42;
+    p.iterations = 8;
+    struct ns_image r1 = alloc_result(&p, &content, 3), r2 = alloc_result(&p, &content, 3);
+    size_t rn = (size_t) r1.width * r1.height * 3;
+    p.threads = 2;
+    ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r1);
+    ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r2);
+    CHECK(memcmp(r1.data, r2.data, rn * 4) == 0, "the same seed gave different bytes");
+    p.threads = 1;
+    ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r2);
+    CHECK(memcmp(r1.data, r2.data, rn * 4) == 0, "1 and 2 threads gave different bytes");
+    p.threads = 0;
+    p.seed = 43;
+    ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r2);
+    CHECK(memcmp(r1.data, r2.data, rn * 4) != 0, "another seed gave the same bytes");
+    p.init = NS_INIT_CONTENT;
+
+    /* cancel: CANCELLED and not a byte of the result written */
+    for (size_t i = 0; i < rn; i++)
+        r2.data[i] = -7.0f;
+    struct progress_log log = {.cancel_at = 3, .monotonic = true};
+    enum ns_status st = ns_run(ctx, &content, &style, 1, &p, on_progress, &log, &r2);
+    bool untouched = true;
+    for (size_t i = 0; i < rn; i++)
+        untouched = untouched && r2.data[i] == -7.0f;
+    CHECK(st == NS_STATUS_CANCELLED && untouched && log.calls == 4,
+          "cancel: status %d, %d calls, untouched %d", st, log.calls, untouched);
+
+    /* zero iterations: evaluate once and return the start image */
+    p.iterations = 0;
+    p.size = 32;
+    struct ns_image r0 = alloc_result(&p, &content, 3), want = alloc_result(&p, &content, 3);
+    log = (struct progress_log){.monotonic = true};
+    st = ns_run(ctx, &content, &style, 1, &p, on_progress, &log, &r0);
+    ns_resize(&content, &want);
+    ns_clamp01(want.data, (size_t) want.width * want.height * 3);
+    CHECK(st == NS_STATUS_OK && log.calls == 1 && log.last_iter == 0, "0 iterations: %d reports", log.calls);
+    CHECK(memcmp(r0.data, want.data, (size_t) want.width * want.height * 3 * 4) == 0,
+          "0 iterations must return the content resized");
+    free(r0.data), free(want.data);
+
+    /* coarse to fine, init image, alpha kept */
+    p.iterations = 5;
+    p.size = 64;
+    p.scales = 2;
+    struct ns_image ca = make_image(64, 48, 4, 0);
+    struct ns_image ra = alloc_result(&p, &ca, 4);
+    log = (struct progress_log){.monotonic = true};
+    p.init = NS_INIT_IMAGE;
+    p.init_image = &style;
+    st = ns_run(ctx, &ca, &style, 1, &p, on_progress, &log, &ra);
+    CHECK(st == NS_STATUS_OK && log.total == 10 && log.last_iter == 10 && log.monotonic,
+          "two scales: status %d, total %d, last %d", st, log.total, log.last_iter);
+    double amax = 0;
+    for (int y = 0; y < ra.height; y++)
+        for (int x = 0; x < ra.width; x++)
+            amax = fmax(amax, fabs(ra.data[(y * ra.width + x) * 4 + 3] - ca.data[(y * 64 + x) * 4 + 3]));
+    CHECK(amax < 1e-6, "the content's alpha is not kept (off by %.2e)", amax);
+    p.init = NS_INIT_CONTENT;
+    p.init_image = NULL;
+    p.scales = 0;
+
+    /* colour preservation keeps the photo's a* b* */
+    p.preserve_colors = true;
+    p.size = 0;
+    st = ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r1);
+    CHECK(st == NS_STATUS_OK, "preserve colours: %s", ns_last_error(ctx));
+    babl_init();
+    const Babl *fish = babl_fish(babl_format("R'G'B' float"), babl_format("CIE Lab float"));
+    float *lab_r = falloc(rn), *lab_c = falloc(rn);
+    babl_process(fish, r1.data, lab_r, (long) (rn / 3));
+    babl_process(fish, content.data, lab_c, (long) (rn / 3));
+    double ab = 0, dl = 0;
+    int near = 0;
+    for (size_t i = 0; i < rn; i += 3) {
+        double d = fabs(lab_r[i + 1] - lab_c[i + 1]) + fabs(lab_r[i + 2] - lab_c[i + 2]);
+        ab += d;
+        near += d < 1.0;
+        dl += fabs(lab_r[i] - lab_c[i]);
+    }
+    printf("preserve colours: mean |da*|+|db*| %.3f, %.1f%% of pixels within 1, mean |dL*| %.2f\n",
+           ab / (rn / 3), 100.0 * near / (rn / 3), dl / (rn / 3));
+    /* a pixel whose new lightness cannot carry the photo's chroma inside the
+     * sRGB gamut is clamped, so not every pixel matches */
+    CHECK(ab / (rn / 3) < 1.0 && near > 0.8 * (rn / 3), "preserved colours: a*b* off by %.2f on average",
+          ab / (rn / 3));
+    CHECK(dl / (rn / 3) > 1.0, "preserved colours: the lightness did not change at all");
+    free(lab_r), free(lab_c);
+    p.preserve_colors = false;
+
+    /* two styles blended */
+    struct ns_image styles[2] = {style, make_image(40, 50, 3, 0)};
+    float blend[2] = {3, 1};
+    p.style_blend = blend;
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r1);
+    CHECK(st == NS_STATUS_OK, "two styles: %s", ns_last_error(ctx));
+    p.style_blend = NULL;
+    free(styles[1].data);
+
+    /* errors: a status, a sentence, the result untouched */
+    for (size_t i = 0; i < rn; i++)
+        r2.data[i] = -7.0f;
+    st = ns_run(ctx, &content, &style, 0, &p, NULL, NULL, &r2);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "style"), "no style: %s",
+          ns_last_error(ctx));
+    struct ns_params bad = p;
+    bad.style_layers = "relu9_9";
+    st = ns_run(ctx, &content, &style, 1, &bad, NULL, NULL, &r2);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "relu9_9") &&
+              strstr(ns_last_error(ctx), "relu2_1"),
+          "unknown layer: %s", ns_last_error(ctx));
+    bad = p;
+    bad.lbfgs_history = 0;
+    st = ns_run(ctx, &content, &style, 1, &bad, NULL, NULL, &r2);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "history"), "history 0: %s",
+          ns_last_error(ctx));
+    bad = p;
+    bad.size = 3; /* relu3_1 sits behind two 2x2 poolings */
+    struct ns_image tiny = alloc_result(&bad, &content, 3);
+    st = ns_run(ctx, &content, &style, 1, &bad, NULL, NULL, &tiny);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "too small"), "tiny: %s",
+          ns_last_error(ctx));
+    free(tiny.data);
+    struct ns_image wrong = {r2.data, 10, 10, 3, 30};
+    st = ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &wrong);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "ns_output_size"), "result size: %s",
+          ns_last_error(ctx));
+    struct ns_image gray = {content.data, 64, 48, 1, 64};
+    st = ns_run(ctx, &gray, &style, 1, &p, NULL, NULL, &r2);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "RGB"), "1 channel: %s",
+          ns_last_error(ctx));
+    untouched = true;
+    for (size_t i = 0; i < rn; i++)
+        untouched = untouched && r2.data[i] == -7.0f;
+    CHECK(untouched, "a failed run wrote into the result");
+    struct ns_context *gpu = NULL;
+    st = ns_context_new(weights_path, NS_BACKEND_CUDA, &gpu);
+    CHECK(st != NS_STATUS_OK || getenv("NS_EXPECT_GPU"),
+          "--device cuda must fail where no GPU backend exists");
+    if (st) printf("cuda requested: %s\n", ns_last_error(gpu));
+    ns_context_free(gpu);
+    ns_context_free(ctx);
+
+    free(r1.data), free(r2.data), free(content.data), free(style.data), free(ca.data), free(ra.data);
+}
+
+/* ---- the memory estimate against what the backend really allocates ---- */
+
+static struct ns_backend_ops counting_ops;
+static const struct ns_backend_ops *real_ops;
+static size_t live, peak;
+static struct {
+    float *p;
+    size_t n;
+} blocks[4096];
+
+static float *counting_alloc(struct ns_backend *be, size_t n) {
+    float *p = real_ops->alloc(be, n);
+    for (int i = 0; p && i < 4096; i++)
+        if (!blocks[i].p) {
+            blocks[i].p = p, blocks[i].n = n;
+            break;
+        }
+    live += n * sizeof(float);
+    if (live > peak) peak = live;
+    return p;
+}
+
+static void counting_release(struct ns_backend *be, float *p) {
+    for (int i = 0; i < 4096; i++)
+        if (blocks[i].p == p) {
+            live -= blocks[i].n * sizeof(float);
+            blocks[i].p = NULL;
+            break;
+        }
+    real_ops->release(be, p);
+}
+
+static void test_estimate(void) {
+    struct ns_context *ctx;
+    ns_context_new(weights_path, NS_BACKEND_CPU, &ctx);
+    real_ops = ctx->be->ops;
+    counting_ops = *real_ops;
+    counting_ops.alloc = counting_alloc;
+    counting_ops.release = counting_release;
+    ctx->be->ops = &counting_ops;
+    struct ns_image content = make_image(96, 80, 3, 0), style = make_image(70, 90, 3, 1);
+    for (int opt = 0; opt < 2; opt++) {
+        struct ns_params p = ns_params_default();
+        p.size = 0;
+        p.iterations = 2;
+        p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+        struct ns_image r = alloc_result(&p, &content, 3);
+        live = peak = 0;
+        ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r);
+        size_t est = ns_estimate_memory(ctx, &p, 96, 80, 70, 90);
+        size_t model = ns_model_floats(&ctx->model) * sizeof(float);
+        size_t fixed = model + (8u << 20) + (size_t) 3 * 96 * 80 * 4;
+        CHECK(est >= peak + model && est <= peak + fixed + peak / 10,
+              "%s: estimate %zu bytes, measured peak %zu + weights %zu", opt ? "adam" : "lbfgs", est, peak,
+              model);
+        printf("%s: estimated %.2f MB, measured %.2f MB + weights %.2f MB\n", opt ? "adam" : "lbfgs",
+               est / 1e6, peak / 1e6, model / 1e6);
+        free(r.data);
+    }
+    ctx->be->ops = real_ops;
+    /* without a context: a full VGG-19 at 512 px with L-BFGS */
+    struct ns_params p = ns_params_default();
+    size_t full = ns_estimate_memory(NULL, &p, 512, 512, 512, 512);
+    CHECK(full > 300e6 && full < 3e9, "full VGG-19 at 512 px: %.2f GB is implausible", full / 1e9);
+    printf("full VGG-19, 512 px, L-BFGS history %d: estimated %.2f GB\n", p.lbfgs_history, full / 1e9);
+    free(content.data), free(style.data);
+    ns_context_free(ctx);
+}
+
+int main(void) {
+    struct ns_backend *be;
+    if (ns_backend_cpu_new(0, &be)) return 1;
+    test_optimisers(be);
+    be->ops->free(be);
+    test_resample();
+
+    snprintf(weights_path, sizeof weights_path, "/tmp/ns-test-run-%d.safetensors", (int) getpid());
+    struct ns_weights w;
+    random_weights(&w, 19, 5);
+    write_safetensors(weights_path, &w, NULL);
+    ns_weights_free(&w);
+    test_run();
+    test_estimate();
+    unlink(weights_path);
+    return test_summary("test_run");
+}

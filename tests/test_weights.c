@@ -1,0 +1,300 @@
+/* test_weights.c - the safetensors loader: good files, every kind of bad
+ * file with its message, and a mutation fuzz that must never crash (run
+ * under ASan/UBSan by make test-asan). */
+#include "context.h"
+#include "testlib.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static char *tmp_path(const char *name) {
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return p;
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, n, f);
+    fclose(f);
+}
+
+static unsigned char *read_file(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    *n = (size_t) ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc(*n);
+    if (fread(p, 1, *n, f) != *n) abort();
+    fclose(f);
+    return p;
+}
+
+/* A safetensors file from a header string and zeroed or given data. */
+static void write_st(const char *path, const char *header, const void *data, size_t dlen) {
+    size_t hl = strlen(header);
+    unsigned char *buf = calloc(1, 8 + hl + dlen + 1);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char) ((uint64_t) hl >> (8 * i));
+    memcpy(buf + 8, header, hl);
+    if (data) memcpy(buf + 8 + hl, data, dlen);
+    write_file(path, buf, 8 + hl + dlen);
+    free(buf);
+}
+
+static void expect_error(const char *what, const char *path, enum ns_status want, const char *needle) {
+    struct ns_weights w;
+    char err[512];
+    enum ns_status st = ns_weights_load(path, &w, err, sizeof err);
+    CHECK(st == want, "%s: status %d (%s), want %d; message: %s", what, st, ns_status_str(st), want, err);
+    CHECK(strstr(err, needle) != NULL, "%s: message '%s' does not say '%s'", what, err, needle);
+    if (st == NS_STATUS_OK) ns_weights_free(&w);
+}
+
+/* Header for conv1_1 (+ conv1_2 when two) with F32 data laid out in order. */
+static char *header_conv(const char *w11_shape, const char *dtype, bool with_bias, bool add_conv21) {
+    static char h[2048];
+    int n =
+        snprintf(h, sizeof h, "{\"conv1_1.weight\":{\"dtype\":\"%s\",\"shape\":%s,\"data_offsets\":[0,6912]}",
+                 dtype, w11_shape);
+    if (with_bias)
+        n += snprintf(h + n, sizeof h - n,
+                      ",\"conv1_1.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[6912,7168]}");
+    if (add_conv21)
+        n += snprintf(
+            h + n, sizeof h - n,
+            ",\"conv2_1.weight\":{\"dtype\":\"F32\",\"shape\":[128,64,3,3],\"data_offsets\":[7168,302080]}"
+            ",\"conv2_1.bias\":{\"dtype\":\"F32\",\"shape\":[128],\"data_offsets\":[302080,302592]}");
+    snprintf(h + n, sizeof h - n, "}");
+    return h;
+}
+
+static void test_good(void) {
+    struct ns_weights w, r;
+    random_weights(&w, 19, 3);
+    CHECK(write_safetensors(tmp_path("good.safetensors"), &w, NULL), "write good file");
+    char err[512];
+    CHECK(ns_weights_load(tmp_path("good.safetensors"), &r, err, sizeof err) == NS_STATUS_OK, "good file: %s",
+          err);
+    CHECK(r.n_layers == 3 && r.arch == 19, "good file: %d layers, arch %d", r.n_layers, r.arch);
+    CHECK(strcmp(r.layer[2].name, "conv2_1") == 0 && r.layer[2].cin == 64 && r.layer[2].cout == 128,
+          "good file: third layer %s %d->%d", r.layer[2].name, r.layer[2].cin, r.layer[2].cout);
+    CHECK(memcmp(r.layer[1].weight, w.layer[1].weight, 64 * 64 * 9 * 4) == 0, "weights read back differ");
+    CHECK(r.perm[0] == 2 && r.perm[2] == 0, "BGR order not read");
+    CHECK(fabsf(r.a[0] - 255.0f) < 1e-3f && fabsf(r.b[0] + 103.939f) < 1e-3f &&
+              fabsf(r.b[2] + 123.68f) < 1e-3f,
+          "Caffe convention read as a=%g b=%g,%g", r.a[0], r.b[0], r.b[2]);
+    ns_weights_free(&r);
+
+    /* torchvision naming, no metadata, VGG-16: RGB 0..1 with ImageNet mean/std */
+    char h[4096];
+    int n = snprintf(h, sizeof h, "{");
+    size_t off = 0;
+    const int idx[3] = {0, 2, 5};
+    for (int l = 0; l < 3; l++) {
+        size_t nw = (size_t) w.layer[l].cout * w.layer[l].cin * 9 * 4, nb = (size_t) w.layer[l].cout * 4;
+        n += snprintf(
+            h + n, sizeof h - n,
+            "%s\"features.%d.weight\":{\"dtype\":\"F32\",\"shape\":[%d,%d,3,3],\"data_offsets\":[%zu,%zu]},"
+            "\"features.%d.bias\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}",
+            l ? "," : "", idx[l], w.layer[l].cout, w.layer[l].cin, off, off + nw, idx[l], w.layer[l].cout,
+            off + nw, off + nw + nb);
+        off += nw + nb;
+    }
+    snprintf(h + n, sizeof h - n, "}");
+    write_st(tmp_path("tv.safetensors"), h, NULL, off);
+    CHECK(ns_weights_load(tmp_path("tv.safetensors"), &r, err, sizeof err) == NS_STATUS_OK, "torchvision: %s",
+          err);
+    CHECK(r.n_layers == 3 && r.perm[0] == 0 && fabsf(r.a[0] - 1 / 0.229f) < 1e-3f,
+          "torchvision convention: %d layers a=%g", r.n_layers, r.a[0]);
+    ns_weights_free(&r);
+    ns_weights_free(&w);
+}
+
+static void test_bad(void) {
+    expect_error("missing file", tmp_path("nope.safetensors"), NS_STATUS_IO_ERROR, "cannot open");
+    expect_error("a directory", dir, NS_STATUS_IO_ERROR, "not a regular file");
+    write_file(tmp_path("empty"), "", 0);
+    expect_error("empty file", tmp_path("empty"), NS_STATUS_BAD_WEIGHTS, "only 0 bytes");
+    unsigned char huge[16] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, '{', '}'};
+    write_file(tmp_path("huge"), huge, sizeof huge);
+    expect_error("header length past the end", tmp_path("huge"), NS_STATUS_BAD_WEIGHTS,
+                 "truncated or not safetensors");
+    write_st(tmp_path("json"), "{\"conv1_1.weight\": {\"dtype\":", NULL, 0);
+    expect_error("bad JSON", tmp_path("json"), NS_STATUS_BAD_WEIGHTS, "not valid JSON");
+    write_st(tmp_path("array"), "[1,2,3]", NULL, 0);
+    expect_error("JSON array", tmp_path("array"), NS_STATUS_BAD_WEIGHTS, "not a JSON object");
+    write_st(tmp_path("none"), "{\"foo\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", NULL, 4);
+    expect_error("no conv tensors", tmp_path("none"), NS_STATUS_BAD_WEIGHTS, "no VGG convolution weights");
+    write_st(tmp_path("nobias"), header_conv("[64,3,3,3]", "F32", false, false), NULL, 6912);
+    expect_error("missing tensor", tmp_path("nobias"), NS_STATUS_BAD_WEIGHTS, "conv1_1.bias is missing");
+    write_st(tmp_path("shape"), header_conv("[48,4,3,3]", "F32", true, false), NULL, 7168);
+    expect_error("disagreeing shape", tmp_path("shape"), NS_STATUS_BAD_WEIGHTS, "VGG needs [64,3,3,3]");
+    write_st(tmp_path("bytes"), header_conv("[64,3,3,4]", "F32", true, false), NULL, 7168);
+    expect_error("shape vs bytes", tmp_path("bytes"), NS_STATUS_BAD_WEIGHTS, "its shape and dtype need");
+    write_st(tmp_path("f64"),
+             "{\"conv1_1.weight\":{\"dtype\":\"F64\",\"shape\":[64,3,3,3],\"data_offsets\":[0,13824]},"
+             "\"conv1_1.bias\":{\"dtype\":\"F32\",\"shape\":[64],\"data_offsets\":[13824,14080]}}",
+             NULL, 14080);
+    expect_error("not F32", tmp_path("f64"), NS_STATUS_BAD_WEIGHTS, "not F32");
+    write_st(tmp_path("dtype"), header_conv("[64,3,3,3]", "Q4", true, false), NULL, 7168);
+    expect_error("unknown dtype", tmp_path("dtype"), NS_STATUS_BAD_WEIGHTS, "unknown dtype");
+    write_st(tmp_path("cut"), header_conv("[64,3,3,3]", "F32", true, false), NULL, 7000);
+    expect_error("data cut short", tmp_path("cut"), NS_STATUS_BAD_WEIGHTS, "truncated");
+    write_st(tmp_path("gap"), header_conv("[64,3,3,3]", "F32", true, true), NULL, 302592);
+    expect_error("gap in layers", tmp_path("gap"), NS_STATUS_BAD_WEIGHTS, "misses an earlier conv layer");
+    write_st(tmp_path("neg"),
+             "{\"conv1_1.weight\":{\"dtype\":\"F32\",\"shape\":[64,-3,3,3],\"data_offsets\":[0,6912]}}", NULL,
+             6912);
+    expect_error("negative dimension", tmp_path("neg"), NS_STATUS_BAD_WEIGHTS, "malformed shape");
+    write_st(tmp_path("overflow"),
+             "{\"x\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}", NULL,
+             4);
+    expect_error("shape overflow", tmp_path("overflow"), NS_STATUS_BAD_WEIGHTS, "impossible shape");
+    write_st(tmp_path("offs"), "{\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,4]}}", NULL, 8);
+    expect_error("reversed offsets", tmp_path("offs"), NS_STATUS_BAD_WEIGHTS, "malformed data_offsets");
+    write_st(tmp_path("strdt"), "{\"x\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,4]}}", NULL, 4);
+    expect_error("dtype not a string", tmp_path("strdt"), NS_STATUS_BAD_WEIGHTS, "lacks dtype");
+
+    struct ns_weights w;
+    random_weights(&w, 19, 2);
+    w.layer[1].weight[100] = NAN;
+    write_safetensors(tmp_path("nan"), &w, NULL);
+    expect_error("NaN weight", tmp_path("nan"), NS_STATUS_BAD_WEIGHTS, "NaN or infinite");
+    w.layer[1].weight[100] = 0;
+    write_safetensors(tmp_path("range"), &w,
+                      "\"input_channel_order\":\"BGR\",\"input_range\":\"0-255\",\"input_mean\":\"1,2,3\","
+                      "\"input_std\":\"1,1,1\"");
+    expect_error("bad range", tmp_path("range"), NS_STATUS_BAD_WEIGHTS, "input_range");
+    write_safetensors(tmp_path("std"), &w,
+                      "\"input_channel_order\":\"RGB\",\"input_range\":\"0..1\",\"input_mean\":\"1,2,3\","
+                      "\"input_std\":\"1,0,1\"");
+    expect_error("zero std", tmp_path("std"), NS_STATUS_BAD_WEIGHTS, "input_std");
+    write_safetensors(tmp_path("order"), &w,
+                      "\"input_channel_order\":\"GBR\",\"input_range\":\"0..1\",\"input_mean\":\"1,2,3\","
+                      "\"input_std\":\"1,1,1\"");
+    expect_error("bad order", tmp_path("order"), NS_STATUS_BAD_WEIGHTS, "neither RGB nor BGR");
+    write_safetensors(tmp_path("partial"), &w, "\"input_channel_order\":\"RGB\"");
+    expect_error("partial metadata", tmp_path("partial"), NS_STATUS_BAD_WEIGHTS, "must give all of");
+    write_safetensors(tmp_path("arch"), &w, "\"architecture\":\"resnet50\"");
+    expect_error("architecture", tmp_path("arch"), NS_STATUS_BAD_WEIGHTS, "not vgg19 or vgg16");
+    write_safetensors(tmp_path("metanum"), &w, "\"input_channel_order\":5");
+    expect_error("metadata not a string", tmp_path("metanum"), NS_STATUS_BAD_WEIGHTS, "is not a string");
+    ns_weights_free(&w);
+}
+
+/* Every prefix of a good file, and random mutations: an error or a sound
+ * result, never a crash. */
+static void test_fuzz(void) {
+    struct ns_weights w;
+    random_weights(&w, 19, 2);
+    write_safetensors(tmp_path("seed"), &w, NULL);
+    ns_weights_free(&w);
+    size_t n;
+    unsigned char *good = read_file(tmp_path("seed"), &n);
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = (hl << 8) | good[i];
+    char err[512];
+    int accepted = 0;
+    for (size_t len = 0; len < n; len += (len < 8 + hl + 64 ? 1 : 4099)) {
+        write_file(tmp_path("prefix"), good, len);
+        enum ns_status st = ns_weights_load(tmp_path("prefix"), &w, err, sizeof err);
+        CHECK(st != NS_STATUS_OK, "a %zu-byte prefix of a %zu-byte file was accepted", len, n);
+        if (!st) ns_weights_free(&w);
+    }
+    unsigned char *buf = malloc(n);
+    for (int it = 0; it < 3000; it++) {
+        memcpy(buf, good, n);
+        int flips = 1 + (int) (rnd_u64() % 8);
+        for (int k = 0; k < flips; k++) {
+            /* mostly the header, where the parser lives; sometimes the data */
+            size_t pos = rnd_u64() % 4 ? rnd_u64() % (8 + hl) : rnd_u64() % n;
+            switch (rnd_u64() % 4) {
+            case 0:
+                buf[pos] = (unsigned char) rnd_u64();
+                break;
+            case 1:
+                buf[pos] ^= (unsigned char) (1u << (rnd_u64() % 8));
+                break;
+            case 2:
+                buf[pos] = "{}[]\":,0123456789-eE."[rnd_u64() % 21];
+                break;
+            default:
+                buf[pos] = 0;
+                break;
+            }
+        }
+        size_t len = rnd_u64() % 10 ? n : rnd_u64() % n;
+        write_file(tmp_path("fuzz"), buf, len);
+        enum ns_status st = ns_weights_load(tmp_path("fuzz"), &w, err, sizeof err);
+        if (st == NS_STATUS_OK) {
+            accepted++;
+            bool sane = w.n_layers >= 1 && w.n_layers <= 2;
+            for (int l = 0; l < w.n_layers; l++)
+                sane = sane && all_finite(w.layer[l].weight, (size_t) w.layer[l].cout * w.layer[l].cin * 9);
+            CHECK(sane, "fuzz case %d accepted with unsound weights", it);
+            ns_weights_free(&w);
+        } else {
+            CHECK(err[0] != '\0', "fuzz case %d: an error without a message", it);
+        }
+    }
+    printf("fuzz: 3000 mutations, %d still loadable (data-only changes), no crash\n", accepted);
+    free(buf);
+    free(good);
+}
+
+static void test_context_messages(void) {
+    char home[300];
+    snprintf(home, sizeof home, "%s/home", dir);
+    mkdir(home, 0700);
+    setenv("HOME", home, 1);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("NS_WEIGHTS");
+    struct ns_context *ctx = NULL;
+    if (access("/usr/local/share/neural-style/vgg19.safetensors", F_OK) == 0 ||
+        access("/usr/share/neural-style/vgg19.safetensors", F_OK) == 0) {
+        printf("skipping the no-weights message check: weights are installed system-wide\n");
+    } else {
+        enum ns_status st = ns_context_new(NULL, NS_BACKEND_CPU, &ctx);
+        CHECK(st == NS_STATUS_IO_ERROR, "no weights anywhere: status %d", st);
+        CHECK(ctx && strstr(ns_last_error(ctx), "./install.sh") && strstr(ns_last_error(ctx), home),
+              "no-weights message must say how to install and where it looked: %s",
+              ctx ? ns_last_error(ctx) : "");
+        ns_context_free(ctx);
+    }
+    enum ns_status st = ns_context_new(tmp_path("nan"), NS_BACKEND_CPU, &ctx);
+    CHECK(st == NS_STATUS_BAD_WEIGHTS && strstr(ns_last_error(ctx), "NaN"),
+          "corrupt weights via the context: %s", ns_last_error(ctx));
+    ns_context_free(ctx);
+    st = ns_context_new(tmp_path("good.safetensors"), NS_BACKEND_CPU, &ctx);
+    CHECK(st == NS_STATUS_OK, "good weights via the context: %s", ns_last_error(ctx));
+    CHECK(strcmp(ns_context_layers(ctx), "relu1_1,relu1_2,relu2_1") == 0, "layers: %s",
+          ns_context_layers(ctx));
+    CHECK(strcmp(ns_context_default_content_layers(ctx), "relu2_1") == 0 &&
+              strcmp(ns_context_default_style_layers(ctx), "relu1_1,relu2_1") == 0,
+          "defaults for a 3-layer file: content %s style %s", ns_context_default_content_layers(ctx),
+          ns_context_default_style_layers(ctx));
+    ns_context_free(ctx);
+    /* NS_WEIGHTS wins */
+    setenv("NS_WEIGHTS", tmp_path("good.safetensors"), 1);
+    char *found = ns_find_weights();
+    CHECK(found && strcmp(found, tmp_path("good.safetensors")) == 0, "NS_WEIGHTS not honoured: %s", found);
+    free(found);
+    unsetenv("NS_WEIGHTS");
+}
+
+int main(void) {
+    snprintf(dir, sizeof dir, "/tmp/ns-test-weights-XXXXXX");
+    if (!mkdtemp(dir)) return 1;
+    test_good();
+    test_bad();
+    test_fuzz();
+    test_context_messages();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
+    return test_summary("test_weights");
+}

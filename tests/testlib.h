@@ -1,0 +1,155 @@
+/* testlib.h - checks, seeded random data and synthetic VGG weights for tests. */
+#ifndef NS_TESTLIB_H
+#define NS_TESTLIB_H
+
+#include "backend.h"
+#include "weights.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                                     \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                             \
+            fprintf(stderr, __VA_ARGS__);                                                                    \
+            fprintf(stderr, "\n");                                                                           \
+            failures++;                                                                                      \
+        }                                                                                                    \
+    } while (0)
+
+static inline int test_summary(const char *name) {
+    if (failures)
+        fprintf(stderr, "%s: %d check(s) failed\n", name, failures);
+    else
+        printf("%s: all checks passed\n", name);
+    return failures ? 1 : 0;
+}
+
+static uint64_t test_rng = 0x12345678abcdefull;
+
+static inline uint64_t rnd_u64(void) {
+    uint64_t z = (test_rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static inline double rnd_uniform(void) {
+    return (rnd_u64() >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static inline double rnd_normal(void) {
+    double u1 = rnd_uniform() + 1e-300, u2 = rnd_uniform();
+    return sqrt(-2.0 * log(u1)) * cos(2 * M_PI * u2);
+}
+
+static inline void fill_uniform(float *x, size_t n, double lo, double hi) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float) (lo + (hi - lo) * rnd_uniform());
+}
+
+static inline void fill_normal(float *x, size_t n, double sd) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float) (sd * rnd_normal());
+}
+
+static inline float *falloc(size_t n) {
+    float *p = calloc(n ? n : 1, sizeof(float));
+    if (!p) abort();
+    return p;
+}
+
+static inline double *dalloc(size_t n) {
+    double *p = calloc(n ? n : 1, sizeof(double));
+    if (!p) abort();
+    return p;
+}
+
+/* ||a - b|| / ||a|| */
+static inline double rel_err_fd(const double *a, const float *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = a[i] - b[i];
+        num += d * d;
+        den += a[i] * a[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static inline bool all_finite(const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return false;
+    return true;
+}
+
+/* Random VGG weights (He initialisation, so activations stay O(1)) and a
+ * Caffe-like input convention. */
+static inline void random_weights(struct ns_weights *w, int arch, int n_layers) {
+    memset(w, 0, sizeof *w);
+    w->arch = arch;
+    int block = 1, index = 1, cin = 3;
+    for (int l = 0; l < n_layers; l++) {
+        struct ns_conv_weights *L = &w->layer[l];
+        snprintf(L->name, sizeof L->name, "conv%c_%c", (char) ('0' + block), (char) ('0' + index));
+        L->block = block, L->index = index, L->cin = cin, L->cout = ns_vgg_block_channels(block);
+        size_t n = (size_t) L->cout * L->cin * 9;
+        L->weight = falloc(n);
+        L->bias = falloc((size_t) L->cout);
+        fill_normal(L->weight, n, sqrt(2.0 / (9.0 * L->cin)));
+        fill_normal(L->bias, (size_t) L->cout, 0.05);
+        cin = L->cout;
+        w->n_layers = l + 1;
+        if (++index > ns_vgg_block_convs(arch, block)) block++, index = 1;
+    }
+    w->perm[0] = 2, w->perm[1] = 1, w->perm[2] = 0;
+    const float mean[3] = {0.40f, 0.46f, 0.48f};
+    for (int c = 0; c < 3; c++)
+        w->a[c] = 2.0f, w->b[c] = -2.0f * mean[c];
+}
+
+/* Writes w as safetensors; extra_meta is inserted into __metadata__ (may be
+ * NULL for the Caffe convention). */
+static inline bool write_safetensors(const char *path, const struct ns_weights *w, const char *meta) {
+    size_t cap = 1 << 16, len = 0, off = 0;
+    char *h = malloc(cap);
+    len += snprintf(
+        h + len, cap - len, "{\"__metadata__\":{%s},",
+        meta ? meta
+             : "\"architecture\":\"vgg19\",\"input_channel_order\":\"BGR\",\"input_range\":\"0..255\","
+               "\"input_mean\":\"103.939,116.779,123.68\",\"input_std\":\"1,1,1\"");
+    for (int l = 0; l < w->n_layers; l++) {
+        const struct ns_conv_weights *L = &w->layer[l];
+        size_t nw = (size_t) L->cout * L->cin * 9 * 4, nb = (size_t) L->cout * 4;
+        len += snprintf(h + len, cap - len,
+                        "\"%s.weight\":{\"dtype\":\"F32\",\"shape\":[%d,%d,3,3],\"data_offsets\":[%zu,%zu]},"
+                        "\"%s.bias\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}%s",
+                        L->name, L->cout, L->cin, off, off + nw, L->name, L->cout, off + nw, off + nw + nb,
+                        l + 1 < w->n_layers ? "," : "");
+        off += nw + nb;
+    }
+    len += snprintf(h + len, cap - len, "}");
+    while (len % 8)
+        h[len++] = ' ';
+    FILE *f = fopen(path, "wb");
+    if (!f) return false;
+    uint64_t hl = len;
+    unsigned char lb[8];
+    for (int i = 0; i < 8; i++)
+        lb[i] = (unsigned char) (hl >> (8 * i));
+    fwrite(lb, 1, 8, f);
+    fwrite(h, 1, len, f);
+    for (int l = 0; l < w->n_layers; l++) {
+        const struct ns_conv_weights *L = &w->layer[l];
+        fwrite(L->weight, 4, (size_t) L->cout * L->cin * 9, f);
+        fwrite(L->bias, 4, (size_t) L->cout, f);
+    }
+    free(h);
+    return fclose(f) == 0;
+}
+
+#endif /* NS_TESTLIB_H */
