@@ -74,28 +74,41 @@ static const char *extension(const char *path) {
     return dot && (!slash || dot > slash) ? dot + 1 : "";
 }
 
-bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum io_depth depth, char *err,
-             size_t err_len) {
+/* The GEGL save operation for a file name, NULL if none suits. */
+static const char *save_op(const char *path) {
+    static const char *const ops[][2] = {{"png", "gegl:png-save"},   {"jpg", "gegl:jpg-save"},
+                                         {"jpeg", "gegl:jpg-save"},  {"tif", "gegl:tiff-save"},
+                                         {"tiff", "gegl:tiff-save"}, {"exr", "gegl:exr-save"},
+                                         {"webp", "gegl:webp-save"}, {"ppm", "gegl:ppm-save"}};
     const char *ext = extension(path);
-    const char *op = "gegl:save";
-    bool png = !g_ascii_strcasecmp(ext, "png"),
-         jpg = !g_ascii_strcasecmp(ext, "jpg") || !g_ascii_strcasecmp(ext, "jpeg");
-    bool tiff = !g_ascii_strcasecmp(ext, "tif") || !g_ascii_strcasecmp(ext, "tiff");
-    if (png)
-        op = "gegl:png-save";
-    else if (jpg)
-        op = "gegl:jpg-save";
-    else if (tiff)
-        op = "gegl:tiff-save";
-    else if (!g_ascii_strcasecmp(ext, "exr"))
-        op = "gegl:exr-save";
-    else if (!g_ascii_strcasecmp(ext, "webp"))
-        op = "gegl:webp-save";
-    else {
-        snprintf(err, err_len, "cannot write '%s': use a .png, .jpg, .tif, .exr or .webp name", path);
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (!g_ascii_strcasecmp(ext, ops[i][0])) return ops[i][1];
+    return NULL;
+}
+
+bool io_check_output(const char *path, char *err, size_t err_len) {
+    if (!save_op(path)) {
+        snprintf(err, err_len, "cannot write '%s': use a .png, .jpg, .tif, .exr, .webp or .ppm name", path);
         return false;
     }
+    char *dir = g_path_get_dirname(path);
+    bool ok = g_file_test(dir, G_FILE_TEST_IS_DIR) && access(dir, W_OK) == 0;
+    if (!ok)
+        snprintf(err, err_len, "cannot write '%s': its folder '%s' does not exist or is not writable", path,
+                 dir);
+    g_free(dir);
+    return ok;
+}
+
+bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum io_depth depth, char *err,
+             size_t err_len) {
+    if (!io_check_output(path, err, err_len)) return false;
+    const char *op = save_op(path);
+    bool png = !strcmp(op, "gegl:png-save"), jpg = !strcmp(op, "gegl:jpg-save");
+    bool tiff = !strcmp(op, "gegl:tiff-save"), ppm = !strcmp(op, "gegl:ppm-save");
+    const char *ext = extension(path);
     if (jpg) depth = IO_DEPTH_U8, has_alpha = false;
+    if (ppm) has_alpha = false, depth = depth == IO_DEPTH_U8 ? IO_DEPTH_U8 : IO_DEPTH_U16;
 
     static const char *const formats[2][3] = {{"R'G'B' u8", "R'G'B' u16", "R'G'B' float"},
                                               {"R'G'B'A u8", "R'G'B'A u16", "R'G'B'A float"}};
@@ -109,7 +122,7 @@ bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum i
     GeglNode *graph = gegl_node_new();
     GeglNode *source = gegl_node_new_child(graph, "operation", "gegl:buffer-source", "buffer", buf, NULL);
     GeglNode *save = gegl_node_new_child(graph, "operation", op, "path", tmp, NULL);
-    if (png) gegl_node_set(save, "bitdepth", depth == IO_DEPTH_U8 ? 8 : 16, NULL);
+    if (png || ppm) gegl_node_set(save, "bitdepth", depth == IO_DEPTH_U8 ? 8 : 16, NULL);
     if (jpg) gegl_node_set(save, "quality", 95, NULL);
     if (tiff)
         gegl_node_set(save, "bitdepth",

@@ -22,6 +22,9 @@ bool io_load(const char *path, struct io_image *out, char *err, size_t err_len);
  * never leaves a half-written image. */
 bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum io_depth depth, char *err,
              size_t err_len);
+/* Whether `path` can be written (a known extension, a writable folder):
+ * asked before a long run rather than after it. */
+bool io_check_output(const char *path, char *err, size_t err_len);
 void io_free(struct io_image *img);
 
 #endif /* NS_CLI_IMAGE_IO_H */

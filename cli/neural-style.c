@@ -369,6 +369,7 @@ int main(int argc, char **argv) {
 
     io_init();
     char err[600];
+    if (!io_check_output(c.output, err, sizeof err)) die("%s", err);
     struct io_image content, styles[NS_MAX_STYLES], init = {0};
     if (!io_load(c.content, &content, err, sizeof err)) die("%s", err);
     for (int k = 0; k < c.n_styles; k++)

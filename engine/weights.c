@@ -243,10 +243,13 @@ static int guess_arch(JsonObject *root, JsonObject *meta, bool *torchvision) {
     if (a && (strcmp(a, "vgg16") == 0 || strcmp(a, "VGG16") == 0)) return 16;
     if (a && (strcmp(a, "vgg19") == 0 || strcmp(a, "VGG19") == 0)) return 19;
     if (a) return -1;
-    /* conv3_4 / features.16 (a conv in VGG-19, a pool in VGG-16) tell them apart */
-    if (json_object_has_member(root, "conv3_4.weight") || json_object_has_member(root, "features.16.weight"))
-        return 19;
-    if (json_object_has_member(root, "conv3_3.weight") || json_object_has_member(root, "features.17.weight"))
+    /* VGG-16 only on evidence: block 3 ends at conv3_3 and block 4 follows
+     * (features.16 is a conv in VGG-19 but a pool in VGG-16); a shorter
+     * prefix is the same network in both and is called VGG-19 */
+    if (json_object_has_member(root, "conv3_3.weight") && json_object_has_member(root, "conv4_1.weight") &&
+        !json_object_has_member(root, "conv3_4.weight"))
+        return 16;
+    if (json_object_has_member(root, "features.17.weight") && !json_object_has_member(root, "features.16.weight"))
         return 16;
     return 19;
 }

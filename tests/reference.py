@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""Independent PyTorch implementation of DESIGN.md's objective.
+
+Reads the safetensors weights itself (json + numpy, not the engine's
+loader), builds VGG with torch.nn.functional, and evaluates the content,
+style and TV terms exactly as DESIGN.md writes them.  Used by the reference
+tests (iteration-0 terms, L-BFGS final loss) and by the benchmark.
+
+  reference.py terms   --weights W --content C.ppm --style S.ppm --image U.ppm --content-layers .. --style-layers ..
+  reference.py lbfgs   ... --iterations N --history M [--line-search] [--threads T]
+  reference.py time    --weights W|--random-vgg19 --size N --iterations K ... (seconds per iteration)
+"""
+import argparse
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+VGG19_BLOCKS = [2, 2, 4, 4, 4]
+VGG16_BLOCKS = [2, 2, 3, 3, 3]
+CHANNELS = [64, 128, 256, 512, 512]
+
+
+def read_ppm(path):
+    """8- or 16-bit binary PPM -> float64 array 3 x H x W in 0..1."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        if data[pos:pos + 1] == b"#":
+            pos = data.index(b"\n", pos)
+            continue
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        fields.append(data[pos:end])
+        pos = end
+    pos += 1
+    assert fields[0] == b"P6", "not a binary PPM"
+    w, h, maxval = int(fields[1]), int(fields[2]), int(fields[3])
+    dtype = np.uint8 if maxval < 256 else np.dtype(">u2")
+    a = np.frombuffer(data, dtype=dtype, count=w * h * 3, offset=pos).reshape(h, w, 3)
+    return np.ascontiguousarray(a.astype(np.float64).transpose(2, 0, 1)) / maxval
+
+
+def write_ppm(path, u):
+    """3 x H x W in 0..1 -> 8-bit PPM."""
+    c, h, w = u.shape
+    v = np.clip(np.rint(u * 255), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    with open(path, "wb") as f:
+        f.write(b"P6\n%d %d\n255\n" % (w, h))
+        f.write(v.tobytes())
+
+
+class Vgg:
+    """Conv layers of VGG from a safetensors file (or random, for timing)."""
+
+    def __init__(self, path=None, dtype=torch.float64, random_arch=None, seed=0):
+        self.dtype = dtype
+        if path:
+            self._load(path)
+        else:
+            self._random(random_arch or 19, seed)
+
+    def _names(self, arch, n):
+        names = []
+        for b, count in enumerate(VGG19_BLOCKS if arch == 19 else VGG16_BLOCKS, 1):
+            for i in range(1, count + 1):
+                names.append((b, i))
+        return names[:n]
+
+    def _load(self, path):
+        with open(path, "rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(n))
+            data = f.read()
+        meta = header.get("__metadata__", {})
+        arch = 16 if meta.get("architecture") == "vgg16" else 19
+        self.layers = []
+        for b, i in self._names(arch, 16):
+            key = "conv%d_%d" % (b, i)
+            if key + ".weight" not in header:
+                break
+            tensors = []
+            for part in ("weight", "bias"):
+                e = header[key + "." + part]
+                lo, hi = e["data_offsets"]
+                t = np.frombuffer(data[lo:hi], dtype="<f4").reshape(e["shape"])
+                tensors.append(torch.tensor(t.copy(), dtype=self.dtype))
+            self.layers.append(("relu%d_%d" % (b, i), b, i, tensors[0], tensors[1]))
+        self.arch = arch
+        order = meta.get("input_channel_order", "BGR")
+        lo, hi = (float(x) for x in meta.get("input_range", "0..255").split(".."))
+        self.perm = [2, 1, 0] if order == "BGR" else [0, 1, 2]
+        self.scale = hi - lo
+        self.offset = lo
+        self.mean = torch.tensor([float(x) for x in meta.get("input_mean", "103.939,116.779,123.68").split(",")],
+                                 dtype=self.dtype).view(3, 1, 1)
+        self.std = torch.tensor([float(x) for x in meta.get("input_std", "1,1,1").split(",")],
+                                dtype=self.dtype).view(3, 1, 1)
+
+    def _random(self, arch, seed):
+        g = torch.Generator().manual_seed(seed)
+        self.layers, cin = [], 3
+        for b, i in self._names(arch, 16):
+            cout = CHANNELS[b - 1]
+            w = torch.randn(cout, cin, 3, 3, generator=g, dtype=self.dtype) * (2.0 / (9 * cin)) ** 0.5
+            self.layers.append(("relu%d_%d" % (b, i), b, i, w, torch.zeros(cout, dtype=self.dtype)))
+            cin = cout
+        self.arch = arch
+        self.perm, self.scale, self.offset = [2, 1, 0], 255.0, 0.0
+        self.mean = torch.tensor([103.939, 116.779, 123.68], dtype=self.dtype).view(3, 1, 1)
+        self.std = torch.ones(3, 1, 1, dtype=self.dtype)
+
+    def features(self, u, wanted):
+        """u: 3 x H x W in 0..1 (R'G'B'). Returns {layer: C x H x W}."""
+        x = ((u[self.perm] * self.scale + self.offset - self.mean) / self.std).unsqueeze(0)
+        last = max(self.index(n) for n in wanted)
+        out = {}
+        blocks = VGG19_BLOCKS if self.arch == 19 else VGG16_BLOCKS
+        for k, (name, b, i, w, bias) in enumerate(self.layers[:last + 1]):
+            if k > 0 and self.layers[k - 1][2] == blocks[self.layers[k - 1][1] - 1]:
+                x = F.max_pool2d(x, 2)
+            x = F.relu(F.conv2d(x, w, bias, padding=1))
+            if name in wanted:
+                out[name] = x[0]
+        return out
+
+    def index(self, name):
+        return [n for n, *_ in self.layers].index(name)
+
+
+def parse_layers(spec):
+    layers = []
+    for tok in spec.split(","):
+        name, _, w = tok.partition(":")
+        layers.append([name, float(w) if w else None])
+    n = len(layers)
+    return [(name, w if w is not None else 1.0 / n) for name, w in layers]
+
+
+def gram(f):
+    c = f.shape[0]
+    m = f[0].numel()
+    f = f.reshape(c, m)
+    return f @ f.t() / m
+
+
+class Objective:
+    def __init__(self, vgg, content, style, content_layers, style_layers, cw, sw, tw):
+        self.vgg, self.cl, self.sl = vgg, content_layers, style_layers
+        self.cw, self.sw, self.tw = cw, sw, tw
+        with torch.no_grad():
+            fc = vgg.features(content, [n for n, _ in content_layers])
+            fs = vgg.features(style, [n for n, _ in style_layers])
+            self.p = {n: fc[n] for n, _ in content_layers}
+            self.t = {n: gram(fs[n]) for n, _ in style_layers}
+            self.pn = {n: (p * p).sum() for n, p in self.p.items()}
+            self.tn = {n: (t * t).sum() for n, t in self.t.items()}
+
+    def terms(self, u):
+        f = self.vgg.features(u, [n for n, _ in self.cl] + [n for n, _ in self.sl])
+        lc = sum(a * ((f[n] - self.p[n]) ** 2).sum() / self.pn[n] for n, a in self.cl)
+        ls = sum(b * ((gram(f[n]) - self.t[n]) ** 2).sum() / self.tn[n] for n, b in self.sl)
+        h, w = u.shape[1], u.shape[2]
+        tv = (((u[:, 1:, :] - u[:, :-1, :]) ** 2).sum() + ((u[:, :, 1:] - u[:, :, :-1]) ** 2).sum()) / (3 * h * w)
+        total = self.cw * lc + self.sw * ls + self.tw * tv
+        return total, lc, ls, tv
+
+
+def build(args, dtype):
+    vgg = Vgg(args.weights, dtype=dtype)
+    tensor = lambda p: torch.tensor(read_ppm(p), dtype=dtype)
+    content, style = tensor(args.content), tensor(args.style)
+    obj = Objective(vgg, content, style, parse_layers(args.content_layers), parse_layers(args.style_layers),
+                    args.content_weight, args.style_weight, args.tv_weight)
+    return obj, content
+
+
+def cmd_terms(args):
+    obj, _ = build(args, torch.float64)
+    u = torch.tensor(read_ppm(args.image), dtype=torch.float64)
+    with torch.no_grad():
+        t = [float(x) for x in obj.terms(u)]
+    print(json.dumps({"loss": t[0], "content": t[1], "style": t[2], "tv": t[3]}))
+
+
+def cmd_lbfgs(args):
+    torch.set_num_threads(args.threads)
+    obj, content = build(args, torch.float32)
+    x = content.clone().contiguous().requires_grad_(True)
+    opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, max_eval=args.iterations * 5 // 4 + 1,
+                            history_size=args.history, tolerance_grad=-1, tolerance_change=-1,
+                            line_search_fn="strong_wolfe" if args.line_search else None)
+    evals = [0]
+
+    def closure():
+        opt.zero_grad()
+        loss = obj.terms(x)[0]
+        loss.backward()
+        evals[0] += 1
+        return loss
+
+    t0 = time.time()
+    opt.step(closure)
+    seconds = time.time() - t0
+    with torch.no_grad():
+        t = [float(v) for v in obj.terms(x)]
+    print(json.dumps({"loss": t[0], "content": t[1], "style": t[2], "tv": t[3], "evaluations": evals[0],
+                      "seconds": seconds}))
+
+
+def cmd_time(args):
+    """Median seconds per objective evaluation (forward + backward)."""
+    torch.set_num_threads(args.threads)
+    if args.weights:
+        vgg = Vgg(args.weights, dtype=torch.float32)
+    else:
+        vgg = Vgg(None, dtype=torch.float32, random_arch=19, seed=1)
+    g = torch.Generator().manual_seed(0)
+    w = args.size
+    h = args.height or args.size
+    content = torch.rand(3, h, w, generator=g)
+    style = torch.rand(3, h, w, generator=g)
+    obj = Objective(vgg, content, style, parse_layers(args.content_layers), parse_layers(args.style_layers),
+                    1.0, 100.0, 10.0)
+    x = content.clone().contiguous().requires_grad_(True)
+    times = []
+    for _ in range(args.iterations + 1):
+        t0 = time.time()
+        loss = obj.terms(x)[0]
+        x.grad = None
+        loss.backward()
+        times.append(time.time() - t0)
+    times = sorted(times[1:])
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"median": times[len(times) // 2], "min": times[0], "peak_rss_mb": peak_kb / 1024.0}))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["terms", "lbfgs", "time"])
+    ap.add_argument("--weights")
+    ap.add_argument("--content")
+    ap.add_argument("--style")
+    ap.add_argument("--image")
+    ap.add_argument("--content-layers", default="relu3_2")
+    ap.add_argument("--style-layers", default="relu1_1,relu2_1,relu3_1")
+    ap.add_argument("--content-weight", type=float, default=1.0)
+    ap.add_argument("--style-weight", type=float, default=1000.0)
+    ap.add_argument("--tv-weight", type=float, default=10.0)
+    ap.add_argument("--iterations", type=int, default=100)
+    ap.add_argument("--history", type=int, default=20)
+    ap.add_argument("--line-search", action="store_true")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--size", type=int, default=256)
+    ap.add_argument("--height", type=int, default=0)
+    args = ap.parse_args()
+    {"terms": cmd_terms, "lbfgs": cmd_lbfgs, "time": cmd_time}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

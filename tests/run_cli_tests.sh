@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The command-line tools as a user meets them: usage errors, clear one-line
+# failures, bit depths and alpha kept, the JSON log, Ctrl-C, and the Keras
+# importer on .h5 files written in Keras's layout.
+set -uo pipefail
+BUILD=${1:-build}
+PY=${PYTHON:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+NS="$BUILD/neural-style"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass() { echo "  ok   $1"; }
+fail() { echo "  FAIL $1"; fails=$((fails + 1)); }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+
+"$PY" "$HERE/make_fixtures.py" "$T" || { echo "cannot write fixtures"; exit 1; }
+W="$T/small.safetensors"
+RUN=("$NS" --quiet --weights "$W" --style "$T/style.png")
+
+# PNG header facts: bit depth and colour type
+png_depth() { "$PY" -c 'import sys; d=open(sys.argv[1],"rb").read(26); print(d[24], d[25])' "$1"; }
+
+echo "== usage and errors (at ${SECONDS}s)"
+"$NS" --help >"$T/help" 2>&1; check "--help exits 0" test $? -eq 0
+grep -q -- "--content FILE" "$T/help"; check "--help lists the flags" test $? -eq 0
+"$NS" --bogus >/dev/null 2>&1; check "an unknown flag exits 2" test $? -eq 2
+"$NS" --content a.png >"$T/err" 2>&1; rc=$?
+check "missing --style/--output exits 2 with a hint" test $rc -eq 2 -a "$(grep -c 'required' "$T/err")" -eq 1
+"$NS" --content a --style b --output c --size -3 >"$T/err" 2>&1; check "a bad value exits 2" test $? -eq 2
+"${RUN[@]}" --content "$T/nope.png" --output "$T/o.png" 2>"$T/err"; rc=$?
+check "a missing photo: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1
+grep -q "cannot read '$T/nope.png': no such file" "$T/err"; check "...saying which file" test $? -eq 0
+echo "not an image" >"$T/text.png"
+"${RUN[@]}" --content "$T/text.png" --output "$T/o.png" 2>"$T/err"; rc=$?
+check "a broken image: exit 1" test $rc -eq 1 && grep -q "not an image" "$T/err"
+head -c 1000 "$W" >"$T/cut.safetensors"
+"$NS" --quiet --weights "$T/cut.safetensors" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" 2>"$T/err"; rc=$?
+check "truncated weights: exit 1 with the reason" test $rc -eq 1 -a "$(grep -c 'truncated' "$T/err")" -eq 1
+env -u NS_WEIGHTS HOME="$T/home" XDG_DATA_HOME= "$NS" --quiet --content "$T/rgb8.png" --style "$T/style.png" \
+    --output "$T/o.png" 2>"$T/err"; rc=$?
+if [ -f /usr/share/neural-style/vgg19.safetensors ] || [ -f /usr/local/share/neural-style/vgg19.safetensors ]; then
+    echo "  skip no-weights message: weights installed system-wide"
+else
+    check "no weights anywhere: says to run ./install.sh" test $rc -eq 1 -a "$(grep -c 'install.sh' "$T/err")" -eq 1
+fi
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.bmp" 2>"$T/err"; rc=$?
+check "an unsupported output name: exit 1" test $rc -eq 1 && grep -q "use a .png" "$T/err"
+SECONDS_BEFORE=$SECONDS
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/no/such/dir/o.png" 2>"$T/err"; rc=$?
+check "an output folder that does not exist: exit 1 before any work" test $rc -eq 1 -a $((SECONDS - SECONDS_BEFORE)) -lt 10
+grep -q "does not exist or is not writable" "$T/err"; check "...saying so" test $? -eq 0
+test ! -e "$T/o.png"; check "failed runs wrote nothing" test $? -eq 0
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.png" --device cuda 2>"$T/err"; rc=$?
+if [ -n "${NS_EXPECT_GPU:-}" ]; then check "--device cuda on a GPU machine" test $rc -eq 0
+else check "--device cuda without a GPU: exit 1 with the reason" test $rc -eq 1 && grep -q "CUDA backend is not usable" "$T/err"; fi
+
+echo "== images (at ${SECONDS}s)"
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/same.ppm" --size 0 --iterations 0
+"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/rgb8.png" --output "$T/src.ppm" --size 0 --iterations 0
+cmp -s <(tail -c 3600 "$T/same.ppm") <("$PY" -c '
+import sys, struct, zlib
+d = open(sys.argv[1], "rb").read()
+idat = b"".join(d[i+8:i+8+struct.unpack(">I", d[i:i+4])[0]] for i in range(8, len(d)) if d[i+4:i+8] == b"IDAT")
+raw = zlib.decompress(idat)
+sys.stdout.buffer.write(b"".join(raw[r*121+1:(r+1)*121] for r in range(30)))' "$T/rgb8.png")
+check "--iterations 0 --size 0 returns the photo's pixels unchanged" test $? -eq 0
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/o8.png" --size 0 --iterations 3
+check "8-bit PNG in, 8-bit RGB PNG out" test "$(png_depth "$T/o8.png")" = "8 2"
+"${RUN[@]}" --content "$T/rgb16.png" --output "$T/o16.png" --size 0 --iterations 3
+check "16-bit PNG in, 16-bit PNG out" test "$(png_depth "$T/o16.png")" = "16 2"
+"${RUN[@]}" --content "$T/rgba8.png" --output "$T/oa.png" --size 0 --iterations 3
+check "alpha kept (RGBA PNG out)" test "$(png_depth "$T/oa.png")" = "8 6"
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.jpg" --size 32 --iterations 2
+check "JPEG out" test "$(head -c 2 "$T/o.jpg" | od -An -tx1 | tr -d ' ')" = "ffd8"
+"${RUN[@]}" --content "$T/rgb16.png" --output "$T/of.tif" --size 0 --iterations 0
+"${RUN[@]}" --content "$T/of.tif" --output "$T/of2.tif" --size 0 --iterations 0
+bits=$("$PY" - "$T/of2.tif" <<'PYEOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+e = "<" if d[:2] == b"II" else ">"
+off = struct.unpack(e + "I", d[4:8])[0]
+n = struct.unpack(e + "H", d[off:off+2])[0]
+tags = {}
+for i in range(n):
+    t, typ, cnt, val = struct.unpack(e + "HHII", d[off+2+12*i:off+14+12*i])
+    if typ == 3 and cnt == 1: val = struct.unpack(e + "H", d[off+10+12*i:off+12+12*i])[0]
+    if typ == 3 and cnt > 1: val = struct.unpack(e + "H", d[val:val+2])[0]
+    tags[t] = val
+print(tags.get(258), tags.get(339, 1))
+PYEOF
+)
+check "TIFF keeps 16-bit through a round trip ($bits)" test "$bits" = "16 1"
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/big.png" --size 64 --iterations 1
+check "--size sets the longest side (40x30 -> 64x48)" test "$("$PY" -c 'import sys,struct; d=open(sys.argv[1],"rb").read(24); print(*struct.unpack(">II", d[16:24]))' "$T/big.png")" = "64 48"
+
+echo "== JSON log and progress (at ${SECONDS}s)"
+"${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.png" --size 0 --iterations 5 --log-json "$T/log.jsonl"
+"$PY" - "$T/log.jsonl" <<'PYEOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["iter"] for r in rows] == list(range(6)), rows
+for r in rows:
+    assert set(r) == {"iter", "loss", "content", "style", "tv", "seconds"}, r
+    assert abs(r["loss"] - (1 * r["content"] + 1000 * r["style"] + 10 * r["tv"])) <= 1e-6 * r["loss"], r
+assert all(a["seconds"] <= b["seconds"] for a, b in zip(rows, rows[1:]))
+PYEOF
+check "--log-json: one object per iteration, loss = weighted sum of the terms" test $? -eq 0
+"$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --size 0 --iterations 2 2>"$T/err"
+grep -q "running on CPU" "$T/err" && grep -q "2/2" "$T/err"; check "progress on stderr names the device" test $? -eq 0
+
+echo "== Ctrl-C (at ${SECONDS}s)"
+rm -f "$T/int.png"
+"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/int.png" --size 256 \
+    --iterations 100000 --log-json "$T/int.jsonl" 2>"$T/err" &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/int.jsonl" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT: exit 130, nothing written" test $rc -eq 130 -a ! -e "$T/int.png"
+grep -q "cancelled" "$T/err"; check "...and says so" test $? -eq 0
+
+echo "== ns-weights import-keras (at ${SECONDS}s)"
+if [ -f "$T/keras-vlen.h5" ]; then
+    for kind in vlen fixed; do
+        "$BUILD/ns-weights" import-keras "$T/keras-$kind.h5" "$T/k-$kind.safetensors" >/dev/null
+        check "import ($kind-length weight_names)" test $? -eq 0
+        "$PY" - "$T" "$kind" <<'PYEOF'
+import json, struct, sys
+import numpy as np
+t, kind = sys.argv[1], sys.argv[2]
+with open("%s/k-%s.safetensors" % (t, kind), "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    h = json.loads(f.read(n))
+    data = f.read()
+assert h["__metadata__"]["input_channel_order"] == "BGR" and h["__metadata__"]["architecture"] == "vgg19"
+for name in ("conv1_1", "conv1_2", "conv2_1", "conv2_2"):
+    for part, suffix in (("weight", "w"), ("bias", "b")):
+        e = h["%s.%s" % (name, part)]
+        lo, hi = e["data_offsets"]
+        got = np.frombuffer(data[lo:hi], "<f4").reshape(e["shape"])
+        want = np.load("%s/keras-%s-%s.npy" % (t, name, suffix))
+        assert np.array_equal(got, want), (name, part)
+PYEOF
+        check "imported tensors equal the .h5's, HWIO -> OIHW ($kind)" test $? -eq 0
+    done
+    "$BUILD/ns-weights" info "$T/k-vlen.safetensors" | grep -q "4 conv layers"
+    check "the engine loads the imported file" test $? -eq 0
+    "$BUILD/ns-weights" import-keras "$T/rgb8.png" "$T/x.safetensors" 2>"$T/err"; rc=$?
+    check "a non-HDF5 input: exit 1 with a message" test $rc -eq 1 && grep -q "cannot open" "$T/err"
+    test ! -e "$T/x.safetensors"; check "...and no output file" test $? -eq 0
+else
+    echo "  skip importer: python3-h5py is missing"
+fi
+
+if [ $fails -ne 0 ]; then echo "command-line tests: $fails FAILED"; exit 1; fi
+echo "command-line tests passed"

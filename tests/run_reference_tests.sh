@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The engine against an independent PyTorch implementation of DESIGN.md on
+# the real VGG-19 weights and the d2l examples:
+#  1. iteration-0 loss terms agree within 1e-3 relative;
+#  2. after the same number of L-BFGS iterations (same objective, history,
+#     start) the engine's loss is no worse than 1.1x torch.optim.LBFGS's.
+# Inputs are 8-bit PPMs written by the CLI, so both sides read identical pixels.
+set -euo pipefail
+BUILD=${1:-build}
+PY=${2:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+NS="$BUILD/neural-style"
+
+if [ ! -f "$W" ] || [ ! -f "$EX/rainier.jpg" ]; then
+    echo "SKIP reference tests: real weights or examples not found (../shared/weights, ../shared/examples)"
+    exit 0
+fi
+if ! "$PY" -c 'import torch' 2>/dev/null; then
+    echo "SKIP reference tests: $PY cannot import torch (./install.sh installs python3-torch)"
+    exit 0
+fi
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+SIZE=160
+LAYERS=(--content-layers relu3_2 --style-layers relu1_1,relu2_1,relu3_1,relu3_4)
+WEIGHTS=(--content-weight 1 --style-weight 1000 --tv-weight 10)
+
+"$NS" --quiet --weights "$W" --content "$EX/rainier.jpg" --style "$EX/rainier.jpg" --output "$T/content.ppm" \
+    --iterations 0 --size $SIZE
+"$NS" --quiet --weights "$W" --content "$EX/autumn-oak.jpg" --style "$EX/autumn-oak.jpg" --output "$T/style.ppm" \
+    --iterations 0 --size $SIZE
+# a start point away from the content, so that every term is non-zero
+"$PY" - "$T" "$HERE" <<'EOF'
+import sys, numpy as np
+sys.path.insert(0, sys.argv[2])
+from reference import read_ppm, write_ppm
+c = read_ppm(sys.argv[1] + "/content.ppm")
+rng = np.random.default_rng(7)
+write_ppm(sys.argv[1] + "/start.ppm", 0.6 * c + 0.4 * rng.random(c.shape))
+EOF
+
+fail=0
+echo "== iteration-0 loss terms: engine vs PyTorch (float64), real weights, ${SIZE}px"
+"$NS" --quiet --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" --output "$T/start-out.png" \
+    --size 0 --iterations 0 --init image --init-image "$T/start.ppm" "${LAYERS[@]}" "${WEIGHTS[@]}" \
+    --log-json "$T/iter0.jsonl"
+"$PY" "$HERE/reference.py" terms --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
+    --image "$T/start.ppm" "${LAYERS[@]}" "${WEIGHTS[@]}" >"$T/ref0.json"
+"$PY" - "$T/iter0.jsonl" "$T/ref0.json" <<'EOF' || fail=1
+import json, sys
+ours = json.loads(open(sys.argv[1]).readline())
+ref = json.load(open(sys.argv[2]))
+bad = 0
+for k in ("loss", "content", "style", "tv"):
+    rel = abs(ours[k] - ref[k]) / abs(ref[k])
+    print("  %-8s engine %.9g  torch %.9g  relative difference %.1e" % (k, ours[k], ref[k], rel))
+    bad += rel > 1e-3
+sys.exit(1 if bad else 0)
+EOF
+
+ITERS=${NS_REF_ITERATIONS:-100}
+echo "== final loss after $ITERS L-BFGS iterations (history 20, from the content): engine vs torch.optim.LBFGS"
+"$NS" --quiet --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" --output "$T/ours.png" \
+    --size 0 --iterations "$ITERS" --lbfgs-history 20 "${LAYERS[@]}" "${WEIGHTS[@]}" --log-json "$T/ours.jsonl"
+"$PY" "$HERE/reference.py" lbfgs --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
+    --iterations "$ITERS" --history 20 "${LAYERS[@]}" "${WEIGHTS[@]}" >"$T/torch.json"
+"$PY" "$HERE/reference.py" lbfgs --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
+    --iterations "$ITERS" --history 20 --line-search "${LAYERS[@]}" "${WEIGHTS[@]}" >"$T/torch-wolfe.json"
+"$PY" - "$T/ours.jsonl" "$T/torch.json" "$T/torch-wolfe.json" <<'EOF' || fail=1
+import json, sys
+ours = [json.loads(l) for l in open(sys.argv[1])][-1]
+plain, wolfe = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+print("  engine                          loss %.6g  (%d iterations)" % (ours["loss"], ours["iter"]))
+print("  torch LBFGS, no line search     loss %.6g  (%d evaluations)" % (plain["loss"], plain["evaluations"]))
+print("  torch LBFGS, strong Wolfe       loss %.6g  (%d evaluations)" % (wolfe["loss"], wolfe["evaluations"]))
+best = min(plain["loss"], wolfe["loss"])
+ratio = ours["loss"] / best
+print("  engine / best torch = %.3f (limit 1.1)" % ratio)
+sys.exit(0 if ratio <= 1.1 else 1)
+EOF
+
+if [ $fail -ne 0 ]; then
+    echo "reference tests FAILED"
+    exit 1
+fi
+echo "reference tests passed"
