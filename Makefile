@@ -52,7 +52,10 @@ $(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
 $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
-$(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests:
+$(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+$(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 # ---- tests ----
@@ -75,7 +78,7 @@ test-ref: all
 test-cli: all
 	@bash tests/run_cli_tests.sh $(BUILD)
 
-bench: all
+bench: all $(BUILD)/bench/bench
 	@bash tests/bench/run.sh $(BUILD) $(PYTHON)
 
 clean:

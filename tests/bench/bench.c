@@ -1,0 +1,94 @@
+/* bench.c - seconds per iteration of ns_run (median over the iterations
+ * after the first) and peak resident memory, as one JSON line.
+ *
+ *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
+ *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda]
+ *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
+ */
+#include "../testlib.h"
+#include "ns.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+struct times {
+    double t[10000];
+    int n;
+    double last;
+};
+
+static bool on_progress(const struct ns_progress *p, void *ud) {
+    struct times *t = ud;
+    double s = now();
+    if (p->iteration > 0 && t->n < 10000) t->t[t->n++] = s - t->last;
+    t->last = s;
+    return true;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *) a, y = *(const double *) b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+    const char *weights = NULL;
+    struct ns_params p = ns_params_default();
+    enum ns_backend_kind dev = NS_BACKEND_CPU;
+    p.iterations = 5;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--write-random-vgg19")) {
+            struct ns_weights w;
+            random_weights(&w, 19, 16);
+            bool ok = write_safetensors(v, &w, NULL);
+            ns_weights_free(&w);
+            return ok ? 0 : 1;
+        }
+        if (!strcmp(a, "--weights")) weights = v, i++;
+        else if (!strcmp(a, "--size")) p.size = atoi(v), i++;
+        else if (!strcmp(a, "--iterations")) p.iterations = atoi(v), i++;
+        else if (!strcmp(a, "--threads")) p.threads = atoi(v), i++;
+        else if (!strcmp(a, "--history")) p.lbfgs_history = atoi(v), i++;
+        else if (!strcmp(a, "--optimizer")) p.optimizer = strcmp(v, "adam") ? NS_OPTIMIZER_LBFGS : NS_OPTIMIZER_ADAM, i++;
+        else if (!strcmp(a, "--content-layers")) p.content_layers = v, i++;
+        else if (!strcmp(a, "--style-layers")) p.style_layers = v, i++;
+        else if (!strcmp(a, "--device")) dev = !strcmp(v, "cuda") ? NS_BACKEND_CUDA : !strcmp(v, "auto") ? NS_BACKEND_AUTO : NS_BACKEND_CPU, i++;
+        else {
+            fprintf(stderr, "bench: unknown argument %s\n", a);
+            return 2;
+        }
+    }
+    struct ns_context *ctx;
+    if (ns_context_new(weights, dev, &ctx)) {
+        fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
+        return 1;
+    }
+    p.scales = 1;
+    int n = p.size;
+    /* random photo and painting: the timing does not depend on the pixels */
+    struct ns_image content = {falloc((size_t) 3 * n * n), n, n, 3, 3 * n}, style = content;
+    style.data = falloc((size_t) 3 * n * n);
+    fill_uniform(content.data, (size_t) 3 * n * n, 0, 1);
+    fill_uniform(style.data, (size_t) 3 * n * n, 0, 1);
+    struct ns_image result = {falloc((size_t) 3 * n * n), n, n, 3, 3 * n};
+    struct times t = {.n = 0, .last = now()};
+    if (ns_run(ctx, &content, &style, 1, &p, on_progress, &t, &result)) {
+        fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
+        return 1;
+    }
+    /* the first iteration warms caches and the thread pool */
+    qsort(t.t + 1, (size_t) (t.n - 1), sizeof(double), cmp);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("{\"median\":%.6f,\"min\":%.6f,\"peak_rss_mb\":%.1f,\"estimate_mb\":%.1f,\"backend\":\"%s\"}\n",
+           t.t[1 + (t.n - 1) / 2], t.t[1], ru.ru_maxrss / 1024.0,
+           ns_estimate_memory(ctx, &p, n, n, n, n) / 1048576.0, ns_context_backend(ctx));
+    ns_context_free(ctx);
+    return 0;
+}

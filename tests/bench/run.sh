@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# make bench: CPU seconds per L-BFGS iteration (median) and peak memory, the
+# engine and PyTorch side by side on the same objective, layers, sizes and
+# thread count.  Writes build/bench/results.md (the README's table).
+#   networks: the real test weights (conv1_1..conv3_4; content relu3_2,
+#             style relu1_1,relu2_1,relu3_1) and a full-depth VGG-19 with
+#             random weights generated here (content relu4_2, style reluB_1).
+#   NS_BENCH_SIZES="256 512"  NS_BENCH_ITERS=6  NS_BENCH_THREADS=$(nproc)
+set -euo pipefail
+BUILD=${1:-build}
+PY=${2:-/usr/bin/python3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$(dirname "$HERE")")
+SIZES=${NS_BENCH_SIZES:-256 512}
+ITERS=${NS_BENCH_ITERS:-6}
+THREADS=${NS_BENCH_THREADS:-$(nproc)}
+OUT="$BUILD/bench"
+mkdir -p "$OUT"
+REAL=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+FULL="$OUT/vgg19-random.safetensors"
+[ -f "$FULL" ] || "$BUILD/bench/bench" --write-random-vgg19 "$FULL"
+HAVE_TORCH=1
+"$PY" -c 'import torch' 2>/dev/null || HAVE_TORCH=0
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+{
+    echo "CPU seconds per L-BFGS iteration (median of $ITERS), $THREADS threads, $CPU."
+    echo "Same objective, layers, start image and thread count on both sides; peak RSS of the whole process."
+    echo
+    echo "| network | size | engine s/iter | PyTorch s/iter | engine / PyTorch | engine peak MB | PyTorch peak MB |"
+    echo "|---|---|---|---|---|---|---|"
+} >"$OUT/results.md"
+
+run_case() { # name weights content_layers style_layers size
+    local name=$1 w=$2 cl=$3 sl=$4 n=$5
+    local e t="{}"
+    e=$("$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
+        --content-layers "$cl" --style-layers "$sl")
+    if [ $HAVE_TORCH -eq 1 ]; then
+        t=$("$PY" "$ROOT/tests/reference.py" time --weights "$w" --size "$n" --iterations "$ITERS" \
+            --threads "$THREADS" --content-layers "$cl" --style-layers "$sl")
+    fi
+    "$PY" - "$name" "$n" "$e" "$t" <<'EOF' | tee -a "$OUT/results.md"
+import json, sys
+name, n, e, t = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+tm = "%.3f" % t["median"] if t else "n/a"
+ratio = "%.2f" % (e["median"] / t["median"]) if t else "n/a"
+tp = "%.0f" % t["peak_rss_mb"] if t else "n/a"
+print("| %s | %s px | %.3f | %s | %s | %.0f | %s |" % (name, n, e["median"], tm, ratio, e["peak_rss_mb"], tp))
+EOF
+}
+
+echo "engine backend: $("$BUILD/bench/bench" --weights "$REAL" --size 64 --iterations 2 | sed 's/.*"backend":"\([^"]*\)".*/\1/')"
+for n in $SIZES; do
+    if [ -f "$REAL" ]; then
+        run_case "VGG-19 conv1_1-conv3_4 (real)" "$REAL" relu3_2 relu1_1,relu2_1,relu3_1 "$n"
+    fi
+    run_case "VGG-19 full depth (random)" "$FULL" relu4_2 relu1_1,relu2_1,relu3_1,relu4_1,relu5_1 "$n"
+done
+[ $HAVE_TORCH -eq 1 ] || echo "(PyTorch columns empty: $PY cannot import torch)" | tee -a "$OUT/results.md"
+echo
+echo "written to $OUT/results.md"
