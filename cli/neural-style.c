@@ -51,7 +51,7 @@ static void usage(FILE *f) {
                "  --init-image FILE      start image for --init image\n"
                "  --seed N               noise seed (default 0)\n"
                "  --content-weight X     (default 1)\n"
-               "  --style-weight X       (default 1000)\n"
+               "  --style-weight X       (default 100)\n"
                "  --tv-weight X          (default 10)\n"
                "  --content-layers L,..  e.g. relu4_2 (a layer may carry :weight)\n"
                "  --style-layers L,..    e.g. relu1_1,relu2_1,relu3_1:0.5\n"

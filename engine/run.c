@@ -26,7 +26,7 @@ struct ns_params ns_params_default(void) {
         .init = NS_INIT_CONTENT,
         .seed = 0,
         .content_weight = 1.0f,
-        .style_weight = 1e3f,
+        .style_weight = 1e2f,
         .tv_weight = 10.0f,
         .style_scale = 1.0f,
         .pooling = NS_POOLING_MAX,

@@ -102,7 +102,7 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["iter"] for r in rows] == list(range(6)), rows
 for r in rows:
     assert set(r) == {"iter", "loss", "content", "style", "tv", "seconds"}, r
-    assert abs(r["loss"] - (1 * r["content"] + 1000 * r["style"] + 10 * r["tv"])) <= 1e-6 * r["loss"], r
+    assert abs(r["loss"] - (1 * r["content"] + 100 * r["style"] + 10 * r["tv"])) <= 1e-6 * r["loss"], r
 assert all(a["seconds"] <= b["seconds"] for a, b in zip(rows, rows[1:]))
 PYEOF
 check "--log-json: one object per iteration, loss = weighted sum of the terms" test $? -eq 0
