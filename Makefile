@@ -31,7 +31,15 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
 UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 
-.PHONY: all clean test test-unit test-asan test-weights test-ref test-cli bench check-fresh
+# GIMP plug-ins: one binary per GIMP version found by pkg-config
+GIMP2_PC := $(shell $(PKG) --exists gimpui-2.0 && echo gimpui-2.0)
+GIMP3_PC := $(shell $(PKG) --exists gimpui-3.0 && echo gimpui-3.0)
+PLUGIN_COMMON := plugin/restyle.c
+PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC),$(BUILD)/plugin/gimp3/neural-style)
+LANGS   := $(basename $(notdir $(wildcard po/*.po)))
+MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
+
+.PHONY: plugins all clean test test-unit test-asan test-weights test-ref test-cli test-gimp bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights
 
 $(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
@@ -52,6 +60,22 @@ $(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
 $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
+plugins: $(PLUGINS) $(MO)
+
+$(BUILD)/plugin/gimp2/neural-style: plugin/gimp2.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
+	mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-deprecated-declarations -Wno-strict-prototypes -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP2_PC) gegl-0.4) \
+	    -o $@ plugin/gimp2.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP2_PC) gegl-0.4) $(ENGINE_LIBS)
+
+$(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
+	mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP3_PC) gegl-0.4) \
+	    -o $@ plugin/gimp3.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP3_PC) gegl-0.4) $(ENGINE_LIBS)
+
+$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
+	mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+
 $(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
@@ -59,7 +83,7 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 # ---- tests ----
-test: all test-unit test-asan test-weights test-ref test-cli
+test: all plugins test-unit test-asan test-weights test-ref test-cli test-gimp
 
 test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
@@ -77,6 +101,9 @@ test-ref: all
 
 test-cli: all
 	@bash tests/run_cli_tests.sh $(BUILD)
+
+test-gimp: all plugins
+	@bash tests/gimp/run_gimp_tests.sh $(BUILD) all
 
 bench: all $(BUILD)/bench/bench
 	@bash tests/bench/run.sh $(BUILD) $(PYTHON)

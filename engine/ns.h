@@ -151,6 +151,12 @@ void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, in
 size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                           int style_w, int style_h);
 
+/* Floating-point operations the whole run takes (every scale, iteration,
+ * forward and backward pass), for time estimates: divide by the speed a
+ * previous run achieved (flops / seconds). */
+double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                         int style_h);
+
 /* Restyles content after styles[0..n_styles-1].  result must be allocated
  * by the caller with the size from ns_output_size() and 3 or 4 channels;
  * it is written only on NS_STATUS_OK (alpha copied from the content when

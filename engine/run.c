@@ -97,32 +97,66 @@ static size_t scale_floats(const struct ns_model *m, const struct run_layers *rl
            (style_net > opt ? style_net : opt);
 }
 
-size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
-                          int style_w, int style_h) {
+/* The model, layers and scales a run of params would use (ctx may be NULL:
+ * a full VGG-19 is assumed). */
+struct plan {
     struct ns_model layout;
-    const struct ns_model *m = &layout;
-    if (ctx && ctx->weights.n_layers)
-        ns_model_layout(&layout, ctx->weights.arch, ctx->weights.n_layers);
-    else if (ctx && ctx->model.n_layers)
-        m = &ctx->model;
-    else
-        ns_model_layout(&layout, 19, 16);
-    struct ns_params p = params ? *params : ns_params_default();
+    const struct ns_model *m;
+    struct ns_params p;
     struct run_layers rl;
+    int ow, oh, n, sw[8], sh[8], stw, sth;
+};
+
+static void make_plan(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                      int style_h, struct plan *pl) {
+    pl->m = &pl->layout;
+    if (ctx && ctx->weights.n_layers)
+        ns_model_layout(&pl->layout, ctx->weights.arch, ctx->weights.n_layers);
+    else if (ctx && ctx->model.n_layers)
+        pl->m = &ctx->model;
+    else
+        ns_model_layout(&pl->layout, 19, 16);
+    pl->p = params ? *params : ns_params_default();
     char err[256];
-    if (parse_run_layers(m, &p, &rl, err, sizeof err)) {
-        p.content_layers = p.style_layers = NULL;
-        parse_run_layers(m, &p, &rl, err, sizeof err);
+    if (parse_run_layers(pl->m, &pl->p, &pl->rl, err, sizeof err)) {
+        pl->p.content_layers = pl->p.style_layers = NULL;
+        parse_run_layers(pl->m, &pl->p, &pl->rl, err, sizeof err);
     }
-    int ow, oh, sw[8], sh[8];
-    ns_output_size(&p, w, h, &ow, &oh);
-    int n = plan_scales(&p, ow, oh, sw, sh);
+    ns_output_size(&pl->p, w, h, &pl->ow, &pl->oh);
+    pl->n = plan_scales(&pl->p, pl->ow, pl->oh, pl->sw, pl->sh);
     struct ns_image st = {NULL, style_w > 0 ? style_w : w, style_h > 0 ? style_h : h, 3, 0};
-    int stw, sth;
-    style_size(&st, sw[n - 1], sh[n - 1], p.style_scale > 0 ? p.style_scale : 1.0f, &stw, &sth);
-    size_t floats = scale_floats(m, &rl, &p, sw[n - 1], sh[n - 1], stw, sth) + ns_model_floats(m);
+    float scale = pl->p.style_scale > 0 ? pl->p.style_scale : 1.0f;
+    style_size(&st, pl->sw[pl->n - 1], pl->sh[pl->n - 1], scale, &pl->stw, &pl->sth);
+}
+
+size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                          int style_h) {
+    struct plan pl;
+    make_plan(ctx, params, w, h, style_w, style_h, &pl);
+    int s = pl.n - 1;
+    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth) + ns_model_floats(pl.m);
     size_t workspace = 4u << 20; /* CPU im2col per thread; small next to the tensors */
-    return floats * sizeof(float) + workspace * 2 + (size_t) 3 * ow * oh * sizeof(float);
+    return floats * sizeof(float) + workspace * 2 + (size_t) 3 * pl.ow * pl.oh * sizeof(float);
+}
+
+double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                         int style_h) {
+    struct plan pl;
+    make_plan(ctx, params, w, h, style_w, style_h, &pl);
+    double total = 0;
+    for (int s = 0; s < pl.n; s++) {
+        struct ns_net_shape sh, ss;
+        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s], pl.sw[s], &sh);
+        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s] * pl.sth / pl.sh[pl.n - 1], pl.sw[s] * pl.stw / pl.sw[pl.n - 1], &ss);
+        double grams = 0;
+        for (int i = 0; i < pl.rl.style.n; i++) {
+            int l = pl.rl.style.layer[i];
+            grams += 4.0 * sh.c[l] * sh.c[l] * sh.h[l] * sh.w[l]; /* Gram and its backward */
+        }
+        /* backward to the input costs about what the forward does */
+        total += (pl.p.iterations + 1) * (2.0 * sh.flops + grams) + 2.0 * sh.flops + ss.flops;
+    }
+    return total;
 }
 
 static enum ns_status check_image(struct ns_context *ctx, const struct ns_image *im, const char *what) {

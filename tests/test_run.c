@@ -479,6 +479,19 @@ static void test_estimate(void) {
     size_t full = ns_estimate_memory(NULL, &p, 512, 512, 512, 512);
     CHECK(full > 300e6 && full < 3e9, "full VGG-19 at 512 px: %.2f GB is implausible", full / 1e9);
     printf("full VGG-19, 512 px, L-BFGS history %d: estimated %.2f GB\n", p.lbfgs_history, full / 1e9);
+    /* time estimates: one more iteration costs forward + backward (2x the
+     * forward's conv multiply-adds) plus the Gram products */
+    p.size = 0;
+    p.iterations = 9;
+    double f9 = ns_estimate_flops(NULL, &p, 512, 512, 512, 512);
+    p.iterations = 10;
+    double per = ns_estimate_flops(NULL, &p, 512, 512, 512, 512) - f9, conv = 0;
+    int cin = 3, side = 512;
+    const int convs[5] = {2, 2, 4, 4, 1}, chans[5] = {64, 128, 256, 512, 512}; /* up to relu5_1 */
+    for (int b = 0; b < 5; b++, side /= 2)
+        for (int i = 0; i < convs[b]; i++) conv += 2.0 * 9 * cin * chans[b] * side * side, cin = chans[b];
+    CHECK(per > 2 * conv && per < 2.15 * conv, "flops per iteration %.4g, 2 x conv flops %.4g", per, 2 * conv);
+    printf("estimated %.1f GFLOP per iteration at 512 px (full VGG-19)\n", per / 1e9);
     free(content.data), free(style.data);
     ns_context_free(ctx);
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the built plug-in(s) into the user's GIMP plug-in folders:
+#   ~/.config/GIMP/2.10/plug-ins/neural-style/   (GIMP 2.10)
+#   ~/.config/GIMP/3.0/plug-ins/neural-style/    (GIMP 3.0: one folder per plug-in)
+# each with its translations (locale/) and, when built, the CUDA backend.
+# Usage: plugin/install-plugin.sh [BUILD_DIR] [CONFIG_DIR]
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$ROOT/build}
+CONFIG=${2:-${XDG_CONFIG_HOME:-$HOME/.config}}
+installed=0
+for v in 2.10:gimp2 3.0:gimp3; do
+    ver=${v%%:*}
+    bin="$BUILD/plugin/${v##*:}/neural-style"
+    [ -x "$bin" ] || continue
+    dest="$CONFIG/GIMP/$ver/plug-ins/neural-style"
+    mkdir -p "$dest"
+    install -m 755 "$bin" "$dest/neural-style.new" && mv "$dest/neural-style.new" "$dest/neural-style"
+    if [ -d "$BUILD/locale" ]; then
+        rm -rf "$dest/locale"
+        cp -r "$BUILD/locale" "$dest/locale"
+    fi
+    [ -f "$BUILD/libns-cuda.so" ] && install -m 644 "$BUILD/libns-cuda.so" "$dest/libns-cuda.so"
+    echo "==> GIMP $ver plug-in installed: $dest (Filters > Artistic > Neural Style...)"
+    installed=1
+done
+if [ $installed -eq 0 ]; then
+    echo "==> no GIMP plug-in built: install GIMP and its development files (libgimp2.0-dev or libgimp-3.0-dev), then run ./install.sh again"
+fi

@@ -1,0 +1,99 @@
+#!/usr/bin/python3
+"""Checks one GIMP batch run of run_gimp_tests.sh from its log and exported
+images.  usage: check_results.py CASE DIR [args]"""
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reference import read_ppm  # noqa: E402
+
+case, d = sys.argv[1], sys.argv[2]
+log = open(os.path.join(d, "log"), errors="replace").read()
+facts = {}
+for m in re.finditer(r"NSTEST (\S+) ([^\n]*)", log):
+    facts[m.group(1)] = m.group(2).split()
+
+
+def fail(msg):
+    print("    " + msg)
+    print("    --- log tail ---")
+    for line in log.strip().splitlines()[-15:]:
+        print("    | " + line)
+    sys.exit(1)
+
+
+def need(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def failed_run():
+    return re.search(r"execution error|Procedure execution of|failed|Error:", log) is not None
+
+
+def image(name):
+    return read_ppm(os.path.join(d, name + ".ppm"))
+
+
+if case == "basic":
+    need("new" in facts, "the plug-in did not return a layer")
+    c, n = facts["content"], facts["new"]
+    need(n[:4] == c[:4], "new layer size/offsets %s differ from the content's %s" % (n[:4], c[:4]))
+    need(n[4] == c[4], "new layer at position %s, the content was at %s: not directly above" % (n[4], c[4]))
+    need(facts["layers"][0] == "3", "expected 3 layers, found %s" % facts["layers"])
+    need(" ".join(facts["name"]).startswith("Neural Style: autumn-oak"), "layer name %s" % facts["name"])
+    need("inconsistent" not in log, "GIMP reported an inconsistent undo state")
+    content, new, style = image("content"), image("new"), image("style")
+    diff = np.abs(new - content).mean()
+    mean = lambda a: a.reshape(3, -1).mean(1)
+    before = np.linalg.norm(mean(content) - mean(style))
+    after = np.linalg.norm(mean(new) - mean(style))
+    print("    mean |new - content| = %.3f; distance to the style's mean colour %.3f -> %.3f" % (diff, before, after))
+    need(diff > 0.04, "the new layer is too close to the content")
+    need(after < 0.8 * before, "the colours did not move toward the style's")
+elif case == "selection":
+    need("new" in facts, "the plug-in did not return a layer")
+    content, new = image("content"), image("new")
+    inside = np.zeros(content.shape[1:], bool)
+    inside[400:900, 600:1400] = True
+    out_diff = np.abs(new - content)[:, ~inside].max()
+    in_diff = np.abs(new - content)[:, inside].mean()
+    print("    outside the selection max |diff| = %.4f, inside mean |diff| = %.3f" % (out_diff, in_diff))
+    need(out_diff == 0, "pixels outside the selection changed")
+    need(in_diff > 0.04, "the selection was not restyled")
+elif case == "gray":
+    need("gray-type" in facts, "the plug-in failed on a grayscale image")
+    need(facts["gray-type"][1] == "1", "the new layer is not grayscale: %s" % facts["gray-type"])
+elif case == "float":
+    need("precision" in facts, "the plug-in failed on a float image")
+    build, weights = sys.argv[3], sys.argv[4]
+    tif = os.path.join(d, "new-float.tif")
+    ppm = os.path.join(d, "new16.ppm")
+    # the command-line tool reads the TIFF through GEGL and writes a 16-bit PPM
+    subprocess.run([build + "/neural-style", "--quiet", "--weights", weights, "--content", tif, "--style", tif,
+                    "--output", ppm, "--size", "0", "--iterations", "0"], check=False)
+    need(os.path.exists(ppm), "cannot read the exported float TIFF back")
+    with open(ppm, "rb") as f:
+        header = f.read(64)
+    need(b"65535" in header, "the exported layer is not high bit depth")
+    v = np.rint(read_ppm(ppm) * 65535).astype(np.int64)
+    off_grid = (v % 257 != 0).mean()
+    print("    %.0f%% of the new layer's values lie between 8-bit levels" % (100 * off_grid))
+    need(off_grid > 0.5, "the result was crushed to 8 bits")
+elif case == "error":
+    kind, needle = sys.argv[3], sys.argv[4]
+    need("new" not in facts, "an error case returned a layer")
+    need(failed_run(), "the run did not report a failure")
+    if kind == "calling":
+        need(re.search(r"invalid input arguments|CALLING|calling error", log, re.I), "not a calling error")
+    else:
+        need(not re.search(r"invalid input arguments", log), "a calling error where an execution error was due")
+    need(needle in log, "the message does not say '%s'" % needle)
+    if "layers-before" in facts and "layers-after" in facts:
+        need(facts["layers-before"] == facts["layers-after"], "the failed run changed the image's layers")
+else:
+    fail("unknown case " + case)

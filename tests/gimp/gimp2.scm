@@ -1,0 +1,88 @@
+; Script-Fu for GIMP 2.10 batch mode, run by run_gimp_tests.sh.
+; @EXAMPLES@, @OUT@ and @CASE@ are substituted.  Facts go to stdout as
+; "NSTEST key value" messages that the driver checks.
+(define (say key . vals)
+  (gimp-message (string-append "NSTEST " key " "
+    (apply string-append (map (lambda (v) (string-append (if (number? v) (number->string v) v) " ")) vals)))))
+
+(define (open-pair)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg" "rainier.jpg")))
+         (content (car (gimp-image-get-active-layer img)))
+         (style (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
+    (gimp-image-insert-layer img style 0 -1)
+    (gimp-layer-set-offsets style 37 11)
+    (gimp-image-set-active-layer img content)
+    (list img content style)))
+
+(define (layer-facts tag img layer)
+  (say tag (car (gimp-drawable-width layer)) (car (gimp-drawable-height layer))
+       (car (gimp-drawable-offsets layer)) (cadr (gimp-drawable-offsets layer))
+       (car (gimp-image-get-item-position img layer))))
+
+(define (export img layer name)
+  (file-ppm-save RUN-NONINTERACTIVE img layer (string-append "@OUT@/" name ".ppm") name 1))
+
+(define (restyle img content style size)
+  (car (plug-in-neural-style RUN-NONINTERACTIVE img content style 20 size 1.0 100.0 10.0 0 0 FALSE 1.0 1 1)))
+
+(define (case-basic)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-layer-set-offsets content 5 7)
+    (layer-facts "content" img content)
+    (let ((new (restyle img content style 96)))
+      (layer-facts "new" img new)
+      (say "layers" (car (gimp-image-get-layers img)))
+      (say "name" (car (gimp-item-get-name new)))
+      (say "undo-enabled" (car (gimp-image-undo-is-enabled img)))
+      (export img content "content")
+      (export img style "style")
+      (export img new "new"))))
+
+(define (case-selection)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 600 400 800 500)
+    (let ((new (restyle img content style 64)))
+      (layer-facts "new" img new)
+      (gimp-selection-none img)
+      (export img content "content")
+      (export img new "new"))))
+
+(define (case-gray)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-grayscale img)
+    (let ((new (restyle img content style 64)))
+      (say "gray-type" (car (gimp-drawable-type new)) (car (gimp-drawable-is-gray new))))))
+
+(define (case-float)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-precision img PRECISION-FLOAT-GAMMA)
+    (let ((new (restyle img content style 64)))
+      (say "precision" (car (gimp-image-get-precision img)))
+      ; TIFF export writes every layer as a page: keep only the new one
+      (gimp-image-remove-layer img content)
+      (gimp-image-remove-layer img style)
+      (file-tiff-save RUN-NONINTERACTIVE img new "@OUT@/new-float.tif" "new-float.tif" 0))))
+
+(define (case-other-image)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p))
+         (other (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/autumn-oak.jpg" "x")))
+         (foreign (car (gimp-image-get-active-layer other))))
+    (restyle img content foreign 64)))
+
+(define (case-same-layer)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)))
+    (restyle img content content 64)))
+
+(define (case-indexed)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-indexed img CONVERT-DITHER-NONE CONVERT-PALETTE-GENERATE 16 FALSE FALSE "")
+    (restyle img content style 64)))
+
+(define (case-weights)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (say "layers-before" (car (gimp-image-get-layers img)))
+    (catch (say "layers-after" (car (gimp-image-get-layers img)))
+      (restyle img content style 64))
+    (say "layers-after" (car (gimp-image-get-layers img)))))
+
+(@CASE@)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# End-to-end tests in the real GIMP, headless: GIMP 2.10 natively and GIMP 3.0
+# in a Debian 13 chroot (tests/gimp/gimp3-chroot.sh builds it).  A Script-Fu
+# batch opens rainier.jpg, adds autumn-oak.jpg as a layer, calls
+# plug-in-neural-style and reports facts that check_results.py verifies.
+#   usage: run_gimp_tests.sh BUILD_DIR [2|3|all]
+set -uo pipefail
+BUILD=$(cd "${1:-build}" && pwd)
+WHICH=${2:-all}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$(dirname "$HERE")")
+PY=${PYTHON:-/usr/bin/python3}
+W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+fails=0
+
+if [ ! -f "$W" ] || [ ! -f "$EX/rainier.jpg" ]; then
+    echo "SKIP GIMP tests: real weights or examples not found (../shared)"
+    exit 0
+fi
+W=$(cd "$(dirname "$W")" && pwd)/$(basename "$W")
+EX=$(cd "$EX" && pwd)
+
+# One batch run of CASE; prints the log path.  $1 version, $2 case, rest: env
+run_case() {
+    local ver=$1 case=$2 out="$T/$1-$2"
+    shift 2
+    mkdir -p "$out"
+    if [ "$ver" = 2 ]; then
+        sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" "$HERE/gimp2.scm" >"$out/script.scm"
+        env XDG_CONFIG_HOME="$T/config2" NS_WEIGHTS="$W" "$@" \
+            timeout 600 gimp-console-2.10 -i -d -f -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
+            >"$out/log" 2>&1
+    else
+        "$HERE/gimp3-chroot.sh" run "$out" "$case" "$EX" "$W" "$@" >"$out/log" 2>&1
+    fi
+    echo "$out"
+}
+
+check() { # description, command...
+    local what=$1
+    shift
+    if "$@"; then echo "  ok   $what"; else echo "  FAIL $what"; fails=$((fails + 1)); fi
+}
+
+suite() { # version
+    local v=$1 d
+    echo "== GIMP $v: restyle rainier.jpg after autumn-oak.jpg"
+    d=$(run_case "$v" basic)
+    check "success, new layer same size/offsets, above the content, pixels moved toward the style" \
+        "$PY" "$HERE/check_results.py" basic "$d"
+    d=$(run_case "$v" selection)
+    check "with a selection only the selected part changes" "$PY" "$HERE/check_results.py" selection "$d"
+    d=$(run_case "$v" gray)
+    check "a grayscale image gives a grayscale layer" "$PY" "$HERE/check_results.py" gray "$d"
+    d=$(run_case "$v" float)
+    check "a 32-bit float image keeps its precision" "$PY" "$HERE/check_results.py" float "$d" "$BUILD" "$W"
+    echo "== GIMP $v: errors leave the image as it was"
+    d=$(run_case "$v" other-image)
+    check "style layer from another image: calling error" "$PY" "$HERE/check_results.py" error "$d" calling "same image"
+    d=$(run_case "$v" same-layer)
+    check "content and style the same layer: calling error" "$PY" "$HERE/check_results.py" error "$d" calling "another layer"
+    d=$(run_case "$v" indexed)
+    check "indexed image: calling error" "$PY" "$HERE/check_results.py" error "$d" calling "indexed"
+    d=$(run_case "$v" weights NS_WEIGHTS=/nonexistent/vgg19.safetensors)
+    check "missing weights: execution error saying how to install, no layer added" \
+        "$PY" "$HERE/check_results.py" error "$d" execution "install.sh"
+}
+
+T=$(mktemp -d)
+trap '[ -n "${NS_KEEP_TEST_DIR:-}" ] || rm -rf "$T"' EXIT
+
+if [ "$WHICH" = all ] || [ "$WHICH" = 2 ]; then
+    if command -v gimp-console-2.10 >/dev/null && [ -x "$BUILD/plugin/gimp2/neural-style" ]; then
+        "$ROOT/plugin/install-plugin.sh" "$BUILD" "$T/config2" >/dev/null
+        rm -rf "$T/config2/GIMP/3.0"
+        suite 2
+    else
+        echo "SKIP GIMP 2.10 tests: gimp-console-2.10 or the 2.10 plug-in is missing (./install.sh installs both)"
+    fi
+fi
+if [ "$WHICH" = all ] || [ "$WHICH" = 3 ]; then
+    if why=$("$HERE/gimp3-chroot.sh" prepare "$ROOT" 2>&1); then
+        suite 3
+    else
+        echo "SKIP GIMP 3.0 tests: the Debian 13 chroot could not be built:"
+        echo "$why" | tail -5 | sed 's/^/    /'
+    fi
+fi
+
+if [ $fails -ne 0 ]; then
+    echo "GIMP tests: $fails FAILED (logs were in $T)"
+    exit 1
+fi
+echo "GIMP tests passed"
