@@ -69,7 +69,7 @@ $(BUILD)/plugin/gimp2/neural-style: plugin/gimp2.c $(PLUGIN_COMMON) plugin/*.h $
 
 $(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
 	mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP3_PC) gegl-0.4) \
+	$(CC) $(CFLAGS) -Wno-ignored-qualifiers -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP3_PC) gegl-0.4) \
 	    -o $@ plugin/gimp3.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP3_PC) gegl-0.4) $(ENGINE_LIBS)
 
 $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po

@@ -182,6 +182,14 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
     if (!ctx) return NS_STATUS_OUT_OF_MEMORY;
     ctx->requested = backend;
     char *found = weights_path ? strdup(weights_path) : ns_find_weights();
+    const char *env = getenv("NS_WEIGHTS");
+    if (!found && env && *env)
+        return ns_set_error(
+            ctx, NS_STATUS_IO_ERROR,
+            "no VGG-19 weights found: NS_WEIGHTS is set to '%s', which cannot be read. Unset it to "
+            "use the installed weights, or point it to a .safetensors file (./install.sh installs "
+            "them).",
+            env);
     if (!found) {
         char *user = ns_user_weights_path();
         enum ns_status st = ns_set_error(

@@ -327,32 +327,25 @@ check_layers (gint32   image,
               gint32   style,
               GError **error)
 {
-  if (! gimp_item_is_valid (content) || ! gimp_item_is_layer (content) ||
-      gimp_item_get_image (content) != image)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("Neural Style works on a layer of the image: select one layer as the content."));
-  else if (gimp_drawable_is_indexed (content) || gimp_image_base_type (image) == GIMP_INDEXED)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("Neural Style works on RGB and grayscale images; convert this indexed "
-                   "image with Image > Mode > RGB first."));
-  else if (! gimp_item_is_valid (style) || ! gimp_item_is_layer (style))
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("Choose a style layer: add the painting to the image as a layer first."));
-  else if (gimp_item_get_image (style) != image)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("The style layer must belong to the same image as the content layer; "
-                   "copy the painting into this image as a layer."));
-  else if (style == content)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("The style layer must be another layer than the content layer."));
-  else if (gimp_drawable_width (content) < 1 || gimp_drawable_height (content) < 1 ||
-           gimp_drawable_width (style) < 1 || gimp_drawable_height (style) < 1)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                 _("Neural Style needs non-empty content and style layers."));
-  else
-    return TRUE;
+  NsLayerFacts f = { 0, };
 
-  return FALSE;
+  f.content_is_layer = gimp_item_is_valid (content) && gimp_item_is_layer (content) &&
+                       gimp_item_get_image (content) == image;
+  f.indexed          = gimp_image_base_type (image) == GIMP_INDEXED;
+  f.style_is_layer   = gimp_item_is_valid (style) && gimp_item_is_layer (style);
+  f.style_in_image   = f.style_is_layer && gimp_item_get_image (style) == image;
+  f.same_layer       = style == content;
+  if (f.content_is_layer)
+    {
+      f.content_width  = gimp_drawable_width (content);
+      f.content_height = gimp_drawable_height (content);
+    }
+  if (f.style_is_layer)
+    {
+      f.style_width  = gimp_drawable_width (style);
+      f.style_height = gimp_drawable_height (style);
+    }
+  return ns_restyle_check_layers (&f, error);
 }
 
 static gint32
@@ -396,8 +389,7 @@ restyle (gint32                 image,
     {
       GeglBuffer *buf;
 
-      /* TRANSLATORS: name of the new layer; %s is the style layer's name */
-      name = g_strdup_printf (_("Neural Style: %s"), gimp_item_get_name (style));
+      name = ns_restyle_layer_name (gimp_item_get_name (style));
       gimp_image_undo_group_start (image);
       layer = gimp_layer_new (image, name,
                               gimp_drawable_width (content), gimp_drawable_height (content),

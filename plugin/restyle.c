@@ -83,6 +83,41 @@ ns_restyle_check_params (const NsRestyleParams  *p,
   return TRUE;
 }
 
+gboolean
+ns_restyle_check_layers (const NsLayerFacts  *f,
+                         GError             **error)
+{
+  const gchar *msg = NULL;
+
+  if (! f->content_is_layer)
+    msg = _("Neural Style works on a layer of the image: select exactly one layer as the content.");
+  else if (f->indexed)
+    msg = _("Neural Style works on RGB and grayscale images; convert this indexed "
+            "image with Image > Mode > RGB first.");
+  else if (! f->style_is_layer)
+    msg = _("Choose a style layer: add the painting to the image as a layer first.");
+  else if (! f->style_in_image)
+    msg = _("The style layer must belong to the same image as the content layer; "
+            "copy the painting into this image as a layer.");
+  else if (f->same_layer)
+    msg = _("The style layer must be another layer than the content layer.");
+  else if (f->content_width < 1 || f->content_height < 1 ||
+           f->style_width < 1 || f->style_height < 1)
+    msg = _("Neural Style needs non-empty content and style layers.");
+
+  if (msg)
+    g_set_error_literal (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID, msg);
+
+  return msg == NULL;
+}
+
+gchar *
+ns_restyle_layer_name (const gchar *style_name)
+{
+  /* TRANSLATORS: name of the new layer; %s is the style layer's name */
+  return g_strdup_printf (_("Neural Style: %s"), style_name);
+}
+
 static enum ns_backend_kind
 backend_of (gint device)
 {

@@ -75,6 +75,27 @@ NsRestyleParams ns_restyle_defaults (void);
 gboolean  ns_restyle_check_params  (const NsRestyleParams *params,
                                     GError               **error);
 
+/* What the version-specific code learns about the layers it was given. */
+typedef struct
+{
+  gboolean content_is_layer;  /* one layer of this image is the content */
+  gboolean indexed;           /* the image is indexed */
+  gboolean style_is_layer;    /* a style layer was given */
+  gboolean style_in_image;    /* ... and it belongs to the same image */
+  gboolean same_layer;        /* content and style are one layer */
+  gint     content_width;
+  gint     content_height;
+  gint     style_width;
+  gint     style_height;
+} NsLayerFacts;
+
+/* A calling error (translated) when the layers cannot be used. */
+gboolean  ns_restyle_check_layers  (const NsLayerFacts   *facts,
+                                    GError              **error);
+
+/* The new layer's name, "Neural Style: <style layer name>" (new string). */
+gchar   * ns_restyle_layer_name    (const gchar          *style_name);
+
 /* Opens the engine on the installed weights (NULL and a translated error
  * saying how to install them when they are missing or unusable). */
 struct ns_context * ns_restyle_open (gint     device,

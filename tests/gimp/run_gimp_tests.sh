@@ -64,7 +64,7 @@ suite() { # version
     check "indexed image: calling error" "$PY" "$HERE/check_results.py" error "$d" calling "indexed"
     d=$(run_case "$v" weights NS_WEIGHTS=/nonexistent/vgg19.safetensors)
     check "missing weights: execution error saying how to install, no layer added" \
-        "$PY" "$HERE/check_results.py" error "$d" execution "install.sh"
+        "$PY" "$HERE/check_results.py" error "$d" execution "install.sh" same-layers
 }
 
 T=$(mktemp -d)

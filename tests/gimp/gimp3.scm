@@ -1,0 +1,104 @@
+; Script-Fu for GIMP 3.0 batch mode, run by gimp3-chroot.sh.  @EXAMPLES@,
+; @OUT@ and @CASE@ are substituted.  Facts go to stdout as "NSTEST key
+; value" lines that check_results.py reads.
+(define (say key . vals)
+  (display "NSTEST ") (display key)
+  (for-each (lambda (v) (display " ") (display v)) vals)
+  (newline))
+
+(define (open-pair)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg")))
+         (content (vector-ref (car (gimp-image-get-layers img)) 0))
+         (style (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
+    (gimp-image-insert-layer img style 0 -1)
+    (gimp-layer-set-offsets style 37 11)
+    (gimp-image-set-selected-layers img (vector content))
+    (list img content style)))
+
+(define (n-layers img) (vector-length (car (gimp-image-get-layers img))))
+
+(define (layer-facts tag img layer)
+  (let ((off (gimp-drawable-get-offsets layer)))
+    (say tag (car (gimp-drawable-get-width layer)) (car (gimp-drawable-get-height layer))
+         (car off) (cadr off) (car (gimp-image-get-item-position img layer)))))
+
+; exports the pixels of one layer: a new image holding a copy of it
+(define (export-layer img layer name ext)
+  (let* ((w (car (gimp-drawable-get-width layer)))
+         (h (car (gimp-drawable-get-height layer)))
+         (im2 (car (gimp-image-new-with-precision w h (car (gimp-image-get-base-type img))
+                                                  (car (gimp-image-get-precision img)))))
+         (copy (car (gimp-layer-new-from-drawable layer im2))))
+    (gimp-image-insert-layer im2 copy 0 0)
+    (gimp-layer-set-offsets copy 0 0)
+    (if (string=? ext "ppm")
+        (file-ppm-export #:run-mode RUN-NONINTERACTIVE #:image im2 #:file (string-append "@OUT@/" name ".ppm"))
+        (file-tiff-export #:run-mode RUN-NONINTERACTIVE #:image im2 #:file (string-append "@OUT@/" name ".tif")))
+    (gimp-image-delete im2)))
+
+(define (restyle img content style size)
+  (car (plug-in-neural-style #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector content)
+                             #:style-layer style #:iterations 20 #:size size
+                             #:content-weight 1.0 #:style-weight 100.0 #:tv-weight 10.0
+                             #:optimizer "lbfgs" #:init "content" #:preserve-colors FALSE
+                             #:style-scale 1.0 #:seed 1 #:device "cpu")))
+
+(define (case-basic)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-layer-set-offsets content 5 7)
+    (layer-facts "content" img content)
+    (let ((new (restyle img content style 96)))
+      (layer-facts "new" img new)
+      (say "layers" (n-layers img))
+      (say "name" (car (gimp-item-get-name new)))
+      (say "undo-enabled" (car (gimp-image-undo-is-enabled img)))
+      (export-layer img content "content" "ppm")
+      (export-layer img style "style" "ppm")
+      (export-layer img new "new" "ppm"))))
+
+(define (case-selection)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 600 400 800 500)
+    (let ((new (restyle img content style 64)))
+      (layer-facts "new" img new)
+      (gimp-selection-none img)
+      (export-layer img content "content" "ppm")
+      (export-layer img new "new" "ppm"))))
+
+(define (case-gray)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-grayscale img)
+    (let ((new (restyle img content style 64)))
+      (say "gray-type" (car (gimp-drawable-type new)) (if (car (gimp-drawable-is-gray new)) 1 0)))))
+
+(define (case-float)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-precision img PRECISION-FLOAT-NON-LINEAR)
+    (let ((new (restyle img content style 64)))
+      (say "precision" (car (gimp-image-get-precision img)))
+      (export-layer img new "new-float" "tif"))))
+
+(define (case-other-image)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p))
+         (other (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/autumn-oak.jpg")))
+         (foreign (vector-ref (car (gimp-image-get-layers other)) 0)))
+    (restyle img content foreign 64)))
+
+(define (case-same-layer)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)))
+    (restyle img content content 64)))
+
+(define (case-indexed)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-convert-indexed img CONVERT-DITHER-NONE CONVERT-PALETTE-GENERATE 16 FALSE FALSE "")
+    (restyle img content style 64)))
+
+(define (case-weights)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (say "layers-before" (n-layers img))
+    (catch "failed" (restyle img content style 64))
+    (say "layers-after" (n-layers img))
+    ; again without catch, so that the batch reports the status
+    (restyle img content style 64)))
+
+(@CASE@)
