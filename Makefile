@@ -39,7 +39,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean test test-unit test-asan test-weights test-ref test-cli test-gimp bench
+.PHONY: plugins all clean test test-unit test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights
 
 $(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
@@ -72,6 +72,17 @@ $(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $
 	$(CC) $(CFLAGS) -Wno-ignored-qualifiers -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP3_PC) gegl-0.4) \
 	    -o $@ plugin/gimp3.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP3_PC) gegl-0.4) $(ENGINE_LIBS)
 
+# Translations: `make update-po` after changing a user-visible string, then
+# translate what msgmerge marks; `make test-po` fails while anything is stale.
+XGETTEXT := xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS \
+            --package-name=gimp-neural-style --msgid-bugs-address=neural-style@users.noreply.example
+update-po:
+	$(XGETTEXT) -o po/gimp-neural-style.pot plugin/restyle.c plugin/gimp2.c plugin/gimp3.c
+	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/gimp-neural-style.pot; done
+
+test-po: $(MO)
+	@bash tests/check_po.sh "$(XGETTEXT)" $(BUILD)
+
 $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
 	mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
@@ -83,7 +94,7 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
 	mkdir -p $@
 
 # ---- tests ----
-test: all plugins test-unit test-asan test-weights test-ref test-cli test-gimp
+test: all plugins test-unit test-asan test-po test-weights test-ref test-cli test-gimp
 
 test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done

@@ -61,14 +61,14 @@ query (void)
     { GIMP_PDB_IMAGE,    "image",           "Input image" },
     { GIMP_PDB_DRAWABLE, "drawable",        "The content layer" },
     { GIMP_PDB_LAYER,    "style-layer",     "The style layer (another layer of the same image)" },
-    { GIMP_PDB_INT32,    "iterations",      "Optimisation iterations (0-100000)" },
-    { GIMP_PDB_INT32,    "size",            "Longest side to optimise at, in pixels (0 = the layer's own)" },
+    { GIMP_PDB_INT32,    "iterations",      "Optimization iterations (0-100000)" },
+    { GIMP_PDB_INT32,    "size",            "Longest side to optimize at, in pixels (0 = the layer's own)" },
     { GIMP_PDB_FLOAT,    "content-weight",  "Content loss weight (>= 0)" },
     { GIMP_PDB_FLOAT,    "style-weight",    "Style loss weight (>= 0)" },
     { GIMP_PDB_FLOAT,    "tv-weight",       "Total-variation (smoothness) weight (>= 0)" },
-    { GIMP_PDB_INT32,    "optimizer",       "Optimiser { L-BFGS (0), Adam (1) }" },
+    { GIMP_PDB_INT32,    "optimizer",       "Optimizer { L-BFGS (0), Adam (1) }" },
     { GIMP_PDB_INT32,    "init",            "Start from { content (0), noise (1) }" },
-    { GIMP_PDB_INT32,    "preserve-colors", "Keep the content's colours { FALSE (0), TRUE (1) }" },
+    { GIMP_PDB_INT32,    "preserve-colors", "Keep the content's colors { FALSE (0), TRUE (1) }" },
     { GIMP_PDB_FLOAT,    "style-scale",     "Style image size relative to the content (0.05-8)" },
     { GIMP_PDB_INT32,    "seed",            "Random seed (for noise)" },
     { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" }
@@ -84,7 +84,7 @@ query (void)
 
   gimp_install_procedure (PLUG_IN_PROC,
                           N_("Restyle a layer after a painting (neural style transfer)"),
-                          "Optimises a new layer so that its VGG-19 features match the "
+                          "Optimizes a new layer so that its VGG-19 features match the "
                           "content layer and its Gram matrices match the style layer "
                           "(Gatys, Ecker & Bethge 2016). The result lands in a new layer "
                           "above the content layer; with a selection only the selected "
@@ -257,17 +257,17 @@ show_dialog (LastValues *vals,
   gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _("_Style layer:"), 0.0, 0.5, combo, 2, FALSE);
 
   scale_row (&d, GTK_TABLE (table), 1, _("_Iterations:"), vals->params.iterations, 0, 2000, 0,
-             _("Optimisation steps; 100-300 is usually enough"), G_CALLBACK (int_changed),
+             _("Optimization steps; 100-300 is usually enough"), G_CALLBACK (int_changed),
              &vals->params.iterations);
   scale_row (&d, GTK_TABLE (table), 2, _("Si_ze:"), vals->params.size, 0, 4096, 0,
-             _("Longest side in pixels at which to optimise (0 = the layer's own size); "
+             _("Longest side in pixels at which to optimize (0 = the layer's own size); "
                "the result is scaled back to the layer"), G_CALLBACK (int_changed),
              &vals->params.size);
   scale_row (&d, GTK_TABLE (table), 3, _("_Content weight:"), vals->params.content_weight, 0, 100, 2,
              _("How strongly the result keeps the content layer's shapes"),
              G_CALLBACK (double_changed), &vals->params.content_weight);
   scale_row (&d, GTK_TABLE (table), 4, _("St_yle weight:"), vals->params.style_weight, 0, 10000, 1,
-             _("How strongly the result takes the style layer's colours and brushwork"),
+             _("How strongly the result takes the style layer's colors and brushwork"),
              G_CALLBACK (double_changed), &vals->params.style_weight);
   scale_row (&d, GTK_TABLE (table), 5, _("S_moothness (TV) weight:"), vals->params.tv_weight, 0, 1000, 1,
              _("Total-variation weight: higher values give smoother, less noisy results"),

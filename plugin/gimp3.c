@@ -101,7 +101,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
   gimp_procedure_set_documentation (procedure,
                                     _("Restyle a layer after a painting (neural style transfer)"),
-                                    "Optimises a new layer so that its VGG-19 features match "
+                                    "Optimizes a new layer so that its VGG-19 features match "
                                     "the content layer and its Gram matrices match the style "
                                     "layer (Gatys, Ecker & Bethge 2016). The result lands in a "
                                     "new layer above the content layer; with a selection only "
@@ -114,17 +114,17 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                      _("The painting: another layer of the same image"),
                                      TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "iterations", _("_Iterations"),
-                                   _("Optimisation steps; 100-300 is usually enough"),
+                                   _("Optimization steps; 100-300 is usually enough"),
                                    0, 100000, 200, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "size", _("Si_ze"),
-                                   _("Longest side in pixels at which to optimise (0 = the layer's "
+                                   _("Longest side in pixels at which to optimize (0 = the layer's "
                                      "own size); the result is scaled back to the layer"),
                                    0, 16384, 512, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "content-weight", _("_Content weight"),
                                       _("How strongly the result keeps the content layer's shapes"),
                                       0.0, 1e6, 1.0, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "style-weight", _("St_yle weight"),
-                                      _("How strongly the result takes the style layer's colours "
+                                      _("How strongly the result takes the style layer's colors "
                                         "and brushwork"),
                                       0.0, 1e9, 100.0, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "tv-weight", _("S_moothness (TV) weight"),
@@ -132,7 +132,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                         "noisy results"),
                                       0.0, 1e6, 10.0, G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "optimizer", _("_Optimizer"),
-                                      _("The optimisation method"),
+                                      _("The optimization method"),
                                       gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS,
                                                                    _("L-BFGS (best quality)"), NULL,
                                                                    "adam", NS_OPTIMIZER_CHOICE_ADAM,
@@ -140,7 +140,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                                                    NULL),
                                       "lbfgs", G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "init", _("Start _from"),
-                                      _("The image the optimisation starts from"),
+                                      _("The image the optimization starts from"),
                                       gimp_choice_new_with_values ("content", NS_INIT_CHOICE_CONTENT,
                                                                    _("Content layer"), NULL,
                                                                    "noise", NS_INIT_CHOICE_NOISE,
@@ -149,7 +149,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                       "content", G_PARAM_READWRITE);
   gimp_procedure_add_boolean_argument (procedure, "preserve-colors",
                                        _("_Preserve the content's colors"),
-                                       _("Take only the painting's texture and keep the content's colours"),
+                                       _("Take only the painting's texture and keep the content's colors"),
                                        FALSE, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "style-scale", _("Style sc_ale"),
                                       _("Size of the style relative to the content: larger values "

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ ns_restyle_init_i18n (void)
   gchar *dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
   gchar *locale = g_build_filename (dir, "locale", NULL);
 
+  setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, locale);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
@@ -76,7 +78,7 @@ ns_restyle_check_params (const NsRestyleParams  *p,
   if (what)
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("Neural Style: %s."), what);
+                   _("Invalid argument: %s."), what);
       return FALSE;
     }
 

@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC_DEFAULT=$(dirname "$(dirname "$HERE")")
 ROOTFS=${NS_GIMP3_ROOT:-$SRC_DEFAULT/build/gimp3-root}
 MIRROR=${NS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates"
+PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales"
 
 mounted=0
 mount_proc() {
@@ -37,10 +37,17 @@ prepare() {
         fi
         mount_proc
         in_root apt-get update -q >/dev/null
-        DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -q --no-install-recommends $PACKAGES \
+        in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PACKAGES \
             >"$ROOTFS.apt.log" 2>&1 || { tail -5 "$ROOTFS.apt.log"; return 1; }
     fi
     mount_proc
+    # a Japanese session for the translation test (GIMP 3 takes its language from the locale)
+    if ! in_root locale -a 2>/dev/null | grep -q '^ja_JP.utf8$'; then
+        [ -x "$ROOTFS/usr/sbin/locale-gen" ] ||
+            in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends locales >/dev/null 2>&1
+        echo "ja_JP.UTF-8 UTF-8" >>"$ROOTFS/etc/locale.gen"
+        in_root locale-gen >/dev/null
+    fi
     # the project's tracked files, built inside the chroot against GIMP 3.0
     rm -rf "$ROOTFS/opt/ns-src"
     mkdir -p "$ROOTFS/opt/ns-src"
