@@ -34,17 +34,25 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(
     build-essential pkg-config gettext curl ca-certificates
     libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev
-    gimp libgimp2.0-dev
+    gimp GIMP_DEV
     python3-torch python3-numpy python3-h5py     # independent reference for tests and benchmarks
-    debootstrap                                   # GIMP 3.0 test chroot (Debian 13)
+    debootstrap xvfb xauth                        # GIMP 3.0 test chroot (Debian 13), dialog tests
 )
-if [ $DEPS -eq 1 ]; then
-    missing=()
+# GIMP 3.0's development files where the distribution has them (Debian 13,
+# Ubuntu 25.04+), else GIMP 2.10's (Debian 12, Ubuntu 24.04)
+gimp_dev() {
+    if apt-cache show libgimp-3.0-dev >/dev/null 2>&1; then echo libgimp-3.0-dev; else echo libgimp2.0-dev; fi
+}
+missing_packages() {
+    local p
     for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+        [ "$p" = GIMP_DEV ] && p=$(gimp_dev)
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
     done
+}
+if [ $DEPS -eq 1 ]; then
+    missing=($(missing_packages))
     if [ ${#missing[@]} -gt 0 ]; then
-        say "installing packages: ${missing[*]}"
         SUDO=""
         if [ "$(id -u)" -ne 0 ]; then
             command -v sudo >/dev/null || die "run as root or install sudo; missing packages: ${missing[*]}"
@@ -52,7 +60,9 @@ if [ $DEPS -eq 1 ]; then
         fi
         command -v apt-get >/dev/null || die "no apt-get: install the equivalents of: ${missing[*]}"
         $SUDO apt-get update -q
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+        missing=($(missing_packages))
+        say "installing packages: ${missing[*]}"
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
     else
         say "packages already installed"
     fi

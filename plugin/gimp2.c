@@ -254,7 +254,7 @@ show_dialog (LastValues *vals,
                               G_CALLBACK (combo_changed), &vals->style_layer);
   g_object_set_data (G_OBJECT (combo), "dialog", &d);
   gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &vals->style_layer);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _("_Style layer:"), 0.0, 0.5, combo, 2, FALSE);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _("St_yle layer:"), 0.0, 0.5, combo, 2, FALSE);
 
   scale_row (&d, GTK_TABLE (table), 1, _("_Iterations:"), vals->params.iterations, 0, 2000, 0,
              _("Optimization steps; 100-300 is usually enough"), G_CALLBACK (int_changed),
@@ -263,10 +263,10 @@ show_dialog (LastValues *vals,
              _("Longest side in pixels at which to optimize (0 = the layer's own size); "
                "the result is scaled back to the layer"), G_CALLBACK (int_changed),
              &vals->params.size);
-  scale_row (&d, GTK_TABLE (table), 3, _("_Content weight:"), vals->params.content_weight, 0, 100, 2,
+  scale_row (&d, GTK_TABLE (table), 3, _("Co_ntent weight:"), vals->params.content_weight, 0, 100, 2,
              _("How strongly the result keeps the content layer's shapes"),
              G_CALLBACK (double_changed), &vals->params.content_weight);
-  scale_row (&d, GTK_TABLE (table), 4, _("St_yle weight:"), vals->params.style_weight, 0, 10000, 1,
+  scale_row (&d, GTK_TABLE (table), 4, _("Style _weight:"), vals->params.style_weight, 0, 10000, 1,
              _("How strongly the result takes the style layer's colors and brushwork"),
              G_CALLBACK (double_changed), &vals->params.style_weight);
   scale_row (&d, GTK_TABLE (table), 5, _("S_moothness (TV) weight:"), vals->params.tv_weight, 0, 1000, 1,
@@ -275,7 +275,7 @@ show_dialog (LastValues *vals,
   scale_row (&d, GTK_TABLE (table), 6, _("Style sc_ale:"), vals->params.style_scale, 0.05, 8, 2,
              _("Size of the style relative to the content: larger values give larger brush strokes"),
              G_CALLBACK (double_changed), &vals->params.style_scale);
-  combo_row (&d, GTK_TABLE (table), 7, _("_Optimizer:"),
+  combo_row (&d, GTK_TABLE (table), 7, _("Op_timizer:"),
              gimp_int_combo_box_new (_("L-BFGS (best quality)"), NS_OPTIMIZER_CHOICE_LBFGS,
                                      _("Adam"), NS_OPTIMIZER_CHOICE_ADAM, NULL),
              &vals->params.optimizer);
@@ -303,6 +303,7 @@ show_dialog (LastValues *vals,
   update_estimate (&d);
 
   gtk_widget_show_all (dialog);
+  ns_restyle_test_response (GTK_DIALOG (dialog));
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
   gtk_widget_destroy (dialog);
   ns_context_free (d.ctx);
@@ -415,6 +416,24 @@ restyle (gint32                 image,
   return layer;
 }
 
+static void
+read_args (const GimpParam *param,
+           LastValues      *vals)
+{
+  vals->style_layer            = param[3].data.d_layer;
+  vals->params.iterations      = param[4].data.d_int32;
+  vals->params.size            = param[5].data.d_int32;
+  vals->params.content_weight  = param[6].data.d_float;
+  vals->params.style_weight    = param[7].data.d_float;
+  vals->params.tv_weight       = param[8].data.d_float;
+  vals->params.optimizer       = param[9].data.d_int32;
+  vals->params.init            = param[10].data.d_int32;
+  vals->params.preserve_colors = param[11].data.d_int32 != 0;
+  vals->params.style_scale     = param[12].data.d_float;
+  vals->params.seed            = param[13].data.d_int32;
+  vals->params.device          = param[14].data.d_int32;
+}
+
 static GimpPDBStatusType
 status_of (const GError *error)
 {
@@ -452,6 +471,9 @@ run (const gchar      *name,
     {
     case GIMP_RUN_INTERACTIVE:
       gimp_get_data (PLUG_IN_PROC, &vals);
+      /* a script that passes every argument gets them as the dialog's start */
+      if (nparams == N_ARGS)
+        read_args (param, &vals);
       if (! show_dialog (&vals, image, content))
         {
           values[0].data.d_status = GIMP_PDB_CANCEL;
@@ -466,18 +488,7 @@ run (const gchar      *name,
                        _("Neural Style takes %d arguments, not %d."), N_ARGS, nparams);
           break;
         }
-      vals.style_layer            = param[3].data.d_layer;
-      vals.params.iterations      = param[4].data.d_int32;
-      vals.params.size            = param[5].data.d_int32;
-      vals.params.content_weight  = param[6].data.d_float;
-      vals.params.style_weight    = param[7].data.d_float;
-      vals.params.tv_weight       = param[8].data.d_float;
-      vals.params.optimizer       = param[9].data.d_int32;
-      vals.params.init            = param[10].data.d_int32;
-      vals.params.preserve_colors = param[11].data.d_int32 != 0;
-      vals.params.style_scale     = param[12].data.d_float;
-      vals.params.seed            = param[13].data.d_int32;
-      vals.params.device          = param[14].data.d_int32;
+      read_args (param, &vals);
       break;
 
     case GIMP_RUN_WITH_LAST_VALS:

@@ -110,7 +110,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
                                   "Neural Style for GIMP developers", "2026");
 
-  gimp_procedure_add_layer_argument (procedure, "style-layer", _("_Style layer"),
+  gimp_procedure_add_layer_argument (procedure, "style-layer", _("St_yle layer"),
                                      _("The painting: another layer of the same image"),
                                      TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "iterations", _("_Iterations"),
@@ -120,10 +120,10 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                    _("Longest side in pixels at which to optimize (0 = the layer's "
                                      "own size); the result is scaled back to the layer"),
                                    0, 16384, 512, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "content-weight", _("_Content weight"),
+  gimp_procedure_add_double_argument (procedure, "content-weight", _("Co_ntent weight"),
                                       _("How strongly the result keeps the content layer's shapes"),
                                       0.0, 1e6, 1.0, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "style-weight", _("St_yle weight"),
+  gimp_procedure_add_double_argument (procedure, "style-weight", _("Style _weight"),
                                       _("How strongly the result takes the style layer's colors "
                                         "and brushwork"),
                                       0.0, 1e9, 100.0, G_PARAM_READWRITE);
@@ -131,7 +131,7 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                       _("Total-variation weight: higher values give smoother, less "
                                         "noisy results"),
                                       0.0, 1e6, 10.0, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "optimizer", _("_Optimizer"),
+  gimp_procedure_add_choice_argument (procedure, "optimizer", _("Op_timizer"),
                                       _("The optimization method"),
                                       gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS,
                                                                    _("L-BFGS (best quality)"), NULL,
@@ -287,6 +287,7 @@ show_dialog (GimpProcedure       *procedure,
   update_estimate (&d);
   g_signal_connect (config, "notify", G_CALLBACK (config_changed), &d);
 
+  ns_restyle_test_response (GTK_DIALOG (dialog));
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
 
   g_signal_handlers_disconnect_by_func (config, config_changed, &d);

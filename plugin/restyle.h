@@ -8,6 +8,7 @@
 #define __NS_RESTYLE_H__
 
 #include <gegl.h>
+#include <gtk/gtk.h>
 
 struct ns_context;
 
@@ -127,6 +128,10 @@ gchar      * ns_restyle_estimate    (struct ns_context     *ctx,
                                      gint                   content_height,
                                      gint                   style_width,
                                      gint                   style_height);
+
+/* For the tests of the dialogs: when NS_PLUGIN_TEST_RESPONSE is "ok" or
+ * "cancel", answers the dialog that way once it has been shown a moment. */
+void         ns_restyle_test_response (GtkDialog          *dialog);
 
 G_END_DECLS
 

@@ -98,5 +98,18 @@ elif case == "error":
     if len(sys.argv) > 5 and sys.argv[5] == "same-layers":
         need("layers-before" in facts and "layers-after" in facts, "the layer counts were not reported")
         need(facts["layers-before"] == facts["layers-after"], "the failed run changed the image's layers")
+elif case == "dialog":
+    answer = sys.argv[3]
+    need("layers-before" in facts and "layers-after" in facts, "the script did not finish")
+    before, after = int(facts["layers-before"][0]), int(facts["layers-after"][0])
+    want = before + 1 if answer == "ok" else before
+    need(after == want, "%d layers after answering %s, expected %d" % (after, answer, want))
+    # Known and harmless under GIMP 3: gimp-console has no window for the
+    # dialog to be transient for, and GimpConfig cannot store a layer among
+    # the last values (GIMP stores none).  Anything else is the plug-in's.
+    known = ("Broken pipe", "gimp_window_transient_on_mapped", "couldn't serialize property")
+    noise = [l for l in log.splitlines() if re.search(r"\(neural-style:|Procedure 'plug-in-neural-style'", l)
+             and re.search(r"WARNING|CRITICAL|duplicate mnemonic", l) and not any(k in l for k in known)]
+    need(not noise, "the plug-in printed GTK/GLib warnings: %s" % noise[:3])
 else:
     fail("unknown case " + case)

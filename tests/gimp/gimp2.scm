@@ -86,4 +86,14 @@
     ; again without catch, so that the batch reports the status
     (restyle img content style 64)))
 
+;; interactive: the dialog opens (under Xvfb) and NS_PLUGIN_TEST_RESPONSE answers it
+(define (case-dialog)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (say "layers-before" (car (gimp-image-get-layers img)))
+    (catch #f (plug-in-neural-style RUN-INTERACTIVE img content style 20 64 1.0 100.0 10.0 0 0 FALSE 1.0 1 1))
+    (say "layers-after" (car (gimp-image-get-layers img)))))
+
+(define (case-dialog-ok) (case-dialog))
+(define (case-dialog-cancel) (case-dialog))
+
 (@CASE@)

@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC_DEFAULT=$(dirname "$(dirname "$HERE")")
 ROOTFS=${NS_GIMP3_ROOT:-$SRC_DEFAULT/build/gimp3-root}
 MIRROR=${NS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales"
+PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales xvfb xauth"
 
 mounted=0
 mount_proc() {
@@ -41,6 +41,8 @@ prepare() {
             >"$ROOTFS.apt.log" 2>&1 || { tail -5 "$ROOTFS.apt.log"; return 1; }
     fi
     mount_proc
+    [ -x "$ROOTFS/usr/bin/xvfb-run" ] ||
+        in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends xvfb xauth >/dev/null 2>&1
     # a Japanese session for the translation test (GIMP 3 takes its language from the locale)
     if ! in_root locale -a 2>/dev/null | grep -q '^ja_JP.utf8$'; then
         [ -x "$ROOTFS/usr/sbin/locale-gen" ] ||
@@ -53,8 +55,10 @@ prepare() {
     mkdir -p "$ROOTFS/opt/ns-src"
     (cd "$src" && git ls-files -z | xargs -0 tar cf - 2>/dev/null) | tar xf - -C "$ROOTFS/opt/ns-src"
     # files not committed yet (a developer's working tree) travel too
-    (cd "$src" && git ls-files -z --others --exclude-standard | xargs -0 -r tar cf - 2>/dev/null) |
-        tar xf - -C "$ROOTFS/opt/ns-src"
+    if [ -n "$(cd "$src" && git ls-files --others --exclude-standard)" ]; then
+        (cd "$src" && git ls-files -z --others --exclude-standard | xargs -0 tar cf - 2>/dev/null) |
+            tar xf - -C "$ROOTFS/opt/ns-src"
+    fi
     in_root make -C /opt/ns-src -j2 plugins BUILD=/opt/ns-build >"$ROOTFS.build.log" 2>&1 ||
         { tail -20 "$ROOTFS.build.log"; return 1; }
     [ -x "$ROOTFS/opt/ns-build/plugin/gimp3/neural-style" ] || { echo "the GIMP 3 plug-in was not built"; return 1; }
@@ -75,7 +79,9 @@ run() {
         "$HERE/gimp3.scm" >"$out/script.scm"
     mount_proc
     set +e
-    in_root NS_WEIGHTS=/opt/ns-data/weights/vgg19.safetensors "$@" timeout 600 \
+    local xvfb=()
+    [[ "$case" = dialog* ]] && xvfb=(xvfb-run -a)
+    in_root NS_WEIGHTS=/opt/ns-data/weights/vgg19.safetensors "$@" timeout 600 "${xvfb[@]}" \
         gimp-console-3.0 -i -d -f --batch-interpreter=plug-in-script-fu-eval -b "$(cat "$out/script.scm")" --quit
     local rc=$?
     set -e

@@ -101,4 +101,15 @@
     ; again without catch, so that the batch reports the status
     (restyle img content style 64)))
 
+;; interactive: the dialog opens (under Xvfb) and NS_PLUGIN_TEST_RESPONSE answers it
+(define (case-dialog)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (say "layers-before" (n-layers img))
+    (catch "cancelled" (plug-in-neural-style #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector content)
+                                 #:style-layer style #:iterations 20 #:size 64 #:device "cpu"))
+    (say "layers-after" (n-layers img))))
+
+(define (case-dialog-ok) (case-dialog))
+(define (case-dialog-cancel) (case-dialog))
+
 (@CASE@)

@@ -28,8 +28,10 @@ run_case() {
     mkdir -p "$out"
     if [ "$ver" = 2 ]; then
         sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" "$HERE/gimp2.scm" >"$out/script.scm"
+        local xvfb=()
+        [[ "$case" = dialog* ]] && xvfb=(xvfb-run -a)
         env XDG_CONFIG_HOME="$T/config2" NS_WEIGHTS="$W" "$@" \
-            timeout 600 gimp-console-2.10 -i -d -f -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
+            timeout 600 "${xvfb[@]}" gimp-console-2.10 -i -d -f -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
             >"$out/log" 2>&1
     else
         "$HERE/gimp3-chroot.sh" run "$out" "$case" "$EX" "$W" "$@" >"$out/log" 2>&1
@@ -55,6 +57,14 @@ suite() { # version
     check "a grayscale image gives a grayscale layer" "$PY" "$HERE/check_results.py" gray "$d"
     d=$(run_case "$v" float)
     check "a 32-bit float image keeps its precision" "$PY" "$HERE/check_results.py" float "$d" "$BUILD" "$W"
+    if command -v xvfb-run >/dev/null || [ "$v" = 3 ]; then
+        d=$(run_case "$v" dialog-ok NS_PLUGIN_TEST_RESPONSE=ok)
+        check "interactive: the dialog opens, OK restyles, no GTK warning" "$PY" "$HERE/check_results.py" dialog "$d" ok
+        d=$(run_case "$v" dialog-cancel NS_PLUGIN_TEST_RESPONSE=cancel)
+        check "interactive: Cancel leaves the image as it was" "$PY" "$HERE/check_results.py" dialog "$d" cancel
+    else
+        echo "  skip dialog tests: xvfb-run is missing (./install.sh installs xvfb)"
+    fi
     echo "== GIMP $v: errors leave the image as it was"
     d=$(run_case "$v" other-image)
     check "style layer from another image: calling error" "$PY" "$HERE/check_results.py" error "$d" calling "same image"
