@@ -358,6 +358,28 @@ static void test_run(void) {
     free(lab_r), free(lab_c);
     p.preserve_colors = false;
 
+    /* style scale: the painting is resized relative to the photo before its
+     * Grams are taken, so the style term at the start point changes */
+    {
+        struct ns_params q = p;
+        q.iterations = 0;
+        q.preserve_colors = false;
+        double l_s[2];
+        for (int k = 0; k < 2; k++) {
+            q.style_scale = k ? 0.5f : 1.0f;
+            struct progress_log lg = {.monotonic = true};
+            st = ns_run(ctx, &content, &style, 1, &q, on_progress, &lg, &r1);
+            CHECK(st == NS_STATUS_OK, "style scale %.1f: %s", q.style_scale, ns_last_error(ctx));
+            l_s[k] = lg.first_loss;
+        }
+        CHECK(fabs(l_s[0] - l_s[1]) > 1e-3 * l_s[0], "style scale 0.5 did not change the style target (%.6g)",
+              l_s[0]);
+        q.style_scale = 0.05f; /* 3 px: too small for relu3_1 */
+        st = ns_run(ctx, &content, &style, 1, &q, NULL, NULL, &r1);
+        CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "style scale"),
+              "a style too small for the layers: %s", ns_last_error(ctx));
+    }
+
     /* two styles blended */
     struct ns_image styles[2] = {style, make_image(40, 50, 3, 0)};
     float blend[2] = {3, 1};

@@ -96,4 +96,9 @@
 (define (case-dialog-ok) (case-dialog))
 (define (case-dialog-cancel) (case-dialog))
 
+; far more pixels than memory holds: refused before anything is allocated
+(define (case-memory)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (restyle img content style 16384)))
+
 (@CASE@)

@@ -75,6 +75,9 @@ suite() { # version
     if [ "$v" = 2 ]; then d=$(run_case 2 same-layer LANGUAGE=ja LC_ALL=C.UTF-8); else d=$(run_case 3 same-layer LANG=ja_JP.UTF-8); fi
     check "...and says so in Japanese in a Japanese session" \
         "$PY" "$HERE/check_results.py" error "$d" calling "コンテンツレイヤー以外のレイヤーを選んでください"
+    d=$(run_case "$v" memory)
+    check "not enough memory: execution error saying to lower the size" \
+        "$PY" "$HERE/check_results.py" error "$d" execution "lower the Size setting"
     d=$(run_case "$v" weights NS_WEIGHTS=/nonexistent/vgg19.safetensors)
     check "missing weights: execution error saying how to install, no layer added" \
         "$PY" "$HERE/check_results.py" error "$d" execution "install.sh" same-layers
