@@ -22,6 +22,21 @@ GEGL_LIBS     := $(shell $(PKG) --libs gegl-0.4 2>/dev/null)
 HDF5_CFLAGS   := $(shell $(PKG) --cflags hdf5 2>/dev/null)
 HDF5_LIBS     := $(shell $(PKG) --libs hdf5 2>/dev/null)
 
+# CUDA backend: a shared object the engine opens at run time (engine/context.c),
+# built when nvcc and cuDNN are found; `make CUDA=0` leaves it out.
+CUDA      ?= 1
+CUDA_HOME ?= /usr/local/cuda
+NVCC      ?= $(CUDA_HOME)/bin/nvcc
+CUDNN_H   := $(firstword $(wildcard $(CUDA_HOME)/include/cudnn.h /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h))
+HAVE_CUDA := $(if $(filter 1,$(CUDA)),$(if $(CUDNN_H),$(shell test -x $(NVCC) && echo 1)))
+# Turing to Hopper as machine code, plus PTX that newer GPUs compile on load
+CUDA_ARCHS ?= 75 80 86 89 90
+NVCC_FLAGS := -O3 -std=c++17 -Iengine -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter \
+              $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) -gencode arch=compute_90,code=compute_90
+CUDA_SRC  := $(wildcard cuda/*.cu)
+CUDA_OBJ  := $(CUDA_SRC:%.cu=$(BUILD)/%.o)
+LIBNS_CUDA := $(if $(HAVE_CUDA),$(BUILD)/libns-cuda.so)
+
 ENGINE_SRC := $(wildcard engine/*.c)
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 LIBNS      := $(BUILD)/libns.a
@@ -29,7 +44,7 @@ LIBNS      := $(BUILD)/libns.a
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 
-UNIT_TESTS := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+UNIT_TESTS := $(filter-out test_cuda,$(patsubst tests/%.c,%,$(wildcard tests/test_*.c)))
 
 # GIMP plug-ins: one binary per GIMP version found by pkg-config
 GIMP2_PC := $(shell $(PKG) --exists gimpui-2.0 && echo gimpui-2.0)
@@ -39,8 +54,14 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean test test-unit test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
-all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights
+.PHONY: plugins all clean test test-unit test-cuda test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
+
+$(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
+	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+
+$(BUILD)/libns-cuda.so: $(CUDA_OBJ)
+	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -lcudnn -lcublas -Xlinker -rpath,$(CUDA_HOME)/lib64
 
 $(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
 	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
@@ -90,14 +111,18 @@ $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
 $(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
-$(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench:
+$(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cuda:
 	mkdir -p $@
 
 # ---- tests ----
-test: all plugins test-unit test-asan test-po test-weights test-ref test-cli test-gimp
+test: all plugins test-unit test-cuda test-asan test-po test-weights test-ref test-cli test-gimp
 
 test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
+
+# The CUDA backend against the CPU; skips where no GPU (or no libns-cuda.so) is.
+test-cuda: all $(BUILD)/tests/test_cuda
+	@NS_CUDA_LIBRARY=$(LIBNS_CUDA) $(BUILD)/tests/test_cuda $(wildcard ../shared/weights/vgg19-conv1_1-conv3_4.safetensors)
 
 # The unit tests again, built with AddressSanitizer and UBSan.
 test-asan:

@@ -59,6 +59,7 @@ static void usage(FILE *f) {
                "  --preserve-colors      keep the photo's colours, take only the painting's texture\n"
                "  --pooling max|avg      (default max)\n"
                "  --device auto|cpu|cuda (default auto)   --gpu N   GPU index\n"
+               "  --precision fp32|tf32  GPU arithmetic (default fp32; tf32 uses tensor cores)\n"
                "  --threads N            CPU threads (default all cores)\n"
                "  --log-json FILE        one JSON line per iteration\n"
                "  --quiet                no progress bar\n"
@@ -186,6 +187,7 @@ static void parse_args(int argc, char **argv, struct cli *c) {
         O_POOL,
         O_DEVICE,
         O_GPU,
+        O_PRECISION,
         O_THREADS,
         O_LOG,
         O_QUIET,
@@ -217,6 +219,7 @@ static void parse_args(int argc, char **argv, struct cli *c) {
         {"pooling", 1, 0, O_POOL},
         {"device", 1, 0, O_DEVICE},
         {"gpu", 1, 0, O_GPU},
+        {"precision", 1, 0, O_PRECISION},
         {"threads", 1, 0, O_THREADS},
         {"log-json", 1, 0, O_LOG},
         {"quiet", 0, 0, O_QUIET},
@@ -328,6 +331,14 @@ static void parse_args(int argc, char **argv, struct cli *c) {
             break;
         case O_GPU:
             ok = parse_int(optarg, 0, 64, &c->gpu);
+            break;
+        case O_PRECISION:
+            if (strcmp(optarg, "fp32") == 0)
+                c->p.precision = NS_PRECISION_FP32;
+            else if (strcmp(optarg, "tf32") == 0)
+                c->p.precision = NS_PRECISION_TF32;
+            else
+                ok = false;
             break;
         case O_THREADS:
             ok = parse_int(optarg, 0, 1024, &c->p.threads);

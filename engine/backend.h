@@ -31,6 +31,9 @@ struct ns_backend_ops {
     size_t (*mem_free)(struct ns_backend *be); /* bytes available */
     /* Threads for the ops that follow (CPU; others ignore it). */
     enum ns_status (*set_threads)(struct ns_backend *be, int threads);
+    /* Arithmetic for the ops that follow; a backend without a faster mode
+     * keeps float32 and returns OK. */
+    enum ns_status (*set_precision)(struct ns_backend *be, enum ns_precision precision);
     /* Workspace the ops of a network with these shapes need, reserved once. */
     enum ns_status (*reserve)(struct ns_backend *be, size_t max_conv_col, size_t max_gram);
 
@@ -45,6 +48,11 @@ struct ns_backend_ops {
      * relu applies max(0, .) to the output. */
     void (*conv3x3)(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
                     const float *bias, int cout, float *out, bool relu);
+    /* Optional: gin (cin x h x w) = gradient of conv3x3 with respect to its
+     * input, from gout (cout x h x w) and the forward weights.  NULL = the
+     * engine runs conv3x3 over flipped, transposed weights instead. */
+    void (*conv3x3_bwd)(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt,
+                        int cin, float *gin);
     /* g[i] = 0 where y[i] <= 0 (ReLU backward, y = the ReLU's output). */
     void (*relu_bwd)(struct ns_backend *be, float *g, const float *y, size_t n);
     /* 2x2 stride 2, floor: out is c x h/2 x w/2. */
@@ -91,6 +99,8 @@ struct ns_backend_ops {
 struct ns_backend {
     const struct ns_backend_ops *ops;
     char description[160];
+    size_t workspace;  /* bytes the ops use beyond alloc(), at most */
+    size_t bytes_peak; /* most bytes held through alloc() at once; 0 = not tracked */
 };
 
 /* CPU backend (OpenBLAS + OpenMP); threads 0 = all available cores. */

@@ -96,6 +96,12 @@ static enum ns_status cpu_reserve(struct ns_backend *be, size_t max_conv_col, si
 
 static int available_cores(void);
 
+static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision precision) {
+    (void) be;
+    (void) precision;
+    return NS_STATUS_OK; /* float32 is all the CPU does */
+}
+
 static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     struct cpu_backend *cb = cpu(be);
     if (threads <= 0) threads = available_cores();
@@ -105,6 +111,7 @@ static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     free(cb->col);
     cb->col = col;
     cb->threads = threads;
+    cb->base.workspace = cb->col_floats * sizeof(float) * (size_t) threads;
     snprintf(cb->base.description, sizeof cb->base.description, "CPU (OpenBLAS %s, %d thread%s)",
              openblas_get_corename(), threads, threads == 1 ? "" : "s");
     return NS_STATUS_OK;
@@ -499,6 +506,7 @@ static const struct ns_backend_ops cpu_ops = {
     .download = cpu_copy_mem,
     .mem_free = cpu_mem_free,
     .set_threads = cpu_set_threads,
+    .set_precision = cpu_set_precision,
     .reserve = cpu_reserve,
     .input_fwd = cpu_input_fwd,
     .input_bwd = cpu_input_bwd,

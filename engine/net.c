@@ -25,10 +25,10 @@ void ns_model_layout(struct ns_model *m, int arch, int n_layers) {
     }
 }
 
-size_t ns_model_floats(const struct ns_model *m) {
+size_t ns_model_floats(const struct ns_model *m, bool rotated) {
     size_t n = 0;
     for (int l = 0; l < m->n_layers; l++)
-        n += 2 * (size_t) m->cout[l] * m->cin[l] * 9 + (size_t) m->cout[l];
+        n += (rotated ? 2 : 1) * (size_t) m->cout[l] * m->cin[l] * 9 + (size_t) m->cout[l];
     return n;
 }
 
@@ -38,28 +38,31 @@ enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const st
     memcpy(m->perm, w->perm, sizeof m->perm);
     memcpy(m->a, w->a, sizeof m->a);
     memcpy(m->b, w->b, sizeof m->b);
+    bool rotated = !be->ops->conv3x3_bwd;
     for (int l = 0; l < w->n_layers; l++) {
         const struct ns_conv_weights *L = &w->layer[l];
         size_t n = (size_t) L->cout * L->cin * 9;
-        float *rot = malloc(n * sizeof(float));
+        float *rot = rotated ? malloc(n * sizeof(float)) : NULL;
         m->wt[l] = be->ops->alloc(be, n);
-        m->wt_rot[l] = be->ops->alloc(be, n);
+        if (rotated) m->wt_rot[l] = be->ops->alloc(be, n);
         m->bias[l] = be->ops->alloc(be, (size_t) L->cout);
-        if (!rot || !m->wt[l] || !m->wt_rot[l] || !m->bias[l]) {
+        if ((rotated && (!rot || !m->wt_rot[l])) || !m->wt[l] || !m->bias[l]) {
             free(rot);
             ns_model_release(m);
             return NS_STATUS_OUT_OF_MEMORY;
         }
-        /* wt_rot[ci][co][8-k] = wt[co][ci][k]: spatial flip, channels swapped */
-        for (int co = 0; co < L->cout; co++)
-            for (int ci = 0; ci < L->cin; ci++)
-                for (int k = 0; k < 9; k++)
-                    rot[((size_t) ci * L->cout + co) * 9 + (8 - k)] =
-                        L->weight[((size_t) co * L->cin + ci) * 9 + k];
         be->ops->upload(be, m->wt[l], L->weight, n);
-        be->ops->upload(be, m->wt_rot[l], rot, n);
         be->ops->upload(be, m->bias[l], L->bias, (size_t) L->cout);
-        free(rot);
+        if (rotated) {
+            /* wt_rot[ci][co][8-k] = wt[co][ci][k]: spatial flip, channels swapped */
+            for (int co = 0; co < L->cout; co++)
+                for (int ci = 0; ci < L->cin; ci++)
+                    for (int k = 0; k < 9; k++)
+                        rot[((size_t) ci * L->cout + co) * 9 + (8 - k)] =
+                            L->weight[((size_t) co * L->cin + ci) * 9 + k];
+            be->ops->upload(be, m->wt_rot[l], rot, n);
+            free(rot);
+        }
     }
     return be->ops->sync(be);
 }
@@ -206,7 +209,10 @@ void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, floa
         /* input of conv l: the image (l = 0), a pooled tensor or act[l-1] */
         int ih = l ? s->h[l - 1] : net->h, iw = l ? s->w[l - 1] : net->w;
         int ph = s->h[l], pw = s->w[l];
-        ops->conv3x3(net->be, g, m->cout[l], ph, pw, m->wt_rot[l], NULL, m->cin[l], other, false);
+        if (ops->conv3x3_bwd)
+            ops->conv3x3_bwd(net->be, g, m->cout[l], ph, pw, m->wt[l], m->cin[l], other);
+        else
+            ops->conv3x3(net->be, g, m->cout[l], ph, pw, m->wt_rot[l], NULL, m->cin[l], other, false);
         float *t = g;
         g = other, other = t;
         if (l == 0) break;

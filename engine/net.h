@@ -23,7 +23,9 @@ struct ns_model {
  * (no buffers): enough to plan memory without a weights file. */
 void ns_model_layout(struct ns_model *m, int arch, int n_layers);
 /* Backend floats the uploaded weights take. */
-size_t ns_model_floats(const struct ns_model *m);
+/* Floats of the weights on the backend; rotated = with the flipped copies
+ * that backward needs where the backend has no conv3x3_bwd. */
+size_t ns_model_floats(const struct ns_model *m, bool rotated);
 /* Uploads w's conv weights (and their flipped transposes) to be. */
 enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const struct ns_weights *w);
 void ns_model_release(struct ns_model *m);

@@ -49,6 +49,13 @@ enum ns_init {
     NS_INIT_IMAGE = 2, /* params.init_image */
 };
 
+/* Arithmetic of the convolutions and matrix products on the GPU; the CPU
+ * always computes in float32. */
+enum ns_precision {
+    NS_PRECISION_FP32 = 0, /* float32 throughout */
+    NS_PRECISION_TF32 = 1, /* tensor cores with TF32 inputs, float32 accumulation */
+};
+
 enum ns_pooling {
     NS_POOLING_MAX = 0,
     NS_POOLING_AVG = 1,
@@ -94,6 +101,7 @@ struct ns_params {
     enum ns_pooling pooling;
     int threads; /* CPU threads; 0 = all cores */
     int gpu_index;
+    enum ns_precision precision;
 };
 
 /* One report per iteration (iteration 0 is the initial image). */

@@ -134,9 +134,15 @@ size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *
     struct plan pl;
     make_plan(ctx, params, w, h, style_w, style_h, &pl);
     int s = pl.n - 1;
-    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth) + ns_model_floats(pl.m);
-    size_t workspace = 4u << 20; /* CPU im2col per thread; small next to the tensors */
-    return floats * sizeof(float) + workspace * 2 + (size_t) 3 * pl.ow * pl.oh * sizeof(float);
+    /* without a backend: the CPU's, with two threads */
+    const struct ns_backend *be = ctx ? ctx->be : NULL;
+    bool gpu = ctx && ctx->kind == NS_BACKEND_CUDA;
+    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth) +
+                    ns_model_floats(pl.m, !be || !be->ops->conv3x3_bwd);
+    size_t workspace = be ? be->workspace : 8u << 20;
+    /* the result is assembled in RAM: it counts where the tensors live there too */
+    size_t host = gpu ? 0 : (size_t) 3 * pl.ow * pl.oh * sizeof(float);
+    return floats * sizeof(float) + workspace + host;
 }
 
 double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
@@ -197,6 +203,8 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
     if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
+    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
     if (p->style_blend) {
         double sum = 0;
         for (int i = 0; i < n_styles; i++) {
@@ -404,6 +412,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     ctx->error[0] = '\0';
     enum ns_status st = ctx->be->ops->set_threads(ctx->be, p->threads);
     if (st) return ns_set_error(ctx, st, "cannot set up %d threads", p->threads);
+    if ((st = ctx->be->ops->set_precision(ctx->be, p->precision)))
+        return ns_set_error(ctx, st, "the %s backend cannot compute in that precision", ctx->be->ops->name);
     struct run_layers rl;
     char err[400];
     if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err)))
@@ -437,7 +447,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     /* refuse before allocating when the largest scale cannot fit */
     int stw, sth;
     style_size(&styles[0], ow, oh, p->style_scale, &stw, &sth);
-    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth) * sizeof(float);
+    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth) * sizeof(float) +
+                  (double) ctx->be->workspace;
     double avail = (double) ctx->be->ops->mem_free(ctx->be);
     if (avail > 0 && need > avail)
         return ns_set_error(

@@ -486,8 +486,8 @@ static void test_estimate(void) {
         live = peak = 0;
         ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r);
         size_t est = ns_estimate_memory(ctx, &p, 96, 80, 70, 90);
-        size_t model = ns_model_floats(&ctx->model) * sizeof(float);
-        size_t fixed = model + (8u << 20) + (size_t) 3 * 96 * 80 * 4;
+        size_t model = ns_model_floats(&ctx->model, true) * sizeof(float);
+        size_t fixed = model + ctx->be->workspace + (size_t) 3 * 96 * 80 * 4;
         CHECK(est >= peak + model && est <= peak + fixed + peak / 10,
               "%s: estimate %zu bytes, measured peak %zu + weights %zu", opt ? "adam" : "lbfgs", est, peak,
               model);

@@ -1,0 +1,270 @@
+/* backend_cuda.cu - the CUDA backend: memory, scalars, errors and the entry
+ * point that the engine finds with dlopen (see engine/context.c).
+ *
+ * Being a separate shared object is what lets one build of the engine, CLI
+ * and plug-in run on machines without an NVIDIA driver: libcudnn, libcublas
+ * and libcuda are needed only when this file's library is opened.
+ */
+#include "cuda_backend.h"
+
+#include <new>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_error(struct nsc_backend *b, enum ns_status st, const char *what, const char *msg) {
+    if (b->status != NS_STATUS_OK) return;
+    b->status = st;
+    snprintf(b->err, sizeof b->err, "%s: %s", what, msg);
+}
+
+bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what) {
+    if (e == cudaSuccess) return false;
+    set_error(b, e == cudaErrorMemoryAllocation ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
+              cudaGetErrorString(e));
+    return true;
+}
+
+bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what) {
+    if (s == CUDNN_STATUS_SUCCESS) return false;
+    set_error(b, s == CUDNN_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
+              cudnnGetErrorString(s));
+    return true;
+}
+
+bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what) {
+    if (s == CUBLAS_STATUS_SUCCESS) return false;
+    set_error(b, s == CUBLAS_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
+              cublasGetStatusString(s));
+    return true;
+}
+
+void nsc_launched(struct nsc_backend *b, const char *what) {
+    nsc_cuda_failed(b, cudaGetLastError(), what);
+}
+
+/* ---- memory ---- */
+
+static float *nsc_alloc(struct ns_backend *be, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    if (b->n_allocs == NSC_MAX_ALLOCS) return NULL;
+    void *p = NULL;
+    size_t bytes = (n ? n : 1) * sizeof(float);
+    if (b->alloc_cap && b->bytes_in_use + bytes > b->alloc_cap) return NULL; /* the tests' simulated full GPU */
+    cudaError_t e = cudaMalloc(&p, bytes);
+    if (e != cudaSuccess) {
+        /* out of memory is the caller's to report; the context stays usable */
+        (void) cudaGetLastError();
+        return NULL;
+    }
+    b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes};
+    b->bytes_in_use += bytes;
+    if (b->bytes_in_use > b->base.bytes_peak) b->base.bytes_peak = b->bytes_in_use;
+    return (float *) p;
+}
+
+static void nsc_release(struct ns_backend *be, float *p) {
+    struct nsc_backend *b = nsc(be);
+    if (!p) return;
+    for (int i = 0; i < b->n_allocs; i++)
+        if (b->allocs[i].p == p) {
+            b->bytes_in_use -= b->allocs[i].bytes;
+            b->allocs[i] = b->allocs[--b->n_allocs];
+            break;
+        }
+    nsc_cuda_failed(b, cudaFree(p), "cudaFree"); /* waits for the stream's work on p */
+}
+
+static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    /* from pageable memory the call returns once src has been staged */
+    nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyHostToDevice, b->stream),
+                    "upload");
+}
+
+static void nsc_download(struct ns_backend *be, float *dst, const float *src, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    if (nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToHost, b->stream),
+                        "download"))
+        return;
+    nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "download");
+}
+
+static void nsc_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    if (dst != src)
+        nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, b->stream),
+                        "copy");
+}
+
+static size_t nsc_mem_free(struct ns_backend *be) {
+    struct nsc_backend *b = nsc(be);
+    size_t free_b = 0, total = 0;
+    if (nsc_cuda_failed(b, cudaMemGetInfo(&free_b, &total), "cudaMemGetInfo")) return 0;
+    /* leave room for cuDNN's and cuBLAS's own allocations */
+    size_t margin = 64u << 20;
+    return free_b > margin ? free_b - margin : 0;
+}
+
+/* Called as each run starts. */
+static enum ns_status nsc_set_threads(struct ns_backend *be, int threads) {
+    struct nsc_backend *b = nsc(be);
+    (void) threads;
+    if (b->test_limit) b->alloc_cap = b->bytes_in_use + b->test_limit;
+    return NS_STATUS_OK;
+}
+
+static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision precision) {
+    struct nsc_backend *b = nsc(be);
+    b->tf32 = precision == NS_PRECISION_TF32;
+    cublasMath_t math = b->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+    if (nsc_blas_failed(b, cublasSetMathMode(b->blas, math), "cublasSetMathMode")) return b->status;
+    return NS_STATUS_OK;
+}
+
+static enum ns_status nsc_reserve(struct ns_backend *be, size_t max_conv_col, size_t max_gram) {
+    (void) be;
+    (void) max_conv_col;
+    (void) max_gram;
+    return NS_STATUS_OK; /* the workspace is fixed at creation */
+}
+
+/* ---- scalars and errors ---- */
+
+static enum ns_status nsc_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return b->status;
+    if (!nsc_cuda_failed(b,
+                         cudaMemcpyAsync(b->host, b->slots + slot0, (size_t) n * sizeof(double),
+                                         cudaMemcpyDeviceToHost, b->stream),
+                         "read scalars") &&
+        !nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "read scalars"))
+        memcpy(out, b->host, (size_t) n * sizeof(double));
+    return b->status;
+}
+
+static enum ns_status nsc_sync(struct ns_backend *be) {
+    struct nsc_backend *b = nsc(be);
+    if (!b->status) nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "synchronize");
+    return b->status;
+}
+
+static const char *nsc_error(struct ns_backend *be) {
+    return nsc(be)->err;
+}
+
+static void nsc_free(struct ns_backend *be) {
+    struct nsc_backend *b = nsc(be);
+    if (!b) return;
+    cudaSetDevice(b->device);
+    if (b->stream) cudaStreamSynchronize(b->stream);
+    nsc_plans_free(b);
+    for (int i = 0; i < b->n_allocs; i++)
+        cudaFree(b->allocs[i].p);
+    if (b->ws) cudaFree(b->ws);
+    if (b->slots) cudaFree(b->slots);
+    if (b->partials) cudaFree(b->partials);
+    if (b->host) cudaFreeHost(b->host);
+    if (b->relu) cudnnDestroyActivationDescriptor(b->relu);
+    if (b->blas) cublasDestroy(b->blas);
+    if (b->dnn) cudnnDestroy(b->dnn);
+    if (b->stream) cudaStreamDestroy(b->stream);
+    delete b;
+}
+
+static struct ns_backend_ops make_ops(void) {
+    struct ns_backend_ops o;
+    memset(&o, 0, sizeof o);
+    o.name = "cuda";
+    o.free = nsc_free;
+    o.alloc = nsc_alloc;
+    o.release = nsc_release;
+    o.upload = nsc_upload;
+    o.download = nsc_download;
+    o.mem_free = nsc_mem_free;
+    o.set_threads = nsc_set_threads;
+    o.set_precision = nsc_set_precision;
+    o.reserve = nsc_reserve;
+    o.input_fwd = nsc_input_fwd;
+    o.input_bwd = nsc_input_bwd;
+    o.conv3x3 = nsc_conv3x3;
+    o.conv3x3_bwd = nsc_conv3x3_bwd;
+    o.relu_bwd = nsc_relu_bwd;
+    o.pool_fwd = nsc_pool_fwd;
+    o.pool_bwd = nsc_pool_bwd;
+    o.gram = nsc_gram;
+    o.content_loss = nsc_content_loss;
+    o.style_loss = nsc_style_loss;
+    o.tv_loss = nsc_tv_loss;
+    o.fill = nsc_fill;
+    o.copy = nsc_copy;
+    o.axpby = nsc_axpby;
+    o.dots = nsc_dots;
+    o.lincomb = nsc_lincomb;
+    o.adam = nsc_adam;
+    o.read_scalars = nsc_read_scalars;
+    o.sync = nsc_sync;
+    o.error = nsc_error;
+    return o;
+}
+
+static const struct ns_backend_ops nsc_ops = make_ops();
+
+extern "C" __attribute__((visibility("default"))) enum ns_status
+ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t err_len) {
+    *out = NULL;
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e == cudaErrorInsufficientDriver) {
+        /* also what the runtime says when there is no driver at all */
+        snprintf(err, err_len, "no NVIDIA driver, or one older than CUDA %d.%d needs", CUDART_VERSION / 1000,
+                 CUDART_VERSION % 1000 / 10);
+        return NS_STATUS_UNAVAILABLE;
+    }
+    if (e != cudaSuccess || count == 0) {
+        snprintf(err, err_len, "no NVIDIA GPU is usable (%s)",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "no device found");
+        return NS_STATUS_UNAVAILABLE;
+    }
+    if (device_index < 0 || device_index >= count) {
+        snprintf(err, err_len, "there is no GPU %d: this machine has %d (numbered from 0)", device_index, count);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    struct nsc_backend *b = new (std::nothrow) nsc_backend();
+    if (!b) return NS_STATUS_OUT_OF_MEMORY;
+    b->base.ops = &nsc_ops;
+    b->device = device_index;
+    b->base.workspace = NSC_WORKSPACE;
+    const char *limit = getenv("NS_CUDA_TEST_ALLOC_LIMIT");
+    if (limit) b->test_limit = strtoull(limit, NULL, 10);
+    cudaDeviceProp prop;
+    bool ok = !nsc_cuda_failed(b, cudaSetDevice(device_index), "cudaSetDevice") &&
+              !nsc_cuda_failed(b, cudaGetDeviceProperties(&prop, device_index), "cudaGetDeviceProperties") &&
+              !nsc_cuda_failed(b, cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking), "stream") &&
+              !nsc_dnn_failed(b, cudnnCreate(&b->dnn), "cudnnCreate") &&
+              !nsc_dnn_failed(b, cudnnSetStream(b->dnn, b->stream), "cudnnSetStream") &&
+              !nsc_blas_failed(b, cublasCreate(&b->blas), "cublasCreate") &&
+              !nsc_blas_failed(b, cublasSetStream(b->blas, b->stream), "cublasSetStream") &&
+              !nsc_blas_failed(b, cublasSetMathMode(b->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode") &&
+              !nsc_dnn_failed(b, cudnnCreateActivationDescriptor(&b->relu), "activation") &&
+              !nsc_dnn_failed(b, cudnnSetActivationDescriptor(b->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+                              "activation") &&
+              !nsc_cuda_failed(b, cudaMalloc(&b->slots, NS_MAX_SLOTS * sizeof(double)), "slots") &&
+              !nsc_cuda_failed(b, cudaMalloc(&b->partials, (size_t) NSC_RED_BLOCKS * NS_MAX_SLOTS * sizeof(double)),
+                               "partials") &&
+              !nsc_cuda_failed(b, cudaMallocHost(&b->host, NS_MAX_SLOTS * sizeof(double)), "pinned") &&
+              !nsc_cuda_failed(b, cudaMalloc(&b->ws, NSC_WORKSPACE), "cuDNN workspace") &&
+              !nsc_cuda_failed(b, cudaMemsetAsync(b->slots, 0, NS_MAX_SLOTS * sizeof(double), b->stream), "slots");
+    if (!ok) {
+        snprintf(err, err_len, "cannot start CUDA on GPU %d: %s", device_index, b->err);
+        enum ns_status st = b->status ? b->status : NS_STATUS_BACKEND_ERROR;
+        nsc_free(&b->base);
+        return st;
+    }
+    size_t free_b = 0, total = 0;
+    cudaMemGetInfo(&free_b, &total);
+    snprintf(b->base.description, sizeof b->base.description, "CUDA: %.80s (GPU %d, %.0f GB, cuDNN %zu.%zu)",
+             prop.name, device_index, total / 1e9, cudnnGetVersion() / 10000, cudnnGetVersion() / 100 % 100);
+    *out = &b->base;
+    return NS_STATUS_OK;
+}

@@ -1,0 +1,154 @@
+/* conv.cu - 3x3 convolutions through cuDNN, forward and backward to the input.
+ *
+ * The first call with a shape times cuDNN's algorithms on the real buffers
+ * (cudnnFind...Ex) and keeps the fastest deterministic one that fits the
+ * workspace; later calls reuse it.  In float32 mode only FMA algorithms are
+ * accepted, so that tensor cores never round the inputs to TF32 unasked.
+ */
+#include "cuda_backend.h"
+
+static const float one = 1.0f, zero = 0.0f;
+
+void nsc_plans_free(struct nsc_backend *b) {
+    for (int i = 0; i < b->n_plans; i++) {
+        struct nsc_plan *p = &b->plans[i];
+        if (p->x) cudnnDestroyTensorDescriptor(p->x);
+        if (p->y) cudnnDestroyTensorDescriptor(p->y);
+        if (p->bias) cudnnDestroyTensorDescriptor(p->bias);
+        if (p->filt) cudnnDestroyFilterDescriptor(p->filt);
+        if (p->conv) cudnnDestroyConvolutionDescriptor(p->conv);
+    }
+    b->n_plans = 0;
+}
+
+/* Whether a timed algorithm may be chosen; later passes relax the wishes:
+ * pass 1 takes the default math type (which some cuDNN versions report for
+ * FMA kernels), pass 2 a nondeterministic algorithm. */
+static bool acceptable(const struct nsc_backend *b, int pass, cudnnStatus_t status, size_t memory,
+                       cudnnDeterminism_t det, cudnnMathType_t math) {
+    return status == CUDNN_STATUS_SUCCESS && memory <= NSC_WORKSPACE && (pass >= 2 || det == CUDNN_DETERMINISTIC) &&
+           (b->tf32 || math == CUDNN_FMA_MATH || (pass >= 1 && math == CUDNN_DEFAULT_MATH));
+}
+
+/* Takes the fastest acceptable of n timed results (cuDNN sorts them by time). */
+template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, int n) {
+    for (int pass = 0; pass < 3; pass++)
+        for (int i = 0; i < n; i++)
+            if (acceptable(b, pass, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType)) {
+                p->algo = (int) perf[i].algo;
+                p->ws = perf[i].memory;
+                return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, perf[i].mathType), "math type");
+            }
+    nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "no convolution algorithm fits the workspace");
+    return false;
+}
+
+static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+    if (b->n_plans == NSC_MAX_PLANS) nsc_plans_free(b); /* many sizes seen: start over */
+    struct nsc_plan *p = &b->plans[b->n_plans];
+    *p = nsc_plan();
+    p->bwd = bwd;
+    p->cin = cin, p->cout = cout, p->h = h, p->w = w;
+    p->tf32 = b->tf32;
+    p->algo = -1;
+    bool ok = !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->x), "descriptor") &&
+              !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->y), "descriptor") &&
+              !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->bias), "descriptor") &&
+              !nsc_dnn_failed(b, cudnnCreateFilterDescriptor(&p->filt), "descriptor") &&
+              !nsc_dnn_failed(b, cudnnCreateConvolutionDescriptor(&p->conv), "descriptor") &&
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cin, h, w),
+                              "input shape") &&
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, h, w),
+                              "output shape") &&
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, 1, 1),
+                              "bias shape") &&
+              !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, cout, cin, 3, 3),
+                              "filter shape") &&
+              !nsc_dnn_failed(b,
+                              cudnnSetConvolution2dDescriptor(p->conv, 1, 1, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
+                                                              CUDNN_DATA_FLOAT),
+                              "convolution") &&
+              !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, b->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+                              "math type");
+    b->n_plans++; /* counted even on failure, so that its descriptors are freed */
+    return ok ? p : NULL;
+}
+
+static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+    for (int i = 0; i < b->n_plans; i++) {
+        struct nsc_plan *p = &b->plans[i];
+        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w && p->tf32 == b->tf32 &&
+            p->algo >= 0)
+            return p;
+    }
+    return NULL;
+}
+
+static struct nsc_plan *forward_plan(struct nsc_backend *b, const float *in, const float *wt, float *out, int cin,
+                                     int cout, int h, int w) {
+    struct nsc_plan *p = find_plan(b, false, cin, cout, h, w);
+    if (p || b->status) return p;
+    if (!(p = new_plan(b, false, cin, cout, h, w))) return NULL;
+    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int n = 0;
+    if (nsc_dnn_failed(b,
+                       cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y, out,
+                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, b->ws,
+                                                              NSC_WORKSPACE),
+                       "choosing a convolution algorithm"))
+        return NULL;
+    if (!choose(b, p, perf, n)) return NULL;
+    p->fused = true; /* tried on first use */
+    return p;
+}
+
+void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt, const float *bias,
+                 int cout, float *out, bool relu) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return;
+    struct nsc_plan *p = forward_plan(b, in, wt, out, cin, cout, h, w);
+    if (!p) return;
+    cudnnConvolutionFwdAlgo_t algo = (cudnnConvolutionFwdAlgo_t) p->algo;
+    if (bias && relu && p->fused) {
+        /* alpha2 = 0: the z input (here the output itself) does not count */
+        cudnnStatus_t s = cudnnConvolutionBiasActivationForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv, algo,
+                                                                b->ws, p->ws, &zero, p->y, out, p->bias, bias,
+                                                                b->relu, p->y, out);
+        if (s == CUDNN_STATUS_SUCCESS) return;
+        if (s != CUDNN_STATUS_NOT_SUPPORTED) {
+            nsc_dnn_failed(b, s, "convolution");
+            return;
+        }
+        p->fused = false;
+    }
+    if (nsc_dnn_failed(b,
+                       cudnnConvolutionForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv, algo, b->ws, p->ws,
+                                               &zero, p->y, out),
+                       "convolution"))
+        return;
+    if (bias || relu) nsc_bias_relu(b, out, bias, cout, (size_t) h * w, relu);
+}
+
+void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt, int cin,
+                     float *gin) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return;
+    struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
+    if (!p) {
+        if (!(p = new_plan(b, true, cin, cout, h, w))) return;
+        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        int n = 0;
+        if (nsc_dnn_failed(b,
+                           cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x,
+                                                                       gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
+                                                                       perf, b->ws, NSC_WORKSPACE),
+                           "choosing a convolution algorithm"))
+            return;
+        if (!choose(b, p, perf, n)) return;
+    }
+    nsc_dnn_failed(b,
+                   cudnnConvolutionBackwardData(b->dnn, &one, p->filt, wt, p->y, gout, p->conv,
+                                                (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, p->ws, &zero, p->x,
+                                                gin),
+                   "backward convolution");
+}

@@ -1,0 +1,114 @@
+/* cuda_backend.h - private state of the CUDA backend (libns-cuda.so).
+ *
+ * Everything runs in order on one stream; the host waits only in
+ * read_scalars(), download() and sync().  Reductions write per-block partial
+ * sums, then one block adds them in a fixed order: the same inputs give the
+ * same bytes on the same GPU.
+ */
+#ifndef NS_CUDA_BACKEND_H
+#define NS_CUDA_BACKEND_H
+
+extern "C" {
+#include "backend.h"
+}
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#define NSC_THREADS    256 /* threads per block of every kernel */
+#define NSC_RED_BLOCKS 256 /* most blocks of a reduction's first pass */
+#define NSC_MAX_PLANS  256 /* convolution shapes remembered */
+#define NSC_MAX_ALLOCS 4096
+/* cuDNN workspace: the fastest algorithms want more, but 128 MB keeps 512 px
+ * under 1 GB and costs little speed at these channel counts */
+#define NSC_WORKSPACE (128u << 20)
+
+/* One convolution shape with its descriptors and the algorithm cudnnFind chose. */
+struct nsc_plan {
+    bool bwd; /* backward to the input */
+    int cin, cout, h, w;
+    bool tf32;
+    cudnnTensorDescriptor_t x, y, bias;
+    cudnnFilterDescriptor_t filt;
+    cudnnConvolutionDescriptor_t conv;
+    int algo; /* cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t */
+    size_t ws;
+    bool fused; /* bias and ReLU fused into the convolution */
+};
+
+struct nsc_alloc {
+    void *p;
+    size_t bytes;
+};
+
+struct nsc_backend {
+    struct ns_backend base;
+    int device;
+    cudaStream_t stream;
+    cudnnHandle_t dnn;
+    cublasHandle_t blas;
+    cudnnActivationDescriptor_t relu;
+    bool tf32;
+
+    double *slots;    /* device: NS_MAX_SLOTS */
+    double *partials; /* device: NSC_RED_BLOCKS * NS_MAX_SLOTS */
+    double *host;     /* pinned: NS_MAX_SLOTS */
+    void *ws;         /* cuDNN workspace, NSC_WORKSPACE bytes */
+
+    struct nsc_plan plans[NSC_MAX_PLANS];
+    int n_plans;
+
+    struct nsc_alloc allocs[NSC_MAX_ALLOCS];
+    int n_allocs;
+    size_t bytes_in_use;
+    size_t test_limit; /* NS_CUDA_TEST_ALLOC_LIMIT: bytes a run may take, 0 = no limit */
+    size_t alloc_cap;  /* where the running run's allocations fail */
+
+    enum ns_status status; /* the first error */
+    char err[256];
+};
+
+static inline struct nsc_backend *nsc(struct ns_backend *be) {
+    return (struct nsc_backend *) be;
+}
+
+/* Records the first failure; returns true when e is a failure. */
+bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what);
+bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what);
+bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what);
+/* Checks the launch of the kernel just queued. */
+void nsc_launched(struct nsc_backend *b, const char *what);
+
+/* conv.cu */
+void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt, const float *bias,
+                 int cout, float *out, bool relu);
+void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt, int cin,
+                     float *gin);
+void nsc_plans_free(struct nsc_backend *b);
+
+/* kernels.cu */
+void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu);
+void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
+                   const int perm[3]);
+void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
+                   const int perm[3]);
+void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n);
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w, float *out);
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c, int h,
+                  int w, float *gin);
+void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g);
+void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef, float *grad,
+                      int slot);
+void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
+                    float *scratch, float *grad, int slot);
+void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad, int slot);
+void nsc_fill(struct ns_backend *be, float *x, float v, size_t n);
+void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n);
+void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0);
+void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
+                 const double *coef, size_t n);
+void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+              float beta2, float eps, int t);
+
+#endif /* NS_CUDA_BACKEND_H */

@@ -1,0 +1,367 @@
+/* kernels.cu - everything but the convolutions: pooling, ReLU, the losses,
+ * Gram matrices (cuBLAS) and the optimisers' vector operations.
+ *
+ * Sums are accumulated in double.  A reduction's first pass has a block count
+ * that depends only on the length and writes one partial per block; a second
+ * pass adds them in index order into the scalar slot, on the device, so the
+ * host reads all of an iteration's scalars in one copy.
+ */
+#include "cuda_backend.h"
+
+#include <math.h>
+
+#define LINCOMB_CHUNK 256 /* coefficients passed by value per launch */
+
+struct input_map {
+    float a[3], b[3];
+    int perm[3];
+};
+
+struct coefs {
+    float c[LINCOMB_CHUNK];
+};
+
+static unsigned grid_for(size_t n) {
+    size_t g = (n + NSC_THREADS - 1) / NSC_THREADS;
+    if (g < 1) g = 1;
+    return g > 65536 ? 65536u : (unsigned) g;
+}
+
+/* Block count of a reduction's first pass: a function of n alone. */
+static unsigned red_blocks(size_t n) {
+    unsigned g = grid_for(n);
+    return g > NSC_RED_BLOCKS ? NSC_RED_BLOCKS : g;
+}
+
+#define GRID_STRIDE(i, n) \
+    for (size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t) gridDim.x * blockDim.x)
+
+/* Sum of v over the block, in a fixed tree order; valid in thread 0. */
+__device__ static double block_sum(double v) {
+    __shared__ double sh[NSC_THREADS];
+    sh[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = NSC_THREADS / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
+        __syncthreads();
+    }
+    return sh[0];
+}
+
+/* slots[slot0 + j] = sum of part[j * nb .. j * nb + nb - 1], block j. */
+__global__ static void k_finish(const double *part, int nb, double *slots, int slot0) {
+    double s = 0.0;
+    for (int i = threadIdx.x; i < nb; i += blockDim.x)
+        s += part[(size_t) blockIdx.x * nb + i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) slots[slot0 + blockIdx.x] = s;
+}
+
+static void finish(struct nsc_backend *b, unsigned nb, int k, int slot0) {
+    k_finish<<<k, NSC_THREADS, 0, b->stream>>>(b->partials, (int) nb, b->slots, slot0);
+    nsc_launched(b, "reduction");
+}
+
+/* ---- network ---- */
+
+__global__ static void k_bias_relu(float *out, const float *bias, size_t hw, size_t n, bool relu) {
+    GRID_STRIDE(i, n) {
+        float v = out[i] + (bias ? bias[i / hw] : 0.0f);
+        out[i] = relu && !(v > 0.0f) ? 0.0f : v;
+    }
+}
+
+void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu) {
+    size_t n = (size_t) c * hw;
+    k_bias_relu<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(out, bias, hw, n, relu);
+    nsc_launched(b, "bias and ReLU");
+}
+
+__global__ static void k_input_fwd(const float *u, float *x, size_t hw, struct input_map m) {
+    GRID_STRIDE(i, 3 * hw) {
+        int c = (int) (i / hw);
+        x[i] = m.a[c] * u[(size_t) m.perm[c] * hw + i % hw] + m.b[c];
+    }
+}
+
+__global__ static void k_input_bwd(const float *gx, float *gu, size_t hw, struct input_map m) {
+    GRID_STRIDE(i, 3 * hw) {
+        int c = (int) (i / hw);
+        gu[(size_t) m.perm[c] * hw + i % hw] = m.a[c] * gx[i];
+    }
+}
+
+static struct input_map input_map(const float a[3], const float *bb, const int perm[3]) {
+    struct input_map m;
+    for (int c = 0; c < 3; c++) {
+        m.a[c] = a[c];
+        m.b[c] = bb ? bb[c] : 0.0f;
+        m.perm[c] = perm[c];
+    }
+    return m;
+}
+
+void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
+                   const int perm[3]) {
+    struct nsc_backend *b = nsc(be);
+    k_input_fwd<<<grid_for(3 * hw), NSC_THREADS, 0, b->stream>>>(u, x, hw, input_map(a, bb, perm));
+    nsc_launched(b, "input");
+}
+
+void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
+                   const int perm[3]) {
+    struct nsc_backend *b = nsc(be);
+    k_input_bwd<<<grid_for(3 * hw), NSC_THREADS, 0, b->stream>>>(gx, gu, hw, input_map(a, NULL, perm));
+    nsc_launched(b, "input backward");
+}
+
+__global__ static void k_relu_bwd(float *g, const float *y, size_t n) {
+    GRID_STRIDE(i, n) {
+        if (!(y[i] > 0.0f)) g[i] = 0.0f;
+    }
+}
+
+void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    k_relu_bwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(g, y, n);
+    nsc_launched(b, "ReLU backward");
+}
+
+__global__ static void k_pool_fwd(int mode, const float *in, int h, int w, float *out, size_t n) {
+    int oh = h / 2, ow = w / 2;
+    GRID_STRIDE(i, n) {
+        int x = (int) (i % ow), y = (int) (i / ow % oh);
+        size_t ch = i / ((size_t) ow * oh);
+        const float *r0 = in + (ch * h + 2 * y) * w + 2 * x, *r1 = r0 + w;
+        float a = r0[0], bb = r0[1], d = r1[0], e = r1[1];
+        out[i] = mode == NS_POOL_MAX ? fmaxf(fmaxf(a, bb), fmaxf(d, e)) : 0.25f * (a + bb + d + e);
+    }
+}
+
+/* Each output's gradient goes to its window; for max pooling to the first
+ * maximum in reading order, as on the CPU. */
+__global__ static void k_pool_bwd(int mode, const float *in, const float *gout, int h, int w, float *gin, size_t n) {
+    int oh = h / 2, ow = w / 2;
+    GRID_STRIDE(i, n) {
+        int x = (int) (i % ow), y = (int) (i / ow % oh);
+        size_t ch = i / ((size_t) ow * oh), o0 = (ch * h + 2 * y) * w + 2 * x, o1 = o0 + w;
+        float g = gout[i];
+        if (mode == NS_POOL_MAX) {
+            float a = in[o0], bb = in[o0 + 1], d = in[o1], e = in[o1 + 1], m = a;
+            int k = 0;
+            if (bb > m) m = bb, k = 1;
+            if (d > m) m = d, k = 2;
+            if (e > m) k = 3;
+            gin[o0] = k == 0 ? g : 0.0f;
+            gin[o0 + 1] = k == 1 ? g : 0.0f;
+            gin[o1] = k == 2 ? g : 0.0f;
+            gin[o1 + 1] = k == 3 ? g : 0.0f;
+        } else {
+            float q = 0.25f * g;
+            gin[o0] = gin[o0 + 1] = gin[o1] = gin[o1 + 1] = q;
+        }
+    }
+}
+
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w, float *out) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * (h / 2) * (w / 2);
+    if (n == 0) return;
+    k_pool_fwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(mode, in, h, w, out, n);
+    nsc_launched(b, "pooling");
+}
+
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c, int h,
+                  int w, float *gin) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * (h / 2) * (w / 2);
+    /* an odd last row or column gets no gradient */
+    if ((h | w) & 1 || n == 0)
+        nsc_cuda_failed(b, cudaMemsetAsync(gin, 0, (size_t) c * h * w * sizeof(float), b->stream), "pooling backward");
+    if (n == 0) return;
+    k_pool_bwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(mode, in, gout, h, w, gin, n);
+    nsc_launched(b, "pooling backward");
+}
+
+/* g = f f^T / m: f is row-major c x m, which cuBLAS sees as the column-major
+ * m x c matrix F, so g = F^T F / m (symmetric: either layout). */
+void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return;
+    float alpha = 1.0f / (float) m, beta = 0.0f;
+    nsc_blas_failed(b,
+                    cublasSgemm(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, (int) m, f, (int) m,
+                                &beta, g, c),
+                    "Gram matrix");
+}
+
+/* ---- losses ---- */
+
+__global__ static void k_content(const float *f, const float *p, size_t n, float g2, float *grad, double *part) {
+    double s = 0.0;
+    GRID_STRIDE(i, n) {
+        float d = f[i] - p[i];
+        s += (double) d * d;
+        if (grad) grad[i] += g2 * d;
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef, float *grad,
+                      int slot) {
+    struct nsc_backend *b = nsc(be);
+    unsigned nb = red_blocks(n);
+    k_content<<<nb, NSC_THREADS, 0, b->stream>>>(f, p, n, 2.0f * coef, grad, b->partials);
+    nsc_launched(b, "content loss");
+    finish(b, nb, 1, slot);
+}
+
+/* d = G - t kept in g; the sum of d^2 per block. */
+__global__ static void k_gram_diff(float *g, const float *t, size_t n, double *part) {
+    double s = 0.0;
+    GRID_STRIDE(i, n) {
+        float d = g[i] - t[i];
+        g[i] = d;
+        s += (double) d * d;
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
+                    float *scratch, float *grad, int slot) {
+    struct nsc_backend *b = nsc(be);
+    size_t cc = (size_t) c * c;
+    nsc_gram(be, f, c, m, scratch);
+    unsigned nb = red_blocks(cc);
+    k_gram_diff<<<nb, NSC_THREADS, 0, b->stream>>>(scratch, t, cc, b->partials);
+    nsc_launched(b, "style loss");
+    finish(b, nb, 1, slot);
+    if (!grad || b->status) return;
+    /* grad += 4 coef / m (G - t) f; column-major: F (m x c) times D (c x c) */
+    float alpha = 4.0f * coef / (float) m, beta = 1.0f;
+    nsc_blas_failed(b,
+                    cublasSgemm(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f, (int) m, scratch, c,
+                                &beta, grad, (int) m),
+                    "style gradient");
+}
+
+__global__ static void k_tv(const float *u, int h, int w, size_t n, float g2, float *grad, double *part) {
+    double s = 0.0;
+    GRID_STRIDE(i, n) {
+        int x = (int) (i % w), y = (int) (i / w % h);
+        float v = u[i], gsum = 0.0f;
+        if (x + 1 < w) {
+            float d = u[i + 1] - v;
+            s += (double) d * d;
+            gsum -= d;
+        }
+        if (y + 1 < h) {
+            float d = u[i + w] - v;
+            s += (double) d * d;
+            gsum -= d;
+        }
+        if (x > 0) gsum += v - u[i - 1];
+        if (y > 0) gsum += v - u[i - w];
+        if (grad) grad[i] += g2 * gsum;
+    }
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[blockIdx.x] = s;
+}
+
+void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad, int slot) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * h * w;
+    unsigned nb = red_blocks(n);
+    k_tv<<<nb, NSC_THREADS, 0, b->stream>>>(u, h, w, n, 2.0f * coef, grad, b->partials);
+    nsc_launched(b, "total variation");
+    finish(b, nb, 1, slot);
+}
+
+/* ---- vector operations ---- */
+
+__global__ static void k_fill(float *x, float v, size_t n) {
+    GRID_STRIDE(i, n) x[i] = v;
+}
+
+void nsc_fill(struct ns_backend *be, float *x, float v, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    k_fill<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(x, v, n);
+    nsc_launched(b, "fill");
+}
+
+__global__ static void k_axpby(float alpha, const float *x, float beta, float *y, size_t n) {
+    GRID_STRIDE(i, n) y[i] = alpha * x[i] + beta * y[i];
+}
+
+void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    k_axpby<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(alpha, x, beta, y, n);
+    nsc_launched(b, "axpby");
+}
+
+/* Block (i, j) sums part of mat_j . x. */
+__global__ static void k_dots(const float *mat, size_t ld, const float *x, size_t n, double *part) {
+    const float *v = mat + (size_t) blockIdx.y * ld;
+    double s = 0.0;
+    GRID_STRIDE(i, n) s += (double) v[i] * x[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) part[(size_t) blockIdx.y * gridDim.x + blockIdx.x] = s;
+}
+
+void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0) {
+    struct nsc_backend *b = nsc(be);
+    if (k <= 0) return;
+    unsigned nb = red_blocks(n);
+    k_dots<<<dim3(nb, (unsigned) k), NSC_THREADS, 0, b->stream>>>(mat, ld, x, n, b->partials);
+    nsc_launched(b, "dot products");
+    finish(b, nb, k, slot0);
+}
+
+__global__ static void k_lincomb(float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
+                                 struct coefs c, size_t n) {
+    GRID_STRIDE(i, n) {
+        float v = alpha * x[i];
+        for (int j = 0; j < k; j++)
+            v += c.c[j] * mat[(size_t) j * ld + i];
+        y[i] = v;
+    }
+}
+
+void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
+                 const double *coef, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    int j0 = 0;
+    do { /* LINCOMB_CHUNK terms per launch; later launches add to y */
+        int kk = k - j0 < LINCOMB_CHUNK ? k - j0 : LINCOMB_CHUNK;
+        struct coefs c;
+        for (int j = 0; j < kk; j++)
+            c.c[j] = (float) coef[j0 + j];
+        k_lincomb<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(y, j0 ? 1.0f : alpha, j0 ? y : x,
+                                                              mat ? mat + (size_t) j0 * ld : NULL, kk, ld, c, n);
+        nsc_launched(b, "linear combination");
+        j0 += kk;
+    } while (j0 < k);
+}
+
+__global__ static void k_adam(float *x, const float *g, float *m, float *v, size_t n, float step, float rc2,
+                              float beta1, float beta2, float eps) {
+    GRID_STRIDE(i, n) {
+        float gi = g[i];
+        float mi = beta1 * m[i] + (1.0f - beta1) * gi;
+        float vi = beta2 * v[i] + (1.0f - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        x[i] -= step * mi / (sqrtf(vi) * rc2 + eps);
+    }
+}
+
+void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr, float beta1,
+              float beta2, float eps, int t) {
+    struct nsc_backend *b = nsc(be);
+    /* bias corrections computed as the CPU does */
+    float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);
+    k_adam<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(x, g, m, v, n, lr / c1, 1.0f / sqrtf(c2), beta1, beta2, eps);
+    nsc_launched(b, "Adam");
+}

@@ -1,0 +1,399 @@
+/* test_cuda.c - the CUDA backend against the CPU backend.
+ *
+ * Every op runs on fresh random data on both backends; GPU outputs are
+ * poisoned with NaN first, so an op that skips an element is caught.
+ * Errors are normalised, ||gpu - cpu|| / ||cpu||, with limits per precision.
+ * Then whole runs: the loss curves of L-BFGS and Adam must agree with the
+ * CPU's, and TF32 must stay close to float32.  Without a usable GPU (or
+ * without libns-cuda.so) the test says why and skips.
+ *
+ *   NS_CUDA_LIBRARY=build/libns-cuda.so build/tests/test_cuda [weights.safetensors]
+ */
+#include "testlib.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+static struct ns_backend *cpu, *gpu;
+static const char *precision_name = "fp32";
+/* normalised error limits: exact-arithmetic ops, convolutions and Gram
+ * matrices (summation order differs; TF32 rounds inputs to 10 bits) */
+static double lim_exact = 1e-6, lim_conv = 1e-5;
+
+/* ---- buffers ---- */
+
+static float *dev(const float *host, size_t n) {
+    float *d = gpu->ops->alloc(gpu, n);
+    if (!d) abort();
+    gpu->ops->upload(gpu, d, host, n);
+    return d;
+}
+
+static float *dev_poisoned(size_t n) {
+    float *h = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = NAN;
+    float *d = dev(h, n);
+    free(h);
+    return d;
+}
+
+static float *host_of(const float *d, size_t n) {
+    float *h = falloc(n);
+    gpu->ops->download(gpu, h, d, n);
+    return h;
+}
+
+static float *rnd(size_t n, double lo, double hi) {
+    float *h = falloc(n);
+    fill_uniform(h, n, lo, hi);
+    return h;
+}
+
+/* Compares the GPU buffer d with the CPU's result ref. */
+static void expect_close(const char *what, const float *ref, const float *d, size_t n, double limit) {
+    float *got = host_of(d, n);
+    double num = 0, den = 0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i])) bad++;
+        double e = (double) got[i] - ref[i];
+        num += e * e;
+        den += (double) ref[i] * ref[i];
+    }
+    double err = den > 0 ? sqrt(num / den) : sqrt(num);
+    CHECK(bad == 0, "%s: %zu of %zu outputs are NaN or Inf", what, bad, n);
+    CHECK(err <= limit, "%s: normalised error %.3g > %.3g", what, err, limit);
+    if (getenv("NS_TEST_VERBOSE")) printf("  %-28s error %.2e (limit %.0e)\n", what, err, limit);
+    free(got);
+}
+
+static double scalar(struct ns_backend *be, int slot) {
+    double v = NAN;
+    CHECK(be->ops->read_scalars(be, slot, 1, &v) == NS_STATUS_OK, "%s: read_scalars: %s", be->ops->name,
+          be->ops->error(be));
+    return v;
+}
+
+static void expect_scalar(const char *what, int slot, double limit) {
+    double a = scalar(cpu, slot), b = scalar(gpu, slot);
+    double err = fabs(a - b) / (fabs(a) > 1e-30 ? fabs(a) : 1.0);
+    CHECK(isfinite(b) && err <= limit, "%s: GPU %.9g, CPU %.9g (relative %.3g > %.3g)", what, b, a, err, limit);
+}
+
+/* ---- ops ---- */
+
+static void test_input(int w, int h) {
+    size_t hw = (size_t) w * h;
+    const float a[3] = {57.1f, 0.9f, -2.0f}, b[3] = {-103.9f, 0.1f, 0.5f};
+    const int perm[3] = {2, 0, 1};
+    float *u = rnd(3 * hw, 0, 1), *x = falloc(3 * hw), *gu = falloc(3 * hw);
+    float *du = dev(u, 3 * hw), *dx = dev_poisoned(3 * hw), *dgu = dev_poisoned(3 * hw);
+    cpu->ops->input_fwd(cpu, u, x, hw, a, b, perm);
+    gpu->ops->input_fwd(gpu, du, dx, hw, a, b, perm);
+    expect_close("input forward", x, dx, 3 * hw, lim_exact);
+    cpu->ops->input_bwd(cpu, x, gu, hw, a, perm);
+    gpu->ops->input_bwd(gpu, dx, dgu, hw, a, perm);
+    expect_close("input backward", gu, dgu, 3 * hw, lim_exact);
+    free(u), free(x), free(gu);
+    gpu->ops->release(gpu, du), gpu->ops->release(gpu, dx), gpu->ops->release(gpu, dgu);
+}
+
+static void test_conv(int cin, int cout, int h, int w) {
+    size_t nin = (size_t) cin * h * w, nout = (size_t) cout * h * w, nw = (size_t) cout * cin * 9;
+    float *in = rnd(nin, -1, 1), *wt = rnd(nw, -0.3, 0.3), *bias = rnd(cout, -0.2, 0.2);
+    float *out = falloc(nout), *gin = falloc(nin), *rot = falloc(nw);
+    float *din = dev(in, nin), *dwt = dev(wt, nw), *dbias = dev(bias, cout);
+    float *dout = dev_poisoned(nout), *dgin = dev_poisoned(nin);
+    char what[96];
+    for (int variant = 0; variant < 2; variant++) {
+        bool fused = variant == 0;
+        cpu->ops->conv3x3(cpu, in, cin, h, w, wt, fused ? bias : NULL, cout, out, fused);
+        gpu->ops->conv3x3(gpu, din, cin, h, w, dwt, fused ? dbias : NULL, cout, dout, fused);
+        snprintf(what, sizeof what, "conv %d->%d %dx%d%s", cin, cout, w, h, fused ? " +bias+ReLU" : "");
+        expect_close(what, out, dout, nout, lim_conv);
+    }
+    /* backward to the input: on the CPU a convolution over flipped weights */
+    for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int k = 0; k < 9; k++)
+                rot[((size_t) ci * cout + co) * 9 + (8 - k)] = wt[((size_t) co * cin + ci) * 9 + k];
+    float *gout = rnd(nout, -1, 1), *dgout = dev(gout, nout);
+    cpu->ops->conv3x3(cpu, gout, cout, h, w, rot, NULL, cin, gin, false);
+    gpu->ops->conv3x3_bwd(gpu, dgout, cout, h, w, dwt, cin, dgin);
+    snprintf(what, sizeof what, "conv backward %d->%d %dx%d", cin, cout, w, h);
+    expect_close(what, gin, dgin, nin, lim_conv);
+    free(in), free(wt), free(bias), free(out), free(gin), free(rot), free(gout);
+    float *all[] = {din, dwt, dbias, dout, dgin, dgout};
+    for (int i = 0; i < 6; i++)
+        gpu->ops->release(gpu, all[i]);
+}
+
+static void test_relu_pool(int c, int h, int w) {
+    size_t n = (size_t) c * h * w, no = (size_t) c * (h / 2) * (w / 2);
+    float *y = rnd(n, -1, 1), *g = rnd(n, -1, 1), *gc = falloc(n);
+    memcpy(gc, g, n * sizeof(float));
+    float *dy = dev(y, n), *dg = dev(g, n);
+    cpu->ops->relu_bwd(cpu, gc, y, n);
+    gpu->ops->relu_bwd(gpu, dg, dy, n);
+    expect_close("ReLU backward", gc, dg, n, 0);
+    for (int mode = 0; mode < 2; mode++) {
+        float *out = falloc(no), *gout = rnd(no, -1, 1), *gin = falloc(n);
+        float *dout = dev_poisoned(no), *dgout = dev(gout, no), *dgin = dev_poisoned(n);
+        cpu->ops->pool_fwd(cpu, (enum ns_pool_mode) mode, y, c, h, w, out);
+        gpu->ops->pool_fwd(gpu, (enum ns_pool_mode) mode, dy, c, h, w, dout);
+        expect_close(mode ? "average pooling" : "max pooling", out, dout, no, lim_exact);
+        cpu->ops->pool_bwd(cpu, (enum ns_pool_mode) mode, y, gout, c, h, w, gin);
+        gpu->ops->pool_bwd(gpu, (enum ns_pool_mode) mode, dy, dgout, c, h, w, dgin);
+        expect_close(mode ? "average pooling backward" : "max pooling backward", gin, dgin, n, lim_exact);
+        free(out), free(gout), free(gin);
+        gpu->ops->release(gpu, dout), gpu->ops->release(gpu, dgout), gpu->ops->release(gpu, dgin);
+    }
+    free(y), free(g), free(gc);
+    gpu->ops->release(gpu, dy), gpu->ops->release(gpu, dg);
+}
+
+static void test_losses(int c, int h, int w) {
+    size_t m = (size_t) h * w, n = (size_t) c * m, cc = (size_t) c * c;
+    float *f = rnd(n, 0, 2), *p = rnd(n, 0, 2), *t = rnd(cc, 0, 1), *g0 = rnd(n, -1, 1);
+    float *grad = falloc(n), *gram = falloc(cc), *scratch = falloc(cc);
+    float *df = dev(f, n), *dp = dev(p, n), *dt = dev(t, cc), *dgrad = dev(g0, n), *dgram = dev_poisoned(cc),
+          *dscratch = dev_poisoned(cc);
+    cpu->ops->gram(cpu, f, c, m, gram);
+    gpu->ops->gram(gpu, df, c, m, dgram);
+    expect_close("Gram matrix", gram, dgram, cc, lim_conv);
+
+    memcpy(grad, g0, n * sizeof(float));
+    cpu->ops->content_loss(cpu, f, p, n, 0.7f, grad, 5);
+    gpu->ops->content_loss(gpu, df, dp, n, 0.7f, dgrad, 5);
+    expect_scalar("content loss", 5, 1e-9);
+    expect_close("content gradient", grad, dgrad, n, lim_exact);
+
+    cpu->ops->style_loss(cpu, f, c, m, t, 3.0f, scratch, grad, 6);
+    gpu->ops->style_loss(gpu, df, c, m, dt, 3.0f, dscratch, dgrad, 6);
+    expect_scalar("style loss", 6, lim_conv * 10);
+    expect_close("style gradient", grad, dgrad, n, lim_conv);
+
+    cpu->ops->tv_loss(cpu, f, c, h, w, 0.3f, grad, 7);
+    gpu->ops->tv_loss(gpu, df, c, h, w, 0.3f, dgrad, 7);
+    expect_scalar("total variation", 7, 1e-9);
+    expect_close("total variation gradient", grad, dgrad, n, lim_exact);
+    /* no gradient wanted: the value alone */
+    gpu->ops->tv_loss(gpu, df, c, h, w, 0.3f, NULL, 8);
+    cpu->ops->tv_loss(cpu, f, c, h, w, 0.3f, NULL, 8);
+    expect_scalar("total variation, value only", 8, 1e-9);
+
+    /* the same inputs give the same bytes */
+    double v1 = scalar(gpu, 6);
+    gpu->ops->style_loss(gpu, df, c, m, dt, 3.0f, dscratch, NULL, 6);
+    CHECK(scalar(gpu, 6) == v1, "style loss differs between two identical runs");
+    free(f), free(p), free(t), free(g0), free(grad), free(gram), free(scratch);
+    float *all[] = {df, dp, dt, dgrad, dgram, dscratch};
+    for (int i = 0; i < 6; i++)
+        gpu->ops->release(gpu, all[i]);
+}
+
+static void test_vectors(size_t n) {
+    enum { K = 300 }; /* more terms than one lincomb launch takes */
+    float *x = rnd(n, -1, 1), *y = rnd(n, -1, 1), *mat = rnd((size_t) K * n, -1, 1);
+    float *dx = dev(x, n), *dy = dev(y, n), *dmat = dev(mat, (size_t) K * n), *dz = dev_poisoned(n);
+    float *z = falloc(n);
+    cpu->ops->fill(cpu, z, 0.25f, n);
+    gpu->ops->fill(gpu, dz, 0.25f, n);
+    expect_close("fill", z, dz, n, 0);
+    cpu->ops->axpby(cpu, 0.5f, x, -2.0f, y, n);
+    gpu->ops->axpby(gpu, 0.5f, dx, -2.0f, dy, n);
+    expect_close("axpby", y, dy, n, lim_exact);
+    gpu->ops->copy(gpu, dz, dy, n);
+    expect_close("copy", y, dz, n, 0);
+
+    cpu->ops->dots(cpu, mat, 7, n, x, n, 100);
+    gpu->ops->dots(gpu, dmat, 7, n, dx, n, 100);
+    for (int j = 0; j < 7; j++)
+        expect_scalar("dot products", 100 + j, 1e-9);
+
+    double coef[K];
+    for (int j = 0; j < K; j++)
+        coef[j] = rnd_normal();
+    for (int k = 0; k <= K; k += K / 2) {
+        cpu->ops->lincomb(cpu, z, -0.5f, x, mat, k, n, coef, n);
+        gpu->ops->lincomb(gpu, dz, -0.5f, dx, dmat, k, n, coef, n);
+        expect_close(k ? "linear combination" : "linear combination, no terms", z, dz, n, lim_exact);
+    }
+    /* y may be x */
+    cpu->ops->lincomb(cpu, y, 2.0f, y, mat, 3, n, coef, n);
+    gpu->ops->lincomb(gpu, dy, 2.0f, dy, dmat, 3, n, coef, n);
+    expect_close("linear combination in place", y, dy, n, lim_exact);
+
+    float *m = rnd(n, -0.1, 0.1), *v = rnd(n, 0, 0.01);
+    float *dm = dev(m, n), *dv = dev(v, n);
+    for (int t = 1; t <= 3; t++) {
+        cpu->ops->adam(cpu, x, y, m, v, n, 0.02f, 0.9f, 0.999f, 1e-8f, t);
+        gpu->ops->adam(gpu, dx, dy, dm, dv, n, 0.02f, 0.9f, 0.999f, 1e-8f, t);
+    }
+    expect_close("Adam step", x, dx, n, lim_exact);
+    expect_close("Adam moments", v, dv, n, lim_exact);
+    free(x), free(y), free(mat), free(z), free(m), free(v);
+    float *all[] = {dx, dy, dmat, dz, dm, dv};
+    for (int i = 0; i < 6; i++)
+        gpu->ops->release(gpu, all[i]);
+}
+
+static void test_ops(void) {
+    test_input(37, 23);
+    test_conv(3, 64, 37, 29);
+    test_conv(64, 128, 32, 32);
+    test_conv(256, 64, 9, 17);
+    test_relu_pool(5, 33, 18);
+    test_relu_pool(64, 64, 64);
+    test_losses(64, 29, 31);
+    test_losses(256, 16, 16);
+    test_vectors(100003);
+    CHECK(gpu->ops->sync(gpu) == NS_STATUS_OK, "GPU error: %s", gpu->ops->error(gpu));
+}
+
+/* ---- whole runs ---- */
+
+struct curve {
+    double loss[512];
+    int n;
+};
+
+static bool record(const struct ns_progress *pr, void *ud) {
+    struct curve *c = ud;
+    if (c->n < 512) c->loss[c->n++] = pr->loss;
+    return true;
+}
+
+static struct ns_image image(int w, int h, double phase) {
+    struct ns_image im = {falloc((size_t) 3 * w * h), w, h, 3, 3 * w};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++)
+                im.data[((size_t) y * w + x) * 3 + c] =
+                    (float) (0.5 + 0.3 * sin(phase * (c + 1) + x * 0.11 * (c + 1)) * cos(y * 0.07 + phase) +
+                             0.1 * rnd_uniform());
+    return im;
+}
+
+static bool run_curve(struct ns_context *ctx, const struct ns_params *p, struct curve *c) {
+    struct ns_image content = image(128, 96, 0.3), style = image(100, 120, 1.7);
+    struct ns_image r = {falloc((size_t) 3 * 128 * 96), 128, 96, 3, 3 * 128};
+    c->n = 0;
+    enum ns_status st = ns_run(ctx, &content, &style, 1, p, record, c, &r);
+    CHECK(st == NS_STATUS_OK, "run on %s: %s", ns_context_backend(ctx), ns_last_error(ctx));
+    free(content.data), free(style.data), free(r.data);
+    return st == NS_STATUS_OK;
+}
+
+/* Largest relative difference between two loss curves. */
+static double curve_gap(const struct curve *a, const struct curve *b) {
+    double worst = a->n == b->n ? 0 : INFINITY;
+    for (int i = 0; i < a->n && i < b->n; i++) {
+        double d = fabs(a->loss[i] - b->loss[i]) / fabs(a->loss[i]);
+        if (d > worst) worst = d;
+    }
+    return worst;
+}
+
+static void test_runs(const char *weights) {
+    struct ns_context *on_cpu = NULL, *on_gpu = NULL;
+    CHECK(ns_context_new(weights, NS_BACKEND_CPU, &on_cpu) == NS_STATUS_OK, "CPU context: %s",
+          ns_last_error(on_cpu));
+    CHECK(ns_context_new(weights, NS_BACKEND_CUDA, &on_gpu) == NS_STATUS_OK, "CUDA context: %s",
+          ns_last_error(on_gpu));
+    if (failures) goto out;
+    printf("GPU: %s\n", ns_context_backend(on_gpu));
+    for (int opt = 0; opt < 2; opt++) {
+        struct ns_params p = ns_params_default();
+        p.iterations = 100;
+        p.scales = 1;
+        p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+        struct curve c_cpu, c_gpu, c_tf32;
+        if (!run_curve(on_cpu, &p, &c_cpu) || !run_curve(on_gpu, &p, &c_gpu)) continue;
+        double gap = curve_gap(&c_cpu, &c_gpu);
+        const char *name = opt ? "Adam" : "L-BFGS";
+        printf("%s, 100 iterations: CPU %.6g -> %.6g, GPU -> %.6g, largest gap %.2e\n", name, c_cpu.loss[0],
+               c_cpu.loss[c_cpu.n - 1], c_gpu.loss[c_gpu.n - 1], gap);
+        CHECK(gap <= 0.01, "%s: GPU and CPU loss curves differ by %.3g (limit 1%%)", name, gap);
+        p.precision = NS_PRECISION_TF32;
+        if (!run_curve(on_gpu, &p, &c_tf32)) continue;
+        double q = c_tf32.loss[c_tf32.n - 1] / c_gpu.loss[c_gpu.n - 1];
+        printf("%s, TF32: final loss %.6g (%.4f x float32)\n", name, c_tf32.loss[c_tf32.n - 1], q);
+        CHECK(q <= 1.02, "%s: TF32 ends %.4f x the float32 loss (limit 1.02)", name, q);
+    }
+    /* out of GPU memory in auto mode: the run finishes on the CPU */
+    {
+        struct ns_context *ctx = NULL;
+        setenv("NS_CUDA_TEST_ALLOC_LIMIT", "1000000", 1);
+        CHECK(ns_context_new(weights, NS_BACKEND_AUTO, &ctx) == NS_STATUS_OK, "auto context: %s",
+              ns_last_error(ctx));
+        struct ns_params p = ns_params_default();
+        p.iterations = 3;
+        struct curve c;
+        if (ctx && run_curve(ctx, &p, &c))
+            CHECK(ns_context_backend_kind(ctx) == NS_BACKEND_CPU &&
+                      strstr(ns_context_backend(ctx), "fell back to the CPU"),
+                  "auto mode after a GPU out-of-memory: %s", ns_context_backend(ctx));
+        unsetenv("NS_CUDA_TEST_ALLOC_LIMIT");
+        ns_context_free(ctx);
+    }
+out:
+    ns_context_free(on_cpu);
+    ns_context_free(on_gpu);
+}
+
+int main(int argc, char **argv) {
+    const char *lib = getenv("NS_CUDA_LIBRARY");
+    if (!lib || access(lib, R_OK) != 0) {
+        printf("SKIP test_cuda: libns-cuda.so was not built (no nvcc or cuDNN, or make CUDA=0)\n");
+        return 0;
+    }
+    void *dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    if (!dl) {
+        printf("SKIP test_cuda: %s\n", dlerror());
+        return 0;
+    }
+    ns_backend_new_fn make = (ns_backend_new_fn) dlsym(dl, NS_BACKEND_CUDA_SYMBOL);
+    CHECK(make != NULL, "%s has no %s", lib, NS_BACKEND_CUDA_SYMBOL);
+    if (!make) return test_summary("test_cuda");
+    char err[512] = "";
+    enum ns_status st = make(0, &gpu, err, sizeof err);
+    if (st == NS_STATUS_UNAVAILABLE) {
+        printf("SKIP test_cuda: %s\n", err);
+        return 0;
+    }
+    CHECK(st == NS_STATUS_OK, "starting the CUDA backend: %s", err);
+    if (st) return test_summary("test_cuda");
+    CHECK(ns_backend_cpu_new(0, &cpu) == NS_STATUS_OK, "CPU backend");
+    printf("%s\n", gpu->description);
+
+    for (int tf32 = 0; tf32 < 2; tf32++) {
+        enum ns_precision prec = tf32 ? NS_PRECISION_TF32 : NS_PRECISION_FP32;
+        CHECK(gpu->ops->set_precision(gpu, prec) == NS_STATUS_OK, "set precision");
+        precision_name = tf32 ? "tf32" : "fp32";
+        lim_conv = tf32 ? 3e-3 : 1e-5;
+        int before = failures;
+        test_ops();
+        printf("ops in %s: %s\n", precision_name, failures == before ? "all agree with the CPU" : "FAILED");
+    }
+    gpu->ops->set_precision(gpu, NS_PRECISION_FP32);
+    gpu->ops->free(gpu);
+    cpu->ops->free(cpu);
+
+    /* whole runs through the engine, which finds the library through NS_CUDA_LIBRARY */
+    char path[64];
+    const char *weights = argc > 1 && access(argv[1], R_OK) == 0 ? argv[1] : NULL;
+    if (!weights) {
+        struct ns_weights w;
+        random_weights(&w, 19, 16);
+        snprintf(path, sizeof path, "/tmp/ns-test-cuda-%d.safetensors", (int) getpid());
+        CHECK(write_safetensors(path, &w, NULL), "cannot write %s", path);
+        ns_weights_free(&w);
+        weights = path;
+    }
+    printf("whole runs with %s\n", weights);
+    test_runs(weights);
+    if (weights == path) unlink(path);
+    return test_summary("test_cuda");
+}
