@@ -2,6 +2,7 @@
 #   make            engine library, build/neural-style, build/ns-weights
 #   make test       every test (unit, sanitizers, real weights, PyTorch reference, GIMP)
 #   make bench      CPU benchmark against PyTorch (writes build/bench/)
+#   make bench-gpu  GPU benchmark against PyTorch on the same GPU
 #   make CUDA=0     build without the CUDA backend
 
 BUILD   ?= build
@@ -54,7 +55,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean test test-unit test-cuda test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu test test-unit test-cuda test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -143,6 +144,11 @@ test-gimp: all plugins
 
 bench: all $(BUILD)/bench/bench
 	@bash tests/bench/run.sh $(BUILD) $(PYTHON)
+
+# GPU benchmark against PyTorch on the same GPU (python3 with CUDA PyTorch)
+GPU_PYTHON ?= python3
+bench-gpu: all $(BUILD)/bench/bench
+	@bash tests/bench/run_gpu.sh $(BUILD) $(GPU_PYTHON)
 
 clean:
 	rm -rf $(BUILD)

@@ -405,6 +405,11 @@ int main(int argc, char **argv) {
     ns_output_size(&c.p, content.im.width, content.im.height, &ow, &oh);
     struct ns_image result = {calloc((size_t) ow * oh * 4, sizeof(float)), ow, oh, 4, 4 * ow};
     if (!result.data) die("not enough memory for a %d x %d result", ow, oh);
+    if (!c.quiet)
+        fprintf(stderr, "neural-style: %d x %d px, about %.2f GB of %s memory\n", ow, oh,
+                ns_estimate_memory(ctx, &c.p, content.im.width, content.im.height, style_im[0].width,
+                                   style_im[0].height) / 1e9,
+                ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "GPU" : "main");
 
     signal(SIGINT, on_sigint);
     st = ns_run(ctx, &content.im, style_im, c.n_styles, &c.p, on_progress, &c, &result);

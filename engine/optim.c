@@ -95,6 +95,19 @@ enum ns_status ns_optim_start(struct ns_optim *o, const float *x0) {
     return st;
 }
 
+/* s_i . v and y_i . v for the first f pairs, read in one transfer (a GPU
+ * waits once). */
+static enum ns_status read_pairs_dots(struct ns_optim *o, const float *v, int f, double *sv, double *yv) {
+    double all[2 * NS_MAX_HISTORY];
+    o->be->ops->dots(o->be, o->s, f, o->n, v, o->n, SLOT_S);
+    o->be->ops->dots(o->be, o->y, f, o->n, v, o->n, SLOT_Y);
+    enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_S, NS_MAX_HISTORY + f, all);
+    if (st) return st;
+    memcpy(sv, all, (size_t) f * sizeof(double));
+    memcpy(yv, all + NS_MAX_HISTORY, (size_t) f * sizeof(double));
+    return NS_STATUS_OK;
+}
+
 /* Ring slot of the c-th oldest pair. */
 static int ring(const struct ns_optim *o, int c) {
     return (o->head + c) % o->hist;
@@ -111,13 +124,10 @@ enum ns_status ns_lbfgs_direction(struct ns_optim *o, const float *g, float *d) 
     int k = o->k, f = filled(o);
     if (k == 0) {
         ops->lincomb(be, d, -1.0f, g, NULL, 0, 0, NULL, o->n);
-        return ops->sync(be);
+        return NS_STATUS_OK; /* errors surface at the next read */
     }
     double sg[NS_MAX_HISTORY], yg[NS_MAX_HISTORY];
-    ops->dots(be, o->s, f, o->n, g, o->n, SLOT_S);
-    ops->dots(be, o->y, f, o->n, g, o->n, SLOT_Y);
-    enum ns_status st = ops->read_scalars(be, SLOT_S, f, sg);
-    if (!st) st = ops->read_scalars(be, SLOT_Y, f, yg);
+    enum ns_status st = read_pairs_dots(o, g, f, sg, yg);
     if (st) return st;
 
     int h = o->hist, last = ring(o, k - 1);
@@ -160,7 +170,7 @@ enum ns_status ns_lbfgs_direction(struct ns_optim *o, const float *g, float *d) 
     }
     ops->lincomb(be, d, (float) -gamma, g, o->s, f, o->n, cs, o->n);
     ops->lincomb(be, d, 1.0f, d, o->y, f, o->n, cy, o->n);
-    return ops->sync(be);
+    return NS_STATUS_OK;
 }
 
 /* Stores s = t d, y = gt - g as the newest pair when its curvature is
@@ -182,10 +192,7 @@ static enum ns_status push_pair(struct ns_optim *o) {
     ops->lincomb(be, y, 1.0f, o->gt, o->g, 1, 0, &minus1, o->n);
     int f = filled(o) > slot + 1 ? filled(o) : slot + 1;
     double sy[NS_MAX_HISTORY], yy[NS_MAX_HISTORY];
-    ops->dots(be, o->s, f, o->n, y, o->n, SLOT_S);
-    ops->dots(be, o->y, f, o->n, y, o->n, SLOT_Y);
-    enum ns_status st = ops->read_scalars(be, SLOT_S, f, sy);
-    if (!st) st = ops->read_scalars(be, SLOT_Y, f, yy);
+    enum ns_status st = read_pairs_dots(o, y, f, sy, yy);
     if (st) return st;
     if (!(sy[slot] > 1e-10 * yy[slot]) || !(yy[slot] > 0) || !isfinite(sy[slot])) {
         /* no positive curvature along s: skip the pair (its slot stays free) */
@@ -203,24 +210,33 @@ static enum ns_status push_pair(struct ns_optim *o) {
     return NS_STATUS_OK;
 }
 
+/* gd = g . d and dd = d . d, read together. */
+static enum ns_status slope_and_length(struct ns_optim *o) {
+    double v[2];
+    o->be->ops->dots(o->be, o->g, 1, 0, o->d, o->n, SLOT_MISC);
+    o->be->ops->dots(o->be, o->d, 1, 0, o->d, o->n, SLOT_MISC + 1);
+    enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_MISC, 2, v);
+    o->gd = v[0], o->dd = v[1];
+    return st;
+}
+
 static enum ns_status lbfgs_step(struct ns_optim *o) {
     const struct ns_backend_ops *ops = o->be->ops;
     struct ns_backend *be = o->be;
     enum ns_status st;
     if (!o->have_dir) {
         st = ns_lbfgs_direction(o, o->g, o->d);
-        if (!st) st = dot(o, o->g, o->d, &o->gd);
+        if (!st) st = slope_and_length(o);
         if (st) return st;
         if (!(o->gd < 0)) { /* not a descent direction: forget the history */
             o->k = o->head = 0;
             ops->lincomb(be, o->d, -1.0f, o->g, NULL, 0, 0, NULL, o->n);
-            if ((st = dot(o, o->g, o->d, &o->gd))) return st;
+            if ((st = slope_and_length(o))) return st;
             if (!(o->gd < 0)) {
                 o->converged = true; /* zero gradient */
                 return NS_STATUS_OK;
             }
         }
-        if ((st = dot(o, o->d, o->d, &o->dd))) return st;
         /* steepest descent starts with an RMS pixel change of 0.01 */
         o->t = o->k == 0 ? 0.01 * sqrt((double) o->n / o->dd) : 1.0;
         o->have_dir = true;

@@ -118,6 +118,10 @@ class Vgg:
         self.mean = torch.tensor([103.939, 116.779, 123.68], dtype=self.dtype).view(3, 1, 1)
         self.std = torch.ones(3, 1, 1, dtype=self.dtype)
 
+    def to(self, dev):
+        self.layers = [(n, b, i, w.to(dev), bias.to(dev)) for n, b, i, w, bias in self.layers]
+        self.mean, self.std = self.mean.to(dev), self.std.to(dev)
+
     def features(self, u, wanted):
         """u: 3 x H x W in 0..1 (R'G'B'). Returns {layer: C x H x W}."""
         x = ((u[self.perm] * self.scale + self.offset - self.mean) / self.std).unsqueeze(0)
@@ -217,41 +221,81 @@ def cmd_lbfgs(args):
 
 
 def cmd_time(args):
-    """Median seconds per torch.optim.LBFGS iteration (one evaluation each)."""
+    """Median seconds per optimiser iteration (one evaluation each): L-BFGS
+    (torch.optim.LBFGS) or Adam, on the CPU or a CUDA GPU."""
     torch.set_num_threads(args.threads)
+    cuda = args.device == "cuda"
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    dev = torch.device(args.device)
     if args.weights:
         vgg = Vgg(args.weights, dtype=torch.float32)
     else:
         vgg = Vgg(None, dtype=torch.float32, random_arch=19, seed=1)
+    vgg.to(dev)
     g = torch.Generator().manual_seed(0)
     w = args.size
     h = args.height or args.size
-    content = torch.rand(3, h, w, generator=g)
-    style = torch.rand(3, h, w, generator=g)
+    content = torch.rand(3, h, w, generator=g).to(dev)
+    style = torch.rand(3, h, w, generator=g).to(dev)
     obj = Objective(vgg, content, style, parse_layers(args.content_layers), parse_layers(args.style_layers),
                     args.content_weight, args.style_weight, args.tv_weight)
     x = content.clone().requires_grad_(True)
-    opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, history_size=args.history, tolerance_grad=-1,
-                            tolerance_change=-1)
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     stamps = []
 
-    def closure():
+    def stamp():
+        if cuda:
+            torch.cuda.synchronize()
         stamps.append(time.time())
+
+    def closure():
+        stamp()
         opt.zero_grad()
         loss = obj.terms(x)[0]
         loss.backward()
         return loss
 
-    opt.step(closure)
-    stamps.append(time.time())
+    if args.optimizer == "adam":
+        opt = torch.optim.Adam([x], lr=args.learning_rate)
+        for _ in range(args.iterations):
+            opt.step(closure)
+    else:
+        opt = torch.optim.LBFGS([x], lr=1, max_iter=args.iterations, history_size=args.history, tolerance_grad=-1,
+                                tolerance_change=-1)
+        opt.step(closure)
+    stamp()
     times = sorted(b - a for a, b in zip(stamps[1:], stamps[2:]))  # the first evaluation warms up
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"median": times[len(times) // 2], "min": times[0], "peak_rss_mb": peak_kb / 1024.0}))
+    out = {"median": times[len(times) // 2], "min": times[0], "total": stamps[-1] - stamps[0],
+           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+    if cuda:
+        out["peak_gpu_mb"] = torch.cuda.max_memory_allocated() / 1048576.0
+        out["device_name"] = torch.cuda.get_device_name()
+    print(json.dumps(out))
+
+
+def cmd_matmul(args):
+    """Float32 (or TF32) matrix-multiply rate of the GPU, TFLOP/s."""
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    n = 8192
+    a = torch.randn(n, n, device="cuda")
+    b = torch.randn(n, n, device="cuda")
+    for _ in range(3):
+        a @ b
+    torch.cuda.synchronize()
+    t0, reps = time.time(), 10
+    for _ in range(reps):
+        a @ b
+    torch.cuda.synchronize()
+    print(json.dumps({"tflops": 2.0 * n ** 3 * reps / (time.time() - t0) / 1e12}))
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("command", choices=["terms", "lbfgs", "time"])
+    ap.add_argument("command", choices=["terms", "lbfgs", "time", "matmul"])
     ap.add_argument("--weights")
     ap.add_argument("--content")
     ap.add_argument("--style")
@@ -267,8 +311,12 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--size", type=int, default=256)
     ap.add_argument("--height", type=int, default=0)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--tf32", action="store_true")
+    ap.add_argument("--optimizer", default="lbfgs", choices=["lbfgs", "adam"])
+    ap.add_argument("--learning-rate", type=float, default=0.02)
     args = ap.parse_args()
-    {"terms": cmd_terms, "lbfgs": cmd_lbfgs, "time": cmd_time}[args.command](args)
+    {"terms": cmd_terms, "lbfgs": cmd_lbfgs, "time": cmd_time, "matmul": cmd_matmul}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
  * after the first) and peak resident memory, as one JSON line.
  *
  *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
- *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda]
+ *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32]
  *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
  */
 #include "../testlib.h"
+#include "context.h"
 #include "ns.h"
 
 #include <sys/resource.h>
@@ -58,6 +59,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--optimizer")) p.optimizer = strcmp(v, "adam") ? NS_OPTIMIZER_LBFGS : NS_OPTIMIZER_ADAM, i++;
         else if (!strcmp(a, "--content-layers")) p.content_layers = v, i++;
         else if (!strcmp(a, "--style-layers")) p.style_layers = v, i++;
+        else if (!strcmp(a, "--precision")) p.precision = strcmp(v, "tf32") ? NS_PRECISION_FP32 : NS_PRECISION_TF32, i++;
         else if (!strcmp(a, "--device")) dev = !strcmp(v, "cuda") ? NS_BACKEND_CUDA : !strcmp(v, "auto") ? NS_BACKEND_AUTO : NS_BACKEND_CPU, i++;
         else {
             fprintf(stderr, "bench: unknown argument %s\n", a);
@@ -78,6 +80,7 @@ int main(int argc, char **argv) {
     fill_uniform(style.data, (size_t) 3 * n * n, 0, 1);
     struct ns_image result = {falloc((size_t) 3 * n * n), n, n, 3, 3 * n};
     struct times t = {.n = 0, .last = now()};
+    double t0 = t.last;
     if (ns_run(ctx, &content, &style, 1, &p, on_progress, &t, &result)) {
         fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
         return 1;
@@ -86,9 +89,19 @@ int main(int argc, char **argv) {
     qsort(t.t + 1, (size_t) (t.n - 1), sizeof(double), cmp);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("{\"median\":%.6f,\"min\":%.6f,\"peak_rss_mb\":%.1f,\"estimate_mb\":%.1f,\"backend\":\"%s\"}\n",
-           t.t[1 + (t.n - 1) / 2], t.t[1], ru.ru_maxrss / 1024.0,
-           ns_estimate_memory(ctx, &p, n, n, n, n) / 1048576.0, ns_context_backend(ctx));
+    double run = now() - t0, total = 0; /* the whole ns_run; the iterations alone */
+    for (int i = 0; i < t.n; i++)
+        total += t.t[i];
+    /* the work of one more iteration */
+    struct ns_params p1 = p;
+    p1.iterations++;
+    double flops = ns_estimate_flops(ctx, &p1, n, n, n, n) - ns_estimate_flops(ctx, &p, n, n, n, n);
+    /* device memory: what the engine allocated at most, plus the backend's fixed workspace */
+    double dev_mb = ctx->be->bytes_peak ? (ctx->be->bytes_peak + ctx->be->workspace) / 1048576.0 : 0;
+    printf("{\"median\":%.6f,\"min\":%.6f,\"total\":%.4f,\"run\":%.4f,\"peak_rss_mb\":%.1f,\"peak_device_mb\":%.1f,"
+           "\"estimate_mb\":%.1f,\"flops_per_iter\":%.4g,\"backend\":\"%s\"}\n",
+           t.t[1 + (t.n - 1) / 2], t.t[1], total, run, ru.ru_maxrss / 1024.0, dev_mb,
+           ns_estimate_memory(ctx, &p, n, n, n, n) / 1048576.0, flops, ns_context_backend(ctx));
     ns_context_free(ctx);
     return 0;
 }
