@@ -27,8 +27,9 @@ bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what) {
 
 bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what) {
     if (s == CUDNN_STATUS_SUCCESS) return false;
-    set_error(b, s == CUDNN_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
-              cudnnGetErrorString(s));
+    bool oom = s == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
+               s == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
+    set_error(b, oom ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what, cudnnGetErrorString(s));
     return true;
 }
 
@@ -77,9 +78,10 @@ static void nsc_release(struct ns_backend *be, float *p) {
 
 static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
-    /* from pageable memory the call returns once src has been staged */
-    nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyHostToDevice, b->stream),
-                    "upload");
+    /* callers free src on return; uploads happen at set-up only, so waiting costs nothing */
+    if (!nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyHostToDevice, b->stream),
+                         "upload"))
+        nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "upload");
 }
 
 static void nsc_download(struct ns_backend *be, float *dst, const float *src, size_t n) {
@@ -106,10 +108,15 @@ static size_t nsc_mem_free(struct ns_backend *be) {
     return free_b > margin ? free_b - margin : 0;
 }
 
-/* Called as each run starts. */
+/* Called as each run starts: a failure of the last run (out of memory, say)
+ * is forgotten if the device is still healthy. */
 static enum ns_status nsc_set_threads(struct ns_backend *be, int threads) {
     struct nsc_backend *b = nsc(be);
     (void) threads;
+    if (b->status && cudaStreamSynchronize(b->stream) == cudaSuccess && cudaPeekAtLastError() == cudaSuccess) {
+        b->status = NS_STATUS_OK;
+        b->err[0] = '\0';
+    }
     if (b->test_limit) b->alloc_cap = b->bytes_in_use + b->test_limit;
     return NS_STATUS_OK;
 }

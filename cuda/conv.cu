@@ -21,23 +21,37 @@ void nsc_plans_free(struct nsc_backend *b) {
     b->n_plans = 0;
 }
 
+/* FFT algorithms round more than a float32 user expects of "fp32". */
+static bool is_fft(cudnnConvolutionFwdAlgo_t a) {
+    return a == CUDNN_CONVOLUTION_FWD_ALGO_FFT || a == CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING;
+}
+
+static bool is_fft(cudnnConvolutionBwdDataAlgo_t a) {
+    return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING;
+}
+
 /* Whether a timed algorithm may be chosen; later passes relax the wishes:
  * pass 1 takes the default math type (which some cuDNN versions report for
- * FMA kernels), pass 2 a nondeterministic algorithm. */
-static bool acceptable(const struct nsc_backend *b, int pass, cudnnStatus_t status, size_t memory,
-                       cudnnDeterminism_t det, cudnnMathType_t math) {
-    return status == CUDNN_STATUS_SUCCESS && memory <= NSC_WORKSPACE && (pass >= 2 || det == CUDNN_DETERMINISTIC) &&
-           (b->tf32 || math == CUDNN_FMA_MATH || (pass >= 1 && math == CUDNN_DEFAULT_MATH));
+ * FMA kernels; the descriptor keeps FMA in float32 mode), pass 2 a
+ * nondeterministic or FFT algorithm. */
+template <typename Perf> static bool acceptable(const struct nsc_backend *b, int pass, const Perf &perf) {
+    cudnnMathType_t math = perf.mathType;
+    if (perf.status != CUDNN_STATUS_SUCCESS || perf.memory > NSC_WORKSPACE ||
+        math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) /* that one may round to fp16 */
+        return false;
+    if (pass < 2 && (perf.determinism != CUDNN_DETERMINISTIC || (!b->tf32 && is_fft(perf.algo)))) return false;
+    return b->tf32 || math == CUDNN_FMA_MATH || (pass >= 1 && math == CUDNN_DEFAULT_MATH);
 }
 
 /* Takes the fastest acceptable of n timed results (cuDNN sorts them by time). */
 template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, int n) {
     for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < n; i++)
-            if (acceptable(b, pass, perf[i].status, perf[i].memory, perf[i].determinism, perf[i].mathType)) {
+            if (acceptable(b, pass, perf[i])) {
                 p->algo = (int) perf[i].algo;
                 p->ws = perf[i].memory;
-                return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, perf[i].mathType), "math type");
+                cudnnMathType_t math = b->tf32 ? perf[i].mathType : CUDNN_FMA_MATH;
+                return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
             }
     nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "no convolution algorithm fits the workspace");
     return false;
@@ -115,7 +129,7 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
                                                                 b->ws, p->ws, &zero, p->y, out, p->bias, bias,
                                                                 b->relu, p->y, out);
         if (s == CUDNN_STATUS_SUCCESS) return;
-        if (s != CUDNN_STATUS_NOT_SUPPORTED) {
+        if (CUDNN_STATUS_CATEGORY(s) != CUDNN_STATUS_NOT_SUPPORTED) {
             nsc_dnn_failed(b, s, "convolution");
             return;
         }

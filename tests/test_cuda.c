@@ -4,7 +4,7 @@
  * poisoned with NaN first, so an op that skips an element is caught.
  * Errors are normalised, ||gpu - cpu|| / ||cpu||, with limits per precision.
  * Then whole runs: the loss curves of L-BFGS and Adam must agree with the
- * CPU's, and TF32 must stay close to float32.  Without a usable GPU (or
+ * CPU's, and TF32 must end within 3% of float32.  Without a usable GPU (or
  * without libns-cuda.so) the test says why and skips.
  *
  *   NS_CUDA_LIBRARY=build/libns-cuda.so build/tests/test_cuda [weights.safetensors]
@@ -106,11 +106,18 @@ static void test_conv(int cin, int cout, int h, int w) {
     float *din = dev(in, nin), *dwt = dev(wt, nw), *dbias = dev(bias, cout);
     float *dout = dev_poisoned(nout), *dgin = dev_poisoned(nin);
     char what[96];
-    for (int variant = 0; variant < 2; variant++) {
-        bool fused = variant == 0;
+    /* each variant twice: the first call of a shape times algorithms on the
+     * output buffer, the second must overwrite NaN by itself */
+    for (int variant = 0; variant < 4; variant++) {
+        bool fused = variant < 2;
+        if (variant % 2) {
+            gpu->ops->release(gpu, dout);
+            dout = dev_poisoned(nout);
+        }
         cpu->ops->conv3x3(cpu, in, cin, h, w, wt, fused ? bias : NULL, cout, out, fused);
         gpu->ops->conv3x3(gpu, din, cin, h, w, dwt, fused ? dbias : NULL, cout, dout, fused);
-        snprintf(what, sizeof what, "conv %d->%d %dx%d%s", cin, cout, w, h, fused ? " +bias+ReLU" : "");
+        snprintf(what, sizeof what, "conv %d->%d %dx%d%s%s", cin, cout, w, h, fused ? " +bias+ReLU" : "",
+                 variant % 2 ? " again" : "");
         expect_close(what, out, dout, nout, lim_conv);
     }
     /* backward to the input: on the CPU a convolution over flipped weights */
@@ -174,6 +181,9 @@ static void test_losses(int c, int h, int w) {
     expect_scalar("style loss", 6, lim_conv * 10);
     expect_close("style gradient", grad, dgrad, n, lim_conv);
 
+    /* fresh gradients: the style step's rounding must not count against TV */
+    memcpy(grad, g0, n * sizeof(float));
+    gpu->ops->upload(gpu, dgrad, g0, n);
     cpu->ops->tv_loss(cpu, f, c, h, w, 0.3f, grad, 7);
     gpu->ops->tv_loss(gpu, df, c, h, w, 0.3f, dgrad, 7);
     expect_scalar("total variation", 7, 1e-9);
@@ -320,7 +330,7 @@ static void test_runs(const char *weights) {
         if (!run_curve(on_gpu, &p, &c_tf32)) continue;
         double q = c_tf32.loss[c_tf32.n - 1] / c_gpu.loss[c_gpu.n - 1];
         printf("%s, TF32: final loss %.6g (%.4f x float32)\n", name, c_tf32.loss[c_tf32.n - 1], q);
-        CHECK(q <= 1.02, "%s: TF32 ends %.4f x the float32 loss (limit 1.02)", name, q);
+        CHECK(q <= 1.03, "%s: TF32 ends %.4f x the float32 loss (limit 1.03)", name, q);
     }
     /* out of GPU memory in auto mode: the run finishes on the CPU */
     {
@@ -372,7 +382,7 @@ int main(int argc, char **argv) {
         enum ns_precision prec = tf32 ? NS_PRECISION_TF32 : NS_PRECISION_FP32;
         CHECK(gpu->ops->set_precision(gpu, prec) == NS_STATUS_OK, "set precision");
         precision_name = tf32 ? "tf32" : "fp32";
-        lim_conv = tf32 ? 3e-3 : 1e-5;
+        lim_conv = tf32 ? 3e-3 : 2e-5;
         int before = failures;
         test_ops();
         printf("ops in %s: %s\n", precision_name, failures == before ? "all agree with the CPU" : "FAILED");
