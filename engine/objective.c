@@ -18,15 +18,17 @@ void ns_layers_default(const struct ns_model *m, char *content, size_t clen, cha
     for (int l = 0; l < m->n_layers; l++)
         last_block = m->name[l][4] - '0';
     /* Gatys et al.: content relu4_2, style reluB_1 of every block */
+    char second[24];
+    snprintf(second, sizeof second, "relu%d_2", last_block);
     if (ns_model_layer(m, "relu4_2") >= 0)
         snprintf(content, clen, "relu4_2");
-    else if (ns_model_layer(m, (char[]){'r', 'e', 'l', 'u', (char) ('0' + last_block), '_', '2', 0}) >= 0)
-        snprintf(content, clen, "relu%d_2", last_block);
+    else if (ns_model_layer(m, second) >= 0)
+        snprintf(content, clen, "%s", second);
     else
         snprintf(content, clen, "relu%d_1", last_block);
     style[0] = '\0';
     for (int b = 1; b <= last_block; b++) {
-        char name[16];
+        char name[24];
         snprintf(name, sizeof name, "relu%d_1", b);
         if (ns_model_layer(m, name) < 0) continue;
         size_t len = strlen(style);
