@@ -54,6 +54,13 @@ test ! -e "$T/o.png"; check "failed runs wrote nothing" test $? -eq 0
 "${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.png" --device cuda 2>"$T/err"; rc=$?
 if [ -n "${NS_EXPECT_GPU:-}" ]; then check "--device cuda on a GPU machine" test $rc -eq 0
 else check "--device cuda without a GPU: exit 1 with the reason" test $rc -eq 1 && grep -q "CUDA backend is not usable" "$T/err"; fi
+# auto mode: without a GPU the same run succeeds on the CPU and says why
+"$NS" --weights "$W" --style "$T/style.png" --content "$T/rgb8.png" --output "$T/auto.png" --iterations 1 \
+    --device auto 2>"$T/err" </dev/null; rc=$?
+if [ -n "${NS_EXPECT_GPU:-}" ]; then check "--device auto on a GPU machine runs on it" grep -q "running on CUDA" "$T/err"
+else check "--device auto without a GPU: runs on the CPU, saying why" test $rc -eq 0 -a -s "$T/auto.png" &&
+    grep -q "running on CPU.*auto mode: no usable GPU" "$T/err"; fi
+rm -f "$T/auto.png"
 
 echo "== images (at ${SECONDS}s)"
 "${RUN[@]}" --content "$T/rgb8.png" --output "$T/same.ppm" --size 0 --iterations 0
