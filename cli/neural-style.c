@@ -59,7 +59,8 @@ static void usage(FILE *f) {
                "  --preserve-colors      keep the photo's colours, take only the painting's texture\n"
                "  --pooling max|avg      (default max)\n"
                "  --device auto|cpu|cuda (default auto)   --gpu N   GPU index\n"
-               "  --precision fp32|tf32  GPU arithmetic (default fp32; tf32 uses tensor cores)\n"
+               "  --precision fp32|tf32|bf16  GPU arithmetic (default fp32; tf32 and bf16 use tensor\n"
+               "                         cores, bf16 also halves the network's memory)\n"
                "  --threads N            CPU threads (default all cores)\n"
                "  --log-json FILE        one JSON line per iteration\n"
                "  --quiet                no progress bar\n"
@@ -337,6 +338,8 @@ static void parse_args(int argc, char **argv, struct cli *c) {
                 c->p.precision = NS_PRECISION_FP32;
             else if (strcmp(optarg, "tf32") == 0)
                 c->p.precision = NS_PRECISION_TF32;
+            else if (strcmp(optarg, "bf16") == 0)
+                c->p.precision = NS_PRECISION_BF16;
             else
                 ok = false;
             break;

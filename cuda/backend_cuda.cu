@@ -46,11 +46,18 @@ void nsc_launched(struct nsc_backend *b, const char *what) {
 
 /* ---- memory ---- */
 
-static float *nsc_alloc(struct ns_backend *be, size_t n) {
-    struct nsc_backend *b = nsc(be);
+bool nsc_is_half(const struct nsc_backend *b, const void *p) {
+    const char *c = (const char *) p;
+    for (int i = 0; i < b->n_allocs; i++) {
+        const char *a = (const char *) b->allocs[i].p;
+        if (c >= a && c < a + b->allocs[i].bytes) return b->allocs[i].half;
+    }
+    return false;
+}
+
+static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
     if (b->n_allocs == NSC_MAX_ALLOCS) return NULL;
     void *p = NULL;
-    size_t bytes = (n ? n : 1) * sizeof(float);
     if (b->alloc_cap && b->bytes_in_use + bytes > b->alloc_cap) return NULL; /* the tests' simulated full GPU */
     cudaError_t e = cudaMalloc(&p, bytes);
     if (e != cudaSuccess) {
@@ -58,15 +65,47 @@ static float *nsc_alloc(struct ns_backend *be, size_t n) {
         (void) cudaGetLastError();
         return NULL;
     }
-    b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes};
+    b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes, half};
     b->bytes_in_use += bytes;
     if (b->bytes_in_use > b->base.bytes_peak) b->base.bytes_peak = b->bytes_in_use;
     return (float *) p;
 }
 
+static float *nsc_alloc(struct ns_backend *be, size_t n) {
+    return alloc_bytes(nsc(be), (n ? n : 1) * sizeof(float), false);
+}
+
+/* Network tensors: bfloat16 in bf16 mode.  The pointer is still a float *
+ * to the engine, which never looks inside. */
+static float *nsc_alloc_tensor(struct ns_backend *be, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    bool half = b->prec == NS_PRECISION_BF16;
+    return alloc_bytes(b, (n ? n : 1) * (half ? sizeof(__nv_bfloat16) : sizeof(float)), half);
+}
+
+const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, size_t n) {
+    for (int i = 0; i < b->n_hw; i++)
+        if (b->hw[i].src == wt) return b->hw[i].half;
+    if (b->n_hw == 2 * NS_MAX_LAYERS) {
+        nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "too many weight tensors");
+        return NULL;
+    }
+    __nv_bfloat16 *h = NULL;
+    if (nsc_cuda_failed(b, cudaMalloc(&h, n * sizeof *h), "bf16 weights")) return NULL;
+    nsc_to_half(b, wt, h, n);
+    b->hw[b->n_hw++] = (struct nsc_half_weights) {wt, h};
+    return h;
+}
+
 static void nsc_release(struct ns_backend *be, float *p) {
     struct nsc_backend *b = nsc(be);
     if (!p) return;
+    for (int i = 0; i < b->n_hw; i++) /* its bf16 copy goes with it */
+        if (b->hw[i].src == p) {
+            cudaFree(b->hw[i].half);
+            b->hw[i] = b->hw[--b->n_hw];
+            break;
+        }
     for (int i = 0; i < b->n_allocs; i++)
         if (b->allocs[i].p == p) {
             b->bytes_in_use -= b->allocs[i].bytes;
@@ -76,27 +115,54 @@ static void nsc_release(struct ns_backend *be, float *p) {
     nsc_cuda_failed(b, cudaFree(p), "cudaFree"); /* waits for the stream's work on p */
 }
 
+/* Host-device copies; a bfloat16 tensor is converted on the host. */
 static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
+    __nv_bfloat16 *tmp = NULL;
+    const void *from = src;
+    size_t bytes = n * sizeof(float);
+    if (nsc_is_half(b, dst)) {
+        if (!(tmp = (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1))) {
+            nsc_cuda_failed(b, cudaErrorMemoryAllocation, "upload");
+            return;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[i] = __float2bfloat16(src[i]);
+        from = tmp, bytes = n * sizeof *tmp;
+    }
     /* callers free src on return; uploads happen at set-up only, so waiting costs nothing */
-    if (!nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyHostToDevice, b->stream),
-                         "upload"))
+    if (!nsc_cuda_failed(b, cudaMemcpyAsync(dst, from, bytes, cudaMemcpyHostToDevice, b->stream), "upload"))
         nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "upload");
+    free(tmp);
 }
 
 static void nsc_download(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
-    if (nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToHost, b->stream),
-                        "download"))
+    bool half = nsc_is_half(b, src);
+    __nv_bfloat16 *tmp = half ? (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1) : NULL;
+    if (half && !tmp) {
+        nsc_cuda_failed(b, cudaErrorMemoryAllocation, "download");
         return;
-    nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "download");
+    }
+    void *to = half ? (void *) tmp : (void *) dst;
+    if (!nsc_cuda_failed(b, cudaMemcpyAsync(to, src, n * (half ? sizeof *tmp : sizeof(float)), cudaMemcpyDeviceToHost,
+                                            b->stream),
+                         "download") &&
+        !nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "download") && half)
+        for (size_t i = 0; i < n; i++)
+            dst[i] = __bfloat162float(tmp[i]);
+    free(tmp);
 }
 
 static void nsc_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
+    if (nsc_is_half(b, dst) != nsc_is_half(b, src)) {
+        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "copy between a bfloat16 tensor and a float32 vector");
+        return;
+    }
+    size_t elem = nsc_is_half(b, dst) ? sizeof(__nv_bfloat16) : sizeof(float);
     if (dst != src)
-        nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, b->stream),
-                        "copy");
+        nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * elem, cudaMemcpyDeviceToDevice, b->stream), "copy");
 }
 
 static size_t nsc_mem_free(struct ns_backend *be) {
@@ -123,8 +189,8 @@ static enum ns_status nsc_set_threads(struct ns_backend *be, int threads) {
 
 static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision precision) {
     struct nsc_backend *b = nsc(be);
-    b->tf32 = precision == NS_PRECISION_TF32;
-    cublasMath_t math = b->tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+    b->prec = precision;
+    cublasMath_t math = precision == NS_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
     if (nsc_blas_failed(b, cublasSetMathMode(b->blas, math), "cublasSetMathMode")) return b->status;
     return NS_STATUS_OK;
 }
@@ -168,7 +234,10 @@ static void nsc_free(struct ns_backend *be) {
     nsc_plans_free(b);
     for (int i = 0; i < b->n_allocs; i++)
         cudaFree(b->allocs[i].p);
+    for (int i = 0; i < b->n_hw; i++)
+        cudaFree(b->hw[i].half);
     if (b->ws) cudaFree(b->ws);
+    if (b->dh) cudaFree(b->dh);
     if (b->slots) cudaFree(b->slots);
     if (b->partials) cudaFree(b->partials);
     if (b->host) cudaFreeHost(b->host);
@@ -185,6 +254,7 @@ static struct ns_backend_ops make_ops(void) {
     o.name = "cuda";
     o.free = nsc_free;
     o.alloc = nsc_alloc;
+    o.alloc_tensor = nsc_alloc_tensor;
     o.release = nsc_release;
     o.upload = nsc_upload;
     o.download = nsc_download;
@@ -261,6 +331,7 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
                                "partials") &&
               !nsc_cuda_failed(b, cudaMallocHost(&b->host, NS_MAX_SLOTS * sizeof(double)), "pinned") &&
               !nsc_cuda_failed(b, cudaMalloc(&b->ws, NSC_WORKSPACE), "cuDNN workspace") &&
+              !nsc_cuda_failed(b, cudaMalloc(&b->dh, NSC_MAX_GRAM * sizeof(__nv_bfloat16)), "scratch") &&
               !nsc_cuda_failed(b, cudaMemsetAsync(b->slots, 0, NS_MAX_SLOTS * sizeof(double), b->stream), "slots");
     if (!ok) {
         snprintf(err, err_len, "cannot start CUDA on GPU %d: %s", device_index, b->err);

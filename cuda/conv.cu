@@ -3,7 +3,9 @@
  * The first call with a shape times cuDNN's algorithms on the real buffers
  * (cudnnFind...Ex) and keeps the fastest deterministic one that fits the
  * workspace; later calls reuse it.  In float32 mode only FMA algorithms are
- * accepted, so that tensor cores never round the inputs to TF32 unasked.
+ * accepted, so that tensor cores never round the inputs to TF32 unasked.  In
+ * bf16 mode tensors and weights are bfloat16 (weights converted once) and
+ * cuDNN accumulates in float32.
  */
 #include "cuda_backend.h"
 
@@ -39,8 +41,9 @@ template <typename Perf> static bool acceptable(const struct nsc_backend *b, int
     if (perf.status != CUDNN_STATUS_SUCCESS || perf.memory > NSC_WORKSPACE ||
         math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) /* that one may round to fp16 */
         return false;
-    if (pass < 2 && (perf.determinism != CUDNN_DETERMINISTIC || (!b->tf32 && is_fft(perf.algo)))) return false;
-    return b->tf32 || math == CUDNN_FMA_MATH || (pass >= 1 && math == CUDNN_DEFAULT_MATH);
+    bool fp32 = b->prec == NS_PRECISION_FP32;
+    if (pass < 2 && (perf.determinism != CUDNN_DETERMINISTIC || (fp32 && is_fft(perf.algo)))) return false;
+    return !fp32 || math == CUDNN_FMA_MATH || (pass >= 1 && math == CUDNN_DEFAULT_MATH);
 }
 
 /* Takes the fastest acceptable of n timed results (cuDNN sorts them by time). */
@@ -50,7 +53,7 @@ template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_pl
             if (acceptable(b, pass, perf[i])) {
                 p->algo = (int) perf[i].algo;
                 p->ws = perf[i].memory;
-                cudnnMathType_t math = b->tf32 ? perf[i].mathType : CUDNN_FMA_MATH;
+                cudnnMathType_t math = b->prec != NS_PRECISION_FP32 ? perf[i].mathType : CUDNN_FMA_MATH;
                 return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
             }
     nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "no convolution algorithm fits the workspace");
@@ -63,26 +66,29 @@ static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int c
     *p = nsc_plan();
     p->bwd = bwd;
     p->cin = cin, p->cout = cout, p->h = h, p->w = w;
-    p->tf32 = b->tf32;
+    p->prec = b->prec;
     p->algo = -1;
+    /* bf16: tensors and weights in bfloat16, accumulation in float32 */
+    cudnnDataType_t t = b->prec == NS_PRECISION_BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    cudnnMathType_t math = b->prec == NS_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     bool ok = !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->x), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->y), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->bias), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateFilterDescriptor(&p->filt), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateConvolutionDescriptor(&p->conv), "descriptor") &&
-              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cin, h, w),
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, t, 1, cin, h, w),
                               "input shape") &&
-              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, h, w),
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, t, 1, cout, h, w),
                               "output shape") &&
               !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, 1, 1),
                               "bias shape") &&
-              !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, cout, cin, 3, 3),
+              !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, t, CUDNN_TENSOR_NCHW, cout, cin, 3, 3),
                               "filter shape") &&
               !nsc_dnn_failed(b,
                               cudnnSetConvolution2dDescriptor(p->conv, 1, 1, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
                                                               CUDNN_DATA_FLOAT),
                               "convolution") &&
-              !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, b->tf32 ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH),
+              !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math),
                               "math type");
     b->n_plans++; /* counted even on failure, so that its descriptors are freed */
     return ok ? p : NULL;
@@ -91,14 +97,14 @@ static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int c
 static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
     for (int i = 0; i < b->n_plans; i++) {
         struct nsc_plan *p = &b->plans[i];
-        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w && p->tf32 == b->tf32 &&
+        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w && p->prec == b->prec &&
             p->algo >= 0)
             return p;
     }
     return NULL;
 }
 
-static struct nsc_plan *forward_plan(struct nsc_backend *b, const float *in, const float *wt, float *out, int cin,
+static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out, int cin,
                                      int cout, int h, int w) {
     struct nsc_plan *p = find_plan(b, false, cin, cout, h, w);
     if (p || b->status) return p;
@@ -120,10 +126,14 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
                  int cout, float *out, bool relu) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
-    struct nsc_plan *p = forward_plan(b, in, wt, out, cin, cout, h, w);
+    bool half = b->prec == NS_PRECISION_BF16;
+    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
+    if (!w_dev) return;
+    struct nsc_plan *p = forward_plan(b, in, w_dev, out, cin, cout, h, w);
     if (!p) return;
     cudnnConvolutionFwdAlgo_t algo = (cudnnConvolutionFwdAlgo_t) p->algo;
-    if (bias && relu && p->fused) {
+    /* fused bias and ReLU in float32 only: cuDNN wants the bias in the tensors' type */
+    if (bias && relu && p->fused && !half) {
         /* alpha2 = 0: the z input (here the output itself) does not count */
         cudnnStatus_t s = cudnnConvolutionBiasActivationForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv, algo,
                                                                 b->ws, p->ws, &zero, p->y, out, p->bias, bias,
@@ -136,7 +146,7 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
         p->fused = false;
     }
     if (nsc_dnn_failed(b,
-                       cudnnConvolutionForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv, algo, b->ws, p->ws,
+                       cudnnConvolutionForward(b->dnn, &one, p->x, in, p->filt, w_dev, p->conv, algo, b->ws, p->ws,
                                                &zero, p->y, out),
                        "convolution"))
         return;
@@ -147,13 +157,16 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
                      float *gin) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
+    const void *w_dev = b->prec == NS_PRECISION_BF16 ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)
+                                                     : (const void *) wt;
+    if (!w_dev) return;
     struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
     if (!p) {
         if (!(p = new_plan(b, true, cin, cout, h, w))) return;
         cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
         int n = 0;
         if (nsc_dnn_failed(b,
-                           cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x,
+                           cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, w_dev, p->y, gout, p->conv, p->x,
                                                                        gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
                                                                        perf, b->ws, NSC_WORKSPACE),
                            "choosing a convolution algorithm"))
@@ -161,7 +174,7 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
         if (!choose(b, p, perf, n)) return;
     }
     nsc_dnn_failed(b,
-                   cudnnConvolutionBackwardData(b->dnn, &one, p->filt, wt, p->y, gout, p->conv,
+                   cudnnConvolutionBackwardData(b->dnn, &one, p->filt, w_dev, p->y, gout, p->conv,
                                                 (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, p->ws, &zero, p->x,
                                                 gin),
                    "backward convolution");

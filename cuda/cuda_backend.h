@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include <cublas_v2.h>
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
@@ -23,12 +24,13 @@ extern "C" {
 /* cuDNN workspace: the fastest algorithms want more, but 128 MB keeps 512 px
  * under 1 GB and costs little speed at these channel counts */
 #define NSC_WORKSPACE (128u << 20)
+#define NSC_MAX_GRAM  (512 * 512) /* largest Gram matrix: VGG's 512 channels */
 
 /* One convolution shape with its descriptors and the algorithm cudnnFind chose. */
 struct nsc_plan {
     bool bwd; /* backward to the input */
     int cin, cout, h, w;
-    bool tf32;
+    enum ns_precision prec;
     cudnnTensorDescriptor_t x, y, bias;
     cudnnFilterDescriptor_t filt;
     cudnnConvolutionDescriptor_t conv;
@@ -40,6 +42,13 @@ struct nsc_plan {
 struct nsc_alloc {
     void *p;
     size_t bytes;
+    bool half; /* a network tensor stored as bfloat16 */
+};
+
+/* A bfloat16 copy of a float32 weight tensor, made on first use in bf16 mode. */
+struct nsc_half_weights {
+    const float *src;
+    __nv_bfloat16 *half;
 };
 
 struct nsc_backend {
@@ -49,12 +58,16 @@ struct nsc_backend {
     cudnnHandle_t dnn;
     cublasHandle_t blas;
     cudnnActivationDescriptor_t relu;
-    bool tf32;
+    enum ns_precision prec;
 
     double *slots;    /* device: NS_MAX_SLOTS */
     double *partials; /* device: NSC_RED_BLOCKS * NS_MAX_SLOTS */
     double *host;     /* pinned: NS_MAX_SLOTS */
     void *ws;         /* cuDNN workspace, NSC_WORKSPACE bytes */
+    __nv_bfloat16 *dh; /* bf16 style gradient factor, NSC_MAX_GRAM elements */
+
+    struct nsc_half_weights hw[2 * NS_MAX_LAYERS];
+    int n_hw;
 
     struct nsc_plan plans[NSC_MAX_PLANS];
     int n_plans;
@@ -79,6 +92,10 @@ bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what);
 bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what);
 /* Checks the launch of the kernel just queued. */
 void nsc_launched(struct nsc_backend *b, const char *what);
+/* Whether p points into a bfloat16 tensor. */
+bool nsc_is_half(const struct nsc_backend *b, const void *p);
+/* The bfloat16 copy of weights wt (n elements), made on first use. */
+const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, size_t n);
 
 /* conv.cu */
 void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt, const float *bias,
@@ -104,6 +121,7 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
                     float *scratch, float *grad, int slot);
 void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad, int slot);
 void nsc_fill(struct ns_backend *be, float *x, float v, size_t n);
+void nsc_to_half(struct nsc_backend *b, const float *src, __nv_bfloat16 *dst, size_t n);
 void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n);
 void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0);
 void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k, size_t ld,

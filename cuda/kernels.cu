@@ -36,6 +36,36 @@ static unsigned red_blocks(size_t n) {
 #define GRID_STRIDE(i, n) \
     for (size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t) gridDim.x * blockDim.x)
 
+/* Network tensors are float or, in bf16 mode, __nv_bfloat16: kernels that
+ * touch them are templates that load and store through these. */
+typedef __nv_bfloat16 bf16;
+
+__device__ static inline float ld(const float *p, size_t i) {
+    return p[i];
+}
+__device__ static inline float ld(const bf16 *p, size_t i) {
+    return __bfloat162float(p[i]);
+}
+__device__ static inline void st(float *p, size_t i, float v) {
+    p[i] = v;
+}
+__device__ static inline void st(bf16 *p, size_t i, float v) {
+    p[i] = __float2bfloat16(v);
+}
+
+/* Launches kernel<TT> on b's stream (b: the caller's backend) with TT = bf16
+ * when `half`, else float; the arguments may name TT to cast tensor pointers. */
+#define TENSOR_CALL(half, kernel, grid, ...)                                  \
+    do {                                                                         \
+        if (half) {                                                              \
+            typedef bf16 TT;                                                     \
+            kernel<TT><<<(grid), NSC_THREADS, 0, b->stream>>>(__VA_ARGS__);    \
+        } else {                                                                 \
+            typedef float TT;                                                    \
+            kernel<TT><<<(grid), NSC_THREADS, 0, b->stream>>>(__VA_ARGS__);    \
+        }                                                                        \
+    } while (0)
+
 /* Sum of v over the block, in a fixed tree order; valid in thread 0. */
 __device__ static double block_sum(double v) {
     __shared__ double sh[NSC_THREADS];
@@ -64,30 +94,30 @@ static void finish(struct nsc_backend *b, unsigned nb, int k, int slot0) {
 
 /* ---- network ---- */
 
-__global__ static void k_bias_relu(float *out, const float *bias, size_t hw, size_t n, bool relu) {
+template <typename T> __global__ static void k_bias_relu(T *out, const float *bias, size_t hw, size_t n, bool relu) {
     GRID_STRIDE(i, n) {
-        float v = out[i] + (bias ? bias[i / hw] : 0.0f);
-        out[i] = relu && !(v > 0.0f) ? 0.0f : v;
+        float v = ld(out, i) + (bias ? bias[i / hw] : 0.0f);
+        st(out, i, relu && !(v > 0.0f) ? 0.0f : v);
     }
 }
 
 void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu) {
     size_t n = (size_t) c * hw;
-    k_bias_relu<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(out, bias, hw, n, relu);
+    TENSOR_CALL(nsc_is_half(b, out), k_bias_relu, grid_for(n), (TT *) out, bias, hw, n, relu);
     nsc_launched(b, "bias and ReLU");
 }
 
-__global__ static void k_input_fwd(const float *u, float *x, size_t hw, struct input_map m) {
+template <typename T> __global__ static void k_input_fwd(const float *u, T *x, size_t hw, struct input_map m) {
     GRID_STRIDE(i, 3 * hw) {
         int c = (int) (i / hw);
-        x[i] = m.a[c] * u[(size_t) m.perm[c] * hw + i % hw] + m.b[c];
+        st(x, i, m.a[c] * u[(size_t) m.perm[c] * hw + i % hw] + m.b[c]);
     }
 }
 
-__global__ static void k_input_bwd(const float *gx, float *gu, size_t hw, struct input_map m) {
+template <typename T> __global__ static void k_input_bwd(const T *gx, float *gu, size_t hw, struct input_map m) {
     GRID_STRIDE(i, 3 * hw) {
         int c = (int) (i / hw);
-        gu[(size_t) m.perm[c] * hw + i % hw] = m.a[c] * gx[i];
+        gu[(size_t) m.perm[c] * hw + i % hw] = m.a[c] * ld(gx, i);
     }
 }
 
@@ -104,61 +134,65 @@ static struct input_map input_map(const float a[3], const float *bb, const int p
 void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
                    const int perm[3]) {
     struct nsc_backend *b = nsc(be);
-    k_input_fwd<<<grid_for(3 * hw), NSC_THREADS, 0, b->stream>>>(u, x, hw, input_map(a, bb, perm));
+    TENSOR_CALL(nsc_is_half(b, x), k_input_fwd, grid_for(3 * hw), u, (TT *) x, hw, input_map(a, bb, perm));
     nsc_launched(b, "input");
 }
 
 void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
                    const int perm[3]) {
     struct nsc_backend *b = nsc(be);
-    k_input_bwd<<<grid_for(3 * hw), NSC_THREADS, 0, b->stream>>>(gx, gu, hw, input_map(a, NULL, perm));
+    TENSOR_CALL(nsc_is_half(b, gx), k_input_bwd, grid_for(3 * hw), (const TT *) gx, gu, hw,
+                input_map(a, NULL, perm));
     nsc_launched(b, "input backward");
 }
 
-__global__ static void k_relu_bwd(float *g, const float *y, size_t n) {
+template <typename T> __global__ static void k_relu_bwd(T *g, const T *y, size_t n) {
     GRID_STRIDE(i, n) {
-        if (!(y[i] > 0.0f)) g[i] = 0.0f;
+        if (!(ld(y, i) > 0.0f)) st(g, i, 0.0f);
     }
 }
 
 void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
     struct nsc_backend *b = nsc(be);
-    k_relu_bwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(g, y, n);
+    TENSOR_CALL(nsc_is_half(b, g), k_relu_bwd, grid_for(n), (TT *) g, (const TT *) y, n);
     nsc_launched(b, "ReLU backward");
 }
 
-__global__ static void k_pool_fwd(int mode, const float *in, int h, int w, float *out, size_t n) {
+template <typename T> __global__ static void k_pool_fwd(int mode, const T *in, int h, int w, T *out, size_t n) {
     int oh = h / 2, ow = w / 2;
     GRID_STRIDE(i, n) {
         int x = (int) (i % ow), y = (int) (i / ow % oh);
-        size_t ch = i / ((size_t) ow * oh);
-        const float *r0 = in + (ch * h + 2 * y) * w + 2 * x, *r1 = r0 + w;
-        float a = r0[0], bb = r0[1], d = r1[0], e = r1[1];
-        out[i] = mode == NS_POOL_MAX ? fmaxf(fmaxf(a, bb), fmaxf(d, e)) : 0.25f * (a + bb + d + e);
+        size_t ch = i / ((size_t) ow * oh), o0 = (ch * h + 2 * y) * w + 2 * x, o1 = o0 + w;
+        float a = ld(in, o0), bb = ld(in, o0 + 1), d = ld(in, o1), e = ld(in, o1 + 1);
+        st(out, i, mode == NS_POOL_MAX ? fmaxf(fmaxf(a, bb), fmaxf(d, e)) : 0.25f * (a + bb + d + e));
     }
 }
 
 /* Each output's gradient goes to its window; for max pooling to the first
  * maximum in reading order, as on the CPU. */
-__global__ static void k_pool_bwd(int mode, const float *in, const float *gout, int h, int w, float *gin, size_t n) {
+template <typename T>
+__global__ static void k_pool_bwd(int mode, const T *in, const T *gout, int h, int w, T *gin, size_t n) {
     int oh = h / 2, ow = w / 2;
     GRID_STRIDE(i, n) {
         int x = (int) (i % ow), y = (int) (i / ow % oh);
         size_t ch = i / ((size_t) ow * oh), o0 = (ch * h + 2 * y) * w + 2 * x, o1 = o0 + w;
-        float g = gout[i];
+        float g = ld(gout, i);
         if (mode == NS_POOL_MAX) {
-            float a = in[o0], bb = in[o0 + 1], d = in[o1], e = in[o1 + 1], m = a;
+            float a = ld(in, o0), bb = ld(in, o0 + 1), d = ld(in, o1), e = ld(in, o1 + 1), m = a;
             int k = 0;
             if (bb > m) m = bb, k = 1;
             if (d > m) m = d, k = 2;
             if (e > m) k = 3;
-            gin[o0] = k == 0 ? g : 0.0f;
-            gin[o0 + 1] = k == 1 ? g : 0.0f;
-            gin[o1] = k == 2 ? g : 0.0f;
-            gin[o1 + 1] = k == 3 ? g : 0.0f;
+            st(gin, o0, k == 0 ? g : 0.0f);
+            st(gin, o0 + 1, k == 1 ? g : 0.0f);
+            st(gin, o1, k == 2 ? g : 0.0f);
+            st(gin, o1 + 1, k == 3 ? g : 0.0f);
         } else {
             float q = 0.25f * g;
-            gin[o0] = gin[o0 + 1] = gin[o1] = gin[o1 + 1] = q;
+            st(gin, o0, q);
+            st(gin, o0 + 1, q);
+            st(gin, o1, q);
+            st(gin, o1 + 1, q);
         }
     }
 }
@@ -167,42 +201,48 @@ void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     if (n == 0) return;
-    k_pool_fwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(mode, in, h, w, out, n);
+    TENSOR_CALL(nsc_is_half(b, in), k_pool_fwd, grid_for(n), (int) mode, (const TT *) in, h, w, (TT *) out, n);
     nsc_launched(b, "pooling");
 }
 
 void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c, int h,
                   int w, float *gin) {
     struct nsc_backend *b = nsc(be);
+    bool half = nsc_is_half(b, gin);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     /* an odd last row or column gets no gradient */
     if ((h | w) & 1 || n == 0)
-        nsc_cuda_failed(b, cudaMemsetAsync(gin, 0, (size_t) c * h * w * sizeof(float), b->stream), "pooling backward");
+        nsc_cuda_failed(b, cudaMemsetAsync(gin, 0, (size_t) c * h * w * (half ? sizeof(bf16) : sizeof(float)), b->stream),
+                        "pooling backward");
     if (n == 0) return;
-    k_pool_bwd<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(mode, in, gout, h, w, gin, n);
+    TENSOR_CALL(half, k_pool_bwd, grid_for(n), (int) mode, (const TT *) in, (const TT *) gout, h, w, (TT *) gin, n);
     nsc_launched(b, "pooling backward");
 }
 
 /* g = f f^T / m: f is row-major c x m, which cuBLAS sees as the column-major
- * m x c matrix F, so g = F^T F / m (symmetric: either layout). */
+ * m x c matrix F, so g = F^T F / m (symmetric: either layout).  A bfloat16 f
+ * is multiplied with float32 accumulation into a float32 g. */
 void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
     float alpha = 1.0f / (float) m, beta = 0.0f;
+    cudaDataType_t ft = nsc_is_half(b, f) ? CUDA_R_16BF : CUDA_R_32F;
+    cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasSgemm(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, (int) m, f, (int) m,
-                                &beta, g, c),
+                    cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, ft, (int) m, f, ft,
+                                 (int) m, &beta, g, CUDA_R_32F, c, ct, CUBLAS_GEMM_DEFAULT),
                     "Gram matrix");
 }
 
 /* ---- losses ---- */
 
-__global__ static void k_content(const float *f, const float *p, size_t n, float g2, float *grad, double *part) {
+template <typename T>
+__global__ static void k_content(const T *f, const T *p, size_t n, float g2, T *grad, double *part) {
     double s = 0.0;
     GRID_STRIDE(i, n) {
-        float d = f[i] - p[i];
+        float d = ld(f, i) - ld(p, i);
         s += (double) d * d;
-        if (grad) grad[i] += g2 * d;
+        if (grad) st(grad, i, ld(grad, i) + g2 * d);
     }
     s = block_sum(s);
     if (threadIdx.x == 0) part[blockIdx.x] = s;
@@ -212,7 +252,8 @@ void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, siz
                       int slot) {
     struct nsc_backend *b = nsc(be);
     unsigned nb = red_blocks(n);
-    k_content<<<nb, NSC_THREADS, 0, b->stream>>>(f, p, n, 2.0f * coef, grad, b->partials);
+    TENSOR_CALL(nsc_is_half(b, f), k_content, nb, (const TT *) f, (const TT *) p, n, 2.0f * coef, (TT *) grad,
+                b->partials);
     nsc_launched(b, "content loss");
     finish(b, nb, 1, slot);
 }
@@ -239,11 +280,22 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
     nsc_launched(b, "style loss");
     finish(b, nb, 1, slot);
     if (!grad || b->status) return;
-    /* grad += 4 coef / m (G - t) f; column-major: F (m x c) times D (c x c) */
+    /* grad += 4 coef / m (G - t) f; column-major: F (m x c) times D (c x c).
+     * With bfloat16 tensors D is rounded to bfloat16 too (cuBLAS wants one
+     * input type) and the sum is kept in float32. */
     float alpha = 4.0f * coef / (float) m, beta = 1.0f;
+    bool half = nsc_is_half(b, f);
+    if (half && cc > NSC_MAX_GRAM) {
+        nsc_blas_failed(b, CUBLAS_STATUS_NOT_SUPPORTED, "style gradient: more than 512 channels");
+        return;
+    }
+    if (half) nsc_to_half(b, scratch, b->dh, cc);
+    cudaDataType_t t16 = half ? CUDA_R_16BF : CUDA_R_32F;
+    cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasSgemm(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f, (int) m, scratch, c,
-                                &beta, grad, (int) m),
+                    cublasGemmEx(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f, t16, (int) m,
+                                 half ? (const void *) b->dh : (const void *) scratch, t16, c, &beta, grad, t16,
+                                 (int) m, ct, CUBLAS_GEMM_DEFAULT),
                     "style gradient");
 }
 
@@ -281,14 +333,23 @@ void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, flo
 
 /* ---- vector operations ---- */
 
-__global__ static void k_fill(float *x, float v, size_t n) {
-    GRID_STRIDE(i, n) x[i] = v;
+template <typename T> __global__ static void k_fill(T *x, float v, size_t n) {
+    GRID_STRIDE(i, n) st(x, i, v);
 }
 
 void nsc_fill(struct ns_backend *be, float *x, float v, size_t n) {
     struct nsc_backend *b = nsc(be);
-    k_fill<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(x, v, n);
+    TENSOR_CALL(nsc_is_half(b, x), k_fill, grid_for(n), (TT *) x, v, n);
     nsc_launched(b, "fill");
+}
+
+__global__ static void k_to_half(const float *src, bf16 *dst, size_t n) {
+    GRID_STRIDE(i, n) dst[i] = __float2bfloat16(src[i]);
+}
+
+void nsc_to_half(struct nsc_backend *b, const float *src, bf16 *dst, size_t n) {
+    k_to_half<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(src, dst, n);
+    nsc_launched(b, "conversion to bfloat16");
 }
 
 __global__ static void k_axpby(float alpha, const float *x, float beta, float *y, size_t n) {
@@ -302,10 +363,10 @@ void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, f
 }
 
 /* Block (i, j) sums part of mat_j . x. */
-__global__ static void k_dots(const float *mat, size_t ld, const float *x, size_t n, double *part) {
-    const float *v = mat + (size_t) blockIdx.y * ld;
+template <typename T> __global__ static void k_dots(const T *mat, size_t stride, const T *x, size_t n, double *part) {
+    const T *v = mat + (size_t) blockIdx.y * stride;
     double s = 0.0;
-    GRID_STRIDE(i, n) s += (double) v[i] * x[i];
+    GRID_STRIDE(i, n) s += (double) ld(v, i) * ld(x, i);
     s = block_sum(s);
     if (threadIdx.x == 0) part[(size_t) blockIdx.y * gridDim.x + blockIdx.x] = s;
 }
@@ -314,7 +375,9 @@ void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const f
     struct nsc_backend *b = nsc(be);
     if (k <= 0) return;
     unsigned nb = red_blocks(n);
-    k_dots<<<dim3(nb, (unsigned) k), NSC_THREADS, 0, b->stream>>>(mat, ld, x, n, b->partials);
+    /* the content targets' norms come from bfloat16 tensors in bf16 mode */
+    TENSOR_CALL(nsc_is_half(b, mat), k_dots, dim3(nb, (unsigned) k), (const TT *) mat, ld, (const TT *) x, n,
+                b->partials);
     nsc_launched(b, "dot products");
     finish(b, nb, k, slot0);
 }

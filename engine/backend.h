@@ -25,14 +25,19 @@ struct ns_backend_ops {
 
     /* memory */
     float *(*alloc)(struct ns_backend *be, size_t n); /* NULL on failure */
+    /* Optional: a network tensor (activation, feature gradient, content
+     * target) of n elements, which a backend may store in a narrower type
+     * under NS_PRECISION_BF16.  The engine only passes tensors to the ops
+     * that take them; NULL = alloc. */
+    float *(*alloc_tensor)(struct ns_backend *be, size_t n);
     void (*release)(struct ns_backend *be, float *p);
     void (*upload)(struct ns_backend *be, float *dst, const float *src, size_t n);
     void (*download)(struct ns_backend *be, float *dst, const float *src, size_t n);
     size_t (*mem_free)(struct ns_backend *be); /* bytes available */
     /* Threads for the ops that follow (CPU; others ignore it). */
     enum ns_status (*set_threads)(struct ns_backend *be, int threads);
-    /* Arithmetic for the ops that follow; a backend without a faster mode
-     * keeps float32 and returns OK. */
+    /* Arithmetic for the ops and tensors that follow (set before a run
+     * allocates); a backend without a faster mode keeps float32, returns OK. */
     enum ns_status (*set_precision)(struct ns_backend *be, enum ns_precision precision);
     /* Workspace the ops of a network with these shapes need, reserved once. */
     enum ns_status (*reserve)(struct ns_backend *be, size_t max_conv_col, size_t max_gram);

@@ -134,6 +134,11 @@ void ns_net_free(struct ns_net *net) {
     free(net);
 }
 
+/* Network tensors go through alloc_tensor where the backend has it. */
+static float *tensor(struct ns_backend *be, size_t n) {
+    return be->ops->alloc_tensor ? be->ops->alloc_tensor(be, n) : be->ops->alloc(be, n);
+}
+
 enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
                           enum ns_pool_mode pool_mode, struct ns_net **out) {
     *out = NULL;
@@ -148,19 +153,19 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     net->h = h;
     net->w = w;
     ns_net_shape(m, depth, h, w, &net->s);
-    bool ok = (net->x = be->ops->alloc(be, (size_t) 3 * h * w)) != NULL;
+    bool ok = (net->x = tensor(be, (size_t) 3 * h * w)) != NULL;
     if (train) {
         for (int l = 0; l < depth && ok; l++) {
-            ok = (net->act[l] = be->ops->alloc(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+            ok = (net->act[l] = tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
             if (ok && net->s.pooled[l])
-                ok = (net->pool[l] = be->ops->alloc(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
+                ok = (net->pool[l] = tensor(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
                                                             (net->s.w[l] / 2))) != NULL;
         }
-        ok = ok && (net->ga = be->ops->alloc(be, net->s.max_elems)) &&
-             (net->gb = be->ops->alloc(be, net->s.max_elems));
+        ok = ok && (net->ga = tensor(be, net->s.max_elems)) &&
+             (net->gb = tensor(be, net->s.max_elems));
     } else {
-        ok = ok && (net->buf[0] = be->ops->alloc(be, net->s.max_elems)) &&
-             (net->buf[1] = be->ops->alloc(be, net->s.max_elems));
+        ok = ok && (net->buf[0] = tensor(be, net->s.max_elems)) &&
+             (net->buf[1] = tensor(be, net->s.max_elems));
     }
     if (!ok) {
         ns_net_free(net);

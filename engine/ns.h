@@ -54,6 +54,8 @@ enum ns_init {
 enum ns_precision {
     NS_PRECISION_FP32 = 0, /* float32 throughout */
     NS_PRECISION_TF32 = 1, /* tensor cores with TF32 inputs, float32 accumulation */
+    NS_PRECISION_BF16 = 2, /* network tensors stored in bfloat16, float32 accumulation;
+                              the image and the optimiser stay float32 */
 };
 
 enum ns_pooling {

@@ -143,7 +143,10 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
     bool ok = true;
     for (int i = 0; i < content->n && ok; i++) {
         int l = content->layer[i];
-        ok = (o->target_p[i] = be->ops->alloc(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+        size_t n = (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l];
+        /* a copy of the features: stored as the network's tensors are */
+        o->target_p[i] = be->ops->alloc_tensor ? be->ops->alloc_tensor(be, n) : be->ops->alloc(be, n);
+        ok = o->target_p[i] != NULL;
     }
     for (int i = 0; i < style->n && ok; i++) {
         size_t cc = (size_t) net->s.c[style->layer[i]] * net->s.c[style->layer[i]];

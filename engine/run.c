@@ -203,7 +203,7 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
     if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
-    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32)
+    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 && p->precision != NS_PRECISION_BF16)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
     if (p->style_blend) {
         double sum = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench-gpu: seconds per iteration and peak GPU memory of the CUDA
-# backend at 512, 1024 and 2048 px for L-BFGS and Adam, float32 and TF32, on
+# backend at 512, 1024 and 2048 px for L-BFGS and Adam, float32, TF32 and
+# bfloat16 storage (the floor then uses the TF32 rate, an upper bound), on
 # a full-depth VGG-19 with random weights (content relu4_2, style reluB_1),
 # beside the same objective in PyTorch on the same GPU and the floor that the
 # FLOP count allows at the measured matrix-multiply rate.  Also the whole
@@ -47,14 +48,15 @@ GPU=$(echo "$probe" | sed 's/.*"backend":"\([^"]*\)".*/\1/')
 
 run_case() { # optimizer precision size
     local opt=$1 prec=$2 n=$3 e t="{}" tf=""
-    [ "$prec" = tf32 ] && tf=--tf32
+    # PyTorch's side of bf16 is its TF32 mode: it has no bfloat16-storage L-BFGS
+    [ "$prec" != fp32 ] && tf=--tf32
     e=$("$BUILD/bench/bench" --weights "$FULL" --device cuda --precision "$prec" --optimizer "$opt" --size "$n" \
         --iterations "$ITERS" --content-layers $CL --style-layers $SL)
     if [ $HAVE_TORCH -eq 1 ]; then
         t=$("$PY" "$ROOT/tests/reference.py" time --device cuda $tf --optimizer "$opt" --size "$n" \
             --iterations "$ITERS" --content-layers $CL --style-layers $SL --style-weight 100) || t="{}"
     fi
-    "$PY" - "$opt" "$prec" "$n" "$e" "$t" "$([ "$prec" = tf32 ] && echo "$R19" || echo "$R32")" <<'EOF' | tee -a "$OUT/results-gpu.md"
+    "$PY" - "$opt" "$prec" "$n" "$e" "$t" "$([ "$prec" = fp32 ] && echo "$R32" || echo "$R19")" <<'EOF' | tee -a "$OUT/results-gpu.md"
 import json, sys
 opt, prec, n = sys.argv[1:4]
 e, t, r = (json.loads(a) for a in sys.argv[4:7])
@@ -69,13 +71,13 @@ EOF
 
 for n in $SIZES; do
     for opt in lbfgs adam; do
-        for prec in fp32 tf32; do
+        for prec in fp32 tf32 bf16; do
             run_case $opt $prec "$n"
         done
     done
 done
 # the issue's yardstick: a whole 500-iteration L-BFGS run at 512 px
-for prec in fp32 tf32; do
+for prec in fp32 tf32 bf16; do
     e=$("$BUILD/bench/bench" --weights "$FULL" --device cuda --precision $prec --size 512 --iterations 500 \
         --content-layers $CL --style-layers $SL)
     echo "$e" | "$PY" -c 'import json,sys; e=json.load(sys.stdin); print("500 L-BFGS iterations at 512 px, %s: %.2f s for the iterations, %.2f s for the whole ns_run (model upload and algorithm search included)" % (sys.argv[1], e["total"], e["run"]))' $prec |
