@@ -90,22 +90,33 @@ const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, si
         nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "too many weight tensors");
         return NULL;
     }
-    __nv_bfloat16 *h = NULL;
-    if (nsc_cuda_failed(b, cudaMalloc(&h, n * sizeof *h), "bf16 weights")) return NULL;
+    __nv_bfloat16 *h = (__nv_bfloat16 *) alloc_bytes(b, n * sizeof *h, true);
+    if (!h) {
+        nsc_cuda_failed(b, cudaErrorMemoryAllocation, "bf16 weights");
+        return NULL;
+    }
     nsc_to_half(b, wt, h, n);
     b->hw[b->n_hw++] = (struct nsc_half_weights) {wt, h};
     return h;
 }
 
+static void nsc_release(struct ns_backend *be, float *p);
+
+/* Forgets the bfloat16 copy of weights src (released or overwritten). */
+static void drop_half_weights(struct nsc_backend *b, const float *src) {
+    for (int i = 0; i < b->n_hw; i++)
+        if (b->hw[i].src == src) {
+            float *h = (float *) b->hw[i].half;
+            b->hw[i] = b->hw[--b->n_hw];
+            nsc_release(&b->base, h);
+            return;
+        }
+}
+
 static void nsc_release(struct ns_backend *be, float *p) {
     struct nsc_backend *b = nsc(be);
     if (!p) return;
-    for (int i = 0; i < b->n_hw; i++) /* its bf16 copy goes with it */
-        if (b->hw[i].src == p) {
-            cudaFree(b->hw[i].half);
-            b->hw[i] = b->hw[--b->n_hw];
-            break;
-        }
+    drop_half_weights(b, p);
     for (int i = 0; i < b->n_allocs; i++)
         if (b->allocs[i].p == p) {
             b->bytes_in_use -= b->allocs[i].bytes;
@@ -118,6 +129,7 @@ static void nsc_release(struct ns_backend *be, float *p) {
 /* Host-device copies; a bfloat16 tensor is converted on the host. */
 static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
+    drop_half_weights(b, dst);
     __nv_bfloat16 *tmp = NULL;
     const void *from = src;
     size_t bytes = n * sizeof(float);
@@ -189,7 +201,8 @@ static enum ns_status nsc_set_threads(struct ns_backend *be, int threads) {
 
 static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision precision) {
     struct nsc_backend *b = nsc(be);
-    b->prec = precision;
+    /* cuDNN's bfloat16 convolutions need compute capability 8 (Ampere) */
+    b->prec = precision == NS_PRECISION_BF16 && b->cc_major < 8 ? NS_PRECISION_FP32 : precision;
     cublasMath_t math = precision == NS_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
     if (nsc_blas_failed(b, cublasSetMathMode(b->blas, math), "cublasSetMathMode")) return b->status;
     return NS_STATUS_OK;
@@ -234,9 +247,7 @@ static void nsc_free(struct ns_backend *be) {
     nsc_plans_free(b);
     for (int i = 0; i < b->n_allocs; i++)
         cudaFree(b->allocs[i].p);
-    for (int i = 0; i < b->n_hw; i++)
-        cudaFree(b->hw[i].half);
-    if (b->ws) cudaFree(b->ws);
+    if (b->ws) cudaFree(b->ws); /* the bf16 weights are among the allocations */
     if (b->dh) cudaFree(b->dh);
     if (b->slots) cudaFree(b->slots);
     if (b->partials) cudaFree(b->partials);
@@ -339,6 +350,7 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
         nsc_free(&b->base);
         return st;
     }
+    b->cc_major = prop.major;
     size_t free_b = 0, total = 0;
     cudaMemGetInfo(&free_b, &total);
     snprintf(b->base.description, sizeof b->base.description, "CUDA: %.80s (GPU %d, %.0f GB, cuDNN %zu.%zu)",

@@ -126,7 +126,15 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
                  int cout, float *out, bool relu) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
-    bool half = b->prec == NS_PRECISION_BF16;
+    bool half = nsc_is_half(b, out);
+    if (half && !nsc_is_half(b, in)) { /* the float32 image into the first bfloat16 layer */
+        nsc_conv_first(b, in, cin, h, w, wt, bias, cout, out, relu);
+        return;
+    }
+    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, in)) {
+        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "convolution operands of mixed types");
+        return;
+    }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = forward_plan(b, in, w_dev, out, cin, cout, h, w);
@@ -157,7 +165,12 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
                      float *gin) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
-    const void *w_dev = b->prec == NS_PRECISION_BF16 ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)
+    bool half = nsc_is_half(b, gout);
+    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, gin)) {
+        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "backward convolution operands of mixed types");
+        return;
+    }
+    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)
                                                      : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);

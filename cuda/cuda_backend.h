@@ -59,6 +59,7 @@ struct nsc_backend {
     cublasHandle_t blas;
     cudnnActivationDescriptor_t relu;
     enum ns_precision prec;
+    int cc_major; /* compute capability */
 
     double *slots;    /* device: NS_MAX_SLOTS */
     double *partials; /* device: NSC_RED_BLOCKS * NS_MAX_SLOTS */
@@ -106,6 +107,10 @@ void nsc_plans_free(struct nsc_backend *b);
 
 /* kernels.cu */
 void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu);
+/* 3x3 convolution of a float32 input into a bfloat16 output (the image into
+ * the first layer in bf16 mode), bias and ReLU included. */
+void nsc_conv_first(struct nsc_backend *b, const float *in, int cin, int h, int w, const float *wt,
+                    const float *bias, int cout, float *out, bool relu);
 void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
                    const int perm[3]);
 void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],

@@ -153,7 +153,9 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     net->h = h;
     net->w = w;
     ns_net_shape(m, depth, h, w, &net->s);
-    bool ok = (net->x = tensor(be, (size_t) 3 * h * w)) != NULL;
+    /* the image stays float32 even where tensors are narrower: bfloat16 would
+     * round away pixel steps below 1/256 and leave the line search a staircase */
+    bool ok = (net->x = be->ops->alloc(be, (size_t) 3 * h * w)) != NULL;
     if (train) {
         for (int l = 0; l < depth && ok; l++) {
             ok = (net->act[l] = tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;

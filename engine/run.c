@@ -84,17 +84,24 @@ static enum ns_status parse_run_layers(const struct ns_model *m, const struct ns
     return st;
 }
 
-/* Backend floats for one scale of w x h with a style of stw x sth. */
+/* Whether be stores network tensors in bfloat16 under p (half the bytes). */
+static bool half_tensors(const struct ns_backend *be, const struct ns_params *p) {
+    return be && be->ops->alloc_tensor && p->precision == NS_PRECISION_BF16;
+}
+
+/* Backend floats for one scale of w x h with a style of stw x sth; with
+ * bfloat16 tensors two of them count as one float. */
 static size_t scale_floats(const struct ns_model *m, const struct run_layers *rl, const struct ns_params *p,
-                           int w, int h, int stw, int sth) {
+                           int w, int h, int stw, int sth, bool half) {
     struct ns_net_shape s, ss;
     ns_net_shape(m, rl->depth, h, w, &s);
     ns_net_shape(m, rl->depth, sth, stw, &ss);
     size_t n = (size_t) 3 * w * h;
-    size_t style_net = ns_net_floats(&ss, false) + (size_t) 3 * stw * sth;
+    size_t net = ns_net_floats(&s, true), snet = ns_net_floats(&ss, false);
+    if (half) net = (net + 1) / 2, snet = (snet + 1) / 2;
+    size_t style_net = snet + (size_t) 3 * stw * sth;
     size_t opt = ns_optim_floats(p->optimizer, n, p->lbfgs_history) + n;
-    return ns_net_floats(&s, true) + ns_objective_floats(m, &s, &rl->content, &rl->style) +
-           (style_net > opt ? style_net : opt);
+    return net + ns_objective_floats(m, &s, &rl->content, &rl->style) + (style_net > opt ? style_net : opt);
 }
 
 /* The model, layers and scales a run of params would use (ctx may be NULL:
@@ -137,8 +144,10 @@ size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *
     /* without a backend: the CPU's, with two threads */
     const struct ns_backend *be = ctx ? ctx->be : NULL;
     bool gpu = ctx && ctx->kind == NS_BACKEND_CUDA;
-    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth) +
+    bool half = gpu && half_tensors(be, &pl.p);
+    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth, half) +
                     ns_model_floats(pl.m, !be || !be->ops->conv3x3_bwd);
+    if (half) floats += ns_model_floats(pl.m, false) / 2; /* the weights' bfloat16 copies */
     size_t workspace = be ? be->workspace : 8u << 20;
     /* the result is assembled in RAM: it counts where the tensors live there too */
     size_t host = gpu ? 0 : (size_t) 3 * pl.ow * pl.oh * sizeof(float);
@@ -447,7 +456,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     /* refuse before allocating when the largest scale cannot fit */
     int stw, sth;
     style_size(&styles[0], ow, oh, p->style_scale, &stw, &sth);
-    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth) * sizeof(float) +
+    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth, half_tensors(ctx->be, p)) *
+                      sizeof(float) +
                   (double) ctx->be->workspace;
     double avail = (double) ctx->be->ops->mem_free(ctx->be);
     if (avail > 0 && need > avail)

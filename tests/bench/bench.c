@@ -2,7 +2,7 @@
  * after the first) and peak resident memory, as one JSON line.
  *
  *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
- *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32]
+ *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32|bf16]
  *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
  */
 #include "../testlib.h"
@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--optimizer")) p.optimizer = strcmp(v, "adam") ? NS_OPTIMIZER_LBFGS : NS_OPTIMIZER_ADAM, i++;
         else if (!strcmp(a, "--content-layers")) p.content_layers = v, i++;
         else if (!strcmp(a, "--style-layers")) p.style_layers = v, i++;
-        else if (!strcmp(a, "--precision")) p.precision = strcmp(v, "tf32") ? NS_PRECISION_FP32 : NS_PRECISION_TF32, i++;
+        else if (!strcmp(a, "--precision")) p.precision = !strcmp(v, "tf32") ? NS_PRECISION_TF32 : !strcmp(v, "bf16") ? NS_PRECISION_BF16 : NS_PRECISION_FP32, i++;
         else if (!strcmp(a, "--device")) dev = !strcmp(v, "cuda") ? NS_BACKEND_CUDA : !strcmp(v, "auto") ? NS_BACKEND_AUTO : NS_BACKEND_CPU, i++;
         else {
             fprintf(stderr, "bench: unknown argument %s\n", a);
