@@ -24,37 +24,39 @@ static double lim_exact = 1e-6, lim_t = 1e-6, lim_conv = 2e-5, lim_loss = 1e-9;
 
 /* ---- buffers ---- */
 
-static float *dev(const float *host, size_t n) {
-    float *d = gpu->ops->alloc(gpu, n);
+/* A device buffer with host's data: a float32 vector or a network tensor
+ * (bfloat16 in bf16 mode). */
+static float *put(bool tensor, const float *host, size_t n) {
+    float *d = tensor ? gpu->ops->alloc_tensor(gpu, n) : gpu->ops->alloc(gpu, n);
     if (!d) abort();
     gpu->ops->upload(gpu, d, host, n);
     return d;
+}
+
+/* The same, filled with NaN: an op must overwrite every element. */
+static float *put_nan(bool tensor, size_t n) {
+    float *h = falloc(n);
+    for (size_t i = 0; i < n; i++)
+        h[i] = NAN;
+    float *d = put(tensor, h, n);
+    free(h);
+    return d;
+}
+
+static float *dev(const float *host, size_t n) {
+    return put(false, host, n);
 }
 
 static float *dev_poisoned(size_t n) {
-    float *h = falloc(n);
-    for (size_t i = 0; i < n; i++)
-        h[i] = NAN;
-    float *d = dev(h, n);
-    free(h);
-    return d;
+    return put_nan(false, n);
 }
 
-/* A network tensor (bfloat16 in bf16 mode), uploaded or poisoned. */
 static float *tens(const float *host, size_t n) {
-    float *d = gpu->ops->alloc_tensor(gpu, n);
-    if (!d) abort();
-    gpu->ops->upload(gpu, d, host, n);
-    return d;
+    return put(true, host, n);
 }
 
 static float *tens_poisoned(size_t n) {
-    float *h = falloc(n);
-    for (size_t i = 0; i < n; i++)
-        h[i] = NAN;
-    float *d = tens(h, n);
-    free(h);
-    return d;
+    return put_nan(true, n);
 }
 
 /* Rounds host data as the GPU stores tensors, so the CPU starts from the
