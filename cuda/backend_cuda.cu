@@ -47,6 +47,7 @@ void nsc_launched(struct nsc_backend *b, const char *what) {
 /* ---- memory ---- */
 
 bool nsc_is_half(const struct nsc_backend *b, const void *p) {
+    if (b->n_half == 0) return false; /* float32 runs skip the search */
     const char *c = (const char *) p;
     for (int i = 0; i < b->n_allocs; i++) {
         const char *a = (const char *) b->allocs[i].p;
@@ -66,6 +67,7 @@ static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
         return NULL;
     }
     b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes, half};
+    b->n_half += half;
     b->bytes_in_use += bytes;
     if (b->bytes_in_use > b->base.bytes_peak) b->base.bytes_peak = b->bytes_in_use;
     return (float *) p;
@@ -120,6 +122,7 @@ static void nsc_release(struct ns_backend *be, float *p) {
     for (int i = 0; i < b->n_allocs; i++)
         if (b->allocs[i].p == p) {
             b->bytes_in_use -= b->allocs[i].bytes;
+            b->n_half -= b->allocs[i].half;
             b->allocs[i] = b->allocs[--b->n_allocs];
             break;
         }
