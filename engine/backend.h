@@ -108,6 +108,11 @@ struct ns_backend {
     size_t bytes_peak; /* most bytes held through alloc() at once; 0 = not tracked */
 };
 
+/* A network tensor: through alloc_tensor where the backend has one. */
+static inline float *ns_alloc_tensor(struct ns_backend *be, size_t n) {
+    return be->ops->alloc_tensor ? be->ops->alloc_tensor(be, n) : be->ops->alloc(be, n);
+}
+
 /* CPU backend (OpenBLAS + OpenMP); threads 0 = all available cores. */
 enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out);
 

@@ -134,11 +134,6 @@ void ns_net_free(struct ns_net *net) {
     free(net);
 }
 
-/* Network tensors go through alloc_tensor where the backend has it. */
-static float *tensor(struct ns_backend *be, size_t n) {
-    return be->ops->alloc_tensor ? be->ops->alloc_tensor(be, n) : be->ops->alloc(be, n);
-}
-
 enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
                           enum ns_pool_mode pool_mode, struct ns_net **out) {
     *out = NULL;
@@ -158,16 +153,16 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     bool ok = (net->x = be->ops->alloc(be, (size_t) 3 * h * w)) != NULL;
     if (train) {
         for (int l = 0; l < depth && ok; l++) {
-            ok = (net->act[l] = tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+            ok = (net->act[l] = ns_alloc_tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
             if (ok && net->s.pooled[l])
-                ok = (net->pool[l] = tensor(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
+                ok = (net->pool[l] = ns_alloc_tensor(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
                                                             (net->s.w[l] / 2))) != NULL;
         }
-        ok = ok && (net->ga = tensor(be, net->s.max_elems)) &&
-             (net->gb = tensor(be, net->s.max_elems));
+        ok = ok && (net->ga = ns_alloc_tensor(be, net->s.max_elems)) &&
+             (net->gb = ns_alloc_tensor(be, net->s.max_elems));
     } else {
-        ok = ok && (net->buf[0] = tensor(be, net->s.max_elems)) &&
-             (net->buf[1] = tensor(be, net->s.max_elems));
+        ok = ok && (net->buf[0] = ns_alloc_tensor(be, net->s.max_elems)) &&
+             (net->buf[1] = ns_alloc_tensor(be, net->s.max_elems));
     }
     if (!ok) {
         ns_net_free(net);

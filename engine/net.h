@@ -22,7 +22,6 @@ struct ns_model {
 /* Names, channels and pooling of the first n_layers convs of VGG-arch
  * (no buffers): enough to plan memory without a weights file. */
 void ns_model_layout(struct ns_model *m, int arch, int n_layers);
-/* Backend floats the uploaded weights take. */
 /* Floats of the weights on the backend; rotated = with the flipped copies
  * that backward needs where the backend has no conv3x3_bwd. */
 size_t ns_model_floats(const struct ns_model *m, bool rotated);

@@ -145,7 +145,7 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
         int l = content->layer[i];
         size_t n = (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l];
         /* a copy of the features: stored as the network's tensors are */
-        o->target_p[i] = be->ops->alloc_tensor ? be->ops->alloc_tensor(be, n) : be->ops->alloc(be, n);
+        o->target_p[i] = ns_alloc_tensor(be, n);
         ok = o->target_p[i] != NULL;
     }
     for (int i = 0; i < style->n && ok; i++) {
