@@ -128,7 +128,8 @@ static enum ns_status open_cuda(struct ns_context *ctx, int gpu, struct ns_backe
     for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++) {
         if (!cands[i] || !*cands[i]) continue;
         if (i == 1 && access(cands[i], F_OK) != 0) continue;
-        void *dl = dlopen(cands[i], RTLD_NOW | RTLD_LOCAL);
+        /* never unloaded: the CUDA runtime inside keeps exit handlers */
+        void *dl = dlopen(cands[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!dl) {
             snprintf(last, sizeof last, "%s", dlerror());
             continue;

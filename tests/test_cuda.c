@@ -423,7 +423,7 @@ int main(int argc, char **argv) {
         printf("SKIP test_cuda: libns-cuda.so was not built (no nvcc or cuDNN, or make CUDA=0)\n");
         return 0;
     }
-    void *dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+    void *dl = dlopen(lib, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!dl) {
         printf("SKIP test_cuda: %s\n", dlerror());
         return 0;
