@@ -1,11 +1,11 @@
 /* conv.cu - 3x3 convolutions through cuDNN, forward and backward to the input.
  *
- * The first call with a shape times cuDNN's algorithms on the real buffers
- * (cudnnFind...Ex) and keeps the fastest deterministic one that fits the
- * workspace; later calls reuse it.  In float32 mode only FMA algorithms are
- * accepted, so that tensor cores never round the inputs to TF32 unasked.  In
- * bf16 mode tensors and weights are bfloat16 (weights converted once) and
- * cuDNN accumulates in float32.
+ * A shape's algorithm is cuDNN's heuristic pick on its first call; the second
+ * call times the algorithms on the real buffers (cudnnFind...Ex) and keeps
+ * the fastest deterministic one that fits the workspace for all later calls.
+ * In float32 mode only FMA algorithms are accepted, so that tensor cores
+ * never round the inputs to TF32 unasked.  In bf16 mode tensors and weights
+ * are bfloat16 (weights converted once) and cuDNN accumulates in float32.
  */
 #include "cuda_backend.h"
 
@@ -104,21 +104,64 @@ static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int 
     return NULL;
 }
 
+/* A shape's first use takes cuDNN's heuristic choice (a shape used once, like
+ * the style image's forward pass, is not worth timing every algorithm on);
+ * its second use times them on the real buffers and keeps the fastest. */
 static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out, int cin,
                                      int cout, int h, int w) {
+    if (b->status) return NULL;
     struct nsc_plan *p = find_plan(b, false, cin, cout, h, w);
-    if (p || b->status) return p;
-    if (!(p = new_plan(b, false, cin, cout, h, w))) return NULL;
+    if (p && p->timed) return p;
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
+    if (!p) {
+        if (!(p = new_plan(b, false, cin, cout, h, w)) ||
+            nsc_dnn_failed(b,
+                           cudnnGetConvolutionForwardAlgorithm_v7(b->dnn, p->x, p->filt, p->conv, p->y,
+                                                                  CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf),
+                           "choosing a convolution algorithm") ||
+            !choose(b, p, perf, n))
+            return NULL;
+        p->fused = true; /* tried on first use */
+        return p;
+    }
+    p->timed = true;
     if (nsc_dnn_failed(b,
                        cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y, out,
                                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, b->ws,
                                                               NSC_WORKSPACE),
-                       "choosing a convolution algorithm"))
+                       "timing convolution algorithms") ||
+        !choose(b, p, perf, n))
         return NULL;
-    if (!choose(b, p, perf, n)) return NULL;
-    p->fused = true; /* tried on first use */
+    return p;
+}
+
+static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, const void *wt, void *gin, int cin,
+                                      int cout, int h, int w) {
+    if (b->status) return NULL;
+    struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
+    if (p && p->timed) return p;
+    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int n = 0;
+    if (!p) {
+        if (!(p = new_plan(b, true, cin, cout, h, w)) ||
+            nsc_dnn_failed(b,
+                           cudnnGetConvolutionBackwardDataAlgorithm_v7(b->dnn, p->filt, p->y, p->conv, p->x,
+                                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
+                                                                       perf),
+                           "choosing a convolution algorithm") ||
+            !choose(b, p, perf, n))
+            return NULL;
+        return p;
+    }
+    p->timed = true;
+    if (nsc_dnn_failed(b,
+                       cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x,
+                                                                   gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
+                                                                   perf, b->ws, NSC_WORKSPACE),
+                       "timing convolution algorithms") ||
+        !choose(b, p, perf, n))
+        return NULL;
     return p;
 }
 
@@ -173,19 +216,8 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)
                                                      : (const void *) wt;
     if (!w_dev) return;
-    struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
-    if (!p) {
-        if (!(p = new_plan(b, true, cin, cout, h, w))) return;
-        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        int n = 0;
-        if (nsc_dnn_failed(b,
-                           cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, w_dev, p->y, gout, p->conv, p->x,
-                                                                       gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                                       perf, b->ws, NSC_WORKSPACE),
-                           "choosing a convolution algorithm"))
-            return;
-        if (!choose(b, p, perf, n)) return;
-    }
+    struct nsc_plan *p = backward_plan(b, gout, w_dev, gin, cin, cout, h, w);
+    if (!p) return;
     nsc_dnn_failed(b,
                    cudnnConvolutionBackwardData(b->dnn, &one, p->filt, w_dev, p->y, gout, p->conv,
                                                 (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, p->ws, &zero, p->x,

@@ -37,6 +37,7 @@ struct nsc_plan {
     int algo; /* cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t */
     size_t ws;
     bool fused; /* bias and ReLU fused into the convolution */
+    bool timed; /* algorithm chosen by timing (cudnnFind), not heuristics */
 };
 
 struct nsc_alloc {
