@@ -354,6 +354,7 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
         return st;
     }
     b->cc_major = prop.major;
+    b->base.bf16 = prop.major >= 8;
     size_t free_b = 0, total = 0;
     cudaMemGetInfo(&free_b, &total);
     snprintf(b->base.description, sizeof b->base.description, "CUDA: %.80s (GPU %d, %.0f GB, cuDNN %zu.%zu)",

@@ -51,10 +51,12 @@ template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_pl
     for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < n; i++)
             if (acceptable(b, pass, perf[i])) {
+                cudnnMathType_t math = b->prec != NS_PRECISION_FP32 ? perf[i].mathType : CUDNN_FMA_MATH;
+                if (nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type")) return false;
                 p->algo = (int) perf[i].algo;
                 p->ws = perf[i].memory;
-                cudnnMathType_t math = b->prec != NS_PRECISION_FP32 ? perf[i].mathType : CUDNN_FMA_MATH;
-                return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
+                p->fused = true; /* a new algorithm: fusion is tried again */
+                return true;
             }
     nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "no convolution algorithm fits the workspace");
     return false;
@@ -104,6 +106,13 @@ static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int 
     return NULL;
 }
 
+/* Before timing: the math type of the precision, not the one the heuristic
+ * pick left, so that cudnnFind considers every allowed kernel. */
+static bool widest_math(struct nsc_backend *b, struct nsc_plan *p) {
+    cudnnMathType_t math = b->prec == NS_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    return !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
+}
+
 /* A shape's first use takes cuDNN's heuristic choice (a shape used once, like
  * the style image's forward pass, is not worth timing every algorithm on);
  * its second use times them on the real buffers and keeps the fastest. */
@@ -122,11 +131,11 @@ static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, cons
                            "choosing a convolution algorithm") ||
             !choose(b, p, perf, n))
             return NULL;
-        p->fused = true; /* tried on first use */
         return p;
     }
     p->timed = true;
-    if (nsc_dnn_failed(b,
+    if (!widest_math(b, p) ||
+        nsc_dnn_failed(b,
                        cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y, out,
                                                               CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, b->ws,
                                                               NSC_WORKSPACE),
@@ -155,7 +164,8 @@ static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, c
         return p;
     }
     p->timed = true;
-    if (nsc_dnn_failed(b,
+    if (!widest_math(b, p) ||
+        nsc_dnn_failed(b,
                        cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x,
                                                                    gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
                                                                    perf, b->ws, NSC_WORKSPACE),

@@ -106,6 +106,7 @@ struct ns_backend {
     char description[160];
     size_t workspace;  /* bytes the ops use beyond alloc(), at most */
     size_t bytes_peak; /* most bytes held through alloc() at once; 0 = not tracked */
+    bool bf16;         /* alloc_tensor stores bfloat16 under NS_PRECISION_BF16 on this device */
 };
 
 /* A network tensor: through alloc_tensor where the backend has one. */

@@ -86,7 +86,7 @@ static enum ns_status parse_run_layers(const struct ns_model *m, const struct ns
 
 /* Whether be stores network tensors in bfloat16 under p (half the bytes). */
 static bool half_tensors(const struct ns_backend *be, const struct ns_params *p) {
-    return be && be->ops->alloc_tensor && p->precision == NS_PRECISION_BF16;
+    return be && be->bf16 && be->ops->alloc_tensor && p->precision == NS_PRECISION_BF16;
 }
 
 /* Backend floats for one scale of w x h with a style of stw x sth; with
