@@ -87,7 +87,8 @@ static GimpProcedure *
 neural_style_create_procedure (GimpPlugIn  *plug_in,
                      const gchar *name)
 {
-  GimpProcedure *procedure;
+  GimpProcedure  *procedure;
+  NsRestyleParams def = ns_restyle_defaults ();
 
   if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
     return NULL;
@@ -115,22 +116,22 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                      TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "iterations", _("_Iterations"),
                                    _("Optimization steps; 100-300 is usually enough"),
-                                   0, 100000, 200, G_PARAM_READWRITE);
+                                   0, 100000, def.iterations, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "size", _("Si_ze"),
                                    _("Longest side in pixels at which to optimize (0 = the layer's "
                                      "own size); the result is scaled back to the layer"),
-                                   0, 16384, 512, G_PARAM_READWRITE);
+                                   0, 16384, def.size, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "content-weight", _("Co_ntent weight"),
                                       _("How strongly the result keeps the content layer's shapes"),
-                                      0.0, 1e6, 1.0, G_PARAM_READWRITE);
+                                      0.0, 1e6, def.content_weight, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "style-weight", _("Style _weight"),
                                       _("How strongly the result takes the style layer's colors "
                                         "and brushwork"),
-                                      0.0, 1e9, 100.0, G_PARAM_READWRITE);
+                                      0.0, 1e9, def.style_weight, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "tv-weight", _("S_moothness (TV) weight"),
                                       _("Total-variation weight: higher values give smoother, less "
                                         "noisy results"),
-                                      0.0, 1e6, 10.0, G_PARAM_READWRITE);
+                                      0.0, 1e6, def.tv_weight, G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "optimizer", _("Op_timizer"),
                                       _("The optimization method"),
                                       gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS,
@@ -150,14 +151,14 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_add_boolean_argument (procedure, "preserve-colors",
                                        _("_Preserve the content's colors"),
                                        _("Take only the painting's texture and keep the content's colors"),
-                                       FALSE, G_PARAM_READWRITE);
+                                       def.preserve_colors, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "style-scale", _("Style sc_ale"),
                                       _("Size of the style relative to the content: larger values "
                                         "give larger brush strokes"),
-                                      0.05, 8.0, 1.0, G_PARAM_READWRITE);
+                                      0.05, 8.0, def.style_scale, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
                                    _("Random seed for the noise start"),
-                                   0, G_MAXINT, 0, G_PARAM_READWRITE);
+                                   0, G_MAXINT, def.seed, G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "device", _("_Device"),
                                       _("Where to compute"),
                                       gimp_choice_new_with_values ("auto", NS_DEVICE_CHOICE_AUTO,

@@ -15,20 +15,23 @@
 
 G_DEFINE_QUARK (ns-restyle-error-quark, ns_restyle_error)
 
+/* The engine's defaults, but fewer iterations: a dialog run should finish
+ * while the user waits. */
 NsRestyleParams
 ns_restyle_defaults (void)
 {
-  NsRestyleParams p = {
+  struct ns_params e = ns_params_default ();
+  NsRestyleParams  p = {
     .iterations      = 200,
-    .size            = 512,
-    .content_weight  = 1.0,
-    .style_weight    = 100.0,
-    .tv_weight       = 10.0,
+    .size            = e.size,
+    .content_weight  = e.content_weight,
+    .style_weight    = e.style_weight,
+    .tv_weight       = e.tv_weight,
     .optimizer       = NS_OPTIMIZER_CHOICE_LBFGS,
     .init            = NS_INIT_CHOICE_CONTENT,
-    .preserve_colors = FALSE,
-    .style_scale     = 1.0,
-    .seed            = 0,
+    .preserve_colors = e.preserve_colors,
+    .style_scale     = e.style_scale,
+    .seed            = (gint) e.seed,
     .device          = NS_DEVICE_CHOICE_AUTO
   };
 
