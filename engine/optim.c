@@ -16,8 +16,7 @@
 #include <string.h>
 
 #define NS_MAX_HISTORY 400
-#define SLOT_S         NS_SLOT_OPT
-#define SLOT_Y         (NS_SLOT_OPT + NS_MAX_HISTORY)
+#define SLOT_S         NS_SLOT_OPT /* 2 x history slots: S.v then Y.v */
 #define SLOT_MISC      (NS_SLOT_OPT + 2 * NS_MAX_HISTORY)
 #define ARMIJO_C1      1e-4
 
@@ -95,16 +94,16 @@ enum ns_status ns_optim_start(struct ns_optim *o, const float *x0) {
     return st;
 }
 
-/* s_i . v and y_i . v for the first f pairs, read in one transfer (a GPU
- * waits once). */
+/* s_i . v and y_i . v for the first f pairs, side by side in the slots and
+ * read in one transfer (a GPU waits once). */
 static enum ns_status read_pairs_dots(struct ns_optim *o, const float *v, int f, double *sv, double *yv) {
     double all[2 * NS_MAX_HISTORY];
     o->be->ops->dots(o->be, o->s, f, o->n, v, o->n, SLOT_S);
-    o->be->ops->dots(o->be, o->y, f, o->n, v, o->n, SLOT_Y);
-    enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_S, NS_MAX_HISTORY + f, all);
+    o->be->ops->dots(o->be, o->y, f, o->n, v, o->n, SLOT_S + f);
+    enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_S, 2 * f, all);
     if (st) return st;
     memcpy(sv, all, (size_t) f * sizeof(double));
-    memcpy(yv, all + NS_MAX_HISTORY, (size_t) f * sizeof(double));
+    memcpy(yv, all + f, (size_t) f * sizeof(double));
     return NS_STATUS_OK;
 }
 
