@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_error(struct nsc_backend *b, enum ns_status st, const char *what, const char *msg) {
+void nsc_fail(struct nsc_backend *b, enum ns_status st, const char *what, const char *msg) {
     if (b->status != NS_STATUS_OK) return;
     b->status = st;
     snprintf(b->err, sizeof b->err, "%s: %s", what, msg);
@@ -20,7 +20,7 @@ static void set_error(struct nsc_backend *b, enum ns_status st, const char *what
 
 bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what) {
     if (e == cudaSuccess) return false;
-    set_error(b, e == cudaErrorMemoryAllocation ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
+    nsc_fail(b, e == cudaErrorMemoryAllocation ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
               cudaGetErrorString(e));
     return true;
 }
@@ -29,13 +29,13 @@ bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what) {
     if (s == CUDNN_STATUS_SUCCESS) return false;
     bool oom = s == CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED ||
                s == CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED;
-    set_error(b, oom ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what, cudnnGetErrorString(s));
+    nsc_fail(b, oom ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what, cudnnGetErrorString(s));
     return true;
 }
 
 bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what) {
     if (s == CUBLAS_STATUS_SUCCESS) return false;
-    set_error(b, s == CUBLAS_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
+    nsc_fail(b, s == CUBLAS_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
               cublasGetStatusString(s));
     return true;
 }
@@ -89,12 +89,12 @@ const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, si
     for (int i = 0; i < b->n_hw; i++)
         if (b->hw[i].src == wt) return b->hw[i].half;
     if (b->n_hw == 2 * NS_MAX_LAYERS) {
-        nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "too many weight tensors");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "bf16 weights", "too many weight tensors");
         return NULL;
     }
     __nv_bfloat16 *h = (__nv_bfloat16 *) alloc_bytes(b, n * sizeof *h, true);
     if (!h) {
-        nsc_cuda_failed(b, cudaErrorMemoryAllocation, "bf16 weights");
+        nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "bf16 weights", "out of GPU memory");
         return NULL;
     }
     nsc_to_half(b, wt, h, n);
@@ -138,7 +138,7 @@ static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size
     size_t bytes = n * sizeof(float);
     if (nsc_is_half(b, dst)) {
         if (!(tmp = (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1))) {
-            nsc_cuda_failed(b, cudaErrorMemoryAllocation, "upload");
+            nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "upload", "out of host memory");
             return;
         }
         for (size_t i = 0; i < n; i++)
@@ -156,7 +156,7 @@ static void nsc_download(struct ns_backend *be, float *dst, const float *src, si
     bool half = nsc_is_half(b, src);
     __nv_bfloat16 *tmp = half ? (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1) : NULL;
     if (half && !tmp) {
-        nsc_cuda_failed(b, cudaErrorMemoryAllocation, "download");
+        nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "download", "out of host memory");
         return;
     }
     void *to = half ? (void *) tmp : (void *) dst;
@@ -172,7 +172,7 @@ static void nsc_download(struct ns_backend *be, float *dst, const float *src, si
 static void nsc_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
     struct nsc_backend *b = nsc(be);
     if (nsc_is_half(b, dst) != nsc_is_half(b, src)) {
-        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "copy between a bfloat16 tensor and a float32 vector");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "copy", "between a bfloat16 tensor and a float32 vector");
         return;
     }
     size_t elem = nsc_is_half(b, dst) ? sizeof(__nv_bfloat16) : sizeof(float);

@@ -58,7 +58,7 @@ template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_pl
                 p->fused = true; /* a new algorithm: fusion is tried again */
                 return true;
             }
-    nsc_dnn_failed(b, CUDNN_STATUS_NOT_SUPPORTED, "no convolution algorithm fits the workspace");
+    nsc_fail(b, NS_STATUS_BACKEND_ERROR, "convolution", "no algorithm fits the workspace");
     return false;
 }
 
@@ -185,7 +185,7 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
         return;
     }
     if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, in)) {
-        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "convolution operands of mixed types");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "convolution", "operands of mixed types");
         return;
     }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
@@ -220,7 +220,7 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
     if (b->status) return;
     bool half = nsc_is_half(b, gout);
     if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, gin)) {
-        nsc_dnn_failed(b, CUDNN_STATUS_BAD_PARAM, "backward convolution operands of mixed types");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "backward convolution", "operands of mixed types");
         return;
     }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)

@@ -89,6 +89,8 @@ static inline struct nsc_backend *nsc(struct ns_backend *be) {
     return (struct nsc_backend *) be;
 }
 
+/* Records the first failure ("what: msg"); later ones are dropped. */
+void nsc_fail(struct nsc_backend *b, enum ns_status st, const char *what, const char *msg);
 /* Records the first failure; returns true when e is a failure. */
 bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what);
 bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what);

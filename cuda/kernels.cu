@@ -316,7 +316,7 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
     float alpha = 4.0f * coef / (float) m, beta = 1.0f;
     bool half = nsc_is_half(b, f);
     if (half && cc > NSC_MAX_GRAM) {
-        nsc_blas_failed(b, CUBLAS_STATUS_NOT_SUPPORTED, "style gradient: more than 512 channels");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "style gradient", "more than 512 channels in bf16 mode");
         return;
     }
     if (half) nsc_to_half(b, scratch, b->dh, cc);
