@@ -35,6 +35,12 @@ CUDA_ARCHS ?= 75 80 86 89 90
 NVCC_FLAGS := -O3 -std=c++17 -Iengine -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Wno-unused-parameter \
               $(foreach a,$(CUDA_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) -gencode arch=compute_90,code=compute_90
 CUDA_SRC  := $(wildcard cuda/*.cu)
+# The same sources compiled for the host against the real headers, with the
+# runtime, cuDNN and cuBLAS emulated (tests/cuda_emu): test_cuda without a GPU.
+CXX       ?= g++
+HAVE_CUDA_HEADERS := $(if $(CUDNN_H),$(wildcard $(CUDA_HOME)/include/cuda_runtime.h))
+EMU_SRC   := $(wildcard tests/cuda_emu/*.cpp)
+LIBNS_EMU := $(if $(and $(HAVE_CUDA_HEADERS),$(filter x86_64,$(shell uname -m))),$(BUILD)/libns-cuda-emu.so)
 CUDA_OBJ  := $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 LIBNS_CUDA := $(if $(HAVE_CUDA),$(BUILD)/libns-cuda.so)
 
@@ -55,11 +61,17 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu test test-unit test-cuda test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu test test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
 	$(NVCC) $(NVCC_FLAGS) -c $< -o $@
+
+$(BUILD)/libns-cuda-emu.so: $(CUDA_SRC) $(EMU_SRC) tests/cuda_emu/*.h cuda/*.h engine/backend.h engine/ns.h | $(BUILD)
+	$(CXX) -std=c++17 -O2 -g -fPIC -shared -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter \
+	    -Wno-deprecated-declarations -I$(CUDA_HOME)/include -I$(dir $(CUDNN_H)) -Iengine -Itests/cuda_emu \
+	    -include tests/cuda_emu/emu.h -x c++ $(CUDA_SRC) -x none $(EMU_SRC) \
+	    $(shell $(PKG) --cflags --libs openblas) -Wl,-z,defs -o $@
 
 $(BUILD)/libns-cuda.so: $(CUDA_OBJ)
 	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -lcudnn -lcublas -Xlinker -rpath,$(CUDA_HOME)/lib64
@@ -116,7 +128,7 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cud
 	mkdir -p $@
 
 # ---- tests ----
-test: all plugins test-unit test-cuda test-asan test-po test-weights test-ref test-cli test-gimp
+test: all plugins test-unit test-cuda test-cuda-emu test-asan test-po test-weights test-ref test-cli test-gimp
 
 test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done
@@ -124,6 +136,13 @@ test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 # The CUDA backend against the CPU; skips where no GPU (or no libns-cuda.so) is.
 test-cuda: all $(BUILD)/tests/test_cuda
 	@NS_CUDA_LIBRARY=$(LIBNS_CUDA) $(BUILD)/tests/test_cuda $(wildcard ../shared/weights/vgg19-conv1_1-conv3_4.safetensors)
+
+# The same test with the GPU emulated on the host: the backend's own code
+# (kernels, reductions, bf16, algorithm choice, every pointer and size handed
+# to CUDA, cuDNN, cuBLAS) runs everywhere the CUDA headers are.
+test-cuda-emu: all $(BUILD)/tests/test_cuda $(LIBNS_EMU)
+	@if [ -z "$(LIBNS_EMU)" ]; then echo "SKIP test-cuda-emu: no CUDA/cuDNN headers (or not x86-64)"; else \
+	    NS_CUDA_LIBRARY=$(LIBNS_EMU) $(BUILD)/tests/test_cuda $(wildcard ../shared/weights/vgg19-conv1_1-conv3_4.safetensors); fi
 
 # The unit tests again, built with AddressSanitizer and UBSan.
 test-asan:

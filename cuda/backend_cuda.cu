@@ -66,6 +66,13 @@ static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
         (void) cudaGetLastError();
         return NULL;
     }
+    /* zeroed: cuDNN's fused convolution gets the output as its z input
+     * (scaled by 0, so unread), and a NaN bit pattern there must not matter
+     * if some algorithm reads it anyway */
+    if (nsc_cuda_failed(b, cudaMemsetAsync(p, 0, bytes, b->stream), "cudaMemsetAsync")) {
+        cudaFree(p);
+        return NULL;
+    }
     b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes, half};
     b->n_half += half;
     b->bytes_in_use += bytes;

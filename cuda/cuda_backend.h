@@ -26,6 +26,13 @@ extern "C" {
 #define NSC_WORKSPACE (128u << 20)
 #define NSC_MAX_GRAM  (512 * 512) /* largest Gram matrix: VGG's 512 channels */
 
+/* Queues kernel on stream with NSC_THREADS threads per block; the arguments
+ * follow in parentheses.  tests/cuda_emu defines its own to run the kernels
+ * on the host. */
+#ifndef NSC_LAUNCH
+#define NSC_LAUNCH(kernel, grid, stream) kernel<<<(grid), NSC_THREADS, 0, (stream)>>>
+#endif
+
 /* One convolution shape with its descriptors and the algorithm cudnnFind chose. */
 struct nsc_plan {
     bool bwd; /* backward to the input */

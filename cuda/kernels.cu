@@ -55,15 +55,15 @@ __device__ static inline void st(bf16 *p, size_t i, float v) {
 
 /* Launches kernel<TT> on b's stream (b: the caller's backend) with TT = bf16
  * when `half`, else float; the arguments may name TT to cast tensor pointers. */
-#define TENSOR_CALL(half, kernel, grid, ...)                                  \
-    do {                                                                         \
-        if (half) {                                                              \
-            typedef bf16 TT;                                                     \
-            kernel<TT><<<(grid), NSC_THREADS, 0, b->stream>>>(__VA_ARGS__);    \
-        } else {                                                                 \
-            typedef float TT;                                                    \
-            kernel<TT><<<(grid), NSC_THREADS, 0, b->stream>>>(__VA_ARGS__);    \
-        }                                                                        \
+#define TENSOR_CALL(half, kernel, grid, ...)                      \
+    do {                                                             \
+        if (half) {                                                  \
+            typedef bf16 TT;                                         \
+            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);    \
+        } else {                                                     \
+            typedef float TT;                                        \
+            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);    \
+        }                                                            \
     } while (0)
 
 /* Sum of v over the block, in a fixed tree order; valid in thread 0. */
@@ -71,7 +71,7 @@ __device__ static double block_sum(double v) {
     __shared__ double sh[NSC_THREADS];
     sh[threadIdx.x] = v;
     __syncthreads();
-    for (int s = NSC_THREADS / 2; s > 0; s >>= 1) {
+    for (unsigned s = NSC_THREADS / 2; s > 0; s >>= 1) {
         if (threadIdx.x < s) sh[threadIdx.x] += sh[threadIdx.x + s];
         __syncthreads();
     }
@@ -88,7 +88,7 @@ __global__ static void k_finish(const double *part, int nb, double *slots, int s
 }
 
 static void finish(struct nsc_backend *b, unsigned nb, int k, int slot0) {
-    k_finish<<<k, NSC_THREADS, 0, b->stream>>>(b->partials, (int) nb, b->slots, slot0);
+    NSC_LAUNCH(k_finish, k, b->stream)(b->partials, (int) nb, b->slots, slot0);
     nsc_launched(b, "reduction");
 }
 
@@ -133,7 +133,7 @@ __global__ static void k_conv_first(const float *in, int cin, int h, int w, cons
 void nsc_conv_first(struct nsc_backend *b, const float *in, int cin, int h, int w, const float *wt,
                     const float *bias, int cout, float *out, bool relu) {
     size_t n = (size_t) cout * h * w;
-    k_conv_first<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(in, cin, h, w, wt, bias, (bf16 *) out, n, relu);
+    NSC_LAUNCH(k_conv_first, grid_for(n), b->stream)(in, cin, h, w, wt, bias, (bf16 *) out, n, relu);
     nsc_launched(b, "first convolution");
 }
 
@@ -306,7 +306,7 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
     size_t cc = (size_t) c * c;
     nsc_gram(be, f, c, m, scratch);
     unsigned nb = red_blocks(cc);
-    k_gram_diff<<<nb, NSC_THREADS, 0, b->stream>>>(scratch, t, cc, b->partials);
+    NSC_LAUNCH(k_gram_diff, nb, b->stream)(scratch, t, cc, b->partials);
     nsc_launched(b, "style loss");
     finish(b, nb, 1, slot);
     if (!grad || b->status) return;
@@ -356,7 +356,7 @@ void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, flo
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * h * w;
     unsigned nb = red_blocks(n);
-    k_tv<<<nb, NSC_THREADS, 0, b->stream>>>(u, h, w, n, 2.0f * coef, grad, b->partials);
+    NSC_LAUNCH(k_tv, nb, b->stream)(u, h, w, n, 2.0f * coef, grad, b->partials);
     nsc_launched(b, "total variation");
     finish(b, nb, 1, slot);
 }
@@ -378,7 +378,7 @@ __global__ static void k_to_half(const float *src, bf16 *dst, size_t n) {
 }
 
 void nsc_to_half(struct nsc_backend *b, const float *src, bf16 *dst, size_t n) {
-    k_to_half<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(src, dst, n);
+    NSC_LAUNCH(k_to_half, grid_for(n), b->stream)(src, dst, n);
     nsc_launched(b, "conversion to bfloat16");
 }
 
@@ -388,7 +388,7 @@ __global__ static void k_axpby(float alpha, const float *x, float beta, float *y
 
 void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n) {
     struct nsc_backend *b = nsc(be);
-    k_axpby<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(alpha, x, beta, y, n);
+    NSC_LAUNCH(k_axpby, grid_for(n), b->stream)(alpha, x, beta, y, n);
     nsc_launched(b, "axpby");
 }
 
@@ -431,7 +431,7 @@ void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, c
         struct coefs c;
         for (int j = 0; j < kk; j++)
             c.c[j] = (float) coef[j0 + j];
-        k_lincomb<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(y, j0 ? 1.0f : alpha, j0 ? y : x,
+        NSC_LAUNCH(k_lincomb, grid_for(n), b->stream)(y, j0 ? 1.0f : alpha, j0 ? y : x,
                                                               mat ? mat + (size_t) j0 * ld : NULL, kk, ld, c, n);
         nsc_launched(b, "linear combination");
         j0 += kk;
@@ -455,6 +455,6 @@ void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *
     struct nsc_backend *b = nsc(be);
     /* bias corrections computed as the CPU does */
     float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);
-    k_adam<<<grid_for(n), NSC_THREADS, 0, b->stream>>>(x, g, m, v, n, lr / c1, 1.0f / sqrtf(c2), beta1, beta2, eps);
+    NSC_LAUNCH(k_adam, grid_for(n), b->stream)(x, g, m, v, n, lr / c1, 1.0f / sqrtf(c2), beta1, beta2, eps);
     nsc_launched(b, "Adam");
 }

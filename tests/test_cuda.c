@@ -4,7 +4,8 @@
  * poisoned with NaN first, so an op that skips an element is caught.
  * Errors are normalised, ||gpu - cpu|| / ||cpu||, with limits per precision.
  * Then whole runs: the loss curves of L-BFGS and Adam must agree with the
- * CPU's, and TF32 must end within 3% of float32's loss, bf16 within 5%.  Without a usable GPU (or
+ * CPU's (see compare_curves), and TF32 must end within 3% of float32's loss,
+ * bf16 within 5%.  Without a usable GPU (or
  * without libns-cuda.so) the test says why and skips.
  *
  *   NS_CUDA_LIBRARY=build/libns-cuda.so build/tests/test_cuda [weights.safetensors]
@@ -342,35 +343,79 @@ static bool record(const struct ns_progress *pr, void *ud) {
     return true;
 }
 
+/* The same picture on every call: CPU and GPU runs must start alike. */
 static struct ns_image image(int w, int h, double phase) {
     struct ns_image im = {falloc((size_t) 3 * w * h), w, h, 3, 3 * w};
+    uint64_t saved = test_rng;
+    test_rng = 0x5eed0000u + (uint64_t) (phase * 1000);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             for (int c = 0; c < 3; c++)
                 im.data[((size_t) y * w + x) * 3 + c] =
                     (float) (0.5 + 0.3 * sin(phase * (c + 1) + x * 0.11 * (c + 1)) * cos(y * 0.07 + phase) +
                              0.1 * rnd_uniform());
+    test_rng = saved;
     return im;
 }
 
-static bool run_curve(struct ns_context *ctx, const struct ns_params *p, struct curve *c) {
-    struct ns_image content = image(128, 96, 0.3), style = image(100, 120, 1.7);
+/* A run from the content image; with `nudge`, from the content image
+ * changed by about one float32 rounding (relative 1e-7 noise). */
+static bool run_curve(struct ns_context *ctx, const struct ns_params *p, bool nudge, struct curve *c) {
+    struct ns_image content = image(128, 96, 0.3), style = image(100, 120, 1.7), start = image(128, 96, 0.3);
     struct ns_image r = {falloc((size_t) 3 * 128 * 96), 128, 96, 3, 3 * 128};
+    struct ns_params q = *p;
+    if (nudge) {
+        for (size_t i = 0; i < (size_t) 3 * 128 * 96; i++)
+            start.data[i] *= (float) (1.0 + 1e-7 * (rnd_uniform() - 0.5));
+        q.init = NS_INIT_IMAGE;
+        q.init_image = &start;
+    }
     c->n = 0;
-    enum ns_status st = ns_run(ctx, &content, &style, 1, p, record, c, &r);
+    enum ns_status st = ns_run(ctx, &content, &style, 1, &q, record, c, &r);
     CHECK(st == NS_STATUS_OK, "run on %s: %s", ns_context_backend(ctx), ns_last_error(ctx));
-    free(content.data), free(style.data), free(r.data);
+    free(content.data), free(style.data), free(start.data), free(r.data);
     return st == NS_STATUS_OK;
 }
 
-/* Largest relative difference between two loss curves. */
-static double curve_gap(const struct curve *a, const struct curve *b) {
+/* Largest relative difference between two loss curves over iterations
+ * [0, upto]. */
+static double curve_gap(const struct curve *a, const struct curve *b, int upto) {
     double worst = a->n == b->n ? 0 : INFINITY;
-    for (int i = 0; i < a->n && i < b->n; i++) {
+    for (int i = 0; i < a->n && i < b->n && i <= upto; i++) {
         double d = fabs(a->loss[i] - b->loss[i]) / fabs(a->loss[i]);
         if (d > worst) worst = d;
     }
     return worst;
+}
+
+/* L-BFGS on this objective is chaotic at float32 resolution: ReLU and max
+ * pooling switch on rounding-level differences, L-BFGS amplifies them
+ * (about 2x per iteration), and mid-run two CPU runs whose start images
+ * differ by one part in 10^7 are 2-4% apart before they meet again.  No
+ * float32 implementation that is not bit-identical does better, so the
+ * whole L-BFGS curve is held to 1% or, where the CPU's own sensitivity
+ * (measured here) is larger, to twice that; the start, the first ten
+ * iterations and the end are held tight.  Adam is not chaotic: 1%. */
+static void compare_curves(struct ns_context *on_cpu, const struct ns_params *p, const struct curve *cpu_c,
+                           const struct curve *gpu_c) {
+    bool lbfgs = p->optimizer == NS_OPTIMIZER_LBFGS;
+    const char *name = lbfgs ? "L-BFGS" : "Adam";
+    int last = gpu_c->n - 1;
+    double start = curve_gap(cpu_c, gpu_c, 0), early = curve_gap(cpu_c, gpu_c, 10), whole = curve_gap(cpu_c, gpu_c, 512);
+    double end = fabs(gpu_c->loss[last] - cpu_c->loss[last]) / cpu_c->loss[last];
+    double own = 0, limit = 0.01;
+    struct curve nudged;
+    if (lbfgs && run_curve(on_cpu, p, true, &nudged)) {
+        own = curve_gap(cpu_c, &nudged, 512);
+        if (2 * own > limit) limit = 2 * own;
+    }
+    printf("%s, 100 iterations: CPU %.6g -> %.6g, GPU -> %.6g; gap: start %.1e, first 10 %.1e, end %.1e, "
+           "largest %.2e (CPU against itself nudged by 1e-7: %.2e)\n",
+           name, cpu_c->loss[0], cpu_c->loss[last], gpu_c->loss[last], start, early, end, whole, own);
+    CHECK(start <= 1e-6, "%s: the start loss differs by %.3g (limit 1e-6)", name, start);
+    CHECK(early <= 1e-3, "%s: the first 10 iterations differ by %.3g (limit 1e-3)", name, early);
+    CHECK(end <= 0.01, "%s: the final loss differs by %.3g (limit 1%%)", name, end);
+    CHECK(whole <= limit, "%s: GPU and CPU loss curves differ by %.3g (limit %.3g)", name, whole, limit);
 }
 
 static void test_runs(const char *weights) {
@@ -384,23 +429,21 @@ static void test_runs(const char *weights) {
     for (int opt = 0; opt < 2; opt++) {
         struct ns_params p = ns_params_default();
         p.iterations = 100;
+        p.size = 128; /* the content's own size */
         p.scales = 1;
         p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
-        struct curve c_cpu, c_gpu, c_tf32;
-        if (!run_curve(on_cpu, &p, &c_cpu) || !run_curve(on_gpu, &p, &c_gpu)) continue;
-        double gap = curve_gap(&c_cpu, &c_gpu);
+        struct curve c_cpu, c_gpu, c_fast;
+        if (!run_curve(on_cpu, &p, false, &c_cpu) || !run_curve(on_gpu, &p, false, &c_gpu)) continue;
+        compare_curves(on_cpu, &p, &c_cpu, &c_gpu);
         const char *name = opt ? "Adam" : "L-BFGS";
-        printf("%s, 100 iterations: CPU %.6g -> %.6g, GPU -> %.6g, largest gap %.2e\n", name, c_cpu.loss[0],
-               c_cpu.loss[c_cpu.n - 1], c_gpu.loss[c_gpu.n - 1], gap);
-        CHECK(gap <= 0.01, "%s: GPU and CPU loss curves differ by %.3g (limit 1%%)", name, gap);
         /* the faster modes against float32: final loss */
         static const struct { enum ns_precision prec; const char *name; double limit; } modes[] = {
             {NS_PRECISION_TF32, "TF32", 1.03}, {NS_PRECISION_BF16, "bf16", 1.05}};
         for (int k = 0; k < 2; k++) {
             p.precision = modes[k].prec;
-            if (!run_curve(on_gpu, &p, &c_tf32)) continue;
-            double q = c_tf32.loss[c_tf32.n - 1] / c_gpu.loss[c_gpu.n - 1];
-            printf("%s, %s: final loss %.6g (%.4f x float32)\n", name, modes[k].name, c_tf32.loss[c_tf32.n - 1], q);
+            if (!run_curve(on_gpu, &p, false, &c_fast)) continue;
+            double q = c_fast.loss[c_fast.n - 1] / c_gpu.loss[c_gpu.n - 1];
+            printf("%s, %s: final loss %.6g (%.4f x float32)\n", name, modes[k].name, c_fast.loss[c_fast.n - 1], q);
             CHECK(q <= modes[k].limit, "%s: %s ends %.4f x the float32 loss (limit %.2f)", name, modes[k].name, q,
                   modes[k].limit);
         }
@@ -413,8 +456,9 @@ static void test_runs(const char *weights) {
               ns_last_error(ctx));
         struct ns_params p = ns_params_default();
         p.iterations = 3;
+        p.size = 128;
         struct curve c;
-        if (ctx && run_curve(ctx, &p, &c))
+        if (ctx && run_curve(ctx, &p, false, &c))
             CHECK(ns_context_backend_kind(ctx) == NS_BACKEND_CPU &&
                       strstr(ns_context_backend(ctx), "fell back to the CPU"),
                   "auto mode after a GPU out-of-memory: %s", ns_context_backend(ctx));
