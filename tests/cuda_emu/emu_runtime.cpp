@@ -237,8 +237,8 @@ bool emu_device_range(const void *p, size_t bytes, const char *api, const char *
 cudaError_t cudaMalloc(void **p, size_t bytes) {
     *p = NULL;
     if (in_use + bytes > capacity()) return last_error = cudaErrorMemoryAllocation;
-    void *m = aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
-    if (!m) return last_error = cudaErrorMemoryAllocation;
+    void *m = NULL; /* exactly `bytes`, so that AddressSanitizer sees an overrun */
+    if (posix_memalign(&m, 256, bytes ? bytes : 1)) return last_error = cudaErrorMemoryAllocation;
     memset(m, 0xff, bytes); /* NaN, as good as any garbage */
     device[(uintptr_t) m] = bytes;
     in_use += bytes;
