@@ -6,7 +6,8 @@
 # beside the same objective in PyTorch on the same GPU and the floor that the
 # FLOP count allows at the measured matrix-multiply rate.  Also the whole
 # 500-iteration L-BFGS run at 512 px.  Writes build/bench/results-gpu.md.
-#   NS_BENCH_SIZES="512 1024 2048"  NS_BENCH_ITERS=20
+#   NS_BENCH_SIZES="512 1024 2048"  NS_BENCH_ITERS=20  NS_BENCH_WHOLE=1 (the 500-iteration runs)
+#   NS_BENCH_LIBRARY=build/libns-cuda-emu.so tries the script on the emulator
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-python3}
@@ -15,7 +16,7 @@ ROOT=$(dirname "$(dirname "$HERE")")
 SIZES=${NS_BENCH_SIZES:-512 1024 2048}
 ITERS=${NS_BENCH_ITERS:-20}
 OUT="$BUILD/bench"
-LIB="$BUILD/libns-cuda.so"
+LIB=${NS_BENCH_LIBRARY:-$BUILD/libns-cuda.so}
 mkdir -p "$OUT"
 if [ ! -f "$LIB" ]; then
     echo "make bench-gpu: $LIB was not built (needs nvcc and cuDNN; see the README)"
@@ -33,6 +34,7 @@ HAVE_TORCH=1
 CL=relu4_2
 SL=relu1_1,relu2_1,relu3_1,relu4_1,relu5_1
 rate() { [ $HAVE_TORCH -eq 1 ] && "$PY" "$ROOT/tests/reference.py" matmul "$@" || echo '{}'; }
+tflops() { echo "$1" | "$PY" -c 'import json,sys; r=json.load(sys.stdin); print("%.1f" % r["tflops"] if r else "n/a")'; }
 R32=$(rate)
 R19=$(rate --tf32)
 GPU=$(echo "$probe" | sed 's/.*"backend":"\([^"]*\)".*/\1/')
@@ -40,7 +42,7 @@ GPU=$(echo "$probe" | sed 's/.*"backend":"\([^"]*\)".*/\1/')
     echo "$GPU; full-depth VGG-19 (random weights), content $CL, style $SL."
     echo "Median seconds per iteration over $ITERS; GPU memory: the engine's peak allocation plus its cuDNN workspace,"
     echo "PyTorch's torch.cuda.max_memory_allocated. Floor: FLOPs per iteration / measured 8192^3 matrix-multiply rate"
-    echo "($(echo "$R32" | sed 's/.*"tflops": *\([0-9.]*\).*/\1/' | cut -c1-5) TFLOP/s float32, $(echo "$R19" | sed 's/.*"tflops": *\([0-9.]*\).*/\1/' | cut -c1-5) TFLOP/s TF32)."
+    echo "($(tflops "$R32") TFLOP/s float32, $(tflops "$R19") TFLOP/s TF32)."
     echo
     echo "| optimiser | precision | size | engine s/iter | PyTorch s/iter | PyTorch / engine | floor s/iter | engine GPU MB | PyTorch GPU MB |"
     echo "|---|---|---|---|---|---|---|---|---|"
@@ -77,7 +79,7 @@ for n in $SIZES; do
     done
 done
 # the issue's yardstick: a whole 500-iteration L-BFGS run at 512 px
-for prec in fp32 tf32 bf16; do
+[ "${NS_BENCH_WHOLE:-1}" = 1 ] && for prec in fp32 tf32 bf16; do
     e=$("$BUILD/bench/bench" --weights "$FULL" --device cuda --precision $prec --size 512 --iterations 500 \
         --content-layers $CL --style-layers $SL)
     echo "$e" | "$PY" -c 'import json,sys; e=json.load(sys.stdin); print("500 L-BFGS iterations at 512 px, %s: %.2f s for the iterations, %.2f s for the whole ns_run (model upload and algorithm search included)" % (sys.argv[1], e["total"], e["run"]))' $prec |
