@@ -155,7 +155,7 @@ test-weights: all
 test-ref: all
 	@bash tests/run_reference_tests.sh $(BUILD) $(PYTHON)
 
-test-cli: all
+test-cli: all $(LIBNS_EMU)
 	@bash tests/run_cli_tests.sh $(BUILD)
 
 test-gimp: all plugins

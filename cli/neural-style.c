@@ -31,6 +31,8 @@ struct cli {
     FILE *log;
     bool tty;
     int last_pct;
+    struct ns_context *ctx;
+    enum ns_backend_kind kind; /* the backend the run started on */
 };
 
 static void usage(FILE *f) {
@@ -125,6 +127,10 @@ static void log_number(FILE *f, const char *key, double v, bool last) {
 
 static bool on_progress(const struct ns_progress *p, void *ud) {
     struct cli *c = ud;
+    if (ns_context_backend_kind(c->ctx) != c->kind) { /* auto mode left the GPU: say why, even when quiet */
+        c->kind = ns_context_backend_kind(c->ctx);
+        fprintf(stderr, "%sneural-style: %s\n", c->tty && !c->quiet ? "\n" : "", ns_context_backend(c->ctx));
+    }
     if (c->log) {
         fprintf(c->log, "{\"iter\":%d,", p->iteration);
         log_number(c->log, "loss", p->loss, false);
@@ -394,6 +400,12 @@ int main(int argc, char **argv) {
     enum ns_status st = ns_context_new_ex(c.weights, c.device, c.gpu, &ctx);
     if (st) die("%s", ctx ? ns_last_error(ctx) : ns_status_str(st));
     if (!c.quiet) fprintf(stderr, "neural-style: running on %s\n", ns_context_backend(ctx));
+    static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
+    enum ns_precision got = ns_context_precision(ctx, c.p.precision);
+    if (got != c.p.precision)
+        fprintf(stderr, "neural-style: --precision %s %s; computing in float32\n", precision_names[c.p.precision],
+                ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "needs an Ampere or newer GPU"
+                                                                : "applies to NVIDIA GPUs only");
 
     if (c.log_json && !(c.log = fopen(c.log_json, "w")))
         die("cannot write '%s': %s", c.log_json, strerror(errno));
@@ -414,6 +426,8 @@ int main(int argc, char **argv) {
                                    style_im[0].height) / 1e9,
                 ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "GPU" : "main");
 
+    c.ctx = ctx;
+    c.kind = ns_context_backend_kind(ctx);
     signal(SIGINT, on_sigint);
     st = ns_run(ctx, &content.im, style_im, c.n_styles, &c.p, on_progress, &c, &result);
     if (!c.quiet && c.tty) fprintf(stderr, "\n");

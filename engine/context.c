@@ -70,6 +70,11 @@ enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx) {
     return ctx ? ctx->kind : NS_BACKEND_CPU;
 }
 
+enum ns_precision ns_context_precision(const struct ns_context *ctx, enum ns_precision want) {
+    if (!ctx || !ctx->be || ctx->kind != NS_BACKEND_CUDA) return NS_PRECISION_FP32;
+    return want == NS_PRECISION_BF16 && !ctx->be->bf16 ? NS_PRECISION_FP32 : want;
+}
+
 const char *ns_context_layers(const struct ns_context *ctx) {
     return ctx->layers;
 }

@@ -145,6 +145,10 @@ const char *ns_last_error(const struct ns_context *ctx);
  * why auto mode chose it. */
 const char *ns_context_backend(const struct ns_context *ctx);
 enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx);
+/* The precision runs on this backend get when asked for `want`: the CPU
+ * always computes in float32, and bf16 needs a GPU of compute capability 8
+ * (Ampere) or newer, else float32. */
+enum ns_precision ns_context_precision(const struct ns_context *ctx, enum ns_precision want);
 
 /* Layers the weights file has, as "relu1_1,relu1_2,...", and the defaults
  * chosen for it. */

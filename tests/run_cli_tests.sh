@@ -62,6 +62,38 @@ else check "--device auto without a GPU: runs on the CPU, saying why" test $rc -
     grep -q "running on CPU.*auto mode: no usable GPU" "$T/err"; fi
 rm -f "$T/auto.png"
 
+echo "== the CUDA path on the emulated GPU (at ${SECONDS}s)"
+# largest (or with a third argument, mean) difference between two binary PPMs' samples
+ppm_diff() { "$PY" -c 'import sys; a, b = (open(f, "rb").read().split(b"\n", 3) for f in sys.argv[1:3]); d = [abs(x - y) for x, y in zip(a[3], b[3])]; print(999 if a[1] != b[1] else round(sum(d) / len(d)) if len(sys.argv) > 3 else max(d))' "$@"; }
+EMU="$BUILD/libns-cuda-emu.so"
+if [ -f "$EMU" ] && [ -z "${NS_EXPECT_GPU:-}" ]; then
+    E=(env NS_CUDA_LIBRARY="$EMU" "$NS" --weights "$W" --style "$T/style.png" --content "$T/rgb8.png" --size 64)
+    "${E[@]}" --output "$T/gpu.ppm" --iterations 10 --device auto 2>"$T/err" </dev/null
+    check "--device auto takes the GPU" grep -q "running on CUDA: host emulation" "$T/err"
+    "${E[@]}" --output "$T/cpu.ppm" --iterations 10 --device cpu --quiet
+    check "10 iterations on the GPU give the CPU's picture (8-bit samples within 1)" \
+        test "$(ppm_diff "$T/gpu.ppm" "$T/cpu.ppm")" -le 1
+    "${E[@]}" --output "$T/bf16.ppm" --iterations 10 --device cuda --precision bf16 --quiet
+    # L-BFGS's early steps are large and chaotic: bf16 takes another path to a like picture
+    check "bf16 storage: a picture like float32's (mean sample difference at most 8)" \
+        test "$(ppm_diff "$T/gpu.ppm" "$T/bf16.ppm" mean)" -le 8
+    NS_CUDA_EMU_CC=7 "${E[@]}" --output "$T/t.ppm" --iterations 1 --device cuda --precision bf16 --quiet 2>"$T/err"
+    check "bf16 on a pre-Ampere GPU: runs in float32, saying so" test $? -eq 0 &&
+        grep -q "bf16 needs an Ampere or newer GPU; computing in float32" "$T/err"
+    "${E[@]}" --output "$T/t.ppm" --iterations 1 --device cpu --precision tf32 --quiet 2>"$T/err"
+    check "--precision on the CPU: float32, saying so" test $? -eq 0 && grep -q "applies to NVIDIA GPUs only" "$T/err"
+    "${E[@]}" --output "$T/g3.ppm" --device cuda --gpu 3 --quiet 2>"$T/err"; rc=$?
+    check "--gpu 3 on a one-GPU machine: exit 1, saying so" test $rc -eq 1 && grep -q "there is no GPU 3" "$T/err"
+    NS_CUDA_TEST_ALLOC_LIMIT=100000 "${E[@]}" --output "$T/oom.ppm" --iterations 2 --device auto --quiet 2>"$T/err"
+    check "GPU out of memory in auto mode: finished on the CPU, saying why" test $? -eq 0 -a -s "$T/oom.ppm" &&
+        grep -q "auto mode fell back to the CPU: not enough memory on the GPU" "$T/err"
+    NS_CUDA_TEST_ALLOC_LIMIT=100000 "${E[@]}" --output "$T/oom2.ppm" --iterations 2 --device cuda --quiet 2>"$T/err"
+    check "GPU out of memory with --device cuda: exit 1, nothing written" test $? -eq 1 -a ! -e "$T/oom2.ppm" &&
+        grep -q "not enough memory on the GPU" "$T/err"
+else
+    echo "  skip: no emulated GPU (build/libns-cuda-emu.so needs the CUDA headers)"
+fi
+
 echo "== images (at ${SECONDS}s)"
 "${RUN[@]}" --content "$T/rgb8.png" --output "$T/same.ppm" --size 0 --iterations 0
 "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/rgb8.png" --output "$T/src.ppm" --size 0 --iterations 0
