@@ -295,8 +295,10 @@ ns_restyle_estimate (struct ns_context     *ctx,
 
 typedef struct
 {
-  NsProgressFunc func;
-  gpointer       data;
+  NsProgressFunc       func;
+  gpointer             data;
+  struct ns_context   *ctx;
+  enum ns_backend_kind kind; /* the backend the run started on */
 } Progress;
 
 static bool
@@ -308,6 +310,15 @@ on_progress (const struct ns_progress *p,
   gchar    *text;
   gboolean  go_on;
   gdouble   fraction = p->total > 0 ? (gdouble) p->iteration / p->total : 1.0;
+
+  if (ns_context_backend_kind (pr->ctx) != pr->kind)
+    {
+      /* auto mode left the GPU (out of memory, a CUDA error) */
+      pr->kind = ns_context_backend_kind (pr->ctx);
+      /* TRANSLATORS: %s is the engine's English account, e.g. "CPU (OpenBLAS, 8
+         threads); auto mode fell back to the CPU: not enough memory on the GPU ..." */
+      g_message (_("Neural Style goes on on the CPU: %s"), ns_context_backend (pr->ctx));
+    }
 
   if (! pr->func)
     return true;
@@ -430,7 +441,8 @@ ns_restyle (struct ns_context     *ctx,
   const GeglRectangle *extent       = gegl_buffer_get_extent (content);
   const GeglRectangle *style_extent = gegl_buffer_get_extent (style);
   struct ns_params     e            = engine_params (params);
-  Progress             pr           = { progress, progress_data };
+  Progress             pr           = { progress, progress_data, ctx,
+                                            ns_context_backend_kind (ctx) };
   gfloat              *pixels       = NULL;
   gfloat              *style_pixels = NULL;
   gfloat              *result       = NULL;

@@ -23,7 +23,7 @@
   (file-ppm-save RUN-NONINTERACTIVE img layer (string-append "@OUT@/" name ".ppm") name 1))
 
 (define (restyle img content style size)
-  (car (plug-in-neural-style RUN-NONINTERACTIVE img content style 20 size 1.0 100.0 10.0 0 0 FALSE 1.0 1 1)))
+  (car (plug-in-neural-style RUN-NONINTERACTIVE img content style 20 size 1.0 100.0 10.0 0 0 FALSE 1.0 1 @DEVICE@)))
 
 (define (case-basic)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))

@@ -27,7 +27,9 @@ run_case() {
     shift 2
     mkdir -p "$out"
     if [ "$ver" = 2 ]; then
-        sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" "$HERE/gimp2.scm" >"$out/script.scm"
+        # the CPU (1) unless NS_GIMP_DEVICE says auto (0)
+        sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" \
+            -e "s|@DEVICE@|${NS_GIMP_DEVICE:-1}|g" "$HERE/gimp2.scm" >"$out/script.scm"
         local xvfb=()
         [[ "$case" = dialog* ]] && xvfb=(xvfb-run -a)
         env XDG_CONFIG_HOME="$T/config2" NS_WEIGHTS="$W" "$@" \
@@ -64,6 +66,12 @@ suite() { # version
         check "interactive: Cancel leaves the image as it was" "$PY" "$HERE/check_results.py" dialog "$d" cancel
     else
         echo "  skip dialog tests: xvfb-run is missing (./install.sh installs xvfb)"
+    fi
+    if [ "$v" = 2 ] && [ -f "$BUILD/libns-cuda-emu.so" ]; then
+        # auto mode on the emulated GPU, which runs out of memory at once
+        d=$(NS_GIMP_DEVICE=0 run_case 2 basic NS_CUDA_LIBRARY="$BUILD/libns-cuda-emu.so" NS_CUDA_TEST_ALLOC_LIMIT=100000)
+        check "GPU out of memory in auto mode: finished on the CPU, with a message" \
+            "$PY" "$HERE/check_results.py" basic "$d" && grep -q "Neural Style goes on on the CPU: .*not enough memory on the GPU" "$d/log"
     fi
     echo "== GIMP $v: errors leave the image as it was"
     d=$(run_case "$v" other-image)
