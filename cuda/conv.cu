@@ -200,10 +200,8 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
                                                                 b->ws, p->ws, &zero, p->y, out, p->bias, bias,
                                                                 b->relu, p->y, out);
         if (s == CUDNN_STATUS_SUCCESS) return;
-        if (CUDNN_STATUS_CATEGORY(s) != CUDNN_STATUS_NOT_SUPPORTED) {
-            nsc_dnn_failed(b, s, "convolution");
-            return;
-        }
+        /* not supported for this algorithm (or refused otherwise): the
+         * separate path below overwrites out, and fails on a real error */
         p->fused = false;
     }
     if (nsc_dnn_failed(b,
