@@ -38,7 +38,7 @@ CUDA_SRC  := $(wildcard cuda/*.cu)
 # The same sources compiled for the host against the real headers, with the
 # runtime, cuDNN and cuBLAS emulated (tests/cuda_emu): test_cuda without a GPU.
 CXX       ?= g++
-HAVE_CUDA_HEADERS := $(if $(CUDNN_H),$(wildcard $(CUDA_HOME)/include/cuda_runtime.h))
+HAVE_CUDA_HEADERS := $(if $(filter 1,$(CUDA)),$(if $(CUDNN_H),$(wildcard $(CUDA_HOME)/include/cuda_runtime.h)))
 EMU_SRC   := $(wildcard tests/cuda_emu/*.cpp)
 LIBNS_EMU := $(if $(and $(HAVE_CUDA_HEADERS),$(filter x86_64,$(shell uname -m))),$(BUILD)/libns-cuda-emu.so)
 CUDA_OBJ  := $(CUDA_SRC:%.cu=$(BUILD)/%.o)
@@ -141,7 +141,7 @@ test-cuda: all $(BUILD)/tests/test_cuda
 # (kernels, reductions, bf16, algorithm choice, every pointer and size handed
 # to CUDA, cuDNN, cuBLAS) runs everywhere the CUDA headers are.
 test-cuda-emu: all $(BUILD)/tests/test_cuda $(LIBNS_EMU)
-	@if [ -z "$(LIBNS_EMU)" ]; then echo "SKIP test-cuda-emu: no CUDA/cuDNN headers (or not x86-64)"; else \
+	@if [ -z "$(LIBNS_EMU)" ]; then echo "SKIP test-cuda-emu: CUDA=0, no CUDA/cuDNN headers, or not x86-64"; else \
 	    NS_CUDA_LIBRARY=$(LIBNS_EMU) $(BUILD)/tests/test_cuda $(wildcard ../shared/weights/vgg19-conv1_1-conv3_4.safetensors); fi
 
 # The unit tests again, built with AddressSanitizer and UBSan.
