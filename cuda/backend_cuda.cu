@@ -21,7 +21,7 @@ void nsc_fail(struct nsc_backend *b, enum ns_status st, const char *what, const 
 bool nsc_cuda_failed(struct nsc_backend *b, cudaError_t e, const char *what) {
     if (e == cudaSuccess) return false;
     nsc_fail(b, e == cudaErrorMemoryAllocation ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
-              cudaGetErrorString(e));
+             cudaGetErrorString(e));
     return true;
 }
 
@@ -36,7 +36,7 @@ bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what) {
 bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what) {
     if (s == CUBLAS_STATUS_SUCCESS) return false;
     nsc_fail(b, s == CUBLAS_STATUS_ALLOC_FAILED ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_BACKEND_ERROR, what,
-              cublasGetStatusString(s));
+             cublasGetStatusString(s));
     return true;
 }
 
@@ -59,7 +59,8 @@ bool nsc_is_half(const struct nsc_backend *b, const void *p) {
 static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
     if (b->n_allocs == NSC_MAX_ALLOCS) return NULL;
     void *p = NULL;
-    if (b->alloc_cap && b->bytes_in_use + bytes > b->alloc_cap) return NULL; /* the tests' simulated full GPU */
+    if (b->alloc_cap && b->bytes_in_use + bytes > b->alloc_cap)
+        return NULL; /* the tests' simulated full GPU */
     cudaError_t e = cudaMalloc(&p, bytes);
     if (e != cudaSuccess) {
         /* out of memory is the caller's to report; the context stays usable */
@@ -73,7 +74,7 @@ static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
         cudaFree(p);
         return NULL;
     }
-    b->allocs[b->n_allocs++] = (struct nsc_alloc) {p, bytes, half};
+    b->allocs[b->n_allocs++] = (struct nsc_alloc){p, bytes, half};
     b->n_half += half;
     b->bytes_in_use += bytes;
     if (b->bytes_in_use > b->base.bytes_peak) b->base.bytes_peak = b->bytes_in_use;
@@ -105,7 +106,7 @@ const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, si
         return NULL;
     }
     nsc_to_half(b, wt, h, n);
-    b->hw[b->n_hw++] = (struct nsc_half_weights) {wt, h};
+    b->hw[b->n_hw++] = (struct nsc_half_weights){wt, h};
     return h;
 }
 
@@ -167,8 +168,9 @@ static void nsc_download(struct ns_backend *be, float *dst, const float *src, si
         return;
     }
     void *to = half ? (void *) tmp : (void *) dst;
-    if (!nsc_cuda_failed(b, cudaMemcpyAsync(to, src, n * (half ? sizeof *tmp : sizeof(float)), cudaMemcpyDeviceToHost,
-                                            b->stream),
+    if (!nsc_cuda_failed(b,
+                         cudaMemcpyAsync(to, src, n * (half ? sizeof *tmp : sizeof(float)),
+                                         cudaMemcpyDeviceToHost, b->stream),
                          "download") &&
         !nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "download") && half)
         for (size_t i = 0; i < n; i++)
@@ -196,12 +198,19 @@ static size_t nsc_mem_free(struct ns_backend *be) {
     return free_b > margin ? free_b - margin : 0;
 }
 
+/* A cuBLAS math mode that keeps split-K partial sums out of a bfloat16
+ * output (the bf16 style gradient accumulates into one). */
+static cublasMath_t nsc_blas_math(cublasMath_t m) {
+    return (cublasMath_t) (m | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+}
+
 /* Called as each run starts: a failure of the last run (out of memory, say)
  * is forgotten if the device is still healthy. */
 static enum ns_status nsc_set_threads(struct ns_backend *be, int threads) {
     struct nsc_backend *b = nsc(be);
     (void) threads;
-    if (b->status && cudaStreamSynchronize(b->stream) == cudaSuccess && cudaPeekAtLastError() == cudaSuccess) {
+    if (b->status && cudaStreamSynchronize(b->stream) == cudaSuccess &&
+        cudaPeekAtLastError() == cudaSuccess) {
         b->status = NS_STATUS_OK;
         b->err[0] = '\0';
     }
@@ -213,7 +222,8 @@ static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision
     struct nsc_backend *b = nsc(be);
     /* cuDNN's bfloat16 convolutions need compute capability 8 (Ampere) */
     b->prec = precision == NS_PRECISION_BF16 && b->cc_major < 8 ? NS_PRECISION_FP32 : precision;
-    cublasMath_t math = precision == NS_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+    cublasMath_t math =
+        nsc_blas_math(precision == NS_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
     if (nsc_blas_failed(b, cublasSetMathMode(b->blas, math), "cublasSetMathMode")) return b->status;
     return NS_STATUS_OK;
 }
@@ -325,7 +335,8 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
         return NS_STATUS_UNAVAILABLE;
     }
     if (device_index < 0 || device_index >= count) {
-        snprintf(err, err_len, "there is no GPU %d: this machine has %d (numbered from 0)", device_index, count);
+        snprintf(err, err_len, "there is no GPU %d: this machine has %d (numbered from 0)", device_index,
+                 count);
         return NS_STATUS_INVALID_ARGUMENT;
     }
     struct nsc_backend *b = new (std::nothrow) nsc_backend();
@@ -336,24 +347,26 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
     const char *limit = getenv("NS_CUDA_TEST_ALLOC_LIMIT");
     if (limit) b->test_limit = strtoull(limit, NULL, 10);
     cudaDeviceProp prop;
-    bool ok = !nsc_cuda_failed(b, cudaSetDevice(device_index), "cudaSetDevice") &&
-              !nsc_cuda_failed(b, cudaGetDeviceProperties(&prop, device_index), "cudaGetDeviceProperties") &&
-              !nsc_cuda_failed(b, cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking), "stream") &&
-              !nsc_dnn_failed(b, cudnnCreate(&b->dnn), "cudnnCreate") &&
-              !nsc_dnn_failed(b, cudnnSetStream(b->dnn, b->stream), "cudnnSetStream") &&
-              !nsc_blas_failed(b, cublasCreate(&b->blas), "cublasCreate") &&
-              !nsc_blas_failed(b, cublasSetStream(b->blas, b->stream), "cublasSetStream") &&
-              !nsc_blas_failed(b, cublasSetMathMode(b->blas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode") &&
-              !nsc_dnn_failed(b, cudnnCreateActivationDescriptor(&b->relu), "activation") &&
-              !nsc_dnn_failed(b, cudnnSetActivationDescriptor(b->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
-                              "activation") &&
-              !nsc_cuda_failed(b, cudaMalloc(&b->slots, NS_MAX_SLOTS * sizeof(double)), "slots") &&
-              !nsc_cuda_failed(b, cudaMalloc(&b->partials, (size_t) NSC_RED_BLOCKS * NS_MAX_SLOTS * sizeof(double)),
-                               "partials") &&
-              !nsc_cuda_failed(b, cudaMallocHost(&b->host, NS_MAX_SLOTS * sizeof(double)), "pinned") &&
-              !nsc_cuda_failed(b, cudaMalloc(&b->ws, NSC_WORKSPACE), "cuDNN workspace") &&
-              !nsc_cuda_failed(b, cudaMalloc(&b->dh, NSC_MAX_GRAM * sizeof(__nv_bfloat16)), "scratch") &&
-              !nsc_cuda_failed(b, cudaMemsetAsync(b->slots, 0, NS_MAX_SLOTS * sizeof(double), b->stream), "slots");
+    bool ok =
+        !nsc_cuda_failed(b, cudaSetDevice(device_index), "cudaSetDevice") &&
+        !nsc_cuda_failed(b, cudaGetDeviceProperties(&prop, device_index), "cudaGetDeviceProperties") &&
+        !nsc_cuda_failed(b, cudaStreamCreateWithFlags(&b->stream, cudaStreamNonBlocking), "stream") &&
+        !nsc_dnn_failed(b, cudnnCreate(&b->dnn), "cudnnCreate") &&
+        !nsc_dnn_failed(b, cudnnSetStream(b->dnn, b->stream), "cudnnSetStream") &&
+        !nsc_blas_failed(b, cublasCreate(&b->blas), "cublasCreate") &&
+        !nsc_blas_failed(b, cublasSetStream(b->blas, b->stream), "cublasSetStream") &&
+        !nsc_blas_failed(b, cublasSetMathMode(b->blas, nsc_blas_math(CUBLAS_DEFAULT_MATH)), "math mode") &&
+        !nsc_dnn_failed(b, cudnnCreateActivationDescriptor(&b->relu), "activation") &&
+        !nsc_dnn_failed(
+            b, cudnnSetActivationDescriptor(b->relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
+            "activation") &&
+        !nsc_cuda_failed(b, cudaMalloc(&b->slots, NS_MAX_SLOTS * sizeof(double)), "slots") &&
+        !nsc_cuda_failed(b, cudaMalloc(&b->partials, (size_t) NSC_RED_BLOCKS * NS_MAX_SLOTS * sizeof(double)),
+                         "partials") &&
+        !nsc_cuda_failed(b, cudaMallocHost(&b->host, NS_MAX_SLOTS * sizeof(double)), "pinned") &&
+        !nsc_cuda_failed(b, cudaMalloc(&b->ws, NSC_WORKSPACE), "cuDNN workspace") &&
+        !nsc_cuda_failed(b, cudaMalloc(&b->dh, NSC_MAX_GRAM * sizeof(__nv_bfloat16)), "scratch") &&
+        !nsc_cuda_failed(b, cudaMemsetAsync(b->slots, 0, NS_MAX_SLOTS * sizeof(double), b->stream), "slots");
     if (!ok) {
         snprintf(err, err_len, "cannot start CUDA on GPU %d: %s", device_index, b->err);
         enum ns_status st = b->status ? b->status : NS_STATUS_BACKEND_ERROR;

@@ -11,6 +11,9 @@
 
 static const float one = 1.0f, zero = 0.0f;
 
+/* Every call gets the whole workspace (NSC_WORKSPACE): an algorithm's need
+ * under the math type finally set may differ from the one it was timed with. */
+
 void nsc_plans_free(struct nsc_backend *b) {
     for (int i = 0; i < b->n_plans; i++) {
         struct nsc_plan *p = &b->plans[i];
@@ -47,14 +50,14 @@ template <typename Perf> static bool acceptable(const struct nsc_backend *b, int
 }
 
 /* Takes the fastest acceptable of n timed results (cuDNN sorts them by time). */
-template <typename Perf> static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, int n) {
+template <typename Perf>
+static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, int n) {
     for (int pass = 0; pass < 3; pass++)
         for (int i = 0; i < n; i++)
             if (acceptable(b, pass, perf[i])) {
                 cudnnMathType_t math = b->prec != NS_PRECISION_FP32 ? perf[i].mathType : CUDNN_FMA_MATH;
                 if (nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type")) return false;
                 p->algo = (int) perf[i].algo;
-                p->ws = perf[i].memory;
                 p->fused = true; /* a new algorithm: fusion is tried again */
                 return true;
             }
@@ -82,16 +85,16 @@ static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int c
                               "input shape") &&
               !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, t, 1, cout, h, w),
                               "output shape") &&
-              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, 1, 1),
-                              "bias shape") &&
+              !nsc_dnn_failed(
+                  b, cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, 1, 1),
+                  "bias shape") &&
               !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, t, CUDNN_TENSOR_NCHW, cout, cin, 3, 3),
                               "filter shape") &&
               !nsc_dnn_failed(b,
-                              cudnnSetConvolution2dDescriptor(p->conv, 1, 1, 1, 1, 1, 1, CUDNN_CROSS_CORRELATION,
-                                                              CUDNN_DATA_FLOAT),
+                              cudnnSetConvolution2dDescriptor(p->conv, 1, 1, 1, 1, 1, 1,
+                                                              CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                               "convolution") &&
-              !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math),
-                              "math type");
+              !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
     b->n_plans++; /* counted even on failure, so that its descriptors are freed */
     return ok ? p : NULL;
 }
@@ -99,8 +102,8 @@ static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int c
 static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
     for (int i = 0; i < b->n_plans; i++) {
         struct nsc_plan *p = &b->plans[i];
-        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w && p->prec == b->prec &&
-            p->algo >= 0)
+        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w &&
+            p->prec == b->prec && p->algo >= 0)
             return p;
     }
     return NULL;
@@ -116,8 +119,8 @@ static bool widest_math(struct nsc_backend *b, struct nsc_plan *p) {
 /* A shape's first use takes cuDNN's heuristic choice (a shape used once, like
  * the style image's forward pass, is not worth timing every algorithm on);
  * its second use times them on the real buffers and keeps the fastest. */
-static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out, int cin,
-                                     int cout, int h, int w) {
+static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out,
+                                     int cin, int cout, int h, int w) {
     if (b->status) return NULL;
     struct nsc_plan *p = find_plan(b, false, cin, cout, h, w);
     if (p && p->timed) return p;
@@ -136,17 +139,17 @@ static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, cons
     p->timed = true;
     if (!widest_math(b, p) ||
         nsc_dnn_failed(b,
-                       cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y, out,
-                                                              CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf, b->ws,
-                                                              NSC_WORKSPACE),
+                       cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y,
+                                                              out, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf,
+                                                              b->ws, NSC_WORKSPACE),
                        "timing convolution algorithms") ||
         !choose(b, p, perf, n))
         return NULL;
     return p;
 }
 
-static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, const void *wt, void *gin, int cin,
-                                      int cout, int h, int w) {
+static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, const void *wt, void *gin,
+                                      int cin, int cout, int h, int w) {
     if (b->status) return NULL;
     struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
     if (p && p->timed) return p;
@@ -156,8 +159,8 @@ static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, c
         if (!(p = new_plan(b, true, cin, cout, h, w)) ||
             nsc_dnn_failed(b,
                            cudnnGetConvolutionBackwardDataAlgorithm_v7(b->dnn, p->filt, p->y, p->conv, p->x,
-                                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                                       perf),
+                                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+                                                                       &n, perf),
                            "choosing a convolution algorithm") ||
             !choose(b, p, perf, n))
             return NULL;
@@ -166,17 +169,17 @@ static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, c
     p->timed = true;
     if (!widest_math(b, p) ||
         nsc_dnn_failed(b,
-                       cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x,
-                                                                   gin, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                                   perf, b->ws, NSC_WORKSPACE),
+                       cudnnFindConvolutionBackwardDataAlgorithmEx(
+                           b->dnn, p->filt, wt, p->y, gout, p->conv, p->x, gin,
+                           CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf, b->ws, NSC_WORKSPACE),
                        "timing convolution algorithms") ||
         !choose(b, p, perf, n))
         return NULL;
     return p;
 }
 
-void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt, const float *bias,
-                 int cout, float *out, bool relu) {
+void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
+                 const float *bias, int cout, float *out, bool relu) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
     bool half = nsc_is_half(b, out);
@@ -188,7 +191,8 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "convolution", "operands of mixed types");
         return;
     }
-    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
+    const void *w_dev =
+        half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = forward_plan(b, in, w_dev, out, cin, cout, h, w);
     if (!p) return;
@@ -196,24 +200,24 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
     /* fused bias and ReLU in float32 only: cuDNN wants the bias in the tensors' type */
     if (bias && relu && p->fused && !half) {
         /* alpha2 = 0: the z input (here the output itself) does not count */
-        cudnnStatus_t s = cudnnConvolutionBiasActivationForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv, algo,
-                                                                b->ws, p->ws, &zero, p->y, out, p->bias, bias,
-                                                                b->relu, p->y, out);
+        cudnnStatus_t s = cudnnConvolutionBiasActivationForward(b->dnn, &one, p->x, in, p->filt, wt, p->conv,
+                                                                algo, b->ws, NSC_WORKSPACE, &zero, p->y, out,
+                                                                p->bias, bias, b->relu, p->y, out);
         if (s == CUDNN_STATUS_SUCCESS) return;
         /* not supported for this algorithm (or refused otherwise): the
          * separate path below overwrites out, and fails on a real error */
         p->fused = false;
     }
     if (nsc_dnn_failed(b,
-                       cudnnConvolutionForward(b->dnn, &one, p->x, in, p->filt, w_dev, p->conv, algo, b->ws, p->ws,
-                                               &zero, p->y, out),
+                       cudnnConvolutionForward(b->dnn, &one, p->x, in, p->filt, w_dev, p->conv, algo, b->ws,
+                                               NSC_WORKSPACE, &zero, p->y, out),
                        "convolution"))
         return;
     if (bias || relu) nsc_bias_relu(b, out, bias, cout, (size_t) h * w, relu);
 }
 
-void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt, int cin,
-                     float *gin) {
+void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt,
+                     int cin, float *gin) {
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
     bool half = nsc_is_half(b, gout);
@@ -221,14 +225,14 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, 
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "backward convolution", "operands of mixed types");
         return;
     }
-    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9)
-                                                     : (const void *) wt;
+    const void *w_dev =
+        half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = backward_plan(b, gout, w_dev, gin, cin, cout, h, w);
     if (!p) return;
     nsc_dnn_failed(b,
                    cudnnConvolutionBackwardData(b->dnn, &one, p->filt, w_dev, p->y, gout, p->conv,
-                                                (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, p->ws, &zero, p->x,
-                                                gin),
+                                                (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, NSC_WORKSPACE,
+                                                &zero, p->x, gin),
                    "backward convolution");
 }

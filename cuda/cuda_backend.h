@@ -2,8 +2,9 @@
  *
  * Everything runs in order on one stream; the host waits only in
  * read_scalars(), download() and sync().  Reductions write per-block partial
- * sums, then one block adds them in a fixed order: the same inputs give the
- * same bytes on the same GPU.
+ * sums, then one block adds them in a fixed order: within a process the
+ * same inputs give the same bytes.  (Across processes cudnnFind may time
+ * two close algorithms the other way round, and they round differently.)
  */
 #ifndef NS_CUDA_BACKEND_H
 #define NS_CUDA_BACKEND_H
@@ -41,8 +42,7 @@ struct nsc_plan {
     cudnnTensorDescriptor_t x, y, bias;
     cudnnFilterDescriptor_t filt;
     cudnnConvolutionDescriptor_t conv;
-    int algo; /* cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t */
-    size_t ws;
+    int algo;   /* cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t */
     bool fused; /* bias and ReLU fused into the convolution */
     bool timed; /* algorithm chosen by timing (cudnnFind), not heuristics */
 };
@@ -69,10 +69,10 @@ struct nsc_backend {
     enum ns_precision prec;
     int cc_major; /* compute capability */
 
-    double *slots;    /* device: NS_MAX_SLOTS */
-    double *partials; /* device: NSC_RED_BLOCKS * NS_MAX_SLOTS */
-    double *host;     /* pinned: NS_MAX_SLOTS */
-    void *ws;         /* cuDNN workspace, NSC_WORKSPACE bytes */
+    double *slots;     /* device: NS_MAX_SLOTS */
+    double *partials;  /* device: NSC_RED_BLOCKS * NS_MAX_SLOTS */
+    double *host;      /* pinned: NS_MAX_SLOTS */
+    void *ws;          /* cuDNN workspace, NSC_WORKSPACE bytes */
     __nv_bfloat16 *dh; /* bf16 style gradient factor, NSC_MAX_GRAM elements */
 
     struct nsc_half_weights hw[2 * NS_MAX_LAYERS];
@@ -110,10 +110,10 @@ bool nsc_is_half(const struct nsc_backend *b, const void *p);
 const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, size_t n);
 
 /* conv.cu */
-void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt, const float *bias,
-                 int cout, float *out, bool relu);
-void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt, int cin,
-                     float *gin);
+void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
+                 const float *bias, int cout, float *out, bool relu);
+void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt,
+                     int cin, float *gin);
 void nsc_plans_free(struct nsc_backend *b);
 
 /* kernels.cu */
@@ -122,27 +122,29 @@ void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, 
  * the first layer in bf16 mode), bias and ReLU included. */
 void nsc_conv_first(struct nsc_backend *b, const float *in, int cin, int h, int w, const float *wt,
                     const float *bias, int cout, float *out, bool relu);
-void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
-                   const int perm[3]);
+void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
+                   const float bb[3], const int perm[3]);
 void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
                    const int perm[3]);
 void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n);
-void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w, float *out);
-void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c, int h,
-                  int w, float *gin);
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
+                  float *out);
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c,
+                  int h, int w, float *gin);
 void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g);
-void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef, float *grad,
-                      int slot);
+void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
+                      float *grad, int slot);
 void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
                     float *scratch, float *grad, int slot);
-void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad, int slot);
+void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
+                 int slot);
 void nsc_fill(struct ns_backend *be, float *x, float v, size_t n);
 void nsc_to_half(struct nsc_backend *b, const float *src, __nv_bfloat16 *dst, size_t n);
 void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n);
 void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0);
-void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
-                 const double *coef, size_t n);
-void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr, float beta1,
-              float beta2, float eps, int t);
+void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
+                 size_t ld, const double *coef, size_t n);
+void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
+              float beta1, float beta2, float eps, int t);
 
 #endif /* NS_CUDA_BACKEND_H */

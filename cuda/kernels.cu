@@ -33,8 +33,9 @@ static unsigned red_blocks(size_t n) {
     return g > NSC_RED_BLOCKS ? NSC_RED_BLOCKS : g;
 }
 
-#define GRID_STRIDE(i, n) \
-    for (size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (size_t) gridDim.x * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                                    \
+    for (size_t i = (size_t) blockIdx.x * blockDim.x + threadIdx.x; i < (n);                                 \
+         i += (size_t) gridDim.x * blockDim.x)
 
 /* Network tensors are float or, in bf16 mode, __nv_bfloat16: kernels that
  * touch them are templates that load and store through these. */
@@ -55,15 +56,15 @@ __device__ static inline void st(bf16 *p, size_t i, float v) {
 
 /* Launches kernel<TT> on b's stream (b: the caller's backend) with TT = bf16
  * when `half`, else float; the arguments may name TT to cast tensor pointers. */
-#define TENSOR_CALL(half, kernel, grid, ...)                      \
-    do {                                                             \
-        if (half) {                                                  \
-            typedef bf16 TT;                                         \
-            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);    \
-        } else {                                                     \
-            typedef float TT;                                        \
-            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);    \
-        }                                                            \
+#define TENSOR_CALL(half, kernel, grid, ...)                                                                 \
+    do {                                                                                                     \
+        if (half) {                                                                                          \
+            typedef bf16 TT;                                                                                 \
+            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);                                            \
+        } else {                                                                                             \
+            typedef float TT;                                                                                \
+            NSC_LAUNCH(kernel<TT>, grid, b->stream)(__VA_ARGS__);                                            \
+        }                                                                                                    \
     } while (0)
 
 /* Sum of v over the block, in a fixed tree order; valid in thread 0. */
@@ -94,7 +95,8 @@ static void finish(struct nsc_backend *b, unsigned nb, int k, int slot0) {
 
 /* ---- network ---- */
 
-template <typename T> __global__ static void k_bias_relu(T *out, const float *bias, size_t hw, size_t n, bool relu) {
+template <typename T>
+__global__ static void k_bias_relu(T *out, const float *bias, size_t hw, size_t n, bool relu) {
     GRID_STRIDE(i, n) {
         float v = ld(out, i) + (bias ? bias[i / hw] : 0.0f);
         st(out, i, relu && !(v > 0.0f) ? 0.0f : v);
@@ -109,8 +111,8 @@ void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, 
 
 /* One output per thread: cin * 9 multiply-adds in float32 (cin is 3 here,
  * so this costs little next to cuDNN's layers). */
-__global__ static void k_conv_first(const float *in, int cin, int h, int w, const float *wt, const float *bias,
-                                    bf16 *out, size_t n, bool relu) {
+__global__ static void k_conv_first(const float *in, int cin, int h, int w, const float *wt,
+                                    const float *bias, bf16 *out, size_t n, bool relu) {
     size_t hw = (size_t) h * w;
     GRID_STRIDE(i, n) {
         int co = (int) (i / hw), y = (int) (i % hw / w), x = (int) (i % w);
@@ -137,14 +139,16 @@ void nsc_conv_first(struct nsc_backend *b, const float *in, int cin, int h, int 
     nsc_launched(b, "first convolution");
 }
 
-template <typename T> __global__ static void k_input_fwd(const float *u, T *x, size_t hw, struct input_map m) {
+template <typename T>
+__global__ static void k_input_fwd(const float *u, T *x, size_t hw, struct input_map m) {
     GRID_STRIDE(i, 3 * hw) {
         int c = (int) (i / hw);
         st(x, i, m.a[c] * u[(size_t) m.perm[c] * hw + i % hw] + m.b[c]);
     }
 }
 
-template <typename T> __global__ static void k_input_bwd(const T *gx, float *gu, size_t hw, struct input_map m) {
+template <typename T>
+__global__ static void k_input_bwd(const T *gx, float *gu, size_t hw, struct input_map m) {
     GRID_STRIDE(i, 3 * hw) {
         int c = (int) (i / hw);
         gu[(size_t) m.perm[c] * hw + i % hw] = m.a[c] * ld(gx, i);
@@ -161,8 +165,8 @@ static struct input_map input_map(const float a[3], const float *bb, const int p
     return m;
 }
 
-void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3], const float bb[3],
-                   const int perm[3]) {
+void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
+                   const float bb[3], const int perm[3]) {
     struct nsc_backend *b = nsc(be);
     TENSOR_CALL(nsc_is_half(b, x), k_input_fwd, grid_for(3 * hw), u, (TT *) x, hw, input_map(a, bb, perm));
     nsc_launched(b, "input");
@@ -188,7 +192,8 @@ void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
     nsc_launched(b, "ReLU backward");
 }
 
-template <typename T> __global__ static void k_pool_fwd(int mode, const T *in, int h, int w, T *out, size_t n) {
+template <typename T>
+__global__ static void k_pool_fwd(int mode, const T *in, int h, int w, T *out, size_t n) {
     int oh = h / 2, ow = w / 2;
     GRID_STRIDE(i, n) {
         int x = (int) (i % ow), y = (int) (i / ow % oh);
@@ -227,25 +232,29 @@ __global__ static void k_pool_bwd(int mode, const T *in, const T *gout, int h, i
     }
 }
 
-void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w, float *out) {
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
+                  float *out) {
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     if (n == 0) return;
-    TENSOR_CALL(nsc_is_half(b, in), k_pool_fwd, grid_for(n), (int) mode, (const TT *) in, h, w, (TT *) out, n);
+    TENSOR_CALL(nsc_is_half(b, in), k_pool_fwd, grid_for(n), (int) mode, (const TT *) in, h, w, (TT *) out,
+                n);
     nsc_launched(b, "pooling");
 }
 
-void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c, int h,
-                  int w, float *gin) {
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c,
+                  int h, int w, float *gin) {
     struct nsc_backend *b = nsc(be);
     bool half = nsc_is_half(b, gin);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     /* an odd last row or column gets no gradient */
     if ((h | w) & 1 || n == 0)
-        nsc_cuda_failed(b, cudaMemsetAsync(gin, 0, (size_t) c * h * w * (half ? sizeof(bf16) : sizeof(float)), b->stream),
-                        "pooling backward");
+        nsc_cuda_failed(
+            b, cudaMemsetAsync(gin, 0, (size_t) c * h * w * (half ? sizeof(bf16) : sizeof(float)), b->stream),
+            "pooling backward");
     if (n == 0) return;
-    TENSOR_CALL(half, k_pool_bwd, grid_for(n), (int) mode, (const TT *) in, (const TT *) gout, h, w, (TT *) gin, n);
+    TENSOR_CALL(half, k_pool_bwd, grid_for(n), (int) mode, (const TT *) in, (const TT *) gout, h, w,
+                (TT *) gin, n);
     nsc_launched(b, "pooling backward");
 }
 
@@ -259,8 +268,8 @@ void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) 
     cudaDataType_t ft = nsc_is_half(b, f) ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, ft, (int) m, f, ft,
-                                 (int) m, &beta, g, CUDA_R_32F, c, ct, CUBLAS_GEMM_DEFAULT),
+                    cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, ft, (int) m, f,
+                                 ft, (int) m, &beta, g, CUDA_R_32F, c, ct, CUBLAS_GEMM_DEFAULT),
                     "Gram matrix");
 }
 
@@ -278,8 +287,8 @@ __global__ static void k_content(const T *f, const T *p, size_t n, float g2, T *
     if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef, float *grad,
-                      int slot) {
+void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
+                      float *grad, int slot) {
     struct nsc_backend *b = nsc(be);
     unsigned nb = red_blocks(n);
     TENSOR_CALL(nsc_is_half(b, f), k_content, nb, (const TT *) f, (const TT *) p, n, 2.0f * coef, (TT *) grad,
@@ -324,8 +333,8 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
                     cublasGemmEx(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f, t16, (int) m,
-                                 half ? (const void *) b->dh : (const void *) scratch, t16, c, &beta, grad, t16,
-                                 (int) m, ct, CUBLAS_GEMM_DEFAULT),
+                                 half ? (const void *) b->dh : (const void *) scratch, t16, c, &beta, grad,
+                                 t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
                     "style gradient");
 }
 
@@ -352,7 +361,8 @@ __global__ static void k_tv(const float *u, int h, int w, size_t n, float g2, fl
     if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad, int slot) {
+void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
+                 int slot) {
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * h * w;
     unsigned nb = red_blocks(n);
@@ -393,7 +403,8 @@ void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, f
 }
 
 /* Block (i, j) sums part of mat_j . x. */
-template <typename T> __global__ static void k_dots(const T *mat, size_t stride, const T *x, size_t n, double *part) {
+template <typename T>
+__global__ static void k_dots(const T *mat, size_t stride, const T *x, size_t n, double *part) {
     const T *v = mat + (size_t) blockIdx.y * stride;
     double s = 0.0;
     GRID_STRIDE(i, n) s += (double) ld(v, i) * ld(x, i);
@@ -401,7 +412,8 @@ template <typename T> __global__ static void k_dots(const T *mat, size_t stride,
     if (threadIdx.x == 0) part[(size_t) blockIdx.y * gridDim.x + blockIdx.x] = s;
 }
 
-void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0) {
+void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n,
+              int slot0) {
     struct nsc_backend *b = nsc(be);
     if (k <= 0) return;
     unsigned nb = red_blocks(n);
@@ -422,8 +434,8 @@ __global__ static void k_lincomb(float *y, float alpha, const float *x, const fl
     }
 }
 
-void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
-                 const double *coef, size_t n) {
+void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
+                 size_t ld, const double *coef, size_t n) {
     struct nsc_backend *b = nsc(be);
     int j0 = 0;
     do { /* LINCOMB_CHUNK terms per launch; later launches add to y */
@@ -431,8 +443,8 @@ void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, c
         struct coefs c;
         for (int j = 0; j < kk; j++)
             c.c[j] = (float) coef[j0 + j];
-        NSC_LAUNCH(k_lincomb, grid_for(n), b->stream)(y, j0 ? 1.0f : alpha, j0 ? y : x,
-                                                              mat ? mat + (size_t) j0 * ld : NULL, kk, ld, c, n);
+        NSC_LAUNCH(k_lincomb, grid_for(n), b->stream)
+        (y, j0 ? 1.0f : alpha, j0 ? y : x, mat ? mat + (size_t) j0 * ld : NULL, kk, ld, c, n);
         nsc_launched(b, "linear combination");
         j0 += kk;
     } while (j0 < k);
@@ -450,8 +462,8 @@ __global__ static void k_adam(float *x, const float *g, float *m, float *v, size
     }
 }
 
-void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr, float beta1,
-              float beta2, float eps, int t) {
+void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
+              float beta1, float beta2, float eps, int t) {
     struct nsc_backend *b = nsc(be);
     /* bias corrections computed as the CPU does */
     float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);

@@ -108,7 +108,8 @@ static double scalar(struct ns_backend *be, int slot) {
 static void expect_scalar(const char *what, int slot, double limit) {
     double a = scalar(cpu, slot), b = scalar(gpu, slot);
     double err = fabs(a - b) / (fabs(a) > 1e-30 ? fabs(a) : 1.0);
-    CHECK(isfinite(b) && err <= limit, "%s: GPU %.9g, CPU %.9g (relative %.3g > %.3g)", what, b, a, err, limit);
+    CHECK(isfinite(b) && err <= limit, "%s: GPU %.9g, CPU %.9g (relative %.3g > %.3g)", what, b, a, err,
+          limit);
 }
 
 /* ---- ops ---- */
@@ -162,8 +163,8 @@ static void test_conv(int cin, int cout, int h, int w) {
         }
         cpu->ops->conv3x3(cpu, in, cin, h, w, wt, fused ? bias : NULL, cout, out, fused);
         gpu->ops->conv3x3(gpu, din, cin, h, w, dwt, fused ? dbias : NULL, cout, dout, fused);
-        snprintf(what, sizeof what, "conv %d->%d %dx%d%s, call %d", cin, cout, w, h, fused ? " +bias+ReLU" : "",
-                 variant % 3 + 1);
+        snprintf(what, sizeof what, "conv %d->%d %dx%d%s, call %d", cin, cout, w, h,
+                 fused ? " +bias+ReLU" : "", variant % 3 + 1);
         expect_close(what, out, dout, nout, lim_conv);
     }
     /* backward to the input: on the CPU a convolution over flipped weights */
@@ -223,8 +224,8 @@ static void test_losses(int c, int h, int w) {
     as_stored(p, n);
     as_stored(g0, n);
     float *grad = falloc(n), *gram = falloc(cc), *scratch = falloc(cc);
-    float *df = tens(f, n), *dp = tens(p, n), *dt = dev(t, cc), *dgrad = tens(g0, n), *dgram = dev_poisoned(cc),
-          *dscratch = dev_poisoned(cc);
+    float *df = tens(f, n), *dp = tens(p, n), *dt = dev(t, cc), *dgrad = tens(g0, n),
+          *dgram = dev_poisoned(cc), *dscratch = dev_poisoned(cc);
     cpu->ops->gram(cpu, f, c, m, gram);
     gpu->ops->gram(gpu, df, c, m, dgram);
     expect_close("Gram matrix", gram, dgram, cc, lim_conv);
@@ -401,7 +402,8 @@ static void compare_curves(struct ns_context *on_cpu, const struct ns_params *p,
     bool lbfgs = p->optimizer == NS_OPTIMIZER_LBFGS;
     const char *name = lbfgs ? "L-BFGS" : "Adam";
     int last = gpu_c->n - 1;
-    double start = curve_gap(cpu_c, gpu_c, 0), early = curve_gap(cpu_c, gpu_c, 10), whole = curve_gap(cpu_c, gpu_c, 512);
+    double start = curve_gap(cpu_c, gpu_c, 0), early = curve_gap(cpu_c, gpu_c, 10),
+           whole = curve_gap(cpu_c, gpu_c, 512);
     double end = fabs(gpu_c->loss[last] - cpu_c->loss[last]) / cpu_c->loss[last];
     double own = 0, limit = 0.01;
     struct curve nudged;
@@ -439,15 +441,19 @@ static void test_runs(const char *weights) {
         compare_curves(on_cpu, &p, &c_cpu, &c_gpu);
         const char *name = opt ? "Adam" : "L-BFGS";
         /* the faster modes against float32: final loss */
-        static const struct { enum ns_precision prec; const char *name; double limit; } modes[] = {
-            {NS_PRECISION_TF32, "TF32", 1.03}, {NS_PRECISION_BF16, "bf16", 1.05}};
+        static const struct {
+            enum ns_precision prec;
+            const char *name;
+            double limit;
+        } modes[] = {{NS_PRECISION_TF32, "TF32", 1.03}, {NS_PRECISION_BF16, "bf16", 1.05}};
         for (int k = 0; k < 2; k++) {
             p.precision = modes[k].prec;
             if (!run_curve(on_gpu, &p, false, &c_fast)) continue;
             double q = c_fast.loss[c_fast.n - 1] / c_gpu.loss[c_gpu.n - 1];
-            printf("%s, %s: final loss %.6g (%.4f x float32)\n", name, modes[k].name, c_fast.loss[c_fast.n - 1], q);
-            CHECK(q <= modes[k].limit, "%s: %s ends %.4f x the float32 loss (limit %.2f)", name, modes[k].name, q,
-                  modes[k].limit);
+            printf("%s, %s: final loss %.6g (%.4f x float32)\n", name, modes[k].name,
+                   c_fast.loss[c_fast.n - 1], q);
+            CHECK(q <= modes[k].limit, "%s: %s ends %.4f x the float32 loss (limit %.2f)", name,
+                  modes[k].name, q, modes[k].limit);
         }
     }
     /* out of GPU memory in auto mode: the run finishes on the CPU */

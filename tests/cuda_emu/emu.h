@@ -18,7 +18,7 @@
 #define __global__
 #define __device__
 #define __host__
-#define __shared__ static /* blocks run one at a time */
+#define __shared__  static /* blocks run one at a time */
 #define __STORAGE__ extern /* threadIdx and friends: set by the emulator */
 
 #include <cuda_runtime.h>
@@ -45,10 +45,12 @@ template <typename... P> struct launch {
             void (*kernel)(P...);
             std::tuple<P...> args;
         } c{kernel, std::tuple<P...>(std::forward<A>(a)...)};
-        run_grid((const void *) kernel, grid, dim3(threads), [](void *p) {
-            call *cp = (call *) p;
-            std::apply(cp->kernel, cp->args); /* by value, as a launch copies */
-        }, &c);
+        run_grid((const void *) kernel, grid, dim3(threads),
+                 [](void *p) {
+                     call *cp = (call *) p;
+                     std::apply(cp->kernel, cp->args); /* by value, as a launch copies */
+                 },
+                 &c);
     }
 };
 

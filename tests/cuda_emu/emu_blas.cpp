@@ -38,10 +38,14 @@ cublasStatus_t cublasSetMathMode(cublasHandle_t h, cublasMath_t m) {
 
 const char *cublasGetStatusString(cublasStatus_t s) {
     switch (s) {
-    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
-    default: return "CUBLAS_STATUS (emulated)";
+    case CUBLAS_STATUS_SUCCESS:
+        return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_INVALID_VALUE:
+        return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_NOT_SUPPORTED:
+        return "CUBLAS_STATUS_NOT_SUPPORTED";
+    default:
+        return "CUBLAS_STATUS (emulated)";
     }
 }
 
@@ -73,15 +77,17 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
     const char *api = "cublasGemmEx";
     bool ab16 = at == CUDA_R_16BF, c16 = ct == CUDA_R_16BF;
     /* the combinations of cuBLAS's GemmEx table the backend may use */
-    bool types_ok = at == bt && (at == CUDA_R_32F || ab16) && (ct == CUDA_R_32F || (c16 && ab16)) &&
-                    (compute == CUBLAS_COMPUTE_32F || (compute == CUBLAS_COMPUTE_32F_FAST_TF32 && at == CUDA_R_32F));
+    bool types_ok =
+        at == bt && (at == CUDA_R_32F || ab16) && (ct == CUDA_R_32F || (c16 && ab16)) &&
+        (compute == CUBLAS_COMPUTE_32F || (compute == CUBLAS_COMPUTE_32F_FAST_TF32 && at == CUDA_R_32F));
     if (!types_ok) {
         emu_complain(api, "types A %d, B %d, C %d with compute type %d", at, bt, ct, compute);
         return CUBLAS_STATUS_NOT_SUPPORTED;
     }
     bool tra = ta != CUBLAS_OP_N, trb = tb != CUBLAS_OP_N;
     int ar = tra ? k : m, ac = tra ? m : k, br = trb ? n : k, bc = trb ? k : n;
-    if (m < 0 || n < 0 || k < 0 || lda < (ar > 1 ? ar : 1) || ldb < (br > 1 ? br : 1) || ldc < (m > 1 ? m : 1)) {
+    if (m < 0 || n < 0 || k < 0 || lda < (ar > 1 ? ar : 1) || ldb < (br > 1 ? br : 1) ||
+        ldc < (m > 1 ? m : 1)) {
         emu_complain(api, "m %d n %d k %d with lda %d ldb %d ldc %d", m, n, k, lda, ldb, ldc);
         return CUBLAS_STATUS_INVALID_VALUE;
     }
@@ -90,7 +96,9 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
     if ((k > 0 && (!extent(A, ar, ac, lda, ae, "A") || !extent(B, br, bc, ldb, ae, "B"))) ||
         !extent(C, m, n, ldc, ce, "C"))
         return CUBLAS_STATUS_INVALID_VALUE;
-    bool tf32 = at == CUDA_R_32F && (compute == CUBLAS_COMPUTE_32F_FAST_TF32 || h->math == CUBLAS_TF32_TENSOR_OP_MATH);
+    cublasMath_t mode = (cublasMath_t) (h->math & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
+    bool tf32 =
+        at == CUDA_R_32F && (compute == CUBLAS_COMPUTE_32F_FAST_TF32 || mode == CUBLAS_TF32_TENSOR_OP_MATH);
     std::vector<float> a = dense(A, ab16, tra, m, k, lda, tf32), b = dense(B, ab16, trb, k, n, ldb, tf32);
     std::vector<float> c((size_t) m * n, 0.0f);
     if (k > 0)

@@ -69,7 +69,8 @@ const algo FWD[] = {
 };
 const algo BWD[] = {
     {CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, CUDNN_FMA_MATH, false, 0, 0.4f, false, false},
-    {CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED, CUDNN_TENSOR_OP_MATH, true, 512 * MB, 0.5f, false, false},
+    {CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED, CUDNN_TENSOR_OP_MATH, true, 512 * MB, 0.5f, false,
+     false},
     {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_TENSOR_OP_MATH, true, MB, 1.0f, false, false},
     {CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING, CUDNN_FMA_MATH, true, 8 * MB, 1.5f, true, false},
     {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_FMA_MATH, true, MB, 2.0f, false, false},
@@ -107,8 +108,8 @@ const algo *find(const algo *list, size_t n, int id, cudnnDataType_t t, cudnnMat
 
 /* Shapes, types and buffers of one convolution; a complaint where they do
  * not fit together. */
-bool check(const char *api, const cudnnTensorStruct *x, const void *xp, const cudnnFilterStruct *w, const void *wp,
-           const cudnnConvolutionStruct *cv, const cudnnTensorStruct *y, const void *yp) {
+bool check(const char *api, const cudnnTensorStruct *x, const void *xp, const cudnnFilterStruct *w,
+           const void *wp, const cudnnConvolutionStruct *cv, const cudnnTensorStruct *y, const void *yp) {
     if (!x || !w || !cv || !y || !x->set || !w->set || !cv->set || !y->set) {
         emu_complain(api, "a descriptor was not set");
         return false;
@@ -121,8 +122,8 @@ bool check(const char *api, const cudnnTensorStruct *x, const void *xp, const cu
     int oh = (x->h + 2 * cv->ph - ((w->h - 1) * cv->dh + 1)) / cv->u + 1;
     int ow = (x->w + 2 * cv->pw - ((w->w - 1) * cv->dw + 1)) / cv->v + 1;
     if (x->c != w->c || y->c != w->k || y->n != x->n || y->h != oh || y->w != ow) {
-        emu_complain(api, "shapes x %dx%dx%dx%d, w %dx%dx%dx%d, y %dx%dx%dx%d do not fit", x->n, x->c, x->h, x->w,
-                     w->k, w->c, w->h, w->w, y->n, y->c, y->h, y->w);
+        emu_complain(api, "shapes x %dx%dx%dx%d, w %dx%dx%dx%d, y %dx%dx%dx%d do not fit", x->n, x->c, x->h,
+                     x->w, w->k, w->c, w->h, w->w, y->n, y->c, y->h, y->w);
         return false;
     }
     size_t wn = (size_t) w->k * w->c * w->h * w->w;
@@ -150,7 +151,8 @@ std::vector<float> widen(const void *p, cudnnDataType_t t, size_t n, bool tf32) 
 }
 
 /* The filter as a k x (c * kh * kw) matrix, flipped for true convolution. */
-std::vector<float> filter(const cudnnFilterStruct *w, const cudnnConvolutionStruct *cv, const void *wp, bool tf32) {
+std::vector<float> filter(const cudnnFilterStruct *w, const cudnnConvolutionStruct *cv, const void *wp,
+                          bool tf32) {
     size_t n = (size_t) w->k * w->c * w->h * w->w, taps = (size_t) w->h * w->w;
     std::vector<float> f = widen(wp, w->type, n, tf32);
     if (cv->mode == CUDNN_CONVOLUTION)
@@ -181,29 +183,35 @@ void each_tap(const cudnnTensorStruct *x, const cudnnFilterStruct *w, const cudn
 }
 
 /* out (n images of k x oh*ow) = filter times im2col(x). */
-std::vector<float> forward(const cudnnTensorStruct *x, const void *xp, const cudnnFilterStruct *w, const void *wp,
-                           const cudnnConvolutionStruct *cv, const cudnnTensorStruct *y, bool tf32) {
+std::vector<float> forward(const cudnnTensorStruct *x, const void *xp, const cudnnFilterStruct *w,
+                           const void *wp, const cudnnConvolutionStruct *cv, const cudnnTensorStruct *y,
+                           bool tf32) {
     std::vector<float> xf = widen(xp, x->type, count(x), tf32), wf = filter(w, cv, wp, tf32);
     size_t rows = (size_t) w->c * w->h * w->w, pix = (size_t) y->h * y->w, xs = (size_t) x->c * x->h * x->w;
     std::vector<float> col(rows * pix), out(count(y));
     for (int img = 0; img < x->n; img++) {
         const float *xi = xf.data() + img * xs;
-        each_tap(x, w, cv, y, [&](size_t row, size_t p, long off) { col[row * pix + p] = off < 0 ? 0.0f : xi[off]; });
+        each_tap(x, w, cv, y,
+                 [&](size_t row, size_t p, long off) { col[row * pix + p] = off < 0 ? 0.0f : xi[off]; });
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, w->k, (int) pix, (int) rows, 1.0f, wf.data(),
-                    (int) rows, col.data(), (int) pix, 0.0f, out.data() + img * (size_t) w->k * pix, (int) pix);
+                    (int) rows, col.data(), (int) pix, 0.0f, out.data() + img * (size_t) w->k * pix,
+                    (int) pix);
     }
     return out;
 }
 
 /* dx (n images of c x h*w) = col2im(filter^T times dy). */
-std::vector<float> backward(const cudnnFilterStruct *w, const void *wp, const cudnnTensorStruct *dy, const void *dyp,
-                            const cudnnConvolutionStruct *cv, const cudnnTensorStruct *dx, bool tf32) {
+std::vector<float> backward(const cudnnFilterStruct *w, const void *wp, const cudnnTensorStruct *dy,
+                            const void *dyp, const cudnnConvolutionStruct *cv, const cudnnTensorStruct *dx,
+                            bool tf32) {
     std::vector<float> gf = widen(dyp, dy->type, count(dy), tf32), wf = filter(w, cv, wp, tf32);
-    size_t rows = (size_t) w->c * w->h * w->w, pix = (size_t) dy->h * dy->w, xs = (size_t) dx->c * dx->h * dx->w;
+    size_t rows = (size_t) w->c * w->h * w->w, pix = (size_t) dy->h * dy->w,
+           xs = (size_t) dx->c * dx->h * dx->w;
     std::vector<float> col(rows * pix), out(count(dx), 0.0f);
     for (int img = 0; img < dx->n; img++) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) rows, (int) pix, w->k, 1.0f, wf.data(), (int) rows,
-                    gf.data() + img * (size_t) w->k * pix, (int) pix, 0.0f, col.data(), (int) pix);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) rows, (int) pix, w->k, 1.0f, wf.data(),
+                    (int) rows, gf.data() + img * (size_t) w->k * pix, (int) pix, 0.0f, col.data(),
+                    (int) pix);
         float *xi = out.data() + img * xs;
         each_tap(dx, w, cv, dy, [&](size_t row, size_t p, long off) {
             if (off >= 0) xi[off] += col[row * pix + p];
@@ -215,7 +223,8 @@ std::vector<float> backward(const cudnnFilterStruct *w, const void *wp, const cu
 /* dst = alpha * v + beta * dst, dst unread when beta is 0 (cuDNN's rule). */
 void blend(void *dst, cudnnDataType_t t, const std::vector<float> &v, float alpha, float beta) {
     for (size_t i = 0; i < v.size(); i++)
-        emu_store(dst, is_bf16(t), i, alpha * v[i] + (beta != 0.0f ? beta * emu_load(dst, is_bf16(t), i) : 0.0f));
+        emu_store(dst, is_bf16(t), i,
+                  alpha * v[i] + (beta != 0.0f ? beta * emu_load(dst, is_bf16(t), i) : 0.0f));
 }
 
 /* What cudnnFind leaves in the output: not the answer. */
@@ -224,8 +233,8 @@ void scribble(void *p, size_t bytes) {
 }
 
 template <typename Perf>
-void list(const algo *l, size_t n, cudnnDataType_t t, cudnnMathType_t math, bool timed, int requested, int *returned,
-          Perf *perf) {
+void list(const algo *l, size_t n, cudnnDataType_t t, cudnnMathType_t math, bool timed, int requested,
+          int *returned, Perf *perf) {
     std::vector<const algo *> order;
     for (size_t i = 0; i < n; i++)
         order.push_back(&l[i]);
@@ -276,29 +285,33 @@ size_t cudnnGetVersion(void) {
 
 const char *cudnnGetErrorString(cudnnStatus_t s) {
     switch (s) {
-    case CUDNN_STATUS_SUCCESS: return "CUDNN_STATUS_SUCCESS";
-    case CUDNN_STATUS_BAD_PARAM: return "CUDNN_STATUS_BAD_PARAM";
-    case CUDNN_STATUS_NOT_SUPPORTED: return "CUDNN_STATUS_NOT_SUPPORTED";
-    default: return "CUDNN_STATUS (emulated)";
+    case CUDNN_STATUS_SUCCESS:
+        return "CUDNN_STATUS_SUCCESS";
+    case CUDNN_STATUS_BAD_PARAM:
+        return "CUDNN_STATUS_BAD_PARAM";
+    case CUDNN_STATUS_NOT_SUPPORTED:
+        return "CUDNN_STATUS_NOT_SUPPORTED";
+    default:
+        return "CUDNN_STATUS (emulated)";
     }
 }
 
-#define CREATE_DESTROY(Create, Destroy, Struct) \
-    cudnnStatus_t Create(Struct **d) {          \
-        *d = new Struct();                      \
-        return CUDNN_STATUS_SUCCESS;            \
-    }                                           \
-    cudnnStatus_t Destroy(Struct *d) {          \
-        delete d;                               \
-        return CUDNN_STATUS_SUCCESS;            \
+#define CREATE_DESTROY(Create, Destroy, Struct)                                                              \
+    cudnnStatus_t Create(Struct **d) {                                                                       \
+        *d = new Struct();                                                                                   \
+        return CUDNN_STATUS_SUCCESS;                                                                         \
+    }                                                                                                        \
+    cudnnStatus_t Destroy(Struct *d) {                                                                       \
+        delete d;                                                                                            \
+        return CUDNN_STATUS_SUCCESS;                                                                         \
     }
 CREATE_DESTROY(cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor, cudnnTensorStruct)
 CREATE_DESTROY(cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor, cudnnFilterStruct)
 CREATE_DESTROY(cudnnCreateConvolutionDescriptor, cudnnDestroyConvolutionDescriptor, cudnnConvolutionStruct)
 CREATE_DESTROY(cudnnCreateActivationDescriptor, cudnnDestroyActivationDescriptor, cudnnActivationStruct)
 
-cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t t, int n,
-                                         int c, int h, int w) {
+cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorFormat_t f, cudnnDataType_t t,
+                                         int n, int c, int h, int w) {
     if (f != CUDNN_TENSOR_NCHW || n < 1 || c < 1 || h < 1 || w < 1) {
         emu_complain("cudnnSetTensor4dDescriptor", "format %d, %dx%dx%dx%d", f, n, c, h, w);
         return CUDNN_STATUS_BAD_PARAM;
@@ -307,8 +320,8 @@ cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnTensorDescriptor_t d, cudnnTensorF
     return CUDNN_STATUS_SUCCESS;
 }
 
-cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t t, cudnnTensorFormat_t f, int k,
-                                         int c, int h, int w) {
+cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataType_t t, cudnnTensorFormat_t f,
+                                         int k, int c, int h, int w) {
     if (f != CUDNN_TENSOR_NCHW || k < 1 || c < 1 || h < 1 || w < 1) {
         emu_complain("cudnnSetFilter4dDescriptor", "format %d, %dx%dx%dx%d", f, k, c, h, w);
         return CUDNN_STATUS_BAD_PARAM;
@@ -317,11 +330,12 @@ cudnnStatus_t cudnnSetFilter4dDescriptor(cudnnFilterDescriptor_t d, cudnnDataTyp
     return CUDNN_STATUS_SUCCESS;
 }
 
-cudnnStatus_t cudnnSetConvolution2dDescriptor(cudnnConvolutionDescriptor_t d, int ph, int pw, int u, int v, int dh,
-                                              int dw, cudnnConvolutionMode_t mode, cudnnDataType_t compute) {
+cudnnStatus_t cudnnSetConvolution2dDescriptor(cudnnConvolutionDescriptor_t d, int ph, int pw, int u, int v,
+                                              int dh, int dw, cudnnConvolutionMode_t mode,
+                                              cudnnDataType_t compute) {
     if (ph < 0 || pw < 0 || u < 1 || v < 1 || dh < 1 || dw < 1) {
-        emu_complain("cudnnSetConvolution2dDescriptor", "pad %d %d, stride %d %d, dilation %d %d", ph, pw, u, v, dh,
-                     dw);
+        emu_complain("cudnnSetConvolution2dDescriptor", "pad %d %d, stride %d %d, dilation %d %d", ph, pw, u,
+                     v, dh, dw);
         return CUDNN_STATUS_BAD_PARAM;
     }
     *d = {true, ph, pw, u, v, dh, dw, mode, compute, CUDNN_DEFAULT_MATH};
@@ -346,7 +360,8 @@ cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t h, const cudn
                                                      const cudnnConvolutionDescriptor_t cv,
                                                      const cudnnTensorDescriptor_t y, const int requested,
                                                      int *returned, cudnnConvolutionFwdAlgoPerf_t *perf) {
-    if (!check("cudnnGetConvolutionForwardAlgorithm_v7", x, NULL, w, NULL, cv, y, NULL)) return CUDNN_STATUS_BAD_PARAM;
+    if (!check("cudnnGetConvolutionForwardAlgorithm_v7", x, NULL, w, NULL, cv, y, NULL))
+        return CUDNN_STATUS_BAD_PARAM;
     list(FWD, sizeof FWD / sizeof *FWD, x->type, cv->math, false, requested, returned, perf);
     return CUDNN_STATUS_SUCCESS;
 }
@@ -354,22 +369,22 @@ cudnnStatus_t cudnnGetConvolutionForwardAlgorithm_v7(cudnnHandle_t h, const cudn
 cudnnStatus_t cudnnGetConvolutionBackwardDataAlgorithm_v7(cudnnHandle_t h, const cudnnFilterDescriptor_t w,
                                                           const cudnnTensorDescriptor_t dy,
                                                           const cudnnConvolutionDescriptor_t cv,
-                                                          const cudnnTensorDescriptor_t dx, const int requested,
-                                                          int *returned, cudnnConvolutionBwdDataAlgoPerf_t *perf) {
+                                                          const cudnnTensorDescriptor_t dx,
+                                                          const int requested, int *returned,
+                                                          cudnnConvolutionBwdDataAlgoPerf_t *perf) {
     if (!check("cudnnGetConvolutionBackwardDataAlgorithm_v7", dx, NULL, w, NULL, cv, dy, NULL))
         return CUDNN_STATUS_BAD_PARAM;
     list(BWD, sizeof BWD / sizeof *BWD, dx->type, cv->math, false, requested, returned, perf);
     return CUDNN_STATUS_SUCCESS;
 }
 
-cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t h, const cudnnTensorDescriptor_t x, const void *xp,
-                                                     const cudnnFilterDescriptor_t w, const void *wp,
-                                                     const cudnnConvolutionDescriptor_t cv,
-                                                     const cudnnTensorDescriptor_t y, void *yp, const int requested,
-                                                     int *returned, cudnnConvolutionFwdAlgoPerf_t *perf, void *ws,
-                                                     size_t ws_bytes) {
+cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(
+    cudnnHandle_t h, const cudnnTensorDescriptor_t x, const void *xp, const cudnnFilterDescriptor_t w,
+    const void *wp, const cudnnConvolutionDescriptor_t cv, const cudnnTensorDescriptor_t y, void *yp,
+    const int requested, int *returned, cudnnConvolutionFwdAlgoPerf_t *perf, void *ws, size_t ws_bytes) {
     const char *api = "cudnnFindConvolutionForwardAlgorithmEx";
-    if (!check(api, x, xp, w, wp, cv, y, yp) || (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
+    if (!check(api, x, xp, w, wp, cv, y, yp) ||
+        (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
         return CUDNN_STATUS_BAD_PARAM;
     list(FWD, sizeof FWD / sizeof *FWD, x->type, cv->math, true, requested, returned, perf);
     for (int i = 0; i < *returned; i++) /* what does not fit the workspace is not timed */
@@ -379,15 +394,13 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(cudnnHandle_t h, const cudn
     return CUDNN_STATUS_SUCCESS;
 }
 
-cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const cudnnFilterDescriptor_t w,
-                                                          const void *wp, const cudnnTensorDescriptor_t dy,
-                                                          const void *dyp, const cudnnConvolutionDescriptor_t cv,
-                                                          const cudnnTensorDescriptor_t dx, void *dxp,
-                                                          const int requested, int *returned,
-                                                          cudnnConvolutionBwdDataAlgoPerf_t *perf, void *ws,
-                                                          size_t ws_bytes) {
+cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
+    cudnnHandle_t h, const cudnnFilterDescriptor_t w, const void *wp, const cudnnTensorDescriptor_t dy,
+    const void *dyp, const cudnnConvolutionDescriptor_t cv, const cudnnTensorDescriptor_t dx, void *dxp,
+    const int requested, int *returned, cudnnConvolutionBwdDataAlgoPerf_t *perf, void *ws, size_t ws_bytes) {
     const char *api = "cudnnFindConvolutionBackwardDataAlgorithmEx";
-    if (!check(api, dx, dxp, w, wp, cv, dy, dyp) || (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
+    if (!check(api, dx, dxp, w, wp, cv, dy, dyp) ||
+        (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
         return CUDNN_STATUS_BAD_PARAM;
     list(BWD, sizeof BWD / sizeof *BWD, dx->type, cv->math, true, requested, returned, perf);
     for (int i = 0; i < *returned; i++)
@@ -401,14 +414,15 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(cudnnHandle_t h, const
 
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const cudnnTensorDescriptor_t x,
                                       const void *xp, const cudnnFilterDescriptor_t w, const void *wp,
-                                      const cudnnConvolutionDescriptor_t cv, cudnnConvolutionFwdAlgo_t algo_id,
-                                      void *ws, size_t ws_bytes, const void *beta, const cudnnTensorDescriptor_t y,
-                                      void *yp) {
+                                      const cudnnConvolutionDescriptor_t cv,
+                                      cudnnConvolutionFwdAlgo_t algo_id, void *ws, size_t ws_bytes,
+                                      const void *beta, const cudnnTensorDescriptor_t y, void *yp) {
     const char *api = "cudnnConvolutionForward";
     if (!check(api, x, xp, w, wp, cv, y, yp)) return CUDNN_STATUS_BAD_PARAM;
     const algo *a = find(FWD, sizeof FWD / sizeof *FWD, algo_id, x->type, cv->math);
     if (!a) {
-        emu_complain(api, "algorithm %d does not run on data type %d with math type %d", algo_id, x->type, cv->math);
+        emu_complain(api, "algorithm %d does not run on data type %d with math type %d", algo_id, x->type,
+                     cv->math);
         return CUDNN_STATUS_NOT_SUPPORTED;
     }
     if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;
@@ -420,9 +434,9 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const 
 cudnnStatus_t cudnnConvolutionBiasActivationForward(
     cudnnHandle_t h, const void *alpha1, const cudnnTensorDescriptor_t x, const void *xp,
     const cudnnFilterDescriptor_t w, const void *wp, const cudnnConvolutionDescriptor_t cv,
-    cudnnConvolutionFwdAlgo_t algo_id, void *ws, size_t ws_bytes, const void *alpha2, const cudnnTensorDescriptor_t z,
-    const void *zp, const cudnnTensorDescriptor_t bias, const void *bp, const cudnnActivationDescriptor_t act,
-    const cudnnTensorDescriptor_t y, void *yp) {
+    cudnnConvolutionFwdAlgo_t algo_id, void *ws, size_t ws_bytes, const void *alpha2,
+    const cudnnTensorDescriptor_t z, const void *zp, const cudnnTensorDescriptor_t bias, const void *bp,
+    const cudnnActivationDescriptor_t act, const cudnnTensorDescriptor_t y, void *yp) {
     const char *api = "cudnnConvolutionBiasActivationForward";
     if (!check(api, x, xp, w, wp, cv, y, yp)) return CUDNN_STATUS_BAD_PARAM;
     if (!z || !z->set || z->type != y->type || z->n != y->n || z->c != y->c || z->h != y->h || z->w != y->w ||
@@ -456,8 +470,9 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     return CUDNN_STATUS_SUCCESS;
 }
 
-cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha, const cudnnFilterDescriptor_t w,
-                                           const void *wp, const cudnnTensorDescriptor_t dy, const void *dyp,
+cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha,
+                                           const cudnnFilterDescriptor_t w, const void *wp,
+                                           const cudnnTensorDescriptor_t dy, const void *dyp,
                                            const cudnnConvolutionDescriptor_t cv,
                                            cudnnConvolutionBwdDataAlgo_t algo_id, void *ws, size_t ws_bytes,
                                            const void *beta, const cudnnTensorDescriptor_t dx, void *dxp) {
@@ -465,7 +480,8 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha, c
     if (!check(api, dx, dxp, w, wp, cv, dy, dyp)) return CUDNN_STATUS_BAD_PARAM;
     const algo *a = find(BWD, sizeof BWD / sizeof *BWD, algo_id, dx->type, cv->math);
     if (!a) {
-        emu_complain(api, "algorithm %d does not run on data type %d with math type %d", algo_id, dx->type, cv->math);
+        emu_complain(api, "algorithm %d does not run on data type %d with math type %d", algo_id, dx->type,
+                     cv->math);
         return CUDNN_STATUS_NOT_SUPPORTED;
     }
     if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;

@@ -83,7 +83,7 @@ struct scheduler {
     char *stacks; /* MAX_THREADS * STACK, mapped on first use */
     void *home;   /* the scheduler's stack while a fiber runs */
     unsigned cur;
-    bool direct; /* threads called one by one, no fibers */
+    bool direct;  /* threads called one by one, no fibers */
     bool barrier; /* some thread of the block reached __syncthreads */
     void (*body)(void *);
     void *ctx;
@@ -138,8 +138,8 @@ void run_block(unsigned threads) {
         if (done == threads) return;
         if (done) {
             /* undefined behaviour on a GPU: usually a hang */
-            emu_complain("__syncthreads", "block (%u, %u): %u of %u threads ended while the others wait", blockIdx.x,
-                         blockIdx.y, done, threads);
+            emu_complain("__syncthreads", "block (%u, %u): %u of %u threads ended while the others wait",
+                         blockIdx.x, blockIdx.y, done, threads);
             abort();
         }
     }
@@ -163,8 +163,8 @@ void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(v
     unsigned threads = block.x * block.y * block.z;
     if (block.y != 1 || block.z != 1 || grid.z != 1 || threads == 0 || threads > MAX_THREADS || grid.x == 0 ||
         grid.y == 0 || grid.x > 0x7fffffffu || grid.y > 65535) {
-        emu_complain("launch", "grid (%u, %u, %u) of blocks (%u, %u, %u)", grid.x, grid.y, grid.z, block.x, block.y,
-                     block.z);
+        emu_complain("launch", "grid (%u, %u, %u) of blocks (%u, %u, %u)", grid.x, grid.y, grid.z, block.x,
+                     block.y, block.z);
         last_error = cudaErrorInvalidConfiguration;
         return;
     }
@@ -227,8 +227,8 @@ bool emu_device_range(const void *p, size_t bytes, const char *api, const char *
         return false;
     }
     if ((uintptr_t) p + bytes > it->first + it->second) {
-        emu_complain(api, "%s: %zu bytes from %p run %zu bytes past the end of an allocation of %zu", what, bytes, p,
-                     (size_t) ((uintptr_t) p + bytes - it->first - it->second), it->second);
+        emu_complain(api, "%s: %zu bytes from %p run %zu bytes past the end of an allocation of %zu", what,
+                     bytes, p, (size_t) ((uintptr_t) p + bytes - it->first - it->second), it->second);
         return false;
     }
     return true;
@@ -279,8 +279,10 @@ cudaError_t cudaFreeHost(void *p) {
     return cudaSuccess;
 }
 
-cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind, cudaStream_t s) {
-    bool dd = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyHostToHost, sd = kind == cudaMemcpyHostToDevice;
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaMemcpyKind kind,
+                            cudaStream_t s) {
+    bool dd = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyHostToHost,
+         sd = kind == cudaMemcpyHostToDevice;
     bool ok = true;
     if (kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice)
         ok &= emu_device_range(dst, bytes, "cudaMemcpyAsync", "destination");
@@ -300,7 +302,8 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaM
 }
 
 cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
-    if (!emu_device_range(p, bytes, "cudaMemsetAsync", "destination")) return last_error = cudaErrorInvalidValue;
+    if (!emu_device_range(p, bytes, "cudaMemsetAsync", "destination"))
+        return last_error = cudaErrorInvalidValue;
     memset(p, value, bytes);
     return cudaSuccess;
 }
@@ -377,12 +380,19 @@ cudaError_t cudaPeekAtLastError(void) {
 
 const char *cudaGetErrorString(cudaError_t e) {
     switch (e) {
-    case cudaSuccess: return "no error";
-    case cudaErrorMemoryAllocation: return "out of memory";
-    case cudaErrorInvalidValue: return "invalid argument";
-    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
-    case cudaErrorInvalidDevice: return "invalid device ordinal";
-    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
-    default: return "emulated CUDA error";
+    case cudaSuccess:
+        return "no error";
+    case cudaErrorMemoryAllocation:
+        return "out of memory";
+    case cudaErrorInvalidValue:
+        return "invalid argument";
+    case cudaErrorInvalidConfiguration:
+        return "invalid configuration argument";
+    case cudaErrorInvalidDevice:
+        return "invalid device ordinal";
+    case cudaErrorNoDevice:
+        return "no CUDA-capable device is detected";
+    default:
+        return "emulated CUDA error";
     }
 }
