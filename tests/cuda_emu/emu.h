@@ -6,10 +6,11 @@
  *
  * What this checks: the kernels' index arithmetic, block reductions (real
  * __syncthreads barriers between the threads of a block), bf16 storage, the
- * scalar slots, algorithm choice, and every pointer and size handed to the
- * runtime, cuDNN and cuBLAS (checked against the allocations).  What it
- * cannot: cuDNN's and cuBLAS's own behaviour, timing, and races between
- * blocks (they run one after another).  The real test is test_cuda on a GPU.
+ * scalar slots, algorithm choice, waiting for the stream before reading its
+ * results (work runs only when the host waits), and every pointer and size
+ * handed to the runtime, cuDNN and cuBLAS (checked against the
+ * allocations).  What it cannot: cuDNN's and cuBLAS's own behaviour, timing,
+ * and races between blocks (they run one after another).  The real test is test_cuda on a GPU.
  */
 #ifndef NS_CUDA_EMU_H
 #define NS_CUDA_EMU_H
@@ -24,6 +25,8 @@
 #include <cuda_runtime.h>
 #include <device_launch_parameters.h>
 
+#include <functional>
+#include <memory>
 #include <tuple>
 #include <utility>
 
@@ -31,9 +34,10 @@ extern "C" void __syncthreads(void);
 
 namespace nsc_emu {
 
-/* Runs body(ctx) as every thread of every block of the grid, one block at a
- * time; the threads of a block take turns at each __syncthreads. */
-void run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(void *), void *ctx);
+/* Queues a launch: body runs as every thread of every block of the grid,
+ * one block at a time, the threads of a block taking turns at each
+ * __syncthreads, when the stream is next synchronised. */
+void run_grid(const void *kernel, dim3 grid, dim3 block, std::function<void()> body);
 
 template <typename... P> struct launch {
     void (*kernel)(P...);
@@ -41,16 +45,10 @@ template <typename... P> struct launch {
     unsigned threads;
 
     template <typename... A> void operator()(A &&...a) const {
-        struct call {
-            void (*kernel)(P...);
-            std::tuple<P...> args;
-        } c{kernel, std::tuple<P...>(std::forward<A>(a)...)};
-        run_grid((const void *) kernel, grid, dim3(threads),
-                 [](void *p) {
-                     call *cp = (call *) p;
-                     std::apply(cp->kernel, cp->args); /* by value, as a launch copies */
-                 },
-                 &c);
+        /* the arguments are copied now, as a launch copies them */
+        auto args = std::make_shared<std::tuple<P...>>(std::forward<A>(a)...);
+        void (*k)(P...) = kernel;
+        run_grid((const void *) kernel, grid, dim3(threads), [k, args] { std::apply(k, *args); });
     }
 };
 

@@ -99,18 +99,21 @@ cublasStatus_t cublasGemmEx(cublasHandle_t h, cublasOperation_t ta, cublasOperat
     cublasMath_t mode = (cublasMath_t) (h->math & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION);
     bool tf32 =
         at == CUDA_R_32F && (compute == CUBLAS_COMPUTE_32F_FAST_TF32 || mode == CUBLAS_TF32_TENSOR_OP_MATH);
-    std::vector<float> a = dense(A, ab16, tra, m, k, lda, tf32), b = dense(B, ab16, trb, k, n, ldb, tf32);
-    std::vector<float> c((size_t) m * n, 0.0f);
-    if (k > 0)
-        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, *(const float *) alpha, a.data(), m,
-                    b.data(), k, 0.0f, c.data(), m);
-    float bv = *(const float *) beta;
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < m; i++) {
-            size_t at_c = (size_t) j * ldc + i;
-            /* C unread when beta is 0 */
-            float prior = bv != 0.0f ? bv * emu_load(C, c16, at_c) : 0.0f;
-            emu_store(C, c16, at_c, c[(size_t) j * m + i] + prior);
-        }
+    float al = *(const float *) alpha, bv = *(const float *) beta;
+    /* queued, with the factors read now (host pointer mode) */
+    emu_enqueue([=] {
+        std::vector<float> a = dense(A, ab16, tra, m, k, lda, tf32), b = dense(B, ab16, trb, k, n, ldb, tf32);
+        std::vector<float> c((size_t) m * n, 0.0f);
+        if (k > 0)
+            cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, m, n, k, al, a.data(), m, b.data(), k,
+                        0.0f, c.data(), m);
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++) {
+                size_t at_c = (size_t) j * ldc + i;
+                /* C unread when beta is 0 */
+                float prior = bv != 0.0f ? bv * emu_load(C, c16, at_c) : 0.0f;
+                emu_store(C, c16, at_c, c[(size_t) j * m + i] + prior);
+            }
+    });
     return CUBLAS_STATUS_SUCCESS;
 }

@@ -390,6 +390,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(
     for (int i = 0; i < *returned; i++) /* what does not fit the workspace is not timed */
         if (perf[i].memory > ws_bytes && perf[i].status == CUDNN_STATUS_SUCCESS)
             perf[i].status = CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
+    emu_drain(); /* cudnnFind is synchronous */
     scribble(yp, count(y) * elem(y->type));
     return CUDNN_STATUS_SUCCESS;
 }
@@ -406,6 +407,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
     for (int i = 0; i < *returned; i++)
         if (perf[i].memory > ws_bytes && perf[i].status == CUDNN_STATUS_SUCCESS)
             perf[i].status = CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
+    emu_drain();
     scribble(dxp, count(dx) * elem(dx->type));
     return CUDNN_STATUS_SUCCESS;
 }
@@ -426,8 +428,13 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const 
         return CUDNN_STATUS_NOT_SUPPORTED;
     }
     if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;
-    blend(yp, y->type, forward(x, xp, w, wp, cv, y, tf32_inputs(a, x->type)), *(const float *) alpha,
-          *(const float *) beta);
+    /* queued with copies of the descriptors and factors, as cuDNN takes them */
+    cudnnTensorStruct xs = *x, ys = *y;
+    cudnnFilterStruct fs = *w;
+    cudnnConvolutionStruct cs = *cv;
+    float al = *(const float *) alpha, be = *(const float *) beta;
+    bool tf = tf32_inputs(a, x->type);
+    emu_enqueue([=] { blend(yp, ys.type, forward(&xs, xp, &fs, wp, &cs, &ys, tf), al, be); });
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -458,15 +465,21 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     if (!a || !a->fuses || bias->type != y->type || act->mode != CUDNN_ACTIVATION_RELU)
         return CUDNN_STATUS_NOT_SUPPORTED;
     if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;
-    std::vector<float> v = forward(x, xp, w, wp, cv, y, tf32_inputs(a, x->type));
+    cudnnTensorStruct xs = *x, ys = *y;
+    cudnnFilterStruct fs = *w;
+    cudnnConvolutionStruct cs = *cv;
     float a1 = *(const float *) alpha1, a2 = *(const float *) alpha2;
-    size_t plane = (size_t) y->h * y->w;
-    for (size_t i = 0; i < v.size(); i++) {
-        /* z unread when alpha2 is 0, as the output is when beta is 0 */
-        float s = a1 * v[i] + (a2 != 0.0f ? a2 * emu_load(zp, is_bf16(z->type), i) : 0.0f) +
-                  emu_load(bp, is_bf16(bias->type), i / plane % y->c);
-        emu_store(yp, is_bf16(y->type), i, s > 0.0f ? s : 0.0f);
-    }
+    bool tf = tf32_inputs(a, x->type), zb = is_bf16(z->type), bb = is_bf16(bias->type);
+    emu_enqueue([=] {
+        std::vector<float> v = forward(&xs, xp, &fs, wp, &cs, &ys, tf);
+        size_t plane = (size_t) ys.h * ys.w;
+        for (size_t i = 0; i < v.size(); i++) {
+            /* z unread when alpha2 is 0, as the output is when beta is 0 */
+            float s = a1 * v[i] + (a2 != 0.0f ? a2 * emu_load(zp, zb, i) : 0.0f) +
+                      emu_load(bp, bb, i / plane % ys.c);
+            emu_store(yp, is_bf16(ys.type), i, s > 0.0f ? s : 0.0f);
+        }
+    });
     return CUDNN_STATUS_SUCCESS;
 }
 
@@ -485,7 +498,11 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha,
         return CUDNN_STATUS_NOT_SUPPORTED;
     }
     if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;
-    blend(dxp, dx->type, backward(w, wp, dy, dyp, cv, dx, tf32_inputs(a, dx->type)), *(const float *) alpha,
-          *(const float *) beta);
+    cudnnTensorStruct dys = *dy, dxs = *dx;
+    cudnnFilterStruct fs = *w;
+    cudnnConvolutionStruct cs = *cv;
+    float al = *(const float *) alpha, be = *(const float *) beta;
+    bool tf = tf32_inputs(a, dx->type);
+    emu_enqueue([=] { blend(dxp, dxs.type, backward(&fs, wp, &dys, dyp, &cs, &dxs, tf), al, be); });
     return CUDNN_STATUS_SUCCESS;
 }

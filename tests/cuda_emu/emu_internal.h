@@ -3,6 +3,7 @@
 #define NS_CUDA_EMU_INTERNAL_H
 
 #include <cuda_bf16.h>
+#include <functional>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,11 @@ void emu_complain(const char *api, const char *fmt, ...) __attribute__((format(p
 bool emu_device_range(const void *p, size_t bytes, const char *api, const char *what);
 /* Whether p points into any device allocation. */
 bool emu_is_device(const void *p);
+
+/* Work on the one stream runs when the host waits for it, as on a GPU: a
+ * result read before cudaStreamSynchronize is stale. */
+void emu_enqueue(std::function<void()> op);
+void emu_drain(void);
 
 /* Element loads and stores by cuDNN/cuBLAS data type (float or bfloat16). */
 static inline float emu_load(const void *p, bool bf16, size_t i) {

@@ -1,7 +1,10 @@
 /* emu_runtime.cpp - the CUDA runtime calls of the backend, on the host:
- * kernels run at launch (one stream, so order is kept), device memory is
- * host memory remembered in a table that every copy and library call is
- * checked against.
+ * one stream of queued work, and device memory that is host memory
+ * remembered in a table every copy and library call is checked against.
+ *
+ * Work is queued and runs when the host waits (cudaStreamSynchronize,
+ * cudaFree, a copy to pageable memory, cudaFind...), so a result read too
+ * early is stale here as it would be on a GPU.
  *
  * The threads of a block are fibers on their own small stacks, switched by
  * a few lines of x86-64 assembly (swapcontext makes a system call per
@@ -13,12 +16,12 @@
 #include "emu_internal.h"
 
 #include <map>
-#include <set>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <vector>
 
 #if !defined(__x86_64__)
 #error "the CUDA emulator switches fibers with x86-64 assembly"
@@ -83,10 +86,9 @@ struct scheduler {
     char *stacks; /* MAX_THREADS * STACK, mapped on first use */
     void *home;   /* the scheduler's stack while a fiber runs */
     unsigned cur;
-    bool direct;  /* threads called one by one, no fibers */
-    bool barrier; /* some thread of the block reached __syncthreads */
-    void (*body)(void *);
-    void *ctx;
+    bool direct;                       /* threads called one by one, no fibers */
+    bool barrier;                      /* some thread of the block reached __syncthreads */
+    const std::function<void()> *body; /* the kernel with its arguments */
 } S;
 
 /* Kernels seen so far, and whether they never reach a barrier: those run
@@ -94,7 +96,7 @@ struct scheduler {
 std::map<const void *, bool> plain;
 
 [[noreturn]] void fiber_entry() {
-    S.body(S.ctx);
+    (*S.body)();
     S.fibers[S.cur].state = DONE;
     emu_switch(&S.fibers[S.cur].sp, S.home);
     abort(); /* a finished fiber is never resumed */
@@ -116,7 +118,7 @@ void run_block(unsigned threads) {
     if (S.direct) {
         for (unsigned t = 0; t < threads; t++) {
             threadIdx = make_uint3(t, 0, 0);
-            S.body(S.ctx);
+            (*S.body)();
         }
         return;
     }
@@ -147,6 +149,8 @@ void run_block(unsigned threads) {
 
 cudaError_t last_error = cudaSuccess;
 
+void exec_grid(const void *kernel, dim3 grid, dim3 block, const std::function<void()> &body);
+
 } // namespace
 
 extern "C" void __syncthreads(void) {
@@ -159,7 +163,7 @@ extern "C" void __syncthreads(void) {
     emu_switch(&S.fibers[S.cur].sp, S.home);
 }
 
-void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(void *), void *ctx) {
+void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, std::function<void()> body) {
     unsigned threads = block.x * block.y * block.z;
     if (block.y != 1 || block.z != 1 || grid.z != 1 || threads == 0 || threads > MAX_THREADS || grid.x == 0 ||
         grid.y == 0 || grid.x > 0x7fffffffu || grid.y > 65535) {
@@ -168,6 +172,13 @@ void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(v
         last_error = cudaErrorInvalidConfiguration;
         return;
     }
+    emu_enqueue([kernel, grid, block, body] { exec_grid(kernel, grid, block, body); });
+}
+
+namespace {
+
+void exec_grid(const void *kernel, dim3 grid, dim3 block, const std::function<void()> &body) {
+    unsigned threads = block.x;
     if (!S.stacks) {
         void *m = mmap(NULL, MAX_THREADS * STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (m == MAP_FAILED) abort();
@@ -175,8 +186,7 @@ void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(v
     }
     gridDim = grid;
     blockDim = block;
-    S.body = body;
-    S.ctx = ctx;
+    S.body = &body;
     auto known = plain.find(kernel);
     S.direct = known != plain.end() && known->second;
     S.barrier = false;
@@ -192,12 +202,30 @@ void nsc_emu::run_grid(const void *kernel, dim3 grid, dim3 block, void (*body)(v
     S.direct = false;
 }
 
+} // namespace
+
+/* ---- the stream ---- */
+
+namespace {
+std::vector<std::function<void()>> queued;
+}
+
+void emu_enqueue(std::function<void()> op) {
+    queued.push_back(std::move(op));
+}
+
+void emu_drain(void) {
+    for (size_t i = 0; i < queued.size(); i++)
+        queued[i]();
+    queued.clear();
+}
+
 /* ---- memory ---- */
 
 namespace {
 
 std::map<uintptr_t, size_t> device; /* start -> bytes */
-std::set<void *> pinned;
+std::map<uintptr_t, size_t> pinned; /* cudaMallocHost: start -> bytes */
 size_t in_use;
 
 size_t capacity() {
@@ -212,6 +240,12 @@ std::map<uintptr_t, size_t>::const_iterator holding(const void *p) {
     if (it == device.begin()) return device.end();
     --it;
     return a < it->first + it->second ? it : device.end();
+}
+
+bool is_pinned(const void *p) {
+    uintptr_t a = (uintptr_t) p;
+    auto it = pinned.upper_bound(a);
+    return it != pinned.begin() && a < (--it)->first + it->second;
 }
 
 } // namespace
@@ -248,6 +282,7 @@ cudaError_t cudaMalloc(void **p, size_t bytes) {
 
 cudaError_t cudaFree(void *p) {
     if (!p) return cudaSuccess;
+    emu_drain(); /* cudaFree waits for the device */
     auto it = device.find((uintptr_t) p);
     if (it == device.end()) {
         emu_complain("cudaFree", "%p is not the start of a device allocation", p);
@@ -266,12 +301,13 @@ cudaError_t cudaHostAlloc(void **p, size_t bytes, unsigned int flags) {
 cudaError_t cudaMallocHost(void **p, size_t bytes) {
     *p = malloc(bytes ? bytes : 1);
     if (!*p) return cudaErrorMemoryAllocation;
-    pinned.insert(*p);
+    pinned[(uintptr_t) *p] = bytes ? bytes : 1;
     return cudaSuccess;
 }
 
 cudaError_t cudaFreeHost(void *p) {
-    if (!pinned.erase(p)) {
+    emu_drain();
+    if (!pinned.erase((uintptr_t) p)) {
         emu_complain("cudaFreeHost", "%p was not allocated with cudaMallocHost", p);
         return cudaErrorInvalidValue;
     }
@@ -297,14 +333,25 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, enum cudaM
         ok = false;
     }
     if (!ok) return last_error = cudaErrorInvalidValue;
-    memmove(dst, src, bytes);
+    /* CUDA's rules: pageable host memory is read (host to device) at once
+     * and written (device to host) before the call returns; pinned memory
+     * is an asynchronous transfer, done when the stream gets there */
+    if (kind == cudaMemcpyHostToDevice && !is_pinned(src)) {
+        auto copy = std::make_shared<std::vector<char>>((const char *) src, (const char *) src + bytes);
+        emu_enqueue([dst, copy] { memcpy(dst, copy->data(), copy->size()); });
+    } else if (kind == cudaMemcpyDeviceToHost && !is_pinned(dst)) {
+        emu_drain();
+        memcpy(dst, src, bytes);
+    } else {
+        emu_enqueue([dst, src, bytes] { memmove(dst, src, bytes); });
+    }
     return cudaSuccess;
 }
 
 cudaError_t cudaMemsetAsync(void *p, int value, size_t bytes, cudaStream_t s) {
     if (!emu_device_range(p, bytes, "cudaMemsetAsync", "destination"))
         return last_error = cudaErrorInvalidValue;
-    memset(p, value, bytes);
+    emu_enqueue([p, value, bytes] { memset(p, value, bytes); });
     return cudaSuccess;
 }
 
@@ -364,8 +411,9 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
-    /* kernels ran at launch; their launch errors are cudaGetLastError's */
-    return known_stream(s, "cudaStreamSynchronize") ? cudaSuccess : cudaErrorInvalidResourceHandle;
+    if (!known_stream(s, "cudaStreamSynchronize")) return cudaErrorInvalidResourceHandle;
+    emu_drain(); /* launch errors were cudaGetLastError's when queued */
+    return cudaSuccess;
 }
 
 cudaError_t cudaGetLastError(void) {
