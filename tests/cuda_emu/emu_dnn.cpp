@@ -259,6 +259,23 @@ void list(const algo *l, size_t n, cudnnDataType_t t, cudnnMathType_t math, bool
     *returned = k;
 }
 
+/* cudnnFind...Ex after the shapes are checked: waits for the stream, times
+ * (here: lists) the algorithms of l for output `out`, and leaves garbage in
+ * out. */
+template <typename Perf>
+cudnnStatus_t timed(const char *api, const algo *l, size_t n, cudnnMathType_t math,
+                    const cudnnTensorStruct *out, void *out_p, void *ws, size_t ws_bytes, int requested,
+                    int *returned, Perf *perf) {
+    if (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")) return CUDNN_STATUS_BAD_PARAM;
+    list(l, n, out->type, math, true, requested, returned, perf);
+    for (int i = 0; i < *returned; i++) /* what does not fit the workspace is not timed */
+        if (perf[i].memory > ws_bytes && perf[i].status == CUDNN_STATUS_SUCCESS)
+            perf[i].status = CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
+    emu_drain(); /* cudnnFind is synchronous */
+    scribble(out_p, count(out) * elem(out->type));
+    return CUDNN_STATUS_SUCCESS;
+}
+
 bool tf32_inputs(const algo *a, cudnnDataType_t t) {
     return t == CUDNN_DATA_FLOAT && a->math == CUDNN_TENSOR_OP_MATH;
 }
@@ -383,16 +400,9 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(
     const void *wp, const cudnnConvolutionDescriptor_t cv, const cudnnTensorDescriptor_t y, void *yp,
     const int requested, int *returned, cudnnConvolutionFwdAlgoPerf_t *perf, void *ws, size_t ws_bytes) {
     const char *api = "cudnnFindConvolutionForwardAlgorithmEx";
-    if (!check(api, x, xp, w, wp, cv, y, yp) ||
-        (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
-        return CUDNN_STATUS_BAD_PARAM;
-    list(FWD, sizeof FWD / sizeof *FWD, x->type, cv->math, true, requested, returned, perf);
-    for (int i = 0; i < *returned; i++) /* what does not fit the workspace is not timed */
-        if (perf[i].memory > ws_bytes && perf[i].status == CUDNN_STATUS_SUCCESS)
-            perf[i].status = CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
-    emu_drain(); /* cudnnFind is synchronous */
-    scribble(yp, count(y) * elem(y->type));
-    return CUDNN_STATUS_SUCCESS;
+    if (!check(api, x, xp, w, wp, cv, y, yp)) return CUDNN_STATUS_BAD_PARAM;
+    return timed(api, FWD, sizeof FWD / sizeof *FWD, cv->math, y, yp, ws, ws_bytes, requested, returned,
+                 perf);
 }
 
 cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
@@ -400,16 +410,9 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
     const void *dyp, const cudnnConvolutionDescriptor_t cv, const cudnnTensorDescriptor_t dx, void *dxp,
     const int requested, int *returned, cudnnConvolutionBwdDataAlgoPerf_t *perf, void *ws, size_t ws_bytes) {
     const char *api = "cudnnFindConvolutionBackwardDataAlgorithmEx";
-    if (!check(api, dx, dxp, w, wp, cv, dy, dyp) ||
-        (ws_bytes && !emu_device_range(ws, ws_bytes, api, "workspace")))
-        return CUDNN_STATUS_BAD_PARAM;
-    list(BWD, sizeof BWD / sizeof *BWD, dx->type, cv->math, true, requested, returned, perf);
-    for (int i = 0; i < *returned; i++)
-        if (perf[i].memory > ws_bytes && perf[i].status == CUDNN_STATUS_SUCCESS)
-            perf[i].status = CUDNN_STATUS_BAD_PARAM_OUT_OF_BOUND;
-    emu_drain();
-    scribble(dxp, count(dx) * elem(dx->type));
-    return CUDNN_STATUS_SUCCESS;
+    if (!check(api, dx, dxp, w, wp, cv, dy, dyp)) return CUDNN_STATUS_BAD_PARAM;
+    return timed(api, BWD, sizeof BWD / sizeof *BWD, cv->math, dx, dxp, ws, ws_bytes, requested, returned,
+                 perf);
 }
 
 /* ---- convolutions ---- */
