@@ -377,6 +377,7 @@ ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t
     b->base.bf16 = prop.major >= 8;
     size_t free_b = 0, total = 0;
     cudaMemGetInfo(&free_b, &total);
+    snprintf(b->base.device, sizeof b->base.device, "%.95s", prop.name);
     snprintf(b->base.description, sizeof b->base.description, "CUDA: %.80s (GPU %d, %.0f GB, cuDNN %zu.%zu)",
              prop.name, device_index, total / 1e9, cudnnGetVersion() / 10000, cudnnGetVersion() / 100 % 100);
     *out = &b->base;

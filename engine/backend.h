@@ -104,6 +104,8 @@ struct ns_backend_ops {
 struct ns_backend {
     const struct ns_backend_ops *ops;
     char description[160];
+    int threads;       /* CPU threads the ops use; 0 on other devices */
+    char device[96];   /* the GPU's name; "" on the CPU */
     size_t workspace;  /* bytes the ops use beyond alloc(), at most */
     size_t bytes_peak; /* most bytes held through alloc() at once; 0 = not tracked */
     bool bf16;         /* alloc_tensor stores bfloat16 under NS_PRECISION_BF16 on this device */

@@ -111,6 +111,7 @@ static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     free(cb->col);
     cb->col = col;
     cb->threads = threads;
+    cb->base.threads = threads;
     cb->base.workspace = cb->col_floats * sizeof(float) * (size_t) threads;
     snprintf(cb->base.description, sizeof cb->base.description, "CPU (OpenBLAS %s, %d thread%s)",
              openblas_get_corename(), threads, threads == 1 ? "" : "s");

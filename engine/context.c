@@ -70,6 +70,14 @@ enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx) {
     return ctx ? ctx->kind : NS_BACKEND_CPU;
 }
 
+void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_info *info) {
+    info->kind = ns_context_backend_kind(ctx);
+    info->threads = ctx && ctx->be ? ctx->be->threads : 0;
+    info->device = ctx && ctx->be ? ctx->be->device : "";
+    info->gpu = ctx ? ctx->gpu : NS_GPU_NOT_ASKED;
+    info->detail = ctx ? ctx->gpu_detail : "";
+}
+
 enum ns_precision ns_context_precision(const struct ns_context *ctx, enum ns_precision want) {
     if (!ctx || !ctx->be || ctx->kind != NS_BACKEND_CUDA) return NS_PRECISION_FP32;
     return want == NS_PRECISION_BF16 && !ctx->be->bf16 ? NS_PRECISION_FP32 : want;
@@ -152,10 +160,12 @@ static enum ns_status open_cuda(struct ns_context *ctx, int gpu, struct ns_backe
             return NS_STATUS_OK;
         }
         snprintf(why, wlen, "%s", err[0] ? err : ns_status_str(st));
+        ctx->gpu = st == NS_STATUS_UNAVAILABLE ? NS_GPU_ABSENT : NS_GPU_FAILED;
         dlclose(dl);
         return st;
     }
     snprintf(why, wlen, "%s", last);
+    ctx->gpu = NS_GPU_NOT_INSTALLED;
     return NS_STATUS_UNAVAILABLE;
 }
 
@@ -167,9 +177,12 @@ static void close_backend(struct ns_context *ctx) {
     ctx->dl = NULL;
 }
 
-enum ns_status ns_context_use_cpu(struct ns_context *ctx, const char *why) {
+enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu, const char *why,
+                                  const char *detail) {
     close_backend(ctx);
     ctx->kind = NS_BACKEND_CPU;
+    ctx->gpu = gpu;
+    snprintf(ctx->gpu_detail, sizeof ctx->gpu_detail, "%s", detail ? detail : "");
     if (!ctx->weights.n_layers) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
     enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
     if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
@@ -231,20 +244,23 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
             st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
             if (st) {
                 snprintf(why, sizeof why, "cannot load the weights onto the GPU (%s)", ns_status_str(st));
+                ctx->gpu = st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
                 close_backend(ctx);
             } else {
                 snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s", ctx->be->description);
+                ctx->gpu = NS_GPU_USED;
                 return NS_STATUS_OK;
             }
         }
+        snprintf(ctx->gpu_detail, sizeof ctx->gpu_detail, "%s", why);
         if (backend == NS_BACKEND_CUDA)
             return ns_set_error(ctx, st ? st : NS_STATUS_UNAVAILABLE, "the CUDA backend is not usable: %s",
                                 why);
         char note[700];
         snprintf(note, sizeof note, "auto mode: no usable GPU (%s)", why);
-        return ns_context_use_cpu(ctx, note);
+        return ns_context_use_cpu(ctx, ctx->gpu, note, why);
     }
-    return ns_context_use_cpu(ctx, NULL);
+    return ns_context_use_cpu(ctx, NS_GPU_NOT_ASKED, NULL, NULL);
 }
 
 enum ns_status ns_context_new(const char *weights_path, enum ns_backend_kind backend,

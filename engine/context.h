@@ -16,12 +16,16 @@ struct ns_context {
     char def_content[32];
     char def_style[128];
     char backend_desc[800];
+    enum ns_gpu_state gpu;
+    char gpu_detail[700];
     char error[1024];
 };
 
 enum ns_status ns_set_error(struct ns_context *ctx, enum ns_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Replaces the backend by the CPU one; why is appended to the description. */
-enum ns_status ns_context_use_cpu(struct ns_context *ctx, const char *why);
+/* Replaces the backend by the CPU one: gpu and detail say why (for
+ * ns_context_backend_info), and why is appended to the description. */
+enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu, const char *why,
+                                  const char *detail);
 
 #endif /* NS_CONTEXT_H */

@@ -119,6 +119,8 @@ struct ns_progress {
     double tv;         /* unweighted L_tv */
     double elapsed;    /* seconds since the optimisation began */
     double eta;        /* seconds left, estimated; < 0 = unknown */
+    enum ns_backend_kind backend; /* computing now: auto mode may leave the GPU
+                                     mid-run (ns_context_backend_info says why) */
 };
 
 /* Return false to cancel the run. */
@@ -145,6 +147,26 @@ const char *ns_last_error(const struct ns_context *ctx);
  * why auto mode chose it. */
 const char *ns_context_backend(const struct ns_context *ctx);
 enum ns_backend_kind ns_context_backend_kind(const struct ns_context *ctx);
+/* Why a context computes where it does, in parts that a front end words in
+ * its own language (ns_context_backend() is the English account). */
+enum ns_gpu_state {
+    NS_GPU_USED = 0,      /* runs go to the GPU */
+    NS_GPU_NOT_ASKED,     /* the CPU was asked for */
+    NS_GPU_NOT_INSTALLED, /* libns-cuda.so is missing or cannot be loaded */
+    NS_GPU_ABSENT,        /* no NVIDIA GPU, or no driver for it */
+    NS_GPU_FAILED,        /* the GPU could not start, or failed during a run */
+    NS_GPU_OUT_OF_MEMORY, /* a run did not fit on the GPU */
+};
+
+struct ns_backend_info {
+    enum ns_backend_kind kind; /* in use: CPU or CUDA */
+    int threads;               /* CPU threads; 0 on a GPU */
+    const char *device;        /* the GPU's name; "" on the CPU */
+    enum ns_gpu_state gpu;
+    const char *detail;        /* the English reason behind gpu, "" if none */
+};
+void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_info *info);
+
 /* The precision runs on this backend get when asked for `want`: the CPU
  * always computes in float32, and bf16 needs a GPU of compute capability 8
  * (Ampere) or newer, else float32. */
@@ -165,11 +187,38 @@ void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, in
 size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                           int style_w, int style_h);
 
-/* Floating-point operations the whole run takes (every scale, iteration,
- * forward and backward pass), for time estimates: divide by the speed a
- * previous run achieved (flops / seconds). */
+/* The largest longest side, at most the content's own, at which a run of
+ * params fits in what the backend has free (less a fifth, for everything
+ * else on the machine); 0 when not even 64 px fits.  params->size is
+ * ignored. */
+int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                    int style_h);
+
+/* The work a whole run takes (every scale, iteration, forward and backward
+ * pass, the targets): floating-point operations and evaluations of the
+ * objective.  ns_estimate_flops() is its flops. */
+struct ns_work {
+    double flops;
+    double evaluations;
+};
+struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                                int style_w, int style_h);
 double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
                          int style_h);
+
+/* A finished run on some backend: its work and the seconds it took (the
+ * last ns_progress.elapsed). */
+struct ns_timing {
+    struct ns_work work;
+    double seconds;
+};
+
+/* Seconds a run of `work` should take on ctx's backend, from n earlier
+ * timings on that backend (n = 0: a first guess).  The model is
+ * seconds = u * flops + v * evaluations: v is the cost per evaluation that
+ * does not shrink with the image, so a tiny run predicts a large one. */
+double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, const struct ns_timing *past,
+                           int n);
 
 /* Restyles content after styles[0..n_styles-1].  result must be allocated
  * by the caller with the size from ns_output_size() and 3 or 4 channels;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct ns_params ns_params_default(void) {
     return (struct ns_params){
@@ -154,24 +155,103 @@ size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *
     return floats * sizeof(float) + workspace + host;
 }
 
-double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
-                         int style_h) {
+int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                    int style_h) {
+    int longest = w > h ? w : h;
+    double avail = ctx && ctx->be ? 0.8 * (double) ctx->be->ops->mem_free(ctx->be) : 0;
+    if (!(avail > 0)) return longest;
+    struct ns_params p = params ? *params : ns_params_default();
+    int least = longest < 64 ? longest : 64, lo = 0, hi = longest;
+    while (lo < hi) { /* the largest size in [least, longest] whose estimate fits */
+        p.size = lo + (hi - lo + 1) / 2;
+        if (p.size >= least && ns_estimate_memory(ctx, &p, w, h, style_w, style_h) <= avail)
+            lo = p.size;
+        else
+            hi = p.size - 1;
+    }
+    return lo >= least ? lo : 0;
+}
+
+/* Floating-point operations of one evaluation (forward and backward) at w x h. */
+static double evaluation_flops(const struct plan *pl, int w, int h) {
+    struct ns_net_shape sh;
+    ns_net_shape(pl->m, pl->rl.depth, h, w, &sh);
+    double grams = 0;
+    for (int i = 0; i < pl->rl.style.n; i++) {
+        int l = pl->rl.style.layer[i];
+        grams += 4.0 * sh.c[l] * sh.c[l] * sh.h[l] * sh.w[l]; /* Gram and its backward */
+    }
+    /* backward to the input costs about what the forward does */
+    return 2.0 * sh.flops + grams;
+}
+
+struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                                int style_w, int style_h) {
     struct plan pl;
     make_plan(ctx, params, w, h, style_w, style_h, &pl);
-    double total = 0;
+    struct ns_work work = {0, 0};
     for (int s = 0; s < pl.n; s++) {
-        struct ns_net_shape sh, ss;
-        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s], pl.sw[s], &sh);
+        struct ns_net_shape ss;
         ns_net_shape(pl.m, pl.rl.depth, pl.sh[s] * pl.sth / pl.sh[pl.n - 1], pl.sw[s] * pl.stw / pl.sw[pl.n - 1], &ss);
-        double grams = 0;
-        for (int i = 0; i < pl.rl.style.n; i++) {
-            int l = pl.rl.style.layer[i];
-            grams += 4.0 * sh.c[l] * sh.c[l] * sh.h[l] * sh.w[l]; /* Gram and its backward */
-        }
-        /* backward to the input costs about what the forward does */
-        total += (pl.p.iterations + 1) * (2.0 * sh.flops + grams) + 2.0 * sh.flops + ss.flops;
+        /* the iterations and the start point, the content target's forward
+         * pass (counted as a whole evaluation) and the style's */
+        double evals = pl.p.iterations + 1;
+        work.flops += (evals + 1) * evaluation_flops(&pl, pl.sw[s], pl.sh[s]) + ss.flops;
+        work.evaluations += evals + 2;
     }
-    return total;
+    return work;
+}
+
+double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                         int style_h) {
+    return ns_estimate_work(ctx, params, w, h, style_w, style_h).flops;
+}
+
+/* First guesses before any run was timed: the per-evaluation cost that does
+ * not shrink with the image (thread start-up, kernel launches, per-layer
+ * bookkeeping) is about what evaluating a 48 x 48 image costs on the CPU,
+ * 192 x 192 on a GPU, whose launches dominate; and a speed per core or GPU. */
+static double overhead_flops(const struct ns_context *ctx) {
+    struct plan pl;
+    int side = ctx && ctx->kind == NS_BACKEND_CUDA ? 192 : 48;
+    make_plan(ctx, NULL, side, side, side, side, &pl);
+    return evaluation_flops(&pl, side, side);
+}
+
+static double first_guess_speed(const struct ns_context *ctx) {
+    if (ctx && ctx->kind == NS_BACKEND_CUDA) return 20e12;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return 50e9 * (cores > 0 ? cores : 1);
+}
+
+/* Seconds = u * flops + v * evaluations, (u, v) >= 0 fitted to the past
+ * runs in relative error; v is fitted only when the runs differ enough in
+ * flops per evaluation to tell the two apart, else v = u * overhead_flops. */
+double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, const struct ns_timing *past,
+                           int n) {
+    double f0 = overhead_flops(ctx), u = 1.0 / first_guess_speed(ctx), v = u * f0;
+    double aa = 0, ab = 0, bb = 0, a1 = 0, b1 = 0, lo = INFINITY, hi = 0;
+    int used = 0;
+    for (int i = 0; i < n; i++) {
+        const struct ns_timing *t = &past[i];
+        if (!(t->seconds > 0 && t->work.flops > 0 && t->work.evaluations > 0)) continue;
+        double a = t->work.flops / t->seconds, b = t->work.evaluations / t->seconds,
+               per = t->work.flops / t->work.evaluations;
+        aa += a * a, ab += a * b, bb += b * b, a1 += a, b1 += b, used++;
+        lo = per < lo ? per : lo, hi = per > hi ? per : hi;
+    }
+    if (used > 0) {
+        double det = aa * bb - ab * ab;
+        bool two = used > 1 && hi >= 2 * lo && det > 1e-9 * aa * bb;
+        double fu = two ? (a1 * bb - b1 * ab) / det : 0, fv = two ? (b1 * aa - a1 * ab) / det : 0;
+        if (two && fu > 0 && fv >= 0) {
+            u = fu, v = fv;
+        } else { /* one parameter: seconds = u * (flops + f0 * evaluations) */
+            double cc = aa + 2 * f0 * ab + f0 * f0 * bb, c1 = a1 + f0 * b1;
+            u = c1 / cc, v = u * f0;
+        }
+    }
+    return u * work.flops + v * work.evaluations;
 }
 
 static enum ns_status check_image(struct ns_context *ctx, const struct ns_image *im, const char *what) {
@@ -467,6 +547,7 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
             oh, need / 1e9, avail / 1e9, ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer");
 
     struct run r = {.ctx = ctx, .p = p, .progress = progress, .ud = ud, .t0 = now()};
+    r.rep.backend = ctx->kind;
     r.rep.total = n * p->iterations;
     r.rep.n_scales = n;
     for (int s = 0; s < n; s++)
@@ -531,7 +612,10 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
         (st == NS_STATUS_OUT_OF_MEMORY || st == NS_STATUS_BACKEND_ERROR)) {
         char why[1200];
         snprintf(why, sizeof why, "auto mode fell back to the CPU: %s", ctx->error);
-        if ((st = ns_context_use_cpu(ctx, why))) return st;
+        enum ns_gpu_state gpu = st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
+        char detail[sizeof ctx->error];
+        snprintf(detail, sizeof detail, "%s", ctx->error);
+        if ((st = ns_context_use_cpu(ctx, gpu, why, detail))) return st;
         st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
     }
     return st;
