@@ -56,7 +56,7 @@ UNIT_TESTS := $(filter-out test_cuda,$(patsubst tests/%.c,%,$(wildcard tests/tes
 # GIMP plug-ins: one binary per GIMP version found by pkg-config
 GIMP2_PC := $(shell $(PKG) --exists gimpui-2.0 && echo gimpui-2.0)
 GIMP3_PC := $(shell $(PKG) --exists gimpui-3.0 && echo gimpui-3.0)
-PLUGIN_COMMON := plugin/restyle.c
+PLUGIN_COMMON := $(filter-out plugin/gimp2.c plugin/gimp3.c,$(wildcard plugin/*.c))
 PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC),$(BUILD)/plugin/gimp3/neural-style)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
@@ -94,6 +94,11 @@ $(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
 $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
+# the plug-ins' decisions on the layer stack, without GIMP
+$(BUILD)/tests/test_layers: tests/test_layers.c plugin/layers.c plugin/layers.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Iplugin $(shell $(PKG) --cflags glib-2.0) -o $@ tests/test_layers.c plugin/layers.c \
+	    $(shell $(PKG) --libs glib-2.0)
+
 plugins: $(PLUGINS) $(MO)
 
 $(BUILD)/plugin/gimp2/neural-style: plugin/gimp2.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
@@ -108,10 +113,10 @@ $(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $
 
 # Translations: `make update-po` after changing a user-visible string, then
 # translate what msgmerge marks; `make test-po` fails while anything is stale.
-XGETTEXT := xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --add-comments=TRANSLATORS \
+XGETTEXT := xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=g_dngettext:2,3 --add-comments=TRANSLATORS \
             --package-name=gimp-neural-style --msgid-bugs-address=neural-style@users.noreply.example
 update-po:
-	$(XGETTEXT) -o po/gimp-neural-style.pot plugin/restyle.c plugin/gimp2.c plugin/gimp3.c
+	$(XGETTEXT) -o po/gimp-neural-style.pot $(sort $(wildcard plugin/*.c))
 	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/gimp-neural-style.pot; done
 
 test-po: $(MO)

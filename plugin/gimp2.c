@@ -2,7 +2,7 @@
  *
  * PDB: plug-in-neural-style (run-mode, image, drawable, style-layer,
  * iterations, size, content-weight, style-weight, tv-weight, optimizer,
- * init, preserve-colors, style-scale, seed, device) -> new-layer
+ * init, preserve-colors, style-scale, seed, device, precision) -> new-layer
  */
 #include "config.h"
 
@@ -13,14 +13,18 @@
 #include <glib/gi18n-lib.h>
 
 #include "ns.h"
-#include "restyle.h"
+#include "dialog.h"
+#include "host.h"
 
-#define N_ARGS 15
+#define N_ARGS         16
+#define RESPONSE_RESET 1
 
+/* What gimp_set_data keeps between runs of a session. */
 typedef struct
 {
   NsRestyleParams params;
-  gint32          style_layer;
+  gint32          content;
+  gint32          style;
 } LastValues;
 
 static void query (void);
@@ -40,18 +44,6 @@ const GimpPlugInInfo PLUG_IN_INFO =
 
 MAIN ()
 
-static gchar *
-locale_dir (void)
-{
-  gchar *exe = g_file_read_link ("/proc/self/exe", NULL);
-  gchar *dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
-  gchar *loc = g_build_filename (dir, "locale", NULL);
-
-  g_free (dir);
-  g_free (exe);
-  return loc;
-}
-
 static void
 query (void)
 {
@@ -59,36 +51,42 @@ query (void)
   {
     { GIMP_PDB_INT32,    "run-mode",        "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
     { GIMP_PDB_IMAGE,    "image",           "Input image" },
-    { GIMP_PDB_DRAWABLE, "drawable",        "The content layer" },
-    { GIMP_PDB_LAYER,    "style-layer",     "The style layer (another layer of the same image)" },
+    { GIMP_PDB_DRAWABLE, "drawable",        "The photo: the layer to restyle" },
+    { GIMP_PDB_LAYER,    "style-layer",     "The painting (another layer of the same image)" },
     { GIMP_PDB_INT32,    "iterations",      "Optimization iterations (0-100000)" },
-    { GIMP_PDB_INT32,    "size",            "Longest side to optimize at, in pixels (0 = the layer's own)" },
+    { GIMP_PDB_INT32,    "size",            "Longest side to optimize at, in pixels (0 = the layer's own, "
+                                            "or the largest that fits in memory)" },
     { GIMP_PDB_FLOAT,    "content-weight",  "Content loss weight (>= 0)" },
     { GIMP_PDB_FLOAT,    "style-weight",    "Style loss weight (>= 0)" },
     { GIMP_PDB_FLOAT,    "tv-weight",       "Total-variation (smoothness) weight (>= 0)" },
     { GIMP_PDB_INT32,    "optimizer",       "Optimizer { L-BFGS (0), Adam (1) }" },
-    { GIMP_PDB_INT32,    "init",            "Start from { content (0), noise (1) }" },
-    { GIMP_PDB_INT32,    "preserve-colors", "Keep the content's colors { FALSE (0), TRUE (1) }" },
-    { GIMP_PDB_FLOAT,    "style-scale",     "Style image size relative to the content (0.05-8)" },
+    { GIMP_PDB_INT32,    "init",            "Start from { the photo (0), noise (1) }" },
+    { GIMP_PDB_INT32,    "preserve-colors", "Keep the photo's colors { FALSE (0), TRUE (1) }" },
+    { GIMP_PDB_FLOAT,    "style-scale",     "Brush size: the painting's size relative to the photo (0.05-8)" },
     { GIMP_PDB_INT32,    "seed",            "Random seed (for noise)" },
-    { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" }
+    { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" },
+    { GIMP_PDB_INT32,    "precision",       "GPU arithmetic { float32 (0), TF32 (1), bfloat16 (2) }" }
   };
   static const GimpParamDef return_vals[] =
   {
-    { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the content layer" }
+    { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
   };
-  gchar *loc = locale_dir ();
+  gchar *dir  = ns_host_plugin_dir ();
+  gchar *loc  = g_build_filename (dir, "locale", NULL);
+  gchar *help = g_build_filename (dir, "help", NULL);
+  gchar *uri  = g_filename_to_uri (help, NULL, NULL);
 
   gimp_plugin_domain_register (GETTEXT_PACKAGE, loc);
-  g_free (loc);
+  gimp_plugin_help_register (NS_HELP_DOMAIN, uri);
 
   gimp_install_procedure (PLUG_IN_PROC,
-                          N_("Restyle a layer after a painting (neural style transfer)"),
+                          N_("Restyle a photo after a painting (neural style transfer)"),
                           "Optimizes a new layer so that its VGG-19 features match the "
-                          "content layer and its Gram matrices match the style layer "
+                          "photo and its Gram matrices match the painting "
                           "(Gatys, Ecker & Bethge 2016). The result lands in a new layer "
-                          "above the content layer; with a selection only the selected "
-                          "part is restyled.",
+                          "above the photo; with a selection only the selected part is "
+                          "restyled. A visible painting above the photo is hidden so that "
+                          "the result shows.",
                           "Neural Style for GIMP developers",
                           "Neural Style for GIMP developers",
                           "2026",
@@ -99,215 +97,117 @@ query (void)
                           args, return_vals);
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
+  g_free (uri);
+  g_free (help);
+  g_free (loc);
+  g_free (dir);
+}
+
+/* ---- the host: GIMP 2.10's layers by ID ---- */
+
+static GeglBuffer *
+layer_buffer (gint id)
+{
+  return gimp_drawable_get_buffer (id);
+}
+
+static GdkPixbuf *
+layer_thumbnail (gint id,
+                 gint size)
+{
+  return gimp_drawable_get_thumbnail (id, size, size, GIMP_PIXBUF_SMALL_CHECKS);
+}
+
+static void
+add_layers (NsLayerList *list,
+            const gint  *ids,
+            gint         n,
+            NsLayer     *parent)
+{
+  gint i;
+
+  for (i = 0; i < n; i++)
+    {
+      NsLayer       l    = { 0, };
+      GimpParasite *mark = gimp_item_get_parasite (ids[i], NS_RESULT_PARASITE);
+
+      if (parent)
+        memcpy (l.path, parent->path, sizeof l.path);
+      l.depth          = parent ? parent->depth + 1 : 0;
+      l.path[l.depth]  = i;
+      l.id             = ids[i];
+      l.name           = gimp_item_get_name (ids[i]);
+      l.width          = gimp_drawable_width (ids[i]);
+      l.height         = gimp_drawable_height (ids[i]);
+      l.visible        = gimp_item_get_visible (ids[i]) && (! parent || parent->visible);
+      l.group          = gimp_item_is_group (ids[i]);
+      l.result         = mark != NULL;
+      ns_layer_list_add (list, &l);
+      gimp_parasite_free (mark);
+
+      if (l.group && l.depth + 1 < NS_LAYER_MAX_DEPTH)
+        {
+          gint  nc;
+          gint *children = gimp_item_get_children (ids[i], &nc);
+
+          add_layers (list, children, nc, &l);
+          g_free (children);
+        }
+      g_free (l.name);
+    }
+}
+
+static void
+list_layers (gint32       image,
+             NsLayerList *list)
+{
+  gint   n;
+  gint  *ids  = gimp_image_get_layers (image, &n);
+  gchar *uri  = gimp_image_get_imported_uri (image);
+  gchar *file = uri ? g_filename_from_uri (uri, NULL, NULL) : gimp_image_get_filename (image);
+
+  memset (list, 0, sizeof *list);
+  add_layers (list, ids, n, NULL);
+  list->image_name = file ? g_path_get_basename (file) : NULL;
+  g_free (file);
+  g_free (uri);
+  g_free (ids);
 }
 
 /* ---- dialog ---- */
 
-typedef struct
-{
-  LastValues *vals;
-  gint32      image;
-  gint32      content;
-  GtkWidget  *estimate;
-  struct ns_context *ctx;
-} Dialog;
-
 static gboolean
-style_constraint (gint32   image_id,
-                  gint32   item_id,
-                  gpointer data)
+show_dialog (LastValues         *vals,
+             const NsLayerList  *layers,
+             struct ns_context **ctx)
 {
-  Dialog *d = data;
-
-  return image_id == d->image && item_id != d->content;
-}
-
-static void
-update_estimate (Dialog *d)
-{
-  gint   sw = 0, sh = 0;
-  gchar *text;
-
-  if (gimp_item_is_valid (d->vals->style_layer))
-    {
-      sw = gimp_drawable_width (d->vals->style_layer);
-      sh = gimp_drawable_height (d->vals->style_layer);
-    }
-  text = ns_restyle_estimate (d->ctx, &d->vals->params,
-                              gimp_drawable_width (d->content),
-                              gimp_drawable_height (d->content), sw, sh);
-  gtk_label_set_text (GTK_LABEL (d->estimate), text);
-  g_free (text);
-}
-
-static void
-int_changed (GtkAdjustment *adj,
-             gint          *value)
-{
-  Dialog *d = g_object_get_data (G_OBJECT (adj), "dialog");
-
-  *value = (gint) (gtk_adjustment_get_value (adj) + 0.5);
-  update_estimate (d);
-}
-
-static void
-double_changed (GtkAdjustment *adj,
-                gdouble       *value)
-{
-  Dialog *d = g_object_get_data (G_OBJECT (adj), "dialog");
-
-  *value = gtk_adjustment_get_value (adj);
-  update_estimate (d);
-}
-
-static void
-combo_changed (GtkWidget *combo,
-               gint      *value)
-{
-  Dialog *d = g_object_get_data (G_OBJECT (combo), "dialog");
-
-  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), value);
-  update_estimate (d);
-}
-
-static void
-scale_row (Dialog      *d,
-           GtkTable    *table,
-           gint         row,
-           const gchar *label,
-           gdouble      value,
-           gdouble      lower,
-           gdouble      upper,
-           guint        digits,
-           const gchar *tooltip,
-           GCallback    callback,
-           gpointer     target)
-{
-  GtkObject *adj = gimp_scale_entry_new (table, 0, row, label, 200, 7, value, lower, upper,
-                                         digits ? 0.1 : 1, digits ? 1 : 10, digits,
-                                         FALSE, lower, upper * 1000, tooltip, NULL);
-
-  g_object_set_data (G_OBJECT (adj), "dialog", d);
-  g_signal_connect (adj, "value-changed", callback, target);
-}
-
-static GtkWidget *
-combo_row (Dialog      *d,
-           GtkTable    *table,
-           gint         row,
-           const gchar *label,
-           GtkWidget   *combo,
-           gint        *value)
-{
-  gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo), *value);
-  g_object_set_data (G_OBJECT (combo), "dialog", d);
-  g_signal_connect (combo, "changed", G_CALLBACK (combo_changed), value);
-  gimp_table_attach_aligned (table, 0, row, label, 0.0, 0.5, combo, 2, FALSE);
-  return combo;
-}
-
-static void
-toggle_changed (GtkToggleButton *button,
-                gboolean        *value)
-{
-  *value = gtk_toggle_button_get_active (button);
-}
-
-static gboolean
-show_dialog (LastValues *vals,
-             gint32      image,
-             gint32      content)
-{
-  Dialog     d = { vals, image, content, NULL, NULL };
-  GtkWidget *dialog;
-  GtkWidget *vbox;
-  GtkWidget *table;
-  GtkWidget *combo;
-  GtkWidget *toggle;
-  gboolean   ok;
+  NsDialogHost host = { layer_buffer, layer_thumbnail, NULL, NULL };
+  NsDialog    *d;
+  GtkWidget   *dialog;
+  gint         response;
 
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
-  d.ctx = ns_restyle_open (vals->params.device, NULL);
-
   dialog = gimp_dialog_new (_("Neural Style"), PLUG_IN_ROLE, NULL, 0,
                             gimp_standard_help_func, PLUG_IN_PROC,
+                            _("_Reset"),  RESPONSE_RESET,
                             _("_Cancel"), GTK_RESPONSE_CANCEL,
                             _("_OK"),     GTK_RESPONSE_OK,
                             NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), GTK_RESPONSE_OK,
-                                            GTK_RESPONSE_CANCEL, -1);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), RESPONSE_RESET, GTK_RESPONSE_OK,
+                                           GTK_RESPONSE_CANCEL, -1);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  vbox = gtk_vbox_new (FALSE, 12);
-  gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
-  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))), vbox, TRUE, TRUE, 0);
+  d = ns_dialog_new (dialog, &host, layers, &vals->params, &vals->content, &vals->style, ctx);
+  gtk_widget_show (dialog);
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      NsRestyleParams defaults = ns_restyle_defaults ();
 
-  table = gtk_table_new (13, 3, FALSE);
-  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
-  gtk_table_set_row_spacings (GTK_TABLE (table), 4);
-  gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
-
-  combo = gimp_layer_combo_box_new (style_constraint, &d);
-  if (! style_constraint (image, vals->style_layer, &d) || ! gimp_item_is_valid (vals->style_layer))
-    vals->style_layer = -1;
-  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->style_layer,
-                              G_CALLBACK (combo_changed), &vals->style_layer);
-  g_object_set_data (G_OBJECT (combo), "dialog", &d);
-  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &vals->style_layer);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, 0, _("St_yle layer:"), 0.0, 0.5, combo, 2, FALSE);
-
-  scale_row (&d, GTK_TABLE (table), 1, _("_Iterations:"), vals->params.iterations, 0, 2000, 0,
-             _("Optimization steps; 100-300 is usually enough"), G_CALLBACK (int_changed),
-             &vals->params.iterations);
-  scale_row (&d, GTK_TABLE (table), 2, _("Si_ze:"), vals->params.size, 0, 4096, 0,
-             _("Longest side in pixels at which to optimize (0 = the layer's own size); "
-               "the result is scaled back to the layer"), G_CALLBACK (int_changed),
-             &vals->params.size);
-  scale_row (&d, GTK_TABLE (table), 3, _("Co_ntent weight:"), vals->params.content_weight, 0, 100, 2,
-             _("How strongly the result keeps the content layer's shapes"),
-             G_CALLBACK (double_changed), &vals->params.content_weight);
-  scale_row (&d, GTK_TABLE (table), 4, _("Style _weight:"), vals->params.style_weight, 0, 10000, 1,
-             _("How strongly the result takes the style layer's colors and brushwork"),
-             G_CALLBACK (double_changed), &vals->params.style_weight);
-  scale_row (&d, GTK_TABLE (table), 5, _("S_moothness (TV) weight:"), vals->params.tv_weight, 0, 1000, 1,
-             _("Total-variation weight: higher values give smoother, less noisy results"),
-             G_CALLBACK (double_changed), &vals->params.tv_weight);
-  scale_row (&d, GTK_TABLE (table), 6, _("Style sc_ale:"), vals->params.style_scale, 0.05, 8, 2,
-             _("Size of the style relative to the content: larger values give larger brush strokes"),
-             G_CALLBACK (double_changed), &vals->params.style_scale);
-  combo_row (&d, GTK_TABLE (table), 7, _("Op_timizer:"),
-             gimp_int_combo_box_new (_("L-BFGS (best quality)"), NS_OPTIMIZER_CHOICE_LBFGS,
-                                     _("Adam"), NS_OPTIMIZER_CHOICE_ADAM, NULL),
-             &vals->params.optimizer);
-  combo_row (&d, GTK_TABLE (table), 8, _("Start _from:"),
-             gimp_int_combo_box_new (_("Content layer"), NS_INIT_CHOICE_CONTENT,
-                                     _("Noise"), NS_INIT_CHOICE_NOISE, NULL),
-             &vals->params.init);
-  combo_row (&d, GTK_TABLE (table), 9, _("_Device:"),
-             gimp_int_combo_box_new (_("Automatic (GPU if available)"), NS_DEVICE_CHOICE_AUTO,
-                                     _("CPU"), NS_DEVICE_CHOICE_CPU,
-                                     _("GPU (CUDA)"), NS_DEVICE_CHOICE_GPU, NULL),
-             &vals->params.device);
-  scale_row (&d, GTK_TABLE (table), 10, _("S_eed:"), vals->params.seed, 0, 1000000, 0,
-             _("Random seed for the noise start"), G_CALLBACK (int_changed), &vals->params.seed);
-
-  toggle = gtk_check_button_new_with_mnemonic (_("_Preserve the content's colors"));
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (toggle), vals->params.preserve_colors);
-  g_signal_connect (toggle, "toggled", G_CALLBACK (toggle_changed), &vals->params.preserve_colors);
-  gtk_box_pack_start (GTK_BOX (vbox), toggle, FALSE, FALSE, 0);
-
-  d.estimate = gtk_label_new ("");
-  gtk_label_set_line_wrap (GTK_LABEL (d.estimate), TRUE);
-  gtk_misc_set_alignment (GTK_MISC (d.estimate), 0.0, 0.5);
-  gtk_box_pack_start (GTK_BOX (vbox), d.estimate, FALSE, FALSE, 0);
-  update_estimate (&d);
-
-  gtk_widget_show_all (dialog);
-  ns_restyle_test_response (GTK_DIALOG (dialog));
-  ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+      ns_dialog_set_params (d, &defaults);
+    }
+  ns_dialog_free (d);
   gtk_widget_destroy (dialog);
-  ns_context_free (d.ctx);
-  return ok;
+  return response == GTK_RESPONSE_OK;
 }
 
 /* ---- run ---- */
@@ -349,70 +249,96 @@ check_layers (gint32   image,
   return ns_restyle_check_layers (&f, error);
 }
 
+/* The result's layer, in view, in one undo step: above the photo (and the
+ * earlier results over it), with a copy of the photo's mask and the mark,
+ * and the painting hidden if it would hide it. */
+static gint32
+add_result (gint32              image,
+            gint32              content,
+            gint32              style,
+            GeglBuffer         *pixels,
+            const NsLayerList  *layers)
+{
+  gchar        *name   = ns_restyle_layer_name (gimp_item_get_name (style));
+  gint32        mask   = gimp_layer_get_mask (content);
+  gint32        anchor = ns_layers_result_anchor (layers, content);
+  GimpParasite *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
+  gint32        layer;
+  GeglBuffer   *buf;
+  gint          ox, oy;
+
+  gimp_image_undo_group_start (image);
+  gimp_drawable_offsets (content, &ox, &oy);
+  layer = gimp_layer_new (image, name,
+                          gimp_drawable_width (content), gimp_drawable_height (content),
+                          gimp_drawable_type (content), 100.0,
+                          GIMP_LAYER_MODE_NORMAL);
+  gimp_image_insert_layer (image, layer, gimp_item_get_parent (content),
+                           gimp_image_get_item_position (image, anchor));
+  gimp_layer_set_offsets (layer, ox, oy);
+  buf = gimp_drawable_get_buffer (layer);
+  gegl_buffer_copy (pixels, NULL, GEGL_ABYSS_NONE, buf, NULL);
+  g_object_unref (buf);
+  gimp_drawable_update (layer, 0, 0, gimp_drawable_width (layer), gimp_drawable_height (layer));
+
+  if (mask != -1)
+    {
+      gint32      copy = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
+      GeglBuffer *from = gimp_drawable_get_buffer (mask);
+      GeglBuffer *to;
+
+      gimp_layer_add_mask (layer, copy);
+      to = gimp_drawable_get_buffer (copy);
+      gegl_buffer_copy (from, NULL, GEGL_ABYSS_NONE, to, NULL);
+      g_object_unref (from);
+      g_object_unref (to);
+      gimp_drawable_update (copy, 0, 0, gimp_drawable_width (copy), gimp_drawable_height (copy));
+    }
+  gimp_item_attach_parasite (layer, mark);
+  if (ns_layers_style_hides (layers, anchor, style))
+    gimp_item_set_visible (style, FALSE);
+  gimp_image_set_active_layer (image, layer);
+  gimp_image_undo_group_end (image);
+
+  gimp_parasite_free (mark);
+  g_free (name);
+  return layer;
+}
+
 static gint32
 restyle (gint32                 image,
          gint32                 content,
          gint32                 style,
          const NsRestyleParams *params,
+         struct ns_context     *ctx,
          GError               **error)
 {
-  struct ns_context *ctx;
-  GeglBuffer        *content_buf;
-  GeglBuffer        *style_buf;
-  GeglBuffer        *mask    = NULL;
-  GeglBuffer        *result;
-  GeglRectangle      area;
-  gint               ox, oy;
-  gint32             layer   = -1;
-  gchar             *name;
+  NsLayerList  layers;
+  NsHostRun    r = { 0, };
+  gint32       layer = -1;
 
-  if (! gimp_drawable_mask_intersect (content, &area.x, &area.y, &area.width, &area.height))
+  if (! gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y, &r.area.width, &r.area.height))
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("The selection does not touch the content layer."));
+                   _("The selection does not touch the photo's layer."));
       return -1;
     }
 
-  if (! (ctx = ns_restyle_open (params->device, error)))
-    return -1;
-
-  gimp_drawable_offsets (content, &ox, &oy);
-  content_buf = gimp_drawable_get_buffer (content);
-  style_buf   = gimp_drawable_get_buffer (style);
+  gimp_drawable_offsets (content, &r.offset_x, &r.offset_y);
+  r.content = gimp_drawable_get_buffer (content);
+  r.style   = gimp_drawable_get_buffer (style);
   if (! gimp_selection_is_empty (image))
-    mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
+    r.mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
 
   gimp_progress_init (_("Neural Style"));
-  result = ns_restyle (ctx, content_buf, &area, mask, ox, oy, style_buf, params,
-                       progress_update, NULL, error);
-
-  if (result)
+  if (ns_host_restyle (&r, ctx, params, progress_update, error))
     {
-      GeglBuffer *buf;
-
-      name = ns_restyle_layer_name (gimp_item_get_name (style));
-      gimp_image_undo_group_start (image);
-      layer = gimp_layer_new (image, name,
-                              gimp_drawable_width (content), gimp_drawable_height (content),
-                              gimp_drawable_type (content), 100.0, GIMP_LAYER_MODE_NORMAL);
-      gimp_image_insert_layer (image, layer, gimp_item_get_parent (content),
-                               gimp_image_get_item_position (image, content));
-      gimp_layer_set_offsets (layer, ox, oy);
-      buf = gimp_drawable_get_buffer (layer);
-      gegl_buffer_copy (result, NULL, GEGL_ABYSS_NONE, buf, NULL);
-      g_object_unref (buf);
-      gimp_drawable_update (layer, 0, 0, gimp_drawable_width (layer), gimp_drawable_height (layer));
-      gimp_image_undo_group_end (image);
-      g_free (name);
-      g_object_unref (result);
+      list_layers (image, &layers);
+      layer = add_result (image, content, style, r.result, &layers);
+      ns_layer_list_clear (&layers);
     }
-
   gimp_progress_end ();
-  if (mask)
-    g_object_unref (mask);
-  g_object_unref (content_buf);
-  g_object_unref (style_buf);
-  ns_context_free (ctx);
+  ns_host_run_clear (&r);
   return layer;
 }
 
@@ -420,7 +346,7 @@ static void
 read_args (const GimpParam *param,
            LastValues      *vals)
 {
-  vals->style_layer            = param[3].data.d_layer;
+  vals->style                  = param[3].data.d_layer;
   vals->params.iterations      = param[4].data.d_int32;
   vals->params.size            = param[5].data.d_int32;
   vals->params.content_weight  = param[6].data.d_float;
@@ -432,16 +358,57 @@ read_args (const GimpParam *param,
   vals->params.style_scale     = param[12].data.d_float;
   vals->params.seed            = param[13].data.d_int32;
   vals->params.device          = param[14].data.d_int32;
+  vals->params.precision       = param[15].data.d_int32;
 }
 
-static GimpPDBStatusType
-status_of (const GError *error)
+/* The photo the menu was opened on: a mask stands for its layer, a channel
+ * for nothing. */
+static gint32
+photo_of (gint32 drawable)
 {
-  if (error->domain == NS_RESTYLE_ERROR && error->code == NS_RESTYLE_ERROR_CANCELLED)
-    return GIMP_PDB_CANCEL;
-  if (error->domain == NS_RESTYLE_ERROR && error->code == NS_RESTYLE_ERROR_INVALID)
-    return GIMP_PDB_CALLING_ERROR;
-  return GIMP_PDB_EXECUTION_ERROR;
+  if (gimp_item_is_valid (drawable) && gimp_item_is_layer_mask (drawable))
+    return gimp_layer_from_mask (drawable);
+  return gimp_item_is_valid (drawable) && gimp_item_is_layer (drawable) ? drawable : -1;
+}
+
+/* Interactive: guess the pair, show the dialog.  FALSE when cancelled. */
+static gboolean
+interactive (gint32              image,
+             gint32              drawable,
+             gint                nparams,
+             const GimpParam    *param,
+             LastValues         *vals,
+             struct ns_context **ctx)
+{
+  NsLayerList layers;
+  LastValues  last     = *vals;
+  gint        selected = photo_of (drawable);
+  gboolean    ok;
+
+  if (gimp_get_data_size (PLUG_IN_PROC) == sizeof last)
+    gimp_get_data (PLUG_IN_PROC, &last);
+  /* a script that passes every argument gets them as the dialog's start */
+  if (nparams == N_ARGS)
+    {
+      read_args (param, &last);
+      last.content = selected;
+    }
+  *vals = last;
+
+  list_layers (image, &layers);
+  ns_layers_guess (&layers, &selected, selected != -1, last.content, last.style,
+                   &vals->content, &vals->style);
+  if (vals->style == -1)
+    {
+      g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
+                   "one image. Add the painting with File > Open as Layers..., then choose "
+                   "Filters > Artistic > Neural Style... again."));
+      ns_layer_list_clear (&layers);
+      return FALSE;
+    }
+  ok = show_dialog (vals, &layers, ctx);
+  ns_layer_list_clear (&layers);
+  return ok;
 }
 
 static void
@@ -451,13 +418,13 @@ run (const gchar      *name,
      gint             *nreturn_vals,
      GimpParam       **return_vals)
 {
-  static GimpParam  values[2];
-  GimpRunMode       run_mode = param[0].data.d_int32;
-  gint32            image    = param[1].data.d_image;
-  gint32            content  = param[2].data.d_drawable;
-  LastValues        vals     = { ns_restyle_defaults (), -1 };
-  GError           *error    = NULL;
-  gint32            layer    = -1;
+  static GimpParam   values[2];
+  GimpRunMode        run_mode = param[0].data.d_int32;
+  gint32             image    = param[1].data.d_image;
+  LastValues         vals     = { ns_restyle_defaults (), param[2].data.d_drawable, -1 };
+  struct ns_context *ctx      = NULL;
+  GError            *error    = NULL;
+  gint32             layer    = -1;
 
   ns_restyle_init_i18n ();
   gegl_init (NULL, NULL);
@@ -470,12 +437,9 @@ run (const gchar      *name,
   switch (run_mode)
     {
     case GIMP_RUN_INTERACTIVE:
-      gimp_get_data (PLUG_IN_PROC, &vals);
-      /* a script that passes every argument gets them as the dialog's start */
-      if (nparams == N_ARGS)
-        read_args (param, &vals);
-      if (! show_dialog (&vals, image, content))
+      if (! interactive (image, vals.content, nparams, param, &vals, &ctx))
         {
+          ns_context_free (ctx);
           values[0].data.d_status = GIMP_PDB_CANCEL;
           return;
         }
@@ -492,16 +456,19 @@ run (const gchar      *name,
       break;
 
     case GIMP_RUN_WITH_LAST_VALS:
-      gimp_get_data (PLUG_IN_PROC, &vals);
+      if (gimp_get_data_size (PLUG_IN_PROC) == sizeof vals)
+        gimp_get_data (PLUG_IN_PROC, &vals);
       break;
     }
 
   if (! error &&
       ns_restyle_check_params (&vals.params, &error) &&
-      check_layers (image, content, vals.style_layer, &error))
+      check_layers (image, vals.content, vals.style, &error) &&
+      (ctx || (ctx = ns_restyle_open (vals.params.device, &error))))
     {
-      layer = restyle (image, content, vals.style_layer, &vals.params, &error);
+      layer = restyle (image, vals.content, vals.style, &vals.params, ctx, &error);
     }
+  ns_context_free (ctx);
 
   if (layer != -1)
     {
@@ -515,7 +482,7 @@ run (const gchar      *name,
     }
   else if (error)
     {
-      values[0].data.d_status = status_of (error);
+      values[0].data.d_status = ns_host_status_of (error);
       *nreturn_vals = 2;
       values[1].type          = GIMP_PDB_STRING;
       values[1].data.d_string = g_strdup (error->message);

@@ -2,18 +2,22 @@
  *
  * PDB: plug-in-neural-style (run-mode, image, drawables, style-layer,
  * iterations, size, content-weight, style-weight, tv-weight, optimizer,
- * init, preserve-colors, style-scale, seed, device) -> new-layer, where
- * optimizer, init and device are GimpChoice values ("lbfgs"/"adam",
- * "content"/"noise", "auto"/"cpu"/"gpu").
+ * init, preserve-colors, style-scale, seed, device, precision) -> new-layer,
+ * where optimizer, init, device and precision are GimpChoice values
+ * ("lbfgs"/"adam", "content"/"noise", "auto"/"cpu"/"gpu",
+ * "fp32"/"tf32"/"bf16").
  */
 #include "config.h"
+
+#include <string.h>
 
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 #include <glib/gi18n-lib.h>
 
 #include "ns.h"
-#include "restyle.h"
+#include "dialog.h"
+#include "host.h"
 
 typedef struct _NeuralStyle      NeuralStyle;
 typedef struct _NeuralStyleClass NeuralStyleClass;
@@ -30,24 +34,30 @@ struct _NeuralStyleClass
 
 #define NEURAL_STYLE_TYPE (neural_style_get_type ())
 
-GType                   neural_style_get_type (void) G_GNUC_CONST;
+GType                   neural_style_get_type         (void) G_GNUC_CONST;
 static GList          * neural_style_query_procedures (GimpPlugIn           *plug_in);
 static GimpProcedure  * neural_style_create_procedure (GimpPlugIn           *plug_in,
-                                             const gchar          *name);
+                                                       const gchar          *name);
 static gboolean         neural_style_set_i18n         (GimpPlugIn           *plug_in,
-                                             const gchar          *procedure_name,
-                                             gchar               **gettext_domain,
-                                             gchar               **catalog_dir);
+                                                       const gchar          *procedure_name,
+                                                       gchar               **gettext_domain,
+                                                       gchar               **catalog_dir);
 static GimpValueArray * neural_style_run              (GimpProcedure        *procedure,
-                                             GimpRunMode           run_mode,
-                                             GimpImage            *image,
-                                             GimpDrawable        **drawables,
-                                             GimpProcedureConfig  *config,
-                                             gpointer              run_data);
+                                                       GimpRunMode           run_mode,
+                                                       GimpImage            *image,
+                                                       GimpDrawable        **drawables,
+                                                       GimpProcedureConfig  *config,
+                                                       gpointer              run_data);
 
 G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (NEURAL_STYLE_TYPE)
+
+/* the GimpChoice nicks, in the order of the Ns*Choice enums */
+static const gchar *optimizer_nicks[] = { "lbfgs", "adam" };
+static const gchar *init_nicks[]      = { "content", "noise" };
+static const gchar *device_nicks[]    = { "auto", "cpu", "gpu" };
+static const gchar *precision_nicks[] = { "fp32", "tf32", "bf16" };
 
 static void
 neural_style_class_init (NeuralStyleClass *klass)
@@ -67,6 +77,14 @@ neural_style_init (NeuralStyle *plugin)
 static GList *
 neural_style_query_procedures (GimpPlugIn *plug_in)
 {
+  gchar *dir  = ns_host_plugin_dir ();
+  gchar *help = g_build_filename (dir, "help", NULL);
+  GFile *uri  = g_file_new_for_path (help);
+
+  gimp_plug_in_set_help_domain (plug_in, NS_HELP_DOMAIN, uri);
+  g_object_unref (uri);
+  g_free (help);
+  g_free (dir);
   return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
 }
 
@@ -74,18 +92,29 @@ neural_style_query_procedures (GimpPlugIn *plug_in)
  * the binary, domain gimp-neural-style. */
 static gboolean
 neural_style_set_i18n (GimpPlugIn   *plug_in,
-             const gchar  *procedure_name,
-             gchar       **gettext_domain,
-             gchar       **catalog_dir)
+                       const gchar  *procedure_name,
+                       gchar       **gettext_domain,
+                       gchar       **catalog_dir)
 {
   *gettext_domain = g_strdup (GETTEXT_PACKAGE);
   *catalog_dir    = g_strdup ("locale");
   return TRUE;
 }
 
+static void
+add_choice (GimpProcedure *procedure,
+            const gchar   *name,
+            const gchar   *nick,
+            const gchar   *blurb,
+            GimpChoice    *choice,
+            const gchar   *value)
+{
+  gimp_procedure_add_choice_argument (procedure, name, nick, blurb, choice, value, G_PARAM_READWRITE);
+}
+
 static GimpProcedure *
 neural_style_create_procedure (GimpPlugIn  *plug_in,
-                     const gchar *name)
+                               const gchar *name)
 {
   GimpProcedure  *procedure;
   NsRestyleParams def = ns_restyle_defaults ();
@@ -97,85 +126,93 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                         neural_style_run, NULL, NULL);
 
   gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
-  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE |
+                                                  GIMP_PROCEDURE_SENSITIVE_DRAWABLES);
   gimp_procedure_set_menu_label (procedure, _("_Neural Style..."));
   gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
   gimp_procedure_set_documentation (procedure,
-                                    _("Restyle a layer after a painting (neural style transfer)"),
+                                    _("Restyle a photo after a painting (neural style transfer)"),
                                     "Optimizes a new layer so that its VGG-19 features match "
-                                    "the content layer and its Gram matrices match the style "
-                                    "layer (Gatys, Ecker & Bethge 2016). The result lands in a "
-                                    "new layer above the content layer; with a selection only "
-                                    "the selected part is restyled.",
-                                    name);
+                                    "the photo and its Gram matrices match the painting "
+                                    "(Gatys, Ecker & Bethge 2016). The result lands in a new "
+                                    "layer above the photo; with a selection only the selected "
+                                    "part is restyled. A visible painting above the photo is "
+                                    "hidden so that the result shows.",
+                                    PLUG_IN_PROC);
   gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
                                   "Neural Style for GIMP developers", "2026");
 
-  gimp_procedure_add_layer_argument (procedure, "style-layer", _("St_yle layer"),
+  gimp_procedure_add_layer_argument (procedure, "style-layer", _("Painting"),
                                      _("The painting: another layer of the same image"),
                                      TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "iterations", _("_Iterations"),
+  gimp_procedure_add_int_argument (procedure, "iterations", _("Iterations"),
                                    _("Optimization steps; 100-300 is usually enough"),
                                    0, 100000, def.iterations, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "size", _("Si_ze"),
-                                   _("Longest side in pixels at which to optimize (0 = the layer's "
-                                     "own size); the result is scaled back to the layer"),
+  gimp_procedure_add_int_argument (procedure, "size", _("Size"),
+                                   _("Longest side in pixels at which to restyle (0 = the layer's "
+                                     "own, or the largest that fits in memory); the result is "
+                                     "scaled back to the layer"),
                                    0, 16384, def.size, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "content-weight", _("Co_ntent weight"),
-                                      _("How strongly the result keeps the content layer's shapes"),
+  gimp_procedure_add_double_argument (procedure, "content-weight", _("Content weight"),
+                                      _("How strongly the result keeps the photo's shapes"),
                                       0.0, 1e6, def.content_weight, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "style-weight", _("Style _weight"),
-                                      _("How strongly the result takes the style layer's colors "
+  gimp_procedure_add_double_argument (procedure, "style-weight", _("Style weight"),
+                                      _("How strongly the result takes the painting's colours "
                                         "and brushwork"),
                                       0.0, 1e9, def.style_weight, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "tv-weight", _("S_moothness (TV) weight"),
-                                      _("Total-variation weight: higher values give smoother, less "
-                                        "noisy results"),
+  gimp_procedure_add_double_argument (procedure, "tv-weight", _("Smoothness"),
+                                      _("Total-variation weight: higher values give smoother, "
+                                        "less noisy results"),
                                       0.0, 1e6, def.tv_weight, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "optimizer", _("Op_timizer"),
-                                      _("The optimization method"),
-                                      gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS,
-                                                                   _("L-BFGS (best quality)"), NULL,
-                                                                   "adam", NS_OPTIMIZER_CHOICE_ADAM,
-                                                                   _("Adam"), NULL,
-                                                                   NULL),
-                                      "lbfgs", G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "init", _("Start _from"),
-                                      _("The image the optimization starts from"),
-                                      gimp_choice_new_with_values ("content", NS_INIT_CHOICE_CONTENT,
-                                                                   _("Content layer"), NULL,
-                                                                   "noise", NS_INIT_CHOICE_NOISE,
-                                                                   _("Noise"), NULL,
-                                                                   NULL),
-                                      "content", G_PARAM_READWRITE);
-  gimp_procedure_add_boolean_argument (procedure, "preserve-colors",
-                                       _("_Preserve the content's colors"),
-                                       _("Take only the painting's texture and keep the content's colors"),
+  add_choice (procedure, "optimizer", _("Optimizer"), _("The optimization method"),
+              gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS, _("L-BFGS (best quality)"), NULL,
+                                           "adam", NS_OPTIMIZER_CHOICE_ADAM, _("Adam"), NULL,
+                                           NULL),
+              "lbfgs");
+  add_choice (procedure, "init", _("Start from"), _("The image the optimization starts from"),
+              gimp_choice_new_with_values ("content", NS_INIT_CHOICE_CONTENT, _("The photo"), NULL,
+                                           "noise", NS_INIT_CHOICE_NOISE, _("Random noise"), NULL,
+                                           NULL),
+              "content");
+  gimp_procedure_add_boolean_argument (procedure, "preserve-colors", _("Keep the photo's colours"),
+                                       _("Take only the painting's brushwork and keep the photo's "
+                                         "colours"),
                                        def.preserve_colors, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "style-scale", _("Style sc_ale"),
-                                      _("Size of the style relative to the content: larger values "
+  gimp_procedure_add_double_argument (procedure, "style-scale", _("Brush size"),
+                                      _("Size of the painting relative to the photo: larger values "
                                         "give larger brush strokes"),
                                       0.05, 8.0, def.style_scale, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
-                                   _("Random seed for the noise start"),
+  gimp_procedure_add_int_argument (procedure, "seed", _("Seed"),
+                                   _("The random noise's seed"),
                                    0, G_MAXINT, def.seed, G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "device", _("_Device"),
-                                      _("Where to compute"),
-                                      gimp_choice_new_with_values ("auto", NS_DEVICE_CHOICE_AUTO,
-                                                                   _("Automatic (GPU if available)"), NULL,
-                                                                   "cpu", NS_DEVICE_CHOICE_CPU,
-                                                                   _("CPU"), NULL,
-                                                                   "gpu", NS_DEVICE_CHOICE_GPU,
-                                                                   _("GPU (CUDA)"), NULL,
-                                                                   NULL),
-                                      "auto", G_PARAM_READWRITE);
+  add_choice (procedure, "device", _("Compute on"), _("Where to compute"),
+              gimp_choice_new_with_values ("auto", NS_DEVICE_CHOICE_AUTO,
+                                           _("Automatic (the GPU if one is usable)"), NULL,
+                                           "cpu", NS_DEVICE_CHOICE_CPU, _("CPU"), NULL,
+                                           "gpu", NS_DEVICE_CHOICE_GPU, _("GPU (NVIDIA, CUDA)"), NULL,
+                                           NULL),
+              "auto");
+  add_choice (procedure, "precision", _("GPU precision"), _("The GPU's arithmetic"),
+              gimp_choice_new_with_values ("fp32", NS_PRECISION_CHOICE_FP32, _("Float32 (exact)"), NULL,
+                                           "tf32", NS_PRECISION_CHOICE_TF32,
+                                           _("TF32 (tensor cores, faster)"), NULL,
+                                           "bf16", NS_PRECISION_CHOICE_BF16,
+                                           _("BFloat16 (half the memory; Ampere or newer)"), NULL,
+                                           NULL),
+              "fp32");
+  /* the last run's photo and painting (GimpConfig cannot store layers) */
+  gimp_procedure_add_int_aux_argument (procedure, "last-content", "last-content", "",
+                                       -1, G_MAXINT, -1, G_PARAM_READWRITE);
+  gimp_procedure_add_int_aux_argument (procedure, "last-style", "last-style", "",
+                                       -1, G_MAXINT, -1, G_PARAM_READWRITE);
 
   gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
-                                         _("The restyled layer, above the content layer"),
+                                         _("The restyled layer, above the photo"),
                                          FALSE, G_PARAM_READWRITE);
-
   return procedure;
 }
+
+/* ---- the config <-> NsRestyleParams ---- */
 
 static NsRestyleParams
 params_from_config (GimpProcedureConfig *config)
@@ -195,105 +232,158 @@ params_from_config (GimpProcedureConfig *config)
   p.optimizer = gimp_procedure_config_get_choice_id (config, "optimizer");
   p.init      = gimp_procedure_config_get_choice_id (config, "init");
   p.device    = gimp_procedure_config_get_choice_id (config, "device");
-
+  p.precision = gimp_procedure_config_get_choice_id (config, "precision");
   return p;
 }
 
-/* ---- dialog ---- */
+static const gchar *
+nick (const gchar **nicks,
+      gint          n,
+      gint          id)
+{
+  return nicks[CLAMP (id, 0, n - 1)];
+}
 
 typedef struct
 {
   GimpProcedureConfig *config;
-  GimpDrawable        *content;
-  GtkWidget           *estimate;
-  struct ns_context   *ctx;
-} Dialog;
+  NsDialog            *dialog;
+  gboolean             pushing;  /* the dialog is writing the config */
+} Sync;
 
 static void
-update_estimate (Dialog *d)
+params_to_config (const NsRestyleParams *p,
+                  gpointer               data)
 {
-  NsRestyleParams  p     = params_from_config (d->config);
-  GimpLayer       *style = NULL;
-  gint             sw    = 0, sh = 0;
-  gchar           *text;
+  Sync *s = data;
 
-  g_object_get (d->config, "style-layer", &style, NULL);
-  if (style)
-    {
-      sw = gimp_drawable_get_width (GIMP_DRAWABLE (style));
-      sh = gimp_drawable_get_height (GIMP_DRAWABLE (style));
-      g_object_unref (style);
-    }
-  text = ns_restyle_estimate (d->ctx, &p,
-                              gimp_drawable_get_width (d->content),
-                              gimp_drawable_get_height (d->content), sw, sh);
-  gtk_label_set_text (GTK_LABEL (d->estimate), text);
-  g_free (text);
+  s->pushing = TRUE;
+  g_object_set (s->config,
+                "iterations",      p->iterations,
+                "size",            p->size,
+                "content-weight",  p->content_weight,
+                "style-weight",    p->style_weight,
+                "tv-weight",       p->tv_weight,
+                "preserve-colors", p->preserve_colors,
+                "style-scale",     CLAMP (p->style_scale, 0.05, 8.0),
+                "seed",            p->seed,
+                "optimizer",       nick (optimizer_nicks, 2, p->optimizer),
+                "init",            nick (init_nicks, 2, p->init),
+                "device",          nick (device_nicks, 3, p->device),
+                "precision",       nick (precision_nicks, 3, p->precision),
+                NULL);
+  s->pushing = FALSE;
 }
 
+/* Reset and saved settings change the config: show them */
 static void
 config_changed (GObject    *config,
                 GParamSpec *pspec,
-                Dialog     *d)
+                Sync       *s)
 {
-  update_estimate (d);
+  NsRestyleParams p;
+
+  if (s->pushing || ! s->dialog)
+    return;
+  p = params_from_config (s->config);
+  ns_dialog_set_params (s->dialog, &p);
 }
+
+/* ---- the host: GIMP 3's layers by ID ---- */
+
+static GeglBuffer *
+layer_buffer (gint id)
+{
+  return gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_item_get_by_id (id)));
+}
+
+static GdkPixbuf *
+layer_thumbnail (gint id,
+                 gint size)
+{
+  return gimp_drawable_get_thumbnail (GIMP_DRAWABLE (gimp_item_get_by_id (id)), size, size,
+                                      GIMP_PIXBUF_SMALL_CHECKS);
+}
+
+static void
+add_layers (NsLayerList  *list,
+            GimpItem    **items,
+            NsLayer      *parent)
+{
+  gint i;
+
+  for (i = 0; items && items[i]; i++)
+    {
+      NsLayer       l    = { 0, };
+      GimpParasite *mark = gimp_item_get_parasite (items[i], NS_RESULT_PARASITE);
+
+      if (parent)
+        memcpy (l.path, parent->path, sizeof l.path);
+      l.depth         = parent ? parent->depth + 1 : 0;
+      l.path[l.depth] = i;
+      l.id            = gimp_item_get_id (items[i]);
+      l.name          = gimp_item_get_name (items[i]);
+      l.width         = gimp_drawable_get_width (GIMP_DRAWABLE (items[i]));
+      l.height        = gimp_drawable_get_height (GIMP_DRAWABLE (items[i]));
+      l.visible       = gimp_item_get_visible (items[i]) && (! parent || parent->visible);
+      l.group         = gimp_item_is_group (items[i]);
+      l.result        = mark != NULL;
+      ns_layer_list_add (list, &l);
+      gimp_parasite_free (mark);
+
+      if (l.group && l.depth + 1 < NS_LAYER_MAX_DEPTH)
+        {
+          GimpItem **children = gimp_item_get_children (items[i]);
+
+          add_layers (list, children, &l);
+          g_free (children);
+        }
+      g_free (l.name);
+    }
+}
+
+static void
+list_layers (GimpImage   *image,
+             NsLayerList *list)
+{
+  GimpLayer **layers = gimp_image_get_layers (image);
+  GFile      *file   = gimp_image_get_imported_file (image);
+
+  if (! file)
+    file = gimp_image_get_file (image);
+  memset (list, 0, sizeof *list);
+  add_layers (list, (GimpItem **) layers, NULL);
+  list->image_name = file ? g_file_get_basename (file) : NULL;
+  g_clear_object (&file);
+  g_free (layers);
+}
+
+/* ---- dialog ---- */
 
 static gboolean
 show_dialog (GimpProcedure       *procedure,
              GimpProcedureConfig *config,
-             GimpImage           *image,
-             GimpDrawable        *content)
+             const NsLayerList   *layers,
+             NsRestyleParams     *params,
+             gint                *content,
+             gint                *style,
+             struct ns_context  **ctx)
 {
-  Dialog     d = { config, content, NULL, NULL };
-  GtkWidget *dialog;
-  GimpLayer *style = NULL;
-  gboolean   ok;
+  Sync          sync = { config, NULL, FALSE };
+  NsDialogHost  host = { layer_buffer, layer_thumbnail, params_to_config, &sync };
+  GtkWidget    *dialog;
+  gboolean      ok;
 
   gimp_ui_init (PLUG_IN_BINARY);
-
-  /* start with a style layer: the last one if it is still in this image,
-   * else the layer next to the content */
-  g_object_get (config, "style-layer", &style, NULL);
-  if (! style || gimp_item_get_image (GIMP_ITEM (style)) != image ||
-      GIMP_DRAWABLE (style) == content)
-    {
-      GimpLayer **layers = gimp_image_get_layers (image);
-      gint        i;
-
-      g_clear_object (&style);
-      for (i = 0; layers && layers[i]; i++)
-        if (GIMP_DRAWABLE (layers[i]) != content)
-          {
-            style = g_object_ref (layers[i]);
-            break;
-          }
-      g_free (layers);
-      g_object_set (config, "style-layer", style, NULL);
-    }
-  g_clear_object (&style);
-
-  d.ctx  = ns_restyle_open (gimp_procedure_config_get_choice_id (config, "device"), NULL);
   dialog = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
-  d.estimate = gimp_procedure_dialog_get_label (GIMP_PROCEDURE_DIALOG (dialog), "estimate",
-                                                "", FALSE, FALSE);
-  gtk_label_set_line_wrap (GTK_LABEL (d.estimate), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (d.estimate), 0.0);
-  gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                              "style-layer", "iterations", "size",
-                              "content-weight", "style-weight", "tv-weight",
-                              "style-scale", "preserve-colors",
-                              "optimizer", "init", "device", "seed",
-                              "estimate", NULL);
-  update_estimate (&d);
-  g_signal_connect (config, "notify", G_CALLBACK (config_changed), &d);
+  sync.dialog = ns_dialog_new (dialog, &host, layers, params, content, style, ctx);
+  g_signal_connect (config, "notify", G_CALLBACK (config_changed), &sync);
 
-  ns_restyle_test_response (GTK_DIALOG (dialog));
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
 
-  g_signal_handlers_disconnect_by_func (config, config_changed, &d);
+  g_signal_handlers_disconnect_by_func (config, config_changed, &sync);
+  ns_dialog_free (sync.dialog);
   gtk_widget_destroy (dialog);
-  ns_context_free (d.ctx);
   return ok;
 }
 
@@ -309,117 +399,165 @@ progress_update (gdouble      fraction,
   return TRUE;  /* GIMP cancels a plug-in's run by ending its process */
 }
 
+/* The result's layer, in view, in one undo step: above the photo (and the
+ * earlier results over it), with a copy of the photo's mask and the mark,
+ * and the painting hidden if it would hide it. */
+static GimpLayer *
+add_result (GimpImage         *image,
+            GimpDrawable      *content,
+            GimpLayer         *style,
+            GeglBuffer        *pixels,
+            const NsLayerList *layers)
+{
+  gchar         *name   = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (style)));
+  GimpLayerMask *mask   = gimp_layer_get_mask (GIMP_LAYER (content));
+  GimpItem      *anchor = gimp_item_get_by_id (ns_layers_result_anchor (layers,
+                                                                        gimp_item_get_id (GIMP_ITEM (content))));
+  GimpParasite  *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
+  GimpLayer     *layer;
+  GeglBuffer    *buf;
+  const GimpLayer *selected[2] = { NULL, NULL };
+  gint           ox, oy;
+
+  gimp_image_undo_group_start (image);
+  gimp_drawable_get_offsets (content, &ox, &oy);
+  layer = gimp_layer_new (image, name,
+                          gimp_drawable_get_width (content), gimp_drawable_get_height (content),
+                          gimp_drawable_type (content), 100.0, GIMP_LAYER_MODE_NORMAL);
+  gimp_image_insert_layer (image, layer, GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (content))),
+                           gimp_image_get_item_position (image, anchor));
+  gimp_layer_set_offsets (layer, ox, oy);
+  buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  gegl_buffer_copy (pixels, NULL, GEGL_ABYSS_NONE, buf, NULL);
+  g_object_unref (buf);
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0,
+                        gimp_drawable_get_width (GIMP_DRAWABLE (layer)),
+                        gimp_drawable_get_height (GIMP_DRAWABLE (layer)));
+
+  if (mask)
+    {
+      GimpLayerMask *copy = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
+      GeglBuffer    *from = gimp_drawable_get_buffer (GIMP_DRAWABLE (mask));
+      GeglBuffer    *to;
+
+      gimp_layer_add_mask (layer, copy);
+      to = gimp_drawable_get_buffer (GIMP_DRAWABLE (copy));
+      gegl_buffer_copy (from, NULL, GEGL_ABYSS_NONE, to, NULL);
+      g_object_unref (from);
+      g_object_unref (to);
+      gimp_drawable_update (GIMP_DRAWABLE (copy), 0, 0,
+                            gimp_drawable_get_width (GIMP_DRAWABLE (copy)),
+                            gimp_drawable_get_height (GIMP_DRAWABLE (copy)));
+    }
+  gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
+  if (ns_layers_style_hides (layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (style))))
+    gimp_item_set_visible (GIMP_ITEM (style), FALSE);
+  selected[0] = layer;
+  gimp_image_set_selected_layers (image, selected);
+  gimp_image_undo_group_end (image);
+
+  gimp_parasite_free (mark);
+  g_free (name);
+  return layer;
+}
+
 static GimpLayer *
 restyle (GimpImage             *image,
          GimpDrawable          *content,
          GimpLayer             *style,
          const NsRestyleParams *params,
+         struct ns_context     *ctx,
          GError               **error)
 {
-  struct ns_context *ctx;
-  GeglBuffer        *content_buf;
-  GeglBuffer        *style_buf;
-  GeglBuffer        *mask  = NULL;
-  GeglBuffer        *result;
-  GeglRectangle      area;
-  gint               ox, oy;
-  GimpLayer         *layer = NULL;
+  NsLayerList  layers;
+  NsHostRun    r     = { 0, };
+  GimpLayer   *layer = NULL;
 
-  if (! gimp_drawable_mask_intersect (content, &area.x, &area.y, &area.width, &area.height))
+  if (! gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y, &r.area.width, &r.area.height))
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("The selection does not touch the content layer."));
+                   _("The selection does not touch the photo's layer."));
       return NULL;
     }
 
-  if (! (ctx = ns_restyle_open (params->device, error)))
-    return NULL;
-
-  gimp_drawable_get_offsets (content, &ox, &oy);
-  content_buf = gimp_drawable_get_buffer (content);
-  style_buf   = gimp_drawable_get_buffer (GIMP_DRAWABLE (style));
+  gimp_drawable_get_offsets (content, &r.offset_x, &r.offset_y);
+  r.content = gimp_drawable_get_buffer (content);
+  r.style   = gimp_drawable_get_buffer (GIMP_DRAWABLE (style));
   if (! gimp_selection_is_empty (image))
-    mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
+    r.mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
 
   gimp_progress_init (_("Neural Style"));
-  result = ns_restyle (ctx, content_buf, &area, mask, ox, oy, style_buf, params,
-                       progress_update, NULL, error);
-
-  if (result)
+  if (ns_host_restyle (&r, ctx, params, progress_update, error))
     {
-      gchar      *name = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (style)));
-      GeglBuffer *buf;
-
-      gimp_image_undo_group_start (image);
-      layer = gimp_layer_new (image, name,
-                              gimp_drawable_get_width (content),
-                              gimp_drawable_get_height (content),
-                              gimp_drawable_type (content), 100.0,
-                              GIMP_LAYER_MODE_NORMAL);
-      gimp_image_insert_layer (image, layer,
-                               GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (content))),
-                               gimp_image_get_item_position (image, GIMP_ITEM (content)));
-      gimp_layer_set_offsets (layer, ox, oy);
-      buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-      gegl_buffer_copy (result, NULL, GEGL_ABYSS_NONE, buf, NULL);
-      g_object_unref (buf);
-      gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0,
-                            gimp_drawable_get_width (GIMP_DRAWABLE (layer)),
-                            gimp_drawable_get_height (GIMP_DRAWABLE (layer)));
-      gimp_image_undo_group_end (image);
-      g_free (name);
-      g_object_unref (result);
+      list_layers (image, &layers);
+      layer = add_result (image, content, style, r.result, &layers);
+      ns_layer_list_clear (&layers);
     }
-
   gimp_progress_end ();
-  if (mask)
-    g_object_unref (mask);
-  g_object_unref (content_buf);
-  g_object_unref (style_buf);
-  ns_context_free (ctx);
+  ns_host_run_clear (&r);
   return layer;
 }
 
-static GimpPDBStatusType
-status_of (const GError *error)
+/* The photo a selected drawable stands for: a mask for its layer, a channel
+ * for none. */
+static gint
+photo_of (GimpDrawable *drawable)
 {
-  if (error->domain == NS_RESTYLE_ERROR && error->code == NS_RESTYLE_ERROR_CANCELLED)
-    return GIMP_PDB_CANCEL;
-  if (error->domain == NS_RESTYLE_ERROR && error->code == NS_RESTYLE_ERROR_INVALID)
-    return GIMP_PDB_CALLING_ERROR;
-  return GIMP_PDB_EXECUTION_ERROR;
+  if (GIMP_IS_LAYER_MASK (drawable))
+    return gimp_item_get_id (GIMP_ITEM (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable))));
+  return GIMP_IS_LAYER (drawable) ? gimp_item_get_id (GIMP_ITEM (drawable)) : -1;
 }
 
-static GimpValueArray *
-neural_style_run (GimpProcedure        *procedure,
-        GimpRunMode           run_mode,
-        GimpImage            *image,
-        GimpDrawable        **drawables,
-        GimpProcedureConfig  *config,
-        gpointer              run_data)
+/* Interactive: guess the pair, show the dialog; FALSE when cancelled.
+ * *content is the photo chosen, the config holds the painting. */
+static gboolean
+interactive (GimpProcedure        *procedure,
+             GimpProcedureConfig  *config,
+             GimpImage            *image,
+             GimpDrawable        **drawables,
+             GimpDrawable        **content,
+             struct ns_context   **ctx)
 {
-  GimpDrawable    *content = NULL;
-  GimpLayer       *style   = NULL;
-  GimpLayer       *layer   = NULL;
-  GError          *error   = NULL;
-  GimpValueArray  *values;
-  NsRestyleParams  params;
-  NsLayerFacts     f       = { 0, };
-  gint             n       = 0;
+  NsLayerList     layers;
+  NsRestyleParams params = params_from_config (config);
+  GArray         *selected = g_array_new (FALSE, FALSE, sizeof (gint));
+  gint            last_content, last_style, c, s, i;
+  gboolean        ok = FALSE;
 
-  gegl_init (NULL, NULL);
+  g_object_get (config, "last-content", &last_content, "last-style", &last_style, NULL);
+  for (i = 0; drawables && drawables[i]; i++)
+    {
+      gint id = photo_of (drawables[i]);
 
-  while (drawables && drawables[n])
-    n++;
-  if (n == 1)
-    content = drawables[0];
+      if (id != -1)
+        g_array_append_val (selected, id);
+    }
+  list_layers (image, &layers);
+  ns_layers_guess (&layers, (gint *) selected->data, selected->len, last_content, last_style, &c, &s);
+  g_array_free (selected, TRUE);
 
-  if (run_mode == GIMP_RUN_INTERACTIVE && content &&
-      ! show_dialog (procedure, config, image, content))
-    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+  if (s == -1)
+    g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
+                 "one image. Add the painting with File > Open as Layers..., then choose "
+                 "Filters > Artistic > Neural Style... again."));
+  else if (show_dialog (procedure, config, &layers, &params, &c, &s, ctx))
+    {
+      g_object_set (config, "style-layer", gimp_layer_get_by_id (s),
+                    "last-content", c, "last-style", s, NULL);
+      *content = GIMP_DRAWABLE (gimp_item_get_by_id (c));
+      ok = TRUE;
+    }
+  ns_layer_list_clear (&layers);
+  return ok;
+}
 
-  params = params_from_config (config);
-  g_object_get (config, "style-layer", &style, NULL);
+static gboolean
+check_layers (GimpImage     *image,
+              GimpDrawable  *content,
+              GimpLayer     *style,
+              GError       **error)
+{
+  NsLayerFacts f = { 0, };
 
   f.content_is_layer = content && GIMP_IS_LAYER (content) &&
                        gimp_item_get_image (GIMP_ITEM (content)) == image;
@@ -437,15 +575,53 @@ neural_style_run (GimpProcedure        *procedure,
       f.style_width  = gimp_drawable_get_width (GIMP_DRAWABLE (style));
       f.style_height = gimp_drawable_get_height (GIMP_DRAWABLE (style));
     }
+  return ns_restyle_check_layers (&f, error);
+}
+
+static GimpValueArray *
+neural_style_run (GimpProcedure        *procedure,
+                  GimpRunMode           run_mode,
+                  GimpImage            *image,
+                  GimpDrawable        **drawables,
+                  GimpProcedureConfig  *config,
+                  gpointer              run_data)
+{
+  GimpDrawable      *content = NULL;
+  GimpLayer         *style   = NULL;
+  GimpLayer         *layer   = NULL;
+  GError            *error   = NULL;
+  struct ns_context *ctx     = NULL;
+  GimpValueArray    *values;
+  NsRestyleParams    params;
+  gint               n       = 0;
+
+  gegl_init (NULL, NULL);
+
+  while (drawables && drawables[n])
+    n++;
+  if (n == 1)
+    content = drawables[0];
+
+  if (run_mode == GIMP_RUN_INTERACTIVE &&
+      ! interactive (procedure, config, image, drawables, &content, &ctx))
+    {
+      ns_context_free (ctx);
+      return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+    }
+
+  params = params_from_config (config);
+  g_object_get (config, "style-layer", &style, NULL);
 
   if (ns_restyle_check_params (&params, &error) &&
-      ns_restyle_check_layers (&f, &error))
-    layer = restyle (image, content, style, &params, &error);
+      check_layers (image, content, style, &error) &&
+      (ctx || (ctx = ns_restyle_open (params.device, &error))))
+    layer = restyle (image, content, style, &params, ctx, &error);
 
+  ns_context_free (ctx);
   g_clear_object (&style);
 
   if (! layer)
-    return gimp_procedure_new_return_values (procedure, status_of (error), error);
+    return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();

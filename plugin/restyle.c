@@ -4,19 +4,19 @@
 #include "config.h"
 
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
-#include "ns.h"
-#include "restyle.h"
+#include "restyle-private.h"
 
 G_DEFINE_QUARK (ns-restyle-error-quark, ns_restyle_error)
 
 /* The engine's defaults, but fewer iterations: a dialog run should finish
- * while the user waits. */
+ * while the photographer waits. */
 NsRestyleParams
 ns_restyle_defaults (void)
 {
@@ -32,7 +32,8 @@ ns_restyle_defaults (void)
     .preserve_colors = e.preserve_colors,
     .style_scale     = e.style_scale,
     .seed            = (gint) e.seed,
-    .device          = NS_DEVICE_CHOICE_AUTO
+    .device          = NS_DEVICE_CHOICE_AUTO,
+    .precision       = NS_PRECISION_CHOICE_FP32
   };
 
   return p;
@@ -77,6 +78,8 @@ ns_restyle_check_params (const NsRestyleParams  *p,
     what = _("style scale must be between 0.05 and 8");
   else if (p->device < 0 || p->device > 2)
     what = _("device must be 0 (auto), 1 (CPU) or 2 (GPU)");
+  else if (p->precision < 0 || p->precision > 2)
+    what = _("precision must be 0 (float32), 1 (TF32) or 2 (bfloat16)");
 
   if (what)
     {
@@ -86,6 +89,48 @@ ns_restyle_check_params (const NsRestyleParams  *p,
     }
 
   return TRUE;
+}
+
+/* the default balance of style to content, strength 50 */
+static gdouble
+default_ratio (void)
+{
+  NsRestyleParams d = ns_restyle_defaults ();
+
+  return d.style_weight / d.content_weight;
+}
+
+gdouble
+ns_restyle_strength (const NsRestyleParams *p)
+{
+  gdouble s;
+
+  if (! (p->style_weight > 0))
+    return 0.0;
+  if (! (p->content_weight > 0))
+    return 100.0;
+  s = 50.0 + 25.0 * log10 (p->style_weight / p->content_weight / default_ratio ());
+  return CLAMP (s, 0.0, 100.0);
+}
+
+void
+ns_restyle_set_strength (NsRestyleParams *p,
+                         gdouble          strength)
+{
+  gdouble cw = p->content_weight > 0 ? p->content_weight : 1.0;
+
+  p->content_weight = cw;
+  p->style_weight   = cw * default_ratio () * pow (10.0, (CLAMP (strength, 0.0, 100.0) - 50.0) / 25.0);
+}
+
+NsQuality
+ns_restyle_quality (const NsRestyleParams *p)
+{
+  if (p->size == 0)
+    return NS_QUALITY_FINAL;
+  if (p->size == NS_DRAFT_SIZE)
+    return NS_QUALITY_DRAFT;
+  return NS_QUALITY_CUSTOM;
 }
 
 gboolean
@@ -180,60 +225,19 @@ ns_restyle_open (gint     device,
   return NULL;
 }
 
-/* ---- speed memory for estimates ---- */
-
-static gchar *
-speed_file (void)
+static enum ns_precision
+precision_of (gint precision)
 {
-  return g_build_filename (g_get_user_cache_dir (), "neural-style", "speed.ini", NULL);
-}
-
-static gdouble
-known_speed (struct ns_context *ctx)
-{
-  const gchar *key   = ns_context_backend_kind (ctx) == NS_BACKEND_CUDA ? "cuda" : "cpu";
-  GKeyFile    *kf    = g_key_file_new ();
-  gchar       *path  = speed_file ();
-  gdouble      speed = 0.0;
-
-  if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
-    speed = g_key_file_get_double (kf, "flops-per-second", key, NULL);
-
-  if (! (speed > 0.0))  /* first guesses, replaced after the first run */
-    speed = ns_context_backend_kind (ctx) == NS_BACKEND_CUDA
-            ? 20e12 : 50e9 * g_get_num_processors ();
-
-  g_free (path);
-  g_key_file_free (kf);
-  return speed;
-}
-
-/* Remembers how fast a finished run was, for the next estimate. */
-static void
-record_speed (struct ns_context *ctx,
-                         gdouble            flops,
-                         gdouble            seconds)
-{
-  const gchar *key  = ns_context_backend_kind (ctx) == NS_BACKEND_CUDA ? "cuda" : "cpu";
-  GKeyFile    *kf   = g_key_file_new ();
-  gchar       *path = speed_file ();
-  gchar       *dir  = g_path_get_dirname (path);
-
-  if (seconds > 1.0 && flops > 0.0)
+  switch (precision)
     {
-      g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
-      g_key_file_set_double (kf, "flops-per-second", key, flops / seconds);
-      g_mkdir_with_parents (dir, 0700);
-      g_key_file_save_to_file (kf, path, NULL);
+    case NS_PRECISION_CHOICE_TF32: return NS_PRECISION_TF32;
+    case NS_PRECISION_CHOICE_BF16: return NS_PRECISION_BF16;
+    default:                       return NS_PRECISION_FP32;
     }
-
-  g_free (dir);
-  g_free (path);
-  g_key_file_free (kf);
 }
 
-static struct ns_params
-engine_params (const NsRestyleParams *p)
+struct ns_params
+ns_restyle_engine_params (const NsRestyleParams *p)
 {
   struct ns_params e = ns_params_default ();
 
@@ -247,48 +251,9 @@ engine_params (const NsRestyleParams *p)
   e.preserve_colors = p->preserve_colors;
   e.style_scale     = (float) p->style_scale;
   e.seed            = (uint64_t) (guint) p->seed;
+  e.precision       = precision_of (p->precision);
 
   return e;
-}
-
-static void
-format_duration (gdouble  seconds,
-                 gchar   *buf,
-                 gsize    len)
-{
-  glong s = (glong) (seconds + 0.5);
-
-  if (s >= 3600)
-    g_snprintf (buf, len, "%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
-  else
-    g_snprintf (buf, len, "%ld:%02ld", s / 60, s % 60);
-}
-
-gchar *
-ns_restyle_estimate (struct ns_context     *ctx,
-                     const NsRestyleParams *p,
-                     gint                   content_width,
-                     gint                   content_height,
-                     gint                   style_width,
-                     gint                   style_height)
-{
-  struct ns_params e = engine_params (p);
-  gdouble          bytes;
-  gdouble          seconds;
-  gchar            when[32];
-
-  if (! ctx)
-    return g_strdup (_("The VGG-19 weights are not installed: run ./install.sh "
-                       "in the neural-style source folder first."));
-
-  bytes   = ns_estimate_memory (ctx, &e, content_width, content_height, style_width, style_height);
-  seconds = ns_estimate_flops (ctx, &e, content_width, content_height, style_width, style_height) /
-            known_speed (ctx);
-  format_duration (seconds, when, sizeof when);
-
-  /* TRANSLATORS: "About 0.8 GB of memory and 6:12 (min:s) on the CPU (...)" */
-  return g_strdup_printf (_("About %.1f GB of memory and %s (min:s) on %s"),
-                          bytes / 1e9, when, ns_context_backend (ctx));
 }
 
 /* ---- the run ---- */
@@ -298,7 +263,8 @@ typedef struct
   NsProgressFunc       func;
   gpointer             data;
   struct ns_context   *ctx;
-  enum ns_backend_kind kind; /* the backend the run started on */
+  enum ns_backend_kind kind;    /* the backend the run computes on */
+  gdouble              elapsed; /* at the last report */
 } Progress;
 
 static bool
@@ -306,31 +272,32 @@ on_progress (const struct ns_progress *p,
              void                     *user_data)
 {
   Progress *pr = user_data;
-  gchar     left[32];
+  gchar     left[64];
   gchar    *text;
   gboolean  go_on;
   gdouble   fraction = p->total > 0 ? (gdouble) p->iteration / p->total : 1.0;
 
-  if (ns_context_backend_kind (pr->ctx) != pr->kind)
+  pr->elapsed = p->elapsed;
+  if (p->backend != pr->kind)
     {
+      gchar *why = NULL;
+      gchar *on  = ns_restyle_device_text (pr->ctx, NS_DEVICE_CHOICE_AUTO, &why);
+
       /* auto mode left the GPU (out of memory, a CUDA error) */
-      pr->kind = ns_context_backend_kind (pr->ctx);
-      /* TRANSLATORS: %s is the engine's English account, e.g. "CPU (OpenBLAS, 8
-         threads); auto mode fell back to the CPU: not enough memory on the GPU ..." */
-      g_message (_("Neural Style goes on on the CPU: %s"), ns_context_backend (pr->ctx));
+      pr->kind = p->backend;
+      /* TRANSLATORS: the first %s is where it goes on, "the CPU (8 threads)";
+         the second why, "The GPU does not have enough memory." */
+      g_message (_("Neural Style goes on on %s. %s"), on, why ? why : "");
+      g_free (why);
+      g_free (on);
     }
 
   if (! pr->func)
     return true;
 
-  if (p->eta >= 0)
-    format_duration (p->eta, left, sizeof left);
-  else
-    g_strlcpy (left, "--:--", sizeof left);
-
-  /* TRANSLATORS: progress bar text; "loss" is the value being minimised */
-  text = g_strdup_printf (_("Neural Style: iteration %d of %d, loss %.4g, %s left"),
-                          p->iteration, p->total, p->loss, left);
+  ns_restyle_format_duration (p->eta, left, sizeof left);
+  /* TRANSLATORS: progress bar text, "step 12 of 200, about 3 min left" */
+  text = g_strdup_printf (_("Neural Style: step %d of %d, %s left"), p->iteration, p->total, left);
   go_on = pr->func (fraction, text, pr->data);
   g_free (text);
 
@@ -408,7 +375,7 @@ set_run_error (struct ns_context  *ctx,
     case NS_STATUS_OUT_OF_MEMORY:
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_MEMORY,
                    _("Not enough memory to restyle %d × %d pixels at this "
-                     "size; lower the Size setting and try again.\n\n%s"),
+                     "size: choose a lower Quality (or Size) and try again.\n\n%s"),
                    area->width, area->height, ns_last_error (ctx));
       break;
 
@@ -440,9 +407,10 @@ ns_restyle (struct ns_context     *ctx,
 {
   const GeglRectangle *extent       = gegl_buffer_get_extent (content);
   const GeglRectangle *style_extent = gegl_buffer_get_extent (style);
-  struct ns_params     e            = engine_params (params);
+  struct ns_params     e            = ns_restyle_engine_params (params);
   Progress             pr           = { progress, progress_data, ctx,
-                                            ns_context_backend_kind (ctx) };
+                                        ns_context_backend_kind (ctx), 0.0 };
+  enum ns_backend_kind started_on   = pr.kind;
   gfloat              *pixels       = NULL;
   gfloat              *style_pixels = NULL;
   gfloat              *result       = NULL;
@@ -450,7 +418,6 @@ ns_restyle (struct ns_context     *ctx,
   GeglBuffer          *output       = NULL;
   enum ns_status       status;
   gint                 ow, oh;
-  gint64               started      = g_get_monotonic_time ();
 
   if (area->width < 1 || area->height < 1 || style_extent->width < 1 || style_extent->height < 1)
     {
@@ -459,6 +426,8 @@ ns_restyle (struct ns_context     *ctx,
       return NULL;
     }
 
+  e.size       = ns_restyle_work_size (ctx, params, area->width, area->height,
+                                       style_extent->width, style_extent->height, NULL);
   pixels       = read_rgba (content, area);
   style_pixels = read_rgba (style, style_extent);
   ns_output_size (&e, area->width, area->height, &ow, &oh);
@@ -483,10 +452,10 @@ ns_restyle (struct ns_context     *ctx,
         set_run_error (ctx, status, area, error);
         goto out;
       }
-    record_speed (ctx,
-                  ns_estimate_flops (ctx, &e, area->width, area->height,
-                                     style_extent->width, style_extent->height),
-                  (g_get_monotonic_time () - started) / 1e6);
+    if (pr.kind == started_on)
+      ns_restyle_record_timing (ctx, ns_estimate_work (ctx, &e, area->width, area->height,
+                                                       style_extent->width, style_extent->height),
+                                pr.elapsed);
   }
 
   /* back to the layer's size, then through the selection onto the content */
@@ -534,23 +503,4 @@ out:
   g_free (style_pixels);
   g_free (result);
   return output;
-}
-
-static gboolean
-respond (gpointer dialog)
-{
-  const gchar *want = g_getenv ("NS_PLUGIN_TEST_RESPONSE");
-
-  gtk_dialog_response (GTK_DIALOG (dialog),
-                       g_strcmp0 (want, "ok") == 0 ? GTK_RESPONSE_OK : GTK_RESPONSE_CANCEL);
-  return G_SOURCE_REMOVE;
-}
-
-void
-ns_restyle_test_response (GtkDialog *dialog)
-{
-  const gchar *want = g_getenv ("NS_PLUGIN_TEST_RESPONSE");
-
-  if (g_strcmp0 (want, "ok") == 0 || g_strcmp0 (want, "cancel") == 0)
-    g_timeout_add (1500, respond, dialog);
 }

@@ -1,20 +1,23 @@
 /* restyle.h - what the GIMP 2.10 and 3.0 plug-ins share, above the GIMP API.
  *
- * Everything here works on GeglBuffers: reading the content and style
- * layers, running the engine, scaling the result back to the layer's size,
- * blending it through the selection and writing the new layer's pixels.
+ * The settings and the words for them, the engine opened once per run, the
+ * estimate, and the work on GeglBuffers: reading the photo and the painting,
+ * running the engine, scaling the result back to the layer's size, blending
+ * it through the selection.
  */
 #ifndef __NS_RESTYLE_H__
 #define __NS_RESTYLE_H__
 
 #include <gegl.h>
-#include <gtk/gtk.h>
 
 struct ns_context;
 
 #define PLUG_IN_PROC    "plug-in-neural-style"
 #define PLUG_IN_BINARY  "neural-style"
 #define PLUG_IN_ROLE    "gimp-neural-style"
+
+/* Quality Draft: the longest side the engine works at */
+#define NS_DRAFT_SIZE   512
 
 G_BEGIN_DECLS
 
@@ -37,10 +40,25 @@ typedef enum
   NS_DEVICE_CHOICE_GPU  = 2
 } NsDeviceChoice;
 
+typedef enum
+{
+  NS_PRECISION_CHOICE_FP32 = 0,
+  NS_PRECISION_CHOICE_TF32 = 1,
+  NS_PRECISION_CHOICE_BF16 = 2
+} NsPrecisionChoice;
+
+typedef enum
+{
+  NS_QUALITY_DRAFT,   /* size NS_DRAFT_SIZE */
+  NS_QUALITY_FINAL,   /* size 0: the layer's own, or the largest that fits */
+  NS_QUALITY_CUSTOM
+} NsQuality;
+
 typedef struct
 {
   gint     iterations;
-  gint     size;            /* longest side to optimise at; 0 = the layer's */
+  gint     size;            /* longest side to work at; 0 = the layer's own
+                               (or the largest the machine holds) */
   gdouble  content_weight;
   gdouble  style_weight;
   gdouble  tv_weight;
@@ -50,6 +68,7 @@ typedef struct
   gdouble  style_scale;
   gint     seed;
   gint     device;          /* NsDeviceChoice */
+  gint     precision;       /* NsPrecisionChoice */
 } NsRestyleParams;
 
 #define NS_RESTYLE_ERROR (ns_restyle_error_quark ())
@@ -75,6 +94,13 @@ NsRestyleParams ns_restyle_defaults (void);
 /* Checks the arguments; a failure is a calling error. */
 gboolean  ns_restyle_check_params  (const NsRestyleParams *params,
                                     GError               **error);
+
+/* Style strength, 0-100 (50 = the default balance), is the style weight's
+ * ratio to the content weight on a log scale: 25 steps per factor 10. */
+gdouble   ns_restyle_strength      (const NsRestyleParams *params);
+void      ns_restyle_set_strength  (NsRestyleParams       *params,
+                                    gdouble                strength);
+NsQuality ns_restyle_quality       (const NsRestyleParams *params);
 
 /* What the version-specific code learns about the layers it was given. */
 typedef struct
@@ -102,6 +128,36 @@ gchar   * ns_restyle_layer_name    (const gchar          *style_name);
 struct ns_context * ns_restyle_open (gint     device,
                                      GError **error);
 
+/* The longest side a run of params works at for a content of w x h: the
+ * size asked for, or for Final the layer's own when it fits in memory, else
+ * the largest that does (*capped set). */
+gint      ns_restyle_work_size     (struct ns_context     *ctx,
+                                    const NsRestyleParams *params,
+                                    gint                   w,
+                                    gint                   h,
+                                    gint                   style_w,
+                                    gint                   style_h,
+                                    gboolean              *capped);
+
+/* Where the run computes, translated: "the CPU (2 threads)", and when the
+ * GPU is not used though it might be, why (NULL if nothing to say). */
+gchar   * ns_restyle_device_text   (struct ns_context     *ctx,
+                                    gint                   device,
+                                    gchar                **why_not_gpu);
+
+/* The dialog's estimate, in Pango markup: the size the photo is restyled
+ * at, time and memory on the chosen device, and warnings (the GPU cannot be
+ * used, the result will be enlarged so far that it looks soft).  ctx may be
+ * NULL (weights missing): then how to install them.  *blocked is set when
+ * the run cannot start with these settings. */
+gchar   * ns_restyle_estimate      (struct ns_context     *ctx,
+                                    const NsRestyleParams *params,
+                                    gint                   content_width,
+                                    gint                   content_height,
+                                    gint                   style_width,
+                                    gint                   style_height,
+                                    gboolean              *blocked);
+
 /* Restyles `area` of `content` (layer coordinates) after `style` and returns
  * the new layer's pixels: a buffer of the content's extent in R'G'B'A float
  * holding the content outside the area and the restyled pixels inside,
@@ -120,18 +176,30 @@ GeglBuffer * ns_restyle             (struct ns_context     *ctx,
                                      gpointer               progress_data,
                                      GError               **error);
 
-/* "About 0.8 GB of memory and 6 min on the CPU" for the dialog.  ctx may be
- * NULL (weights missing): then a sentence saying how to install them. */
-gchar      * ns_restyle_estimate    (struct ns_context     *ctx,
-                                     const NsRestyleParams *params,
-                                     gint                   content_width,
-                                     gint                   content_height,
-                                     gint                   style_width,
-                                     gint                   style_height);
+/* ---- the dialog's preview ---- */
 
-/* For the tests of the dialogs: when NS_PLUGIN_TEST_RESPONSE is "ok" or
- * "cancel", answers the dialog that way once it has been shown a moment. */
-void         ns_restyle_test_response (GtkDialog          *dialog);
+typedef struct _NsPreviewJob NsPreviewJob;
+
+/* Starts a small restyle in a thread: the whole content and style read now,
+ * at most `longest` px, with the current settings (at most
+ * `max_iterations` of them).  The job owns copies of everything it needs. */
+NsPreviewJob * ns_preview_start     (struct ns_context     *ctx,
+                                     GeglBuffer            *content,
+                                     GeglBuffer            *style,
+                                     const NsRestyleParams *params,
+                                     gint                   longest,
+                                     gint                   max_iterations);
+/* 0..1 so far; TRUE once the thread has finished. */
+gboolean     ns_preview_poll        (NsPreviewJob          *job,
+                                     gdouble               *fraction);
+/* Waits for the thread (cancelling it when `cancel`) and frees the job;
+ * returns the result as 8-bit R'G'B' rows (g_free) of *width x *height, or
+ * NULL and an error. */
+guchar     * ns_preview_finish      (NsPreviewJob          *job,
+                                     gboolean               cancel,
+                                     gint                  *width,
+                                     gint                  *height,
+                                     GError               **error);
 
 G_END_DECLS
 

@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 bad() { echo "  FAIL $*"; fails=$((fails + 1)); }
 
-$XGETTEXT -o "$T/new.pot" plugin/restyle.c plugin/gimp2.c plugin/gimp3.c
+$XGETTEXT -o "$T/new.pot" $(ls plugin/*.c | sort)
 ids() { msgcat --no-wrap --sort-output "$1" | grep -E '^msgid ' ; }
 if ! diff <(ids "$T/new.pot") <(ids po/gimp-neural-style.pot) >"$T/diff"; then
     bad "po/gimp-neural-style.pot is out of date with the sources (run make update-po):"

@@ -1,0 +1,277 @@
+/* estimate.c - what the dialog tells before OK: the size the photo is
+ * restyled at, where, how long and how much memory, and what to watch.
+ *
+ * Times come from the engine's model fitted to the last runs on the same
+ * backend (previews included), kept in ~/.cache/neural-style/timings.ini.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "restyle-private.h"
+
+#define MAX_TIMINGS 8
+
+/* ---- timings of earlier runs ---- */
+
+static gchar *
+timings_file (void)
+{
+  return g_build_filename (g_get_user_cache_dir (), "neural-style", "timings.ini", NULL);
+}
+
+static const gchar *
+backend_key (struct ns_context *ctx)
+{
+  return ns_context_backend_kind (ctx) == NS_BACKEND_CUDA ? "cuda" : "cpu";
+}
+
+/* Up to MAX_TIMINGS, newest first: "flops evaluations seconds" each. */
+static gint
+load_timings (struct ns_context *ctx,
+              struct ns_timing  *out)
+{
+  GKeyFile  *kf   = g_key_file_new ();
+  gchar     *path = timings_file ();
+  gchar    **runs = NULL;
+  gint       n    = 0;
+  gint       i;
+
+  if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    runs = g_key_file_get_string_list (kf, "timings", backend_key (ctx), NULL, NULL);
+  for (i = 0; runs && runs[i] && n < MAX_TIMINGS; i++)
+    {
+      struct ns_timing t;
+      gchar           *end;
+
+      t.work.flops       = g_ascii_strtod (runs[i], &end);
+      t.work.evaluations = g_ascii_strtod (end, &end);
+      t.seconds          = g_ascii_strtod (end, &end);
+      if (t.work.flops > 0 && t.work.evaluations > 0 && t.seconds > 0)
+        out[n++] = t;
+    }
+
+  g_strfreev (runs);
+  g_free (path);
+  g_key_file_free (kf);
+  return n;
+}
+
+void
+ns_restyle_record_timing (struct ns_context *ctx,
+                          struct ns_work     work,
+                          gdouble            seconds)
+{
+  struct ns_timing  old[MAX_TIMINGS];
+  gint              n    = load_timings (ctx, old);
+  GKeyFile         *kf   = g_key_file_new ();
+  gchar            *path = timings_file ();
+  gchar            *dir  = g_path_get_dirname (path);
+  const gchar      *runs[MAX_TIMINGS + 1];
+  gchar            *text[MAX_TIMINGS];
+  gint              i;
+
+  if (! (seconds > 0.2 && work.flops > 0))
+    goto out;
+  text[0] = g_strdup_printf ("%.6g %.6g %.6g", work.flops, work.evaluations, seconds);
+  for (i = 0; i < n && i + 1 < MAX_TIMINGS; i++)
+    text[i + 1] = g_strdup_printf ("%.6g %.6g %.6g", old[i].work.flops,
+                                   old[i].work.evaluations, old[i].seconds);
+  n = i + 1;
+  for (i = 0; i < n; i++)
+    runs[i] = text[i];
+  runs[n] = NULL;
+
+  g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
+  g_key_file_set_string_list (kf, "timings", backend_key (ctx), runs, n);
+  g_mkdir_with_parents (dir, 0700);
+  g_key_file_save_to_file (kf, path, NULL);
+  for (i = 0; i < n; i++)
+    g_free (text[i]);
+
+out:
+  g_free (dir);
+  g_free (path);
+  g_key_file_free (kf);
+}
+
+void
+ns_restyle_format_duration (gdouble  seconds,
+                            gchar   *buf,
+                            gsize    len)
+{
+  glong s = (glong) (seconds + 0.5);
+
+  if (seconds < 0)
+    g_strlcpy (buf, "--", len);
+  else if (s < 60)
+    /* TRANSLATORS: a duration */
+    g_snprintf (buf, len, _("about %ld s"), MAX (s, 1));
+  else if (s < 3600)
+    /* TRANSLATORS: a duration, minutes */
+    g_snprintf (buf, len, _("about %ld min"), (s + 30) / 60);
+  else
+    /* TRANSLATORS: a duration, hours and minutes */
+    g_snprintf (buf, len, _("about %ld h %02ld min"), s / 3600, (s / 60) % 60);
+}
+
+/* ---- size, device, estimate ---- */
+
+gint
+ns_restyle_work_size (struct ns_context     *ctx,
+                      const NsRestyleParams *p,
+                      gint                   w,
+                      gint                   h,
+                      gint                   style_w,
+                      gint                   style_h,
+                      gboolean              *capped)
+{
+  struct ns_params e       = ns_restyle_engine_params (p);
+  gint             longest = MAX (w, h);
+  gint             fits;
+
+  if (capped)
+    *capped = FALSE;
+  if (p->size != 0)
+    return p->size;
+  fits = ctx ? ns_largest_size (ctx, &e, w, h, style_w, style_h) : longest;
+  if (fits >= longest || fits == 0)
+    return 0;  /* the layer's own size (or nothing fits: the run says so) */
+  if (capped)
+    *capped = TRUE;
+  return fits;
+}
+
+gchar *
+ns_restyle_device_text (struct ns_context  *ctx,
+                        gint                device,
+                        gchar             **why_not_gpu)
+{
+  struct ns_backend_info info;
+  const gchar           *why = NULL;
+
+  ns_context_backend_info (ctx, &info);
+  if (why_not_gpu)
+    {
+      switch (info.gpu)
+        {
+        case NS_GPU_NOT_INSTALLED:
+          why = _("Neural Style's GPU module is not installed (it is built "
+                  "where the CUDA toolkit and cuDNN are).");
+          break;
+        case NS_GPU_ABSENT:
+          why = _("No NVIDIA GPU with a working driver was found.");
+          break;
+        case NS_GPU_FAILED:
+          why = _("The GPU could not be used.");
+          break;
+        case NS_GPU_OUT_OF_MEMORY:
+          why = _("The GPU does not have enough memory.");
+          break;
+        default:
+          break;
+        }
+      *why_not_gpu = why && device != NS_DEVICE_CHOICE_CPU ? g_strdup (why) : NULL;
+    }
+
+  if (info.kind == NS_BACKEND_CUDA)
+    /* TRANSLATORS: where the run computes; %s is the GPU's name */
+    return g_strdup_printf (_("the GPU (%s)"), info.device);
+  /* TRANSLATORS: where the run computes */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "the CPU (%d thread)", "the CPU (%d threads)",
+                                       info.threads),
+                          info.threads);
+}
+
+static void
+append_warning (GString     *text,
+                const gchar *warning)
+{
+  gchar *escaped = g_markup_escape_text (warning, -1);
+
+  g_string_append_printf (text, "\n<i>%s</i>", escaped);
+  g_free (escaped);
+}
+
+gchar *
+ns_restyle_estimate (struct ns_context     *ctx,
+                     const NsRestyleParams *p,
+                     gint                   cw,
+                     gint                   ch,
+                     gint                   sw,
+                     gint                   sh,
+                     gboolean              *blocked)
+{
+  struct ns_timing  past[MAX_TIMINGS];
+  struct ns_params  e;
+  GString          *text;
+  gchar            *on;
+  gchar            *why = NULL;
+  gchar            *line;
+  gchar             when[64];
+  gboolean          capped;
+  gint              ow, oh;
+
+  *blocked = FALSE;
+  if (! ctx)
+    {
+      *blocked = TRUE;
+      return g_markup_escape_text (_("The VGG-19 weights are not installed: run "
+                                     "./install.sh in the neural-style source "
+                                     "folder, then open Neural Style again."), -1);
+    }
+
+  e      = ns_restyle_engine_params (p);
+  e.size = ns_restyle_work_size (ctx, p, cw, ch, sw, sh, &capped);
+  ns_output_size (&e, cw, ch, &ow, &oh);
+  ns_restyle_format_duration (ns_estimate_seconds (ctx, ns_estimate_work (ctx, &e, cw, ch, sw, sh),
+                                                   past, load_timings (ctx, past)),
+                              when, sizeof when);
+  on   = ns_restyle_device_text (ctx, p->device, &why);
+  text = g_string_new (NULL);
+
+  /* TRANSLATORS: "Restyles at 512 × 341 px: about 4 min and 0.6 GB of memory
+     on the CPU (2 threads)."  The <b> tags are markup. */
+  line = g_markup_printf_escaped (_("Restyles at <b>%d × %d</b> px: <b>%s</b> and "
+                                    "%.1f GB of memory on %s."),
+                                  ow, oh, when, ns_estimate_memory (ctx, &e, cw, ch, sw, sh) / 1e9, on);
+  g_string_append (text, line);
+  g_free (line);
+
+  if (p->device == NS_DEVICE_CHOICE_GPU && ns_context_backend_kind (ctx) != NS_BACKEND_CUDA)
+    {
+      gchar *msg = g_strdup_printf (_("The GPU cannot be used: %s Choose Automatic or CPU "
+                                      "under Advanced."), why ? why : "");
+
+      append_warning (text, msg);
+      g_free (msg);
+      *blocked = TRUE;
+    }
+  else if (why && p->device == NS_DEVICE_CHOICE_AUTO)
+    {
+      gchar *msg = g_strdup_printf (_("The GPU is not used: %s"), why);
+
+      append_warning (text, msg);
+      g_free (msg);
+    }
+
+  if (capped)
+    append_warning (text, _("The layer's full size needs more memory than this machine has "
+                            "free; Final restyles at the largest size that fits."));
+  if (MAX (cw, ch) >= 2 * MAX (ow, oh))
+    {
+      gchar *msg = g_strdup_printf (_("The result is enlarged %.1f× to the layer's %d × %d px "
+                                      "and will look soft: choose Final for full detail."),
+                                    (gdouble) MAX (cw, ch) / MAX (ow, oh), cw, ch);
+
+      append_warning (text, msg);
+      g_free (msg);
+    }
+
+  g_free (why);
+  g_free (on);
+  return g_string_free (text, FALSE);
+}

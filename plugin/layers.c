@@ -1,0 +1,291 @@
+/* layers.c - which layer is the photo, which the painting, and whether the
+ * painting hides the result: decisions on the layer stack.
+ */
+#include <string.h>
+
+#include "layers.h"
+
+void
+ns_layer_list_add (NsLayerList   *list,
+                   const NsLayer *layer)
+{
+  list->layers = g_renew (NsLayer, list->layers, list->n + 1);
+  list->layers[list->n] = *layer;
+  list->layers[list->n].name = g_strdup (layer->name ? layer->name : "");
+  list->n++;
+}
+
+void
+ns_layer_list_clear (NsLayerList *list)
+{
+  gint i;
+
+  for (i = 0; i < list->n; i++)
+    g_free (list->layers[i].name);
+  g_free (list->layers);
+  g_free (list->image_name);
+  memset (list, 0, sizeof *list);
+}
+
+const NsLayer *
+ns_layer_list_find (const NsLayerList *list,
+                    gint               id)
+{
+  gint i;
+
+  for (i = 0; i < list->n; i++)
+    if (list->layers[i].id == id)
+      return &list->layers[i];
+  return NULL;
+}
+
+gboolean
+ns_layer_holds (const NsLayer *group,
+                const NsLayer *item)
+{
+  gint i;
+
+  if (! group->group || item->depth <= group->depth)
+    return FALSE;
+  for (i = 0; i <= group->depth; i++)
+    if (group->path[i] != item->path[i])
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+ns_layer_is_above (const NsLayer *a,
+                   const NsLayer *b)
+{
+  gint depth = MIN (a->depth, b->depth);
+  gint i;
+
+  for (i = 0; i <= depth; i++)
+    if (a->path[i] != b->path[i])
+      return a->path[i] < b->path[i];
+  return FALSE;  /* one holds the other */
+}
+
+/* A layer that may be a photo or a painting: not one of our results. */
+static const NsLayer *
+candidate (const NsLayerList *list,
+           gint               id)
+{
+  const NsLayer *l = ns_layer_list_find (list, id);
+
+  return l && ! l->result ? l : NULL;
+}
+
+gboolean
+ns_layers_usable_pair (const NsLayerList *list,
+                       gint               content,
+                       gint               style)
+{
+  const NsLayer *c = ns_layer_list_find (list, content);
+  const NsLayer *s = ns_layer_list_find (list, style);
+
+  return c && s && c != s && ! ns_layer_holds (c, s) && ! ns_layer_holds (s, c);
+}
+
+/* TRUE when name begins with prefix: "photo.jpg copy" is a copy of
+ * "photo.jpg". */
+static gboolean
+named_after (const gchar *name,
+             const gchar *prefix)
+{
+  return prefix && *prefix && g_str_has_prefix (name, prefix);
+}
+
+/* The newest candidate other than `not` that can pair with it. */
+static const NsLayer *
+newest_other (const NsLayerList *list,
+              const NsLayer     *not)
+{
+  const NsLayer *best = NULL;
+  gint           i;
+
+  for (i = 0; i < list->n; i++)
+    {
+      const NsLayer *l = &list->layers[i];
+
+      if (l->result || ! ns_layers_usable_pair (list, not->id, l->id))
+        continue;
+      /* a plain layer before a group, then the newest */
+      if (! best || (best->group && ! l->group) ||
+          (best->group == l->group && l->id > best->id))
+        best = l;
+    }
+  return best;
+}
+
+/* The nearest candidate drawn under a (plain layers first). */
+static const NsLayer *
+nearest_below (const NsLayerList *list,
+               const NsLayer     *a)
+{
+  const NsLayer *group = NULL;
+  gint           i;
+
+  for (i = 0; i < list->n; i++)
+    {
+      const NsLayer *l = &list->layers[i];
+
+      if (l->result || ! ns_layer_is_above (a, l) || ns_layer_holds (l, a))
+        continue;
+      if (! l->group)
+        return l;
+      if (! group)
+        group = l;
+    }
+  return group;
+}
+
+/* The layer named after the image's file: the photo as it was opened. */
+static const NsLayer *
+opened_photo (const NsLayerList *list)
+{
+  gint i;
+
+  for (i = 0; list->image_name && i < list->n; i++)
+    if (! list->layers[i].result && ! list->layers[i].group &&
+        strcmp (list->layers[i].name, list->image_name) == 0)
+      return &list->layers[i];
+  return NULL;
+}
+
+/* Is a, the active layer, the painting?  It is when it is not the photo as
+ * opened (or a copy of it) and either such a photo exists, or a is the
+ * newest layer with another one under it (just added by Open as Layers). */
+static gboolean
+looks_like_painting (const NsLayerList *list,
+                     const NsLayer     *a)
+{
+  const NsLayer *photo = opened_photo (list);
+  const NsLayer *below;
+  gint           i;
+
+  if (named_after (a->name, list->image_name))
+    return FALSE;
+  if (photo)
+    return ns_layers_usable_pair (list, photo->id, a->id);
+
+  for (i = 0; i < list->n; i++)
+    if (! list->layers[i].result && list->layers[i].id > a->id)
+      return FALSE;
+  below = nearest_below (list, a);
+  return below && ! named_after (a->name, below->name);
+}
+
+void
+ns_layers_guess (const NsLayerList *list,
+                 const gint        *selected,
+                 gint               n_selected,
+                 gint               last_content,
+                 gint               last_style,
+                 gint              *content,
+                 gint              *style)
+{
+  const NsLayer *a = NULL;
+  const NsLayer *b = NULL;
+  const NsLayer *other;
+  gboolean       keep_last;
+  gint           i;
+
+  *content = *style = -1;
+
+  /* the last pair, unless another layer of the image was chosen since */
+  keep_last = candidate (list, last_content) && candidate (list, last_style) &&
+              ns_layers_usable_pair (list, last_content, last_style);
+  for (i = 0; keep_last && i < n_selected; i++)
+    if (candidate (list, selected[i]) &&
+        selected[i] != last_content && selected[i] != last_style)
+      keep_last = FALSE;
+  if (keep_last)
+    {
+      *content = last_content;
+      *style   = last_style;
+      return;
+    }
+
+  for (i = 0; i < n_selected; i++)
+    {
+      const NsLayer *l = candidate (list, selected[i]);
+
+      if (l && ! a)
+        a = l;
+      else if (l && ! b && ns_layers_usable_pair (list, a->id, l->id))
+        b = l;
+    }
+  if (! a)
+    for (i = 0; i < list->n && ! a; i++)
+      if (! list->layers[i].result && ! list->layers[i].group)
+        a = &list->layers[i];
+  if (! a)
+    return;
+
+  if (b)  /* two layers selected: the upper one is the painting, as added */
+    {
+      const NsLayer *upper = ns_layer_is_above (b, a) ? b : a;
+      const NsLayer *lower = upper == a ? b : a;
+      gboolean       swap  = named_after (upper->name, list->image_name) &&
+                             ! named_after (lower->name, list->image_name);
+
+      *content = swap ? upper->id : lower->id;
+      *style   = swap ? lower->id : upper->id;
+      return;
+    }
+
+  if (looks_like_painting (list, a))
+    {
+      other = opened_photo (list);
+      if (! other || ! ns_layers_usable_pair (list, other->id, a->id))
+        other = nearest_below (list, a);
+      *content = other->id;
+      *style   = a->id;
+      return;
+    }
+
+  other = newest_other (list, a);
+  if (other)
+    {
+      *content = a->id;
+      *style   = other->id;
+    }
+}
+
+/* TRUE when a and b are in the same stack (the same group or the image). */
+static gboolean
+siblings (const NsLayer *a,
+          const NsLayer *b)
+{
+  return a->depth == b->depth && memcmp (a->path, b->path, sizeof a->path[0] * a->depth) == 0;
+}
+
+gint
+ns_layers_result_anchor (const NsLayerList *list,
+                         gint               content)
+{
+  const NsLayer *c      = ns_layer_list_find (list, content);
+  const NsLayer *anchor = c;
+  gint           i;
+
+  for (i = 0; c && i < list->n; i++)
+    {
+      const NsLayer *l = &list->layers[i];
+
+      if (l->result && siblings (l, c) && ns_layer_is_above (l, anchor))
+        anchor = l;
+    }
+  return anchor ? anchor->id : content;
+}
+
+gboolean
+ns_layers_style_hides (const NsLayerList *list,
+                       gint               content,
+                       gint               style)
+{
+  const NsLayer *c = ns_layer_list_find (list, content);
+  const NsLayer *s = ns_layer_list_find (list, style);
+
+  return c && s && s->visible && ns_layer_is_above (s, c);
+}

@@ -1,0 +1,146 @@
+/* preview.c - the dialog's preview: a small restyle in a thread, so that
+ * the dialog stays responsive and the photographer can cancel it.
+ *
+ * The pixels are read from GIMP in the calling (main) thread: libgimp's
+ * buffers talk to GIMP over the plug-in's one connection, which is not
+ * thread-safe.  The thread only runs the engine on copies.
+ */
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "restyle-private.h"
+
+struct _NsPreviewJob
+{
+  struct ns_context *ctx;
+  struct ns_params   params;
+  struct ns_image    content;
+  struct ns_image    style;
+  struct ns_image    result;
+  GThread           *thread;
+  gint               cancel;   /* atomic */
+  gint               permille; /* atomic: progress */
+  gint               done;     /* atomic */
+  enum ns_status     status;
+  gdouble            seconds;
+};
+
+/* buffer's whole extent, scaled to at most `longest` px on its longer side */
+static struct ns_image
+read_small (GeglBuffer *buffer,
+            gint        longest)
+{
+  const GeglRectangle *e     = gegl_buffer_get_extent (buffer);
+  gdouble              scale = MIN (1.0, (gdouble) longest / MAX (e->width, e->height));
+  GeglRectangle        r     = { (gint) (e->x * scale), (gint) (e->y * scale),
+                                 MAX (1, (gint) (e->width * scale)),
+                                 MAX (1, (gint) (e->height * scale)) };
+  struct ns_image      im    = { g_new (gfloat, (gsize) r.width * r.height * 4),
+                                 r.width, r.height, 4, r.width * 4 };
+
+  gegl_buffer_get (buffer, &r, scale, babl_format ("R'G'B'A float"), im.data,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  return im;
+}
+
+static bool
+job_progress (const struct ns_progress *p,
+              void                     *data)
+{
+  NsPreviewJob *job = data;
+
+  job->seconds = p->elapsed;
+  g_atomic_int_set (&job->permille, p->total > 0 ? 1000 * p->iteration / p->total : 1000);
+  return ! g_atomic_int_get (&job->cancel);
+}
+
+static gpointer
+job_run (gpointer data)
+{
+  NsPreviewJob *job = data;
+
+  job->status = ns_run (job->ctx, &job->content, &job->style, 1, &job->params,
+                        job_progress, job, &job->result);
+  g_atomic_int_set (&job->done, 1);
+  return NULL;
+}
+
+NsPreviewJob *
+ns_preview_start (struct ns_context     *ctx,
+                  GeglBuffer            *content,
+                  GeglBuffer            *style,
+                  const NsRestyleParams *params,
+                  gint                   longest,
+                  gint                   max_iterations)
+{
+  NsPreviewJob *job = g_new0 (NsPreviewJob, 1);
+
+  job->ctx               = ctx;
+  job->params            = ns_restyle_engine_params (params);
+  job->params.size       = 0;  /* the copies are already small */
+  job->params.iterations = MIN (job->params.iterations, max_iterations);
+  job->content           = read_small (content, longest);
+  /* the engine sizes the painting after the photo; read it a little larger */
+  job->style             = read_small (style, (gint) (longest * MAX (1.0, params->style_scale) + 0.5));
+  job->result            = job->content;
+  job->result.data       = g_new (gfloat, (gsize) job->content.width * job->content.height * 4);
+  job->thread            = g_thread_new ("neural-style-preview", job_run, job);
+  return job;
+}
+
+gboolean
+ns_preview_poll (NsPreviewJob *job,
+                 gdouble      *fraction)
+{
+  *fraction = g_atomic_int_get (&job->permille) / 1000.0;
+  return g_atomic_int_get (&job->done);
+}
+
+guchar *
+ns_preview_finish (NsPreviewJob  *job,
+                   gboolean       cancel,
+                   gint          *width,
+                   gint          *height,
+                   GError       **error)
+{
+  guchar *rgb = NULL;
+
+  if (cancel)
+    g_atomic_int_set (&job->cancel, 1);
+  g_thread_join (job->thread);
+
+  if (job->status == NS_STATUS_OK)
+    {
+      gsize n = (gsize) job->result.width * job->result.height;
+      gsize i;
+
+      ns_restyle_record_timing (job->ctx,
+                                ns_estimate_work (job->ctx, &job->params,
+                                                  job->content.width, job->content.height,
+                                                  job->style.width, job->style.height),
+                                job->seconds);
+      rgb = g_new (guchar, n * 3);
+      for (i = 0; i < n; i++)
+        {
+          gint c;
+
+          for (c = 0; c < 3; c++)
+            rgb[3 * i + c] = (guchar) (CLAMP (job->result.data[4 * i + c], 0.0f, 1.0f) * 255.0f + 0.5f);
+        }
+      *width  = job->result.width;
+      *height = job->result.height;
+    }
+  else if (job->status == NS_STATUS_CANCELLED)
+    g_set_error_literal (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_CANCELLED,
+                         _("The preview was stopped."));
+  else
+    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_FAILED,
+                 _("The preview failed: %s"), ns_last_error (job->ctx));
+
+  g_free (job->content.data);
+  g_free (job->style.data);
+  g_free (job->result.data);
+  g_free (job);
+  return rgb;
+}

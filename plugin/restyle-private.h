@@ -1,0 +1,25 @@
+/* restyle-private.h - what restyle.c, estimate.c and preview.c share. */
+#ifndef __NS_RESTYLE_PRIVATE_H__
+#define __NS_RESTYLE_PRIVATE_H__
+
+#include "ns.h"
+#include "restyle.h"
+
+G_BEGIN_DECLS
+
+struct ns_params ns_restyle_engine_params   (const NsRestyleParams *params);
+
+/* "about 4 min" (translated) for seconds >= 0, "--" when unknown. */
+void             ns_restyle_format_duration (gdouble                seconds,
+                                             gchar                 *buf,
+                                             gsize                  len);
+
+/* Remembers how long a run of `work` took on ctx's backend, for the next
+ * estimates (the last few runs are kept). */
+void             ns_restyle_record_timing   (struct ns_context     *ctx,
+                                             struct ns_work         work,
+                                             gdouble                seconds);
+
+G_END_DECLS
+
+#endif /* __NS_RESTYLE_PRIVATE_H__ */

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# The plug-in as a photographer meets it: the real GIMP GUI under Xvfb with a
+# fresh profile, driven through its real menus with synthesized keys
+# (xdotool), screenshots of every step.  One session per call:
+#
+#   gui.sh 2|3 LANG OUT           LANG: en or ja
+#
+# GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
+# on this machine's X server.  The session:
+#   1. opens rainier.jpg (the photo) alone and chooses Filters > Artistic >
+#      Neural Style...: a message says how to add a painting (en only);
+#   2. File > Open as Layers... autumn-oak.jpg (the painting, now active);
+#   3. opens the filter, looks at the dialog, Cancel (en only);
+#   4. opens it again, Quality Custom 96 px, OK: the new layer;
+#   5. selects the photo, opens the filter, OK (en only): a second result;
+#   6. saves the image as OUT/result.xcf for check_gui.py.
+# Facts go to OUT/facts ("key value" lines), screenshots to OUT/*.png.
+set -uo pipefail
+VER=$1 LANG_CASE=$2 OUT=$3
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$(dirname "$HERE")")
+EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+BUILD=${NS_BUILD:-$ROOT/build}
+CHROOT=${NS_GIMP3_ROOT:-$BUILD/gimp3-root}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+FACTS=$OUT/facts
+: >"$FACTS"
+fact() { echo "$*" >>"$FACTS"; }
+log() { echo "[gui $VER $LANG_CASE] $*"; }
+
+# ---- X server, window manager ----
+for n in $(seq 40 99); do [ -e "/tmp/.X11-unix/X$n" ] || { DISPLAY_NUM=$n; break; }; done
+export DISPLAY=:$DISPLAY_NUM
+Xvfb "$DISPLAY" -screen 0 1400x1000x24 -ac -nolisten tcp >"$OUT/xvfb.log" 2>&1 &
+XVFB=$!
+for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
+openbox >"$OUT/openbox.log" 2>&1 &
+WM=$!
+GIMP_PID=
+cleanup() {
+    [ -n "$GIMP_PID" ] && kill "$GIMP_PID" 2>/dev/null
+    pkill -f "plug-ins/neural-style/neural-style" 2>/dev/null
+    sleep 1
+    [ -n "$GIMP_PID" ] && kill -9 "$GIMP_PID" 2>/dev/null
+    kill "$WM" "$XVFB" 2>/dev/null
+    if [ "$VER" = 3 ] && mountpoint -q "$CHROOT/tmp/.X11-unix"; then umount "$CHROOT/tmp/.X11-unix"; fi
+    if [ "$VER" = 3 ] && mountpoint -q "$CHROOT/proc"; then umount "$CHROOT/proc" 2>/dev/null; fi
+}
+trap cleanup EXIT
+
+shot() { import -window root "$OUT/$1.png" 2>/dev/null; }
+# wait_window REGEX [SECONDS]: the id of a visible window whose name matches
+wait_window() {
+    local w
+    for _ in $(seq $((${2:-30} * 4))); do
+        w=$(xdotool search --onlyvisible --name "$1" 2>/dev/null | tail -1)
+        [ -n "$w" ] && { echo "$w"; return 0; }
+        sleep 0.25
+    done
+    return 1
+}
+gone() { # gone REGEX [SECONDS]
+    for _ in $(seq $((${2:-30} * 4))); do
+        xdotool search --onlyvisible --name "$1" >/dev/null 2>&1 || return 0
+        sleep 0.25
+    done
+    return 1
+}
+keys() { # keys WINDOW KEY...: focus the window, then the keys one by one
+    local w=$1
+    shift
+    xdotool windowactivate --sync "$w" >/dev/null 2>&1 || xdotool windowfocus --sync "$w"
+    for k in "$@"; do xdotool key --clearmodifiers "$k"; sleep 0.4; done
+}
+# the plug-in's dialog: the window of the neural-style process
+plugin_window() {
+    local pid w
+    for _ in $(seq $((${1:-60} * 4))); do
+        for pid in $(pgrep -f "plug-ins/neural-style/neural-style"); do
+            w=$(xdotool search --onlyvisible --pid "$pid" 2>/dev/null | tail -1)
+            [ -n "$w" ] && { echo "$w"; return 0; }
+        done
+        sleep 0.25
+    done
+    return 1
+}
+plugin_running() { pgrep -f "plug-ins/neural-style/neural-style" >/dev/null; }
+# GIMP asks whether to convert an image with an embedded profile: Convert
+convert_profile() {
+    local w
+    if w=$(wait_window "${PROFILE_TITLE}" "${1:-8}"); then keys "$w" Return; fi
+}
+image_window() { wait_window "$1.*GIMP" 60; }
+# Filters > Artistic > Neural Style..., through the menus' mnemonics
+open_filter() {
+    keys "$1" alt+r a n
+}
+
+# ---- GIMP, fresh profile ----
+if [ "$LANG_CASE" = ja ]; then
+    LOCALE_ENV=(LANGUAGE=ja LANG=ja_JP.UTF-8 LC_ALL=ja_JP.UTF-8)
+    PROFILE_TITLE="RGB 作業用スペースに変換しますか|作業用"
+else
+    LOCALE_ENV=(LANGUAGE=en LANG=C.UTF-8 LC_ALL=C.UTF-8)
+    PROFILE_TITLE="Convert to RGB Working Space|Keep the Embedded Working Space"
+fi
+if [ "$VER" = 2 ]; then
+    PHOTO=$EX/rainier.jpg PAINTING=$EX/autumn-oak.jpg XCF=$OUT/result.xcf
+    CFG=$OUT/profile
+    "$ROOT/plugin/install-plugin.sh" "$BUILD" "$CFG" >/dev/null
+    rm -rf "$CFG/GIMP/3.0"
+    env "${LOCALE_ENV[@]}" XDG_CONFIG_HOME="$CFG" HOME="$OUT/home" NS_WEIGHTS="${NS_WEIGHTS:?}" \
+        gimp-2.10 --no-splash "$PHOTO" >"$OUT/gimp.log" 2>&1 &
+    GIMP_PID=$!
+else
+    inside=/opt/ns-out/gui-$LANG_CASE
+    rm -rf "$CHROOT$inside"
+    mkdir -p "$CHROOT$inside" "$CHROOT/tmp/.X11-unix"
+    mountpoint -q "$CHROOT/tmp/.X11-unix" || mount --bind /tmp/.X11-unix "$CHROOT/tmp/.X11-unix"
+    mountpoint -q "$CHROOT/proc" || mount -t proc proc "$CHROOT/proc"
+    mkdir -p "$CHROOT/opt/ns-data/examples" "$CHROOT/opt/ns-data/weights"
+    cp -u "$EX/rainier.jpg" "$EX/autumn-oak.jpg" "$CHROOT/opt/ns-data/examples/"
+    cp -u "${NS_WEIGHTS:?}" "$CHROOT/opt/ns-data/weights/vgg19.safetensors"
+    PHOTO=/opt/ns-data/examples/rainier.jpg PAINTING=/opt/ns-data/examples/autumn-oak.jpg XCF=$inside/result.xcf
+    # a fresh profile with the plug-in installed into it
+    chroot "$CHROOT" /opt/ns-src/plugin/install-plugin.sh /opt/ns-build "$inside/profile" >/dev/null
+    chroot "$CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$inside/home" DISPLAY="$DISPLAY" \
+        XDG_CONFIG_HOME="$inside/profile" NS_WEIGHTS=/opt/ns-data/weights/vgg19.safetensors "${LOCALE_ENV[@]}" \
+        gimp-3.0 --no-splash "$PHOTO" >"$OUT/gimp.log" 2>&1 &
+    GIMP_PID=$!
+fi
+
+step_failed() { fact "failed $1"; shot "failed-$1"; log "FAILED at $1"; exit 1; }
+
+convert_profile 60
+# GIMP 3 welcomes a fresh profile
+if [ "$VER" = 3 ] && w=$(wait_window "Welcome|ようこそ" 5); then
+    shot 0-welcome
+    keys "$w" alt+F4
+    gone "Welcome|ようこそ" 5
+fi
+W=$(image_window rainier) || step_failed start
+sleep 2
+shot 1-photo
+fact "started 1"
+
+# 1. one layer: a message, no dialog, no crash
+if [ "$LANG_CASE" = en ]; then
+    open_filter "$W"
+    if M=$(wait_window "GIMP Message|Neural Style" 30); then
+        shot 1-one-layer-message
+        fact "one-layer-window $(xdotool getwindowname "$M")"
+        keys "$M" Return
+        gone "GIMP Message" 10
+    fi
+fi
+
+# 2. the painting as a layer
+keys "$W" ctrl+alt+o
+D=$(wait_window "Open Image as Layers|レイヤーとして開く" 20) || step_failed open-as-layers
+sleep 1
+xdotool type --delay 15 "$PAINTING"
+sleep 0.5
+keys "$D" Return
+convert_profile 10
+gone "Open Image as Layers|レイヤーとして開く" 10
+sleep 2
+shot 2-painting-added
+
+# 3. the dialog, then Cancel
+if [ "$LANG_CASE" = en ]; then
+    open_filter "$W"
+    P=$(plugin_window 60) || step_failed dialog-cancel
+    sleep 3
+    shot 3-dialog
+    fact "dialog-title $(xdotool getwindowname "$P")"
+    keys "$P" Escape
+    for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
+    plugin_running && step_failed cancel-closes
+    fact "cancelled 1"
+fi
+
+# 4. the dialog with the painting active: Custom 96 px, OK
+open_filter "$W"
+P=$(plugin_window 60) || step_failed dialog-ok
+sleep 3
+shot 4-dialog
+keys "$P" alt+t Tab ctrl+a
+xdotool type "96"
+keys "$P" Tab
+sleep 2
+shot 4-dialog-custom
+keys "$P" alt+o
+for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
+plugin_running && step_failed run-ends
+sleep 2
+shot 4-result
+fact "run-1 done"
+
+# 5. the photo active (Page Down selects the layer below), OK again
+if [ "$LANG_CASE" = en ]; then
+    keys "$W" Page_Down Page_Down
+    open_filter "$W"
+    P=$(plugin_window 60) || step_failed dialog-photo
+    sleep 3
+    shot 5-dialog-photo-active
+    keys "$P" alt+o
+    for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
+    sleep 2
+    shot 5-result
+    fact "run-2 done"
+fi
+
+# 6. File > Save As... result.xcf
+keys "$W" shift+ctrl+s
+S=$(wait_window "Save Image|画像の保存" 20) || step_failed save-dialog
+sleep 1
+keys "$S" ctrl+a
+xdotool type --delay 15 "$XCF"
+keys "$S" Return
+for _ in $(seq 60); do
+    if [ "$VER" = 2 ]; then [ -s "$XCF" ] && break; else [ -s "$CHROOT$XCF" ] && break; fi
+    sleep 0.5
+done
+sleep 2
+[ "$VER" = 3 ] && cp "$CHROOT$XCF" "$OUT/result.xcf" 2>/dev/null
+[ -s "$OUT/result.xcf" ] || step_failed save
+fact "saved 1"
+grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
+log "done"
