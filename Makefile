@@ -61,7 +61,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu test test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu test test-deps test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -133,7 +133,11 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cud
 	mkdir -p $@
 
 # ---- tests ----
-test: all plugins test-unit test-cuda test-cuda-emu test-asan test-po test-weights test-ref test-cli test-gimp
+test: test-deps all plugins test-unit test-cuda test-cuda-emu test-asan test-po test-weights test-ref test-cli test-gimp
+
+# what only the tests need (PyTorch, debootstrap, Xvfb, xdotool...): installed here, not by install.sh
+test-deps:
+	@bash tests/install-deps.sh
 
 test-unit: $(UNIT_TESTS:%=$(BUILD)/tests/%)
 	@for t in $^; do echo "== $$t"; $$t || exit 1; done

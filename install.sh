@@ -31,18 +31,20 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
 # ---- 1. packages ----
+# What the plug-in and the command line need; `make test` installs what only
+# the tests need (tests/install-deps.sh).
 PACKAGES=(
     build-essential pkg-config gettext curl ca-certificates
     libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev
     gimp GIMP_DEV
-    python3-torch python3-numpy python3-h5py     # independent reference for tests and benchmarks
-    debootstrap xvfb xauth                        # GIMP 3.0 test chroot (Debian 13), dialog tests
 )
 # GIMP 3.0's development files where the distribution has them (Debian 13,
 # Ubuntu 25.04+), else GIMP 2.10's (Debian 12, Ubuntu 24.04)
 gimp_dev() {
     if apt-cache show libgimp-3.0-dev >/dev/null 2>&1; then echo libgimp-3.0-dev; else echo libgimp2.0-dev; fi
 }
+# GIMP 2.10's themes draw with GTK 2's pixmap engine (the plug-in's dialog too)
+[ "$(gimp_dev)" = libgimp2.0-dev ] && PACKAGES+=(gtk2-engines-pixbuf)
 missing_packages() {
     local p
     for p in "${PACKAGES[@]}"; do

@@ -84,6 +84,21 @@ label_new (const gchar *text,
   return label;
 }
 
+/* A label that wraps at `width` px (GTK 3 asks for characters too). */
+static GtkWidget *
+wrapped_label_new (const gchar *text,
+                   gint         width)
+{
+  GtkWidget *label = label_new (text, FALSE);
+
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_set_size_request (label, width, -1);
+#ifdef NS_GTK3
+  gtk_label_set_max_width_chars (GTK_LABEL (label), width / 7);
+#endif
+  return label;
+}
+
 /* A GIMP scale entry (label, slider, number) on `row`: the slider spans
  * [soft_lo, soft_hi], the number [lo, hi]. */
 typedef struct
@@ -658,9 +673,8 @@ preview_column (NsDialog *d)
   gtk_box_pack_start (GTK_BOX (vbox), d->preview_bar, FALSE, FALSE, 0);
   gtk_widget_set_no_show_all (d->preview_bar, TRUE);
 
-  d->preview_note = label_new (_("Press Preview to try the settings on a small copy."), FALSE);
-  gtk_label_set_line_wrap (GTK_LABEL (d->preview_note), TRUE);
-  gtk_widget_set_size_request (d->preview_note, PREVIEW_SIZE, -1);
+  d->preview_note = wrapped_label_new (_("Press Preview to try the settings on a small copy."),
+                                       PREVIEW_SIZE);
   gtk_box_pack_start (GTK_BOX (vbox), d->preview_note, FALSE, FALSE, 0);
   return vbox;
 }
@@ -797,9 +811,7 @@ main_column (NsDialog *d)
 
   quality_row (d, grid, row++);
 
-  d->estimate = label_new ("", FALSE);
-  gtk_label_set_line_wrap (GTK_LABEL (d->estimate), TRUE);
-  gtk_widget_set_size_request (d->estimate, 420, -1);
+  d->estimate = wrapped_label_new ("", 420);
   grid_attach (grid, d->estimate, 0, row++, 3);
 
   grid_attach (grid, advanced_section (d), 0, row++, 3);

@@ -118,6 +118,19 @@ ns_restyle_format_duration (gdouble  seconds,
     g_snprintf (buf, len, _("about %ld h %02ld min"), s / 3600, (s / 60) % 60);
 }
 
+static void
+format_bytes (gdouble  bytes,
+              gchar   *buf,
+              gsize    len)
+{
+  if (bytes < 1e9)
+    /* TRANSLATORS: an amount of memory */
+    g_snprintf (buf, len, _("%.0f MB"), MAX (bytes / 1e6, 1.0));
+  else
+    /* TRANSLATORS: an amount of memory */
+    g_snprintf (buf, len, _("%.1f GB"), bytes / 1e9);
+}
+
 /* ---- size, device, estimate ---- */
 
 gint
@@ -212,6 +225,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
   gchar            *why = NULL;
   gchar            *line;
   gchar             when[64];
+  gchar             memory[32];
   gboolean          capped;
   gint              ow, oh;
 
@@ -233,11 +247,12 @@ ns_restyle_estimate (struct ns_context     *ctx,
   on   = ns_restyle_device_text (ctx, p->device, &why);
   text = g_string_new (NULL);
 
+  format_bytes (ns_estimate_memory (ctx, &e, cw, ch, sw, sh), memory, sizeof memory);
   /* TRANSLATORS: "Restyles at 512 × 341 px: about 4 min and 0.6 GB of memory
      on the CPU (2 threads)."  The <b> tags are markup. */
   line = g_markup_printf_escaped (_("Restyles at <b>%d × %d</b> px: <b>%s</b> and "
-                                    "%.1f GB of memory on %s."),
-                                  ow, oh, when, ns_estimate_memory (ctx, &e, cw, ch, sw, sh) / 1e9, on);
+                                    "%s of memory on %s."),
+                                  ow, oh, when, memory, on);
   g_string_append (text, line);
   g_free (line);
 
@@ -252,10 +267,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
     }
   else if (why && p->device == NS_DEVICE_CHOICE_AUTO)
     {
-      gchar *msg = g_strdup_printf (_("The GPU is not used: %s"), why);
-
-      append_warning (text, msg);
-      g_free (msg);
+      append_warning (text, why);
     }
 
   if (capped)

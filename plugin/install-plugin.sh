@@ -2,7 +2,8 @@
 # Installs the built plug-in(s) into the user's GIMP plug-in folders:
 #   ~/.config/GIMP/2.10/plug-ins/neural-style/   (GIMP 2.10)
 #   ~/.config/GIMP/3.0/plug-ins/neural-style/    (GIMP 3.0: one folder per plug-in)
-# each with its translations (locale/) and, when built, the CUDA backend.
+# each with its translations (locale/), its help pages (help/) and, when
+# built, the CUDA backend.
 # Usage: plugin/install-plugin.sh [BUILD_DIR] [CONFIG_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +21,17 @@ for v in 2.10:gimp2 3.0:gimp3; do
         rm -rf "$dest/locale"
         cp -r "$BUILD/locale" "$dest/locale"
     fi
-    [ -f "$BUILD/libns-cuda.so" ] && install -m 644 "$BUILD/libns-cuda.so" "$dest/libns-cuda.so"
+    # the help the dialog's Help button opens: pages per language, pictures shared
+    rm -rf "$dest/help"
+    cp -r "$ROOT/plugin/help" "$dest/help"
+    mkdir -p "$dest/help/images"
+    cp "$ROOT"/docs/images/before-after.jpg "$ROOT"/docs/images/dialog.jpg "$dest/help/images/" 2>/dev/null || true
+    # the CUDA backend when built; never a stale one from an earlier build
+    if [ -f "$BUILD/libns-cuda.so" ]; then
+        install -m 644 "$BUILD/libns-cuda.so" "$dest/libns-cuda.so.new" && mv "$dest/libns-cuda.so.new" "$dest/libns-cuda.so"
+    else
+        rm -f "$dest/libns-cuda.so"
+    fi
     echo "==> GIMP $ver plug-in installed: $dest (Filters > Artistic > Neural Style...)"
     installed=1
 done

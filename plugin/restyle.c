@@ -140,20 +140,21 @@ ns_restyle_check_layers (const NsLayerFacts  *f,
   const gchar *msg = NULL;
 
   if (! f->content_is_layer)
-    msg = _("Neural Style works on a layer of the image: select exactly one layer as the content.");
+    msg = _("Neural Style restyles a layer: select the photo's layer (not a channel "
+            "or a mask) and try again.");
   else if (f->indexed)
     msg = _("Neural Style works on RGB and grayscale images; convert this indexed "
             "image with Image > Mode > RGB first.");
   else if (! f->style_is_layer)
-    msg = _("Choose a style layer: add the painting to the image as a layer first.");
+    msg = _("Choose a painting: add it to the image with File > Open as Layers... first.");
   else if (! f->style_in_image)
-    msg = _("The style layer must belong to the same image as the content layer; "
-            "copy the painting into this image as a layer.");
+    msg = _("The painting must be a layer of the same image as the photo; add it "
+            "with File > Open as Layers...");
   else if (f->same_layer)
-    msg = _("The style layer must be another layer than the content layer.");
+    msg = _("The painting must be another layer than the photo.");
   else if (f->content_width < 1 || f->content_height < 1 ||
            f->style_width < 1 || f->style_height < 1)
-    msg = _("Neural Style needs non-empty content and style layers.");
+    msg = _("Neural Style needs a photo and a painting that are not empty.");
 
   if (msg)
     g_set_error_literal (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID, msg);
@@ -422,7 +423,7 @@ ns_restyle (struct ns_context     *ctx,
   if (area->width < 1 || area->height < 1 || style_extent->width < 1 || style_extent->height < 1)
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("Neural Style needs non-empty content and style layers."));
+                   _("Neural Style needs a photo and a painting that are not empty."));
       return NULL;
     }
 

@@ -23,7 +23,7 @@
   (file-ppm-save RUN-NONINTERACTIVE img layer (string-append "@OUT@/" name ".ppm") name 1))
 
 (define (restyle img content style size)
-  (car (plug-in-neural-style RUN-NONINTERACTIVE img content style 20 size 1.0 100.0 10.0 0 0 FALSE 1.0 1 @DEVICE@)))
+  (car (plug-in-neural-style RUN-NONINTERACTIVE img content style 20 size 1.0 100.0 10.0 0 0 FALSE 1.0 1 @DEVICE@ 0)))
 
 (define (case-basic)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
@@ -86,19 +86,25 @@
     ; again without catch, so that the batch reports the status
     (restyle img content style 64)))
 
-;; interactive: the dialog opens (under Xvfb) and NS_PLUGIN_TEST_RESPONSE answers it
-(define (case-dialog)
-  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
-    (say "layers-before" (car (gimp-image-get-layers img)))
-    (catch #f (plug-in-neural-style RUN-INTERACTIVE img content style 20 64 1.0 100.0 10.0 0 0 FALSE 1.0 1 1))
-    (say "layers-after" (car (gimp-image-get-layers img)))))
-
-(define (case-dialog-ok) (case-dialog))
-(define (case-dialog-cancel) (case-dialog))
-
 ; far more pixels than memory holds: refused before anything is allocated
 (define (case-memory)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
     (restyle img content style 16384)))
+
+;; the image a GUI session saved (gui.sh): every top-level layer, each exported
+(define (case-inspect)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf" "result.xcf")))
+         (layers (vector->list (cadr (gimp-image-get-layers img)))))
+    (say "active" (car (gimp-image-get-item-position img (car (gimp-image-get-active-layer img)))))
+    (for-each
+      (lambda (l)
+        (let ((pos (car (gimp-image-get-item-position img l))))
+          (say "layer" pos (car (gimp-item-get-visible l))
+               (if (member "neural-style-result" (cadr (gimp-item-get-parasite-list l))) 1 0)
+               (car (gimp-item-get-name l)))
+          (export img l (string-append "layer-" (number->string pos)))))
+      layers)))
+(define (case-inspect-en) (case-inspect))
+(define (case-inspect-ja) (case-inspect))
 
 (@CASE@)

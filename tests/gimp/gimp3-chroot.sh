@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC_DEFAULT=$(dirname "$(dirname "$HERE")")
 ROOTFS=${NS_GIMP3_ROOT:-$SRC_DEFAULT/build/gimp3-root}
 MIRROR=${NS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales xvfb xauth"
+PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales xvfb xauth fonts-ipafont-gothic"
 
 mounted=0
 mount_proc() {
@@ -43,6 +43,10 @@ prepare() {
     mount_proc
     [ -x "$ROOTFS/usr/bin/xvfb-run" ] ||
         in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends xvfb xauth >/dev/null 2>&1
+    # Japanese glyphs for the GUI test's screenshots
+    [ -d "$ROOTFS/usr/share/fonts/opentype/ipafont-gothic" ] ||
+        in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-ipafont-gothic \
+            >/dev/null 2>&1
     # a Japanese session for the translation test (GIMP 3 takes its language from the locale)
     if ! in_root locale -a 2>/dev/null | grep -q '^ja_JP.utf8$'; then
         [ -x "$ROOTFS/usr/sbin/locale-gen" ] ||
@@ -75,6 +79,8 @@ run() {
     local inside=/opt/ns-out/$case
     rm -rf "$ROOTFS$inside"
     mkdir -p "$ROOTFS$inside"
+    # an image a GUI session saved, for the inspect cases
+    if [ -f "$out/result.xcf" ]; then cp "$out/result.xcf" "$ROOTFS$inside/"; fi
     sed -e "s|@EXAMPLES@|/opt/ns-data/examples|g" -e "s|@OUT@|$inside|g" -e "s|@CASE@|case-$case|g" \
         "$HERE/gimp3.scm" >"$out/script.scm"
     mount_proc

@@ -101,20 +101,30 @@
     ; again without catch, so that the batch reports the status
     (restyle img content style 64)))
 
-;; interactive: the dialog opens (under Xvfb) and NS_PLUGIN_TEST_RESPONSE answers it
-(define (case-dialog)
-  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
-    (say "layers-before" (n-layers img))
-    (catch "cancelled" (plug-in-neural-style #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector content)
-                                 #:style-layer style #:iterations 20 #:size 64 #:device "cpu"))
-    (say "layers-after" (n-layers img))))
-
-(define (case-dialog-ok) (case-dialog))
-(define (case-dialog-cancel) (case-dialog))
-
 ; far more pixels than memory holds: refused before anything is allocated
 (define (case-memory)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
     (restyle img content style 16384)))
+
+; 1 or 0 for a boolean return value (#t/#f, or 1/0 in Script-Fu's older style)
+(define (truth v) (if (or (eq? v #t) (and (number? v) (= v 1))) 1 0))
+
+;; the image a GUI session saved (gui.sh): every top-level layer, each exported
+(define (case-inspect)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf")))
+         (layers (vector->list (car (gimp-image-get-layers img))))
+         (selected (car (gimp-image-get-selected-layers img))))
+    (if (> (vector-length selected) 0)
+        (say "active" (car (gimp-image-get-item-position img (vector-ref selected 0)))))
+    (for-each
+      (lambda (l)
+        (let ((pos (car (gimp-image-get-item-position img l))))
+          (say "layer" pos (truth (car (gimp-item-get-visible l)))
+               (if (member "neural-style-result" (car (gimp-item-get-parasite-list l))) 1 0)
+               (car (gimp-item-get-name l)))
+          (export-layer img l (string-append "layer-" (number->string pos)) "ppm")))
+      layers)))
+(define (case-inspect-en) (case-inspect))
+(define (case-inspect-ja) (case-inspect))
 
 (@CASE@)

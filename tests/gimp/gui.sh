@@ -10,8 +10,10 @@
 #   1. opens rainier.jpg (the photo) alone and chooses Filters > Artistic >
 #      Neural Style...: a message says how to add a painting (en only);
 #   2. File > Open as Layers... autumn-oak.jpg (the painting, now active);
-#   3. opens the filter, looks at the dialog, Cancel (en only);
-#   4. opens it again, Quality Custom 96 px, OK: the new layer;
+#   3. opens the filter, looks at the dialog, presses Help (the page the
+#      plug-in installs opens), Cancel (en only; Help also in ja);
+#   4. opens it again, Preview (en only), Quality Custom 96 px, OK: the new
+#      layer;
 #   5. selects the photo, opens the filter, OK (en only): a second result;
 #   6. saves the image as OUT/result.xcf for check_gui.py.
 # Facts go to OUT/facts ("key value" lines), screenshots to OUT/*.png.
@@ -28,6 +30,17 @@ FACTS=$OUT/facts
 : >"$FACTS"
 fact() { echo "$*" >>"$FACTS"; }
 log() { echo "[gui $VER $LANG_CASE] $*"; }
+
+# A stand-in web browser, the desktop's default for HTML: the Help button's
+# page is noted in opened-url.
+fake_browser() { # HOME_DIR SCRIPT_PATH_AS_GIMP_SEES_IT SCRIPT_PATH_HERE URL_FILE_AS_GIMP_SEES_IT
+    mkdir -p "$1/.local/share/applications"
+    printf '#!/bin/sh\necho "$1" >>%s\n' "$4" >"$3"
+    chmod +x "$3"
+    printf '[Desktop Entry]\nType=Application\nName=Test browser\nExec=%s %%u\nMimeType=text/html;\nNoDisplay=true\n' \
+        "$2" >"$1/.local/share/applications/ns-test-browser.desktop"
+    printf '[Default Applications]\ntext/html=ns-test-browser.desktop\n' >"$1/.local/share/applications/mimeapps.list"
+}
 
 # ---- X server, window manager ----
 for n in $(seq 40 99); do [ -e "/tmp/.X11-unix/X$n" ] || { DISPLAY_NUM=$n; break; }; done
@@ -49,7 +62,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-shot() { import -window root "$OUT/$1.png" 2>/dev/null; }
+# the pointer out of the way (no tooltips), then the whole screen
+shot() { xdotool mousemove 1395 995; sleep 0.3; import -window root "$OUT/$1.png" 2>/dev/null; }
 # wait_window REGEX [SECONDS]: the id of a visible window whose name matches
 wait_window() {
     local w
@@ -98,9 +112,14 @@ open_filter() {
 }
 
 # ---- GIMP, fresh profile ----
-if [ "$LANG_CASE" = ja ]; then
+if [ "$LANG_CASE" = ja ] && [ "$VER" = 2 ]; then
+    # this machine may lack the ja_JP locale; gettext honours LANGUAGE in C.UTF-8
+    LOCALE_ENV=(LANGUAGE=ja LC_ALL=C.UTF-8)
+elif [ "$LANG_CASE" = ja ]; then
     LOCALE_ENV=(LANGUAGE=ja LANG=ja_JP.UTF-8 LC_ALL=ja_JP.UTF-8)
-    PROFILE_TITLE="RGB 作業用スペースに変換しますか|作業用"
+fi
+if [ "$LANG_CASE" = ja ]; then
+    PROFILE_TITLE="Working Space|作業"
 else
     LOCALE_ENV=(LANGUAGE=en LANG=C.UTF-8 LC_ALL=C.UTF-8)
     PROFILE_TITLE="Convert to RGB Working Space|Keep the Embedded Working Space"
@@ -108,6 +127,9 @@ fi
 if [ "$VER" = 2 ]; then
     PHOTO=$EX/rainier.jpg PAINTING=$EX/autumn-oak.jpg XCF=$OUT/result.xcf
     CFG=$OUT/profile
+    HOME_DIR=$OUT/home
+    URLS=$OUT/opened-url
+    fake_browser "$OUT/home" "$OUT/browser" "$OUT/browser" "$URLS"
     "$ROOT/plugin/install-plugin.sh" "$BUILD" "$CFG" >/dev/null
     rm -rf "$CFG/GIMP/3.0"
     env "${LOCALE_ENV[@]}" XDG_CONFIG_HOME="$CFG" HOME="$OUT/home" NS_WEIGHTS="${NS_WEIGHTS:?}" \
@@ -123,6 +145,9 @@ else
     cp -u "$EX/rainier.jpg" "$EX/autumn-oak.jpg" "$CHROOT/opt/ns-data/examples/"
     cp -u "${NS_WEIGHTS:?}" "$CHROOT/opt/ns-data/weights/vgg19.safetensors"
     PHOTO=/opt/ns-data/examples/rainier.jpg PAINTING=/opt/ns-data/examples/autumn-oak.jpg XCF=$inside/result.xcf
+    HOME_DIR=$CHROOT$inside/home
+    URLS=$CHROOT$inside/opened-url
+    fake_browser "$CHROOT$inside/home" "$inside/browser" "$CHROOT$inside/browser" "$inside/opened-url"
     # a fresh profile with the plug-in installed into it
     chroot "$CHROOT" /opt/ns-src/plugin/install-plugin.sh /opt/ns-build "$inside/profile" >/dev/null
     chroot "$CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$inside/home" DISPLAY="$DISPLAY" \
@@ -137,8 +162,10 @@ convert_profile 60
 # GIMP 3 welcomes a fresh profile
 if [ "$VER" = 3 ] && w=$(wait_window "Welcome|ようこそ" 5); then
     shot 0-welcome
-    keys "$w" alt+F4
-    gone "Welcome|ようこそ" 5
+    for _ in 1 2 3; do
+        keys "$w" alt+F4
+        gone "Welcome|ようこそ" 3 && break
+    done
 fi
 W=$(image_window rainier) || step_failed start
 sleep 2
@@ -158,13 +185,13 @@ fi
 
 # 2. the painting as a layer
 keys "$W" ctrl+alt+o
-D=$(wait_window "Open Image as Layers|レイヤーとして開く" 20) || step_failed open-as-layers
+D=$(wait_window "Open Image as Layers|レイヤーとして" 20) || step_failed open-as-layers
 sleep 1
 xdotool type --delay 15 "$PAINTING"
 sleep 0.5
 keys "$D" Return
 convert_profile 10
-gone "Open Image as Layers|レイヤーとして開く" 10
+gone "Open Image as Layers|レイヤーとして" 10
 sleep 2
 shot 2-painting-added
 
@@ -175,6 +202,10 @@ if [ "$LANG_CASE" = en ]; then
     sleep 3
     shot 3-dialog
     fact "dialog-title $(xdotool getwindowname "$P")"
+    keys "$P" F1
+    for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
+    fact "help $(head -1 "$URLS" 2>/dev/null)"
+    if M=$(wait_window "GIMP Message" 1); then shot 3-help-error; keys "$M" Return; fi
     keys "$P" Escape
     for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
     plugin_running && step_failed cancel-closes
@@ -186,6 +217,24 @@ open_filter "$W"
 P=$(plugin_window 60) || step_failed dialog-ok
 sleep 3
 shot 4-dialog
+if [ "$LANG_CASE" = ja ]; then
+    keys "$P" F1
+    for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
+    fact "help $(head -1 "$URLS" 2>/dev/null)"
+    if M=$(wait_window "GIMP Message" 1); then shot 4-help-error; keys "$M" Return; fi
+fi
+# Preview: done when the plug-in notes its speed (the estimate learns from it)
+if [ "$LANG_CASE" = en ]; then
+    TIMINGS=$HOME_DIR/.cache/neural-style/timings.ini
+    start=$(date +%s.%N)
+    keys "$P" alt+v
+    for _ in $(seq 240); do [ -s "$TIMINGS" ] && break; sleep 0.25; done
+    [ -s "$TIMINGS" ] || step_failed preview
+    fact "preview-seconds $(echo "$(date +%s.%N) - $start" | bc)"
+    sleep 1
+    shot 4-preview
+    import -window "$P" "$OUT/dialog-window.png" 2>/dev/null
+fi
 keys "$P" alt+t Tab ctrl+a
 xdotool type "96"
 keys "$P" Tab
@@ -214,7 +263,7 @@ fi
 
 # 6. File > Save As... result.xcf
 keys "$W" shift+ctrl+s
-S=$(wait_window "Save Image|画像の保存" 20) || step_failed save-dialog
+S=$(wait_window "Save Image|保存" 20) || step_failed save-dialog
 sleep 1
 keys "$S" ctrl+a
 xdotool type --delay 15 "$XCF"

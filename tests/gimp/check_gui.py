@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+"""Checks one GUI session of gui.sh (its facts and screenshots) and the image
+it saved (the inspect case's layers and pixels).
+usage: check_gui.py LANG GUI_DIR INSPECT_DIR"""
+import os
+import re
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from reference import read_ppm  # noqa: E402
+
+lang, gui, ins = sys.argv[1:4]
+facts = {}
+for line in open(os.path.join(gui, "facts"), errors="replace"):
+    key, _, value = line.strip().partition(" ")
+    facts[key] = value
+log = open(os.path.join(ins, "log"), errors="replace").read()
+layers = []  # (position, visible, result, name), top first
+active = None
+for m in re.finditer(r"NSTEST (\S+) ([^\n]*)", log):
+    v = m.group(2).split()
+    if m.group(1) == "layer":
+        layers.append((int(v[0]), v[1] in ("1", "#t"), v[2] == "1", " ".join(v[3:])))
+    elif m.group(1) == "active":
+        active = int(v[0])
+layers.sort()
+
+
+def need(cond, msg):
+    if not cond:
+        print("    " + msg)
+        print("    facts: %s" % facts)
+        print("    layers: %s" % layers)
+        sys.exit(1)
+
+
+need("failed" not in facts, "the session stopped at step '%s' (screenshot failed-*.png)" % facts.get("failed"))
+need("crashed" not in facts, "the plug-in crashed (gimp.log)")
+need("saved" in facts, "the image was not saved")
+if lang == "en":
+    need(facts.get("one-layer-window") == "GIMP Message", "a one-layer image did not get a message")
+    need(facts.get("dialog-title") == "Neural Style", "the dialog is titled %r" % facts.get("dialog-title"))
+    need("cancelled" in facts, "Cancel did not close the dialog")
+    seconds = float(facts.get("preview-seconds", "inf"))
+    print("    the preview took %.1f s" % seconds)
+    need(seconds < 30, "the preview took %.1f s, more than 30" % seconds)
+help_page = "help/%s/index.html" % lang
+need(facts.get("help", "").endswith(help_page), "Help opened %r, not the installed %s" % (facts.get("help"), help_page))
+results = [l for l in layers if l[2]]
+want = 2 if lang == "en" else 1
+need(len(results) == want, "%d result layers, expected %d" % (len(results), want))
+prefix = "Neural Style: " if lang == "en" else "ニューラルスタイル: "
+need(all(l[3].startswith(prefix + "autumn-oak.jpg") for l in results), "result names %s" % [l[3] for l in results])
+photo = [l for l in layers if l[3] == "rainier.jpg"]
+painting = [l for l in layers if l[3] == "autumn-oak.jpg"]
+need(len(photo) == 1 and len(painting) == 1, "the photo and the painting are not both there once")
+newest = results[0]
+need(active == newest[0], "the active layer is at %s, the newest result at %d" % (active, newest[0]))
+# in view: every layer drawn over the newest result is hidden
+over = [l for l in layers if l[0] < newest[0] and l[1]]
+need(not over, "visible layers over the result: %s" % over)
+need(all(l[0] < photo[0][0] for l in results), "a result is under the photo")
+need(not painting[0][1], "the painting over the photo was left visible")
+
+img = lambda l: read_ppm(os.path.join(ins, "layer-%d.ppm" % l[0]))
+p, s = img(photo[0]), img(painting[0])
+mean = lambda a: a.reshape(3, -1).mean(1)
+for r in results:
+    n = img(r)
+    diff = np.abs(n - p).mean()
+    before, after = np.linalg.norm(mean(p) - mean(s)), np.linalg.norm(mean(n) - mean(s))
+    print("    %s at %d: mean |result - photo| %.3f, distance to the painting's colour %.3f -> %.3f"
+          % (r[3], r[0], diff, before, after))
+    need(n.shape == p.shape, "the result is %s, the photo %s" % (n.shape, p.shape))
+    need(diff > 0.04, "the result is too close to the photo")
+    need(after < 0.8 * before, "the colours did not move toward the painting's")
+print("    screenshots: %s" % " ".join(sorted(f for f in os.listdir(gui) if f.endswith(".png"))))
