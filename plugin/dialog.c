@@ -16,7 +16,7 @@
 #include "dialog.h"
 
 #define PREVIEW_SIZE       192
-#define PREVIEW_ITERATIONS 60
+#define PREVIEW_ITERATIONS 50
 
 enum { COL_ID, COL_THUMB, COL_NAME, N_COLS };
 
@@ -400,8 +400,8 @@ end_preview (NsDialog *d,
       show_pixbuf (d, pixbuf);
       g_object_unref (pixbuf);
       d->has_preview = TRUE;
-      preview_note (d, _("The preview is small and quick; the result has the detail "
-                         "of the chosen quality."));
+      preview_note (d, _("The middle of the photo, restyled at the size of the chosen "
+                         "quality."));
       refresh (d);  /* the estimate learns from the preview's speed */
     }
   else if (! cancel)
@@ -437,15 +437,22 @@ preview_tick (gpointer data)
 static void
 start_preview (NsDialog *d)
 {
-  GeglBuffer *content;
-  GeglBuffer *style;
+  const NsLayer *c;
+  const NsLayer *s;
+  GeglBuffer    *content;
+  GeglBuffer    *style;
+  gint           work;
 
   stop_preview (d);
   if (! *d->ctx || ! ns_layers_usable_pair (d->layers, *d->content, *d->style))
     return;
+  c       = ns_layer_list_find (d->layers, *d->content);
+  s       = ns_layer_list_find (d->layers, *d->style);
+  work    = ns_restyle_work_size (*d->ctx, d->p, c->width, c->height, s->width, s->height, NULL);
   content = d->host.buffer (*d->content);
   style   = d->host.buffer (*d->style);
-  d->job  = ns_preview_start (*d->ctx, content, style, d->p, PREVIEW_SIZE, PREVIEW_ITERATIONS);
+  d->job  = ns_preview_start (*d->ctx, content, style, d->p, work ? work : MAX (c->width, c->height),
+                              PREVIEW_SIZE, PREVIEW_ITERATIONS);
   g_object_unref (content);
   g_object_unref (style);
 
@@ -464,7 +471,7 @@ same_look (const NsRestyleParams *a,
   return a->content_weight == b->content_weight && a->style_weight == b->style_weight &&
          a->tv_weight == b->tv_weight && a->style_scale == b->style_scale &&
          a->preserve_colors == b->preserve_colors && a->optimizer == b->optimizer &&
-         a->init == b->init && a->seed == b->seed;
+         a->init == b->init && a->seed == b->seed && a->size == b->size;
 }
 
 /* ---- widgets <-> settings ---- */

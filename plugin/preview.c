@@ -26,22 +26,32 @@ struct _NsPreviewJob
   gdouble            seconds;
 };
 
-/* buffer's whole extent, scaled to at most `longest` px on its longer side */
+/* At most side x side px from the middle of buffer scaled by `scale`. */
 static struct ns_image
-read_small (GeglBuffer *buffer,
-            gint        longest)
+read_scaled (GeglBuffer *buffer,
+             gdouble     scale,
+             gint        side)
 {
-  const GeglRectangle *e     = gegl_buffer_get_extent (buffer);
-  gdouble              scale = MIN (1.0, (gdouble) longest / MAX (e->width, e->height));
-  GeglRectangle        r     = { (gint) (e->x * scale), (gint) (e->y * scale),
-                                 MAX (1, (gint) (e->width * scale)),
-                                 MAX (1, (gint) (e->height * scale)) };
-  struct ns_image      im    = { g_new (gfloat, (gsize) r.width * r.height * 4),
-                                 r.width, r.height, 4, r.width * 4 };
+  const GeglRectangle *e = gegl_buffer_get_extent (buffer);
+  gint                 w = MAX (1, (gint) (e->width * scale));
+  gint                 h = MAX (1, (gint) (e->height * scale));
+  GeglRectangle        r = { (gint) (e->x * scale) + (w - MIN (w, side)) / 2,
+                             (gint) (e->y * scale) + (h - MIN (h, side)) / 2,
+                             MIN (w, side), MIN (h, side) };
+  struct ns_image      im = { g_new (gfloat, (gsize) r.width * r.height * 4),
+                              r.width, r.height, 4, r.width * 4 };
 
   gegl_buffer_get (buffer, &r, scale, babl_format ("R'G'B'A float"), im.data,
                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
   return im;
+}
+
+static gint
+longest_side (GeglBuffer *buffer)
+{
+  const GeglRectangle *e = gegl_buffer_get_extent (buffer);
+
+  return MAX (e->width, e->height);
 }
 
 static bool
@@ -71,18 +81,24 @@ ns_preview_start (struct ns_context     *ctx,
                   GeglBuffer            *content,
                   GeglBuffer            *style,
                   const NsRestyleParams *params,
-                  gint                   longest,
+                  gint                   work_longest,
+                  gint                   side,
                   gint                   max_iterations)
 {
-  NsPreviewJob *job = g_new0 (NsPreviewJob, 1);
+  NsPreviewJob *job        = g_new0 (NsPreviewJob, 1);
+  gdouble       scale      = MIN (1.0, (gdouble) work_longest / longest_side (content));
+  /* the painting as the run sizes it, after the whole photo at work size */
+  gdouble       style_side = MIN (NS_PREVIEW_MAX_STYLE, params->style_scale * work_longest);
 
   job->ctx               = ctx;
   job->params            = ns_restyle_engine_params (params);
-  job->params.size       = 0;  /* the copies are already small */
+  job->params.size       = 0;  /* the crop is at the work size already */
   job->params.iterations = MIN (job->params.iterations, max_iterations);
-  job->content           = read_small (content, longest);
-  /* the engine sizes the painting after the photo; read it a little larger */
-  job->style             = read_small (style, (gint) (longest * MAX (1.0, params->style_scale) + 0.5));
+  job->content           = read_scaled (content, scale, side);
+  job->style             = read_scaled (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT);
+  /* the engine sizes the painting after the crop: tell it the photo's size */
+  job->params.style_scale = (gfloat) CLAMP (style_side / MAX (job->content.width, job->content.height),
+                                            0.05, 16.0);
   job->result            = job->content;
   job->result.data       = g_new (gfloat, (gsize) job->content.width * job->content.height * 4);
   job->thread            = g_thread_new ("neural-style-preview", job_run, job);

@@ -180,14 +180,22 @@ GeglBuffer * ns_restyle             (struct ns_context     *ctx,
 
 typedef struct _NsPreviewJob NsPreviewJob;
 
-/* Starts a small restyle in a thread: the whole content and style read now,
- * at most `longest` px, with the current settings (at most
- * `max_iterations` of them).  The job owns copies of everything it needs. */
+/* The painting's longest side in a preview, at most (its style pass stays
+ * quick; Final on a large photo sizes it larger, so the preview's strokes
+ * are then smaller than the result's). */
+#define NS_PREVIEW_MAX_STYLE 1024
+
+/* Starts a small restyle in a thread: at most side x side px from the middle
+ * of the content, at the size the run works at (work_longest px on the
+ * photo's longest side), so that strokes and detail look as in the result,
+ * with the current settings (at most max_iterations).  The pixels are read
+ * now; the job owns copies of everything it needs. */
 NsPreviewJob * ns_preview_start     (struct ns_context     *ctx,
                                      GeglBuffer            *content,
                                      GeglBuffer            *style,
                                      const NsRestyleParams *params,
-                                     gint                   longest,
+                                     gint                   work_longest,
+                                     gint                   side,
                                      gint                   max_iterations);
 /* 0..1 so far; TRUE once the thread has finished. */
 gboolean     ns_preview_poll        (NsPreviewJob          *job,

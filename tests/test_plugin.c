@@ -1,0 +1,163 @@
+/* test_plugin.c - what the plug-ins share, without GIMP: style strength and
+ * quality, the estimate's words and warnings, the timings it learns from,
+ * and the dialog's threaded preview. */
+#include "restyle.h"
+#include "testlib.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+static char weights_path[256];
+
+static void test_strength(void) {
+    NsRestyleParams p = ns_restyle_defaults();
+    CHECK(fabs(ns_restyle_strength(&p) - 50) < 1e-9, "the default balance is strength 50, not %g",
+          ns_restyle_strength(&p));
+    double ratio = p.style_weight / p.content_weight;
+    ns_restyle_set_strength(&p, 75);
+    CHECK(fabs(p.style_weight / p.content_weight / ratio - 10) < 1e-9, "25 steps are a factor 10");
+    ns_restyle_set_strength(&p, 0);
+    CHECK(fabs(p.style_weight / p.content_weight / ratio - 0.01) < 1e-12, "strength 0 is a hundredth");
+    for (double s = 3; s < 100; s += 9.7) {
+        ns_restyle_set_strength(&p, s);
+        CHECK(fabs(ns_restyle_strength(&p) - s) < 1e-9, "strength %g comes back as %g", s,
+              ns_restyle_strength(&p));
+    }
+    p.content_weight = 3;
+    ns_restyle_set_strength(&p, 50);
+    CHECK(p.content_weight == 3 && fabs(p.style_weight - 3 * ratio) < 1e-9,
+          "strength keeps the content weight and sets the style weight");
+    p.style_weight = 0;
+    CHECK(ns_restyle_strength(&p) == 0, "no style weight is strength 0");
+    p.style_weight = 1, p.content_weight = 0;
+    CHECK(ns_restyle_strength(&p) == 100, "no content weight is strength 100");
+
+    p.size = NS_DRAFT_SIZE;
+    CHECK(ns_restyle_quality(&p) == NS_QUALITY_DRAFT, "512 px is Draft");
+    p.size = 0;
+    CHECK(ns_restyle_quality(&p) == NS_QUALITY_FINAL, "0 is Final");
+    p.size = 1000;
+    CHECK(ns_restyle_quality(&p) == NS_QUALITY_CUSTOM, "1000 px is Custom");
+
+    GError *error = NULL;
+    p = ns_restyle_defaults();
+    p.precision = 3;
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "precision"),
+          "an unknown precision is a calling error");
+    g_clear_error(&error);
+}
+
+static void test_estimate(struct ns_context *ctx) {
+    NsRestyleParams p = ns_restyle_defaults();
+    gboolean blocked, capped;
+    gchar *text = ns_restyle_estimate(ctx, &p, 2048, 1365, 1717, 1200, &blocked);
+    CHECK(!blocked && strstr(text, "512 × 341") && strstr(text, "the CPU ("), "draft estimate: %s", text);
+    CHECK(strstr(text, "enlarged 4.0×") != NULL, "a 4x enlargement is warned about: %s", text);
+    CHECK(strstr(text, "loss") == NULL && strstr(text, "L-BFGS") == NULL, "no jargon: %s", text);
+    g_free(text);
+
+    p.device = NS_DEVICE_CHOICE_GPU;
+    text = ns_restyle_estimate(ctx, &p, 2048, 1365, 1717, 1200, &blocked);
+    CHECK(blocked && strstr(text, "The GPU cannot be used"), "the GPU chosen without one blocks OK: %s", text);
+    g_free(text);
+    text = ns_restyle_estimate(NULL, &p, 2048, 1365, 1717, 1200, &blocked);
+    CHECK(blocked && strstr(text, "install.sh"), "no weights: %s", text);
+    g_free(text);
+
+    p = ns_restyle_defaults();
+    p.size = 0;
+    CHECK(ns_restyle_work_size(ctx, &p, 300, 200, 300, 300, &capped) == 0 && !capped,
+          "Final on a small photo is its own size");
+    int fits = ns_restyle_work_size(ctx, &p, 400000, 300000, 1000, 1000, &capped);
+    CHECK(capped && fits >= 64 && fits < 400000, "Final on a photo larger than memory: %d px", fits);
+    text = ns_restyle_estimate(ctx, &p, 400000, 300000, 1000, 1000, &blocked);
+    CHECK(strstr(text, "largest size that fits") != NULL, "the cap is said: %s", text);
+    g_free(text);
+    p.size = 700;
+    CHECK(ns_restyle_work_size(ctx, &p, 4000, 3000, 1000, 1000, &capped) == 700 && !capped,
+          "Custom is taken as it is");
+
+    gchar *why = NULL, *on = ns_restyle_device_text(ctx, NS_DEVICE_CHOICE_CPU, &why);
+    CHECK(g_str_has_prefix(on, "the CPU (") && why == NULL, "the CPU asked for: %s, nothing about a GPU", on);
+    g_free(on);
+    struct ns_context *auto_ctx = ns_restyle_open(NS_DEVICE_CHOICE_AUTO, NULL);
+    on = ns_restyle_device_text(auto_ctx, NS_DEVICE_CHOICE_AUTO, &why);
+    CHECK(g_str_has_prefix(on, "the CPU (") && why, "auto without a GPU: %s, and why: %s", on, why ? why : "");
+    g_free(on), g_free(why);
+    ns_context_free(auto_ctx);
+}
+
+static GeglBuffer *buffer_of(int w, int h, float r, float g, float b) {
+    GeglRectangle rect = {0, 0, w, h};
+    GeglBuffer *buf = gegl_buffer_new(&rect, babl_format("R'G'B'A float"));
+    float *px = g_new(float, (size_t) w * h * 4);
+    for (int i = 0; i < w * h; i++) {
+        float wave = 0.2f * sinf(i * 0.37f);
+        px[4 * i] = r + wave, px[4 * i + 1] = g - wave, px[4 * i + 2] = b, px[4 * i + 3] = 1;
+    }
+    gegl_buffer_set(buf, &rect, 0, babl_format("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE);
+    g_free(px);
+    return buf;
+}
+
+/* The preview runs in a thread, is small, records its speed, can be stopped. */
+static void test_preview(struct ns_context *ctx) {
+    GeglBuffer *photo = buffer_of(600, 400, 0.3f, 0.5f, 0.7f), *painting = buffer_of(300, 300, 0.9f, 0.4f, 0.1f);
+    NsRestyleParams p = ns_restyle_defaults();
+    GError *error = NULL;
+    gint w = 0, h = 0;
+    gdouble fraction = 0;
+    gchar *timings = g_build_filename(g_get_user_cache_dir(), "neural-style", "timings.ini", NULL);
+
+    NsPreviewJob *job = ns_preview_start(ctx, photo, painting, &p, 300, 96, 30);
+    while (!ns_preview_poll(job, &fraction))
+        g_usleep(20000);
+    CHECK(fraction == 1.0, "a finished preview reports 1, not %g", fraction);
+    guchar *rgb = ns_preview_finish(job, FALSE, &w, &h, &error);
+    CHECK(rgb && w == 96 && h == 96, "the preview is %d x %d: %s", w, h, error ? error->message : "");
+    long changed = 0;
+    for (int i = 0; rgb && i < w * h; i++)
+        changed += abs(rgb[3 * i] - (int) (0.3f * 255)) > 20;
+    CHECK(changed > w * h / 4, "the preview is restyled (%ld of %d pixels moved)", changed, w * h);
+    CHECK(g_file_test(timings, G_FILE_TEST_EXISTS), "the preview's speed is kept in %s", timings);
+    g_free(rgb);
+    g_clear_error(&error);
+
+    job = ns_preview_start(ctx, photo, painting, &p, 600, 192, 200);
+    rgb = ns_preview_finish(job, TRUE, &w, &h, &error);
+    CHECK(!rgb && error && error->code == NS_RESTYLE_ERROR_CANCELLED, "a stopped preview gives nothing");
+    g_clear_error(&error);
+
+    g_object_unref(photo), g_object_unref(painting);
+    g_free(timings);
+}
+
+int main(void) {
+    char cache[] = "/tmp/ns-test-plugin-XXXXXX";
+    g_assert(g_mkdtemp(cache));
+    g_setenv("XDG_CACHE_HOME", cache, TRUE);
+    g_setenv("LANGUAGE", "C", TRUE);
+    gegl_init(NULL, NULL);
+
+    snprintf(weights_path, sizeof weights_path, "%s/vgg.safetensors", cache);
+    struct ns_weights wt;
+    random_weights(&wt, 19, 5);
+    write_safetensors(weights_path, &wt, NULL);
+    ns_weights_free(&wt);
+    g_setenv("NS_WEIGHTS", weights_path, TRUE);
+
+    test_strength();
+    GError *error = NULL;
+    struct ns_context *ctx = ns_restyle_open(NS_DEVICE_CHOICE_CPU, &error);
+    CHECK(ctx != NULL, "the engine opens: %s", error ? error->message : "");
+    if (ctx) {
+        test_estimate(ctx);
+        test_preview(ctx);
+        ns_context_free(ctx);
+    }
+    gchar *cmd = g_strdup_printf("rm -rf %s", cache);
+    if (system(cmd)) fprintf(stderr, "cannot remove %s\n", cache);
+    g_free(cmd);
+    gegl_exit();
+    return test_summary("test_plugin");
+}
