@@ -139,6 +139,7 @@ add_layers (NsLayerList *list,
       l.name           = gimp_item_get_name (ids[i]);
       l.width          = gimp_drawable_width (ids[i]);
       l.height         = gimp_drawable_height (ids[i]);
+      gimp_drawable_offsets (ids[i], &l.x, &l.y);
       l.visible        = gimp_item_get_visible (ids[i]) && (! parent || parent->visible);
       l.group          = gimp_item_is_group (ids[i]);
       l.result         = mark != NULL;
@@ -169,6 +170,8 @@ list_layers (gint32       image,
   memset (list, 0, sizeof *list);
   add_layers (list, ids, n, NULL);
   list->image_name = file ? g_path_get_basename (file) : NULL;
+  list->width      = gimp_image_width (image);
+  list->height     = gimp_image_height (image);
   g_free (file);
   g_free (uri);
   g_free (ids);

@@ -325,6 +325,7 @@ add_layers (NsLayerList  *list,
       l.name          = gimp_item_get_name (items[i]);
       l.width         = gimp_drawable_get_width (GIMP_DRAWABLE (items[i]));
       l.height        = gimp_drawable_get_height (GIMP_DRAWABLE (items[i]));
+      gimp_drawable_get_offsets (GIMP_DRAWABLE (items[i]), &l.x, &l.y);
       l.visible       = gimp_item_get_visible (items[i]) && (! parent || parent->visible);
       l.group         = gimp_item_is_group (items[i]);
       l.result        = mark != NULL;
@@ -354,6 +355,8 @@ list_layers (GimpImage   *image,
   memset (list, 0, sizeof *list);
   add_layers (list, (GimpItem **) layers, NULL);
   list->image_name = file ? g_file_get_basename (file) : NULL;
+  list->width      = gimp_image_get_width (image);
+  list->height     = gimp_image_get_height (image);
   g_clear_object (&file);
   g_free (layers);
 }

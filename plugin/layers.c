@@ -96,84 +96,76 @@ named_after (const gchar *name,
   return prefix && *prefix && g_str_has_prefix (name, prefix);
 }
 
-/* The newest candidate other than `not` that can pair with it. */
-static const NsLayer *
-newest_other (const NsLayerList *list,
-              const NsLayer     *not)
+/* How much l looks like the photo: named after the image's file (the photo
+ * as opened), filling the canvas (a painting added with Open as Layers keeps
+ * its own size). */
+static gint
+photo_score (const NsLayerList *list,
+             const NsLayer     *l)
 {
-  const NsLayer *best = NULL;
-  gint           i;
+  gint score = 0;
 
+  if (list->image_name && strcmp (l->name, list->image_name) == 0)
+    score += 4;
+  if (l->x == 0 && l->y == 0 && l->width == list->width && l->height == list->height)
+    score += 2;
+  return score;
+}
+
+/* The candidate other than a that best fits as the photo (photo TRUE) or
+ * the painting, with a point for lying where that one usually is: the photo
+ * below a, the painting above it.  Plain layers before groups; among equals
+ * the nearest in the stack. */
+static const NsLayer *
+best_other (const NsLayerList *list,
+            const NsLayer     *a,
+            gboolean           photo,
+            gint              *score_out)
+{
+  const NsLayer *best       = NULL;
+  gint           best_score = 0;
+  gint           best_dist  = 0;
+  gint           i, pos_a = 0;
+
+  for (i = 0; i < list->n; i++)
+    if (&list->layers[i] == a)
+      pos_a = i;
   for (i = 0; i < list->n; i++)
     {
       const NsLayer *l = &list->layers[i];
+      gint           score, dist;
 
-      if (l->result || ! ns_layers_usable_pair (list, not->id, l->id))
+      if (l->result || ! ns_layers_usable_pair (list, a->id, l->id))
         continue;
-      /* a plain layer before a group, then the newest */
-      if (! best || (best->group && ! l->group) ||
-          (best->group == l->group && l->id > best->id))
-        best = l;
+      score = photo ? photo_score (list, l) : -photo_score (list, l);
+      if (photo ? ns_layer_is_above (a, l) : ns_layer_is_above (l, a))
+        score++;
+      score = 2 * score - l->group;
+      dist  = ABS (i - pos_a);
+      if (! best || score > best_score || (score == best_score && dist < best_dist))
+        {
+          best       = l;
+          best_score = score;
+          best_dist  = dist;
+        }
     }
+  if (score_out)
+    *score_out = best_score;
   return best;
 }
 
-/* The nearest candidate drawn under a (plain layers first). */
-static const NsLayer *
-nearest_below (const NsLayerList *list,
-               const NsLayer     *a)
-{
-  const NsLayer *group = NULL;
-  gint           i;
-
-  for (i = 0; i < list->n; i++)
-    {
-      const NsLayer *l = &list->layers[i];
-
-      if (l->result || ! ns_layer_is_above (a, l) || ns_layer_holds (l, a))
-        continue;
-      if (! l->group)
-        return l;
-      if (! group)
-        group = l;
-    }
-  return group;
-}
-
-/* The layer named after the image's file: the photo as it was opened. */
-static const NsLayer *
-opened_photo (const NsLayerList *list)
-{
-  gint i;
-
-  for (i = 0; list->image_name && i < list->n; i++)
-    if (! list->layers[i].result && ! list->layers[i].group &&
-        strcmp (list->layers[i].name, list->image_name) == 0)
-      return &list->layers[i];
-  return NULL;
-}
-
-/* Is a, the active layer, the painting?  It is when it is not the photo as
- * opened (or a copy of it) and either such a photo exists, or a is the
- * newest layer with another one under it (just added by Open as Layers). */
+/* Is a, the active layer, the painting?  When another layer looks more like
+ * the photo than a does, and a is not a copy of it ("Background copy"). */
 static gboolean
-looks_like_painting (const NsLayerList *list,
-                     const NsLayer     *a)
+looks_like_painting (const NsLayerList  *list,
+                     const NsLayer      *a,
+                     const NsLayer     **photo)
 {
-  const NsLayer *photo = opened_photo (list);
-  const NsLayer *below;
-  gint           i;
+  gint score;
 
-  if (named_after (a->name, list->image_name))
-    return FALSE;
-  if (photo)
-    return ns_layers_usable_pair (list, photo->id, a->id);
-
-  for (i = 0; i < list->n; i++)
-    if (! list->layers[i].result && list->layers[i].id > a->id)
-      return FALSE;
-  below = nearest_below (list, a);
-  return below && ! named_after (a->name, below->name);
+  *photo = best_other (list, a, TRUE, &score);
+  return *photo && score > 2 * photo_score (list, a) - a->group &&
+         ! named_after (a->name, (*photo)->name) && ! named_after (a->name, list->image_name);
 }
 
 void
@@ -216,36 +208,32 @@ ns_layers_guess (const NsLayerList *list,
       else if (l && ! b && ns_layers_usable_pair (list, a->id, l->id))
         b = l;
     }
-  if (! a)
+  if (! a)  /* nothing usable selected: start from the topmost layer */
     for (i = 0; i < list->n && ! a; i++)
       if (! list->layers[i].result && ! list->layers[i].group)
         a = &list->layers[i];
   if (! a)
     return;
 
-  if (b)  /* two layers selected: the upper one is the painting, as added */
+  if (b)  /* two layers selected: the more photo-like, else the lower one */
     {
       const NsLayer *upper = ns_layer_is_above (b, a) ? b : a;
       const NsLayer *lower = upper == a ? b : a;
-      gboolean       swap  = named_after (upper->name, list->image_name) &&
-                             ! named_after (lower->name, list->image_name);
+      gboolean       swap  = photo_score (list, upper) > photo_score (list, lower);
 
       *content = swap ? upper->id : lower->id;
       *style   = swap ? lower->id : upper->id;
       return;
     }
 
-  if (looks_like_painting (list, a))
+  if (looks_like_painting (list, a, &other))
     {
-      other = opened_photo (list);
-      if (! other || ! ns_layers_usable_pair (list, other->id, a->id))
-        other = nearest_below (list, a);
       *content = other->id;
       *style   = a->id;
       return;
     }
 
-  other = newest_other (list, a);
+  other = best_other (list, a, FALSE, NULL);
   if (other)
     {
       *content = a->id;

@@ -22,6 +22,8 @@ typedef struct
   gchar    *name;
   gint      width;
   gint      height;
+  gint      x;        /* offsets in the image */
+  gint      y;
   gboolean  visible;  /* itself and every group it is in */
   gboolean  group;
   gboolean  result;   /* carries NS_RESULT_PARASITE */
@@ -36,6 +38,8 @@ typedef struct
                           topmost first */
   gint     n;
   gchar   *image_name; /* the image file's name without folder, or NULL */
+  gint     width;      /* the canvas */
+  gint     height;
 } NsLayerList;
 
 void            ns_layer_list_add   (NsLayerList       *list,
@@ -58,10 +62,11 @@ gboolean  ns_layers_usable_pair (const NsLayerList *list,
                                  gint               style);
 
 /* The photo and the painting a photographer most likely means, given the
- * selected (active) layers, the last run's pair (-1 if none) and the image's
- * file name.  The painting is usually the layer just added with File > Open
- * as Layers: the newest layer, directly above the photo.  content and style
- * are -1 when the image has no usable pair. */
+ * selected (active) layers and the last run's pair (-1 if none).  The photo
+ * is the layer named after the image's file, or one that fills the canvas,
+ * or the lower one; the painting, added with File > Open as Layers, keeps
+ * its own size and name and sits above it; a copy of the photo is a photo.
+ * content and style are -1 when the image has no usable pair. */
 void      ns_layers_guess       (const NsLayerList *list,
                                  const gint        *selected,
                                  gint               n_selected,

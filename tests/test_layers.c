@@ -17,9 +17,10 @@ static int failures;
         }                                                                                                    \
     } while (0)
 
-/* A layer at `path` (depth = number of positions, -1 ends it). */
-static void add(NsLayerList *l, gint id, const char *name, gboolean group, gboolean visible, ...) {
-    NsLayer layer = {id, (gchar *) name, 100, 80, visible, group, FALSE, -1, {0}};
+/* A layer of w x h at 0,0 and `path` (depth = number of positions, -1
+ * ends it). */
+static void add(NsLayerList *l, gint id, const char *name, gint w, gint h, gboolean group, gboolean visible, ...) {
+    NsLayer layer = {id, (gchar *) name, w, h, 0, 0, visible, group, FALSE, -1, {0}};
     va_list ap;
     va_start(ap, visible);
     for (int p; (p = va_arg(ap, int)) >= 0;)
@@ -41,9 +42,9 @@ int main(void) {
     gint painting[] = {3}, photo[] = {2}, both[] = {2, 3}, copy[] = {4}, result[] = {7};
 
     /* rainier.jpg opened, autumn-oak.jpg added with Open as Layers (active) */
-    l.image_name = g_strdup("rainier.jpg");
-    add(&l, 3, "autumn-oak.jpg", FALSE, TRUE, 0, -1);
-    add(&l, 2, "rainier.jpg", FALSE, TRUE, 1, -1);
+    l.image_name = g_strdup("rainier.jpg"), l.width = 2048, l.height = 1365;
+    add(&l, 3, "autumn-oak.jpg", 1717, 1200, FALSE, TRUE, 0, -1);
+    add(&l, 2, "rainier.jpg", 2048, 1365, FALSE, TRUE, 1, -1);
     expect(&l, painting, 1, -1, -1, 2, 3, "painting just added and active");
     expect(&l, photo, 1, -1, -1, 2, 3, "photo active");
     expect(&l, both, 2, -1, -1, 2, 3, "both selected (GIMP 3)");
@@ -57,7 +58,7 @@ int main(void) {
     l.layers[0].visible = TRUE;
 
     /* a result of the last run is active: the last pair again */
-    add(&l, 7, "Neural Style: autumn-oak.jpg", FALSE, TRUE, 0, -1);
+    add(&l, 7, "Neural Style: autumn-oak.jpg", 2048, 1365, FALSE, TRUE, 0, -1);
     l.layers[l.n - 1].result = TRUE;
     l.layers[0].path[0] = 1, l.layers[1].path[0] = 2;
     expect(&l, result, 1, 2, 3, 2, 3, "a result active, the last pair known");
@@ -71,27 +72,40 @@ int main(void) {
     expect(&l, result, 1, -1, -1, 2, 3, "a result active, nothing known: results are never photo or painting");
     ns_layer_list_clear(&l);
 
-    /* a saved XCF: the layers are not named after the file */
-    l.image_name = g_strdup("work.xcf");
-    add(&l, 5, "Oil painting", FALSE, TRUE, 0, -1);
-    add(&l, 2, "Background", FALSE, TRUE, 1, -1);
+    /* a saved XCF, the painting scaled to the canvas: the upper one is it */
+    l.image_name = g_strdup("work.xcf"), l.width = 100, l.height = 80;
+    add(&l, 5, "Oil painting", 100, 80, FALSE, TRUE, 0, -1);
+    add(&l, 2, "Background", 100, 80, FALSE, TRUE, 1, -1);
     gint five[] = {5};
-    expect(&l, five, 1, -1, -1, 2, 5, "the newest layer above another is the painting");
-    expect(&l, photo, 1, -1, -1, 2, 5, "the older layer is the photo");
+    expect(&l, five, 1, -1, -1, 2, 5, "of two canvas-sized layers the upper one is the painting");
+    expect(&l, photo, 1, -1, -1, 2, 5, "...and the lower one the photo");
+    ns_layer_list_clear(&l);
+
+    /* an XCF reopened (IDs follow the stack, not the order they were added):
+     * the painting on top and active, a text layer, the photo in a group */
+    l.image_name = g_strdup("states.xcf"), l.width = 2048, l.height = 1365;
+    add(&l, 1, "autumn-oak.jpg", 1717, 1200, FALSE, TRUE, 0, -1);
+    add(&l, 2, "Mount Rainier", 500, 100, FALSE, TRUE, 1, -1);
+    add(&l, 3, "Photos", 2048, 1365, TRUE, TRUE, 2, -1);
+    add(&l, 4, "Background", 2048, 1365, FALSE, TRUE, 2, 0, -1);
+    gint one[] = {1}, text[] = {2};
+    expect(&l, one, 1, -1, -1, 4, 1, "a reopened XCF, the painting active");
+    expect(&l, text, 1, -1, -1, 4, 2, "the text layer active: it is taken as the painting");
     ns_layer_list_clear(&l);
 
     /* a copy of the photo, made after the painting was added, is restyled */
-    add(&l, 3, "autumn-oak.jpg", FALSE, TRUE, 0, -1);
-    add(&l, 4, "Background copy", FALSE, TRUE, 1, -1);
-    add(&l, 2, "Background", FALSE, TRUE, 2, -1);
-    expect(&l, copy, 1, -1, -1, 4, 3, "the newest layer is a copy of the one below: a photo");
+    l.width = 100, l.height = 80;
+    add(&l, 3, "autumn-oak.jpg", 90, 60, FALSE, TRUE, 0, -1);
+    add(&l, 4, "Background copy", 100, 80, FALSE, TRUE, 1, -1);
+    add(&l, 2, "Background", 100, 80, FALSE, TRUE, 2, -1);
+    expect(&l, copy, 1, -1, -1, 4, 3, "a copy of the photo is a photo");
     ns_layer_list_clear(&l);
 
     /* groups: the photo inside a group, the painting at the top */
-    l.image_name = g_strdup("rainier.jpg");
-    add(&l, 3, "autumn-oak.jpg", FALSE, TRUE, 0, -1);
-    add(&l, 10, "Photo group", TRUE, FALSE, 1, -1);
-    add(&l, 2, "rainier.jpg", FALSE, FALSE, 1, 0, -1);
+    l.image_name = g_strdup("rainier.jpg"), l.width = 2048, l.height = 1365;
+    add(&l, 3, "autumn-oak.jpg", 1717, 1200, FALSE, TRUE, 0, -1);
+    add(&l, 10, "Photo group", 2048, 1365, TRUE, FALSE, 1, -1);
+    add(&l, 2, "rainier.jpg", 2048, 1365, FALSE, FALSE, 1, 0, -1);
     gint group[] = {10};
     expect(&l, painting, 1, -1, -1, 2, 3, "photo inside a group");
     expect(&l, group, 1, -1, -1, 10, 3, "a group as the photo");
@@ -104,8 +118,8 @@ int main(void) {
     ns_layer_list_clear(&l);
 
     /* one layer: no pair */
-    l.image_name = g_strdup("rainier.jpg");
-    add(&l, 2, "rainier.jpg", FALSE, TRUE, 0, -1);
+    l.image_name = g_strdup("rainier.jpg"), l.width = 2048, l.height = 1365;
+    add(&l, 2, "rainier.jpg", 2048, 1365, FALSE, TRUE, 0, -1);
     expect(&l, photo, 1, -1, -1, -1, -1, "a single layer has no painting");
     ns_layer_list_clear(&l);
 

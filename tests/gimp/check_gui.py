@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks one GUI session of gui.sh (its facts and screenshots) and the image
 it saved (the inspect case's layers and pixels).
-usage: check_gui.py LANG GUI_DIR INSPECT_DIR"""
+usage: check_gui.py LANG|states GUI_DIR INSPECT_DIR"""
 import os
 import re
 import sys
@@ -39,6 +39,25 @@ def need(cond, msg):
 need("failed" not in facts, "the session stopped at step '%s' (screenshot failed-*.png)" % facts.get("failed"))
 need("crashed" not in facts, "the plug-in crashed (gimp.log)")
 need("saved" in facts, "the image was not saved")
+
+if lang == "states":
+    # depth, position, visible, result, has a mask, group, name
+    items = [(int(v[0]), int(v[1]), v[2] in ("1", "#t"), v[3] == "1", v[4] == "1", v[5] in ("1", "#t"),
+              " ".join(v[6:]))
+             for v in (m.group(1).split() for m in re.finditer(r"NSTEST item ([^\n]*)", log))]
+    need("grayscale" in facts and "gray-dialog" in facts, "the dialog did not open on the grayscale image")
+    results = [i for i in items if i[3]]
+    need(len(results) == 1, "%d results, expected 1: %s" % (len(results), items))
+    r = results[0]
+    photo = [i for i in items if i[6] == "Background"]
+    need(photo and r[0] == photo[0][0] == 1 and r[1] + 1 == photo[0][1],
+         "the result is not directly above the photo inside its group: %s" % items)
+    need(r[4], "the result has no copy of the photo's mask")
+    painting = [i for i in items if i[6] == "autumn-oak.jpg"]
+    need(painting and not painting[0][2], "the painting over the photo's group was left visible")
+    print("    %d layers (%s): result %r in the photo's group, with its mask"
+          % (len(items), ", ".join(i[6] for i in items if not i[3]), r[6]))
+    sys.exit(0)
 if lang == "en":
     need(facts.get("one-layer-window") == "GIMP Message", "a one-layer image did not get a message")
     need(facts.get("dialog-title") == "Neural Style", "the dialog is titled %r" % facts.get("dialog-title"))

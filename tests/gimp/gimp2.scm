@@ -104,6 +104,42 @@
                (car (gimp-item-get-name l)))
           (export img l (string-append "layer-" (number->string pos)))))
       layers)))
+;; the states photographers have, saved for a GUI session: the photo in a
+;; layer group with a mask, a text layer, the painting on top and active
+(define (case-states-xcf)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg" "rainier.jpg")))
+         (photo (car (gimp-image-get-active-layer img)))
+         (group (car (gimp-layer-group-new img)))
+         (mask (car (gimp-layer-create-mask photo ADD-MASK-WHITE))))
+    (gimp-item-set-name group "Photos")
+    (gimp-image-insert-layer img group 0 0)
+    (gimp-image-reorder-item img photo group 0)
+    (gimp-layer-add-mask photo mask)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 400 300)
+    (gimp-context-set-foreground '(0 0 0))
+    (gimp-drawable-edit-fill mask FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (gimp-text-fontname img -1 40 1200 "Mount Rainier" 0 TRUE 80 PIXELS "Sans")
+    (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
+      (gimp-image-insert-layer img painting 0 0)
+      (gimp-image-set-active-layer img painting)
+      (gimp-xcf-save 0 img painting "@OUT@/states.xcf" "states.xcf"))))
+
+;; every layer of the saved image, groups' children after them
+(define (describe img layers depth)
+  (for-each
+    (lambda (l)
+      (say "item" depth (car (gimp-image-get-item-position img l)) (car (gimp-item-get-visible l))
+           (if (member "neural-style-result" (cadr (gimp-item-get-parasite-list l))) 1 0)
+           (if (= (car (gimp-layer-get-mask l)) -1) 0 1) (car (gimp-item-is-group l))
+           (car (gimp-item-get-name l)))
+      (if (= (car (gimp-item-is-group l)) 1)
+          (describe img (vector->list (cadr (gimp-item-get-children l))) (+ depth 1))))
+    layers))
+(define (case-inspect-states)
+  (let ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf" "result.xcf"))))
+    (describe img (vector->list (cadr (gimp-image-get-layers img))) 0)))
+
 (define (case-inspect-en) (case-inspect))
 (define (case-inspect-ja) (case-inspect))
 

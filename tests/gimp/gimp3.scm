@@ -124,6 +124,43 @@
                (car (gimp-item-get-name l)))
           (export-layer img l (string-append "layer-" (number->string pos)) "ppm")))
       layers)))
+;; the states photographers have, saved for a GUI session: the photo in a
+;; layer group with a mask, a text layer, the painting on top; the photo and
+;; the painting both selected
+(define (case-states-xcf)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg")))
+         (photo (vector-ref (car (gimp-image-get-layers img)) 0))
+         (group (car (gimp-group-layer-new img "Photos")))
+         (mask (car (gimp-layer-create-mask photo ADD-MASK-WHITE))))
+    (gimp-image-insert-layer img group 0 0)
+    (gimp-image-reorder-item img photo group 0)
+    (gimp-layer-add-mask photo mask)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 400 300)
+    (gimp-context-set-foreground '(0 0 0))
+    (gimp-drawable-edit-fill mask FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (gimp-text-font img -1 40 1200 "Mount Rainier" 0 TRUE 80 (car (gimp-context-get-font)))
+    (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
+      (gimp-image-insert-layer img painting 0 0)
+      (gimp-image-set-selected-layers img (vector photo painting))
+      (gimp-xcf-save RUN-NONINTERACTIVE img "@OUT@/states.xcf"))))
+
+;; every layer of the saved image, groups' children after them
+(define (describe img layers depth)
+  (for-each
+    (lambda (l)
+      (say "item" depth (car (gimp-image-get-item-position img l)) (truth (car (gimp-item-get-visible l)))
+           (if (member "neural-style-result" (car (gimp-item-get-parasite-list l))) 1 0)
+           (let ((m (car (gimp-layer-get-mask l)))) (if (or (eq? m #f) (and (number? m) (< m 0))) 0 1))
+           (truth (car (gimp-item-is-group l)))
+           (car (gimp-item-get-name l)))
+      (if (= (truth (car (gimp-item-is-group l))) 1)
+          (describe img (vector->list (car (gimp-item-get-children l))) (+ depth 1))))
+    layers))
+(define (case-inspect-states)
+  (let ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf"))))
+    (describe img (vector->list (car (gimp-image-get-layers img))) 0)))
+
 (define (case-inspect-en) (case-inspect))
 (define (case-inspect-ja) (case-inspect))
 

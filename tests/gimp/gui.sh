@@ -4,6 +4,7 @@
 # (xdotool), screenshots of every step.  One session per call:
 #
 #   gui.sh 2|3 LANG OUT           LANG: en or ja
+#   gui.sh 2|3 states OUT XCF     XCF as GIMP sees it (gimp2/3.scm's states-xcf)
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -16,9 +17,13 @@
 #      layer;
 #   5. selects the photo, opens the filter, OK (en only): a second result;
 #   6. saves the image as OUT/result.xcf for check_gui.py.
+# The states session opens XCF instead (the photo in a group with a mask, a
+# text layer, the painting on top: active in 2.10, both selected in 3.0),
+# restyles, converts the image to grayscale (Image > Mode > Grayscale) and
+# opens the dialog again.
 # Facts go to OUT/facts ("key value" lines), screenshots to OUT/*.png.
 set -uo pipefail
-VER=$1 LANG_CASE=$2 OUT=$3
+VER=$1 LANG_CASE=$2 OUT=$3 IMAGE=${4:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$(dirname "$HERE")")
 EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
@@ -133,7 +138,7 @@ if [ "$VER" = 2 ]; then
     "$ROOT/plugin/install-plugin.sh" "$BUILD" "$CFG" >/dev/null
     rm -rf "$CFG/GIMP/3.0"
     env "${LOCALE_ENV[@]}" XDG_CONFIG_HOME="$CFG" HOME="$OUT/home" NS_WEIGHTS="${NS_WEIGHTS:?}" \
-        gimp-2.10 --no-splash "$PHOTO" >"$OUT/gimp.log" 2>&1 &
+        gimp-2.10 --no-splash "${IMAGE:-$PHOTO}" >"$OUT/gimp.log" 2>&1 &
     GIMP_PID=$!
 else
     inside=/opt/ns-out/gui-$LANG_CASE
@@ -152,7 +157,7 @@ else
     chroot "$CHROOT" /opt/ns-src/plugin/install-plugin.sh /opt/ns-build "$inside/profile" >/dev/null
     chroot "$CHROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$inside/home" DISPLAY="$DISPLAY" \
         XDG_CONFIG_HOME="$inside/profile" NS_WEIGHTS=/opt/ns-data/weights/vgg19.safetensors "${LOCALE_ENV[@]}" \
-        gimp-3.0 --no-splash "$PHOTO" >"$OUT/gimp.log" 2>&1 &
+        gimp-3.0 --no-splash "${IMAGE:-$PHOTO}" >"$OUT/gimp.log" 2>&1 &
     GIMP_PID=$!
 fi
 
@@ -167,10 +172,65 @@ if [ "$VER" = 3 ] && w=$(wait_window "Welcome|ようこそ" 5); then
         gone "Welcome|ようこそ" 3 && break
     done
 fi
-W=$(image_window rainier) || step_failed start
+TITLE=rainier; [ -n "$IMAGE" ] && TITLE=states
+W=$(image_window "$TITLE") || step_failed start
 sleep 2
 shot 1-photo
 fact "started 1"
+
+run_ok() { # the open dialog $1: Quality Custom 96 px, OK, wait for the run
+    keys "$1" alt+t Tab ctrl+a
+    xdotool type "96"
+    keys "$1" Tab
+    sleep 1
+    keys "$1" alt+o
+    for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
+    plugin_running && step_failed run-ends
+    sleep 2
+}
+
+save_as() { # File > Save As... $XCF
+    local s
+    keys "$W" shift+ctrl+s
+    s=$(wait_window "Save Image|保存" 20) || step_failed save-dialog
+    sleep 1
+    keys "$s" ctrl+a
+    xdotool type --delay 15 "$XCF"
+    keys "$s" Return
+    for _ in $(seq 60); do
+        if [ "$VER" = 2 ]; then [ -s "$XCF" ] && break; else [ -s "$CHROOT$XCF" ] && break; fi
+        sleep 0.5
+    done
+    sleep 2
+    [ "$VER" = 3 ] && cp "$CHROOT$XCF" "$OUT/result.xcf" 2>/dev/null
+    [ -s "$OUT/result.xcf" ] || step_failed save
+    fact "saved 1"
+}
+
+if [ "$LANG_CASE" = states ]; then
+    open_filter "$W"
+    P=$(plugin_window 60) || step_failed states-dialog
+    sleep 3
+    shot s1-dialog
+    run_ok "$P"
+    shot s1-result
+    fact "run-1 done"
+    keys "$W" alt+i m g   # Image > Mode > Grayscale..., which asks about the profile
+    if G=$(wait_window "Grayscale" 10); then keys "$G" Return; fi
+    for _ in $(seq 40); do xdotool getwindowname "$W" | grep -qi "gray" && break; sleep 0.25; done
+    xdotool getwindowname "$W" | grep -qi "gray" && fact "grayscale 1"
+    open_filter "$W"
+    P=$(plugin_window 60) || step_failed gray-dialog
+    sleep 3
+    shot s2-dialog-gray
+    fact "gray-dialog 1"
+    keys "$P" Escape
+    for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
+    save_as
+    grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
+    log "done"
+    exit 0
+fi
 
 # 1. one layer: a message, no dialog, no crash
 if [ "$LANG_CASE" = en ]; then
@@ -235,15 +295,7 @@ if [ "$LANG_CASE" = en ]; then
     shot 4-preview
     import -window "$P" "$OUT/dialog-window.png" 2>/dev/null
 fi
-keys "$P" alt+t Tab ctrl+a
-xdotool type "96"
-keys "$P" Tab
-sleep 2
-shot 4-dialog-custom
-keys "$P" alt+o
-for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
-plugin_running && step_failed run-ends
-sleep 2
+run_ok "$P"
 shot 4-result
 fact "run-1 done"
 
@@ -262,19 +314,6 @@ if [ "$LANG_CASE" = en ]; then
 fi
 
 # 6. File > Save As... result.xcf
-keys "$W" shift+ctrl+s
-S=$(wait_window "Save Image|保存" 20) || step_failed save-dialog
-sleep 1
-keys "$S" ctrl+a
-xdotool type --delay 15 "$XCF"
-keys "$S" Return
-for _ in $(seq 60); do
-    if [ "$VER" = 2 ]; then [ -s "$XCF" ] && break; else [ -s "$CHROOT$XCF" ] && break; fi
-    sleep 0.5
-done
-sleep 2
-[ "$VER" = 3 ] && cp "$CHROOT$XCF" "$OUT/result.xcf" 2>/dev/null
-[ -s "$OUT/result.xcf" ] || step_failed save
-fact "saved 1"
+save_as
 grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
 log "done"

@@ -32,10 +32,10 @@ run_case() {
         # the CPU (1) unless NS_GIMP_DEVICE says auto (0)
         sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" \
             -e "s|@DEVICE@|${NS_GIMP_DEVICE:-1}|g" "$HERE/gimp2.scm" >"$out/script.scm"
-        local xvfb=()
-        [[ "$case" = dialog* ]] && xvfb=(xvfb-run -a)
+        local fonts=-f
+        [[ "$case" = states* ]] && fonts=  # it makes a text layer
         env XDG_CONFIG_HOME="$T/config2" NS_WEIGHTS="$W" "$@" \
-            timeout 600 "${xvfb[@]}" gimp-console-2.10 -i -d -f -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
+            timeout 600 gimp-console-2.10 -i -d $fonts -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
             >"$out/log" 2>&1
     else
         "$HERE/gimp3-chroot.sh" run "$out" "$case" "$EX" "$W" "$@" >"$out/log" 2>&1
@@ -108,6 +108,19 @@ gui_suite() { # version
         check "$what" "$PY" "$HERE/check_gui.py" "$lang" "$g" "$d"
         if [ -n "${NS_GUI_SHOTS:-}" ]; then mkdir -p "$NS_GUI_SHOTS/$v-$lang" && cp "$g"/*.png "$NS_GUI_SHOTS/$v-$lang/"; fi
     done
+    echo "== GIMP $v GUI: the photo in a layer group with a mask, a text layer, the painting; then grayscale"
+    d=$(run_case "$v" states-xcf)
+    local xcf=$d/states.xcf
+    [ "$v" = 3 ] && xcf=/opt/ns-out/states-xcf/states.xcf
+    g=$T/gui-$v-states
+    NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" states "$g" "$xcf" >"$g.log" 2>&1
+    d=$T/$v-inspect-states
+    mkdir -p "$d"
+    cp "$g/result.xcf" "$d/" 2>/dev/null
+    d=$(run_case "$v" inspect-states)
+    check "the guess, a result inside the group with the photo's mask, a grayscale image: no crash" \
+        "$PY" "$HERE/check_gui.py" states "$g" "$d"
+    if [ -n "${NS_GUI_SHOTS:-}" ]; then mkdir -p "$NS_GUI_SHOTS/$v-states" && cp "$g"/*.png "$NS_GUI_SHOTS/$v-states/"; fi
 }
 
 T=$(mktemp -d)
