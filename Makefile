@@ -61,7 +61,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu test test-deps test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -101,9 +101,9 @@ $(BUILD)/tests/test_plugin: tests/test_plugin.c tests/*.h plugin/restyle.c plugi
 	    plugin/restyle.c plugin/estimate.c plugin/preview.c $(LIBNS) $(GEGL_LIBS) $(ENGINE_LIBS)
 
 # the plug-ins' decisions on the layer stack, without GIMP
-$(BUILD)/tests/test_layers: tests/test_layers.c plugin/layers.c plugin/layers.h | $(BUILD)/tests
-	$(CC) $(CFLAGS) -Iplugin $(shell $(PKG) --cflags glib-2.0) -o $@ tests/test_layers.c plugin/layers.c \
-	    $(shell $(PKG) --libs glib-2.0)
+$(BUILD)/tests/test_layers: tests/test_layers.c tests/*.h plugin/layers.c plugin/layers.h | $(BUILD)/tests
+	$(CC) $(CFLAGS) -Iplugin -Iengine $(shell $(PKG) --cflags glib-2.0) -o $@ tests/test_layers.c plugin/layers.c \
+	    $(shell $(PKG) --libs glib-2.0) -lm
 
 plugins: $(PLUGINS) $(MO)
 
@@ -178,6 +178,14 @@ test-gimp: all plugins
 
 bench: all $(BUILD)/bench/bench
 	@bash tests/bench/run.sh $(BUILD) $(PYTHON)
+
+# the README's and the help's pictures (docs/images) from ../shared/examples
+pictures: all plugins
+	@bash tests/pictures.sh $(BUILD)
+
+# what a photographer waits for: Draft and Final on a 2.8 MP and a 24 MP photo
+bench-photo: all $(BUILD)/bench/bench
+	@bash tests/bench/photo_times.sh $(BUILD)
 
 # GPU benchmark against PyTorch on the same GPU (python3 with CUDA PyTorch)
 GPU_PYTHON ?= python3

@@ -131,18 +131,15 @@ add_layers (NsLayerList *list,
       NsLayer       l    = { 0, };
       GimpParasite *mark = gimp_item_get_parasite (ids[i], NS_RESULT_PARASITE);
 
-      if (parent)
-        memcpy (l.path, parent->path, sizeof l.path);
-      l.depth          = parent ? parent->depth + 1 : 0;
-      l.path[l.depth]  = i;
-      l.id             = ids[i];
-      l.name           = gimp_item_get_name (ids[i]);
-      l.width          = gimp_drawable_width (ids[i]);
-      l.height         = gimp_drawable_height (ids[i]);
+      l.id      = ids[i];
+      l.name    = gimp_item_get_name (ids[i]);
+      l.width   = gimp_drawable_width (ids[i]);
+      l.height  = gimp_drawable_height (ids[i]);
       gimp_drawable_offsets (ids[i], &l.x, &l.y);
-      l.visible        = gimp_item_get_visible (ids[i]) && (! parent || parent->visible);
-      l.group          = gimp_item_is_group (ids[i]);
-      l.result         = mark != NULL;
+      l.visible = gimp_item_get_visible (ids[i]);
+      l.group   = gimp_item_is_group (ids[i]);
+      l.result  = mark != NULL;
+      ns_layer_place (&l, parent, i);
       ns_layer_list_add (list, &l);
       gimp_parasite_free (mark);
 

@@ -317,18 +317,15 @@ add_layers (NsLayerList  *list,
       NsLayer       l    = { 0, };
       GimpParasite *mark = gimp_item_get_parasite (items[i], NS_RESULT_PARASITE);
 
-      if (parent)
-        memcpy (l.path, parent->path, sizeof l.path);
-      l.depth         = parent ? parent->depth + 1 : 0;
-      l.path[l.depth] = i;
-      l.id            = gimp_item_get_id (items[i]);
-      l.name          = gimp_item_get_name (items[i]);
-      l.width         = gimp_drawable_get_width (GIMP_DRAWABLE (items[i]));
-      l.height        = gimp_drawable_get_height (GIMP_DRAWABLE (items[i]));
+      l.id      = gimp_item_get_id (items[i]);
+      l.name    = gimp_item_get_name (items[i]);
+      l.width   = gimp_drawable_get_width (GIMP_DRAWABLE (items[i]));
+      l.height  = gimp_drawable_get_height (GIMP_DRAWABLE (items[i]));
       gimp_drawable_get_offsets (GIMP_DRAWABLE (items[i]), &l.x, &l.y);
-      l.visible       = gimp_item_get_visible (items[i]) && (! parent || parent->visible);
-      l.group         = gimp_item_is_group (items[i]);
-      l.result        = mark != NULL;
+      l.visible = gimp_item_get_visible (items[i]);
+      l.group   = gimp_item_is_group (items[i]);
+      l.result  = mark != NULL;
+      ns_layer_place (&l, parent, i);
       ns_layer_list_add (list, &l);
       gimp_parasite_free (mark);
 

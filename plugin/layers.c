@@ -6,6 +6,18 @@
 #include "layers.h"
 
 void
+ns_layer_place (NsLayer       *l,
+                const NsLayer *parent,
+                gint           index)
+{
+  if (parent)
+    memcpy (l->path, parent->path, sizeof l->path);
+  l->depth          = parent ? parent->depth + 1 : 0;
+  l->path[l->depth] = index;
+  l->visible        = l->visible && (! parent || parent->visible);
+}
+
+void
 ns_layer_list_add (NsLayerList   *list,
                    const NsLayer *layer)
 {

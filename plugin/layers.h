@@ -42,6 +42,11 @@ typedef struct
   gint     height;
 } NsLayerList;
 
+/* Puts l at `index` in parent's stack (NULL = the image's): its path and
+ * depth, and its visibility as drawn (hidden when parent is). */
+void            ns_layer_place      (NsLayer           *l,
+                                     const NsLayer     *parent,
+                                     gint               index);
 void            ns_layer_list_add   (NsLayerList       *list,
                                      const NsLayer     *layer);
 void            ns_layer_list_clear (NsLayerList       *list);

@@ -2,20 +2,9 @@
  * painting would hide the result, on the layer stacks photographers have. */
 #include "layers.h"
 
+#include "testlib.h"
+
 #include <stdarg.h>
-#include <stdio.h>
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                                     \
-    do {                                                                                                     \
-        if (!(cond)) {                                                                                       \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                             \
-            fprintf(stderr, __VA_ARGS__);                                                                    \
-            fprintf(stderr, "\n");                                                                           \
-            failures++;                                                                                      \
-        }                                                                                                    \
-    } while (0)
 
 /* A layer of w x h at 0,0 and `path` (depth = number of positions, -1
  * ends it). */
@@ -123,10 +112,5 @@ int main(void) {
     expect(&l, photo, 1, -1, -1, -1, -1, "a single layer has no painting");
     ns_layer_list_clear(&l);
 
-    if (failures) {
-        fprintf(stderr, "test_layers: %d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_layers: all checks passed\n");
-    return 0;
+    return test_summary("test_layers");
 }
