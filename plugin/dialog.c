@@ -213,6 +213,7 @@ struct _NsDialog
   NsPreviewJob        *job;
   guint                job_timer;
   NsRestyleParams      previewed;  /* the settings of the preview shown */
+  gboolean             blocked;    /* the last estimate's: OK cannot run */
   gboolean             has_preview;
 };
 
@@ -402,13 +403,13 @@ end_preview (NsDialog *d,
       d->has_preview = TRUE;
       preview_note (d, _("The middle of the photo, restyled at the size of the chosen "
                          "quality."));
-      refresh (d);  /* the estimate learns from the preview's speed */
     }
   else if (! cancel)
     {
       preview_note (d, error ? error->message : "");
     }
   g_clear_error (&error);
+  refresh (d);  /* the estimate waited, and learns from the preview's speed */
 }
 
 static void
@@ -519,17 +520,23 @@ refresh (NsDialog *d)
   gboolean       usable  = ns_layers_usable_pair (d->layers, *d->content, *d->style);
   gboolean       blocked = TRUE;
   gboolean       gpu     = *d->ctx && ns_context_backend_kind (*d->ctx) == NS_BACKEND_CUDA;
-  gchar         *text;
+  gchar         *text    = NULL;
 
-  if (usable)
+  /* while a preview runs, its thread has the engine: the estimate waits
+   * for it to end (end_preview refreshes) */
+  if (d->job)
+    blocked = d->blocked;
+  else if (usable)
     text = ns_restyle_estimate (*d->ctx, d->p, c->width, c->height, s->width, s->height, &blocked);
   else
     text = g_markup_printf_escaped ("<i>%s</i>", _("Choose two different layers: the photo to "
                                                    "restyle and the painting whose style it takes "
                                                    "(not a group and a layer inside it)."));
-  gtk_label_set_markup (GTK_LABEL (d->estimate), text);
+  if (text)
+    gtk_label_set_markup (GTK_LABEL (d->estimate), text);
   g_free (text);
-  if (*d->ctx)
+  d->blocked = blocked;
+  if (*d->ctx && ! d->job)
     {
       struct ns_backend_info info;
 

@@ -4,6 +4,9 @@
  *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
  *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32|bf16]
  *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
+ *   bench --weights W --iterations K --estimate-final W0 H0 SECONDS W H
+ *         Final (size 0, capped to what fits in memory) of W x H, estimated
+ *         from a measured Final of W0 x H0 that took SECONDS: a table row
  */
 #include "../testlib.h"
 #include "context.h"
@@ -32,6 +35,22 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
     return true;
 }
 
+/* "restyled at | time | memory |" of a Final run of w x h, estimated from a
+ * Final of w0 x h0 that took `seconds` (a 1717 x 1200 painting). */
+static int estimate_final(struct ns_context *ctx, struct ns_params p, int w0, int h0, double seconds, int w,
+                          int h) {
+    p.size = 0;
+    struct ns_timing past = {ns_estimate_work(ctx, &p, w0, h0, 1717, 1200), seconds};
+    int fit = ns_largest_size(ctx, &p, w, h, 1717, 1200);
+    if (fit < (w > h ? w : h)) p.size = fit;
+    int ow, oh;
+    ns_output_size(&p, w, h, &ow, &oh);
+    double t = ns_estimate_seconds(ctx, ns_estimate_work(ctx, &p, w, h, 1717, 1200), &past, 1);
+    printf("%d × %d (the largest that fits) | about %.1f h (estimated, not measured) | %.1f GB (estimated) |\n", ow,
+           oh, t / 3600, ns_estimate_memory(ctx, &p, w, h, 1717, 1200) / 1e9);
+    return 0;
+}
+
 static int cmp(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;
     return x < y ? -1 : x > y;
@@ -41,6 +60,8 @@ int main(int argc, char **argv) {
     const char *weights = NULL;
     struct ns_params p = ns_params_default();
     enum ns_backend_kind dev = NS_BACKEND_CPU;
+    int final[5] = {0};
+    double final_seconds = 0;
     p.iterations = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
@@ -51,7 +72,10 @@ int main(int argc, char **argv) {
             ns_weights_free(&w);
             return ok ? 0 : 1;
         }
-        if (!strcmp(a, "--weights")) weights = v, i++;
+        if (!strcmp(a, "--estimate-final") && i + 5 < argc) {
+            final[0] = atoi(argv[i + 1]), final[1] = atoi(argv[i + 2]), final_seconds = atof(argv[i + 3]);
+            final[2] = atoi(argv[i + 4]), final[3] = atoi(argv[i + 5]), final[4] = 1, i += 5;
+        } else if (!strcmp(a, "--weights")) weights = v, i++;
         else if (!strcmp(a, "--size")) p.size = atoi(v), i++;
         else if (!strcmp(a, "--iterations")) p.iterations = atoi(v), i++;
         else if (!strcmp(a, "--threads")) p.threads = atoi(v), i++;
@@ -71,6 +95,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
         return 1;
     }
+    if (final[4]) return estimate_final(ctx, p, final[0], final[1], final_seconds, final[2], final[3]);
     p.scales = 1;
     int n = p.size;
     /* random photo and painting: the timing does not depend on the pixels */

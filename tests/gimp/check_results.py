@@ -65,6 +65,13 @@ elif case == "selection":
     print("    outside the selection max |diff| = %.4f, inside mean |diff| = %.3f" % (out_diff, in_diff))
     need(out_diff == 0, "pixels outside the selection changed")
     need(in_diff > 0.04, "the selection was not restyled")
+elif case == "group-text":
+    need("new" in facts, "the plug-in failed with a group as the photo and a text layer as the painting")
+    g, n = facts["group"], facts["new"]
+    need(n[:4] == g[:4], "the result %s does not cover the group %s" % (n[:4], g[:4]))
+    need(int(n[4]) == int(g[4]) - 1, "the result is at position %s, the group at %s: not directly above"
+         % (n[4], g[4]))
+    need(facts["parent"][0] in ("-1", "#f", "()"), "the result is not beside the group: parent %s" % facts["parent"])
 elif case == "gray":
     need("gray-type" in facts, "the plug-in failed on a grayscale image")
     need(facts["gray-type"][1] == "1", "the new layer is not grayscale: %s" % facts["gray-type"])

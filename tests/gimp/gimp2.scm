@@ -47,6 +47,18 @@
       (export img content "content")
       (export img new "new"))))
 
+;; a layer group as the photo and a text layer as the painting
+(define (case-group-text)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p))
+         (group (car (gimp-layer-group-new img)))
+         (text (car (gimp-text-fontname img -1 40 40 "Autumn" 0 TRUE 120 PIXELS "Sans"))))
+    (gimp-image-insert-layer img group 0 1)
+    (gimp-image-reorder-item img content group 0)
+    (let ((new (restyle img group text 64)))
+      (layer-facts "group" img group)
+      (layer-facts "new" img new)
+      (say "parent" (car (gimp-item-get-parent new))))))
+
 (define (case-gray)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
     (gimp-image-convert-grayscale img)
@@ -105,7 +117,7 @@
           (export img l (string-append "layer-" (number->string pos)))))
       layers)))
 ;; the states photographers have, saved for a GUI session: the photo in a
-;; layer group with a mask, a text layer, the painting on top and active
+;; layer group with a mask, a text layer, the painting on top with a long name and active
 (define (case-states-xcf)
   (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg" "rainier.jpg")))
          (photo (car (gimp-image-get-active-layer img)))
@@ -122,6 +134,7 @@
     (gimp-text-fontname img -1 40 1200 "Mount Rainier" 0 TRUE 80 PIXELS "Sans")
     (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
       (gimp-image-insert-layer img painting 0 0)
+      (gimp-item-set-name painting "Autumn oaks on the hillside, oil on canvas, seen in the museum last year")
       (gimp-image-set-active-layer img painting)
       (gimp-xcf-save 0 img painting "@OUT@/states.xcf" "states.xcf"))))
 

@@ -84,7 +84,7 @@ run() {
     mount_proc
     set +e
     local fonts=-f
-    [[ "$case" = states* ]] && fonts=  # it makes a text layer
+    [[ "$case" = states* || "$case" = group-text ]] && fonts=  # it makes a text layer
     in_root NS_WEIGHTS=/opt/ns-data/weights/vgg19.safetensors "$@" timeout 600 \
         gimp-console-3.0 -i -d $fonts --batch-interpreter=plug-in-script-fu-eval -b "$(cat "$out/script.scm")" --quit
     local rc=$?

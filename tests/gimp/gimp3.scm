@@ -65,6 +65,18 @@
       (export-layer img content "content" "ppm")
       (export-layer img new "new" "ppm"))))
 
+;; a layer group as the photo and a text layer as the painting
+(define (case-group-text)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p))
+         (group (car (gimp-group-layer-new img "Photos")))
+         (text (car (gimp-text-font img -1 40 40 "Autumn" 0 TRUE 120 (car (gimp-context-get-font))))))
+    (gimp-image-insert-layer img group 0 1)
+    (gimp-image-reorder-item img content group 0)
+    (let ((new (restyle img group text 64)))
+      (layer-facts "group" img group)
+      (layer-facts "new" img new)
+      (say "parent" (car (gimp-item-get-parent new))))))
+
 (define (case-gray)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
     (gimp-image-convert-grayscale img)
@@ -125,7 +137,7 @@
           (export-layer img l (string-append "layer-" (number->string pos)) "ppm")))
       layers)))
 ;; the states photographers have, saved for a GUI session: the photo in a
-;; layer group with a mask, a text layer, the painting on top; the photo and
+;; layer group with a mask, a text layer, the painting on top with a long name; the photo and
 ;; the painting both selected
 (define (case-states-xcf)
   (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg")))
@@ -142,6 +154,7 @@
     (gimp-text-font img -1 40 1200 "Mount Rainier" 0 TRUE 80 (car (gimp-context-get-font)))
     (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
       (gimp-image-insert-layer img painting 0 0)
+      (gimp-item-set-name painting "Autumn oaks on the hillside, oil on canvas, seen in the museum last year")
       (gimp-image-set-selected-layers img (vector photo painting))
       (gimp-xcf-save RUN-NONINTERACTIVE img "@OUT@/states.xcf"))))
 

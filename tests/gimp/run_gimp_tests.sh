@@ -33,7 +33,7 @@ run_case() {
         sed -e "s|@EXAMPLES@|$EX|g" -e "s|@OUT@|$out|g" -e "s|@CASE@|case-$case|g" \
             -e "s|@DEVICE@|${NS_GIMP_DEVICE:-1}|g" "$HERE/gimp2.scm" >"$out/script.scm"
         local fonts=-f
-        [[ "$case" = states* ]] && fonts=  # it makes a text layer
+        [[ "$case" = states* || "$case" = group-text ]] && fonts=  # it makes a text layer
         env XDG_CONFIG_HOME="$T/config2" NS_WEIGHTS="$W" "$@" \
             timeout 600 gimp-console-2.10 -i -d $fonts -b "$(cat "$out/script.scm")" -b '(gimp-quit 0)' \
             >"$out/log" 2>&1
@@ -57,6 +57,8 @@ suite() { # version
         "$PY" "$HERE/check_results.py" basic "$d"
     d=$(run_case "$v" selection)
     check "with a selection only the selected part changes" "$PY" "$HERE/check_results.py" selection "$d"
+    d=$(run_case "$v" group-text)
+    check "a layer group as the photo, a text layer as the painting" "$PY" "$HERE/check_results.py" group-text "$d"
     d=$(run_case "$v" gray)
     check "a grayscale image gives a grayscale layer" "$PY" "$HERE/check_results.py" gray "$d"
     d=$(run_case "$v" float)

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make bench-photo: what a photographer waits for on this machine.  The
+# dialog's Draft (512 px, 200 iterations) and Final (the photo's own size,
+# coarse-to-fine, 200 iterations per level) on rainier.jpg (2048 x 1365,
+# 2.8 MP) and on it enlarged to 6000 x 4000 (24 MP), run with the command
+# line, which does the dialog's work.  Final on 24 MP is given as the
+# engine's estimate (NS_BENCH_FINAL24=1 measures it: hours).  Writes
+# build/bench/photo-times.md (the README's table).
+set -euo pipefail
+BUILD=${1:-build}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$(dirname "$HERE")")
+EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+OUT=$BUILD/bench
+mkdir -p "$OUT"
+[ -f "$OUT/photo24.jpg" ] || convert "$EX/rainier.jpg" -resize '6000x4000!' -quality 92 "$OUT/photo24.jpg"
+
+run() { # label photo size
+    local log=$OUT/photo-$1.log
+    /usr/bin/time -v "$BUILD/neural-style" --quiet --weights "$W" --device cpu --content "$2" \
+        --style "$EX/autumn-oak.jpg" --output "$OUT/photo-$1.png" --size "$3" --iterations 200 2>"$log"
+    local s mb
+    s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); v = 0; for (i = 1; i <= n; i++) v = v * 60 + t[i]; print v}' "$log")
+    mb=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2 / 1024}' "$log")
+    echo "$s $mb"
+}
+fmt() { awk -v s="$1" 'BEGIN { if (s < 3600) printf "%d min %02d s", s / 60, s % 60; else printf "%d h %02d min", s / 3600, (s % 3600) / 60 }'; }
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+{
+    echo "Restyling rainier.jpg after autumn-oak.jpg, $(nproc) cores ($CPU), test weights (VGG-19 conv1_1..conv3_4)."
+    echo
+    echo "| photo | quality | restyled at | time | peak memory |"
+    echo "|---|---|---|---|---|"
+    read -r s mb < <(run draft-2mp "$EX/rainier.jpg" 512)
+    echo "| 2048 × 1365 (2.8 MP) | Draft | 512 × 341 | $(fmt "$s") | $mb MB |"
+    read -r s mb < <(run draft-24mp "$OUT/photo24.jpg" 512)
+    echo "| 6000 × 4000 (24 MP) | Draft | 512 × 341 | $(fmt "$s") | $mb MB |"
+    read -r s mb < <(run final-2mp "$EX/rainier.jpg" 0)
+    final2=$s
+    echo "| 2048 × 1365 (2.8 MP) | Final | 2048 × 1365 (3 levels) | $(fmt "$s") | $mb MB |"
+    if [ -n "${NS_BENCH_FINAL24:-}" ]; then
+        read -r s mb < <(run final-24mp "$OUT/photo24.jpg" 0)
+        echo "| 6000 × 4000 (24 MP) | Final | 6000 × 4000 | $(fmt "$s") | $mb MB |"
+    else
+        "$BUILD/bench/bench" --weights "$W" --iterations 200 --estimate-final 2048 1365 "$final2" 6000 4000 |
+            sed 's/^/| 6000 × 4000 (24 MP) | Final | /'
+    fi
+} | tee "$OUT/photo-times.md"
