@@ -127,8 +127,8 @@ static void log_number(FILE *f, const char *key, double v, bool last) {
 
 static bool on_progress(const struct ns_progress *p, void *ud) {
     struct cli *c = ud;
-    if (ns_context_backend_kind(c->ctx) != c->kind) { /* auto mode left the GPU: say why, even when quiet */
-        c->kind = ns_context_backend_kind(c->ctx);
+    if (p->backend != c->kind) { /* auto mode left the GPU: say why, even when quiet */
+        c->kind = p->backend;
         fprintf(stderr, "%sneural-style: %s\n", c->tty && !c->quiet ? "\n" : "", ns_context_backend(c->ctx));
     }
     if (c->log) {

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +46,9 @@ struct loader {
     const char *path;
     char *err;
     size_t err_len;
-    const uint8_t *data; /* data section */
+    int fd;            /* read with pread: a file that shrinks under a mapping
+                          faults (SIGBUS); a short read is a sentence */
+    uint64_t data_off; /* the data section */
     uint64_t data_len;
 };
 
@@ -268,7 +269,20 @@ static enum ns_status copy_tensor(struct loader *ld, const struct tensor_ref *r,
     size_t n = (size_t) (r->end - r->begin) / sizeof(float);
     float *p = malloc(n * sizeof(float) + 1);
     if (!p) return fail(ld, NS_STATUS_OUT_OF_MEMORY, "not enough memory for tensor '%s'", r->name);
-    memcpy(p, ld->data + r->begin, n * sizeof(float));
+    size_t want = n * sizeof(float), got = 0;
+    while (got < want) {
+        ssize_t k = pread(ld->fd, (char *) p + got, want - got, (off_t) (ld->data_off + r->begin + got));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            free(p);
+            if (k < 0) return fail(ld, NS_STATUS_IO_ERROR, "cannot read tensor '%s' (%s)", r->name, strerror(errno));
+            return fail(ld, NS_STATUS_IO_ERROR,
+                        "tensor '%s' ends past the end of the file: the file changed while it was read "
+                        "(another install?); try again",
+                        r->name);
+        }
+        got += (size_t) k;
+    }
     for (size_t i = 0; i < n; i++)
         if (!isfinite(p[i])) {
             free(p);
@@ -424,14 +438,15 @@ enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err
         return fail(&ld, NS_STATUS_BAD_WEIGHTS, "only %llu bytes long: truncated or not safetensors",
                     (unsigned long long) size);
     }
-    void *map = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED) return fail(&ld, NS_STATUS_IO_ERROR, "cannot map it (%s)", strerror(errno));
-
-    const uint8_t *bytes = map;
+    uint8_t len8[8];
+    char *header = NULL;
     uint64_t hlen = 0;
+    if (pread(fd, len8, 8, 0) != 8) {
+        close(fd);
+        return fail(&ld, NS_STATUS_IO_ERROR, "cannot read its first 8 bytes (%s)", strerror(errno));
+    }
     for (int i = 7; i >= 0; i--)
-        hlen = (hlen << 8) | bytes[i];
+        hlen = (hlen << 8) | len8[i];
     enum ns_status st;
     if (hlen > size - 8) {
         st = fail(&ld, NS_STATUS_BAD_WEIGHTS,
@@ -440,12 +455,18 @@ enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err
     } else if (hlen > NS_MAX_HEADER || hlen < 2) {
         st = fail(&ld, NS_STATUS_BAD_WEIGHTS, "its header length %llu is implausible: not safetensors",
                   (unsigned long long) hlen);
+    } else if (!(header = malloc((size_t) hlen))) {
+        st = fail(&ld, NS_STATUS_OUT_OF_MEMORY, "not enough memory for its header");
+    } else if (pread(fd, header, (size_t) hlen, 8) != (ssize_t) hlen) {
+        st = fail(&ld, NS_STATUS_IO_ERROR, "cannot read its header: the file changed while it was read?");
     } else {
-        ld.data = bytes + 8 + hlen;
+        ld.fd = fd;
+        ld.data_off = 8 + hlen;
         ld.data_len = size - 8 - hlen;
-        st = parse(&ld, (const char *) bytes + 8, (size_t) hlen, w);
+        st = parse(&ld, header, (size_t) hlen, w);
     }
-    munmap(map, (size_t) size);
+    free(header);
+    close(fd);
     if (st) ns_weights_free(w);
     return st;
 }

@@ -371,6 +371,35 @@ photo_of (gint32 drawable)
   return gimp_item_is_valid (drawable) && gimp_item_is_layer (drawable) ? drawable : -1;
 }
 
+/* The photo and the painting in vals for this image: guessed from the
+ * drawable the menu was opened on and the pair in vals (the last run's).
+ * FALSE, after a message saying how to add a painting, when there is none. */
+static gboolean
+guess_pair (gint32       image,
+            gint32       drawable,
+            LastValues  *vals,
+            NsLayerList *layers)
+{
+  gint selected = photo_of (drawable);
+
+  list_layers (image, layers);
+  ns_layers_guess (layers, &selected, selected != -1, vals->content, vals->style,
+                   &vals->content, &vals->style);
+  if (vals->style != -1)
+    return TRUE;
+  g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
+               "one image. Add the painting with File > Open as Layers..., then choose "
+               "Filters > Artistic > Neural Style... again."));
+  return FALSE;
+}
+
+static void
+load_last (LastValues *vals)
+{
+  if (gimp_get_data_size (PLUG_IN_PROC) == sizeof *vals)
+    gimp_get_data (PLUG_IN_PROC, vals);
+}
+
 /* Interactive: guess the pair, show the dialog.  FALSE when cancelled. */
 static gboolean
 interactive (gint32              image,
@@ -381,32 +410,16 @@ interactive (gint32              image,
              struct ns_context **ctx)
 {
   NsLayerList layers;
-  LastValues  last     = *vals;
-  gint        selected = photo_of (drawable);
   gboolean    ok;
 
-  if (gimp_get_data_size (PLUG_IN_PROC) == sizeof last)
-    gimp_get_data (PLUG_IN_PROC, &last);
+  load_last (vals);
   /* a script that passes every argument gets them as the dialog's start */
   if (nparams == N_ARGS)
     {
-      read_args (param, &last);
-      last.content = selected;
+      read_args (param, vals);
+      vals->content = photo_of (drawable);
     }
-  *vals = last;
-
-  list_layers (image, &layers);
-  ns_layers_guess (&layers, &selected, selected != -1, last.content, last.style,
-                   &vals->content, &vals->style);
-  if (vals->style == -1)
-    {
-      g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
-                   "one image. Add the painting with File > Open as Layers..., then choose "
-                   "Filters > Artistic > Neural Style... again."));
-      ns_layer_list_clear (&layers);
-      return FALSE;
-    }
-  ok = show_dialog (vals, &layers, ctx);
+  ok = guess_pair (image, drawable, vals, &layers) && show_dialog (vals, &layers, ctx);
   ns_layer_list_clear (&layers);
   return ok;
 }
@@ -437,7 +450,7 @@ run (const gchar      *name,
   switch (run_mode)
     {
     case GIMP_RUN_INTERACTIVE:
-      if (! interactive (image, vals.content, nparams, param, &vals, &ctx))
+      if (! interactive (image, param[2].data.d_drawable, nparams, param, &vals, &ctx))
         {
           ns_context_free (ctx);
           values[0].data.d_status = GIMP_PDB_CANCEL;
@@ -455,9 +468,20 @@ run (const gchar      *name,
       read_args (param, &vals);
       break;
 
-    case GIMP_RUN_WITH_LAST_VALS:
-      if (gimp_get_data_size (PLUG_IN_PROC) == sizeof vals)
-        gimp_get_data (PLUG_IN_PROC, &vals);
+    case GIMP_RUN_WITH_LAST_VALS:  /* Filters > Repeat, maybe on another image */
+      {
+        NsLayerList layers;
+        gboolean    found;
+
+        load_last (&vals);
+        found = guess_pair (image, param[2].data.d_drawable, &vals, &layers);
+        ns_layer_list_clear (&layers);
+        if (! found)
+          {
+            values[0].data.d_status = GIMP_PDB_CANCEL;
+            return;
+          }
+      }
       break;
     }
 

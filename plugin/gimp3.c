@@ -508,21 +508,20 @@ photo_of (GimpDrawable *drawable)
   return GIMP_IS_LAYER (drawable) ? gimp_item_get_id (GIMP_ITEM (drawable)) : -1;
 }
 
-/* Interactive: guess the pair, show the dialog; FALSE when cancelled.
- * *content is the photo chosen, the config holds the painting. */
+/* The photo and the painting for this image, guessed from the selected
+ * drawables and the last run's pair, in *content and the config's
+ * style-layer.  FALSE, after a message saying how to add a painting, when
+ * there is none.  layers is filled for the dialog. */
 static gboolean
-interactive (GimpProcedure        *procedure,
-             GimpProcedureConfig  *config,
-             GimpImage            *image,
-             GimpDrawable        **drawables,
-             GimpDrawable        **content,
-             struct ns_context   **ctx)
+guess_pair (GimpProcedureConfig  *config,
+            GimpImage            *image,
+            GimpDrawable        **drawables,
+            NsLayerList          *layers,
+            gint                 *content,
+            gint                 *style)
 {
-  NsLayerList     layers;
-  NsRestyleParams params = params_from_config (config);
-  GArray         *selected = g_array_new (FALSE, FALSE, sizeof (gint));
-  gint            last_content, last_style, c, s, i;
-  gboolean        ok = FALSE;
+  GArray *selected = g_array_new (FALSE, FALSE, sizeof (gint));
+  gint    last_content, last_style, i;
 
   g_object_get (config, "last-content", &last_content, "last-style", &last_style, NULL);
   for (i = 0; drawables && drawables[i]; i++)
@@ -532,20 +531,44 @@ interactive (GimpProcedure        *procedure,
       if (id != -1)
         g_array_append_val (selected, id);
     }
-  list_layers (image, &layers);
-  ns_layers_guess (&layers, (gint *) selected->data, selected->len, last_content, last_style, &c, &s);
+  list_layers (image, layers);
+  ns_layers_guess (layers, (gint *) selected->data, selected->len, last_content, last_style,
+                   content, style);
   g_array_free (selected, TRUE);
+  if (*style != -1)
+    return TRUE;
+  g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
+               "one image. Add the painting with File > Open as Layers..., then choose "
+               "Filters > Artistic > Neural Style... again."));
+  return FALSE;
+}
 
-  if (s == -1)
-    g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
-                 "one image. Add the painting with File > Open as Layers..., then choose "
-                 "Filters > Artistic > Neural Style... again."));
-  else if (show_dialog (procedure, config, &layers, &params, &c, &s, ctx))
+/* Interactive (with the dialog) or with the last values (Filters > Repeat,
+ * maybe on another image): the pair, then *content and the config hold the
+ * photo and the painting.  FALSE when there is none or the dialog was
+ * cancelled. */
+static gboolean
+choose_pair (GimpProcedure        *procedure,
+             GimpProcedureConfig  *config,
+             GimpRunMode           run_mode,
+             GimpImage            *image,
+             GimpDrawable        **drawables,
+             GimpDrawable        **content,
+             struct ns_context   **ctx)
+{
+  NsLayerList     layers;
+  NsRestyleParams params = params_from_config (config);
+  gint            c, s;
+  gboolean        ok;
+
+  ok = guess_pair (config, image, drawables, &layers, &c, &s) &&
+       (run_mode != GIMP_RUN_INTERACTIVE ||
+        show_dialog (procedure, config, &layers, &params, &c, &s, ctx));
+  if (ok)
     {
       g_object_set (config, "style-layer", gimp_layer_get_by_id (s),
                     "last-content", c, "last-style", s, NULL);
       *content = GIMP_DRAWABLE (gimp_item_get_by_id (c));
-      ok = TRUE;
     }
   ns_layer_list_clear (&layers);
   return ok;
@@ -602,8 +625,8 @@ neural_style_run (GimpProcedure        *procedure,
   if (n == 1)
     content = drawables[0];
 
-  if (run_mode == GIMP_RUN_INTERACTIVE &&
-      ! interactive (procedure, config, image, drawables, &content, &ctx))
+  if (run_mode != GIMP_RUN_NONINTERACTIVE &&
+      ! choose_pair (procedure, config, run_mode, image, drawables, &content, &ctx))
     {
       ns_context_free (ctx);
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
