@@ -8,7 +8,7 @@
 # Without root or sudo it says what is missing, and the tests that need it
 # say SKIP.
 set -euo pipefail
-PACKAGES=(python3-torch python3-numpy python3-h5py debootstrap xvfb xauth xdotool openbox imagemagick
+PACKAGES=(python3-torch python3-numpy python3-h5py debootstrap xvfb xauth xdotool openbox imagemagick procps shared-mime-info
           fonts-ipafont-gothic bc)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,9 +4,10 @@
  *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
  *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32|bf16]
  *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
- *   bench --weights W --iterations K --estimate-final W0 H0 SECONDS W H
+ *   bench --weights W --iterations K --estimate-final W0 H0 SIZE0 SECONDS W H
  *         Final (size 0, capped to what fits in memory) of W x H, estimated
- *         from a measured Final of W0 x H0 that took SECONDS: a table row
+ *         from a measured run of W0 x H0 at --size SIZE0 (512: Draft, 0:
+ *         Final) that took SECONDS, as the plug-in estimates: a table row
  */
 #include "../testlib.h"
 #include "context.h"
@@ -36,18 +37,19 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
 }
 
 /* "restyled at | time | memory |" of a Final run of w x h, estimated from a
- * Final of w0 x h0 that took `seconds` (a 1717 x 1200 painting). */
-static int estimate_final(struct ns_context *ctx, struct ns_params p, int w0, int h0, double seconds, int w,
-                          int h) {
-    p.size = 0;
+ * run of w0 x h0 at size0 that took `seconds` (a 1717 x 1200 painting). */
+static int estimate_final(struct ns_context *ctx, struct ns_params p, int w0, int h0, int size0, double seconds,
+                          int w, int h) {
+    p.size = size0;
     struct ns_timing past = {ns_estimate_work(ctx, &p, w0, h0, 1717, 1200), seconds};
+    p.size = 0;
     int fit = ns_largest_size(ctx, &p, w, h, 1717, 1200);
     if (fit < (w > h ? w : h)) p.size = fit;
     int ow, oh;
     ns_output_size(&p, w, h, &ow, &oh);
     double t = ns_estimate_seconds(ctx, ns_estimate_work(ctx, &p, w, h, 1717, 1200), &past, 1);
-    printf("%d × %d (the largest that fits) | about %.1f h (estimated, not measured) | %.1f GB (estimated) |\n", ow,
-           oh, t / 3600, ns_estimate_memory(ctx, &p, w, h, 1717, 1200) / 1e9);
+    printf("%d × %d%s | about %.1f h (estimated, not measured) | %.1f GB (estimated) |\n", ow,
+           oh, p.size ? " (the largest that fits)" : "", t / 3600, ns_estimate_memory(ctx, &p, w, h, 1717, 1200) / 1e9);
     return 0;
 }
 
@@ -60,7 +62,7 @@ int main(int argc, char **argv) {
     const char *weights = NULL;
     struct ns_params p = ns_params_default();
     enum ns_backend_kind dev = NS_BACKEND_CPU;
-    int final[5] = {0};
+    int final[6] = {0};
     double final_seconds = 0;
     p.iterations = 5;
     for (int i = 1; i < argc; i++) {
@@ -72,9 +74,10 @@ int main(int argc, char **argv) {
             ns_weights_free(&w);
             return ok ? 0 : 1;
         }
-        if (!strcmp(a, "--estimate-final") && i + 5 < argc) {
-            final[0] = atoi(argv[i + 1]), final[1] = atoi(argv[i + 2]), final_seconds = atof(argv[i + 3]);
-            final[2] = atoi(argv[i + 4]), final[3] = atoi(argv[i + 5]), final[4] = 1, i += 5;
+        if (!strcmp(a, "--estimate-final") && i + 6 < argc) {
+            final[0] = atoi(argv[i + 1]), final[1] = atoi(argv[i + 2]), final[2] = atoi(argv[i + 3]);
+            final_seconds = atof(argv[i + 4]);
+            final[3] = atoi(argv[i + 5]), final[4] = atoi(argv[i + 6]), final[5] = 1, i += 6;
         } else if (!strcmp(a, "--weights")) weights = v, i++;
         else if (!strcmp(a, "--size")) p.size = atoi(v), i++;
         else if (!strcmp(a, "--iterations")) p.iterations = atoi(v), i++;
@@ -95,7 +98,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
         return 1;
     }
-    if (final[4]) return estimate_final(ctx, p, final[0], final[1], final_seconds, final[2], final[3]);
+    if (final[5]) return estimate_final(ctx, p, final[0], final[1], final[2], final_seconds, final[3], final[4]);
     p.scales = 1;
     int n = p.size;
     /* random photo and painting: the timing does not depend on the pixels */

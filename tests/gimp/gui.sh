@@ -114,6 +114,19 @@ image_window() { wait_window "$1.*GIMP" 60; }
 open_filter() {
     keys "$1" alt+r a n
 }
+# open_dialog STEP: the filter's dialog from image window $W, the menu tried
+# twice (a key can be lost while GIMP is still busy with the last command)
+open_dialog() {
+    local p
+    open_filter "$W"
+    if ! p=$(plugin_window 30) && ! plugin_running; then
+        shot "retry-$1"
+        keys "$W" Escape
+        open_filter "$W"
+    fi
+    [ -n "$p" ] || p=$(plugin_window 60) || step_failed "$1"
+    echo "$p"
+}
 
 # ---- GIMP, fresh profile ----
 if [ "$LANG_CASE" = ja ] && [ "$VER" = 2 ]; then
@@ -160,7 +173,19 @@ else
     GIMP_PID=$!
 fi
 
-step_failed() { fact "failed $1"; shot "failed-$1"; log "FAILED at $1"; exit 1; }
+# what a failed step leaves behind: the screen, the visible windows, GIMP's log
+step_failed() {
+    local w
+    fact "failed $1"
+    shot "failed-$1"
+    for w in $(xdotool search --onlyvisible --name . 2>/dev/null); do
+        fact "window $(xdotool getwindowname "$w" 2>/dev/null)"
+    done
+    plugin_running && fact "plug-in running"
+    log "FAILED at $1; GIMP's log ends:" >&2
+    tail -n 15 "$OUT/gimp.log" >&2 2>/dev/null
+    exit 1
+}
 
 convert_profile 60
 # GIMP 3 welcomes a fresh profile
@@ -207,8 +232,7 @@ save_as() { # File > Save As... $XCF
 }
 
 if [ "$LANG_CASE" = states ]; then
-    open_filter "$W"
-    P=$(plugin_window 60) || step_failed states-dialog
+    P=$(open_dialog states-dialog) || exit 1
     sleep 3
     shot s1-dialog
     run_ok "$P"
@@ -218,8 +242,8 @@ if [ "$LANG_CASE" = states ]; then
     if G=$(wait_window "Grayscale" 10); then keys "$G" Return; fi
     for _ in $(seq 40); do xdotool getwindowname "$W" | grep -qi "gray" && break; sleep 0.25; done
     xdotool getwindowname "$W" | grep -qi "gray" && fact "grayscale 1"
-    open_filter "$W"
-    P=$(plugin_window 60) || step_failed gray-dialog
+    sleep 2
+    P=$(open_dialog gray-dialog) || exit 1
     sleep 3
     shot s2-dialog-gray
     fact "gray-dialog 1"
@@ -256,8 +280,7 @@ shot 2-painting-added
 
 # 3. the dialog, then Cancel
 if [ "$LANG_CASE" = en ]; then
-    open_filter "$W"
-    P=$(plugin_window 60) || step_failed dialog-cancel
+    P=$(open_dialog dialog-cancel) || exit 1
     sleep 3
     shot 3-dialog
     fact "dialog-title $(xdotool getwindowname "$P")"
@@ -272,8 +295,7 @@ if [ "$LANG_CASE" = en ]; then
 fi
 
 # 4. the dialog with the painting active: Custom 96 px, OK
-open_filter "$W"
-P=$(plugin_window 60) || step_failed dialog-ok
+P=$(open_dialog dialog-ok) || exit 1
 sleep 3
 shot 4-dialog
 if [ "$LANG_CASE" = ja ]; then
@@ -299,8 +321,7 @@ fact "run-1 done"
 # 5. the photo active (Page Down selects the layer below), OK again
 if [ "$LANG_CASE" = en ]; then
     keys "$W" Page_Down Page_Down
-    open_filter "$W"
-    P=$(plugin_window 60) || step_failed dialog-photo
+    P=$(open_dialog dialog-photo) || exit 1
     sleep 3
     shot 5-dialog-photo-active
     keys "$P" alt+o

@@ -9,6 +9,8 @@ set -uo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 WHICH=${2:-all}
 KIND=${3:-both}
+# every GUI step's screenshot is kept here (the test's artefacts)
+SHOTS=${NS_GUI_SHOTS:-$BUILD/gui-screenshots}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$(dirname "$HERE")")
 PY=${PYTHON:-/usr/bin/python3}
@@ -108,7 +110,7 @@ gui_suite() { # version
             what="in Japanese: the dialog, OK, the result named in Japanese and in view"
         fi
         check "$what" "$PY" "$HERE/check_gui.py" "$lang" "$g" "$d"
-        if [ -n "${NS_GUI_SHOTS:-}" ]; then mkdir -p "$NS_GUI_SHOTS/$v-$lang" && cp "$g"/*.png "$NS_GUI_SHOTS/$v-$lang/"; fi
+        rm -rf "$SHOTS/$v-$lang" && mkdir -p "$SHOTS/$v-$lang" && cp "$g"/*.png "$SHOTS/$v-$lang/" 2>/dev/null
     done
     echo "== GIMP $v GUI: the photo in a layer group with a mask, a text layer, the painting; then grayscale"
     d=$(run_case "$v" states-xcf)
@@ -122,7 +124,7 @@ gui_suite() { # version
     d=$(run_case "$v" inspect-states)
     check "the guess, a result inside the group with the photo's mask, a grayscale image: no crash" \
         "$PY" "$HERE/check_gui.py" states "$g" "$d"
-    if [ -n "${NS_GUI_SHOTS:-}" ]; then mkdir -p "$NS_GUI_SHOTS/$v-states" && cp "$g"/*.png "$NS_GUI_SHOTS/$v-states/"; fi
+    rm -rf "$SHOTS/$v-states" && mkdir -p "$SHOTS/$v-states" && cp "$g"/*.png "$SHOTS/$v-states/" 2>/dev/null
 }
 
 T=$(mktemp -d)
@@ -152,4 +154,4 @@ if [ $fails -ne 0 ]; then
     echo "GIMP tests: $fails FAILED (logs were in $T)"
     exit 1
 fi
-echo "GIMP tests passed"
+echo "GIMP tests passed (screenshots of every GUI step: $SHOTS)"
