@@ -118,6 +118,8 @@ static inline float *ns_alloc_tensor(struct ns_backend *be, size_t n) {
 
 /* CPU backend (OpenBLAS + OpenMP); threads 0 = all available cores. */
 enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out);
+/* The cores this process may run on (its affinity mask). */
+int ns_cpu_cores(void);
 
 /* Entry point a dynamically loaded backend exports (libns-cuda.so). */
 typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend **out, char *err,

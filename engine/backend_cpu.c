@@ -94,8 +94,6 @@ static enum ns_status cpu_reserve(struct ns_backend *be, size_t max_conv_col, si
     return NS_STATUS_OK; /* the CPU's workspace is fixed at creation */
 }
 
-static int available_cores(void);
-
 static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision precision) {
     (void) be;
     (void) precision;
@@ -104,7 +102,7 @@ static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision
 
 static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     struct cpu_backend *cb = cpu(be);
-    if (threads <= 0) threads = available_cores();
+    if (threads <= 0) threads = ns_cpu_cores();
     if (threads == cb->threads) return NS_STATUS_OK;
     float *col = cpu_alloc(NULL, cb->col_floats * (size_t) threads);
     if (!col) return NS_STATUS_OUT_OF_MEMORY;
@@ -530,7 +528,7 @@ static const struct ns_backend_ops cpu_ops = {
     .error = cpu_error,
 };
 
-static int available_cores(void) {
+int ns_cpu_cores(void) {
     cpu_set_t set;
     if (sched_getaffinity(0, sizeof set, &set) == 0) {
         int n = CPU_COUNT(&set);

@@ -177,6 +177,11 @@ static void close_backend(struct ns_context *ctx) {
     ctx->dl = NULL;
 }
 
+static void describe_backend(struct ns_context *ctx) {
+    const char *why = ctx->backend_why;
+    snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s%s%s", ctx->be->description, *why ? "; " : "", why);
+}
+
 enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu, const char *why,
                                   const char *detail) {
     close_backend(ctx);
@@ -187,11 +192,21 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
     enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
     if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
     if (st) return ns_set_error(ctx, st, "cannot start the CPU backend: %s", ns_status_str(st));
-    if (why && *why)
-        snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s; %s", ctx->be->description, why);
-    else
-        snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s", ctx->be->description);
+    snprintf(ctx->backend_why, sizeof ctx->backend_why, "%s", why ? why : "");
+    describe_backend(ctx);
     return NS_STATUS_OK;
+}
+
+int ns_threads_usable(int requested) {
+    int cores = ns_cpu_cores();
+    return requested <= 0 || requested > cores ? cores : requested;
+}
+
+int ns_context_set_threads(struct ns_context *ctx, int threads) {
+    if (!ctx || !ctx->be) return -1;
+    if (ctx->be->ops->set_threads(ctx->be, ns_threads_usable(threads))) return -1;
+    describe_backend(ctx);
+    return ctx->kind == NS_BACKEND_CPU ? ctx->be->threads : 0;
 }
 
 enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,
@@ -247,7 +262,8 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
                 ctx->gpu = st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
                 close_backend(ctx);
             } else {
-                snprintf(ctx->backend_desc, sizeof ctx->backend_desc, "%s", ctx->be->description);
+                ctx->backend_why[0] = '\0';
+                describe_backend(ctx);
                 ctx->gpu = NS_GPU_USED;
                 return NS_STATUS_OK;
             }

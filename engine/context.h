@@ -15,7 +15,8 @@ struct ns_context {
     char layers[256];
     char def_content[32];
     char def_style[128];
-    char backend_desc[800];
+    char backend_desc[900];    /* be->description, then backend_why */
+    char backend_why[700];
     enum ns_gpu_state gpu;
     char gpu_detail[700];
     char error[1024];
@@ -27,5 +28,9 @@ enum ns_status ns_set_error(struct ns_context *ctx, enum ns_status st, const cha
  * ns_context_backend_info), and why is appended to the description. */
 enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu, const char *why,
                                   const char *detail);
+
+/* The threads a run gets for `requested` (0 = all cores): at most the cores
+ * this process may use, since more only add column buffers and switches. */
+int ns_threads_usable(int requested);
 
 #endif /* NS_CONTEXT_H */

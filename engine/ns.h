@@ -166,6 +166,10 @@ struct ns_backend_info {
     const char *detail;        /* the English reason behind gpu, "" if none */
 };
 void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_info *info);
+/* CPU threads for this context's runs (0 = all cores).  More than the cores
+ * this process may run on are capped, since they only add memory and
+ * switches; returns the number used (0 on a GPU, negative on failure). */
+int ns_context_set_threads(struct ns_context *ctx, int threads);
 
 /* The precision runs on this backend get when asked for `want`: the CPU
  * always computes in float32, and bf16 needs a GPU of compute capability 8

@@ -495,12 +495,35 @@ out:
     return st;
 }
 
+/* Why the coarsest level's sw x sh cannot reach the deepest layer: its
+ * short side, what the layer needs (its pooling, from the network), and
+ * what would help. */
+static enum ns_status too_small(struct ns_context *ctx, const struct run_layers *rl, const struct ns_image *content,
+                                int sw, int sh, int levels) {
+    struct ns_net_shape shape;
+    int need = 1;
+    do {
+        need *= 2;
+        ns_net_shape(&ctx->model, rl->depth, need, need, &shape);
+    } while (ns_net_min_side(&shape) < 1 && need < 65536);
+    int short_side = sw < sh ? sw : sh;
+    int photo_short = content->width < content->height ? content->width : content->height;
+    const char *help = levels > 1                ? "use fewer coarse-to-fine levels"
+                       : photo_short < need ? "the photo itself is that narrow: crop it wider or add a border"
+                                            : "raise the size";
+    return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                        "the short side would be %d px (%d x %d%s), and layer %s needs at least %d px: %s",
+                        short_side, sw, sh, levels > 1 ? ", the coarsest level" : "", ctx->model.name[rl->depth - 1],
+                        need, help);
+}
+
 static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_image *content,
                                      const struct ns_image *styles, int n_styles, const struct ns_params *p,
                                      ns_progress_fn progress, void *ud, struct ns_image *result) {
     ctx->error[0] = '\0';
-    enum ns_status st = ctx->be->ops->set_threads(ctx->be, p->threads);
-    if (st) return ns_set_error(ctx, st, "cannot set up %d threads", p->threads);
+    enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
+    if (ns_context_set_threads(ctx, p->threads) < 0)
+        return ns_set_error(ctx, st, "cannot set up %d threads", ns_threads_usable(p->threads));
     if ((st = ctx->be->ops->set_precision(ctx->be, p->precision)))
         return ns_set_error(ctx, st, "the %s backend cannot compute in that precision", ctx->be->ops->name);
     struct run_layers rl;
@@ -518,11 +541,7 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         n--, memmove(sw, sw + 1, sizeof(int) * n), memmove(sh, sh + 1, sizeof(int) * n);
     }
     ns_net_shape(&ctx->model, rl.depth, sh[0], sw[0], &shape);
-    if (ns_net_min_side(&shape) < 1)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
-                            "%d x %d px is too small for layer %s: use a size of at least %d px", sw[0],
-                            sh[0], ctx->model.name[rl.depth - 1],
-                            1 << (ctx->model.name[rl.depth - 1][4] - '0' - 1));
+    if (ns_net_min_side(&shape) < 1) return too_small(ctx, &rl, content, sw[0], sh[0], n);
     for (int k = 0; k < n_styles; k++) {
         int stw, sth;
         style_size(&styles[k], sw[0], sh[0], p->style_scale, &stw, &sth);

@@ -154,6 +154,8 @@ static bool parse_triple(const char *s, float out[3]) {
     return *s == '\0';
 }
 
+#define NS_INPUT_RANGE_MAX 65535.0
+
 /* Fills the input convention from metadata, or from the naming scheme's
  * well-known default when the file has none. */
 static enum ns_status read_convention(struct loader *ld, JsonObject *meta, bool torchvision_names,
@@ -196,6 +198,23 @@ static enum ns_status read_convention(struct loader *ld, JsonObject *meta, bool 
         return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_mean '%s' is not three numbers", mean);
     if (!parse_triple(std, s) || !(s[0] > 0 && s[1] > 0 && s[2] > 0))
         return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_std '%s' is not three positive numbers", std);
+    /* Numbers that parse can still freeze or blow up the network's input:
+     * the range is in pixel units (0..1 to 0..65535), each mean inside it,
+     * and the input's span (hi - lo) / std between 0.01 and 1000 (Caffe's is
+     * 255, torchvision's about 4.4). */
+    if (fabs(lo) > NS_INPUT_RANGE_MAX || fabs(hi) > NS_INPUT_RANGE_MAX || hi - lo < 1e-3)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "input_range '%s' is not a pixel range (expected something like 0..1 or 0..255)", range);
+    for (int c = 0; c < 3; c++) {
+        if (!(m[c] >= lo && m[c] <= hi))
+            return fail(ld, NS_STATUS_BAD_WEIGHTS, "input_mean '%s' lies outside input_range %s", mean, range);
+        double span = (hi - lo) / s[c];
+        if (!(span >= 0.01 && span <= 1000))
+            return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                        "input_std '%s' makes the network's input span %.3g (expected 0.01 to 1000; "
+                        "input_std is in input_range's units)",
+                        std, span);
+    }
     for (int c = 0; c < 3; c++) {
         w->a[c] = (float) ((hi - lo) / s[c]);
         w->b[c] = (float) ((lo - m[c]) / s[c]);

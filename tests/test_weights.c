@@ -174,6 +174,29 @@ static void test_bad(void) {
                       "\"input_channel_order\":\"RGB\",\"input_range\":\"0..1\",\"input_mean\":\"1,2,3\","
                       "\"input_std\":\"1,0,1\"");
     expect_error("zero std", tmp_path("std"), NS_STATUS_BAD_WEIGHTS, "input_std");
+    /* numbers that parse but would freeze or blow up the network's input */
+    static const char *const degenerate[][3] = {
+        {"0..255", "103.9,116.8,123.7", "1e-45,1,1"}, /* span 2.6e47 */
+        {"0..255", "103.9,116.8,123.7", "1e6,1,1"},   /* span 2.6e-4 */
+        {"0..1e30", "0.5,0.5,0.5", "1,1,1"},          /* not a pixel range */
+        {"0..1e-9", "0,0,0", "1,1,1"},                /* nor is this */
+        {"0..255", "1e9,116.8,123.7", "1,1,1"},       /* a mean outside the range */
+    };
+    static const char *const says[] = {"input span", "input span", "not a pixel range", "not a pixel range",
+                                       "outside input_range"};
+    for (size_t i = 0; i < sizeof degenerate / sizeof degenerate[0]; i++) {
+        char meta[256];
+        snprintf(meta, sizeof meta,
+                 "\"input_channel_order\":\"BGR\",\"input_range\":\"%s\",\"input_mean\":\"%s\","
+                 "\"input_std\":\"%s\"",
+                 degenerate[i][0], degenerate[i][1], degenerate[i][2]);
+        write_safetensors(tmp_path("degenerate"), &w, meta);
+        expect_error(meta, tmp_path("degenerate"), NS_STATUS_BAD_WEIGHTS, says[i]);
+    }
+    write_safetensors(tmp_path("sym"), &w,
+                      "\"input_channel_order\":\"RGB\",\"input_range\":\"-1..1\",\"input_mean\":\"0,0,0\","
+                      "\"input_std\":\"0.5,0.5,0.5\"");
+    expect_error("a -1..1 convention is fine", tmp_path("sym"), NS_STATUS_OK, "");
     write_safetensors(tmp_path("order"), &w,
                       "\"input_channel_order\":\"GBR\",\"input_range\":\"0..1\",\"input_mean\":\"1,2,3\","
                       "\"input_std\":\"1,1,1\"");
