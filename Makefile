@@ -61,7 +61,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -86,7 +86,7 @@ $(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
 	$(CC) $(CFLAGS) -Iengine $(GEGL_CFLAGS) -c $< -o $@
 
 $(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(GEGL_LIBS) $(ENGINE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(GEGL_LIBS) -ljpeg $(ENGINE_LIBS)
 
 $(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
 	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(HDF5_LIBS) $(ENGINE_LIBS)
@@ -139,7 +139,7 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cud
 	mkdir -p $@
 
 # ---- tests ----
-test: test-deps all plugins test-unit test-cuda test-cuda-emu test-asan test-po test-weights test-ref test-cli test-gimp
+test: test-deps all plugins test-unit test-cuda test-cuda-emu test-asan test-fuzz test-po test-weights test-ref test-cli test-gimp
 
 # what only the tests need (PyTorch, debootstrap, Xvfb, xdotool...): installed here, not by install.sh
 test-deps:
@@ -163,6 +163,20 @@ test-cuda-emu: all $(BUILD)/tests/test_cuda $(LIBNS_EMU)
 test-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" test-unit
+
+# the weights loader under libFuzzer; FUZZ_SECONDS=600 for a longer look
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+test-fuzz: $(BUILD)/fuzz/write_seeds
+	@if $(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iengine \
+	    $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_weights tests/fuzz/fuzz_weights.c engine/weights.c \
+	    $(shell $(PKG) --libs json-glib-1.0) -lm 2>$(BUILD)/fuzz/build.log; then :; \
+	else rm -f $(BUILD)/fuzz/fuzz_weights; tail -3 $(BUILD)/fuzz/build.log; fi
+	@bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/write_seeds: tests/fuzz/write_seeds.c tests/testlib.h $(LIBNS)
+	mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
 test-weights: all
 	@bash tests/run_weights_tests.sh $(BUILD)

@@ -35,7 +35,7 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 # the tests need (tests/install-deps.sh).
 PACKAGES=(
     build-essential pkg-config gettext curl ca-certificates
-    libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev
+    libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev libjpeg-dev
     gimp GIMP_DEV
 )
 # GIMP 3.0's development files where the distribution has them (Debian 13,

@@ -29,15 +29,71 @@ static enum io_depth depth_of(const Babl *format) {
     return IO_DEPTH_FLOAT; /* half, float, double, u32 */
 }
 
+static const char *extension(const char *path) {
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+static bool is_jpeg(const char *path) {
+    unsigned char magic[3] = {0};
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        if (fread(magic, 1, 3, f) != 3) magic[0] = 0;
+        fclose(f);
+    }
+    const char *ext = extension(path);
+    return (magic[0] == 0xFF && magic[1] == 0xD8 && magic[2] == 0xFF) || !g_ascii_strcasecmp(ext, "jpg") ||
+           !g_ascii_strcasecmp(ext, "jpeg") || !g_ascii_strcasecmp(ext, "jpe");
+}
+
+/* MemAvailable in bytes, or 0 when unknown */
+static double free_memory(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    char line[256];
+    double kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) break;
+    if (f) fclose(f);
+    return kb * 1024;
+}
+
+bool io_size_ok(const char *path, int w, int h, char *err, size_t err_len) {
+    /* GEGL's buffer and our float copy: at most 16 bytes a pixel each */
+    double mp = (double) w * h / 1e6, need = (double) w * h * 32, have = free_memory();
+    if (mp > IO_MAX_MEGAPIXELS) {
+        snprintf(err, err_len, "'%s' is %d x %d px (%.0f megapixels), more than the %d megapixels neural-style reads",
+                 path, w, h, mp, IO_MAX_MEGAPIXELS);
+        return false;
+    }
+    if (have > 0 && need > have) {
+        snprintf(err, err_len, "'%s' (%d x %d px) needs about %.1f GB to read, and %.1f GB of memory is free", path,
+                 w, h, need / 1e9, have / 1e9);
+        return false;
+    }
+    return true;
+}
+
 bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) {
     memset(out, 0, sizeof *out);
-    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+    GStatBuf st;
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) || g_stat(path, &st) != 0) {
         snprintf(err, err_len, "cannot read '%s': no such file", path);
         return false;
     }
+    if (st.st_size == 0) {
+        snprintf(err, err_len, "cannot read '%s': the file is empty", path);
+        return false;
+    }
+    if (is_jpeg(path)) return io_jpeg_load(path, out, err, err_len);
     GeglNode *graph = gegl_node_new();
     GeglBuffer *buf = NULL;
     GeglNode *load = gegl_node_new_child(graph, "operation", "gegl:load", "path", path, NULL);
+    /* the size from the header, before anything is decoded */
+    GeglRectangle header = gegl_node_get_bounding_box(load);
+    if (header.width > 0 && header.height > 0 && !io_size_ok(path, header.width, header.height, err, err_len)) {
+        g_object_unref(graph);
+        return false;
+    }
     GeglNode *sink = gegl_node_new_child(graph, "operation", "gegl:buffer-sink", "buffer", &buf, NULL);
     gegl_node_link(load, sink);
     gegl_node_process(sink);
@@ -67,11 +123,6 @@ bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) 
                     GEGL_ABYSS_NONE);
     g_object_unref(buf);
     return true;
-}
-
-static const char *extension(const char *path) {
-    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
-    return dot && (!slash || dot > slash) ? dot + 1 : "";
 }
 
 /* The GEGL save operation for a file name, NULL if none suits. */

@@ -3,9 +3,11 @@
 #include "ns.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,24 +69,6 @@ static void usage(FILE *f) {
                "  --log-json FILE        one JSON line per iteration\n"
                "  --quiet                no progress bar\n"
                "  --version, --help\n");
-}
-
-static bool parse_float(const char *s, float *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v)) return false;
-    *out = (float) v;
-    return true;
-}
-
-static bool parse_int(const char *s, long lo, long hi, int *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi) return false;
-    *out = (int) v;
-    return true;
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -161,218 +145,157 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
     return !interrupted;
 }
 
-static enum ns_optimizer parse_optimizer(const char *s) {
-    if (strcmp(s, "lbfgs") == 0) return NS_OPTIMIZER_LBFGS;
-    if (strcmp(s, "adam") == 0) return NS_OPTIMIZER_ADAM;
-    bad_usage("--optimizer must be lbfgs or adam, not '%s'", s);
-    return NS_OPTIMIZER_LBFGS;
+/* The command line, as a table: each option's kind says how its value is
+ * read and where it goes (an offset into struct cli). */
+enum opt_kind { OPT_STRING, OPT_INT, OPT_FLOAT, OPT_CHOICE, OPT_FLAG, OPT_SPECIAL };
+
+struct opt_spec {
+    const char *name;
+    enum opt_kind kind;
+    size_t off;
+    long lo, hi;                /* OPT_INT */
+    const char *const *choices; /* OPT_CHOICE: NULL-terminated, stored as their index */
+    const int *values;          /* OPT_CHOICE: the enum for each choice (NULL = the index) */
+};
+
+#define AT(field) offsetof(struct cli, field)
+static const char *const optimizers[] = {"lbfgs", "adam", NULL};
+static const int optimizer_values[] = {NS_OPTIMIZER_LBFGS, NS_OPTIMIZER_ADAM};
+static const char *const inits[] = {"content", "noise", "image", NULL};
+static const int init_values[] = {NS_INIT_CONTENT, NS_INIT_NOISE, NS_INIT_IMAGE};
+static const char *const poolings[] = {"max", "avg", NULL};
+static const int pooling_values[] = {NS_POOLING_MAX, NS_POOLING_AVG};
+static const char *const devices[] = {"auto", "cpu", "cuda", "gpu", NULL};
+static const int device_values[] = {NS_BACKEND_AUTO, NS_BACKEND_CPU, NS_BACKEND_CUDA, NS_BACKEND_CUDA};
+static const char *const precisions[] = {"fp32", "tf32", "bf16", NULL};
+static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_PRECISION_BF16};
+
+#define STRING(n, f) {.name = n, .kind = OPT_STRING, .off = AT(f)}
+#define FLOAT(n, f) {.name = n, .kind = OPT_FLOAT, .off = AT(f)}
+#define FLAG(n, f) {.name = n, .kind = OPT_FLAG, .off = AT(f)}
+#define INT(n, f, l, h) {.name = n, .kind = OPT_INT, .off = AT(f), .lo = l, .hi = h}
+#define CHOICE(n, f, c) {.name = n, .kind = OPT_CHOICE, .off = AT(f), .choices = c##s, .values = c##_values}
+#define SPECIAL(n) {.name = n, .kind = OPT_SPECIAL}
+static const struct opt_spec specs[] = {
+    STRING("content", content),
+    SPECIAL("style"),
+    SPECIAL("style-blend"),
+    STRING("output", output),
+    STRING("weights", weights),
+    INT("size", p.size, 0, 1 << 16),
+    INT("iterations", p.iterations, 0, 1000000),
+    INT("scales", p.scales, 0, 8),
+    CHOICE("optimizer", p.optimizer, optimizer),
+    FLOAT("learning-rate", p.learning_rate),
+    INT("lbfgs-history", p.lbfgs_history, 1, 400),
+    CHOICE("init", p.init, init),
+    STRING("init-image", init_image),
+    SPECIAL("seed"),
+    FLOAT("content-weight", p.content_weight),
+    FLOAT("style-weight", p.style_weight),
+    FLOAT("tv-weight", p.tv_weight),
+    STRING("content-layers", p.content_layers),
+    STRING("style-layers", p.style_layers),
+    FLOAT("style-scale", p.style_scale),
+    FLAG("preserve-colors", p.preserve_colors),
+    CHOICE("pooling", p.pooling, pooling),
+    CHOICE("device", device, device),
+    INT("gpu", gpu, 0, 64),
+    CHOICE("precision", p.precision, precision),
+    INT("threads", p.threads, 0, 1 << 20),
+    STRING("log-json", log_json),
+    FLAG("quiet", quiet),
+    SPECIAL("version"),
+    SPECIAL("help"),
+};
+#define N_SPECS (sizeof specs / sizeof specs[0])
+
+/* A value that does not parse: one line naming the option, exit 1. */
+static void bad_value(const struct opt_spec *o, const char *arg, const char *want) {
+    die("--%s: '%s' is not %s", o->name, arg, want);
+}
+
+static float read_float(const struct opt_spec *o, const char *s) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || fabs(v) > FLT_MAX) bad_value(o, s, "a number");
+    return (float) v;
+}
+
+static int read_int(const struct opt_spec *o, const char *s) {
+    char *end, want[64];
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < o->lo || v > o->hi) {
+        snprintf(want, sizeof want, "a whole number from %ld to %ld", o->lo, o->hi);
+        bad_value(o, s, want);
+    }
+    return (int) v;
+}
+
+static int read_choice(const struct opt_spec *o, const char *s) {
+    char want[128] = "one of";
+    for (int i = 0; o->choices[i]; i++) {
+        if (!strcmp(s, o->choices[i])) return o->values[i];
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s %s", i ? "," : "", o->choices[i]);
+    }
+    bad_value(o, s, want);
+    return 0;
+}
+
+static void read_special(struct cli *c, const struct opt_spec *o, const char *v) {
+    if (!strcmp(o->name, "style")) {
+        if (c->n_styles == NS_MAX_STYLES) die("--style: at most %d paintings", NS_MAX_STYLES);
+        c->styles[c->n_styles++] = v;
+    } else if (!strcmp(o->name, "style-blend")) {
+        char *s = strdup(v), *save = NULL;
+        for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (c->n_blend == NS_MAX_STYLES) die("--style-blend: at most %d weights", NS_MAX_STYLES);
+            c->blend[c->n_blend++] = read_float(o, t);
+        }
+        free(s);
+    } else if (!strcmp(o->name, "seed")) {
+        char *end;
+        errno = 0;
+        c->p.seed = strtoull(v, &end, 10);
+        if (end == v || *end || errno || v[0] == '-') bad_value(o, v, "a whole number, 0 or more");
+    } else if (!strcmp(o->name, "version")) {
+        printf("neural-style %s\n", NS_VERSION_STRING);
+        exit(0);
+    } else {
+        usage(stdout);
+        exit(0);
+    }
+}
+
+static void read_option(struct cli *c, const struct opt_spec *o, const char *v) {
+    char *at = (char *) c + o->off;
+    switch (o->kind) {
+    case OPT_STRING: *(const char **) at = v; break;
+    case OPT_INT: *(int *) at = read_int(o, v); break;
+    case OPT_FLOAT: *(float *) at = read_float(o, v); break;
+    case OPT_CHOICE: *(int *) at = read_choice(o, v); break;
+    case OPT_FLAG: *(bool *) at = true; break;
+    case OPT_SPECIAL: read_special(c, o, v); break;
+    }
 }
 
 static void parse_args(int argc, char **argv, struct cli *c) {
-    enum {
-        O_CONTENT = 256,
-        O_STYLE,
-        O_BLEND,
-        O_OUTPUT,
-        O_WEIGHTS,
-        O_SIZE,
-        O_ITER,
-        O_SCALES,
-        O_OPT,
-        O_LR,
-        O_HIST,
-        O_INIT,
-        O_INIT_IMAGE,
-        O_SEED,
-        O_CW,
-        O_SW,
-        O_TW,
-        O_CL,
-        O_SL,
-        O_SSCALE,
-        O_PRESERVE,
-        O_POOL,
-        O_DEVICE,
-        O_GPU,
-        O_PRECISION,
-        O_THREADS,
-        O_LOG,
-        O_QUIET,
-        O_VERSION,
-        O_HELP
-    };
-    static const struct option opts[] = {
-        {"content", 1, 0, O_CONTENT},
-        {"style", 1, 0, O_STYLE},
-        {"style-blend", 1, 0, O_BLEND},
-        {"output", 1, 0, O_OUTPUT},
-        {"weights", 1, 0, O_WEIGHTS},
-        {"size", 1, 0, O_SIZE},
-        {"iterations", 1, 0, O_ITER},
-        {"scales", 1, 0, O_SCALES},
-        {"optimizer", 1, 0, O_OPT},
-        {"learning-rate", 1, 0, O_LR},
-        {"lbfgs-history", 1, 0, O_HIST},
-        {"init", 1, 0, O_INIT},
-        {"init-image", 1, 0, O_INIT_IMAGE},
-        {"seed", 1, 0, O_SEED},
-        {"content-weight", 1, 0, O_CW},
-        {"style-weight", 1, 0, O_SW},
-        {"tv-weight", 1, 0, O_TW},
-        {"content-layers", 1, 0, O_CL},
-        {"style-layers", 1, 0, O_SL},
-        {"style-scale", 1, 0, O_SSCALE},
-        {"preserve-colors", 0, 0, O_PRESERVE},
-        {"pooling", 1, 0, O_POOL},
-        {"device", 1, 0, O_DEVICE},
-        {"gpu", 1, 0, O_GPU},
-        {"precision", 1, 0, O_PRECISION},
-        {"threads", 1, 0, O_THREADS},
-        {"log-json", 1, 0, O_LOG},
-        {"quiet", 0, 0, O_QUIET},
-        {"version", 0, 0, O_VERSION},
-        {"help", 0, 0, O_HELP},
-        {0, 0, 0, 0},
-    };
+    struct option opts[N_SPECS + 1];
+    for (size_t i = 0; i < N_SPECS; i++) {
+        bool no_value = specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") ||
+                        !strcmp(specs[i].name, "help");
+        opts[i] = (struct option){specs[i].name, no_value ? no_argument : required_argument, NULL, (int) i};
+    }
+    opts[N_SPECS] = (struct option){0};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        bool ok = true;
-        switch (o) {
-        case O_CONTENT:
-            c->content = optarg;
-            break;
-        case O_STYLE:
-            if (c->n_styles == NS_MAX_STYLES) bad_usage("at most 8 --style images%s", "");
-            c->styles[c->n_styles++] = optarg;
-            break;
-        case O_BLEND: {
-            char *s = strdup(optarg), *save = NULL;
-            for (char *t = strtok_r(s, ",", &save); t && ok; t = strtok_r(NULL, ",", &save))
-                ok = c->n_blend < NS_MAX_STYLES && parse_float(t, &c->blend[c->n_blend++]);
-            free(s);
-            break;
-        }
-        case O_OUTPUT:
-            c->output = optarg;
-            break;
-        case O_WEIGHTS:
-            c->weights = optarg;
-            break;
-        case O_SIZE:
-            ok = parse_int(optarg, 0, 1 << 16, &c->p.size);
-            break;
-        case O_ITER:
-            ok = parse_int(optarg, 0, 1000000, &c->p.iterations);
-            break;
-        case O_SCALES:
-            ok = parse_int(optarg, 0, 8, &c->p.scales);
-            break;
-        case O_OPT:
-            c->p.optimizer = parse_optimizer(optarg);
-            break;
-        case O_LR:
-            ok = parse_float(optarg, &c->p.learning_rate);
-            break;
-        case O_HIST:
-            ok = parse_int(optarg, 1, 400, &c->p.lbfgs_history);
-            break;
-        case O_INIT:
-            if (strcmp(optarg, "content") == 0)
-                c->p.init = NS_INIT_CONTENT;
-            else if (strcmp(optarg, "noise") == 0)
-                c->p.init = NS_INIT_NOISE;
-            else if (strcmp(optarg, "image") == 0)
-                c->p.init = NS_INIT_IMAGE;
-            else
-                ok = false;
-            break;
-        case O_INIT_IMAGE:
-            c->init_image = optarg;
-            break;
-        case O_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            ok = end != optarg && !*end && !errno && optarg[0] != '-';
-            c->p.seed = v;
-            break;
-        }
-        case O_CW:
-            ok = parse_float(optarg, &c->p.content_weight);
-            break;
-        case O_SW:
-            ok = parse_float(optarg, &c->p.style_weight);
-            break;
-        case O_TW:
-            ok = parse_float(optarg, &c->p.tv_weight);
-            break;
-        case O_CL:
-            c->p.content_layers = optarg;
-            break;
-        case O_SL:
-            c->p.style_layers = optarg;
-            break;
-        case O_SSCALE:
-            ok = parse_float(optarg, &c->p.style_scale);
-            break;
-        case O_PRESERVE:
-            c->p.preserve_colors = true;
-            break;
-        case O_POOL:
-            if (strcmp(optarg, "max") == 0)
-                c->p.pooling = NS_POOLING_MAX;
-            else if (strcmp(optarg, "avg") == 0)
-                c->p.pooling = NS_POOLING_AVG;
-            else
-                ok = false;
-            break;
-        case O_DEVICE:
-            if (strcmp(optarg, "auto") == 0)
-                c->device = NS_BACKEND_AUTO;
-            else if (strcmp(optarg, "cpu") == 0)
-                c->device = NS_BACKEND_CPU;
-            else if (strcmp(optarg, "cuda") == 0 || strcmp(optarg, "gpu") == 0)
-                c->device = NS_BACKEND_CUDA;
-            else
-                ok = false;
-            break;
-        case O_GPU:
-            ok = parse_int(optarg, 0, 64, &c->gpu);
-            break;
-        case O_PRECISION:
-            if (strcmp(optarg, "fp32") == 0)
-                c->p.precision = NS_PRECISION_FP32;
-            else if (strcmp(optarg, "tf32") == 0)
-                c->p.precision = NS_PRECISION_TF32;
-            else if (strcmp(optarg, "bf16") == 0)
-                c->p.precision = NS_PRECISION_BF16;
-            else
-                ok = false;
-            break;
-        case O_THREADS:
-            ok = parse_int(optarg, 0, 1024, &c->p.threads);
-            break;
-        case O_LOG:
-            c->log_json = optarg;
-            break;
-        case O_QUIET:
-            c->quiet = true;
-            break;
-        case O_VERSION:
-            printf("neural-style %s\n", NS_VERSION_STRING);
-            exit(0);
-        case O_HELP:
-            usage(stdout);
-            exit(0);
-        default:
+        if (o < 0 || o >= (int) N_SPECS) {
             fprintf(stderr, "Try 'neural-style --help'.\n");
             exit(2);
         }
-        if (!ok) {
-            char opt[64];
-            snprintf(opt, sizeof opt, "%s", argv[optind - 1]);
-            bad_usage("invalid value '%s' for its option", optarg ? optarg : opt);
-        }
+        read_option(c, &specs[o], optarg);
     }
     if (optind < argc) bad_usage("unexpected argument '%s'", argv[optind]);
     if (!c->content || !c->n_styles || !c->output)
@@ -399,6 +322,10 @@ int main(int argc, char **argv) {
     struct ns_context *ctx = NULL;
     enum ns_status st = ns_context_new_ex(c.weights, c.device, c.gpu, &ctx);
     if (st) die("%s", ctx ? ns_last_error(ctx) : ns_status_str(st));
+    int threads = ns_context_set_threads(ctx, c.p.threads);
+    if (threads > 0 && c.p.threads > threads)
+        fprintf(stderr, "neural-style: --threads %d: this machine lets it use %d cores, so %d threads\n", c.p.threads,
+                threads, threads);
     if (!c.quiet) fprintf(stderr, "neural-style: running on %s\n", ns_context_backend(ctx));
     static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
     enum ns_precision got = ns_context_precision(ctx, c.p.precision);
@@ -428,7 +355,9 @@ int main(int argc, char **argv) {
 
     c.ctx = ctx;
     c.kind = ns_context_backend_kind(ctx);
-    signal(SIGINT, on_sigint);
+    /* a script's background job inherits SIGINT ignored: keep it so */
+    struct sigaction was;
+    if (sigaction(SIGINT, NULL, &was) == 0 && was.sa_handler != SIG_IGN) signal(SIGINT, on_sigint);
     st = ns_run(ctx, &content.im, style_im, c.n_styles, &c.p, on_progress, &c, &result);
     if (!c.quiet && c.tty) fprintf(stderr, "\n");
     if (c.log) fclose(c.log);

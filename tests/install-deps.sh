@@ -10,6 +10,8 @@
 set -euo pipefail
 PACKAGES=(python3-torch python3-numpy python3-h5py debootstrap xvfb xauth xdotool openbox imagemagick procps shared-mime-info
           fonts-ipafont-gothic bc)
+# libFuzzer for make test-fuzz: Debian 12's clang is 14, its fuzzer in libclang-rt
+if apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then PACKAGES+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@ BUILD=${1:-build}
 PY=${PYTHON:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 NS="$BUILD/neural-style"
+EX=${NS_TEST_EXAMPLES:-$HERE/../../shared/examples}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
@@ -27,7 +28,6 @@ grep -q -- "--content FILE" "$T/help"; check "--help lists the flags" test $? -e
 "$NS" --bogus >/dev/null 2>&1; check "an unknown flag exits 2" test $? -eq 2
 "$NS" --content a.png >"$T/err" 2>&1; rc=$?
 check "missing --style/--output exits 2 with a hint" test $rc -eq 2 -a "$(grep -c 'required' "$T/err")" -eq 1
-"$NS" --content a --style b --output c --size -3 >"$T/err" 2>&1; check "a bad value exits 2" test $? -eq 2
 "${RUN[@]}" --content "$T/nope.png" --output "$T/o.png" 2>"$T/err"; rc=$?
 check "a missing photo: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1
 grep -q "cannot read '$T/nope.png': no such file" "$T/err"; check "...saying which file" test $? -eq 0
@@ -148,15 +148,109 @@ check "--log-json: one object per iteration, loss = weighted sum of the terms" t
 "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --size 0 --iterations 2 2>"$T/err"
 grep -q "running on CPU" "$T/err" && grep -q "2/2" "$T/err"; check "progress on stderr names the device" test $? -eq 0
 
+echo "== bad input: exit 1, one line naming the file or option, the output left as it was (at ${SECONDS}s)"
+cp "$T/rgb8.png" "$T/keep.png"
+KEEP=$(md5sum <"$T/keep.png")
+# refused CASE NEEDLE ARGS...: the run exits 1 with one line that says NEEDLE
+refused() {
+    local what=$1 needle=$2
+    shift 2
+    "$NS" --quiet --weights "$W" --style "$T/style.png" --output "$T/keep.png" "$@" >"$T/err" 2>&1
+    local rc=$?
+    check "$what: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1
+    grep -qF -- "$needle" "$T/err" || { echo "       said: $(cat "$T/err")"; false; }
+    check "...saying '$needle'" test $? -eq 0
+}
+: >"$T/empty.jpg"
+refused "an empty .jpg" "'$T/empty.jpg': the file is empty" --content "$T/empty.jpg"
+if [ -f "$EX/rainier.jpg" ]; then
+    "$PY" -c 'import sys; sys.stdout.buffer.write(open(sys.argv[1], "rb").read()[:600])' "$EX/rainier.jpg" >"$T/cut600.jpg"
+    refused "a JPEG cut to 600 bytes" "'$T/cut600.jpg': not a readable JPEG" --content "$T/cut600.jpg"
+    "$PY" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.stdout.buffer.write(d[:len(d) // 2])' \
+        "$EX/rainier.jpg" >"$T/half.jpg"
+    refused "a JPEG cut in half" "'$T/half.jpg': the file ends before the image does" --content "$T/half.jpg"
+    refused "a cut JPEG as the painting" "'$T/half.jpg'" --content "$T/rgb8.png" --style "$T/half.jpg"
+else
+    echo "  skip cut JPEGs: ../shared/examples not found"
+fi
+if command -v convert >/dev/null; then
+    convert "$T/rgb8.png" -colorspace CMYK "$T/cmyk.jpg"
+    refused "a CMYK JPEG" "'$T/cmyk.jpg': it is a CMYK JPEG" --content "$T/cmyk.jpg"
+fi
+"$PY" - "$T/huge.png" <<'PYEOF'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack(">IIBBBBB", 100000, 100000, 8, 2, 0, 0, 0)  # 10 gigapixels claimed in 100 bytes
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 999)) + chunk(b"IEND", b""))
+PYEOF
+S0=$SECONDS
+refused "a PNG that claims 100000 x 100000" "'$T/huge.png' is 100000 x 100000 px (10000 megapixels), more than the 250" \
+    --content "$T/huge.png"
+check "...refused from its header, in seconds" test $((SECONDS - S0)) -lt 5
+"$PY" - "$T/narrow.png" <<'PYEOF'
+import struct, sys, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xffffffff)
+w, h = 1, 5000
+rows = b"".join(b"\0" + bytes([(y * 7) % 256] * 3 * w) for y in range(h))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PYEOF
+refused "a 1 x 5000 photo at --size 64" "the short side would be 1 px" --content "$T/narrow.png" --size 64
+grep -q "the photo itself is that narrow" "$T/err"; check "...and that the photo itself is that narrow" test $? -eq 0
+refused "--size abc" "--size: 'abc' is not a whole number from 0 to 65536" --content "$T/rgb8.png" --size abc
+refused "--size -3" "--size: '-3' is not a whole number" --content "$T/rgb8.png" --size -3
+refused "--optimizer sgd" "--optimizer: 'sgd' is not one of lbfgs, adam" --content "$T/rgb8.png" --optimizer sgd
+refused "--style-weight 1e99" "--style-weight: '1e99' is not a number" --content "$T/rgb8.png" --style-weight 1e99
+refused "--style-blend 1,x" "--style-blend: 'x' is not a number" --content "$T/rgb8.png" --style-blend 1,x
+# weights whose metadata parses but would freeze or blow up the network's input
+for meta in 'input_std=1e-45,1,1:input span' 'input_range=0..1e30:not a pixel range' \
+            'input_mean=1e9,116.8,123.7:outside input_range'; do
+    kv=${meta%%:*} needle=${meta#*:}
+    "$PY" - "$W" "$T/meta.safetensors" "${kv%%=*}" "${kv#*=}" <<'PYEOF'
+import json, struct, sys
+d = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", d[:8])[0]
+h = json.loads(d[8:8 + n])
+h["__metadata__"][sys.argv[3]] = sys.argv[4]
+b = json.dumps(h).encode()
+b += b" " * (-len(b) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(b)) + b + d[8 + n:])
+PYEOF
+    "$NS" --quiet --weights "$T/meta.safetensors" --content "$T/rgb8.png" --style "$T/style.png" \
+        --output "$T/keep.png" >"$T/err" 2>&1; rc=$?
+    check "weights with ${kv%%=*} ${kv#*=}: exit 1, one line saying '$needle'" \
+        test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1 && grep -q "$needle" "$T/err"
+done
+check "none of them touched the existing output" test "$(md5sum <"$T/keep.png")" = "$KEEP"
+"$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --iterations 1 \
+    --device cpu --threads 1000 2>"$T/err"; rc=$?
+cores=$(nproc)
+check "--threads 1000: capped at the $cores cores, and said so" test $rc -eq 0 &&
+    grep -q -- "--threads 1000: this machine lets it use $cores cores" "$T/err" &&
+    grep -q "running on CPU (.*$cores thread" "$T/err"
+"$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --iterations 1 \
+    --device cpu --threads 1 2>"$T/err"
+check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thread)" "$T/err"
+
 echo "== Ctrl-C (at ${SECONDS}s)"
 rm -f "$T/int.png"
-"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/int.png" --size 256 \
+# a script's background job starts with SIGINT ignored: this one gets the
+# default, as a command typed at a terminal has (with_sigint execs: run it with &)
+with_sigint() { exec "$PY" -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+with_sigint "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/int.png" --size 256 \
     --iterations 100000 --log-json "$T/int.jsonl" 2>"$T/err" &
 pid=$!
 for _ in $(seq 100); do [ -s "$T/int.jsonl" ] && break; sleep 0.1; done
 kill -INT $pid; wait $pid; rc=$?
 check "SIGINT: exit 130, nothing written" test $rc -eq 130 -a ! -e "$T/int.png"
 grep -q "cancelled" "$T/err"; check "...and says so" test $? -eq 0
+# and one that inherits SIGINT ignored keeps it so
+rm -f "$T/bg.png" "$T/bg.jsonl"
+(trap '' INT; exec "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/bg.png" --size 64 \
+    --iterations 40 --log-json "$T/bg.jsonl" 2>"$T/err") &
+pid=$!
+for _ in $(seq 100); do [ -s "$T/bg.jsonl" ] && break; sleep 0.1; done
+kill -INT $pid; wait $pid; rc=$?
+check "SIGINT inherited as ignored: the run goes on and writes its result" test $rc -eq 0 -a -s "$T/bg.png"
 
 echo "== ns-weights import-keras (at ${SECONDS}s)"
 if [ -f "$T/keras-vlen.h5" ]; then

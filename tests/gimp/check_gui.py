@@ -64,7 +64,9 @@ if lang == "en":
     need("cancelled" in facts, "Cancel did not close the dialog")
 seconds = float(facts.get("preview-seconds", "inf"))
 print("    the preview took %.1f s" % seconds)
-need(seconds < 30, "the preview took %.1f s, more than 30" % seconds)
+# seconds, not minutes: about 12 s on 2 idle cores, and a busy machine
+# (another job beside CI) must not fail it
+need(seconds < 60, "the preview took %.1f s, a minute or more" % seconds)
 help_page = "help/%s/index.html" % lang
 need(facts.get("help", "").endswith(help_page), "Help opened %r, not the installed %s" % (facts.get("help"), help_page))
 results = [l for l in layers if l[2]]
