@@ -228,13 +228,6 @@ static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision
     return NS_STATUS_OK;
 }
 
-static enum ns_status nsc_reserve(struct ns_backend *be, size_t max_conv_col, size_t max_gram) {
-    (void) be;
-    (void) max_conv_col;
-    (void) max_gram;
-    return NS_STATUS_OK; /* the workspace is fixed at creation */
-}
-
 /* ---- scalars and errors ---- */
 
 static enum ns_status nsc_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
@@ -292,7 +285,6 @@ static struct ns_backend_ops make_ops(void) {
     o.mem_free = nsc_mem_free;
     o.set_threads = nsc_set_threads;
     o.set_precision = nsc_set_precision;
-    o.reserve = nsc_reserve;
     o.input_fwd = nsc_input_fwd;
     o.input_bwd = nsc_input_bwd;
     o.conv3x3 = nsc_conv3x3;
@@ -317,6 +309,10 @@ static struct ns_backend_ops make_ops(void) {
 }
 
 static const struct ns_backend_ops nsc_ops = make_ops();
+
+extern "C" __attribute__((visibility("default"))) int ns_backend_api_version(void) {
+    return NS_BACKEND_API_VERSION;
+}
 
 extern "C" __attribute__((visibility("default"))) enum ns_status
 ns_backend_cuda_new(int device_index, struct ns_backend **out, char *err, size_t err_len) {

@@ -39,8 +39,6 @@ struct ns_backend_ops {
     /* Arithmetic for the ops and tensors that follow (set before a run
      * allocates); a backend without a faster mode keeps float32, returns OK. */
     enum ns_status (*set_precision)(struct ns_backend *be, enum ns_precision precision);
-    /* Workspace the ops of a network with these shapes need, reserved once. */
-    enum ns_status (*reserve)(struct ns_backend *be, size_t max_conv_col, size_t max_gram);
 
     /* network */
     /* x[c] = a[c] * u[perm[c]] + b[c] over hw pixels (input convention). */
@@ -125,5 +123,11 @@ int ns_cpu_cores(void);
 typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend **out, char *err,
                                             size_t err_len);
 #define NS_BACKEND_CUDA_SYMBOL "ns_backend_cuda_new"
+/* The ops table and the structs above, as a number: a loaded backend
+ * exports ns_backend_api_version() and is used only when it returns this.
+ * Raise it with any change to them. */
+#define NS_BACKEND_API_VERSION 2
+#define NS_BACKEND_VERSION_SYMBOL "ns_backend_api_version"
+typedef int (*ns_backend_version_fn)(void);
 
 #endif /* NS_BACKEND_H */

@@ -147,6 +147,19 @@ static enum ns_status open_cuda(struct ns_context *ctx, int gpu, struct ns_backe
             snprintf(last, sizeof last, "%s", dlerror());
             continue;
         }
+        /* a module from another build of neural-style would read our
+         * structs wrongly: its version first, before anything is called */
+        ns_backend_version_fn version = (ns_backend_version_fn) dlsym(dl, NS_BACKEND_VERSION_SYMBOL);
+        int v = version ? version() : 1;
+        if (v != NS_BACKEND_API_VERSION) { /* said, not skipped: a stale copy is what to fix */
+            snprintf(why, wlen,
+                     "%s is from another version of neural-style (backend API %d, this one needs %d): "
+                     "run ./install.sh again to replace it",
+                     cands[i], v, NS_BACKEND_API_VERSION);
+            dlclose(dl);
+            ctx->gpu = NS_GPU_NOT_INSTALLED;
+            return NS_STATUS_UNAVAILABLE;
+        }
         ns_backend_new_fn fn = (ns_backend_new_fn) dlsym(dl, NS_BACKEND_CUDA_SYMBOL);
         if (!fn) {
             snprintf(last, sizeof last, "%s has no %s", cands[i], NS_BACKEND_CUDA_SYMBOL);

@@ -231,6 +231,24 @@ check "--threads 1000: capped at the $cores cores, and said so" test $rc -eq 0 &
     --device cpu --threads 1 2>"$T/err"
 check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thread)" "$T/err"
 
+echo "== a GPU module from another build (at ${SECONDS}s)"
+# none: a module from before the version (API 1); 3: one from a later build
+for api in none 3; do
+    def=; [ "$api" = none ] || def=-DAPI=$api
+    want=$api; [ "$api" = none ] && want=1
+    if ! ${CC:-cc} -shared -fPIC $def -I"$HERE/../engine" "$HERE/stale_backend.c" -o "$T/stale-$api.so"; then
+        fail "cannot build the stale module"; continue
+    fi
+    NS_CUDA_LIBRARY="$T/stale-$api.so" "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
+        --output "$T/keep.png" --device cuda 2>"$T/err"; rc=$?
+    check "--device cuda with a module of backend API $want: exit 1, saying to reinstall" test $rc -eq 1 &&
+        grep -q "stale-$api.so is from another version of neural-style (backend API $want, this one needs" "$T/err" &&
+        grep -q "install.sh" "$T/err"
+done
+NS_CUDA_LIBRARY="$T/stale-3.so" "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
+    --output "$T/o.png" --iterations 1 --size 32 --device auto 2>"$T/err"; rc=$?
+check "...in auto mode: the run goes to the CPU, saying why" test $rc -eq 0 && grep -q "running on CPU.*another version" "$T/err"
+
 echo "== Ctrl-C (at ${SECONDS}s)"
 rm -f "$T/int.png"
 # a script's background job starts with SIGINT ignored: this one gets the
