@@ -85,7 +85,7 @@ struct nsc_backend {
     int n_allocs;
     int n_half; /* how many of them are bfloat16 */
     size_t bytes_in_use;
-    size_t test_limit; /* NS_CUDA_TEST_ALLOC_LIMIT: bytes a run may take, 0 = no limit */
+    size_t test_limit; /* NS_CUDA_TEST_ALLOC_LIMIT (docs/engine.md): bytes a run may take, 0 = no limit */
     size_t alloc_cap;  /* where the running run's allocations fail */
 
     enum ns_status status; /* the first error */

@@ -87,13 +87,6 @@ static size_t cpu_mem_free(struct ns_backend *be) {
     return avail;
 }
 
-static enum ns_status cpu_reserve(struct ns_backend *be, size_t max_conv_col, size_t max_gram) {
-    (void) be;
-    (void) max_conv_col;
-    (void) max_gram;
-    return NS_STATUS_OK; /* the CPU's workspace is fixed at creation */
-}
-
 static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision precision) {
     (void) be;
     (void) precision;
@@ -506,7 +499,6 @@ static const struct ns_backend_ops cpu_ops = {
     .mem_free = cpu_mem_free,
     .set_threads = cpu_set_threads,
     .set_precision = cpu_set_precision,
-    .reserve = cpu_reserve,
     .input_fwd = cpu_input_fwd,
     .input_bwd = cpu_input_bwd,
     .conv3x3 = cpu_conv3x3,
@@ -549,7 +541,12 @@ enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out) {
         cpu_free(&cb->base);
         return NS_STATUS_OUT_OF_MEMORY;
     }
-    /* Each tile runs a single-threaded sgemm; the threads are ours. */
+    /* Each tile runs a single-threaded sgemm; the threads are ours.  This
+     * is process-wide, and safe where the engine runs: the command line and
+     * each GIMP plug-in are processes of their own (GIMP runs plug-ins
+     * apart), and neither GEGL nor GIMP's libraries call OpenBLAS.  A host
+     * program that does call OpenBLAS gets single-threaded calls after
+     * ns_context_new; docs/engine.md says so. */
     openblas_set_num_threads(1);
     *out = &cb->base;
     return NS_STATUS_OK;

@@ -8,6 +8,7 @@
 
 #include <babl/babl.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,8 +90,8 @@ static bool taps_make(struct taps *t, int sn, int dn) {
     return true;
 }
 
-enum ns_status ns_resample(struct ns_view src, struct ns_view dst) {
-    int c = dst.c;
+enum ns_status ns_resample(struct ns_view src, struct ns_view dst, int threads) {
+    int c = dst.c, nt = threads > 0 ? threads : omp_get_max_threads();
     if (c > src.c || src.w < 1 || src.h < 1 || dst.w < 1 || dst.h < 1) return NS_STATUS_INVALID_ARGUMENT;
     if (src.w == dst.w && src.h == dst.h) {
         for (int y = 0; y < dst.h; y++)
@@ -105,7 +106,7 @@ enum ns_status ns_resample(struct ns_view src, struct ns_view dst) {
     float *tmp = malloc(sizeof(float) * (size_t) c * src.h * dst.w);
     enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
     if (!tmp || !taps_make(&tx, src.w, dst.w) || !taps_make(&ty, src.h, dst.h)) goto out;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (int y = 0; y < src.h; y++)
         for (int x = 0; x < dst.w; x++)
             for (int ch = 0; ch < c; ch++) {
@@ -115,7 +116,7 @@ enum ns_status ns_resample(struct ns_view src, struct ns_view dst) {
                     v += tx.wt[tx.off[x] + k] * s[tx.idx[tx.off[x] + k] * src.px];
                 tmp[((size_t) ch * src.h + y) * dst.w + x] = v;
             }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(nt) schedule(static)
     for (int y = 0; y < dst.h; y++)
         for (int ch = 0; ch < c; ch++)
             for (int x = 0; x < dst.w; x++) {
@@ -137,7 +138,7 @@ enum ns_status ns_resize(const struct ns_image *src, struct ns_image *dst) {
     if (!src || !dst || !src->data || !dst->data || src->channels != dst->channels ||
         src->stride < src->width * src->channels || dst->stride < dst->width * dst->channels)
         return NS_STATUS_INVALID_ARGUMENT;
-    return ns_resample(ns_view_image(src), ns_view_image(dst));
+    return ns_resample(ns_view_image(src), ns_view_image(dst), 0);
 }
 
 void ns_clamp01(float *x, size_t n) {

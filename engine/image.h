@@ -15,8 +15,9 @@ struct ns_view ns_view_image(const struct ns_image *im);                /* inter
 struct ns_view ns_view_planar(float *data, int w, int h, int channels); /* c x h x w */
 
 /* Resamples the first dst.c channels of src into dst: area average when
- * shrinking, bicubic (Keys, a = -0.5) when enlarging, a copy when equal. */
-enum ns_status ns_resample(struct ns_view src, struct ns_view dst);
+ * shrinking, bicubic (Keys, a = -0.5) when enlarging, a copy when equal;
+ * on `threads` threads (0 = all cores, the run's ns_params.threads). */
+enum ns_status ns_resample(struct ns_view src, struct ns_view dst, int threads);
 
 /* Clamps to 0..1. */
 void ns_clamp01(float *x, size_t n);

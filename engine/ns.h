@@ -102,7 +102,6 @@ struct ns_params {
 
     enum ns_pooling pooling;
     int threads; /* CPU threads; 0 = all cores */
-    int gpu_index;
     enum ns_precision precision;
 };
 

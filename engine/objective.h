@@ -40,8 +40,6 @@ struct ns_objective {
     float *target_t[NS_MAX_LAYERS]; /* blended style Grams, per style[i] */
     double t_norm2[NS_MAX_LAYERS];
     float *scratch; /* c*c for Grams */
-    /* style target accumulation (set by ns_objective_add_style) */
-    float blend;
 };
 
 /* Depth (conv layers) the selections need. */

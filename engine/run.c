@@ -337,7 +337,7 @@ static enum ns_status upload_resized(struct ns_backend *be, const struct ns_imag
                                      float *dst) {
     float *host = malloc(sizeof(float) * 3 * (size_t) w * h);
     if (!host) return NS_STATUS_OUT_OF_MEMORY;
-    enum ns_status st = ns_resample(ns_view_image(im), ns_view_planar(host, w, h, 3));
+    enum ns_status st = ns_resample(ns_view_image(im), ns_view_planar(host, w, h, 3), be->threads);
     if (!st) be->ops->upload(be, dst, host, (size_t) 3 * w * h);
     free(host);
     return st ? st : be->ops->sync(be);
@@ -447,9 +447,9 @@ static enum ns_status initial_image(struct ns_context *ctx, const struct ns_para
         return NS_STATUS_OK;
     case NS_INIT_IMAGE:
         if (check_image(ctx, p->init_image, "initial")) return NS_STATUS_INVALID_ARGUMENT;
-        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3));
+        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3), ns_threads_usable(p->threads));
     default:
-        return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3));
+        return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3), ns_threads_usable(p->threads));
     }
 }
 
@@ -463,11 +463,11 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
     enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
     if (!tmp || (p->preserve_colors && !cc)) goto out;
     struct ns_image rgb = {tmp, w, h, 3, 3 * w};
-    ns_resample(ns_view_planar((float *) u, w, h, 3), ns_view_image(&rgb));
+    ns_resample(ns_view_planar((float *) u, w, h, 3), ns_view_image(&rgb), ns_threads_usable(p->threads));
     ns_clamp01(tmp, 3 * hw);
     if (p->preserve_colors) {
         struct ns_image crgb = {cc, w, h, 3, 3 * w};
-        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb)))) goto out;
+        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), ns_threads_usable(p->threads)))) goto out;
         if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
         ns_clamp01(tmp, 3 * hw);
     }
@@ -481,7 +481,7 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
         if (content->channels == 4) {
             struct ns_view src = ns_view_image(content);
             src.data += 3, src.c = 1;
-            if ((st = ns_resample(src, dst))) goto out;
+            if ((st = ns_resample(src, dst, ns_threads_usable(p->threads)))) goto out;
         } else {
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
@@ -583,7 +583,7 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     for (int s = 0; s < n && !st; s++) {
         if (s > 0) { /* enlarge the previous scale's result */
             st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3),
-                             ns_view_planar(u, sw[s], sh[s], 3));
+                             ns_view_planar(u, sw[s], sh[s], 3), ns_threads_usable(p->threads));
             if (st) break;
         }
         r.rep.scale = s;
