@@ -46,18 +46,8 @@ void nsc_launched(struct nsc_backend *b, const char *what) {
 
 /* ---- memory ---- */
 
-bool nsc_is_half(const struct nsc_backend *b, const void *p) {
-    if (b->n_half == 0) return false; /* float32 runs skip the search */
-    const char *c = (const char *) p;
-    for (int i = 0; i < b->n_allocs; i++) {
-        const char *a = (const char *) b->allocs[i].p;
-        if (c >= a && c < a + b->allocs[i].bytes) return b->allocs[i].half;
-    }
-    return false;
-}
-
-static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
-    if (b->n_allocs == NSC_MAX_ALLOCS) return NULL;
+/* Device memory for a buffer; NULL (and nothing recorded) when it does not fit. */
+static void *device_alloc(struct nsc_backend *b, size_t bytes) {
     void *p = NULL;
     if (b->alloc_cap && b->bytes_in_use + bytes > b->alloc_cap)
         return NULL; /* the tests' simulated full GPU */
@@ -74,77 +64,73 @@ static float *alloc_bytes(struct nsc_backend *b, size_t bytes, bool half) {
         cudaFree(p);
         return NULL;
     }
-    b->allocs[b->n_allocs++] = (struct nsc_alloc){p, bytes, half};
-    b->n_half += half;
     b->bytes_in_use += bytes;
     if (b->bytes_in_use > b->base.bytes_peak) b->base.bytes_peak = b->bytes_in_use;
-    return (float *) p;
+    return p;
 }
 
-static float *nsc_alloc(struct ns_backend *be, size_t n) {
-    return alloc_bytes(nsc(be), (n ? n : 1) * sizeof(float), false);
-}
-
-/* Network tensors: bfloat16 in bf16 mode.  The pointer is still a float *
- * to the engine, which never looks inside. */
-static float *nsc_alloc_tensor(struct ns_backend *be, size_t n) {
-    struct nsc_backend *b = nsc(be);
-    bool half = b->prec == NS_PRECISION_BF16;
-    return alloc_bytes(b, (n ? n : 1) * (half ? sizeof(__nv_bfloat16) : sizeof(float)), half);
-}
-
-const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, size_t n) {
-    for (int i = 0; i < b->n_hw; i++)
-        if (b->hw[i].src == wt) return b->hw[i].half;
-    if (b->n_hw == 2 * NS_MAX_LAYERS) {
-        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "bf16 weights", "too many weight tensors");
-        return NULL;
-    }
-    __nv_bfloat16 *h = (__nv_bfloat16 *) alloc_bytes(b, n * sizeof *h, true);
-    if (!h) {
-        nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "bf16 weights", "out of GPU memory");
-        return NULL;
-    }
-    nsc_to_half(b, wt, h, n);
-    b->hw[b->n_hw++] = (struct nsc_half_weights){wt, h};
-    return h;
-}
-
-static void nsc_release(struct ns_backend *be, float *p);
-
-/* Forgets the bfloat16 copy of weights src (released or overwritten). */
-static void drop_half_weights(struct nsc_backend *b, const float *src) {
-    for (int i = 0; i < b->n_hw; i++)
-        if (b->hw[i].src == src) {
-            float *h = (float *) b->hw[i].half;
-            b->hw[i] = b->hw[--b->n_hw];
-            nsc_release(&b->base, h);
-            return;
-        }
-}
-
-static void nsc_release(struct ns_backend *be, float *p) {
-    struct nsc_backend *b = nsc(be);
-    if (!p) return;
-    drop_half_weights(b, p);
-    for (int i = 0; i < b->n_allocs; i++)
-        if (b->allocs[i].p == p) {
-            b->bytes_in_use -= b->allocs[i].bytes;
-            b->n_half -= b->allocs[i].half;
-            b->allocs[i] = b->allocs[--b->n_allocs];
-            break;
-        }
+static void device_free(struct nsc_backend *b, void *p, size_t bytes) {
+    b->bytes_in_use -= bytes;
     nsc_cuda_failed(b, cudaFree(p), "cudaFree"); /* waits for the stream's work on p */
 }
 
-/* Host-device copies; a bfloat16 tensor is converted on the host. */
-static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size_t n) {
+static struct ns_buf *nsc_alloc(struct ns_backend *be, size_t n, enum ns_dtype dtype) {
     struct nsc_backend *b = nsc(be);
-    drop_half_weights(b, dst);
+    if (dtype == NS_DTYPE_BF16 && !be->bf16) return NULL;
+    struct nsc_buf *x = new (std::nothrow) nsc_buf();
+    if (!x) return NULL;
+    x->bytes = (n ? n : 1) * ns_dtype_size(dtype);
+    if (!(x->base.data = device_alloc(b, x->bytes))) {
+        delete x;
+        return NULL;
+    }
+    x->base.n = n;
+    x->base.dtype = dtype;
+    x->next = b->bufs;
+    if (b->bufs) b->bufs->prev = x;
+    b->bufs = x;
+    return &x->base;
+}
+
+const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const struct ns_buf *wt) {
+    struct nsc_buf *x = nsc_buf_of(wt);
+    if (x->half) return x->half;
+    if (!(x->half = (__nv_bfloat16 *) device_alloc(b, wt->n * sizeof *x->half))) {
+        nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "bf16 weights", "out of GPU memory");
+        return NULL;
+    }
+    nsc_to_half(b, (const float *) wt->data, x->half, wt->n);
+    return x->half;
+}
+
+/* Forgets the bfloat16 copy of weights x (released or overwritten). */
+static void drop_half_weights(struct nsc_backend *b, struct nsc_buf *x) {
+    if (x->half) device_free(b, x->half, x->base.n * sizeof *x->half);
+    x->half = NULL;
+}
+
+static void nsc_release(struct ns_backend *be, struct ns_buf *buf) {
+    struct nsc_backend *b = nsc(be);
+    if (!buf) return;
+    struct nsc_buf *x = nsc_buf_of(buf);
+    drop_half_weights(b, x);
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        b->bufs = x->next;
+    if (x->next) x->next->prev = x->prev;
+    device_free(b, buf->data, x->bytes);
+    delete x;
+}
+
+/* Host-device copies; a bfloat16 tensor is converted on the host. */
+static void nsc_upload(struct ns_backend *be, struct ns_buf *dst, const float *src, size_t n) {
+    struct nsc_backend *b = nsc(be);
+    drop_half_weights(b, nsc_buf_of(dst));
     __nv_bfloat16 *tmp = NULL;
     const void *from = src;
     size_t bytes = n * sizeof(float);
-    if (nsc_is_half(b, dst)) {
+    if (nsc_half(dst)) {
         if (!(tmp = (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1))) {
             nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "upload", "out of host memory");
             return;
@@ -154,39 +140,42 @@ static void nsc_upload(struct ns_backend *be, float *dst, const float *src, size
         from = tmp, bytes = n * sizeof *tmp;
     }
     /* callers free src on return; uploads happen at set-up only, so waiting costs nothing */
-    if (!nsc_cuda_failed(b, cudaMemcpyAsync(dst, from, bytes, cudaMemcpyHostToDevice, b->stream), "upload"))
+    if (!nsc_cuda_failed(b, cudaMemcpyAsync(dst->data, from, bytes, cudaMemcpyHostToDevice, b->stream),
+                         "upload"))
         nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "upload");
     free(tmp);
 }
 
-static void nsc_download(struct ns_backend *be, float *dst, const float *src, size_t n) {
+static void nsc_download(struct ns_backend *be, float *dst, const struct ns_buf *src, size_t n) {
     struct nsc_backend *b = nsc(be);
-    bool half = nsc_is_half(b, src);
+    bool half = nsc_half(src);
     __nv_bfloat16 *tmp = half ? (__nv_bfloat16 *) malloc(n * sizeof *tmp + 1) : NULL;
     if (half && !tmp) {
         nsc_fail(b, NS_STATUS_OUT_OF_MEMORY, "download", "out of host memory");
         return;
     }
     void *to = half ? (void *) tmp : (void *) dst;
-    if (!nsc_cuda_failed(b,
-                         cudaMemcpyAsync(to, src, n * (half ? sizeof *tmp : sizeof(float)),
-                                         cudaMemcpyDeviceToHost, b->stream),
-                         "download") &&
+    if (!nsc_cuda_failed(
+            b,
+            cudaMemcpyAsync(to, src->data, n * ns_dtype_size(src->dtype), cudaMemcpyDeviceToHost, b->stream),
+            "download") &&
         !nsc_cuda_failed(b, cudaStreamSynchronize(b->stream), "download") && half)
         for (size_t i = 0; i < n; i++)
             dst[i] = __bfloat162float(tmp[i]);
     free(tmp);
 }
 
-static void nsc_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
+static void nsc_copy(struct ns_backend *be, struct ns_buf *dst, const struct ns_buf *src, size_t n) {
     struct nsc_backend *b = nsc(be);
-    if (nsc_is_half(b, dst) != nsc_is_half(b, src)) {
-        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "copy", "between a bfloat16 tensor and a float32 vector");
+    if (dst->dtype != src->dtype) {
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "copy", "between buffers of different types");
         return;
     }
-    size_t elem = nsc_is_half(b, dst) ? sizeof(__nv_bfloat16) : sizeof(float);
     if (dst != src)
-        nsc_cuda_failed(b, cudaMemcpyAsync(dst, src, n * elem, cudaMemcpyDeviceToDevice, b->stream), "copy");
+        nsc_cuda_failed(b,
+                        cudaMemcpyAsync(dst->data, src->data, n * ns_dtype_size(dst->dtype),
+                                        cudaMemcpyDeviceToDevice, b->stream),
+                        "copy");
 }
 
 static size_t nsc_mem_free(struct ns_backend *be) {
@@ -222,6 +211,7 @@ static enum ns_status nsc_set_precision(struct ns_backend *be, enum ns_precision
     struct nsc_backend *b = nsc(be);
     /* cuDNN's bfloat16 convolutions need compute capability 8 (Ampere) */
     b->prec = precision == NS_PRECISION_BF16 && b->cc_major < 8 ? NS_PRECISION_FP32 : precision;
+    be->tensor_dtype = b->prec == NS_PRECISION_BF16 ? NS_DTYPE_BF16 : NS_DTYPE_F32;
     cublasMath_t math =
         nsc_blas_math(precision == NS_PRECISION_TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
     if (nsc_blas_failed(b, cublasSetMathMode(b->blas, math), "cublasSetMathMode")) return b->status;
@@ -258,9 +248,13 @@ static void nsc_free(struct ns_backend *be) {
     cudaSetDevice(b->device);
     if (b->stream) cudaStreamSynchronize(b->stream);
     nsc_plans_free(b);
-    for (int i = 0; i < b->n_allocs; i++)
-        cudaFree(b->allocs[i].p);
-    if (b->ws) cudaFree(b->ws); /* the bf16 weights are among the allocations */
+    for (struct nsc_buf *x = b->bufs, *next; x; x = next) {
+        next = x->next;
+        if (x->half) cudaFree(x->half);
+        cudaFree(x->base.data);
+        delete x;
+    }
+    if (b->ws) cudaFree(b->ws);
     if (b->dh) cudaFree(b->dh);
     if (b->slots) cudaFree(b->slots);
     if (b->partials) cudaFree(b->partials);
@@ -278,7 +272,6 @@ static struct ns_backend_ops make_ops(void) {
     o.name = "cuda";
     o.free = nsc_free;
     o.alloc = nsc_alloc;
-    o.alloc_tensor = nsc_alloc_tensor;
     o.release = nsc_release;
     o.upload = nsc_upload;
     o.download = nsc_download;

@@ -178,21 +178,25 @@ static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, c
     return p;
 }
 
-void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
-                 const float *bias, int cout, float *out, bool relu) {
+void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                 const struct ns_buf *wt_b, const struct ns_buf *bias_b, int cout, struct ns_buf *out_b,
+                 bool relu) {
+    const float *in = CD(in_b);
+    const float *wt = CD(wt_b);
+    const float *bias = CD(bias_b);
+    float *out = D(out_b);
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
-    bool half = nsc_is_half(b, out);
-    if (half && !nsc_is_half(b, in)) { /* the float32 image into the first bfloat16 layer */
+    bool half = nsc_half(out_b);
+    if (half && !nsc_half(in_b)) { /* the float32 image into the first bfloat16 layer */
         nsc_conv_first(b, in, cin, h, w, wt, bias, cout, out, relu);
         return;
     }
-    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, in)) {
+    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_half(in_b)) {
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "convolution", "operands of mixed types");
         return;
     }
-    const void *w_dev =
-        half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
+    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt_b) : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = forward_plan(b, in, w_dev, out, cin, cout, h, w);
     if (!p) return;
@@ -213,20 +217,22 @@ void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, 
                                                NSC_WORKSPACE, &zero, p->y, out),
                        "convolution"))
         return;
-    if (bias || relu) nsc_bias_relu(b, out, bias, cout, (size_t) h * w, relu);
+    if (bias || relu) nsc_bias_relu(b, half, out, bias, cout, (size_t) h * w, relu);
 }
 
-void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt,
-                     int cin, float *gin) {
+void nsc_conv3x3_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int cout, int h, int w,
+                     const struct ns_buf *wt_b, int cin, struct ns_buf *gin_b) {
+    const float *gout = CD(gout_b);
+    const float *wt = CD(wt_b);
+    float *gin = D(gin_b);
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
-    bool half = nsc_is_half(b, gout);
-    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_is_half(b, gin)) {
+    bool half = nsc_half(gout_b);
+    if (half != (b->prec == NS_PRECISION_BF16) || half != nsc_half(gin_b)) {
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "backward convolution", "operands of mixed types");
         return;
     }
-    const void *w_dev =
-        half ? (const void *) nsc_half_weights(b, wt, (size_t) cout * cin * 9) : (const void *) wt;
+    const void *w_dev = half ? (const void *) nsc_half_weights(b, wt_b) : (const void *) wt;
     if (!w_dev) return;
     struct nsc_plan *p = backward_plan(b, gout, w_dev, gin, cin, cout, h, w);
     if (!p) return;

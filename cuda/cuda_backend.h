@@ -21,7 +21,6 @@ extern "C" {
 #define NSC_THREADS    256 /* threads per block of every kernel */
 #define NSC_RED_BLOCKS 256 /* most blocks of a reduction's first pass */
 #define NSC_MAX_PLANS  256 /* convolution shapes remembered */
-#define NSC_MAX_ALLOCS 4096
 /* cuDNN workspace: the fastest algorithms want more, but 128 MB keeps 512 px
  * under 1 GB and costs little speed at these channel counts */
 #define NSC_WORKSPACE (128u << 20)
@@ -47,17 +46,31 @@ struct nsc_plan {
     bool timed; /* algorithm chosen by timing (cudnnFind), not heuristics */
 };
 
-struct nsc_alloc {
-    void *p;
+/* A buffer: the engine's handle and what the backend keeps with it. */
+struct nsc_buf {
+    struct ns_buf base;
     size_t bytes;
-    bool half; /* a network tensor stored as bfloat16 */
+    __nv_bfloat16 *half;         /* float32 weights' bfloat16 copy, made on first use in bf16 mode */
+    struct nsc_buf *prev, *next; /* the live buffers, freed with the backend */
 };
 
-/* A bfloat16 copy of a float32 weight tensor, made on first use in bf16 mode. */
-struct nsc_half_weights {
-    const float *src;
-    __nv_bfloat16 *half;
-};
+static inline struct nsc_buf *nsc_buf_of(const struct ns_buf *x) {
+    return (struct nsc_buf *) x;
+}
+
+static inline bool nsc_half(const struct ns_buf *x) {
+    return x->dtype == NS_DTYPE_BF16;
+}
+
+/* A buffer's device memory as the kernels' float pointers (a bfloat16
+ * tensor's too: kernels cast it by the buffer's dtype). */
+static inline float *D(struct ns_buf *x) {
+    return x ? (float *) x->data : NULL;
+}
+
+static inline const float *CD(const struct ns_buf *x) {
+    return x ? (const float *) x->data : NULL;
+}
 
 struct nsc_backend {
     struct ns_backend base;
@@ -75,15 +88,10 @@ struct nsc_backend {
     void *ws;          /* cuDNN workspace, NSC_WORKSPACE bytes */
     __nv_bfloat16 *dh; /* bf16 style gradient factor, NSC_MAX_GRAM elements */
 
-    struct nsc_half_weights hw[2 * NS_MAX_LAYERS];
-    int n_hw;
-
     struct nsc_plan plans[NSC_MAX_PLANS];
     int n_plans;
 
-    struct nsc_alloc allocs[NSC_MAX_ALLOCS];
-    int n_allocs;
-    int n_half; /* how many of them are bfloat16 */
+    struct nsc_buf *bufs; /* every live buffer */
     size_t bytes_in_use;
     size_t test_limit; /* NS_CUDA_TEST_ALLOC_LIMIT (docs/engine.md): bytes a run may take, 0 = no limit */
     size_t alloc_cap;  /* where the running run's allocations fail */
@@ -104,47 +112,50 @@ bool nsc_dnn_failed(struct nsc_backend *b, cudnnStatus_t s, const char *what);
 bool nsc_blas_failed(struct nsc_backend *b, cublasStatus_t s, const char *what);
 /* Checks the launch of the kernel just queued. */
 void nsc_launched(struct nsc_backend *b, const char *what);
-/* Whether p points into a bfloat16 tensor. */
-bool nsc_is_half(const struct nsc_backend *b, const void *p);
-/* The bfloat16 copy of weights wt (n elements), made on first use. */
-const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const float *wt, size_t n);
+/* The bfloat16 copy of float32 weights wt, made on first use. */
+const __nv_bfloat16 *nsc_half_weights(struct nsc_backend *b, const struct ns_buf *wt);
 
 /* conv.cu */
-void nsc_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
-                 const float *bias, int cout, float *out, bool relu);
-void nsc_conv3x3_bwd(struct ns_backend *be, const float *gout, int cout, int h, int w, const float *wt,
-                     int cin, float *gin);
+void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                 const struct ns_buf *wt_b, const struct ns_buf *bias_b, int cout, struct ns_buf *out_b,
+                 bool relu);
+void nsc_conv3x3_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int cout, int h, int w,
+                     const struct ns_buf *wt_b, int cin, struct ns_buf *gin_b);
 void nsc_plans_free(struct nsc_backend *b);
 
 /* kernels.cu */
-void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu);
+void nsc_bias_relu(struct nsc_backend *b, bool half, float *out, const float *bias, int c, size_t hw,
+                   bool relu);
 /* 3x3 convolution of a float32 input into a bfloat16 output (the image into
  * the first layer in bf16 mode), bias and ReLU included. */
 void nsc_conv_first(struct nsc_backend *b, const float *in, int cin, int h, int w, const float *wt,
                     const float *bias, int cout, float *out, bool relu);
-void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
-                   const float bb[3], const int perm[3]);
-void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
-                   const int perm[3]);
-void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n);
-void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
-                  float *out);
-void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c,
-                  int h, int w, float *gin);
-void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g);
-void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
-                      float *grad, int slot);
-void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
-                    float *scratch, float *grad, int slot);
-void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
-                 int slot);
-void nsc_fill(struct ns_backend *be, float *x, float v, size_t n);
+void nsc_input_fwd(struct ns_backend *be, const struct ns_buf *u_b, struct ns_buf *x_b, size_t hw,
+                   const float a[3], const float bb[3], const int perm[3]);
+void nsc_input_bwd(struct ns_backend *be, const struct ns_buf *gx_b, struct ns_buf *gu_b, size_t hw,
+                   const float a[3], const int perm[3]);
+void nsc_relu_bwd(struct ns_backend *be, struct ns_buf *g_b, const struct ns_buf *y_b, size_t n);
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b, int c, int h,
+                  int w, struct ns_buf *out_b);
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b,
+                  const struct ns_buf *gout_b, int c, int h, int w, struct ns_buf *gin_b);
+void nsc_gram(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m, struct ns_buf *g_b);
+void nsc_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const struct ns_buf *p_b, size_t n,
+                      float coef, struct ns_buf *grad_b, int slot);
+void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m,
+                    const struct ns_buf *t_b, float coef, struct ns_buf *scratch_b, struct ns_buf *grad_b,
+                    int slot);
+void nsc_tv_loss(struct ns_backend *be, const struct ns_buf *u_b, int c, int h, int w, float coef,
+                 struct ns_buf *grad_b, int slot);
+void nsc_fill(struct ns_backend *be, struct ns_buf *x_b, float v, size_t n);
 void nsc_to_half(struct nsc_backend *b, const float *src, __nv_bfloat16 *dst, size_t n);
-void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n);
-void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n, int slot0);
-void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
-                 size_t ld, const double *coef, size_t n);
-void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
-              float beta1, float beta2, float eps, int t);
+void nsc_axpby(struct ns_backend *be, float alpha, const struct ns_buf *x_b, float beta, struct ns_buf *y_b,
+               size_t n);
+void nsc_dots(struct ns_backend *be, const struct ns_buf *const *v, int k, const struct ns_buf *x, size_t n,
+              int slot0);
+void nsc_lincomb(struct ns_backend *be, struct ns_buf *y, float alpha, const struct ns_buf *x,
+                 const struct ns_buf *const *v, int k, const double *coef, size_t n);
+void nsc_adam(struct ns_backend *be, struct ns_buf *x_b, const struct ns_buf *g_b, struct ns_buf *m_b,
+              struct ns_buf *v_b, size_t n, float lr, float beta1, float beta2, float eps, int t);
 
 #endif /* NS_CUDA_BACKEND_H */

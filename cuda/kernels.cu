@@ -10,15 +10,11 @@
 
 #include <math.h>
 
-#define LINCOMB_CHUNK 256 /* coefficients passed by value per launch */
+#define VEC_CHUNK 64 /* vectors passed by value per launch (768 bytes of parameters) */
 
 struct input_map {
     float a[3], b[3];
     int perm[3];
-};
-
-struct coefs {
-    float c[LINCOMB_CHUNK];
 };
 
 static unsigned grid_for(size_t n) {
@@ -103,9 +99,10 @@ __global__ static void k_bias_relu(T *out, const float *bias, size_t hw, size_t 
     }
 }
 
-void nsc_bias_relu(struct nsc_backend *b, float *out, const float *bias, int c, size_t hw, bool relu) {
+void nsc_bias_relu(struct nsc_backend *b, bool half, float *out, const float *bias, int c, size_t hw,
+                   bool relu) {
     size_t n = (size_t) c * hw;
-    TENSOR_CALL(nsc_is_half(b, out), k_bias_relu, grid_for(n), (TT *) out, bias, hw, n, relu);
+    TENSOR_CALL(half, k_bias_relu, grid_for(n), (TT *) out, bias, hw, n, relu);
     nsc_launched(b, "bias and ReLU");
 }
 
@@ -165,17 +162,21 @@ static struct input_map input_map(const float a[3], const float *bb, const int p
     return m;
 }
 
-void nsc_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
-                   const float bb[3], const int perm[3]) {
+void nsc_input_fwd(struct ns_backend *be, const struct ns_buf *u_b, struct ns_buf *x_b, size_t hw,
+                   const float a[3], const float bb[3], const int perm[3]) {
+    const float *u = CD(u_b);
+    float *x = D(x_b);
     struct nsc_backend *b = nsc(be);
-    TENSOR_CALL(nsc_is_half(b, x), k_input_fwd, grid_for(3 * hw), u, (TT *) x, hw, input_map(a, bb, perm));
+    TENSOR_CALL(nsc_half(x_b), k_input_fwd, grid_for(3 * hw), u, (TT *) x, hw, input_map(a, bb, perm));
     nsc_launched(b, "input");
 }
 
-void nsc_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
-                   const int perm[3]) {
+void nsc_input_bwd(struct ns_backend *be, const struct ns_buf *gx_b, struct ns_buf *gu_b, size_t hw,
+                   const float a[3], const int perm[3]) {
+    const float *gx = CD(gx_b);
+    float *gu = D(gu_b);
     struct nsc_backend *b = nsc(be);
-    TENSOR_CALL(nsc_is_half(b, gx), k_input_bwd, grid_for(3 * hw), (const TT *) gx, gu, hw,
+    TENSOR_CALL(nsc_half(gx_b), k_input_bwd, grid_for(3 * hw), (const TT *) gx, gu, hw,
                 input_map(a, NULL, perm));
     nsc_launched(b, "input backward");
 }
@@ -186,9 +187,11 @@ template <typename T> __global__ static void k_relu_bwd(T *g, const T *y, size_t
     }
 }
 
-void nsc_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
+void nsc_relu_bwd(struct ns_backend *be, struct ns_buf *g_b, const struct ns_buf *y_b, size_t n) {
+    float *g = D(g_b);
+    const float *y = CD(y_b);
     struct nsc_backend *b = nsc(be);
-    TENSOR_CALL(nsc_is_half(b, g), k_relu_bwd, grid_for(n), (TT *) g, (const TT *) y, n);
+    TENSOR_CALL(nsc_half(g_b), k_relu_bwd, grid_for(n), (TT *) g, (const TT *) y, n);
     nsc_launched(b, "ReLU backward");
 }
 
@@ -232,20 +235,24 @@ __global__ static void k_pool_bwd(int mode, const T *in, const T *gout, int h, i
     }
 }
 
-void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
-                  float *out) {
+void nsc_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b, int c, int h,
+                  int w, struct ns_buf *out_b) {
+    const float *in = CD(in_b);
+    float *out = D(out_b);
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     if (n == 0) return;
-    TENSOR_CALL(nsc_is_half(b, in), k_pool_fwd, grid_for(n), (int) mode, (const TT *) in, h, w, (TT *) out,
-                n);
+    TENSOR_CALL(nsc_half(in_b), k_pool_fwd, grid_for(n), (int) mode, (const TT *) in, h, w, (TT *) out, n);
     nsc_launched(b, "pooling");
 }
 
-void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout, int c,
-                  int h, int w, float *gin) {
+void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b,
+                  const struct ns_buf *gout_b, int c, int h, int w, struct ns_buf *gin_b) {
+    const float *in = CD(in_b);
+    const float *gout = CD(gout_b);
+    float *gin = D(gin_b);
     struct nsc_backend *b = nsc(be);
-    bool half = nsc_is_half(b, gin);
+    bool half = nsc_half(gin_b);
     size_t n = (size_t) c * (h / 2) * (w / 2);
     /* an odd last row or column gets no gradient */
     if ((h | w) & 1 || n == 0)
@@ -261,11 +268,13 @@ void nsc_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in
 /* g = f f^T / m: f is row-major c x m, which cuBLAS sees as the column-major
  * m x c matrix F, so g = F^T F / m (symmetric: either layout).  A bfloat16 f
  * is multiplied with float32 accumulation into a float32 g. */
-void nsc_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
+void nsc_gram(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m, struct ns_buf *g_b) {
+    const float *f = CD(f_b);
+    float *g = D(g_b);
     struct nsc_backend *b = nsc(be);
     if (b->status) return;
     float alpha = 1.0f / (float) m, beta = 0.0f;
-    cudaDataType_t ft = nsc_is_half(b, f) ? CUDA_R_16BF : CUDA_R_32F;
+    cudaDataType_t ft = nsc_half(f_b) ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
                     cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, c, c, (int) m, &alpha, f, ft, (int) m, f,
@@ -287,11 +296,14 @@ __global__ static void k_content(const T *f, const T *p, size_t n, float g2, T *
     if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-void nsc_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
-                      float *grad, int slot) {
+void nsc_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const struct ns_buf *p_b, size_t n,
+                      float coef, struct ns_buf *grad_b, int slot) {
+    const float *f = CD(f_b);
+    const float *p = CD(p_b);
+    float *grad = D(grad_b);
     struct nsc_backend *b = nsc(be);
     unsigned nb = red_blocks(n);
-    TENSOR_CALL(nsc_is_half(b, f), k_content, nb, (const TT *) f, (const TT *) p, n, 2.0f * coef, (TT *) grad,
+    TENSOR_CALL(nsc_half(f_b), k_content, nb, (const TT *) f, (const TT *) p, n, 2.0f * coef, (TT *) grad,
                 b->partials);
     nsc_launched(b, "content loss");
     finish(b, nb, 1, slot);
@@ -309,11 +321,16 @@ __global__ static void k_gram_diff(float *g, const float *t, size_t n, double *p
     if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
-                    float *scratch, float *grad, int slot) {
+void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m,
+                    const struct ns_buf *t_b, float coef, struct ns_buf *scratch_b, struct ns_buf *grad_b,
+                    int slot) {
+    const float *f = CD(f_b);
+    const float *t = CD(t_b);
+    float *scratch = D(scratch_b);
+    float *grad = D(grad_b);
     struct nsc_backend *b = nsc(be);
     size_t cc = (size_t) c * c;
-    nsc_gram(be, f, c, m, scratch);
+    nsc_gram(be, f_b, c, m, scratch_b);
     unsigned nb = red_blocks(cc);
     NSC_LAUNCH(k_gram_diff, nb, b->stream)(scratch, t, cc, b->partials);
     nsc_launched(b, "style loss");
@@ -323,7 +340,7 @@ void nsc_style_loss(struct ns_backend *be, const float *f, int c, size_t m, cons
      * With bfloat16 tensors D is rounded to bfloat16 too (cuBLAS wants one
      * input type) and the sum is kept in float32. */
     float alpha = 4.0f * coef / (float) m, beta = 1.0f;
-    bool half = nsc_is_half(b, f);
+    bool half = nsc_half(f_b);
     if (half && cc > NSC_MAX_GRAM) {
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "style gradient", "more than 512 channels in bf16 mode");
         return;
@@ -361,8 +378,10 @@ __global__ static void k_tv(const float *u, int h, int w, size_t n, float g2, fl
     if (threadIdx.x == 0) part[blockIdx.x] = s;
 }
 
-void nsc_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
-                 int slot) {
+void nsc_tv_loss(struct ns_backend *be, const struct ns_buf *u_b, int c, int h, int w, float coef,
+                 struct ns_buf *grad_b, int slot) {
+    const float *u = CD(u_b);
+    float *grad = D(grad_b);
     struct nsc_backend *b = nsc(be);
     size_t n = (size_t) c * h * w;
     unsigned nb = red_blocks(n);
@@ -377,9 +396,10 @@ template <typename T> __global__ static void k_fill(T *x, float v, size_t n) {
     GRID_STRIDE(i, n) st(x, i, v);
 }
 
-void nsc_fill(struct ns_backend *be, float *x, float v, size_t n) {
+void nsc_fill(struct ns_backend *be, struct ns_buf *x_b, float v, size_t n) {
+    float *x = D(x_b);
     struct nsc_backend *b = nsc(be);
-    TENSOR_CALL(nsc_is_half(b, x), k_fill, grid_for(n), (TT *) x, v, n);
+    TENSOR_CALL(nsc_half(x_b), k_fill, grid_for(n), (TT *) x, v, n);
     nsc_launched(b, "fill");
 }
 
@@ -396,55 +416,74 @@ __global__ static void k_axpby(float alpha, const float *x, float beta, float *y
     GRID_STRIDE(i, n) y[i] = alpha * x[i] + beta * y[i];
 }
 
-void nsc_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n) {
+void nsc_axpby(struct ns_backend *be, float alpha, const struct ns_buf *x_b, float beta, struct ns_buf *y_b,
+               size_t n) {
+    const float *x = CD(x_b);
+    float *y = D(y_b);
     struct nsc_backend *b = nsc(be);
     NSC_LAUNCH(k_axpby, grid_for(n), b->stream)(alpha, x, beta, y, n);
     nsc_launched(b, "axpby");
 }
 
-/* Block (i, j) sums part of mat_j . x. */
-template <typename T>
-__global__ static void k_dots(const T *mat, size_t stride, const T *x, size_t n, double *part) {
-    const T *v = mat + (size_t) blockIdx.y * stride;
+/* Up to VEC_CHUNK vectors and their coefficients, passed by value to a kernel. */
+template <typename T> struct vecs {
+    const T *p[VEC_CHUNK];
+    float c[VEC_CHUNK];
+};
+
+/* Block (i, j) sums part of v_j . x. */
+template <typename T> __global__ static void k_dots(struct vecs<T> v, const T *x, size_t n, double *part) {
+    const T *vj = v.p[blockIdx.y];
     double s = 0.0;
-    GRID_STRIDE(i, n) s += (double) ld(v, i) * ld(x, i);
+    GRID_STRIDE(i, n) s += (double) ld(vj, i) * ld(x, i);
     s = block_sum(s);
     if (threadIdx.x == 0) part[(size_t) blockIdx.y * gridDim.x + blockIdx.x] = s;
 }
 
-void nsc_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n,
-              int slot0) {
-    struct nsc_backend *b = nsc(be);
-    if (k <= 0) return;
-    unsigned nb = red_blocks(n);
-    /* the content targets' norms come from bfloat16 tensors in bf16 mode */
-    TENSOR_CALL(nsc_is_half(b, mat), k_dots, dim3(nb, (unsigned) k), (const TT *) mat, ld, (const TT *) x, n,
-                b->partials);
-    nsc_launched(b, "dot products");
-    finish(b, nb, k, slot0);
+template <typename T>
+static struct vecs<T> vecs_of(const struct ns_buf *const *v, int k, const double *coef) {
+    struct vecs<T> r;
+    memset(&r, 0, sizeof r);
+    for (int j = 0; j < k; j++) {
+        r.p[j] = (const T *) v[j]->data;
+        r.c[j] = coef ? (float) coef[j] : 0.0f;
+    }
+    return r;
 }
 
-__global__ static void k_lincomb(float *y, float alpha, const float *x, const float *mat, int k, size_t ld,
-                                 struct coefs c, size_t n) {
-    GRID_STRIDE(i, n) {
-        float v = alpha * x[i];
-        for (int j = 0; j < k; j++)
-            v += c.c[j] * mat[(size_t) j * ld + i];
-        y[i] = v;
+void nsc_dots(struct ns_backend *be, const struct ns_buf *const *v, int k, const struct ns_buf *x, size_t n,
+              int slot0) {
+    struct nsc_backend *b = nsc(be);
+    unsigned nb = red_blocks(n);
+    for (int j0 = 0; j0 < k; j0 += VEC_CHUNK) { /* VEC_CHUNK dot products per launch */
+        int kk = k - j0 < VEC_CHUNK ? k - j0 : VEC_CHUNK;
+        /* the content targets' norms come from bfloat16 tensors in bf16 mode */
+        TENSOR_CALL(nsc_half(x), k_dots, dim3(nb, (unsigned) kk), vecs_of<TT>(v + j0, kk, NULL),
+                    (const TT *) x->data, n, b->partials);
+        nsc_launched(b, "dot products");
+        finish(b, nb, kk, slot0 + j0);
     }
 }
 
-void nsc_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
-                 size_t ld, const double *coef, size_t n) {
+__global__ static void k_lincomb(float *y, float alpha, const float *x, struct vecs<float> v, int k,
+                                 size_t n) {
+    GRID_STRIDE(i, n) {
+        float s = alpha * x[i];
+        for (int j = 0; j < k; j++)
+            s += v.c[j] * v.p[j][i];
+        y[i] = s;
+    }
+}
+
+void nsc_lincomb(struct ns_backend *be, struct ns_buf *y, float alpha, const struct ns_buf *x,
+                 const struct ns_buf *const *v, int k, const double *coef, size_t n) {
     struct nsc_backend *b = nsc(be);
     int j0 = 0;
-    do { /* LINCOMB_CHUNK terms per launch; later launches add to y */
-        int kk = k - j0 < LINCOMB_CHUNK ? k - j0 : LINCOMB_CHUNK;
-        struct coefs c;
-        for (int j = 0; j < kk; j++)
-            c.c[j] = (float) coef[j0 + j];
+    do { /* VEC_CHUNK terms per launch; later launches add to y */
+        int kk = k - j0 < VEC_CHUNK ? k - j0 : VEC_CHUNK;
         NSC_LAUNCH(k_lincomb, grid_for(n), b->stream)
-        (y, j0 ? 1.0f : alpha, j0 ? y : x, mat ? mat + (size_t) j0 * ld : NULL, kk, ld, c, n);
+        (D(y), j0 ? 1.0f : alpha, j0 ? CD(y) : CD(x),
+         vecs_of<float>(v ? v + j0 : NULL, kk, coef ? coef + j0 : NULL), kk, n);
         nsc_launched(b, "linear combination");
         j0 += kk;
     } while (j0 < k);
@@ -462,8 +501,12 @@ __global__ static void k_adam(float *x, const float *g, float *m, float *v, size
     }
 }
 
-void nsc_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
-              float beta1, float beta2, float eps, int t) {
+void nsc_adam(struct ns_backend *be, struct ns_buf *x_b, const struct ns_buf *g_b, struct ns_buf *m_b,
+              struct ns_buf *v_b, size_t n, float lr, float beta1, float beta2, float eps, int t) {
+    float *x = D(x_b);
+    const float *g = CD(g_b);
+    float *m = D(m_b);
+    float *v = D(v_b);
     struct nsc_backend *b = nsc(be);
     /* bias corrections computed as the CPU does */
     float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);

@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,22 +49,45 @@ static size_t chunk_size(size_t n) {
 
 /* ---- memory ---- */
 
-static float *cpu_alloc(struct ns_backend *be, size_t n) {
-    (void) be;
+/* CPU buffers are float32 only: the struct and its floats in one block. */
+static inline float *F(struct ns_buf *b) {
+    return b ? (float *) b->data : NULL;
+}
+
+static inline const float *CF(const struct ns_buf *b) {
+    return b ? (const float *) b->data : NULL;
+}
+
+static float *floats_new(size_t n) {
     void *p = NULL;
-    if (n == 0) n = 1;
-    if (posix_memalign(&p, 64, n * sizeof(float)) != 0) return NULL;
-    return p;
+    return posix_memalign(&p, 64, (n ? n : 1) * sizeof(float)) == 0 ? p : NULL;
 }
 
-static void cpu_release(struct ns_backend *be, float *p) {
+static struct ns_buf *cpu_alloc(struct ns_backend *be, size_t n, enum ns_dtype dtype) {
     (void) be;
-    free(p);
+    /* 64 bytes ahead keep the floats aligned for sgemm */
+    size_t head = 64;
+    if (dtype != NS_DTYPE_F32 || n > (SIZE_MAX - head) / sizeof(float)) return NULL;
+    char *block = NULL;
+    if (posix_memalign((void **) &block, 64, head + (n ? n : 1) * sizeof(float)) != 0) return NULL;
+    struct ns_buf *b = (struct ns_buf *) block;
+    *b = (struct ns_buf){block + head, n, NS_DTYPE_F32};
+    return b;
 }
 
-static void cpu_copy_mem(struct ns_backend *be, float *dst, const float *src, size_t n) {
+static void cpu_release(struct ns_backend *be, struct ns_buf *b) {
     (void) be;
-    memcpy(dst, src, n * sizeof(float));
+    free(b);
+}
+
+static void cpu_upload(struct ns_backend *be, struct ns_buf *dst, const float *src, size_t n) {
+    (void) be;
+    memcpy(dst->data, src, n * sizeof(float));
+}
+
+static void cpu_download(struct ns_backend *be, float *dst, const struct ns_buf *src, size_t n) {
+    (void) be;
+    memcpy(dst, src->data, n * sizeof(float));
 }
 
 static size_t cpu_mem_free(struct ns_backend *be) {
@@ -97,7 +121,7 @@ static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     struct cpu_backend *cb = cpu(be);
     if (threads <= 0) threads = ns_cpu_cores();
     if (threads == cb->threads) return NS_STATUS_OK;
-    float *col = cpu_alloc(NULL, cb->col_floats * (size_t) threads);
+    float *col = floats_new(cb->col_floats * (size_t) threads);
     if (!col) return NS_STATUS_OUT_OF_MEMORY;
     free(cb->col);
     cb->col = col;
@@ -111,8 +135,10 @@ static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
 
 /* ---- network ---- */
 
-static void cpu_input_fwd(struct ns_backend *be, const float *u, float *x, size_t hw, const float a[3],
-                          const float b[3], const int perm[3]) {
+static void cpu_input_fwd(struct ns_backend *be, const struct ns_buf *u_b, struct ns_buf *x_b, size_t hw,
+                          const float a[3], const float b[3], const int perm[3]) {
+    const float *u = CF(u_b);
+    float *x = F(x_b);
     int nt = cpu(be)->threads;
     for (int c = 0; c < 3; c++) {
         const float *src = u + (size_t) perm[c] * hw;
@@ -124,8 +150,10 @@ static void cpu_input_fwd(struct ns_backend *be, const float *u, float *x, size_
     }
 }
 
-static void cpu_input_bwd(struct ns_backend *be, const float *gx, float *gu, size_t hw, const float a[3],
-                          const int perm[3]) {
+static void cpu_input_bwd(struct ns_backend *be, const struct ns_buf *gx_b, struct ns_buf *gu_b, size_t hw,
+                          const float a[3], const int perm[3]) {
+    const float *gx = CF(gx_b);
+    float *gu = F(gu_b);
     int nt = cpu(be)->threads;
     for (int c = 0; c < 3; c++) {
         const float *src = gx + (size_t) c * hw;
@@ -178,8 +206,13 @@ static void im2col_range(const float *in, int cin, int h, int w, size_t p0, size
     }
 }
 
-static void cpu_conv3x3(struct ns_backend *be, const float *in, int cin, int h, int w, const float *wt,
-                        const float *bias, int cout, float *out, bool relu) {
+static void cpu_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                        const struct ns_buf *wt_b, const struct ns_buf *bias_b, int cout,
+                        struct ns_buf *out_b, bool relu) {
+    const float *in = CF(in_b);
+    const float *wt = CF(wt_b);
+    const float *bias = CF(bias_b);
+    float *out = F(out_b);
     struct cpu_backend *cb = cpu(be);
     size_t hw = (size_t) h * w, k = (size_t) cin * 9;
     size_t tile = cb->col_floats / k;
@@ -211,14 +244,18 @@ static void cpu_conv3x3(struct ns_backend *be, const float *in, int cin, int h, 
     }
 }
 
-static void cpu_relu_bwd(struct ns_backend *be, float *g, const float *y, size_t n) {
+static void cpu_relu_bwd(struct ns_backend *be, struct ns_buf *g_b, const struct ns_buf *y_b, size_t n) {
+    float *g = F(g_b);
+    const float *y = CF(y_b);
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (size_t i = 0; i < n; i++)
         if (!(y[i] > 0.0f)) g[i] = 0.0f;
 }
 
-static void cpu_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, int c, int h, int w,
-                         float *out) {
+static void cpu_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b, int c,
+                         int h, int w, struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
     int oh = h / 2, ow = w / 2;
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (int ch = 0; ch < c; ch++)
@@ -240,8 +277,11 @@ static void cpu_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const fl
         }
 }
 
-static void cpu_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const float *in, const float *gout,
-                         int c, int h, int w, float *gin) {
+static void cpu_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b,
+                         const struct ns_buf *gout_b, int c, int h, int w, struct ns_buf *gin_b) {
+    const float *in = CF(in_b);
+    const float *gout = CF(gout_b);
+    float *gin = F(gin_b);
     int oh = h / 2, ow = w / 2;
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (int ch = 0; ch < c; ch++) {
@@ -284,7 +324,7 @@ static void cpu_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const fl
 }
 
 /* g = f f^T / m, rows of g split among threads(each a plain sgemm). */
-static void cpu_gram(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
+static void gram_f32(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
     int nb = c >= 64 ? 8 : 1;
     int rows = (c + nb - 1) / nb;
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
@@ -296,10 +336,17 @@ static void cpu_gram(struct ns_backend *be, const float *f, int c, size_t m, flo
     }
 }
 
+static void cpu_gram(struct ns_backend *be, const struct ns_buf *f, int c, size_t m, struct ns_buf *g) {
+    gram_f32(be, CF(f), c, m, F(g));
+}
+
 /* ---- losses ---- */
 
-static void cpu_content_loss(struct ns_backend *be, const float *f, const float *p, size_t n, float coef,
-                             float *grad, int slot) {
+static void cpu_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const struct ns_buf *p_b,
+                             size_t n, float coef, struct ns_buf *grad_b, int slot) {
+    const float *f = CF(f_b);
+    const float *p = CF(p_b);
+    float *grad = F(grad_b);
     struct cpu_backend *cb = cpu(be);
     size_t cs = chunk_size(n);
     long nc = (long) ((n + cs - 1) / cs);
@@ -322,11 +369,16 @@ static void cpu_content_loss(struct ns_backend *be, const float *f, const float 
     cb->slots[slot] = s;
 }
 
-static void cpu_style_loss(struct ns_backend *be, const float *f, int c, size_t m, const float *t, float coef,
-                           float *scratch, float *grad, int slot) {
+static void cpu_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m,
+                           const struct ns_buf *t_b, float coef, struct ns_buf *scratch_b,
+                           struct ns_buf *grad_b, int slot) {
+    const float *f = CF(f_b);
+    const float *t = CF(t_b);
+    float *scratch = F(scratch_b);
+    float *grad = F(grad_b);
     struct cpu_backend *cb = cpu(be);
     size_t cc = (size_t) c * c;
-    cpu_gram(be, f, c, m, scratch);
+    gram_f32(be, f, c, m, scratch);
     double s = 0.0;
     for (size_t i = 0; i < cc; i++) {
         float d = scratch[i] - t[i];
@@ -347,8 +399,10 @@ static void cpu_style_loss(struct ns_backend *be, const float *f, int c, size_t 
     }
 }
 
-static void cpu_tv_loss(struct ns_backend *be, const float *u, int c, int h, int w, float coef, float *grad,
-                        int slot) {
+static void cpu_tv_loss(struct ns_backend *be, const struct ns_buf *u_b, int c, int h, int w, float coef,
+                        struct ns_buf *grad_b, int slot) {
+    const float *u = CF(u_b);
+    float *grad = F(grad_b);
     struct cpu_backend *cb = cpu(be);
     long rows = (long) c * h;
     double *part = cb->partials;
@@ -391,25 +445,30 @@ static void cpu_tv_loss(struct ns_backend *be, const float *u, int c, int h, int
 
 /* ---- vector operations ---- */
 
-static void cpu_fill(struct ns_backend *be, float *x, float v, size_t n) {
+static void cpu_fill(struct ns_backend *be, struct ns_buf *x_b, float v, size_t n) {
+    float *x = F(x_b);
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (size_t i = 0; i < n; i++)
         x[i] = v;
 }
 
-static void cpu_copy(struct ns_backend *be, float *dst, const float *src, size_t n) {
+static void cpu_copy(struct ns_backend *be, struct ns_buf *dst, const struct ns_buf *src, size_t n) {
     (void) be;
-    memmove(dst, src, n * sizeof(float));
+    memmove(dst->data, src->data, n * sizeof(float));
 }
 
-static void cpu_axpby(struct ns_backend *be, float alpha, const float *x, float beta, float *y, size_t n) {
+static void cpu_axpby(struct ns_backend *be, float alpha, const struct ns_buf *x_b, float beta,
+                      struct ns_buf *y_b, size_t n) {
+    const float *x = CF(x_b);
+    float *y = F(y_b);
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (size_t i = 0; i < n; i++)
         y[i] = alpha * x[i] + beta * y[i];
 }
 
-static void cpu_dots(struct ns_backend *be, const float *mat, int k, size_t ld, const float *x, size_t n,
-                     int slot0) {
+static void cpu_dots(struct ns_backend *be, const struct ns_buf *const *vs, int k, const struct ns_buf *x_b,
+                     size_t n, int slot0) {
+    const float *x = CF(x_b);
     struct cpu_backend *cb = cpu(be);
     size_t cs = chunk_size(n);
     long nc = (long) ((n + cs - 1) / cs);
@@ -418,7 +477,7 @@ static void cpu_dots(struct ns_backend *be, const float *mat, int k, size_t ld, 
     for (long c = 0; c < nc; c++) {
         size_t i0 = (size_t) c * cs, i1 = i0 + cs < n ? i0 + cs : n;
         for (int j = 0; j < k; j++) {
-            const float *v = mat + (size_t) j * ld;
+            const float *v = CF(vs[j]);
             double s = 0.0;
             for (size_t i = i0; i < i1; i++)
                 s += (double) v[i] * x[i];
@@ -433,8 +492,10 @@ static void cpu_dots(struct ns_backend *be, const float *mat, int k, size_t ld, 
     }
 }
 
-static void cpu_lincomb(struct ns_backend *be, float *y, float alpha, const float *x, const float *mat, int k,
-                        size_t ld, const double *coef, size_t n) {
+static void cpu_lincomb(struct ns_backend *be, struct ns_buf *y_b, float alpha, const struct ns_buf *x_b,
+                        const struct ns_buf *const *vs, int k, const double *coef, size_t n) {
+    float *y = F(y_b);
+    const float *x = CF(x_b);
     size_t cs = 4096;
     long nc = (long) ((n + cs - 1) / cs);
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
@@ -443,7 +504,7 @@ static void cpu_lincomb(struct ns_backend *be, float *y, float alpha, const floa
         for (size_t i = i0; i < i1; i++)
             y[i] = alpha * x[i];
         for (int j = 0; j < k; j++) {
-            const float *v = mat + (size_t) j * ld;
+            const float *v = CF(vs[j]);
             float a = (float) coef[j];
             for (size_t i = i0; i < i1; i++)
                 y[i] += a * v[i];
@@ -451,8 +512,12 @@ static void cpu_lincomb(struct ns_backend *be, float *y, float alpha, const floa
     }
 }
 
-static void cpu_adam(struct ns_backend *be, float *x, const float *g, float *m, float *v, size_t n, float lr,
-                     float beta1, float beta2, float eps, int t) {
+static void cpu_adam(struct ns_backend *be, struct ns_buf *x_b, const struct ns_buf *g_b, struct ns_buf *m_b,
+                     struct ns_buf *v_b, size_t n, float lr, float beta1, float beta2, float eps, int t) {
+    float *x = F(x_b);
+    const float *g = CF(g_b);
+    float *m = F(m_b);
+    float *v = F(v_b);
     float c1 = 1.0f - powf(beta1, (float) t), c2 = 1.0f - powf(beta2, (float) t);
     float step = lr / c1, rc2 = 1.0f / sqrtf(c2);
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
@@ -494,8 +559,8 @@ static const struct ns_backend_ops cpu_ops = {
     .free = cpu_free,
     .alloc = cpu_alloc,
     .release = cpu_release,
-    .upload = cpu_copy_mem,
-    .download = cpu_copy_mem,
+    .upload = cpu_upload,
+    .download = cpu_download,
     .mem_free = cpu_mem_free,
     .set_threads = cpu_set_threads,
     .set_precision = cpu_set_precision,

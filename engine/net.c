@@ -17,6 +17,7 @@ void ns_model_layout(struct ns_model *m, int arch, int n_layers) {
     int block = 1, index = 1, cin = 3;
     for (int l = 0; l < n_layers && block <= 5; l++) {
         snprintf(m->name[l], sizeof m->name[l], "relu%c_%c", (char) ('0' + block), (char) ('0' + index));
+        m->block[l] = block;
         m->cin[l] = cin;
         m->cout[l] = cin = ns_vgg_block_channels(block);
         m->pool_after[l] = index == ns_vgg_block_convs(arch, block);
@@ -43,9 +44,9 @@ enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const st
         const struct ns_conv_weights *L = &w->layer[l];
         size_t n = (size_t) L->cout * L->cin * 9;
         float *rot = rotated ? malloc(n * sizeof(float)) : NULL;
-        m->wt[l] = be->ops->alloc(be, n);
-        if (rotated) m->wt_rot[l] = be->ops->alloc(be, n);
-        m->bias[l] = be->ops->alloc(be, (size_t) L->cout);
+        m->wt[l] = ns_alloc_f32(be, n);
+        if (rotated) m->wt_rot[l] = ns_alloc_f32(be, n);
+        m->bias[l] = ns_alloc_f32(be, (size_t) L->cout);
         if ((rotated && (!rot || !m->wt_rot[l])) || !m->wt[l] || !m->bias[l]) {
             free(rot);
             ns_model_release(m);
@@ -70,10 +71,9 @@ enum ns_status ns_model_init(struct ns_model *m, struct ns_backend *be, const st
 void ns_model_release(struct ns_model *m) {
     if (!m->be) return;
     for (int l = 0; l < NS_MAX_LAYERS; l++) {
-        if (m->wt[l]) m->be->ops->release(m->be, m->wt[l]);
-        if (m->wt_rot[l]) m->be->ops->release(m->be, m->wt_rot[l]);
-        if (m->bias[l]) m->be->ops->release(m->be, m->bias[l]);
-        m->wt[l] = m->wt_rot[l] = m->bias[l] = NULL;
+        ns_release(m->be, &m->wt[l]);
+        ns_release(m->be, &m->wt_rot[l]);
+        ns_release(m->be, &m->bias[l]);
     }
 }
 
@@ -123,13 +123,13 @@ size_t ns_net_floats(const struct ns_net_shape *s, bool train) {
 void ns_net_free(struct ns_net *net) {
     if (!net) return;
     struct ns_backend *be = net->be;
-    float **all[] = {&net->x, &net->ga, &net->gb, &net->buf[0], &net->buf[1]};
+    struct ns_buf **all[] = {&net->x, &net->ga, &net->gb, &net->buf[0], &net->buf[1]};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (*all[i]) be->ops->release(be, *all[i]);
-    if (net->train)
+        ns_release(be, all[i]);
+    if (net->train) /* otherwise act and pool alias buf */
         for (int l = 0; l < NS_MAX_LAYERS; l++) {
-            if (net->act[l]) be->ops->release(be, net->act[l]);
-            if (net->pool[l]) be->ops->release(be, net->pool[l]);
+            ns_release(be, &net->act[l]);
+            ns_release(be, &net->pool[l]);
         }
     free(net);
 }
@@ -150,13 +150,14 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     ns_net_shape(m, depth, h, w, &net->s);
     /* the image stays float32 even where tensors are narrower: bfloat16 would
      * round away pixel steps below 1/256 and leave the line search a staircase */
-    bool ok = (net->x = be->ops->alloc(be, (size_t) 3 * h * w)) != NULL;
+    bool ok = (net->x = ns_alloc_f32(be, (size_t) 3 * h * w)) != NULL;
     if (train) {
         for (int l = 0; l < depth && ok; l++) {
-            ok = (net->act[l] = ns_alloc_tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
+            ok =
+                (net->act[l] = ns_alloc_tensor(be, (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l])) != NULL;
             if (ok && net->s.pooled[l])
                 ok = (net->pool[l] = ns_alloc_tensor(be, (size_t) net->s.c[l] * (net->s.h[l] / 2) *
-                                                            (net->s.w[l] / 2))) != NULL;
+                                                             (net->s.w[l] / 2))) != NULL;
         }
         ok = ok && (net->ga = ns_alloc_tensor(be, net->s.max_elems)) &&
              (net->gb = ns_alloc_tensor(be, net->s.max_elems));
@@ -172,23 +173,23 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     return NS_STATUS_OK;
 }
 
-void ns_net_forward(struct ns_net *net, const float *u, ns_layer_fn layer_cb, void *ud) {
+void ns_net_forward(struct ns_net *net, const struct ns_buf *u, ns_layer_fn layer_cb, void *ud) {
     const struct ns_model *m = net->m;
     const struct ns_backend_ops *ops = net->be->ops;
     const struct ns_net_shape *s = &net->s;
     int cur = 0;
     ops->input_fwd(net->be, u, net->x, (size_t) net->h * net->w, m->a, m->b, m->perm);
-    const float *in = net->x;
+    const struct ns_buf *in = net->x;
     int ih = net->h, iw = net->w;
     for (int l = 0; l < s->depth; l++) {
-        float *out = net->train ? net->act[l] : net->buf[cur];
+        struct ns_buf *out = net->train ? net->act[l] : net->buf[cur];
         if (!net->train) net->act[l] = out, cur ^= 1;
         ops->conv3x3(net->be, in, m->cin[l], ih, iw, m->wt[l], m->bias[l], m->cout[l], out, true);
         if (layer_cb) layer_cb(ud, l, out);
         in = out;
         ih = s->h[l], iw = s->w[l];
         if (s->pooled[l]) {
-            float *p = net->train ? net->pool[l] : net->buf[cur];
+            struct ns_buf *p = net->train ? net->pool[l] : net->buf[cur];
             if (!net->train) net->pool[l] = p, cur ^= 1;
             ops->pool_fwd(net->be, (enum ns_pool_mode) net->pool_mode, out, s->c[l], ih, iw, p);
             in = p;
@@ -197,12 +198,12 @@ void ns_net_forward(struct ns_net *net, const float *u, ns_layer_fn layer_cb, vo
     }
 }
 
-void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, float *gu) {
+void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, struct ns_buf *gu) {
     const struct ns_model *m = net->m;
     const struct ns_backend_ops *ops = net->be->ops;
     const struct ns_net_shape *s = &net->s;
     int top = s->depth - 1;
-    float *g = net->ga, *other = net->gb;
+    struct ns_buf *g = net->ga, *other = net->gb;
     ops->fill(net->be, g, 0.0f, (size_t) s->c[top] * s->h[top] * s->w[top]);
     for (int l = top; l >= 0; l--) {
         loss_cb(ud, l, net->act[l], g);
@@ -215,7 +216,7 @@ void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, floa
             ops->conv3x3_bwd(net->be, g, m->cout[l], ph, pw, m->wt[l], m->cin[l], other);
         else
             ops->conv3x3(net->be, g, m->cout[l], ph, pw, m->wt_rot[l], NULL, m->cin[l], other, false);
-        float *t = g;
+        struct ns_buf *t = g;
         g = other, other = t;
         if (l == 0) break;
         if (s->pooled[l - 1]) {

@@ -10,11 +10,12 @@ struct ns_model {
     int arch;
     int n_layers;
     char name[NS_MAX_LAYERS][16]; /* "relu3_1" */
+    int block[NS_MAX_LAYERS];     /* VGG block 1..5 of conv l */
     int cin[NS_MAX_LAYERS], cout[NS_MAX_LAYERS];
-    bool pool_after[NS_MAX_LAYERS]; /* last conv of its block */
-    float *wt[NS_MAX_LAYERS];       /* [cout][cin*9] */
-    float *wt_rot[NS_MAX_LAYERS];   /* [cin][cout*9]: backward-to-input weights */
-    float *bias[NS_MAX_LAYERS];
+    bool pool_after[NS_MAX_LAYERS];       /* last conv of its block */
+    struct ns_buf *wt[NS_MAX_LAYERS];     /* [cout][cin*9] */
+    struct ns_buf *wt_rot[NS_MAX_LAYERS]; /* [cin][cout*9]: backward-to-input weights */
+    struct ns_buf *bias[NS_MAX_LAYERS];
     int perm[3];
     float a[3], b[3];
 };
@@ -54,11 +55,11 @@ struct ns_net {
     bool train;
     enum ns_pool_mode pool_mode;
     int h, w;
-    float *x;                   /* network input, 3 x h x w */
-    float *act[NS_MAX_LAYERS];  /* ReLU output of conv l */
-    float *pool[NS_MAX_LAYERS]; /* pooled act[l] when s.pooled[l] */
-    float *ga, *gb;             /* gradient ping-pong (train) */
-    float *buf[2];              /* forward ping-pong (not train) */
+    struct ns_buf *x;                   /* network input, 3 x h x w, float32 */
+    struct ns_buf *act[NS_MAX_LAYERS];  /* ReLU output of conv l */
+    struct ns_buf *pool[NS_MAX_LAYERS]; /* pooled act[l] when s.pooled[l] */
+    struct ns_buf *ga, *gb;             /* gradient ping-pong (train) */
+    struct ns_buf *buf[2];              /* forward ping-pong (not train) */
 };
 
 enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
@@ -67,13 +68,13 @@ void ns_net_free(struct ns_net *net);
 
 /* Runs u (3 x h x w, R'G'B' 0..1) forward; calls layer_cb after each conv's
  * ReLU with its output (valid until the next call in non-train nets). */
-typedef void (*ns_layer_fn)(void *ud, int layer, const float *act);
-void ns_net_forward(struct ns_net *net, const float *u, ns_layer_fn layer_cb, void *ud);
+typedef void (*ns_layer_fn)(void *ud, int layer, const struct ns_buf *act);
+void ns_net_forward(struct ns_net *net, const struct ns_buf *u, ns_layer_fn layer_cb, void *ud);
 
 /* Backward from the deepest layer.  loss_cb(ud, l, act, g) adds the losses'
  * gradients at layer l into g (d/d act[l]); the gradient reaching the image
  * is written to gu (3 x h x w). */
-typedef void (*ns_loss_grad_fn)(void *ud, int layer, const float *act, float *g);
-void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, float *gu);
+typedef void (*ns_loss_grad_fn)(void *ud, int layer, const struct ns_buf *act, struct ns_buf *g);
+void ns_net_backward(struct ns_net *net, ns_loss_grad_fn loss_cb, void *ud, struct ns_buf *gu);
 
 #endif /* NS_NET_H */

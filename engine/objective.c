@@ -16,7 +16,7 @@
 void ns_layers_default(const struct ns_model *m, char *content, size_t clen, char *style, size_t slen) {
     int last_block = 0;
     for (int l = 0; l < m->n_layers; l++)
-        last_block = m->name[l][4] - '0';
+        last_block = m->block[l];
     /* Gatys et al.: content relu4_2, style reluB_1 of every block */
     char second[24];
     snprintf(second, sizeof second, "relu%d_2", last_block);
@@ -118,12 +118,10 @@ void ns_objective_release(struct ns_objective *o) {
     if (!o->net) return;
     struct ns_backend *be = o->net->be;
     for (int i = 0; i < NS_MAX_LAYERS; i++) {
-        if (o->target_p[i]) be->ops->release(be, o->target_p[i]);
-        if (o->target_t[i]) be->ops->release(be, o->target_t[i]);
-        o->target_p[i] = o->target_t[i] = NULL;
+        ns_release(be, &o->target_p[i]);
+        ns_release(be, &o->target_t[i]);
     }
-    if (o->scratch) be->ops->release(be, o->scratch);
-    o->scratch = NULL;
+    ns_release(be, &o->scratch);
     o->net = NULL;
 }
 
@@ -151,9 +149,9 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
     for (int i = 0; i < style->n && ok; i++) {
         size_t cc = (size_t) net->s.c[style->layer[i]] * net->s.c[style->layer[i]];
         if (cc > maxcc) maxcc = cc;
-        ok = (o->target_t[i] = be->ops->alloc(be, cc)) != NULL;
+        ok = (o->target_t[i] = ns_alloc_f32(be, cc)) != NULL;
     }
-    ok = ok && (o->scratch = be->ops->alloc(be, maxcc)) != NULL;
+    ok = ok && (o->scratch = ns_alloc_f32(be, maxcc)) != NULL;
     if (!ok) {
         ns_objective_release(o);
         return NS_STATUS_OUT_OF_MEMORY;
@@ -163,17 +161,17 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
 
 /* ||v||^2 of each target, floored so that an all-zero target (a black
  * feature map) leaves its term unnormalised rather than infinite. */
-static enum ns_status target_norms(struct ns_backend *be, float *const *v, const size_t *n, int k,
+static enum ns_status target_norms(struct ns_backend *be, struct ns_buf *const *v, const size_t *n, int k,
                                    double *out) {
     for (int i = 0; i < k; i++)
-        be->ops->dots(be, v[i], 1, 0, v[i], n[i], NS_SLOT_NORM + i);
+        be->ops->dots(be, (const struct ns_buf *const *) &v[i], 1, v[i], n[i], NS_SLOT_NORM + i);
     enum ns_status st = be->ops->read_scalars(be, NS_SLOT_NORM, k, out);
     for (int i = 0; i < k; i++)
         if (!(out[i] > 1e-30)) out[i] = 1.0;
     return st;
 }
 
-enum ns_status ns_objective_set_content(struct ns_objective *o, const float *u_content) {
+enum ns_status ns_objective_set_content(struct ns_objective *o, const struct ns_buf *u_content) {
     struct ns_net *net = o->net;
     struct ns_backend *be = net->be;
     size_t n[NS_MAX_LAYERS];
@@ -193,7 +191,7 @@ struct style_acc {
 };
 
 /* Adds blend * Gram(act) to the targets of the style layers at `layer`. */
-static void style_layer(void *ud, int layer, const float *act) {
+static void style_layer(void *ud, int layer, const struct ns_buf *act) {
     struct style_acc *acc = ud;
     struct ns_objective *o = acc->o;
     struct ns_backend *be = o->net->be;
@@ -206,7 +204,7 @@ static void style_layer(void *ud, int layer, const float *act) {
     }
 }
 
-enum ns_status ns_objective_add_style(struct ns_objective *o, const float *u_style, int sh, int sw,
+enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw,
                                       float blend, bool first) {
     struct ns_backend *be = o->net->be;
     struct ns_layer_sel none = {0};
@@ -234,7 +232,7 @@ enum ns_status ns_objective_finish_style(struct ns_objective *o) {
 }
 
 /* Loss terms of the layers at `layer`, their gradient added into g. */
-static void layer_losses(void *ud, int layer, const float *act, float *g) {
+static void layer_losses(void *ud, int layer, const struct ns_buf *act, struct ns_buf *g) {
     struct ns_objective *o = ud;
     struct ns_backend *be = o->net->be;
     const struct ns_net_shape *s = &o->net->s;
@@ -253,7 +251,7 @@ static void layer_losses(void *ud, int layer, const float *act, float *g) {
         }
 }
 
-enum ns_status ns_objective_eval(struct ns_objective *o, const float *u, float *grad,
+enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
                                  struct ns_terms *terms) {
     struct ns_net *net = o->net;
     struct ns_backend *be = net->be;

@@ -35,11 +35,11 @@ struct ns_objective {
     struct ns_net *net; /* train net at the optimisation size */
     struct ns_layer_sel content, style;
     float content_weight, style_weight, tv_weight;
-    float *target_p[NS_MAX_LAYERS]; /* content features, per content[i] */
+    struct ns_buf *target_p[NS_MAX_LAYERS]; /* content features (tensors), per content[i] */
     double p_norm2[NS_MAX_LAYERS];
-    float *target_t[NS_MAX_LAYERS]; /* blended style Grams, per style[i] */
+    struct ns_buf *target_t[NS_MAX_LAYERS]; /* blended style Grams, per style[i] */
     double t_norm2[NS_MAX_LAYERS];
-    float *scratch; /* c*c for Grams */
+    struct ns_buf *scratch; /* c*c for Grams */
 };
 
 /* Depth (conv layers) the selections need. */
@@ -55,15 +55,16 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
 void ns_objective_release(struct ns_objective *o);
 
 /* Content targets from u_content (3 x h x w on the backend, the net's size). */
-enum ns_status ns_objective_set_content(struct ns_objective *o, const float *u_content);
+enum ns_status ns_objective_set_content(struct ns_objective *o, const struct ns_buf *u_content);
 /* Adds blend * Gram(style image) to the style targets; the style image
  * (3 x sh x sw on the backend) may have any size.  Call with first = true for
  * the first style image, then finish with ns_objective_finish_style(). */
-enum ns_status ns_objective_add_style(struct ns_objective *o, const float *u_style, int sh, int sw,
+enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw,
                                       float blend, bool first);
 enum ns_status ns_objective_finish_style(struct ns_objective *o);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
-enum ns_status ns_objective_eval(struct ns_objective *o, const float *u, float *grad, struct ns_terms *terms);
+enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
+                                 struct ns_terms *terms);
 
 #endif /* NS_OBJECTIVE_H */

@@ -28,9 +28,15 @@ size_t ns_optim_floats(enum ns_optimizer kind, size_t n, int history) {
 
 void ns_optim_release(struct ns_optim *o) {
     if (!o->be) return;
-    float **bufs[] = {&o->x, &o->g, &o->m, &o->v, &o->s, &o->y, &o->d, &o->xt, &o->gt};
+    struct ns_buf **bufs[] = {&o->x, &o->g, &o->m, &o->v, &o->d, &o->xt, &o->gt};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        if (*bufs[i]) o->be->ops->release(o->be, *bufs[i]);
+        ns_release(o->be, bufs[i]);
+    for (int i = 0; i < o->hist; i++) {
+        if (o->s) ns_release(o->be, &o->s[i]);
+        if (o->y) ns_release(o->be, &o->y[i]);
+    }
+    free(o->s);
+    free(o->y);
     free(o->sy);
     free(o->yy);
     memset(o, 0, sizeof *o);
@@ -47,18 +53,20 @@ enum ns_status ns_optim_init(struct ns_optim *o, struct ns_backend *be, enum ns_
     o->lr = lr;
     o->beta1 = 0.9f;
     o->beta2 = 0.999f;
-    const struct ns_backend_ops *ops = be->ops;
-    bool ok = (o->x = ops->alloc(be, n)) && (o->g = ops->alloc(be, n));
+    bool ok = (o->x = ns_alloc_f32(be, n)) && (o->g = ns_alloc_f32(be, n));
     if (kind == NS_OPTIMIZER_ADAM) {
-        ok = ok && (o->m = ops->alloc(be, n)) && (o->v = ops->alloc(be, n));
+        ok = ok && (o->m = ns_alloc_f32(be, n)) && (o->v = ns_alloc_f32(be, n));
     } else {
         if (history < 1) history = 1;
         if (history > NS_MAX_HISTORY) history = NS_MAX_HISTORY;
         o->hist = history;
-        ok = ok && (o->d = ops->alloc(be, n)) && (o->xt = ops->alloc(be, n)) && (o->gt = ops->alloc(be, n)) &&
-             (o->s = ops->alloc(be, (size_t) history * n)) && (o->y = ops->alloc(be, (size_t) history * n)) &&
+        ok = ok && (o->d = ns_alloc_f32(be, n)) && (o->xt = ns_alloc_f32(be, n)) &&
+             (o->gt = ns_alloc_f32(be, n)) && (o->s = calloc((size_t) history, sizeof *o->s)) &&
+             (o->y = calloc((size_t) history, sizeof *o->y)) &&
              (o->sy = calloc((size_t) history * history, sizeof(double))) &&
              (o->yy = calloc((size_t) history * history, sizeof(double)));
+        for (int i = 0; i < history && ok; i++)
+            ok = (o->s[i] = ns_alloc_f32(be, n)) && (o->y[i] = ns_alloc_f32(be, n));
     }
     if (!ok) {
         ns_optim_release(o);
@@ -67,12 +75,12 @@ enum ns_status ns_optim_init(struct ns_optim *o, struct ns_backend *be, enum ns_
     return NS_STATUS_OK;
 }
 
-static enum ns_status dot(struct ns_optim *o, const float *a, const float *b, double *out) {
-    o->be->ops->dots(o->be, a, 1, 0, b, o->n, SLOT_MISC);
+static enum ns_status dot(struct ns_optim *o, const struct ns_buf *a, const struct ns_buf *b, double *out) {
+    o->be->ops->dots(o->be, &a, 1, b, o->n, SLOT_MISC);
     return o->be->ops->read_scalars(o->be, SLOT_MISC, 1, out);
 }
 
-enum ns_status ns_optim_start(struct ns_optim *o, const float *x0) {
+enum ns_status ns_optim_start(struct ns_optim *o, const struct ns_buf *x0) {
     const struct ns_backend_ops *ops = o->be->ops;
     ops->copy(o->be, o->x, x0, o->n);
     o->evals = 0;
@@ -96,10 +104,11 @@ enum ns_status ns_optim_start(struct ns_optim *o, const float *x0) {
 
 /* s_i . v and y_i . v for the first f pairs, side by side in the slots and
  * read in one transfer (a GPU waits once). */
-static enum ns_status read_pairs_dots(struct ns_optim *o, const float *v, int f, double *sv, double *yv) {
+static enum ns_status read_pairs_dots(struct ns_optim *o, const struct ns_buf *v, int f, double *sv,
+                                      double *yv) {
     double all[2 * NS_MAX_HISTORY];
-    o->be->ops->dots(o->be, o->s, f, o->n, v, o->n, SLOT_S);
-    o->be->ops->dots(o->be, o->y, f, o->n, v, o->n, SLOT_S + f);
+    o->be->ops->dots(o->be, NS_BUFS(o->s), f, v, o->n, SLOT_S);
+    o->be->ops->dots(o->be, NS_BUFS(o->y), f, v, o->n, SLOT_S + f);
     enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_S, 2 * f, all);
     if (st) return st;
     memcpy(sv, all, (size_t) f * sizeof(double));
@@ -117,12 +126,12 @@ static int filled(const struct ns_optim *o) {
     return o->k == o->hist || o->head > 0 ? o->hist : o->k;
 }
 
-enum ns_status ns_lbfgs_direction(struct ns_optim *o, const float *g, float *d) {
+enum ns_status ns_lbfgs_direction(struct ns_optim *o, const struct ns_buf *g, struct ns_buf *d) {
     const struct ns_backend_ops *ops = o->be->ops;
     struct ns_backend *be = o->be;
     int k = o->k, f = filled(o);
     if (k == 0) {
-        ops->lincomb(be, d, -1.0f, g, NULL, 0, 0, NULL, o->n);
+        ops->lincomb(be, d, -1.0f, g, NULL, 0, NULL, o->n);
         return NS_STATUS_OK; /* errors surface at the next read */
     }
     double sg[NS_MAX_HISTORY], yg[NS_MAX_HISTORY];
@@ -167,8 +176,8 @@ enum ns_status ns_lbfgs_direction(struct ns_optim *o, const float *g, float *d) 
         cs[ring(o, c)] = -w1[c];
         cy[ring(o, c)] = gamma * t[c];
     }
-    ops->lincomb(be, d, (float) -gamma, g, o->s, f, o->n, cs, o->n);
-    ops->lincomb(be, d, 1.0f, d, o->y, f, o->n, cy, o->n);
+    ops->lincomb(be, d, (float) -gamma, g, NS_BUFS(o->s), f, cs, o->n);
+    ops->lincomb(be, d, 1.0f, d, NS_BUFS(o->y), f, cy, o->n);
     return NS_STATUS_OK;
 }
 
@@ -185,10 +194,10 @@ static enum ns_status push_pair(struct ns_optim *o) {
         o->head = (o->head + 1) % h;
         o->k--;
     }
-    float *s = o->s + (size_t) slot * o->n, *y = o->y + (size_t) slot * o->n;
-    ops->lincomb(be, s, (float) o->t, o->d, NULL, 0, 0, NULL, o->n);
+    struct ns_buf *s = o->s[slot], *y = o->y[slot];
+    ops->lincomb(be, s, (float) o->t, o->d, NULL, 0, NULL, o->n);
     double minus1 = -1.0;
-    ops->lincomb(be, y, 1.0f, o->gt, o->g, 1, 0, &minus1, o->n);
+    ops->lincomb(be, y, 1.0f, o->gt, NS_BUFS(&o->g), 1, &minus1, o->n);
     int f = filled(o) > slot + 1 ? filled(o) : slot + 1;
     double sy[NS_MAX_HISTORY], yy[NS_MAX_HISTORY];
     enum ns_status st = read_pairs_dots(o, y, f, sy, yy);
@@ -212,8 +221,8 @@ static enum ns_status push_pair(struct ns_optim *o) {
 /* gd = g . d and dd = d . d, read together. */
 static enum ns_status slope_and_length(struct ns_optim *o) {
     double v[2];
-    o->be->ops->dots(o->be, o->g, 1, 0, o->d, o->n, SLOT_MISC);
-    o->be->ops->dots(o->be, o->d, 1, 0, o->d, o->n, SLOT_MISC + 1);
+    o->be->ops->dots(o->be, NS_BUFS(&o->g), 1, o->d, o->n, SLOT_MISC);
+    o->be->ops->dots(o->be, NS_BUFS(&o->d), 1, o->d, o->n, SLOT_MISC + 1);
     enum ns_status st = o->be->ops->read_scalars(o->be, SLOT_MISC, 2, v);
     o->gd = v[0], o->dd = v[1];
     return st;
@@ -229,7 +238,7 @@ static enum ns_status lbfgs_step(struct ns_optim *o) {
         if (st) return st;
         if (!(o->gd < 0)) { /* not a descent direction: forget the history */
             o->k = o->head = 0;
-            ops->lincomb(be, o->d, -1.0f, o->g, NULL, 0, 0, NULL, o->n);
+            ops->lincomb(be, o->d, -1.0f, o->g, NULL, 0, NULL, o->n);
             if ((st = slope_and_length(o))) return st;
             if (!(o->gd < 0)) {
                 o->converged = true; /* zero gradient */
@@ -241,13 +250,13 @@ static enum ns_status lbfgs_step(struct ns_optim *o) {
         o->have_dir = true;
     }
     double t = o->t;
-    ops->lincomb(be, o->xt, 1.0f, o->x, o->d, 1, 0, &t, o->n);
+    ops->lincomb(be, o->xt, 1.0f, o->x, NS_BUFS(&o->d), 1, &t, o->n);
     struct ns_terms ft;
     if ((st = o->eval(o->ud, o->xt, o->gt, &ft))) return st;
     o->evals++;
     if (isfinite(ft.loss) && ft.loss <= o->fx.loss + ARMIJO_C1 * t * o->gd) {
         if ((st = push_pair(o))) return st;
-        float *p = o->x;
+        struct ns_buf *p = o->x;
         o->x = o->xt, o->xt = p;
         p = o->g, o->g = o->gt, o->gt = p;
         o->fx = ft;

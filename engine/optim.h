@@ -8,7 +8,8 @@
 
 #include "objective.h"
 
-typedef enum ns_status (*ns_eval_fn)(void *ud, const float *x, float *grad, struct ns_terms *terms);
+typedef enum ns_status (*ns_eval_fn)(void *ud, const struct ns_buf *x, struct ns_buf *grad,
+                                     struct ns_terms *terms);
 
 struct ns_optim {
     struct ns_backend *be;
@@ -19,21 +20,21 @@ struct ns_optim {
     int evals;
     bool converged;
 
-    float *x, *g; /* current (best) point and its gradient */
+    struct ns_buf *x, *g; /* current (best) point and its gradient */
     struct ns_terms fx;
 
     /* Adam */
     float lr, beta1, beta2, eps;
-    float *m, *v;
+    struct ns_buf *m, *v;
 
     /* L-BFGS, compact form (Byrd, Nocedal & Schnabel 1994) */
-    int hist;           /* capacity */
-    int k;              /* pairs stored */
-    int head;           /* ring slot of the oldest pair */
-    float *s, *y;       /* hist x n each */
-    float *d, *xt, *gt; /* direction, trial point and its gradient */
-    double *sy, *yy;    /* hist x hist: s_i.y_j, y_i.y_j by ring slot */
-    double t, gd, dd;   /* step length, g.d and d.d for the pending trial */
+    int hist;                   /* capacity */
+    int k;                      /* pairs stored */
+    int head;                   /* ring slot of the oldest pair */
+    struct ns_buf **s, **y;     /* hist vectors each */
+    struct ns_buf *d, *xt, *gt; /* direction, trial point and its gradient */
+    double *sy, *yy;            /* hist x hist: s_i.y_j, y_i.y_j by ring slot */
+    double t, gd, dd;           /* step length, g.d and d.d for the pending trial */
     bool have_dir;
 };
 
@@ -44,12 +45,12 @@ enum ns_status ns_optim_init(struct ns_optim *o, struct ns_backend *be, enum ns_
                              float lr, int history, ns_eval_fn eval, void *ud);
 void ns_optim_release(struct ns_optim *o);
 /* Evaluates the start point x0 (copied in): iteration 0. */
-enum ns_status ns_optim_start(struct ns_optim *o, const float *x0);
+enum ns_status ns_optim_start(struct ns_optim *o, const struct ns_buf *x0);
 /* One evaluation; o->x and o->fx are the best point so far (L-BFGS) or the
  * latest iterate (Adam). */
 enum ns_status ns_optim_step(struct ns_optim *o);
 
 /* For tests: the L-BFGS direction -H g of the stored pairs, written to d. */
-enum ns_status ns_lbfgs_direction(struct ns_optim *o, const float *g, float *d);
+enum ns_status ns_lbfgs_direction(struct ns_optim *o, const struct ns_buf *g, struct ns_buf *d);
 
 #endif /* NS_OPTIM_H */

@@ -87,7 +87,7 @@ static enum ns_status parse_run_layers(const struct ns_model *m, const struct ns
 
 /* Whether be stores network tensors in bfloat16 under p (half the bytes). */
 static bool half_tensors(const struct ns_backend *be, const struct ns_params *p) {
-    return be && be->bf16 && be->ops->alloc_tensor && p->precision == NS_PRECISION_BF16;
+    return be && be->bf16 && p->precision == NS_PRECISION_BF16;
 }
 
 /* Backend floats for one scale of w x h with a style of stw x sth; with
@@ -137,8 +137,8 @@ static void make_plan(const struct ns_context *ctx, const struct ns_params *para
     style_size(&st, pl->sw[pl->n - 1], pl->sh[pl->n - 1], scale, &pl->stw, &pl->sth);
 }
 
-size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
-                          int style_h) {
+size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                          int style_w, int style_h) {
     struct plan pl;
     make_plan(ctx, params, w, h, style_w, style_h, &pl);
     int s = pl.n - 1;
@@ -192,7 +192,8 @@ struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_pa
     struct ns_work work = {0, 0};
     for (int s = 0; s < pl.n; s++) {
         struct ns_net_shape ss;
-        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s] * pl.sth / pl.sh[pl.n - 1], pl.sw[s] * pl.stw / pl.sw[pl.n - 1], &ss);
+        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s] * pl.sth / pl.sh[pl.n - 1],
+                     pl.sw[s] * pl.stw / pl.sw[pl.n - 1], &ss);
         /* the iterations and the start point, the content target's forward
          * pass (counted as a whole evaluation) and the style's */
         double evals = pl.p.iterations + 1;
@@ -202,8 +203,8 @@ struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_pa
     return work;
 }
 
-double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
-                         int style_h) {
+double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                         int style_w, int style_h) {
     return ns_estimate_work(ctx, params, w, h, style_w, style_h).flops;
 }
 
@@ -292,7 +293,8 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
     if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
-    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 && p->precision != NS_PRECISION_BF16)
+    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 &&
+        p->precision != NS_PRECISION_BF16)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
     if (p->style_blend) {
         double sum = 0;
@@ -316,7 +318,7 @@ struct run {
     struct ns_objective obj;
 };
 
-static enum ns_status eval_cb(void *ud, const float *x, float *grad, struct ns_terms *t) {
+static enum ns_status eval_cb(void *ud, const struct ns_buf *x, struct ns_buf *grad, struct ns_terms *t) {
     struct run *r = ud;
     return ns_objective_eval(&r->obj, x, grad, t);
 }
@@ -332,20 +334,79 @@ static bool report(struct run *r, const struct ns_terms *t) {
     return r->progress ? r->progress(&r->rep, r->ud) : true;
 }
 
-/* Uploads `im` resized to w x h as planar R'G'B' into dst (a backend buffer). */
+/* `im` resized to w x h as planar R'G'B' in a new backend buffer (*out). */
 static enum ns_status upload_resized(struct ns_backend *be, const struct ns_image *im, int w, int h,
-                                     float *dst) {
-    float *host = malloc(sizeof(float) * 3 * (size_t) w * h);
-    if (!host) return NS_STATUS_OUT_OF_MEMORY;
+                                     struct ns_buf **out) {
+    size_t n = (size_t) 3 * w * h;
+    float *host = malloc(sizeof(float) * n);
+    if (!host || !(*out = ns_alloc_f32(be, n))) {
+        free(host);
+        return NS_STATUS_OUT_OF_MEMORY;
+    }
     enum ns_status st = ns_resample(ns_view_image(im), ns_view_planar(host, w, h, 3), be->threads);
-    if (!st) be->ops->upload(be, dst, host, (size_t) 3 * w * h);
+    if (!st) be->ops->upload(be, *out, host, n);
     free(host);
     return st ? st : be->ops->sync(be);
 }
 
+/* Content target and the blended style targets at w x h. */
+static enum ns_status set_targets(struct run *r, const struct ns_image *content,
+                                  const struct ns_image *styles, int n_styles, int w, int h) {
+    struct ns_backend *be = r->ctx->be;
+    const struct ns_params *p = r->p;
+    struct ns_buf *buf = NULL;
+    enum ns_status st = upload_resized(be, content, w, h, &buf);
+    if (!st) st = ns_objective_set_content(&r->obj, buf);
+    ns_release(be, &buf);
+    double blend_sum = 0;
+    for (int k = 0; k < n_styles; k++)
+        blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
+    for (int k = 0; k < n_styles && !st; k++) {
+        int stw, sth;
+        style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
+        float blend = (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
+        st = upload_resized(be, &styles[k], stw, sth, &buf);
+        if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, k == 0);
+        ns_release(be, &buf);
+    }
+    return st ? st : ns_objective_finish_style(&r->obj);
+}
+
+/* Iteration 0 (reported on the first scale only) and params.iterations
+ * steps, each reported. */
+static enum ns_status iterate(struct run *r, struct ns_optim *opt, const float *u, double px, bool first) {
+    struct ns_backend *be = r->ctx->be;
+    /* u goes in through a buffer the optimiser overwrites anyway */
+    struct ns_buf *staging = opt->xt ? opt->xt : opt->g;
+    be->ops->upload(be, staging, u, opt->n);
+    enum ns_status st = ns_optim_start(opt, staging);
+    r->work_done += px;
+    if (!st && first && !report(r, &opt->fx)) st = NS_STATUS_CANCELLED;
+    for (int it = 1; it <= r->p->iterations && !st; it++) {
+        r->rep.iteration++;
+        if (!opt->converged) st = ns_optim_step(opt);
+        r->work_done += px;
+        if (!st && !report(r, &opt->fx)) st = NS_STATUS_CANCELLED;
+    }
+    return st;
+}
+
+/* The context's error for a failed scale of w x h, unless one is set. */
+static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h) {
+    struct ns_backend *be = ctx->be;
+    if (!st || st == NS_STATUS_CANCELLED || ctx->error[0]) return;
+    if (st == NS_STATUS_OUT_OF_MEMORY)
+        ns_set_error(ctx, st, "not enough memory on the %s for %d x %d px: try a smaller size",
+                     ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer", w, h);
+    else if (st == NS_STATUS_NUMERIC_ERROR)
+        ns_set_error(ctx, st, "the optimisation diverged (NaN): lower the learning rate or the loss weights");
+    else
+        ns_set_error(ctx, st, "%s%s%s", ns_status_str(st), be->ops->error(be)[0] ? ": " : "",
+                     be->ops->error(be));
+}
+
 /* One scale: targets, start point, iterations.  u (host, 3 x w x h) holds
- * the start point on entry (NULL entry = use params.init) and the result on
- * return. */
+ * the start point on entry and the result on return. */
 static enum ns_status run_scale(struct run *r, const struct run_layers *rl, const struct ns_image *content,
                                 const struct ns_image *styles, int n_styles, int w, int h, float *u,
                                 bool first) {
@@ -354,7 +415,6 @@ static enum ns_status run_scale(struct run *r, const struct run_layers *rl, cons
     const struct ns_params *p = r->p;
     size_t n = (size_t) 3 * w * h;
     struct ns_net *net = NULL;
-    float *buf = NULL;
     struct ns_optim opt = {0};
     memset(&r->obj, 0, sizeof r->obj);
 
@@ -363,78 +423,17 @@ static enum ns_status run_scale(struct run *r, const struct run_layers *rl, cons
     if (!st)
         st = ns_objective_init(&r->obj, net, &rl->content, &rl->style, p->content_weight, p->style_weight,
                                p->tv_weight);
-    if (st) goto out;
-
-    /* content target */
-    if (!(buf = be->ops->alloc(be, n))) {
-        st = NS_STATUS_OUT_OF_MEMORY;
-        goto out;
+    if (!st) st = set_targets(r, content, styles, n_styles, w, h);
+    if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, p->lbfgs_history, eval_cb, r);
+    if (!st) st = iterate(r, &opt, u, (double) w * h, first);
+    if (!st) {
+        be->ops->download(be, u, opt.x, n);
+        st = be->ops->sync(be);
     }
-    if ((st = upload_resized(be, content, w, h, buf)) || (st = ns_objective_set_content(&r->obj, buf)))
-        goto out;
-    be->ops->release(be, buf);
-    buf = NULL;
-
-    /* style targets, blended */
-    double blend_sum = 0;
-    for (int k = 0; k < n_styles; k++)
-        blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
-    for (int k = 0; k < n_styles; k++) {
-        int stw, sth;
-        style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
-        float blend = (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
-        if (!(buf = be->ops->alloc(be, (size_t) 3 * stw * sth))) {
-            st = NS_STATUS_OUT_OF_MEMORY;
-            goto out;
-        }
-        if ((st = upload_resized(be, &styles[k], stw, sth, buf)) ||
-            (st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, k == 0)))
-            goto out;
-        be->ops->release(be, buf);
-        buf = NULL;
-    }
-    if ((st = ns_objective_finish_style(&r->obj))) goto out;
-
-    /* start point */
-    if ((st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, p->lbfgs_history, eval_cb, r)))
-        goto out;
-    be->ops->upload(be, opt.xt ? opt.xt : opt.g, u, n); /* staging: overwritten by the optimiser */
-    if ((st = ns_optim_start(&opt, opt.xt ? opt.xt : opt.g))) goto out;
-    double px = (double) w * h;
-    r->work_done += px;
-    if (first && !report(r, &opt.fx)) {
-        st = NS_STATUS_CANCELLED;
-        goto out;
-    }
-    for (int it = 1; it <= p->iterations; it++) {
-        r->rep.iteration++;
-        if (!opt.converged) {
-            if ((st = ns_optim_step(&opt))) goto out;
-        }
-        r->work_done += px;
-        if (!report(r, &opt.fx)) {
-            st = NS_STATUS_CANCELLED;
-            goto out;
-        }
-    }
-    be->ops->download(be, u, opt.x, n);
-    st = be->ops->sync(be);
-out:
-    if (buf) be->ops->release(be, buf);
     ns_optim_release(&opt);
     ns_objective_release(&r->obj);
     ns_net_free(net);
-    if (st && st != NS_STATUS_CANCELLED && !ctx->error[0]) {
-        if (st == NS_STATUS_OUT_OF_MEMORY)
-            ns_set_error(ctx, st, "not enough memory on the %s for %d x %d px: try a smaller size",
-                         ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer", w, h);
-        else if (st == NS_STATUS_NUMERIC_ERROR)
-            ns_set_error(ctx, st,
-                         "the optimisation diverged (NaN): lower the learning rate or the loss weights");
-        else
-            ns_set_error(ctx, st, "%s%s%s", ns_status_str(st), be->ops->error(be)[0] ? ": " : "",
-                         be->ops->error(be));
-    }
+    scale_error(ctx, st, w, h);
     return st;
 }
 
@@ -447,7 +446,8 @@ static enum ns_status initial_image(struct ns_context *ctx, const struct ns_para
         return NS_STATUS_OK;
     case NS_INIT_IMAGE:
         if (check_image(ctx, p->init_image, "initial")) return NS_STATUS_INVALID_ARGUMENT;
-        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3), ns_threads_usable(p->threads));
+        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3),
+                           ns_threads_usable(p->threads));
     default:
         return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3), ns_threads_usable(p->threads));
     }
@@ -467,7 +467,8 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
     ns_clamp01(tmp, 3 * hw);
     if (p->preserve_colors) {
         struct ns_image crgb = {cc, w, h, 3, 3 * w};
-        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), ns_threads_usable(p->threads)))) goto out;
+        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), ns_threads_usable(p->threads))))
+            goto out;
         if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
         ns_clamp01(tmp, 3 * hw);
     }
@@ -498,8 +499,8 @@ out:
 /* Why the coarsest level's sw x sh cannot reach the deepest layer: its
  * short side, what the layer needs (its pooling, from the network), and
  * what would help. */
-static enum ns_status too_small(struct ns_context *ctx, const struct run_layers *rl, const struct ns_image *content,
-                                int sw, int sh, int levels) {
+static enum ns_status too_small(struct ns_context *ctx, const struct run_layers *rl,
+                                const struct ns_image *content, int sw, int sh, int levels) {
     struct ns_net_shape shape;
     int need = 1;
     do {
@@ -508,13 +509,13 @@ static enum ns_status too_small(struct ns_context *ctx, const struct run_layers 
     } while (ns_net_min_side(&shape) < 1 && need < 65536);
     int short_side = sw < sh ? sw : sh;
     int photo_short = content->width < content->height ? content->width : content->height;
-    const char *help = levels > 1                ? "use fewer coarse-to-fine levels"
+    const char *help = levels > 1           ? "use fewer coarse-to-fine levels"
                        : photo_short < need ? "the photo itself is that narrow: crop it wider or add a border"
                                             : "raise the size";
     return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                         "the short side would be %d px (%d x %d%s), and layer %s needs at least %d px: %s",
-                        short_side, sw, sh, levels > 1 ? ", the coarsest level" : "", ctx->model.name[rl->depth - 1],
-                        need, help);
+                        short_side, sw, sh, levels > 1 ? ", the coarsest level" : "",
+                        ctx->model.name[rl->depth - 1], need, help);
 }
 
 static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_image *content,

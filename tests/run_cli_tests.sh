@@ -232,8 +232,9 @@ check "--threads 1000: capped at the $cores cores, and said so" test $rc -eq 0 &
 check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thread)" "$T/err"
 
 echo "== a GPU module from another build (at ${SECONDS}s)"
-# none: a module from before the version (API 1); 3: one from a later build
-for api in none 3; do
+# none: a module from before the version (API 1); then one from a later build
+next=$(( $(sed -n 's/^#define NS_BACKEND_API_VERSION  *\([0-9]*\).*/\1/p' "$HERE/../engine/backend.h") + 1 ))
+for api in none $next; do
     def=; [ "$api" = none ] || def=-DAPI=$api
     want=$api; [ "$api" = none ] && want=1
     if ! ${CC:-cc} -shared -fPIC $def -I"$HERE/../engine" "$HERE/stale_backend.c" -o "$T/stale-$api.so"; then
@@ -245,7 +246,7 @@ for api in none 3; do
         grep -q "stale-$api.so is from another version of neural-style (backend API $want, this one needs" "$T/err" &&
         grep -q "install.sh" "$T/err"
 done
-NS_CUDA_LIBRARY="$T/stale-3.so" "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
+NS_CUDA_LIBRARY="$T/stale-$next.so" "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
     --output "$T/o.png" --iterations 1 --size 32 --device auto 2>"$T/err"; rc=$?
 check "...in auto mode: the run goes to the CPU, saying why" test $rc -eq 0 && grep -q "running on CPU.*another version" "$T/err"
 

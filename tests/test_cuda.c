@@ -27,48 +27,48 @@ static double lim_exact = 1e-6, lim_t = 1e-6, lim_conv = 2e-5, lim_loss = 1e-9;
 
 /* A device buffer with host's data: a float32 vector or a network tensor
  * (bfloat16 in bf16 mode). */
-static float *put(bool tensor, const float *host, size_t n) {
-    float *d = tensor ? gpu->ops->alloc_tensor(gpu, n) : gpu->ops->alloc(gpu, n);
+static struct ns_buf *put(bool tensor, const float *host, size_t n) {
+    struct ns_buf *d = tensor ? ns_alloc_tensor(gpu, n) : ns_alloc_f32(gpu, n);
     if (!d) abort();
     gpu->ops->upload(gpu, d, host, n);
     return d;
 }
 
 /* The same, filled with NaN: an op must overwrite every element. */
-static float *put_nan(bool tensor, size_t n) {
+static struct ns_buf *put_nan(bool tensor, size_t n) {
     float *h = falloc(n);
     for (size_t i = 0; i < n; i++)
         h[i] = NAN;
-    float *d = put(tensor, h, n);
+    struct ns_buf *d = put(tensor, h, n);
     free(h);
     return d;
 }
 
-static float *dev(const float *host, size_t n) {
+static struct ns_buf *dev(const float *host, size_t n) {
     return put(false, host, n);
 }
 
-static float *dev_poisoned(size_t n) {
+static struct ns_buf *dev_poisoned(size_t n) {
     return put_nan(false, n);
 }
 
-static float *tens(const float *host, size_t n) {
+static struct ns_buf *tens(const float *host, size_t n) {
     return put(true, host, n);
 }
 
-static float *tens_poisoned(size_t n) {
+static struct ns_buf *tens_poisoned(size_t n) {
     return put_nan(true, n);
 }
 
 /* Rounds host data as the GPU stores tensors, so the CPU starts from the
  * same numbers. */
 static void as_stored(float *x, size_t n) {
-    float *d = tens(x, n);
+    struct ns_buf *d = tens(x, n);
     gpu->ops->download(gpu, x, d, n);
     gpu->ops->release(gpu, d);
 }
 
-static float *host_of(const float *d, size_t n) {
+static float *host_of(const struct ns_buf *d, size_t n) {
     float *h = falloc(n);
     gpu->ops->download(gpu, h, d, n);
     return h;
@@ -81,7 +81,7 @@ static float *rnd(size_t n, double lo, double hi) {
 }
 
 /* Compares the GPU buffer d with the CPU's result ref. */
-static void expect_close(const char *what, const float *ref, const float *d, size_t n, double limit) {
+static void expect_close(const char *what, const float *ref, const struct ns_buf *d, size_t n, double limit) {
     float *got = host_of(d, n);
     double num = 0, den = 0;
     size_t bad = 0;
@@ -120,13 +120,13 @@ static void test_input(int w, int h) {
     const int perm[3] = {2, 0, 1};
     float *u = rnd(3 * hw, 0, 1), *x = falloc(3 * hw), *gu = falloc(3 * hw);
     /* as the engine uses them: the image float32, its gradient a tensor */
-    float *du = dev(u, 3 * hw), *dx = dev_poisoned(3 * hw), *dgu = dev_poisoned(3 * hw);
-    cpu->ops->input_fwd(cpu, u, x, hw, a, b, perm);
+    struct ns_buf *du = dev(u, 3 * hw), *dx = dev_poisoned(3 * hw), *dgu = dev_poisoned(3 * hw);
+    cpu->ops->input_fwd(cpu, V(u), V(x), hw, a, b, perm);
     gpu->ops->input_fwd(gpu, du, dx, hw, a, b, perm);
     expect_close("input forward", x, dx, 3 * hw, lim_exact);
     as_stored(x, 3 * hw);
-    float *dgx = tens(x, 3 * hw);
-    cpu->ops->input_bwd(cpu, x, gu, hw, a, perm);
+    struct ns_buf *dgx = tens(x, 3 * hw);
+    cpu->ops->input_bwd(cpu, V(x), V(gu), hw, a, perm);
     gpu->ops->input_bwd(gpu, dgx, dgu, hw, a, perm);
     expect_close("input backward", gu, dgu, 3 * hw, lim_t);
     free(u), free(x), free(gu);
@@ -138,12 +138,12 @@ static void test_conv(int cin, int cout, int h, int w) {
     size_t nin = (size_t) cin * h * w, nout = (size_t) cout * h * w, nw = (size_t) cout * cin * 9;
     float *in = rnd(nin, -1, 1), *wt = rnd(nw, -0.3, 0.3), *bias = rnd(cout, -0.2, 0.2);
     float *out = falloc(nout), *gin = falloc(nin), *rot = falloc(nw);
-    float *din = tens(in, nin), *dwt = dev(wt, nw), *dbias = dev(bias, cout);
-    float *dout = tens_poisoned(nout), *dgin = tens_poisoned(nin);
+    struct ns_buf *din = tens(in, nin), *dwt = dev(wt, nw), *dbias = dev(bias, cout);
+    struct ns_buf *dout = tens_poisoned(nout), *dgin = tens_poisoned(nin);
     char what[96];
     if (cin == 3) { /* the first layer reads the float32 image */
-        float *dimg = dev(in, nin);
-        cpu->ops->conv3x3(cpu, in, cin, h, w, wt, bias, cout, out, true);
+        struct ns_buf *dimg = dev(in, nin);
+        cpu->ops->conv3x3(cpu, V(in), cin, h, w, V(wt), V(bias), cout, V(out), true);
         gpu->ops->conv3x3(gpu, dimg, cin, h, w, dwt, dbias, cout, dout, true);
         snprintf(what, sizeof what, "conv %d->%d %dx%d from the image", cin, cout, w, h);
         expect_close(what, out, dout, nout, lim_conv);
@@ -161,7 +161,7 @@ static void test_conv(int cin, int cout, int h, int w) {
             gpu->ops->release(gpu, dout);
             dout = tens_poisoned(nout);
         }
-        cpu->ops->conv3x3(cpu, in, cin, h, w, wt, fused ? bias : NULL, cout, out, fused);
+        cpu->ops->conv3x3(cpu, V(in), cin, h, w, V(wt), V(fused ? bias : NULL), cout, V(out), fused);
         gpu->ops->conv3x3(gpu, din, cin, h, w, dwt, fused ? dbias : NULL, cout, dout, fused);
         snprintf(what, sizeof what, "conv %d->%d %dx%d%s, call %d", cin, cout, w, h,
                  fused ? " +bias+ReLU" : "", variant % 3 + 1);
@@ -172,9 +172,10 @@ static void test_conv(int cin, int cout, int h, int w) {
         for (int ci = 0; ci < cin; ci++)
             for (int k = 0; k < 9; k++)
                 rot[((size_t) ci * cout + co) * 9 + (8 - k)] = wt[((size_t) co * cin + ci) * 9 + k];
-    float *gout = rnd(nout, -1, 1), *dgout = tens(gout, nout);
+    float *gout = rnd(nout, -1, 1);
+    struct ns_buf *dgout = tens(gout, nout);
     as_stored(gout, nout);
-    cpu->ops->conv3x3(cpu, gout, cout, h, w, rot, NULL, cin, gin, false);
+    cpu->ops->conv3x3(cpu, V(gout), cout, h, w, V(rot), NULL, cin, V(gin), false);
     for (int call = 1; call <= 3; call++) { /* heuristic, timed, kept: as forward */
         if (call > 1) {
             gpu->ops->release(gpu, dgin);
@@ -185,7 +186,7 @@ static void test_conv(int cin, int cout, int h, int w) {
         expect_close(what, gin, dgin, nin, lim_conv);
     }
     free(in), free(wt), free(bias), free(out), free(gin), free(rot), free(gout);
-    float *all[] = {din, dwt, dbias, dout, dgin, dgout};
+    struct ns_buf *all[] = {din, dwt, dbias, dout, dgin, dgout};
     for (int i = 0; i < 6; i++)
         gpu->ops->release(gpu, all[i]);
 }
@@ -196,18 +197,18 @@ static void test_relu_pool(int c, int h, int w) {
     as_stored(y, n);
     as_stored(g, n);
     memcpy(gc, g, n * sizeof(float));
-    float *dy = tens(y, n), *dg = tens(g, n);
-    cpu->ops->relu_bwd(cpu, gc, y, n);
+    struct ns_buf *dy = tens(y, n), *dg = tens(g, n);
+    cpu->ops->relu_bwd(cpu, V(gc), V(y), n);
     gpu->ops->relu_bwd(gpu, dg, dy, n);
     expect_close("ReLU backward", gc, dg, n, 0);
     for (int mode = 0; mode < 2; mode++) {
         float *out = falloc(no), *gout = rnd(no, -1, 1), *gin = falloc(n);
         as_stored(gout, no);
-        float *dout = tens_poisoned(no), *dgout = tens(gout, no), *dgin = tens_poisoned(n);
-        cpu->ops->pool_fwd(cpu, (enum ns_pool_mode) mode, y, c, h, w, out);
+        struct ns_buf *dout = tens_poisoned(no), *dgout = tens(gout, no), *dgin = tens_poisoned(n);
+        cpu->ops->pool_fwd(cpu, (enum ns_pool_mode) mode, V(y), c, h, w, V(out));
         gpu->ops->pool_fwd(gpu, (enum ns_pool_mode) mode, dy, c, h, w, dout);
         expect_close(mode ? "average pooling" : "max pooling", out, dout, no, lim_t);
-        cpu->ops->pool_bwd(cpu, (enum ns_pool_mode) mode, y, gout, c, h, w, gin);
+        cpu->ops->pool_bwd(cpu, (enum ns_pool_mode) mode, V(y), V(gout), c, h, w, V(gin));
         gpu->ops->pool_bwd(gpu, (enum ns_pool_mode) mode, dy, dgout, c, h, w, dgin);
         expect_close(mode ? "average pooling backward" : "max pooling backward", gin, dgin, n, lim_t);
         free(out), free(gout), free(gin);
@@ -224,37 +225,38 @@ static void test_losses(int c, int h, int w) {
     as_stored(p, n);
     as_stored(g0, n);
     float *grad = falloc(n), *gram = falloc(cc), *scratch = falloc(cc);
-    float *df = tens(f, n), *dp = tens(p, n), *dt = dev(t, cc), *dgrad = tens(g0, n),
-          *dgram = dev_poisoned(cc), *dscratch = dev_poisoned(cc);
-    cpu->ops->gram(cpu, f, c, m, gram);
+    struct ns_buf *df = tens(f, n), *dp = tens(p, n), *dt = dev(t, cc), *dgrad = tens(g0, n),
+                  *dgram = dev_poisoned(cc), *dscratch = dev_poisoned(cc);
+    cpu->ops->gram(cpu, V(f), c, m, V(gram));
     gpu->ops->gram(gpu, df, c, m, dgram);
     expect_close("Gram matrix", gram, dgram, cc, lim_conv);
 
     memcpy(grad, g0, n * sizeof(float));
-    cpu->ops->content_loss(cpu, f, p, n, 0.7f, grad, 5);
+    cpu->ops->content_loss(cpu, V(f), V(p), n, 0.7f, V(grad), 5);
     gpu->ops->content_loss(gpu, df, dp, n, 0.7f, dgrad, 5);
     expect_scalar("content loss", 5, lim_loss);
     expect_close("content gradient", grad, dgrad, n, lim_t);
 
-    cpu->ops->style_loss(cpu, f, c, m, t, 3.0f, scratch, grad, 6);
+    cpu->ops->style_loss(cpu, V(f), c, m, V(t), 3.0f, V(scratch), V(grad), 6);
     gpu->ops->style_loss(gpu, df, c, m, dt, 3.0f, dscratch, dgrad, 6);
     expect_scalar("style loss", 6, lim_conv * 10);
     expect_close("style gradient", grad, dgrad, n, lim_conv);
     /* the target norms: dot products over tensors */
-    cpu->ops->dots(cpu, p, 1, 0, p, n, 9);
-    gpu->ops->dots(gpu, dp, 1, 0, dp, n, 9);
+    const struct ns_buf *vp = V(p), *cdp = dp;
+    cpu->ops->dots(cpu, &vp, 1, vp, n, 9);
+    gpu->ops->dots(gpu, &cdp, 1, dp, n, 9);
     expect_scalar("dot product of tensors", 9, lim_loss);
 
     /* total variation works on the image: float32 vectors */
-    float *du = dev(f, n), *dgu = dev(g0, n);
+    struct ns_buf *du = dev(f, n), *dgu = dev(g0, n);
     memcpy(grad, g0, n * sizeof(float));
-    cpu->ops->tv_loss(cpu, f, c, h, w, 0.3f, grad, 7);
+    cpu->ops->tv_loss(cpu, V(f), c, h, w, 0.3f, V(grad), 7);
     gpu->ops->tv_loss(gpu, du, c, h, w, 0.3f, dgu, 7);
     expect_scalar("total variation", 7, 1e-9);
     expect_close("total variation gradient", grad, dgu, n, lim_exact);
     /* no gradient wanted: the value alone */
     gpu->ops->tv_loss(gpu, du, c, h, w, 0.3f, NULL, 8);
-    cpu->ops->tv_loss(cpu, f, c, h, w, 0.3f, NULL, 8);
+    cpu->ops->tv_loss(cpu, V(f), c, h, w, 0.3f, NULL, 8);
     expect_scalar("total variation, value only", 8, 1e-9);
     gpu->ops->release(gpu, du), gpu->ops->release(gpu, dgu);
     /* zeroing a tensor (the backward pass starts so) */
@@ -267,7 +269,7 @@ static void test_losses(int c, int h, int w) {
     gpu->ops->style_loss(gpu, df, c, m, dt, 3.0f, dscratch, NULL, 6);
     CHECK(scalar(gpu, 6) == v1, "style loss differs between two identical runs");
     free(f), free(p), free(t), free(g0), free(grad), free(gram), free(scratch);
-    float *all[] = {df, dp, dt, dgrad, dgram, dscratch};
+    struct ns_buf *all[] = {df, dp, dt, dgrad, dgram, dscratch};
     for (int i = 0; i < 6; i++)
         gpu->ops->release(gpu, all[i]);
 }
@@ -275,19 +277,26 @@ static void test_losses(int c, int h, int w) {
 static void test_vectors(size_t n) {
     enum { K = 300 }; /* more terms than one lincomb launch takes */
     float *x = rnd(n, -1, 1), *y = rnd(n, -1, 1), *mat = rnd((size_t) K * n, -1, 1);
-    float *dx = dev(x, n), *dy = dev(y, n), *dmat = dev(mat, (size_t) K * n), *dz = dev_poisoned(n);
+    struct ns_buf *dx = dev(x, n), *dy = dev(y, n), *dz = dev_poisoned(n), *drows[K];
+    struct ns_buf views[K]; /* more than V's ring holds */
+    const struct ns_buf *rows[K];
+    for (int j = 0; j < K; j++) {
+        views[j] = (struct ns_buf){mat + (size_t) j * n, n, NS_DTYPE_F32};
+        rows[j] = &views[j];
+        drows[j] = dev(mat + (size_t) j * n, n);
+    }
     float *z = falloc(n);
-    cpu->ops->fill(cpu, z, 0.25f, n);
+    cpu->ops->fill(cpu, V(z), 0.25f, n);
     gpu->ops->fill(gpu, dz, 0.25f, n);
     expect_close("fill", z, dz, n, 0);
-    cpu->ops->axpby(cpu, 0.5f, x, -2.0f, y, n);
+    cpu->ops->axpby(cpu, 0.5f, V(x), -2.0f, V(y), n);
     gpu->ops->axpby(gpu, 0.5f, dx, -2.0f, dy, n);
     expect_close("axpby", y, dy, n, lim_exact);
     gpu->ops->copy(gpu, dz, dy, n);
     expect_close("copy", y, dz, n, 0);
 
-    cpu->ops->dots(cpu, mat, 7, n, x, n, 100);
-    gpu->ops->dots(gpu, dmat, 7, n, dx, n, 100);
+    cpu->ops->dots(cpu, rows, 7, V(x), n, 100);
+    gpu->ops->dots(gpu, NS_BUFS(drows), 7, dx, n, 100);
     for (int j = 0; j < 7; j++)
         expect_scalar("dot products", 100 + j, 1e-9);
 
@@ -295,27 +304,30 @@ static void test_vectors(size_t n) {
     for (int j = 0; j < K; j++)
         coef[j] = rnd_normal();
     for (int k = 0; k <= K; k += K / 2) {
-        cpu->ops->lincomb(cpu, z, -0.5f, x, mat, k, n, coef, n);
-        gpu->ops->lincomb(gpu, dz, -0.5f, dx, dmat, k, n, coef, n);
+        cpu->ops->lincomb(cpu, V(z), -0.5f, V(x), rows, k, coef, n);
+        gpu->ops->lincomb(gpu, dz, -0.5f, dx, NS_BUFS(drows), k, coef, n);
         expect_close(k ? "linear combination" : "linear combination, no terms", z, dz, n, lim_exact);
     }
     /* y may be x */
-    cpu->ops->lincomb(cpu, y, 2.0f, y, mat, 3, n, coef, n);
-    gpu->ops->lincomb(gpu, dy, 2.0f, dy, dmat, 3, n, coef, n);
+    struct ns_buf *vy = V(y);
+    cpu->ops->lincomb(cpu, vy, 2.0f, vy, rows, 3, coef, n);
+    gpu->ops->lincomb(gpu, dy, 2.0f, dy, NS_BUFS(drows), 3, coef, n);
     expect_close("linear combination in place", y, dy, n, lim_exact);
 
     float *m = rnd(n, -0.1, 0.1), *v = rnd(n, 0, 0.01);
-    float *dm = dev(m, n), *dv = dev(v, n);
+    struct ns_buf *dm = dev(m, n), *dv = dev(v, n);
     for (int t = 1; t <= 3; t++) {
-        cpu->ops->adam(cpu, x, y, m, v, n, 0.02f, 0.9f, 0.999f, 1e-8f, t);
+        cpu->ops->adam(cpu, V(x), V(y), V(m), V(v), n, 0.02f, 0.9f, 0.999f, 1e-8f, t);
         gpu->ops->adam(gpu, dx, dy, dm, dv, n, 0.02f, 0.9f, 0.999f, 1e-8f, t);
     }
     expect_close("Adam step", x, dx, n, lim_exact);
     expect_close("Adam moments", v, dv, n, lim_exact);
     free(x), free(y), free(mat), free(z), free(m), free(v);
-    float *all[] = {dx, dy, dmat, dz, dm, dv};
-    for (int i = 0; i < 6; i++)
+    struct ns_buf *all[] = {dx, dy, dz, dm, dv};
+    for (int i = 0; i < 5; i++)
         gpu->ops->release(gpu, all[i]);
+    for (int j = 0; j < K; j++)
+        gpu->ops->release(gpu, drows[j]);
 }
 
 static void test_ops(void) {

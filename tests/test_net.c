@@ -120,13 +120,13 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
     fill_uniform(us, ns, 0, 1);
     for (size_t i = 0; i < n; i++)
         u[i] = (float) (0.7 * uc[i] + 0.3 * rnd_uniform());
-    ns_objective_set_content(&obj, uc);
-    ns_objective_add_style(&obj, us, sh, sw, 1.0f, true);
+    ns_objective_set_content(&obj, V(uc));
+    ns_objective_add_style(&obj, V(us), sh, sw, 1.0f, true);
     ns_objective_finish_style(&obj);
     struct ns_terms t;
-    CHECK(ns_objective_eval(&obj, u, grad, &t) == NS_STATUS_OK, "%s: eval", name);
+    CHECK(ns_objective_eval(&obj, V(u), V(grad), &t) == NS_STATUS_OK, "%s: eval", name);
     struct ns_terms t_nograd;
-    ns_objective_eval(&obj, u, NULL, &t_nograd);
+    ns_objective_eval(&obj, V(u), NULL, &t_nograd);
     CHECK(t.loss == t_nograd.loss, "%s: loss with and without gradient differ: %.9g %.9g", name, t.loss,
           t_nograd.loss);
 

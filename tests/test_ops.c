@@ -57,7 +57,7 @@ static void test_conv(int cin, int cout, int h, int w) {
     ref_conv(din, cin, h, w, wt, bias, cout, ref);
 
     for (int relu = 0; relu < 2; relu++) {
-        be->ops->conv3x3(be, in, cin, h, w, wt, bias, cout, out, relu);
+        be->ops->conv3x3(be, V(in), cin, h, w, V(wt), V(bias), cout, V(out), relu);
         if (relu) ref_relu(ref, nout);
         CHECK(all_finite(out, nout), "conv %dx%d c%d->%d relu=%d left NaN in its output", h, w, cin, cout,
               relu);
@@ -70,7 +70,7 @@ static void test_conv(int cin, int cout, int h, int w) {
     float *rot = falloc(nw), *r = falloc(nout), *gx = poisoned(nin);
     rotate(wt, cin, cout, rot);
     fill_normal(r, nout, 1);
-    be->ops->conv3x3(be, r, cout, h, w, rot, NULL, cin, gx, false);
+    be->ops->conv3x3(be, V(r), cout, h, w, V(rot), NULL, cin, V(gx), false);
     struct conv_case cc = {cin, cout, h, w, wt, to_d(r, nout)};
     double e = fd_check(conv_loss, &cc, din, gx, nin, 1e-3, 3, 5);
     CHECK(e < 1e-4, "conv backward %dx%d c%d->%d: FD relative error %.2e (limit 1e-4)", h, w, cin, cout, e);
@@ -105,7 +105,7 @@ static void test_relu(void) {
     }
     fill_normal(g, n, 1);
     struct vec_case c = {to_d(g, n), n, 0, 0, 0, 0};
-    be->ops->relu_bwd(be, g, y, n);
+    be->ops->relu_bwd(be, V(g), V(y), n);
     double *dx = to_d(x, n);
     double e = fd_check(relu_loss, &c, dx, g, n, 1e-3, 3, 5);
     CHECK(e < 1e-6, "relu backward: FD relative error %.2e (limit 1e-6)", e);
@@ -131,12 +131,12 @@ static void test_pool(int c, int h, int w, int avg) {
     fill_uniform(in, nin, -1, 1);
     double *din = to_d(in, nin), *ref = dalloc(nout);
     ref_pool(din, c, h, w, avg, ref);
-    be->ops->pool_fwd(be, avg ? NS_POOL_AVG : NS_POOL_MAX, in, c, h, w, out);
+    be->ops->pool_fwd(be, avg ? NS_POOL_AVG : NS_POOL_MAX, V(in), c, h, w, V(out));
     double e = rel_err_fd(ref, out, nout);
     CHECK(all_finite(out, nout) && e < 1e-6, "%s pool %dx%d forward: error %.2e", avg ? "avg" : "max", h, w,
           e);
     fill_normal(gout, nout, 1);
-    be->ops->pool_bwd(be, avg ? NS_POOL_AVG : NS_POOL_MAX, in, gout, c, h, w, gin);
+    be->ops->pool_bwd(be, avg ? NS_POOL_AVG : NS_POOL_MAX, V(in), V(gout), c, h, w, V(gin));
     CHECK(all_finite(gin, nin), "%s pool backward left NaN (odd edges must get zeros)", avg ? "avg" : "max");
     struct vec_case vc = {to_d(gout, nout), nout, c, h, w, avg};
     /* h = 1e-6: far below the gap between two window values (~1e-3 at worst here) */
@@ -179,7 +179,7 @@ static void test_gram_and_style(int c, int h, int w) {
     fill_uniform(f, n, 0, 2);
     double *df = to_d(f, n), *rg = dalloc(cc);
     ref_gram(df, c, m, rg);
-    be->ops->gram(be, f, c, m, g);
+    be->ops->gram(be, V(f), c, m, V(g));
     double e = rel_err_fd(rg, g, cc);
     CHECK(all_finite(g, cc) && e < 1e-5, "gram c=%d m=%zu: error %.2e (limit 1e-5)", c, m, e);
 
@@ -194,7 +194,7 @@ static void test_gram_and_style(int c, int h, int w) {
         tg[i] = t[i];
     struct loss_case lc = {c, h, w, m, tg};
     double want = style_fn(&lc, df), got;
-    be->ops->style_loss(be, f, c, m, t, 1.0f, scratch, grad, 5);
+    be->ops->style_loss(be, V(f), c, m, V(t), 1.0f, V(scratch), V(grad), 5);
     be->ops->read_scalars(be, 5, 1, &got);
     CHECK(fabs(got - want) <= 1e-5 * want, "style loss c=%d: %.9g, reference %.9g", c, got, want);
     e = fd_check(style_fn, &lc, df, grad, n, 1e-4, 3, 5);
@@ -204,7 +204,7 @@ static void test_gram_and_style(int c, int h, int w) {
     float *grad2 = falloc(n);
     for (size_t i = 0; i < n; i++)
         grad2[i] = 1.0f;
-    be->ops->style_loss(be, f, c, m, t, 0.5f, scratch, grad2, 5);
+    be->ops->style_loss(be, V(f), c, m, V(t), 0.5f, V(scratch), V(grad2), 5);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double d = fabs(grad2[i] - 1.0 - 0.5 * grad[i]) / (1e-3 + fabs(grad[i]));
@@ -221,7 +221,7 @@ static void test_content(size_t n) {
     fill_normal(p, n, 1);
     double *df = to_d(f, n), *dp = to_d(p, n), got;
     struct loss_case lc = {1, 1, (int) n, n, dp};
-    be->ops->content_loss(be, f, p, n, 1.0f, grad, 3);
+    be->ops->content_loss(be, V(f), V(p), n, 1.0f, V(grad), 3);
     be->ops->read_scalars(be, 3, 1, &got);
     double want = content_fn(&lc, df);
     CHECK(fabs(got - want) <= 1e-6 * want, "content loss n=%zu: %.9g, reference %.9g", n, got, want);
@@ -236,7 +236,7 @@ static void test_tv(int h, int w) {
     fill_uniform(u, n, 0, 1);
     double *du = to_d(u, n), got;
     struct loss_case lc = {3, h, w, (size_t) h * w, NULL};
-    be->ops->tv_loss(be, u, 3, h, w, 1.0f, grad, 7);
+    be->ops->tv_loss(be, V(u), 3, h, w, 1.0f, V(grad), 7);
     be->ops->read_scalars(be, 7, 1, &got);
     double want = tv_fn(&lc, du);
     CHECK(fabs(got - want) <= 1e-6 * want + 1e-12, "tv %dx%d: %.9g, reference %.9g", h, w, got, want);
@@ -268,7 +268,7 @@ static void test_input(void) {
     struct input_case c = {hw, NULL, {255, 200, 100}, {-103.9f, -116.8f, -123.7f}, {2, 1, 0}};
     float *u = falloc(n), *x = poisoned(n), *r = falloc(n), *gu = poisoned(n);
     fill_uniform(u, n, 0, 1);
-    be->ops->input_fwd(be, u, x, hw, c.a, c.b, c.perm);
+    be->ops->input_fwd(be, V(u), V(x), hw, c.a, c.b, c.perm);
     double worst = 0;
     for (int ch = 0; ch < 3; ch++)
         for (size_t i = 0; i < hw; i++) {
@@ -277,7 +277,7 @@ static void test_input(void) {
         }
     CHECK(worst < 1e-4, "input_fwd off by %.2e", worst);
     fill_normal(r, n, 1);
-    be->ops->input_bwd(be, r, gu, hw, c.a, c.perm);
+    be->ops->input_bwd(be, V(r), V(gu), hw, c.a, c.perm);
     c.r = to_d(r, n);
     double *du = to_d(u, n);
     double e = fd_check(input_fn, &c, du, gu, n, 1e-3, 3, 5);
@@ -295,7 +295,10 @@ static void test_vector_ops(void) {
     fill_normal(x, n, 1);
     fill_normal(y0, n, 1);
     double got[5], coef[5] = {0.5, -1.25, 2, 0, 3};
-    be->ops->dots(be, mat, k, n, x, n, 100);
+    const struct ns_buf *rows[5];
+    for (int j = 0; j < k; j++)
+        rows[j] = V(mat + j * n);
+    be->ops->dots(be, rows, k, V(x), n, 100);
     be->ops->read_scalars(be, 100, k, got);
     for (int j = 0; j < k; j++) {
         double s = 0;
@@ -304,7 +307,7 @@ static void test_vector_ops(void) {
         CHECK(fabs(got[j] - s) < 1e-9 * n, "dots[%d] = %.12g, want %.12g", j, got[j], s);
     }
     memcpy(y, y0, n * sizeof(float));
-    be->ops->lincomb(be, y, -0.75f, x, mat, k, n, coef, n);
+    be->ops->lincomb(be, V(y), -0.75f, V(x), rows, k, coef, n);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double want = -0.75 * x[i];
@@ -314,18 +317,19 @@ static void test_vector_ops(void) {
     }
     CHECK(worst < 1e-5, "lincomb off by %.2e", worst);
     memcpy(y, x, n * sizeof(float));
-    be->ops->lincomb(be, y, 2.0f, y, mat, 1, n, coef, n); /* in place: y = 2y + 0.5 m0 */
+    struct ns_buf *vy = V(y);
+    be->ops->lincomb(be, vy, 2.0f, vy, rows, 1, coef, n); /* in place: y = 2y + 0.5 m0 */
     worst = 0;
     for (size_t i = 0; i < n; i++)
         worst = fmax(worst, fabs(y[i] - (2.0 * x[i] + 0.5 * mat[i])));
     CHECK(worst < 1e-5, "lincomb in place off by %.2e", worst);
     memcpy(y, y0, n * sizeof(float));
-    be->ops->axpby(be, 3.0f, x, -2.0f, y, n);
+    be->ops->axpby(be, 3.0f, V(x), -2.0f, V(y), n);
     worst = 0;
     for (size_t i = 0; i < n; i++)
         worst = fmax(worst, fabs(y[i] - (3.0 * x[i] - 2.0 * y0[i])));
     CHECK(worst < 1e-5, "axpby off by %.2e", worst);
-    be->ops->fill(be, y, 7.0f, n);
+    be->ops->fill(be, V(y), 7.0f, n);
     CHECK(y[0] == 7.0f && y[n - 1] == 7.0f, "fill");
 
     /* Adam: two steps against the textbook formula */
@@ -334,8 +338,8 @@ static void test_vector_ops(void) {
     fill_normal(g, n, 1e-3);
     float *p0 = falloc(n);
     memcpy(p0, p, n * sizeof(float));
-    be->ops->adam(be, p, g, m, v, n, 0.1f, 0.9f, 0.999f, 1e-8f, 1);
-    be->ops->adam(be, p, g, m, v, n, 0.1f, 0.9f, 0.999f, 1e-8f, 2);
+    be->ops->adam(be, V(p), V(g), V(m), V(v), n, 0.1f, 0.9f, 0.999f, 1e-8f, 1);
+    be->ops->adam(be, V(p), V(g), V(m), V(v), n, 0.1f, 0.9f, 0.999f, 1e-8f, 2);
     worst = 0;
     for (size_t i = 0; i < n; i++) {
         double mm = 0, vv = 0, pp = p0[i];
@@ -364,11 +368,12 @@ static void test_thread_independence(void) {
     for (int k = 0; k < 3; k++) {
         be->ops->set_threads(be, k + 1);
         out[k] = falloc(nout), g[k] = falloc((size_t) cout * cout), grad[k] = falloc(nout);
-        be->ops->conv3x3(be, in, cin, h, w, wt, NULL, cout, out[k], true);
-        be->ops->gram(be, out[k], cout, (size_t) h * w, g[k]);
-        be->ops->style_loss(be, out[k], cout, (size_t) h * w, t, 1.0f, scratch, grad[k], 0);
-        be->ops->content_loss(be, out[k], in, nout, 1.0f, grad[k], 1);
-        be->ops->dots(be, out[k], 1, 0, grad[k], nout, 2);
+        be->ops->conv3x3(be, V(in), cin, h, w, V(wt), NULL, cout, V(out[k]), true);
+        be->ops->gram(be, V(out[k]), cout, (size_t) h * w, V(g[k]));
+        be->ops->style_loss(be, V(out[k]), cout, (size_t) h * w, V(t), 1.0f, V(scratch), V(grad[k]), 0);
+        be->ops->content_loss(be, V(out[k]), V(in), nout, 1.0f, V(grad[k]), 1);
+        const struct ns_buf *o1 = V(out[k]);
+        be->ops->dots(be, &o1, 1, V(grad[k]), nout, 2);
         be->ops->read_scalars(be, 0, 1, &loss[k]);
         be->ops->read_scalars(be, 2, 1, &dots[k]);
     }

@@ -15,8 +15,10 @@ struct quad {
     double *d;
 };
 
-static enum ns_status quad_eval(void *ud, const float *x, float *g, struct ns_terms *t) {
+static enum ns_status quad_eval(void *ud, const struct ns_buf *xb, struct ns_buf *gb, struct ns_terms *t) {
     struct quad *q = ud;
+    const float *x = xb->data;
+    float *g = gb ? gb->data : NULL;
     double f = 0;
     for (size_t i = 0; i < q->n; i++) {
         f += 0.5 * q->d[i] * x[i] * x[i];
@@ -35,8 +37,7 @@ static void two_loop(const struct ns_optim *o, const float *g, double *d) {
     for (size_t i = 0; i < n; i++)
         q[i] = g[i];
     for (int c = k - 1; c >= 0; c--) {
-        const float *s = o->s + (size_t) ((o->head + c) % o->hist) * n,
-                    *y = o->y + (size_t) ((o->head + c) % o->hist) * n;
+        const float *s = o->s[(o->head + c) % o->hist]->data, *y = o->y[(o->head + c) % o->hist]->data;
         double sy = 0, sq = 0;
         for (size_t i = 0; i < n; i++)
             sy += (double) s[i] * y[i], sq += s[i] * q[i];
@@ -45,16 +46,14 @@ static void two_loop(const struct ns_optim *o, const float *g, double *d) {
         for (size_t i = 0; i < n; i++)
             q[i] -= alpha[c] * y[i];
     }
-    const float *sl = o->s + (size_t) ((o->head + k - 1) % o->hist) * n,
-                *yl = o->y + (size_t) ((o->head + k - 1) % o->hist) * n;
+    const float *sl = o->s[(o->head + k - 1) % o->hist]->data, *yl = o->y[(o->head + k - 1) % o->hist]->data;
     double sy = 0, yy = 0;
     for (size_t i = 0; i < n; i++)
         sy += (double) sl[i] * yl[i], yy += (double) yl[i] * yl[i];
     for (size_t i = 0; i < n; i++)
         q[i] *= sy / yy;
     for (int c = 0; c < k; c++) {
-        const float *s = o->s + (size_t) ((o->head + c) % o->hist) * n,
-                    *y = o->y + (size_t) ((o->head + c) % o->hist) * n;
+        const float *s = o->s[(o->head + c) % o->hist]->data, *y = o->y[(o->head + c) % o->hist]->data;
         double yr = 0;
         for (size_t i = 0; i < n; i++)
             yr += y[i] * q[i];
@@ -76,7 +75,7 @@ static void test_optimisers(struct ns_backend *be) {
 
     struct ns_optim o;
     CHECK(ns_optim_init(&o, be, NS_OPTIMIZER_LBFGS, q.n, 0, 7, quad_eval, &q) == NS_STATUS_OK, "lbfgs init");
-    ns_optim_start(&o, x0);
+    ns_optim_start(&o, V(x0));
     double f0 = o.fx.loss;
     bool compared = false;
     for (int it = 0; it < 150; it++) {
@@ -86,8 +85,8 @@ static void test_optimisers(struct ns_backend *be) {
         if (o.k == 7 && o.head > 0 && !compared) { /* the ring has wrapped */
             float *d = falloc(q.n);
             double *want = dalloc(q.n);
-            ns_lbfgs_direction(&o, o.g, d);
-            two_loop(&o, o.g, want);
+            ns_lbfgs_direction(&o, o.g, V(d));
+            two_loop(&o, o.g->data, want);
             double e = rel_err_fd(want, d, q.n);
             CHECK(e < 1e-4, "compact L-BFGS direction differs from the two-loop recursion by %.2e", e);
             compared = true;
@@ -102,7 +101,7 @@ static void test_optimisers(struct ns_backend *be) {
 
     CHECK(ns_optim_init(&o, be, NS_OPTIMIZER_ADAM, q.n, 0.05f, 0, quad_eval, &q) == NS_STATUS_OK,
           "adam init");
-    ns_optim_start(&o, x0);
+    ns_optim_start(&o, V(x0));
     for (int it = 0; it < 300; it++)
         ns_optim_step(&o);
     CHECK(o.fx.loss < 1e-2 * f0, "Adam on a quadratic: %.3g -> %.3g", f0, o.fx.loss);
@@ -442,31 +441,16 @@ static void test_run(void) {
 static struct ns_backend_ops counting_ops;
 static const struct ns_backend_ops *real_ops;
 static size_t live, peak;
-static struct {
-    float *p;
-    size_t n;
-} blocks[4096];
-
-static float *counting_alloc(struct ns_backend *be, size_t n) {
-    float *p = real_ops->alloc(be, n);
-    for (int i = 0; p && i < 4096; i++)
-        if (!blocks[i].p) {
-            blocks[i].p = p, blocks[i].n = n;
-            break;
-        }
-    live += n * sizeof(float);
+static struct ns_buf *counting_alloc(struct ns_backend *be, size_t n, enum ns_dtype dtype) {
+    struct ns_buf *b = real_ops->alloc(be, n, dtype);
+    if (b) live += n * ns_dtype_size(dtype);
     if (live > peak) peak = live;
-    return p;
+    return b;
 }
 
-static void counting_release(struct ns_backend *be, float *p) {
-    for (int i = 0; i < 4096; i++)
-        if (blocks[i].p == p) {
-            live -= blocks[i].n * sizeof(float);
-            blocks[i].p = NULL;
-            break;
-        }
-    real_ops->release(be, p);
+static void counting_release(struct ns_backend *be, struct ns_buf *b) {
+    if (b) live -= b->n * ns_dtype_size(b->dtype);
+    real_ops->release(be, b);
 }
 
 static void test_estimate(void) {
@@ -512,8 +496,10 @@ static void test_estimate(void) {
     int cin = 3, side = 512;
     const int convs[5] = {2, 2, 4, 4, 1}, chans[5] = {64, 128, 256, 512, 512}; /* up to relu5_1 */
     for (int b = 0; b < 5; b++, side /= 2)
-        for (int i = 0; i < convs[b]; i++) conv += 2.0 * 9 * cin * chans[b] * side * side, cin = chans[b];
-    CHECK(per > 2 * conv && per < 2.15 * conv, "flops per iteration %.4g, 2 x conv flops %.4g", per, 2 * conv);
+        for (int i = 0; i < convs[b]; i++)
+            conv += 2.0 * 9 * cin * chans[b] * side * side, cin = chans[b];
+    CHECK(per > 2 * conv && per < 2.15 * conv, "flops per iteration %.4g, 2 x conv flops %.4g", per,
+          2 * conv);
     printf("estimated %.1f GFLOP per iteration at 512 px (full VGG-19)\n", per / 1e9);
     free(content.data), free(style.data);
     ns_context_free(ctx);
@@ -573,10 +559,10 @@ static void test_time_estimate(void) {
     struct ns_timing again = timed_run(ctx, 160, 30);
     if (again.seconds < large.seconds) large = again;
     double predicted = ns_estimate_seconds(ctx, large.work, &tiny, 1);
-    printf("time model: %.2f s at 64 px predicts %.2f s at 160 px, measured %.2f s (fastest runs)\n", tiny.seconds,
-           predicted, large.seconds);
-    CHECK(predicted < 2 * large.seconds && predicted > large.seconds / 2,
-          "predicted %.2f s, measured %.2f s", predicted, large.seconds);
+    printf("time model: %.2f s at 64 px predicts %.2f s at 160 px, measured %.2f s (fastest runs)\n",
+           tiny.seconds, predicted, large.seconds);
+    CHECK(predicted < 2 * large.seconds && predicted > large.seconds / 2, "predicted %.2f s, measured %.2f s",
+          predicted, large.seconds);
     ns_context_free(ctx);
 }
 

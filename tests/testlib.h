@@ -64,6 +64,23 @@ static inline float *falloc(size_t n) {
     return p;
 }
 
+/* Host floats seen as a CPU backend buffer (CPU buffers are host float32
+ * memory), for tests that call CPU ops on their own arrays; n = 0 when the
+ * test does not say.  A ring of views: each stays valid for the next 255
+ * calls, enough for any op. */
+static inline struct ns_buf *Vn(const float *host, size_t n) {
+    static struct ns_buf ring[256];
+    static unsigned next;
+    if (!host) return NULL;
+    struct ns_buf *b = &ring[next++ % 256];
+    *b = (struct ns_buf){(void *) host, n, NS_DTYPE_F32};
+    return b;
+}
+
+static inline struct ns_buf *V(const float *host) {
+    return Vn(host, 0);
+}
+
 static inline double *dalloc(size_t n) {
     double *p = calloc(n ? n : 1, sizeof(double));
     if (!p) abort();
