@@ -19,6 +19,12 @@ extern "C" {
 #define NS_VERSION_STRING "0.1.0"
 #define NS_MAX_LAYERS     16 /* conv layers of VGG-19 */
 #define NS_MAX_STYLES     8
+/* Limits of struct ns_params that ns_run accepts; front ends take their
+ * ranges from here. */
+#define NS_PARAM_ITERATIONS_MAX  100000
+#define NS_PARAM_SIZE_MAX        16384 /* pixels, the longest side */
+#define NS_PARAM_STYLE_SCALE_MIN 0.05
+#define NS_PARAM_STYLE_SCALE_MAX 8.0
 
 enum ns_status {
     NS_STATUS_OK = 0,

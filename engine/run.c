@@ -275,9 +275,14 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (n_styles < 1 || n_styles > NS_MAX_STYLES)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                             "between 1 and %d style images are needed, not %d", NS_MAX_STYLES, n_styles);
-    if (p->iterations < 0 || p->size < 0 || p->scales < 0 || p->scales > 8)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
-                            "iterations and size must be >= 0 and scales between 0 and 8");
+    if (p->iterations < 0 || p->iterations > NS_PARAM_ITERATIONS_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "iterations must be between 0 and %d",
+                            NS_PARAM_ITERATIONS_MAX);
+    if (p->size < 0 || p->size > NS_PARAM_SIZE_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the size must be between 0 and %d px",
+                            NS_PARAM_SIZE_MAX);
+    if (p->scales < 0 || p->scales > 8)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and 8");
     if (!(p->content_weight >= 0) || !(p->style_weight >= 0) || !(p->tv_weight >= 0) ||
         !isfinite(p->content_weight) || !isfinite(p->style_weight) || !isfinite(p->tv_weight))
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "loss weights must be finite and >= 0");
@@ -287,8 +292,9 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the learning rate must be > 0");
     if (p->optimizer == NS_OPTIMIZER_LBFGS && (p->lbfgs_history < 1 || p->lbfgs_history > 400))
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the L-BFGS history must be between 1 and 400");
-    if (!(p->style_scale > 0 && p->style_scale <= 16))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the style scale must be in (0, 16]");
+    if (!(p->style_scale >= NS_PARAM_STYLE_SCALE_MIN && p->style_scale <= NS_PARAM_STYLE_SCALE_MAX))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the style scale must be between %g and %g",
+                            NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
     if (p->init != NS_INIT_CONTENT && p->init != NS_INIT_NOISE && p->init != NS_INIT_IMAGE)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
     if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)

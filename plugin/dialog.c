@@ -716,7 +716,7 @@ quality_row (NsDialog  *d,
       g_signal_connect_swapped (d->quality[q], "toggled", G_CALLBACK (widgets_changed), d);
       gtk_box_pack_start (GTK_BOX (hbox), d->quality[q], FALSE, FALSE, 0);
     }
-  d->size_spin = spin_new (d->custom_size, 64, 16384, 16, 0);
+  d->size_spin = spin_new (d->custom_size, 64, NS_PARAM_SIZE_MAX, 16, 0);
   g_signal_connect_swapped (d->size_spin, "value-changed", G_CALLBACK (widgets_changed), d);
   gtk_box_pack_start (GTK_BOX (hbox), d->size_spin, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), label_new (_("px"), FALSE), FALSE, FALSE, 0);
@@ -734,7 +734,7 @@ advanced_section (NsDialog *d)
   gtk_container_set_border_width (GTK_CONTAINER (grid), 6);
   gtk_container_add (GTK_CONTAINER (expander), grid);
 
-  d->iterations = scale_new (grid, row++, _("_Iterations:"), d->p->iterations, 20, 1000, 0, 100000, 0,
+  d->iterations = scale_new (grid, row++, _("_Iterations:"), d->p->iterations, 20, 1000, 0, NS_PARAM_ITERATIONS_MAX, 0,
                              FALSE, _("Optimisation steps: more refine the result further; "
                                       "100 to 300 are usually enough"));
   scale_connect (&d->iterations, G_CALLBACK (widgets_changed), d);
@@ -812,7 +812,8 @@ main_column (NsDialog *d)
                                             "the photo recognisable, high paints it over"));
   scale_connect (&d->strength, G_CALLBACK (strength_changed), d);
 
-  d->brush = scale_new (grid, row++, _("_Brush size (%):"), 100.0 * d->p->style_scale, 25, 400, 5, 800,
+  d->brush = scale_new (grid, row++, _("_Brush size (%):"), 100.0 * d->p->style_scale, 25, 400,
+                        100.0 * NS_PARAM_STYLE_SCALE_MIN, 100.0 * NS_PARAM_STYLE_SCALE_MAX,
                         0, TRUE, _("Size of the painting's strokes in the result: larger values "
                                    "give larger strokes"));
   scale_connect (&d->brush, G_CALLBACK (widgets_changed), d);

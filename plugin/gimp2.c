@@ -53,7 +53,7 @@ query (void)
     { GIMP_PDB_IMAGE,    "image",           "Input image" },
     { GIMP_PDB_DRAWABLE, "drawable",        "The photo: the layer to restyle" },
     { GIMP_PDB_LAYER,    "style-layer",     "The painting (another layer of the same image)" },
-    { GIMP_PDB_INT32,    "iterations",      "Optimization iterations (0-100000)" },
+    { GIMP_PDB_INT32,    "iterations",      "Optimization iterations (0-" G_STRINGIFY (NS_PARAM_ITERATIONS_MAX) ")" },
     { GIMP_PDB_INT32,    "size",            "Longest side to optimize at, in pixels (0 = the layer's own, "
                                             "or the largest that fits in memory)" },
     { GIMP_PDB_FLOAT,    "content-weight",  "Content loss weight (>= 0)" },
@@ -62,7 +62,9 @@ query (void)
     { GIMP_PDB_INT32,    "optimizer",       "Optimizer { L-BFGS (0), Adam (1) }" },
     { GIMP_PDB_INT32,    "init",            "Start from { the photo (0), noise (1) }" },
     { GIMP_PDB_INT32,    "preserve-colors", "Keep the photo's colors { FALSE (0), TRUE (1) }" },
-    { GIMP_PDB_FLOAT,    "style-scale",     "Brush size: the painting's size relative to the photo (0.05-8)" },
+    { GIMP_PDB_FLOAT,    "style-scale",     "Brush size: the painting's size relative to the photo ("
+                                            G_STRINGIFY (NS_PARAM_STYLE_SCALE_MIN) "-"
+                                            G_STRINGIFY (NS_PARAM_STYLE_SCALE_MAX) ")" },
     { GIMP_PDB_INT32,    "seed",            "Random seed (for noise)" },
     { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" },
     { GIMP_PDB_INT32,    "precision",       "GPU arithmetic { float32 (0), TF32 (1), bfloat16 (2) }" }

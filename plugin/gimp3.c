@@ -147,12 +147,12 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                      TRUE, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "iterations", _("Iterations"),
                                    _("Optimization steps; 100-300 is usually enough"),
-                                   0, 100000, def.iterations, G_PARAM_READWRITE);
+                                   0, NS_PARAM_ITERATIONS_MAX, def.iterations, G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "size", _("Size"),
                                    _("Longest side in pixels at which to restyle (0 = the layer's "
                                      "own, or the largest that fits in memory); the result is "
                                      "scaled back to the layer"),
-                                   0, 16384, def.size, G_PARAM_READWRITE);
+                                   0, NS_PARAM_SIZE_MAX, def.size, G_PARAM_READWRITE);
   gimp_procedure_add_double_argument (procedure, "content-weight", _("Content weight"),
                                       _("How strongly the result keeps the photo's shapes"),
                                       0.0, 1e6, def.content_weight, G_PARAM_READWRITE);
@@ -181,7 +181,8 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_add_double_argument (procedure, "style-scale", _("Brush size"),
                                       _("Size of the painting relative to the photo: larger values "
                                         "give larger brush strokes"),
-                                      0.05, 8.0, def.style_scale, G_PARAM_READWRITE);
+                                      NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX, def.style_scale,
+                                      G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("Seed"),
                                    _("The random noise's seed"),
                                    0, G_MAXINT, def.seed, G_PARAM_READWRITE);
@@ -265,7 +266,7 @@ params_to_config (const NsRestyleParams *p,
                 "style-weight",    p->style_weight,
                 "tv-weight",       p->tv_weight,
                 "preserve-colors", p->preserve_colors,
-                "style-scale",     CLAMP (p->style_scale, 0.05, 8.0),
+                "style-scale",     CLAMP (p->style_scale, NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX),
                 "seed",            p->seed,
                 "optimizer",       nick (optimizer_nicks, 2, p->optimizer),
                 "init",            nick (init_nicks, 2, p->init),

@@ -96,9 +96,10 @@ ns_preview_start (struct ns_context     *ctx,
   job->params.iterations = MIN (job->params.iterations, max_iterations);
   job->content           = read_scaled (content, scale, side);
   job->style             = read_scaled (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT);
-  /* the engine sizes the painting after the crop: tell it the photo's size */
+  /* the engine sizes the painting after the crop: tell it the photo's size
+   * (within the engine's range: only a crop under 128 px could ask more) */
   job->params.style_scale = (gfloat) CLAMP (style_side / MAX (job->content.width, job->content.height),
-                                            0.05, 16.0);
+                                            NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
   job->result            = job->content;
   job->result.data       = g_new (gfloat, (gsize) job->content.width * job->content.height * 4);
   job->thread            = g_thread_new ("neural-style-preview", job_run, job);

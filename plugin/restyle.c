@@ -62,29 +62,32 @@ gboolean
 ns_restyle_check_params (const NsRestyleParams  *p,
                          GError                **error)
 {
-  const gchar *what = NULL;
+  gchar *what = NULL;
 
-  if (p->iterations < 0 || p->iterations > 100000)
-    what = _("iterations must be between 0 and 100000");
-  else if (p->size < 0 || p->size > 16384)
-    what = _("size must be between 0 and 16384 pixels");
+  /* the numbers are the engine's (ns.h) */
+  if (p->iterations < 0 || p->iterations > NS_PARAM_ITERATIONS_MAX)
+    what = g_strdup_printf (_("iterations must be between 0 and %d"), NS_PARAM_ITERATIONS_MAX);
+  else if (p->size < 0 || p->size > NS_PARAM_SIZE_MAX)
+    what = g_strdup_printf (_("size must be between 0 and %d pixels"), NS_PARAM_SIZE_MAX);
   else if (! (p->content_weight >= 0) || ! (p->style_weight >= 0) || ! (p->tv_weight >= 0))
-    what = _("the loss weights must not be negative");
+    what = g_strdup (_("the loss weights must not be negative"));
   else if (p->optimizer < 0 || p->optimizer > 1)
-    what = _("optimizer must be 0 (L-BFGS) or 1 (Adam)");
+    what = g_strdup (_("optimizer must be 0 (L-BFGS) or 1 (Adam)"));
   else if (p->init < 0 || p->init > 1)
-    what = _("init must be 0 (content) or 1 (noise)");
-  else if (! (p->style_scale >= 0.05 && p->style_scale <= 8.0))
-    what = _("style scale must be between 0.05 and 8");
+    what = g_strdup (_("init must be 0 (content) or 1 (noise)"));
+  else if (! (p->style_scale >= NS_PARAM_STYLE_SCALE_MIN && p->style_scale <= NS_PARAM_STYLE_SCALE_MAX))
+    what = g_strdup_printf (_("style scale must be between %g and %g"),
+                            NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
   else if (p->device < 0 || p->device > 2)
-    what = _("device must be 0 (auto), 1 (CPU) or 2 (GPU)");
+    what = g_strdup (_("device must be 0 (auto), 1 (CPU) or 2 (GPU)"));
   else if (p->precision < 0 || p->precision > 2)
-    what = _("precision must be 0 (float32), 1 (TF32) or 2 (bfloat16)");
+    what = g_strdup (_("precision must be 0 (float32), 1 (TF32) or 2 (bfloat16)"));
 
   if (what)
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
                    _("Invalid argument: %s."), what);
+      g_free (what);
       return FALSE;
     }
 

@@ -54,6 +54,20 @@ static void test_strength(void) {
     CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "precision"),
           "an unknown precision is a calling error");
     g_clear_error(&error);
+    /* the limits are the engine's: the edges pass, beyond them the message names them */
+    p = ns_restyle_defaults();
+    p.style_scale = NS_PARAM_STYLE_SCALE_MAX, p.size = NS_PARAM_SIZE_MAX, p.iterations = NS_PARAM_ITERATIONS_MAX;
+    CHECK(ns_restyle_check_params(&p, &error), "the engine's largest values are refused");
+    g_clear_error(&error);
+    p.style_scale = NS_PARAM_STYLE_SCALE_MAX * 1.01;
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "between 0.05 and 8"),
+          "a style scale over the engine's: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+    p = ns_restyle_defaults();
+    p.size = NS_PARAM_SIZE_MAX + 1;
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "16384"),
+          "a size over the engine's: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
 }
 
 static void test_estimate(struct ns_context *ctx) {

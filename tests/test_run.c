@@ -377,6 +377,16 @@ static void test_run(void) {
         st = ns_run(ctx, &content, &style, 1, &q, NULL, NULL, &r1);
         CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "style scale"),
               "a style too small for the layers: %s", ns_last_error(ctx));
+        /* the limits of ns.h, as the plug-in offers them */
+        q.style_scale = NS_PARAM_STYLE_SCALE_MAX * 1.01f;
+        st = ns_run(ctx, &content, &style, 1, &q, NULL, NULL, &r1);
+        CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "between 0.05 and 8"),
+              "style scale over NS_PARAM_STYLE_SCALE_MAX: %s", ns_last_error(ctx));
+        q.style_scale = 1.0f;
+        q.iterations = NS_PARAM_ITERATIONS_MAX + 1;
+        st = ns_run(ctx, &content, &style, 1, &q, NULL, NULL, &r1);
+        CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "100000"),
+              "iterations over NS_PARAM_ITERATIONS_MAX: %s", ns_last_error(ctx));
     }
 
     /* two styles blended */
