@@ -5,6 +5,8 @@
  * truncated or hostile file gives a sentence, never a crash.  Accepted
  * names: "conv3_1.weight" (Caffe/Keras naming) and torchvision's
  * "features.<index>.weight".  The input convention comes from __metadata__.
+ * VGG's layout and the rule that tells VGG-16 from VGG-19 live here too, for
+ * the importer (weights/ns-weights.c) and the network to share.
  */
 #include "weights.h"
 
@@ -33,6 +35,39 @@ int ns_vgg_block_convs(int arch, int block) {
 
 int ns_vgg_block_channels(int block) {
     return block >= 1 && block <= 5 ? vgg_channels[block - 1] : 0;
+}
+
+bool ns_vgg_conv_layout(int arch, int k, struct ns_conv_weights *L) {
+    int block = 1, first = 0; /* first: the ordinal of the block's first conv */
+    while (block <= 5 && k >= first + ns_vgg_block_convs(arch, block))
+        first += ns_vgg_block_convs(arch, block++);
+    if (k < 0 || block > 5) return false;
+    L->block = block, L->index = k - first + 1;
+    L->cout = ns_vgg_block_channels(block);
+    L->cin = L->index > 1 ? L->cout : block > 1 ? ns_vgg_block_channels(block - 1) : 3;
+    snprintf(L->name, sizeof L->name, "conv%c_%c", (char) ('0' + L->block), (char) ('0' + L->index));
+    return true;
+}
+
+/* The ordinal of conv blockB_convI in VGG-<arch>, -1 where it has none. */
+static int conv_ordinal(int arch, int block, int index) {
+    struct ns_conv_weights L;
+    for (int k = 0; ns_vgg_conv_layout(arch, k, &L); k++)
+        if (L.block == block && L.index == index) return k;
+    return -1;
+}
+
+/* torchvision's features.N of conv k: a ReLU follows each conv, a pool each block. */
+static int tv_index(int k, int block) {
+    return 2 * k + block - 1;
+}
+
+int ns_vgg_arch_from_convs(ns_vgg_has_conv_fn has, void *user) {
+    /* VGG-16 only on evidence: conv4_1 where VGG-16 puts it and no conv3_4,
+     * so block 3 ended at conv3_3 (torchvision's features.17 is a conv only
+     * in VGG-16, features.16 only in VGG-19); a shorter prefix is the same
+     * network in both and is called VGG-19 */
+    return has(user, 16, 4, 1) && !has(user, 19, 3, 4) ? 16 : 19;
 }
 
 struct tensor_ref {
@@ -223,31 +258,20 @@ static enum ns_status read_convention(struct loader *ld, JsonObject *meta, bool 
     return NS_STATUS_OK;
 }
 
-/* torchvision feature indices of the conv layers. */
-static const int tv_index19[16] = {0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34};
-static const int tv_index16[13] = {0, 2, 5, 7, 10, 12, 14, 17, 19, 21, 24, 26, 28};
-
 /* Maps a tensor name to (conv ordinal 0..15 in VGG-19 or VGG-16 order,
  * is_bias).  Returns false for names that are not VGG conv tensors. */
 static bool parse_name(const char *name, int arch, int *ordinal, bool *is_bias) {
-    int b, i, idx;
+    int b, i, idx, ord = -1;
     char kind[8], extra;
+    struct ns_conv_weights L;
     if (sscanf(name, "conv%d_%d.%7[a-z]%c", &b, &i, kind, &extra) == 3) {
-        if (b < 1 || b > 5 || i < 1 || i > ns_vgg_block_convs(arch, b)) return false;
-        int ord = 0;
-        for (int k = 1; k < b; k++)
-            ord += ns_vgg_block_convs(arch, k);
-        *ordinal = ord + i - 1;
+        ord = conv_ordinal(arch, b, i);
     } else if (sscanf(name, "features.%d.%7[a-z]%c", &idx, kind, &extra) == 2) {
-        const int *tab = arch == 16 ? tv_index16 : tv_index19;
-        int n = arch == 16 ? 13 : 16, ord = -1;
-        for (int k = 0; k < n; k++)
-            if (tab[k] == idx) ord = k;
-        if (ord < 0) return false;
-        *ordinal = ord;
-    } else {
-        return false;
+        for (int k = 0; ns_vgg_conv_layout(arch, k, &L); k++)
+            if (tv_index(k, L.block) == idx) ord = k;
     }
+    if (ord < 0) return false;
+    *ordinal = ord;
     if (strcmp(kind, "weight") == 0)
         *is_bias = false;
     else if (strcmp(kind, "bias") == 0)
@@ -257,21 +281,36 @@ static bool parse_name(const char *name, int arch, int *ordinal, bool *is_bias) 
     return true;
 }
 
+/* A header's tensor names in one naming scheme, for ns_vgg_arch_from_convs. */
+struct naming {
+    JsonObject *root;
+    bool torchvision;
+};
+
+static bool has_conv(void *user, int arch, int block, int index) {
+    const struct naming *nm = user;
+    char key[32];
+    if (nm->torchvision) {
+        int k = conv_ordinal(arch, block, index);
+        if (k < 0) return false;
+        snprintf(key, sizeof key, "features.%d.weight", tv_index(k, block));
+    } else {
+        snprintf(key, sizeof key, "conv%d_%d.weight", block, index);
+    }
+    return json_object_has_member(nm->root, key);
+}
+
 static int guess_arch(JsonObject *root, JsonObject *meta, bool *torchvision) {
     const char *a = member_string(meta, "architecture");
     *torchvision = json_object_has_member(root, "features.0.weight");
     if (a && (strcmp(a, "vgg16") == 0 || strcmp(a, "VGG16") == 0)) return 16;
     if (a && (strcmp(a, "vgg19") == 0 || strcmp(a, "VGG19") == 0)) return 19;
     if (a) return -1;
-    /* VGG-16 only on evidence: block 3 ends at conv3_3 and block 4 follows
-     * (features.16 is a conv in VGG-19 but a pool in VGG-16); a shorter
-     * prefix is the same network in both and is called VGG-19 */
-    if (json_object_has_member(root, "conv3_3.weight") && json_object_has_member(root, "conv4_1.weight") &&
-        !json_object_has_member(root, "conv3_4.weight"))
-        return 16;
-    if (json_object_has_member(root, "features.17.weight") && !json_object_has_member(root, "features.16.weight"))
-        return 16;
-    return 19;
+    /* each naming on its own evidence */
+    struct naming caffe = {root, false}, tv = {root, true};
+    bool vgg16 =
+        ns_vgg_arch_from_convs(has_conv, &caffe) == 16 || ns_vgg_arch_from_convs(has_conv, &tv) == 16;
+    return vgg16 ? 16 : 19;
 }
 
 void ns_weights_free(struct ns_weights *w) {
@@ -312,129 +351,130 @@ static enum ns_status copy_tensor(struct loader *ld, const struct tensor_ref *r,
     return NS_STATUS_OK;
 }
 
-static enum ns_status parse(struct loader *ld, const char *header, size_t header_len, struct ns_weights *w) {
-    JsonParser *parser = json_parser_new();
+/* The header as a JSON object, and its __metadata__ (NULL when absent),
+ * whose values must all be strings. */
+static enum ns_status parse_root(struct loader *ld, JsonParser *parser, const char *header, size_t header_len,
+                                 JsonObject **root, JsonObject **meta) {
     GError *gerr = NULL;
-    enum ns_status st = NS_STATUS_OK;
-    struct tensor_ref refs[2 * NS_MAX_LAYERS];
-    bool have[2 * NS_MAX_LAYERS] = {false};
-
     if (!json_parser_load_from_data(parser, header, (gssize) header_len, &gerr)) {
-        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not valid JSON (%s): not a safetensors file?",
-                  gerr ? gerr->message : "?");
+        enum ns_status st =
+            fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not valid JSON (%s): not a safetensors file?",
+                 gerr ? gerr->message : "?");
         g_clear_error(&gerr);
-        goto out;
+        return st;
     }
     JsonNode *root_node = json_parser_get_root(parser);
-    if (!root_node || JSON_NODE_TYPE(root_node) != JSON_NODE_OBJECT) {
-        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not a JSON object");
-        goto out;
-    }
-    JsonObject *root = json_node_get_object(root_node);
-    JsonObject *meta = NULL;
-    if (json_object_has_member(root, "__metadata__")) {
-        JsonNode *m = json_object_get_member(root, "__metadata__");
-        if (JSON_NODE_TYPE(m) != JSON_NODE_OBJECT) {
-            st = fail(ld, NS_STATUS_BAD_WEIGHTS, "__metadata__ is not an object");
-            goto out;
-        }
-        meta = json_node_get_object(m);
-        GList *keys = json_object_get_members(meta);
-        for (GList *k = keys; k; k = k->next) {
-            JsonNode *v = json_object_get_member(meta, k->data);
-            if (JSON_NODE_TYPE(v) != JSON_NODE_VALUE || json_node_get_value_type(v) != G_TYPE_STRING) {
-                st = fail(ld, NS_STATUS_BAD_WEIGHTS, "metadata value '%s' is not a string", (char *) k->data);
-                break;
-            }
-        }
-        g_list_free(keys);
-        if (st) goto out;
-    }
+    if (!root_node || JSON_NODE_TYPE(root_node) != JSON_NODE_OBJECT)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "the header is not a JSON object");
+    *root = json_node_get_object(root_node);
+    *meta = NULL;
+    if (!json_object_has_member(*root, "__metadata__")) return NS_STATUS_OK;
+    JsonNode *m = json_object_get_member(*root, "__metadata__");
+    if (JSON_NODE_TYPE(m) != JSON_NODE_OBJECT)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "__metadata__ is not an object");
+    *meta = json_node_get_object(m);
+    enum ns_status st = NS_STATUS_OK;
+    GList *keys = json_object_get_members(*meta);
+    for (GList *k = keys; k && !st; k = k->next)
+        if (!member_string(*meta, k->data))
+            st = fail(ld, NS_STATUS_BAD_WEIGHTS, "metadata value '%s' is not a string", (char *) k->data);
+    g_list_free(keys);
+    return st;
+}
 
-    bool torchvision;
-    w->arch = guess_arch(root, meta, &torchvision);
-    if (w->arch < 0) {
-        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "architecture '%s' is not vgg19 or vgg16",
-                  member_string(meta, "architecture"));
-        goto out;
-    }
-
-    /* every entry must be sound, VGG conv tensor or not */
-    GList *names = json_object_get_members(root);
+/* Checks every entry, VGG conv tensor or not, and files the conv tensors
+ * by slot: 2 * ordinal for the weight, + 1 for the bias. */
+static enum ns_status collect_tensors(struct loader *ld, JsonObject *root, int arch, struct tensor_ref *refs,
+                                      bool *have) {
+    enum ns_status st = NS_STATUS_OK;
+    GList *names = json_object_get_members(root); /* the strings stay the object's */
     for (GList *k = names; k && !st; k = k->next) {
         const char *name = k->data;
         if (strcmp(name, "__metadata__") == 0) continue;
         struct tensor_ref r;
         st = check_entry(ld, name, json_object_get_member(root, name), &r);
-        if (st) break;
         int ord;
         bool is_bias;
-        if (!parse_name(name, w->arch, &ord, &is_bias)) continue;
+        if (st || !parse_name(name, arch, &ord, &is_bias)) continue;
         int slot = 2 * ord + (is_bias ? 1 : 0);
         refs[slot] = r;
-        refs[slot].name = name;
         have[slot] = true;
     }
-    if (st) {
-        g_list_free(names);
-        goto out;
-    }
+    g_list_free(names);
+    return st;
+}
 
-    /* the conv layers present must form a prefix of the network */
-    int total = w->arch == 16 ? 13 : 16, n = 0;
+/* The number of conv layers present, which must form a prefix of the network. */
+static enum ns_status count_prefix(struct loader *ld, int arch, const struct tensor_ref *refs,
+                                   const bool *have, int *n_layers) {
+    struct ns_conv_weights L;
+    int total = 0, n = 0;
+    while (ns_vgg_conv_layout(arch, total, &L))
+        total++;
     while (n < total && (have[2 * n] || have[2 * n + 1]))
         n++;
     for (int k = n; k < total; k++)
-        if (have[2 * k] || have[2 * k + 1]) {
-            st = fail(ld, NS_STATUS_BAD_WEIGHTS, "it has '%s' but misses an earlier conv layer",
-                      refs[have[2 * k] ? 2 * k : 2 * k + 1].name);
-            break;
-        }
-    if (!st && n == 0)
-        st = fail(ld, NS_STATUS_BAD_WEIGHTS,
-                  "no VGG convolution weights in it (expected tensors such as conv1_1.weight)");
+        if (have[2 * k] || have[2 * k + 1])
+            return fail(ld, NS_STATUS_BAD_WEIGHTS, "it has '%s' but misses an earlier conv layer",
+                        refs[have[2 * k] ? 2 * k : 2 * k + 1].name);
+    if (n == 0)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "no VGG convolution weights in it (expected tensors such as conv1_1.weight)");
+    *n_layers = n;
+    return NS_STATUS_OK;
+}
 
-    int block = 1, index = 1, cin = 3;
+/* Layer L's weight (part 0) or bias (part 1) must be F32 of VGG's shape. */
+static enum ns_status check_shape(struct loader *ld, const struct tensor_ref *r,
+                                  const struct ns_conv_weights *L, int part) {
+    if (r->ndim < 0) return fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' is not F32", r->name);
+    bool ok = part ? (r->ndim == 1 && r->shape[0] == L->cout)
+                   : (r->ndim == 4 && r->shape[0] == L->cout && r->shape[1] == L->cin && r->shape[2] == 3 &&
+                      r->shape[3] == 3);
+    if (ok) return NS_STATUS_OK;
+    char got[64] = "";
+    for (int d = 0; d < r->ndim && d < 4; d++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
+                 (long long) r->shape[d]);
+    if (part)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d]", r->name, got, L->cout);
+    return fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d,%d,3,3]", r->name, got,
+                L->cout, L->cin);
+}
+
+/* Checks and reads the first n conv layers into w. */
+static enum ns_status read_layers(struct loader *ld, const struct tensor_ref *refs, const bool *have, int n,
+                                  struct ns_weights *w) {
+    enum ns_status st = NS_STATUS_OK;
     for (int k = 0; k < n && !st; k++) {
         struct ns_conv_weights *L = &w->layer[k];
-        snprintf(L->name, sizeof L->name, "conv%c_%c", (char) ('0' + block), (char) ('0' + index));
-        L->block = block, L->index = index, L->cin = cin, L->cout = ns_vgg_block_channels(block);
+        ns_vgg_conv_layout(w->arch, k, L);
         for (int part = 0; part < 2 && !st; part++) {
-            struct tensor_ref *r = &refs[2 * k + part];
-            if (!have[2 * k + part]) {
+            if (!have[2 * k + part])
                 st = fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor %s.%s is missing", L->name,
                           part ? "bias" : "weight");
-                break;
-            }
-            if (r->ndim < 0) {
-                st = fail(ld, NS_STATUS_BAD_WEIGHTS, "tensor '%s' is not F32", r->name);
-                break;
-            }
-            bool ok = part ? (r->ndim == 1 && r->shape[0] == L->cout)
-                           : (r->ndim == 4 && r->shape[0] == L->cout && r->shape[1] == L->cin &&
-                              r->shape[2] == 3 && r->shape[3] == 3);
-            if (!ok) {
-                char got[64] = "";
-                for (int d = 0; d < r->ndim && d < 4; d++)
-                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "," : "",
-                             (long long) r->shape[d]);
-                if (part)
-                    st = fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d]", r->name, got,
-                              L->cout);
-                else
-                    st = fail(ld, NS_STATUS_BAD_WEIGHTS, "'%s' has shape [%s], VGG needs [%d,%d,3,3]",
-                              r->name, got, L->cout, L->cin);
-                break;
-            }
-            st = copy_tensor(ld, r, part ? &L->bias : &L->weight);
+            if (!st) st = check_shape(ld, &refs[2 * k + part], L, part);
+            if (!st) st = copy_tensor(ld, &refs[2 * k + part], part ? &L->bias : &L->weight);
         }
         w->n_layers = k + 1;
-        cin = L->cout;
-        if (++index > ns_vgg_block_convs(w->arch, block)) block++, index = 1;
     }
-    g_list_free(names);
+    return st;
+}
+
+static enum ns_status parse(struct loader *ld, const char *header, size_t header_len, struct ns_weights *w) {
+    JsonParser *parser = json_parser_new();
+    JsonObject *root = NULL, *meta = NULL;
+    struct tensor_ref refs[2 * NS_MAX_LAYERS];
+    bool have[2 * NS_MAX_LAYERS] = {false}, torchvision = false;
+    int n = 0;
+    enum ns_status st = parse_root(ld, parser, header, header_len, &root, &meta);
+    if (!st && (w->arch = guess_arch(root, meta, &torchvision)) < 0)
+        st = fail(ld, NS_STATUS_BAD_WEIGHTS, "architecture '%s' is not vgg19 or vgg16",
+                  member_string(meta, "architecture"));
+    if (!st) st = collect_tensors(ld, root, w->arch, refs, have);
+    if (!st) st = count_prefix(ld, w->arch, refs, have, &n);
+    if (!st) st = read_layers(ld, refs, have, n, w);
     if (!st) st = read_convention(ld, meta, torchvision, w);
-out:
     g_object_unref(parser);
     return st;
 }

@@ -1,4 +1,4 @@
-/* weights.h - VGG conv weights read from safetensors(private). */
+/* weights.h - VGG conv weights read from and written to safetensors (private). */
 #ifndef NS_WEIGHTS_H
 #define NS_WEIGHTS_H
 
@@ -28,8 +28,33 @@ struct ns_weights {
 int ns_vgg_block_convs(int arch, int block);
 int ns_vgg_block_channels(int block);
 
+/* Conv layer k (0-based, network order) of VGG-<arch>: fills L's name,
+ * block, index, cin and cout (not its tensors); false past the last one.
+ * The one walk over the layout: for (k = 0; ns_vgg_conv_layout(...); k++). */
+bool ns_vgg_conv_layout(int arch, int k, struct ns_conv_weights *L);
+
+/* Whether a file has conv blockB_convI where VGG-<arch> puts it; arch
+ * matters only for names by position (torchvision's features.N). */
+typedef bool (*ns_vgg_has_conv_fn)(void *user, int arch, int block, int index);
+
+/* 16 or 19 from the conv layers a file has, for files that do not say. */
+int ns_vgg_arch_from_convs(ns_vgg_has_conv_fn has, void *user);
+
+/* __metadata__ members for VGG-<arch> (the %d) in Caffe's input convention,
+ * which Keras's VGG weights share. */
+#define NS_META_CAFFE_FMT                                                                                    \
+    "\"architecture\":\"vgg%d\",\"input_channel_order\":\"BGR\",\"input_range\":\"0..255\","                 \
+    "\"input_mean\":\"103.939,116.779,123.68\",\"input_std\":\"1,1,1\""
+
 /* Reads and checks the whole file; on failure fills err with one sentence. */
 enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err, size_t err_len);
 void ns_weights_free(struct ns_weights *w);
+
+/* Writes w's layers as F32 safetensors named conv<B>_<I>.weight/.bias, to
+ * PATH.partial renamed to PATH at the end (never a half-written file).
+ * meta: the members of __metadata__ as JSON text, or NULL for
+ * NS_META_CAFFE_FMT with w->arch.  NS_STATUS_INVALID_ARGUMENT when meta is
+ * not JSON members, NS_STATUS_IO_ERROR when the file cannot be written. */
+enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta);
 
 #endif /* NS_WEIGHTS_H */

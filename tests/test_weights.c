@@ -34,6 +34,14 @@ static unsigned char *read_file(const char *path, size_t *n) {
     return p;
 }
 
+/* The header length a safetensors file begins with (little-endian). */
+static uint64_t header_len(const unsigned char *file) {
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = (hl << 8) | file[i];
+    return hl;
+}
+
 /* A safetensors file from a header string and zeroed or given data. */
 static void write_st(const char *path, const char *header, const void *data, size_t dlen) {
     size_t hl = strlen(header);
@@ -112,6 +120,36 @@ static void test_good(void) {
     CHECK(r.n_layers == 3 && r.perm[0] == 0 && fabsf(r.a[0] - 1 / 0.229f) < 1e-3f,
           "torchvision convention: %d layers a=%g", r.n_layers, r.a[0]);
     ns_weights_free(&r);
+    ns_weights_free(&w);
+}
+
+/* The writer: a header padded to 8 bytes, escaped metadata, no .partial
+ * left behind, and its refusals as status codes. */
+static void test_save(void) {
+    struct ns_weights w, r;
+    random_weights(&w, 16, 10);
+    char members[512];
+    snprintf(members, sizeof members,
+             NS_META_CAFFE_FMT ",\"source\":\"a \\\"quoted\\\" name, a \\\\ and \\u00e9\"", 16);
+    CHECK(ns_weights_save(tmp_path("save.safetensors"), &w, members) == NS_STATUS_OK, "save");
+    size_t n;
+    unsigned char *bytes = read_file(tmp_path("save.safetensors"), &n);
+    uint64_t hl = header_len(bytes);
+    CHECK(hl % 8 == 0 && hl < n &&
+              memcmp(bytes + 8, "{\"__metadata__\":{\"architecture\":\"vgg16\"", 39) == 0,
+          "header of %llu bytes: %.60s", (unsigned long long) hl, bytes + 8);
+    free(bytes);
+    CHECK(access(tmp_path("save.safetensors.partial"), F_OK) != 0, "the .partial file is left behind");
+    char err[512];
+    CHECK(ns_weights_load(tmp_path("save.safetensors"), &r, err, sizeof err) == NS_STATUS_OK,
+          "saved file: %s", err);
+    CHECK(r.arch == 16 && r.n_layers == 10 && strcmp(r.layer[9].name, "conv4_3") == 0 &&
+              memcmp(r.layer[9].weight, w.layer[9].weight, 512 * 512 * 9 * 4) == 0,
+          "saved file read back as VGG-%d, %d layers", r.arch, r.n_layers);
+    ns_weights_free(&r);
+    CHECK(ns_weights_save(tmp_path("bad-meta"), &w, "\"x\":") == NS_STATUS_INVALID_ARGUMENT, "bad metadata");
+    CHECK(access(tmp_path("bad-meta"), F_OK) != 0, "a file written for bad metadata");
+    CHECK(ns_weights_save(tmp_path("no/such/dir"), &w, NULL) == NS_STATUS_IO_ERROR, "unwritable path");
     ns_weights_free(&w);
 }
 
@@ -219,9 +257,7 @@ static void test_fuzz(void) {
     ns_weights_free(&w);
     size_t n;
     unsigned char *good = read_file(tmp_path("seed"), &n);
-    uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--)
-        hl = (hl << 8) | good[i];
+    uint64_t hl = header_len(good);
     char err[512];
     int accepted = 0;
     for (size_t len = 0; len < n; len += (len < 8 + hl + 64 ? 1 : 4099)) {
@@ -373,6 +409,7 @@ int main(void) {
     test_good();
     test_bad();
     test_fuzz();
+    test_save();
     test_rewritten_while_read();
     test_context_messages();
     char cmd[300];

@@ -109,19 +109,14 @@ static inline bool all_finite(const float *x, size_t n) {
 static inline void random_weights(struct ns_weights *w, int arch, int n_layers) {
     memset(w, 0, sizeof *w);
     w->arch = arch;
-    int block = 1, index = 1, cin = 3;
-    for (int l = 0; l < n_layers; l++) {
+    for (int l = 0; l < n_layers && ns_vgg_conv_layout(arch, l, &w->layer[l]); l++) {
         struct ns_conv_weights *L = &w->layer[l];
-        snprintf(L->name, sizeof L->name, "conv%c_%c", (char) ('0' + block), (char) ('0' + index));
-        L->block = block, L->index = index, L->cin = cin, L->cout = ns_vgg_block_channels(block);
         size_t n = (size_t) L->cout * L->cin * 9;
         L->weight = falloc(n);
         L->bias = falloc((size_t) L->cout);
         fill_normal(L->weight, n, sqrt(2.0 / (9.0 * L->cin)));
         fill_normal(L->bias, (size_t) L->cout, 0.05);
-        cin = L->cout;
         w->n_layers = l + 1;
-        if (++index > ns_vgg_block_convs(arch, block)) block++, index = 1;
     }
     w->perm[0] = 2, w->perm[1] = 1, w->perm[2] = 0;
     const float mean[3] = {0.40f, 0.46f, 0.48f};
@@ -129,44 +124,10 @@ static inline void random_weights(struct ns_weights *w, int arch, int n_layers) 
         w->a[c] = 2.0f, w->b[c] = -2.0f * mean[c];
 }
 
-/* Writes w as safetensors; extra_meta is inserted into __metadata__ (may be
- * NULL for the Caffe convention). */
+/* Writes w as safetensors (ns_weights_save); meta gives the members of
+ * __metadata__, NULL for VGG-<arch> in the Caffe convention. */
 static inline bool write_safetensors(const char *path, const struct ns_weights *w, const char *meta) {
-    size_t cap = 1 << 16, len = 0, off = 0;
-    char *h = malloc(cap);
-    len += snprintf(
-        h + len, cap - len, "{\"__metadata__\":{%s},",
-        meta ? meta
-             : "\"architecture\":\"vgg19\",\"input_channel_order\":\"BGR\",\"input_range\":\"0..255\","
-               "\"input_mean\":\"103.939,116.779,123.68\",\"input_std\":\"1,1,1\"");
-    for (int l = 0; l < w->n_layers; l++) {
-        const struct ns_conv_weights *L = &w->layer[l];
-        size_t nw = (size_t) L->cout * L->cin * 9 * 4, nb = (size_t) L->cout * 4;
-        len += snprintf(h + len, cap - len,
-                        "\"%s.weight\":{\"dtype\":\"F32\",\"shape\":[%d,%d,3,3],\"data_offsets\":[%zu,%zu]},"
-                        "\"%s.bias\":{\"dtype\":\"F32\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}%s",
-                        L->name, L->cout, L->cin, off, off + nw, L->name, L->cout, off + nw, off + nw + nb,
-                        l + 1 < w->n_layers ? "," : "");
-        off += nw + nb;
-    }
-    len += snprintf(h + len, cap - len, "}");
-    while (len % 8)
-        h[len++] = ' ';
-    FILE *f = fopen(path, "wb");
-    if (!f) return false;
-    uint64_t hl = len;
-    unsigned char lb[8];
-    for (int i = 0; i < 8; i++)
-        lb[i] = (unsigned char) (hl >> (8 * i));
-    fwrite(lb, 1, 8, f);
-    fwrite(h, 1, len, f);
-    for (int l = 0; l < w->n_layers; l++) {
-        const struct ns_conv_weights *L = &w->layer[l];
-        fwrite(L->weight, 4, (size_t) L->cout * L->cin * 9, f);
-        fwrite(L->bias, 4, (size_t) L->cout, f);
-    }
-    free(h);
-    return fclose(f) == 0;
+    return ns_weights_save(path, w, meta) == NS_STATUS_OK;
 }
 
 #endif /* NS_TESTLIB_H */

@@ -3,7 +3,8 @@
  *   ns-weights import-keras IN.h5 OUT.safetensors
  *       Keras VGG16/19 "notop" .h5 (HDF5, read with libhdf5, each layer group
  *       followed through its weight_names attribute) -> the engine's layout:
- *       conv<B>_<C>.weight [out,in,3,3] and .bias, Caffe/BGR metadata.
+ *       conv<B>_<C>.weight [out,in,3,3] and .bias, Caffe/BGR metadata,
+ *       written by the engine's one writer (ns_weights_save).
  *   ns-weights info FILE.safetensors
  *       loads the file with the engine's loader and prints what it holds.
  *   ns-weights manifest MANIFEST.json
@@ -96,12 +97,116 @@ static float *read_dataset(hid_t base, const char *path, int rank, hsize_t *dims
     return data;
 }
 
-struct layer_out {
-    char name[16];
-    int cout, cin;
-    float *w; /* OIHW */
-    float *b;
-};
+/* The Keras group of conv blockB_convI. */
+static void keras_group(char out[32], int block, int index) {
+    snprintf(out, 32, "block%d_conv%d", block, index);
+}
+
+/* ns_vgg_has_conv_fn over the groups: Keras names them alike in both nets. */
+static bool keras_has_conv(void *base, int arch, int block, int index) {
+    char group[32];
+    keras_group(group, block, index);
+    return H5Lexists(*(hid_t *) base, group, H5P_DEFAULT) > 0;
+}
+
+/* The kernel (HWIO) and bias of a layer group, through its weight_names;
+ * dims filled.  False with err filled when they are not both there. */
+static bool read_kernel_bias(hid_t g, const char *group, float **w, hsize_t wd[4], float **bias,
+                             hsize_t bd[1], char *err, size_t elen) {
+    char names[8][256];
+    int k = read_string_attr(g, "weight_names", names, 8);
+    if (k < 2) {
+        snprintf(err, elen, "group '%s' has no weight_names attribute listing kernel and bias", group);
+        return false;
+    }
+    for (int i = 0; i < k && !err[0]; i++) {
+        /* kernel and bias are told apart by rank, names vary by Keras version */
+        hid_t ds = H5Dopen(g, names[i], H5P_DEFAULT);
+        int rank = -1;
+        if (ds >= 0) {
+            hid_t sp = H5Dget_space(ds);
+            rank = H5Sget_simple_extent_ndims(sp);
+            H5Sclose(sp);
+            H5Dclose(ds);
+        }
+        if (rank == 4 && !*w)
+            *w = read_dataset(g, names[i], 4, wd, err, elen);
+        else if (rank == 1 && !*bias)
+            *bias = read_dataset(g, names[i], 1, bd, err, elen);
+        else if (rank < 0)
+            snprintf(err, elen, "'%s/%.200s' does not exist", group, names[i]);
+    }
+    if (!err[0] && (!*w || !*bias)) snprintf(err, elen, "group '%s' lacks a kernel or a bias", group);
+    return !err[0];
+}
+
+/* Keras's HWIO kernel as the engine's OIHW. */
+static float *hwio_to_oihw(const float *w, int cin, int cout) {
+    float *t = malloc(sizeof(float) * 9 * cin * cout);
+    if (!t) return NULL;
+    for (int ky = 0; ky < 3; ky++)
+        for (int kx = 0; kx < 3; kx++)
+            for (int i = 0; i < cin; i++)
+                for (int o = 0; o < cout; o++)
+                    t[(((size_t) o * cin + i) * 3 + ky) * 3 + kx] =
+                        w[(((size_t) ky * 3 + kx) * cin + i) * cout + o];
+    return t;
+}
+
+/* Reads one group into L (laid out already): its kernel checked against VGG's. */
+static bool read_layer(hid_t base, const char *group, struct ns_conv_weights *L, char *err, size_t elen) {
+    hid_t g = H5Gopen(base, group, H5P_DEFAULT);
+    float *w = NULL, *bias = NULL;
+    hsize_t wd[4] = {0}, bd[1] = {0};
+    bool ok = read_kernel_bias(g, group, &w, wd, &bias, bd, err, elen);
+    H5Gclose(g);
+    int cin = L->cin, cout = L->cout;
+    if (ok && (wd[0] != 3 || wd[1] != 3 || wd[2] != (hsize_t) cin || wd[3] != (hsize_t) cout ||
+               bd[0] != (hsize_t) cout)) {
+        snprintf(err, elen, "%s kernel is [%llu,%llu,%llu,%llu], VGG needs [3,3,%d,%d] (HWIO)", group,
+                 (unsigned long long) wd[0], (unsigned long long) wd[1], (unsigned long long) wd[2],
+                 (unsigned long long) wd[3], cin, cout);
+        ok = false;
+    }
+    if (ok && !(L->weight = hwio_to_oihw(w, cin, cout))) {
+        snprintf(err, elen, "not enough memory for %s", group);
+        ok = false;
+    }
+    free(w);
+    if (ok)
+        L->bias = bias;
+    else
+        free(bias);
+    return ok;
+}
+
+/* The conv groups in VGG-<w->arch> order, up to the first absent one. */
+static bool read_layers(hid_t base, struct ns_weights *w, char *err, size_t elen) {
+    for (int k = 0; ns_vgg_conv_layout(w->arch, k, &w->layer[k]); k++) {
+        char group[32];
+        keras_group(group, w->layer[k].block, w->layer[k].index);
+        if (H5Lexists(base, group, H5P_DEFAULT) <= 0) break;
+        if (!read_layer(base, group, &w->layer[k], err, elen)) return false;
+        w->n_layers = k + 1;
+    }
+    if (w->n_layers == 0) {
+        snprintf(err, elen, "no block1_conv1 group: not a Keras VGG weights file");
+        return false;
+    }
+    return true;
+}
+
+/* Keras's layers as the engine's weights; false with err filled. */
+static bool read_keras(hid_t file, struct ns_weights *w, char *err, size_t elen) {
+    /* a whole-model save keeps the layers under model_weights/ */
+    hid_t base = H5Lexists(file, "model_weights", H5P_DEFAULT) > 0
+                     ? H5Gopen(file, "model_weights", H5P_DEFAULT)
+                     : H5Gopen(file, "/", H5P_DEFAULT);
+    w->arch = ns_vgg_arch_from_convs(keras_has_conv, &base);
+    bool ok = read_layers(base, w, err, elen);
+    H5Gclose(base);
+    return ok;
+}
 
 static int import_keras(const char *in, const char *out) {
     H5Eset_auto(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack dumps */
@@ -110,174 +215,24 @@ static int import_keras(const char *in, const char *out) {
         fprintf(stderr, "ns-weights: cannot open '%s' as HDF5 (is it the Keras .h5 file?)\n", in);
         return 1;
     }
-    /* a whole-model save keeps the layers under model_weights/ */
-    hid_t base = H5Lexists(file, "model_weights", H5P_DEFAULT) > 0
-                     ? H5Gopen(file, "model_weights", H5P_DEFAULT)
-                     : H5Gopen(file, "/", H5P_DEFAULT);
-    struct layer_out layers[NS_MAX_LAYERS];
-    /* VGG-16 only on evidence (block3 ends at conv3 and block4 follows); a
-     * shorter prefix is the same for both and is called VGG-19 */
-    bool vgg16 = H5Lexists(base, "block3_conv3", H5P_DEFAULT) > 0 &&
-                 H5Lexists(base, "block4_conv1", H5P_DEFAULT) > 0 &&
-                 H5Lexists(base, "block3_conv4", H5P_DEFAULT) <= 0;
-    int n = 0, arch = vgg16 ? 16 : 19, rc = 0;
+    struct ns_weights w = {0};
     char err[512] = "";
-    for (int b = 1; b <= 5 && !rc; b++)
-        for (int c = 1; c <= ns_vgg_block_convs(arch, b) && !rc; c++) {
-            char group[32];
-            snprintf(group, sizeof group, "block%d_conv%d", b, c);
-            if (H5Lexists(base, group, H5P_DEFAULT) <= 0) goto done;
-            hid_t g = H5Gopen(base, group, H5P_DEFAULT);
-            char names[8][256];
-            int k = read_string_attr(g, "weight_names", names, 8);
-            float *w = NULL, *bias = NULL;
-            hsize_t wd[4] = {0}, bd[1] = {0};
-            if (k < 2) {
-                snprintf(err, sizeof err, "group '%s' has no weight_names attribute listing kernel and bias",
-                         group);
-            } else {
-                for (int i = 0; i < k && !err[0]; i++) {
-                    /* kernel and bias are told apart by rank, names vary by Keras version */
-                    hid_t ds = H5Dopen(g, names[i], H5P_DEFAULT);
-                    int rank = -1;
-                    if (ds >= 0) {
-                        hid_t sp = H5Dget_space(ds);
-                        rank = H5Sget_simple_extent_ndims(sp);
-                        H5Sclose(sp);
-                        H5Dclose(ds);
-                    }
-                    if (rank == 4 && !w)
-                        w = read_dataset(g, names[i], 4, wd, err, sizeof err);
-                    else if (rank == 1 && !bias)
-                        bias = read_dataset(g, names[i], 1, bd, err, sizeof err);
-                    else if (rank < 0)
-                        snprintf(err, sizeof err, "'%s/%.200s' does not exist", group, names[i]);
-                }
-                if (!err[0] && (!w || !bias))
-                    snprintf(err, sizeof err, "group '%s' lacks a kernel or a bias", group);
-            }
-            H5Gclose(g);
-            int cin = n ? layers[n - 1].cout : 3, cout = ns_vgg_block_channels(b);
-            if (!err[0] && (wd[0] != 3 || wd[1] != 3 || wd[2] != (hsize_t) cin || wd[3] != (hsize_t) cout ||
-                            bd[0] != (hsize_t) cout))
-                snprintf(err, sizeof err, "%s kernel is [%llu,%llu,%llu,%llu], VGG needs [3,3,%d,%d] (HWIO)",
-                         group, (unsigned long long) wd[0], (unsigned long long) wd[1],
-                         (unsigned long long) wd[2], (unsigned long long) wd[3], cin, cout);
-            if (err[0]) {
-                free(w), free(bias);
-                rc = 1;
-                break;
-            }
-            struct layer_out *L = &layers[n++];
-            snprintf(L->name, sizeof L->name, "conv%d_%d", b, c);
-            L->cin = cin, L->cout = cout, L->b = bias;
-            L->w = malloc(sizeof(float) * 9 * cin * cout);
-            /* HWIO -> OIHW */
-            for (int ky = 0; ky < 3; ky++)
-                for (int kx = 0; kx < 3; kx++)
-                    for (int i = 0; i < cin; i++)
-                        for (int o = 0; o < cout; o++)
-                            L->w[(((size_t) o * cin + i) * 3 + ky) * 3 + kx] =
-                                w[(((size_t) ky * 3 + kx) * cin + i) * cout + o];
-            free(w);
-        }
-done:
-    H5Gclose(base);
+    bool ok = read_keras(file, &w, err, sizeof err);
     H5Fclose(file);
-    if (!rc && n == 0)
-        snprintf(err, sizeof err, "no block1_conv1 group: not a Keras VGG weights file"), rc = 1;
-    if (rc) {
-        fprintf(stderr, "ns-weights: '%s': %s\n", in, err);
-        for (int i = 0; i < n; i++)
-            free(layers[i].w), free(layers[i].b);
-        return 1;
-    }
-
-    /* header through json-glib */
-    JsonBuilder *jb = json_builder_new();
-    json_builder_begin_object(jb);
-    json_builder_set_member_name(jb, "__metadata__");
-    json_builder_begin_object(jb);
-    const char *meta[][2] = {{"architecture", arch == 19 ? "vgg19" : "vgg16"},
-                             {"input_channel_order", "BGR"},
-                             {"input_range", "0..255"},
-                             {"input_mean", "103.939,116.779,123.68"},
-                             {"input_std", "1,1,1"},
-                             {"source", "Keras VGG notop .h5 (Oxford VGG, CC BY 4.0), HWIO -> OIHW"}};
-    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
-        json_builder_set_member_name(jb, meta[i][0]);
-        json_builder_add_string_value(jb, meta[i][1]);
-    }
-    json_builder_end_object(jb);
-    uint64_t off = 0;
-    for (int l = 0; l < n; l++)
-        for (int part = 0; part < 2; part++) {
-            char key[64];
-            snprintf(key, sizeof key, "%.15s.%s", layers[l].name, part ? "bias" : "weight");
-            uint64_t bytes =
-                part ? (uint64_t) layers[l].cout * 4 : (uint64_t) layers[l].cout * layers[l].cin * 36;
-            json_builder_set_member_name(jb, key);
-            json_builder_begin_object(jb);
-            json_builder_set_member_name(jb, "dtype");
-            json_builder_add_string_value(jb, "F32");
-            json_builder_set_member_name(jb, "shape");
-            json_builder_begin_array(jb);
-            json_builder_add_int_value(jb, layers[l].cout);
-            if (!part) {
-                json_builder_add_int_value(jb, layers[l].cin);
-                json_builder_add_int_value(jb, 3);
-                json_builder_add_int_value(jb, 3);
-            }
-            json_builder_end_array(jb);
-            json_builder_set_member_name(jb, "data_offsets");
-            json_builder_begin_array(jb);
-            json_builder_add_int_value(jb, (gint64) off);
-            json_builder_add_int_value(jb, (gint64) (off + bytes));
-            json_builder_end_array(jb);
-            json_builder_end_object(jb);
-            off += bytes;
-        }
-    json_builder_end_object(jb);
-    JsonGenerator *gen = json_generator_new();
-    JsonNode *root = json_builder_get_root(jb);
-    json_generator_set_root(gen, root);
-    gsize hlen;
-    gchar *header = json_generator_to_data(gen, &hlen);
-    json_node_unref(root);
-    g_object_unref(gen);
-    g_object_unref(jb);
-
-    /* write beside the target, then rename: never a half-written file */
-    char *tmp = g_strdup_printf("%s.partial", out);
-    FILE *f = fopen(tmp, "wb");
-    size_t padded = (hlen + 7) / 8 * 8;
-    bool ok = f != NULL;
-    if (ok) {
-        unsigned char lb[8];
-        for (int i = 0; i < 8; i++)
-            lb[i] = (unsigned char) ((uint64_t) padded >> (8 * i));
-        ok = fwrite(lb, 1, 8, f) == 8 && fwrite(header, 1, hlen, f) == hlen;
-        for (size_t i = hlen; i < padded && ok; i++)
-            ok = fputc(' ', f) != EOF;
-        for (int l = 0; l < n && ok; l++) {
-            size_t nw = (size_t) layers[l].cout * layers[l].cin * 9;
-            ok = fwrite(layers[l].w, 4, nw, f) == nw &&
-                 fwrite(layers[l].b, 4, layers[l].cout, f) == (size_t) layers[l].cout;
-        }
-        ok = (fclose(f) == 0) && ok;
-    }
-    if (ok) ok = rename(tmp, out) == 0;
     if (!ok) {
-        fprintf(stderr, "ns-weights: cannot write '%s'\n", out);
-        remove(tmp);
+        fprintf(stderr, "ns-weights: '%s': %s\n", in, err);
     } else {
-        printf("ns-weights: wrote %s: VGG-%d, %d conv layers (conv1_1 .. %s)\n", out, arch, n,
-               layers[n - 1].name);
+        char *meta = g_strdup_printf(NS_META_CAFFE_FMT ",\"source\":\"%s\"", w.arch,
+                                     "Keras VGG notop .h5 (Oxford VGG, CC BY 4.0), HWIO -> OIHW");
+        ok = ns_weights_save(out, &w, meta) == NS_STATUS_OK;
+        g_free(meta);
+        if (!ok)
+            fprintf(stderr, "ns-weights: cannot write '%s'\n", out);
+        else
+            printf("ns-weights: wrote %s: VGG-%d, %d conv layers (conv1_1 .. %s)\n", out, w.arch, w.n_layers,
+                   w.layer[w.n_layers - 1].name);
     }
-    g_free(tmp);
-    g_free(header);
-    for (int i = 0; i < n; i++)
-        free(layers[i].w), free(layers[i].b);
+    ns_weights_free(&w);
     return ok ? 0 : 1;
 }
 
