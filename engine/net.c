@@ -14,15 +14,14 @@
 void ns_model_layout(struct ns_model *m, int arch, int n_layers) {
     memset(m, 0, sizeof *m);
     m->arch = arch;
-    int block = 1, index = 1, cin = 3;
-    for (int l = 0; l < n_layers && block <= 5; l++) {
-        snprintf(m->name[l], sizeof m->name[l], "relu%c_%c", (char) ('0' + block), (char) ('0' + index));
-        m->block[l] = block;
-        m->cin[l] = cin;
-        m->cout[l] = cin = ns_vgg_block_channels(block);
-        m->pool_after[l] = index == ns_vgg_block_convs(arch, block);
+    struct ns_conv_weights L;
+    for (int l = 0; l < n_layers && ns_vgg_conv_layout(arch, l, &L); l++) {
+        snprintf(m->name[l], sizeof m->name[l], "relu%c_%c", (char) ('0' + L.block), (char) ('0' + L.index));
+        m->block[l] = L.block;
+        m->cin[l] = L.cin;
+        m->cout[l] = L.cout;
+        m->pool_after[l] = L.index == ns_vgg_block_convs(arch, L.block);
         m->n_layers = l + 1;
-        if (++index > ns_vgg_block_convs(arch, block)) block++, index = 1;
     }
 }
 

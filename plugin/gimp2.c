@@ -215,16 +215,6 @@ show_dialog (LastValues         *vals,
 /* ---- run ---- */
 
 static gboolean
-progress_update (gdouble      fraction,
-                 const gchar *text,
-                 gpointer     data)
-{
-  gimp_progress_set_text (text);
-  gimp_progress_update (fraction);
-  return TRUE;  /* GIMP 2.10 cancels a plug-in by ending its process */
-}
-
-static gboolean
 check_layers (gint32   image,
               gint32   content,
               gint32   style,
@@ -258,17 +248,18 @@ static gint32
 add_result (gint32              image,
             gint32              content,
             gint32              style,
-            GeglBuffer         *pixels,
-            const NsLayerList  *layers)
+            GeglBuffer         *pixels)
 {
   gchar        *name   = ns_restyle_layer_name (gimp_item_get_name (style));
   gint32        mask   = gimp_layer_get_mask (content);
-  gint32        anchor = ns_layers_result_anchor (layers, content);
   GimpParasite *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
-  gint32        layer;
+  NsLayerList   layers;
+  gint32        anchor, layer;
   GeglBuffer   *buf;
   gint          ox, oy;
 
+  list_layers (image, &layers);
+  anchor = ns_layers_result_anchor (&layers, content);
   gimp_image_undo_group_start (image);
   gimp_drawable_offsets (content, &ox, &oy);
   layer = gimp_layer_new (image, name,
@@ -297,11 +288,12 @@ add_result (gint32              image,
       gimp_drawable_update (copy, 0, 0, gimp_drawable_width (copy), gimp_drawable_height (copy));
     }
   gimp_item_attach_parasite (layer, mark);
-  if (ns_layers_style_hides (layers, anchor, style))
+  if (ns_layers_style_hides (&layers, anchor, style))
     gimp_item_set_visible (style, FALSE);
   gimp_image_set_active_layer (image, layer);
   gimp_image_undo_group_end (image);
 
+  ns_layer_list_clear (&layers);
   gimp_parasite_free (mark);
   g_free (name);
   return layer;
@@ -315,31 +307,21 @@ restyle (gint32                 image,
          struct ns_context     *ctx,
          GError               **error)
 {
-  NsLayerList  layers;
-  NsHostRun    r = { 0, };
-  gint32       layer = -1;
+  NsHostRun    r       = { 0, };
+  gint32       layer   = -1;
+  gboolean     touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
+                                                       &r.area.width, &r.area.height);
 
-  if (! gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y, &r.area.width, &r.area.height))
+  if (touches)
     {
-      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("The selection does not touch the photo's layer."));
-      return -1;
+      gimp_drawable_offsets (content, &r.offset_x, &r.offset_y);
+      r.content = gimp_drawable_get_buffer (content);
+      r.style   = gimp_drawable_get_buffer (style);
+      if (! gimp_selection_is_empty (image))
+        r.mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
     }
-
-  gimp_drawable_offsets (content, &r.offset_x, &r.offset_y);
-  r.content = gimp_drawable_get_buffer (content);
-  r.style   = gimp_drawable_get_buffer (style);
-  if (! gimp_selection_is_empty (image))
-    r.mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
-
-  gimp_progress_init (_("Neural Style"));
-  if (ns_host_restyle (&r, ctx, params, progress_update, error))
-    {
-      list_layers (image, &layers);
-      layer = add_result (image, content, style, r.result, &layers);
-      ns_layer_list_clear (&layers);
-    }
-  gimp_progress_end ();
+  if (ns_host_restyle (&r, touches, ctx, params, error))
+    layer = add_result (image, content, style, r.result);
   ns_host_run_clear (&r);
   return layer;
 }

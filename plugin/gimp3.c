@@ -390,16 +390,6 @@ show_dialog (GimpProcedure       *procedure,
 
 /* ---- run ---- */
 
-static gboolean
-progress_update (gdouble      fraction,
-                 const gchar *text,
-                 gpointer     data)
-{
-  gimp_progress_set_text (text);
-  gimp_progress_update (fraction);
-  return TRUE;  /* GIMP cancels a plug-in's run by ending its process */
-}
-
 /* The result's layer, in view, in one undo step: above the photo (and the
  * earlier results over it), with a copy of the photo's mask and the mark,
  * and the painting hidden if it would hide it. */
@@ -407,19 +397,20 @@ static GimpLayer *
 add_result (GimpImage         *image,
             GimpDrawable      *content,
             GimpLayer         *style,
-            GeglBuffer        *pixels,
-            const NsLayerList *layers)
+            GeglBuffer        *pixels)
 {
   gchar         *name   = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (style)));
   GimpLayerMask *mask   = gimp_layer_get_mask (GIMP_LAYER (content));
-  GimpItem      *anchor = gimp_item_get_by_id (ns_layers_result_anchor (layers,
-                                                                        gimp_item_get_id (GIMP_ITEM (content))));
   GimpParasite  *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
+  NsLayerList    layers;
+  GimpItem      *anchor;
   GimpLayer     *layer;
   GeglBuffer    *buf;
   const GimpLayer *selected[2] = { NULL, NULL };
   gint           ox, oy;
 
+  list_layers (image, &layers);
+  anchor = gimp_item_get_by_id (ns_layers_result_anchor (&layers, gimp_item_get_id (GIMP_ITEM (content))));
   gimp_image_undo_group_start (image);
   gimp_drawable_get_offsets (content, &ox, &oy);
   layer = gimp_layer_new (image, name,
@@ -451,12 +442,13 @@ add_result (GimpImage         *image,
                             gimp_drawable_get_height (GIMP_DRAWABLE (copy)));
     }
   gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
-  if (ns_layers_style_hides (layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (style))))
+  if (ns_layers_style_hides (&layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (style))))
     gimp_item_set_visible (GIMP_ITEM (style), FALSE);
   selected[0] = layer;
   gimp_image_set_selected_layers (image, selected);
   gimp_image_undo_group_end (image);
 
+  ns_layer_list_clear (&layers);
   gimp_parasite_free (mark);
   g_free (name);
   return layer;
@@ -470,31 +462,21 @@ restyle (GimpImage             *image,
          struct ns_context     *ctx,
          GError               **error)
 {
-  NsLayerList  layers;
-  NsHostRun    r     = { 0, };
-  GimpLayer   *layer = NULL;
+  NsHostRun    r       = { 0, };
+  GimpLayer   *layer   = NULL;
+  gboolean     touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
+                                                       &r.area.width, &r.area.height);
 
-  if (! gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y, &r.area.width, &r.area.height))
+  if (touches)
     {
-      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("The selection does not touch the photo's layer."));
-      return NULL;
+      gimp_drawable_get_offsets (content, &r.offset_x, &r.offset_y);
+      r.content = gimp_drawable_get_buffer (content);
+      r.style   = gimp_drawable_get_buffer (GIMP_DRAWABLE (style));
+      if (! gimp_selection_is_empty (image))
+        r.mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
     }
-
-  gimp_drawable_get_offsets (content, &r.offset_x, &r.offset_y);
-  r.content = gimp_drawable_get_buffer (content);
-  r.style   = gimp_drawable_get_buffer (GIMP_DRAWABLE (style));
-  if (! gimp_selection_is_empty (image))
-    r.mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
-
-  gimp_progress_init (_("Neural Style"));
-  if (ns_host_restyle (&r, ctx, params, progress_update, error))
-    {
-      list_layers (image, &layers);
-      layer = add_result (image, content, style, r.result, &layers);
-      ns_layer_list_clear (&layers);
-    }
-  gimp_progress_end ();
+  if (ns_host_restyle (&r, touches, ctx, params, error))
+    layer = add_result (image, content, style, r.result);
   ns_host_run_clear (&r);
   return layer;
 }

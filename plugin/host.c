@@ -1,6 +1,8 @@
 /* host.c - what both GIMP plug-ins do alike around a run. */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "host.h"
 
 gchar *
@@ -13,15 +15,33 @@ ns_host_plugin_dir (void)
   return dir;
 }
 
+static gboolean
+progress_update (gdouble      fraction,
+                 const gchar *text,
+                 gpointer     data)
+{
+  gimp_progress_set_text (text);
+  gimp_progress_update (fraction);
+  return TRUE;  /* GIMP cancels a plug-in's run by ending its process */
+}
+
 gboolean
 ns_host_restyle (NsHostRun             *r,
+                 gboolean               touches,
                  struct ns_context     *ctx,
                  const NsRestyleParams *params,
-                 NsProgressFunc         progress,
                  GError               **error)
 {
+  if (! touches)
+    {
+      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
+                   _("The selection does not touch the photo's layer."));
+      return FALSE;
+    }
+  gimp_progress_init (_("Neural Style"));
   r->result = ns_restyle (ctx, r->content, &r->area, r->mask, r->offset_x, r->offset_y, r->style,
-                          params, progress, NULL, error);
+                          params, progress_update, NULL, error);
+  gimp_progress_end ();
   return r->result != NULL;
 }
 

@@ -28,11 +28,13 @@ typedef struct
 /* The folder the plug-in binary is in (new string). */
 gchar           * ns_host_plugin_dir  (void);
 
-/* Restyles r's buffers into r->result; FALSE and an error on failure. */
+/* Restyles r's buffers into r->result with GIMP's progress bar; touches
+ * says whether the selection meets the photo (r's buffers are set only
+ * then).  FALSE and an error on failure. */
 gboolean          ns_host_restyle     (NsHostRun             *r,
+                                       gboolean               touches,
                                        struct ns_context     *ctx,
                                        const NsRestyleParams *params,
-                                       NsProgressFunc         progress,
                                        GError               **error);
 void              ns_host_run_clear   (NsHostRun             *r);
 
