@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void io_init(void) {
@@ -76,7 +77,7 @@ bool io_size_ok(const char *path, int w, int h, char *err, size_t err_len) {
 bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) {
     memset(out, 0, sizeof *out);
     GStatBuf st;
-    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR) || g_stat(path, &st) != 0) {
+    if (g_stat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* stat follows links, as opening does */
         snprintf(err, err_len, "cannot read '%s': no such file", path);
         return false;
     }

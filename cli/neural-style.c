@@ -322,7 +322,8 @@ int main(int argc, char **argv) {
     struct ns_context *ctx = NULL;
     enum ns_status st = ns_context_new_ex(c.weights, c.device, c.gpu, &ctx);
     if (st) die("%s", ctx ? ns_last_error(ctx) : ns_status_str(st));
-    int threads = ns_context_set_threads(ctx, c.p.threads);
+    int threads = 0;
+    if (ns_context_set_threads(ctx, c.p.threads, &threads)) die("%s", ns_last_error(ctx));
     if (threads > 0 && c.p.threads > threads)
         fprintf(stderr, "neural-style: --threads %d: this machine lets it use %d cores, so %d threads\n", c.p.threads,
                 threads, threads);

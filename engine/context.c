@@ -215,11 +215,14 @@ int ns_threads_usable(int requested) {
     return requested <= 0 || requested > cores ? cores : requested;
 }
 
-int ns_context_set_threads(struct ns_context *ctx, int threads) {
-    if (!ctx || !ctx->be) return -1;
-    if (ctx->be->ops->set_threads(ctx->be, ns_threads_usable(threads))) return -1;
+enum ns_status ns_context_set_threads(struct ns_context *ctx, int threads, int *used) {
+    if (!ctx || !ctx->be) return NS_STATUS_INVALID_ARGUMENT;
+    int n = ns_threads_usable(threads);
+    enum ns_status st = ctx->be->ops->set_threads(ctx->be, n);
+    if (st) return ns_set_error(ctx, st, "cannot set up %d threads: %s", n, ns_status_str(st));
     describe_backend(ctx);
-    return ctx->kind == NS_BACKEND_CPU ? ctx->be->threads : 0;
+    if (used) *used = ctx->kind == NS_BACKEND_CPU ? ctx->be->threads : 0;
+    return NS_STATUS_OK;
 }
 
 enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,

@@ -173,8 +173,8 @@ struct ns_backend_info {
 void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_info *info);
 /* CPU threads for this context's runs (0 = all cores).  More than the cores
  * this process may run on are capped, since they only add memory and
- * switches; returns the number used (0 on a GPU, negative on failure). */
-int ns_context_set_threads(struct ns_context *ctx, int threads);
+ * switches; *used (may be NULL) gets the number used, 0 on a GPU. */
+enum ns_status ns_context_set_threads(struct ns_context *ctx, int threads, int *used);
 
 /* The precision runs on this backend get when asked for `want`: the CPU
  * always computes in float32, and bf16 needs a GPU of compute capability 8

@@ -453,9 +453,9 @@ static enum ns_status initial_image(struct ns_context *ctx, const struct ns_para
     case NS_INIT_IMAGE:
         if (check_image(ctx, p->init_image, "initial")) return NS_STATUS_INVALID_ARGUMENT;
         return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3),
-                           ns_threads_usable(p->threads));
+                           p->threads);
     default:
-        return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3), ns_threads_usable(p->threads));
+        return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3), p->threads);
     }
 }
 
@@ -469,11 +469,11 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
     enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
     if (!tmp || (p->preserve_colors && !cc)) goto out;
     struct ns_image rgb = {tmp, w, h, 3, 3 * w};
-    ns_resample(ns_view_planar((float *) u, w, h, 3), ns_view_image(&rgb), ns_threads_usable(p->threads));
+    ns_resample(ns_view_planar((float *) u, w, h, 3), ns_view_image(&rgb), p->threads);
     ns_clamp01(tmp, 3 * hw);
     if (p->preserve_colors) {
         struct ns_image crgb = {cc, w, h, 3, 3 * w};
-        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), ns_threads_usable(p->threads))))
+        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), p->threads)))
             goto out;
         if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
         ns_clamp01(tmp, 3 * hw);
@@ -488,7 +488,7 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
         if (content->channels == 4) {
             struct ns_view src = ns_view_image(content);
             src.data += 3, src.c = 1;
-            if ((st = ns_resample(src, dst, ns_threads_usable(p->threads)))) goto out;
+            if ((st = ns_resample(src, dst, p->threads))) goto out;
         } else {
             for (int y = 0; y < h; y++)
                 for (int x = 0; x < w; x++)
@@ -524,45 +524,35 @@ static enum ns_status too_small(struct ns_context *ctx, const struct run_layers 
                         ctx->model.name[rl->depth - 1], need, help);
 }
 
-static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_image *content,
-                                     const struct ns_image *styles, int n_styles, const struct ns_params *p,
-                                     ns_progress_fn progress, void *ud, struct ns_image *result) {
-    ctx->error[0] = '\0';
-    enum ns_status st = NS_STATUS_OUT_OF_MEMORY;
-    if (ns_context_set_threads(ctx, p->threads) < 0)
-        return ns_set_error(ctx, st, "cannot set up %d threads", ns_threads_usable(p->threads));
-    if ((st = ctx->be->ops->set_precision(ctx->be, p->precision)))
-        return ns_set_error(ctx, st, "the %s backend cannot compute in that precision", ctx->be->ops->name);
-    struct run_layers rl;
-    char err[400];
-    if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err)))
-        return ns_set_error(ctx, st, "%s", err);
-
-    int ow = result->width, oh = result->height, sw[8], sh[8];
-    int n = plan_scales(p, ow, oh, sw, sh);
+/* The levels of the coarse-to-fine schedule in sw, sh (*n of them), with
+ * the checks that need them: every level reaches the deepest layer, the
+ * styles too, and the largest level fits in memory. */
+static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layers *rl, const struct ns_params *p,
+                                  const struct ns_image *content, const struct ns_image *styles, int n_styles,
+                                  int ow, int oh, int *sw, int *sh, int *n) {
+    *n = plan_scales(p, ow, oh, sw, sh);
     /* the deepest layer must keep at least one pixel at the coarsest scale */
     struct ns_net_shape shape;
-    while (n > 1) {
-        ns_net_shape(&ctx->model, rl.depth, sh[0], sw[0], &shape);
+    while (*n > 1) {
+        ns_net_shape(&ctx->model, rl->depth, sh[0], sw[0], &shape);
         if (ns_net_min_side(&shape) >= 4 || p->scales) break;
-        n--, memmove(sw, sw + 1, sizeof(int) * n), memmove(sh, sh + 1, sizeof(int) * n);
+        --*n, memmove(sw, sw + 1, sizeof(int) * *n), memmove(sh, sh + 1, sizeof(int) * *n);
     }
-    ns_net_shape(&ctx->model, rl.depth, sh[0], sw[0], &shape);
-    if (ns_net_min_side(&shape) < 1) return too_small(ctx, &rl, content, sw[0], sh[0], n);
+    ns_net_shape(&ctx->model, rl->depth, sh[0], sw[0], &shape);
+    if (ns_net_min_side(&shape) < 1) return too_small(ctx, rl, content, sw[0], sh[0], *n);
+    int stw, sth;
     for (int k = 0; k < n_styles; k++) {
-        int stw, sth;
         style_size(&styles[k], sw[0], sh[0], p->style_scale, &stw, &sth);
-        ns_net_shape(&ctx->model, rl.depth, sth, stw, &shape);
+        ns_net_shape(&ctx->model, rl->depth, sth, stw, &shape);
         if (ns_net_min_side(&shape) < 1)
             return ns_set_error(
                 ctx, NS_STATUS_INVALID_ARGUMENT,
                 "the style image would be %d x %d px, too small for layer %s: raise the style scale", stw,
-                sth, ctx->model.name[rl.depth - 1]);
+                sth, ctx->model.name[rl->depth - 1]);
     }
     /* refuse before allocating when the largest scale cannot fit */
-    int stw, sth;
     style_size(&styles[0], ow, oh, p->style_scale, &stw, &sth);
-    double need = (double) scale_floats(&ctx->model, &rl, p, ow, oh, stw, sth, half_tensors(ctx->be, p)) *
+    double need = (double) scale_floats(&ctx->model, rl, p, ow, oh, stw, sth, half_tensors(ctx->be, p)) *
                       sizeof(float) +
                   (double) ctx->be->workspace;
     double avail = (double) ctx->be->ops->mem_free(ctx->be);
@@ -571,6 +561,51 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
             ctx, NS_STATUS_OUT_OF_MEMORY,
             "%d x %d px needs about %.1f GB but only %.1f GB is free on the %s: choose a smaller size", ow,
             oh, need / 1e9, avail / 1e9, ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer");
+    return NS_STATUS_OK;
+}
+
+/* Runs the n levels in turn, each starting from the last one's result
+ * enlarged; u (host, room for the largest level) holds the first level's
+ * start point on entry and the last level's result on return. */
+static enum ns_status run_levels(struct run *r, const struct run_layers *rl, const struct ns_image *content,
+                                 const struct ns_image *styles, int n_styles, const int *sw, const int *sh, int n,
+                                 float *u) {
+    float *prev = NULL;
+    enum ns_status st = NS_STATUS_OK;
+    for (int s = 0; s < n && !st; s++) {
+        if (s > 0) { /* enlarge the previous level's result */
+            st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3), ns_view_planar(u, sw[s], sh[s], 3),
+                             r->p->threads);
+            if (st) break;
+        }
+        r->rep.scale = s;
+        r->rep.width = sw[s];
+        r->rep.height = sh[s];
+        st = run_scale(r, rl, content, styles, n_styles, sw[s], sh[s], u, s == 0);
+        if (!st && s + 1 < n) {
+            if (!prev && !(prev = malloc(sizeof(float) * 3 * (size_t) sw[n - 1] * sh[n - 1])))
+                st = NS_STATUS_OUT_OF_MEMORY;
+            else
+                memcpy(prev, u, sizeof(float) * 3 * (size_t) sw[s] * sh[s]);
+        }
+    }
+    free(prev);
+    return st;
+}
+
+static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_image *content,
+                                     const struct ns_image *styles, int n_styles, const struct ns_params *p,
+                                     ns_progress_fn progress, void *ud, struct ns_image *result) {
+    ctx->error[0] = '\0';
+    enum ns_status st;
+    if ((st = ns_context_set_threads(ctx, p->threads, NULL))) return st;
+    if ((st = ctx->be->ops->set_precision(ctx->be, p->precision)))
+        return ns_set_error(ctx, st, "the %s backend cannot compute in that precision", ctx->be->ops->name);
+    struct run_layers rl;
+    char err[400];
+    if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err))) return ns_set_error(ctx, st, "%s", err);
+    int ow = result->width, oh = result->height, sw[8], sh[8], n;
+    if ((st = plan_levels(ctx, &rl, p, content, styles, n_styles, ow, oh, sw, sh, &n))) return st;
 
     struct run r = {.ctx = ctx, .p = p, .progress = progress, .ud = ud, .t0 = now()};
     r.rep.backend = ctx->kind;
@@ -580,36 +615,14 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         r.work_total += (double) sw[s] * sh[s] * (p->iterations + 1);
 
     float *u = malloc(sizeof(float) * 3 * (size_t) ow * oh);
-    float *prev = NULL;
-    if (!u)
-        return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
+    if (!u) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
     if ((st = initial_image(ctx, p, content, sw[0], sh[0], u))) {
         free(u);
         return ctx->error[0] ? st : ns_set_error(ctx, st, "cannot prepare the initial image");
     }
-    for (int s = 0; s < n && !st; s++) {
-        if (s > 0) { /* enlarge the previous scale's result */
-            st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3),
-                             ns_view_planar(u, sw[s], sh[s], 3), ns_threads_usable(p->threads));
-            if (st) break;
-        }
-        r.rep.scale = s;
-        r.rep.width = sw[s];
-        r.rep.height = sh[s];
-        st = run_scale(&r, &rl, content, styles, n_styles, sw[s], sh[s], u, s == 0);
-        if (!st && s + 1 < n) {
-            float *t = prev ? prev : malloc(sizeof(float) * 3 * (size_t) ow * oh);
-            if (!t) {
-                st = NS_STATUS_OUT_OF_MEMORY;
-                break;
-            }
-            memcpy(t, u, sizeof(float) * 3 * (size_t) sw[s] * sh[s]);
-            prev = t;
-        }
-    }
+    st = run_levels(&r, &rl, content, styles, n_styles, sw, sh, n, u);
     if (!st) st = write_result(p, content, u, result);
     free(u);
-    free(prev);
     if (st == NS_STATUS_CANCELLED) ns_set_error(ctx, st, "cancelled");
     return st;
 }
@@ -622,6 +635,7 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
     struct ns_params p = params ? *params : ns_params_default();
     enum ns_status st;
     if ((st = check_image(ctx, content, "content")) || (st = check_params(ctx, &p, n_styles))) return st;
+    p.threads = ns_threads_usable(p.threads); /* resolved once: the resampling uses it too */
     for (int k = 0; k < n_styles; k++)
         if (!styles || (st = check_image(ctx, &styles[k], "style")))
             return st ? st : NS_STATUS_INVALID_ARGUMENT;

@@ -408,6 +408,43 @@ interactive (gint32              image,
   return ok;
 }
 
+/* The photo, the painting and the settings in *vals for this run mode:
+ * the dialog's, the arguments' (an error when they do not fit) or the last
+ * run's.  FALSE when the user cancelled or there is no painting to use. */
+static gboolean
+choose_values (GimpRunMode         run_mode,
+               gint32              image,
+               gint                nparams,
+               const GimpParam    *param,
+               LastValues         *vals,
+               struct ns_context **ctx,
+               GError            **error)
+{
+  NsLayerList layers;
+  gboolean    found;
+
+  switch (run_mode)
+    {
+    case GIMP_RUN_INTERACTIVE:
+      return interactive (image, param[2].data.d_drawable, nparams, param, vals, ctx);
+
+    case GIMP_RUN_NONINTERACTIVE:
+      if (nparams != N_ARGS)
+        g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
+                     _("Neural Style takes %d arguments, not %d."), N_ARGS, nparams);
+      else
+        read_args (param, vals);
+      return TRUE;
+
+    case GIMP_RUN_WITH_LAST_VALS:  /* Filters > Repeat, maybe on another image */
+      load_last (vals);
+      found = guess_pair (image, param[2].data.d_drawable, vals, &layers);
+      ns_layer_list_clear (&layers);
+      return found;
+    }
+  return TRUE;
+}
+
 static void
 run (const gchar      *name,
      gint              nparams,
@@ -431,42 +468,11 @@ run (const gchar      *name,
   values[0].type          = GIMP_PDB_STATUS;
   values[0].data.d_status = GIMP_PDB_SUCCESS;
 
-  switch (run_mode)
+  if (! choose_values (run_mode, image, nparams, param, &vals, &ctx, &error))
     {
-    case GIMP_RUN_INTERACTIVE:
-      if (! interactive (image, param[2].data.d_drawable, nparams, param, &vals, &ctx))
-        {
-          ns_context_free (ctx);
-          values[0].data.d_status = GIMP_PDB_CANCEL;
-          return;
-        }
-      break;
-
-    case GIMP_RUN_NONINTERACTIVE:
-      if (nparams != N_ARGS)
-        {
-          g_set_error (&error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                       _("Neural Style takes %d arguments, not %d."), N_ARGS, nparams);
-          break;
-        }
-      read_args (param, &vals);
-      break;
-
-    case GIMP_RUN_WITH_LAST_VALS:  /* Filters > Repeat, maybe on another image */
-      {
-        NsLayerList layers;
-        gboolean    found;
-
-        load_last (&vals);
-        found = guess_pair (image, param[2].data.d_drawable, &vals, &layers);
-        ns_layer_list_clear (&layers);
-        if (! found)
-          {
-            values[0].data.d_status = GIMP_PDB_CANCEL;
-            return;
-          }
-      }
-      break;
+      ns_context_free (ctx);
+      values[0].data.d_status = GIMP_PDB_CANCEL;
+      return;
     }
 
   if (! error &&

@@ -112,35 +112,11 @@ add_choice (GimpProcedure *procedure,
   gimp_procedure_add_choice_argument (procedure, name, nick, blurb, choice, value, G_PARAM_READWRITE);
 }
 
-static GimpProcedure *
-neural_style_create_procedure (GimpPlugIn  *plug_in,
-                               const gchar *name)
+/* The procedure's arguments, in the order Script-Fu passes them. */
+static void
+add_arguments (GimpProcedure *procedure)
 {
-  GimpProcedure  *procedure;
   NsRestyleParams def = ns_restyle_defaults ();
-
-  if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
-    return NULL;
-
-  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
-                                        neural_style_run, NULL, NULL);
-
-  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
-  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE |
-                                                  GIMP_PROCEDURE_SENSITIVE_DRAWABLES);
-  gimp_procedure_set_menu_label (procedure, _("_Neural Style..."));
-  gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
-  gimp_procedure_set_documentation (procedure,
-                                    _("Restyle a photo after a painting (neural style transfer)"),
-                                    "Optimizes a new layer so that its VGG-19 features match "
-                                    "the photo and its Gram matrices match the painting "
-                                    "(Gatys, Ecker & Bethge 2016). The result lands in a new "
-                                    "layer above the photo; with a selection only the selected "
-                                    "part is restyled. A visible painting above the photo is "
-                                    "hidden so that the result shows.",
-                                    PLUG_IN_PROC);
-  gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
-                                  "Neural Style for GIMP developers", "2026");
 
   gimp_procedure_add_layer_argument (procedure, "style-layer", _("Painting"),
                                      _("The painting: another layer of the same image"),
@@ -206,7 +182,38 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
   gimp_procedure_add_int_aux_argument (procedure, "last-style", "last-style", "",
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
+}
 
+static GimpProcedure *
+neural_style_create_procedure (GimpPlugIn  *plug_in,
+                               const gchar *name)
+{
+  GimpProcedure *procedure;
+
+  if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
+    return NULL;
+
+  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        neural_style_run, NULL, NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE |
+                                                  GIMP_PROCEDURE_SENSITIVE_DRAWABLES);
+  gimp_procedure_set_menu_label (procedure, _("_Neural Style..."));
+  gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
+  gimp_procedure_set_documentation (procedure,
+                                    _("Restyle a photo after a painting (neural style transfer)"),
+                                    "Optimizes a new layer so that its VGG-19 features match "
+                                    "the photo and its Gram matrices match the painting "
+                                    "(Gatys, Ecker & Bethge 2016). The result lands in a new "
+                                    "layer above the photo; with a selection only the selected "
+                                    "part is restyled. A visible painting above the photo is "
+                                    "hidden so that the result shows.",
+                                    PLUG_IN_PROC);
+  gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
+                                  "Neural Style for GIMP developers", "2026");
+
+  add_arguments (procedure);
   gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
                                          _("The restyled layer, above the photo"),
                                          FALSE, G_PARAM_READWRITE);

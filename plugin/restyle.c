@@ -396,6 +396,53 @@ set_run_error (struct ns_context  *ctx,
     }
 }
 
+/* A copy of content with area replaced by styled, through the selection
+ * mask where there is one; the alpha stays the content's (pixels: area's
+ * own RGBA). */
+static GeglBuffer *
+compose (GeglBuffer          *content,
+         const GeglRectangle *area,
+         GeglBuffer          *styled,
+         const gfloat        *pixels,
+         GeglBuffer          *mask,
+         gint                 mask_offset_x,
+         gint                 mask_offset_y)
+{
+  const Babl    *rgba    = babl_format ("R'G'B'A float");
+  GeglBuffer    *output  = gegl_buffer_new (gegl_buffer_get_extent (content), rgba);
+  gsize          n       = (gsize) area->width * area->height;
+  gfloat        *new     = g_new (gfloat, n * 4);
+  gfloat        *m       = mask ? g_new (gfloat, n) : NULL;
+  GeglRectangle  at_zero = { 0, 0, area->width, area->height };
+  gsize          i;
+
+  gegl_buffer_copy (content, NULL, GEGL_ABYSS_NONE, output, NULL);
+  gegl_buffer_get (styled, &at_zero, 1.0, rgba, new, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  if (m)
+    {
+      GeglRectangle sel = { area->x + mask_offset_x, area->y + mask_offset_y,
+                            area->width, area->height };
+
+      gegl_buffer_get (mask, &sel, 1.0, babl_format ("Y float"), m,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    }
+
+  for (i = 0; i < n; i++)
+    {
+      gfloat a = m ? CLAMP (m[i], 0.0f, 1.0f) : 1.0f;
+      gint   c;
+
+      for (c = 0; c < 3; c++)
+        new[4 * i + c] = a * new[4 * i + c] + (1.0f - a) * pixels[4 * i + c];
+      new[4 * i + 3] = pixels[4 * i + 3];  /* the content's alpha */
+    }
+
+  gegl_buffer_set (output, area, 0, rgba, new, GEGL_AUTO_ROWSTRIDE);
+  g_free (new);
+  g_free (m);
+  return output;
+}
+
 GeglBuffer *
 ns_restyle (struct ns_context     *ctx,
             GeglBuffer            *content,
@@ -409,7 +456,6 @@ ns_restyle (struct ns_context     *ctx,
             gpointer               progress_data,
             GError               **error)
 {
-  const GeglRectangle *extent       = gegl_buffer_get_extent (content);
   const GeglRectangle *style_extent = gegl_buffer_get_extent (style);
   struct ns_params     e            = ns_restyle_engine_params (params);
   Progress             pr           = { progress, progress_data, ctx,
@@ -464,41 +510,7 @@ ns_restyle (struct ns_context     *ctx,
 
   /* back to the layer's size, then through the selection onto the content */
   styled = scale_to (result, ow, oh, area->width, area->height);
-  output = gegl_buffer_new (extent, babl_format ("R'G'B'A float"));
-  gegl_buffer_copy (content, NULL, GEGL_ABYSS_NONE, output, NULL);
-
-  {
-    gsize   n    = (gsize) area->width * area->height;
-    gfloat *new  = g_new (gfloat, n * 4);
-    gfloat *m    = mask ? g_new (gfloat, n) : NULL;
-    GeglRectangle at_zero = { 0, 0, area->width, area->height };
-    gsize   i;
-
-    gegl_buffer_get (styled, &at_zero, 1.0, babl_format ("R'G'B'A float"), new,
-                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-    if (m)
-      {
-        GeglRectangle sel = { area->x + mask_offset_x, area->y + mask_offset_y,
-                              area->width, area->height };
-
-        gegl_buffer_get (mask, &sel, 1.0, babl_format ("Y float"), m,
-                         GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-      }
-
-    for (i = 0; i < n; i++)
-      {
-        gfloat a = m ? CLAMP (m[i], 0.0f, 1.0f) : 1.0f;
-        gint   c;
-
-        for (c = 0; c < 3; c++)
-          new[4 * i + c] = a * new[4 * i + c] + (1.0f - a) * pixels[4 * i + c];
-        new[4 * i + 3] = pixels[4 * i + 3];  /* the content's alpha */
-      }
-
-    gegl_buffer_set (output, area, 0, babl_format ("R'G'B'A float"), new, GEGL_AUTO_ROWSTRIDE);
-    g_free (new);
-    g_free (m);
-  }
+  output = compose (content, area, styled, pixels, mask, mask_offset_x, mask_offset_y);
 
 out:
   if (styled)
