@@ -48,6 +48,8 @@ static void usage(FILE *f) {
                "  --size N               longest side to work at, px (default 512; 0 = the photo's own)\n"
                "  --iterations N         per scale (default 300; 0 = just evaluate the start image)\n"
                "  --scales N             coarse-to-fine levels (default 0 = auto)\n"
+               "  --tile N               compute in tiles of about N px, the same result in less\n"
+               "                         memory (default 0 = the whole image at once)\n"
                "  --optimizer lbfgs|adam (default lbfgs)\n"
                "  --learning-rate X      Adam step in 0..1 pixel units (default 0.02)\n"
                "  --lbfgs-history N      L-BFGS correction pairs (default 20)\n"
@@ -185,6 +187,7 @@ static const struct opt_spec specs[] = {
     INT("size", p.size, 0, 1 << 16),
     INT("iterations", p.iterations, 0, 1000000),
     INT("scales", p.scales, 0, 8),
+    INT("tile", p.tile, 0, NS_PARAM_SIZE_MAX),
     CHOICE("optimizer", p.optimizer, optimizer),
     FLOAT("learning-rate", p.learning_rate),
     INT("lbfgs-history", p.lbfgs_history, 1, 400),

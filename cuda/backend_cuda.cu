@@ -286,6 +286,9 @@ static struct ns_backend_ops make_ops(void) {
     o.pool_fwd = nsc_pool_fwd;
     o.pool_bwd = nsc_pool_bwd;
     o.gram = nsc_gram;
+    o.crop = nsc_crop;
+    o.add_window = nsc_add_window;
+    o.gram_grad = nsc_gram_grad;
     o.content_loss = nsc_content_loss;
     o.style_loss = nsc_style_loss;
     o.tv_loss = nsc_tv_loss;

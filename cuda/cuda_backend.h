@@ -145,6 +145,12 @@ void nsc_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const str
 void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m,
                     const struct ns_buf *t_b, float coef, struct ns_buf *scratch_b, struct ns_buf *grad_b,
                     int slot);
+void nsc_gram_grad(struct ns_backend *be, const struct ns_buf *d_b, const struct ns_buf *f_b, int c, size_t m,
+                   float alpha, struct ns_buf *grad_b);
+void nsc_crop(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int y0, int x0, int oh,
+              int ow, struct ns_buf *out);
+void nsc_add_window(struct ns_backend *be, const struct ns_buf *in, int c, int ih, int iw, int y0, int x0,
+                    int h, int w, struct ns_buf *out);
 void nsc_tv_loss(struct ns_backend *be, const struct ns_buf *u_b, int c, int h, int w, float coef,
                  struct ns_buf *grad_b, int slot);
 void nsc_fill(struct ns_backend *be, struct ns_buf *x_b, float v, size_t n);

@@ -324,10 +324,8 @@ __global__ static void k_gram_diff(float *g, const float *t, size_t n, double *p
 void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size_t m,
                     const struct ns_buf *t_b, float coef, struct ns_buf *scratch_b, struct ns_buf *grad_b,
                     int slot) {
-    const float *f = CD(f_b);
     const float *t = CD(t_b);
     float *scratch = D(scratch_b);
-    float *grad = D(grad_b);
     struct nsc_backend *b = nsc(be);
     size_t cc = (size_t) c * c;
     nsc_gram(be, f_b, c, m, scratch_b);
@@ -335,24 +333,80 @@ void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size
     NSC_LAUNCH(k_gram_diff, nb, b->stream)(scratch, t, cc, b->partials);
     nsc_launched(b, "style loss");
     finish(b, nb, 1, slot);
-    if (!grad || b->status) return;
-    /* grad += 4 coef / m (G - t) f; column-major: F (m x c) times D (c x c).
-     * With bfloat16 tensors D is rounded to bfloat16 too (cuBLAS wants one
-     * input type) and the sum is kept in float32. */
-    float alpha = 4.0f * coef / (float) m, beta = 1.0f;
+    if (!grad_b) return;
+    nsc_gram_grad(be, scratch_b, f_b, c, m, 4.0f * coef / (float) m, grad_b); /* d sum(G - t)^2 / df */
+}
+
+/* grad += alpha d f; column-major: F (m x c) times D (c x c).  With
+ * bfloat16 tensors D is rounded to bfloat16 too (cuBLAS wants one input
+ * type) and the sum is kept in float32. */
+void nsc_gram_grad(struct ns_backend *be, const struct ns_buf *d_b, const struct ns_buf *f_b, int c, size_t m,
+                   float alpha, struct ns_buf *grad_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t cc = (size_t) c * c;
+    float beta = 1.0f;
     bool half = nsc_half(f_b);
+    if (b->status || m == 0) return;
     if (half && cc > NSC_MAX_GRAM) {
         nsc_fail(b, NS_STATUS_BACKEND_ERROR, "style gradient", "more than 512 channels in bf16 mode");
         return;
     }
-    if (half) nsc_to_half(b, scratch, b->dh, cc);
+    if (half) nsc_to_half(b, CD(d_b), b->dh, cc);
     cudaDataType_t t16 = half ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasGemmEx(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f, t16, (int) m,
-                                 half ? (const void *) b->dh : (const void *) scratch, t16, c, &beta, grad,
-                                 t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
+                    cublasGemmEx(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f_b->data, t16,
+                                 (int) m, half ? (const void *) b->dh : d_b->data, t16, c, &beta,
+                                 grad_b->data, t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
                     "style gradient");
+}
+
+/* ---- windows ---- */
+
+template <typename T>
+__global__ static void k_crop(const T *in, int h, int w, int y0, int x0, int oh, int ow, T *out, size_t n) {
+    GRID_STRIDE(i, n) {
+        size_t ch = i / ((size_t) oh * ow), y = i / ow % oh, x = i % ow;
+        out[i] = in[(ch * h + y0 + y) * w + x0 + x];
+    }
+}
+
+void nsc_crop(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int y0, int x0, int oh,
+              int ow, struct ns_buf *out) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * oh * ow;
+    if (in->dtype != out->dtype) {
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "crop", "between buffers of different types");
+        return;
+    }
+    if (n == 0) return;
+    TENSOR_CALL(nsc_half(in), k_crop, grid_for(n), (const TT *) in->data, h, w, y0, x0, oh, ow,
+                (TT *) out->data, n);
+    nsc_launched(b, "crop");
+}
+
+template <typename T>
+__global__ static void k_add_window(const T *in, int ih, int iw, int y0, int x0, int h, int w, T *out,
+                                    size_t n) {
+    GRID_STRIDE(i, n) {
+        size_t ch = i / ((size_t) ih * iw), y = i / iw % ih, x = i % iw;
+        size_t o = (ch * h + y0 + y) * w + x0 + x;
+        st(out, o, ld(out, o) + ld(in, i));
+    }
+}
+
+void nsc_add_window(struct ns_backend *be, const struct ns_buf *in, int c, int ih, int iw, int y0, int x0,
+                    int h, int w, struct ns_buf *out) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * ih * iw;
+    if (in->dtype != out->dtype) {
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "add window", "between buffers of different types");
+        return;
+    }
+    if (n == 0) return;
+    TENSOR_CALL(nsc_half(in), k_add_window, grid_for(n), (const TT *) in->data, ih, iw, y0, x0, h, w,
+                (TT *) out->data, n);
+    nsc_launched(b, "add window");
 }
 
 __global__ static void k_tv(const float *u, int h, int w, size_t n, float g2, float *grad, double *part) {

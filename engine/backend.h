@@ -89,6 +89,19 @@ struct ns_backend_ops {
     /* g = f f^T / m, f is a c x m tensor, g is c x c float32. */
     void (*gram)(struct ns_backend *be, const struct ns_buf *f, int c, size_t m, struct ns_buf *g);
 
+    /* windows, for tiles (optional: NULL = the backend cannot tile) */
+    /* out (c x oh x ow) = the window of in (c x h x w) at row y0, column x0;
+     * in and out of one dtype */
+    void (*crop)(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int y0, int x0, int oh,
+                 int ow, struct ns_buf *out);
+    /* the window of out (c x h x w) at row y0, column x0 += in (c x ih x iw) */
+    void (*add_window)(struct ns_backend *be, const struct ns_buf *in, int c, int ih, int iw, int y0, int x0,
+                       int h, int w, struct ns_buf *out);
+    /* grad += alpha * d f: d is c x c float32 (symmetric), f and grad c x m
+     * tensors; the style gradient of a Gram matrix summed over tiles */
+    void (*gram_grad)(struct ns_backend *be, const struct ns_buf *d, const struct ns_buf *f, int c, size_t m,
+                      float alpha, struct ns_buf *grad);
+
     /* losses: slot = the unweighted sum; when grad != NULL, grad += coef * d(sum)/d(input) */
     /* slot = sum (f - p)^2 (tensors) */
     void (*content_loss)(struct ns_backend *be, const struct ns_buf *f, const struct ns_buf *p, size_t n,
@@ -165,7 +178,7 @@ typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend 
 /* The ops table and the structs above, as a number: a loaded backend
  * exports ns_backend_api_version() and is used only when it returns this.
  * Raise it with any change to them. */
-#define NS_BACKEND_API_VERSION    3
+#define NS_BACKEND_API_VERSION    4
 #define NS_BACKEND_VERSION_SYMBOL "ns_backend_api_version"
 typedef int (*ns_backend_version_fn)(void);
 

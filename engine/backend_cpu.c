@@ -340,6 +340,51 @@ static void cpu_gram(struct ns_backend *be, const struct ns_buf *f, int c, size_
     gram_f32(be, CF(f), c, m, F(g));
 }
 
+/* ---- windows ---- */
+
+static void cpu_crop(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int y0, int x0,
+                     int oh, int ow, struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (long r = 0; r < (long) c * oh; r++) {
+        long ch = r / oh, y = r % oh;
+        memcpy(out + (size_t) r * ow, in + ((size_t) ch * h + y0 + y) * w + x0, (size_t) ow * sizeof(float));
+    }
+}
+
+static void cpu_add_window(struct ns_backend *be, const struct ns_buf *in_b, int c, int ih, int iw, int y0,
+                           int x0, int h, int w, struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (long r = 0; r < (long) c * ih; r++) {
+        long ch = r / ih, y = r % ih;
+        float *o = out + ((size_t) ch * h + y0 + y) * w + x0;
+        const float *s = in + (size_t) r * iw;
+        for (int x = 0; x < iw; x++)
+            o[x] += s[x];
+    }
+}
+
+/* grad += alpha d f, columns of f split among threads (as style_loss does) */
+static void gram_grad_f32(struct ns_backend *be, const float *d, const float *f, int c, size_t m, float alpha,
+                          float *grad) {
+    size_t cols = 4096;
+    long nb = (long) ((m + cols - 1) / cols);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t j0 = (size_t) b * cols, n = j0 + cols < m ? cols : m - j0;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, (int) n, c, alpha, d, c, f + j0, (int) m,
+                    1.0f, grad + j0, (int) m);
+    }
+}
+
+static void cpu_gram_grad(struct ns_backend *be, const struct ns_buf *d, const struct ns_buf *f, int c,
+                          size_t m, float alpha, struct ns_buf *grad) {
+    gram_grad_f32(be, CF(d), CF(f), c, m, alpha, F(grad));
+}
+
 /* ---- losses ---- */
 
 static void cpu_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const struct ns_buf *p_b,
@@ -387,16 +432,8 @@ static void cpu_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int 
     }
     cb->slots[slot] = s;
     if (!grad) return;
-    /* d/df sum(G - t)^2 = 4 (G - t) f / m, G symmetric; columns of f split */
-    float alpha = 4.0f * coef / (float) m;
-    size_t cols = 4096;
-    long nb = (long) ((m + cols - 1) / cols);
-#pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
-    for (long b = 0; b < nb; b++) {
-        size_t j0 = (size_t) b * cols, n = j0 + cols < m ? cols : m - j0;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c, (int) n, c, alpha, scratch, c, f + j0,
-                    (int) m, 1.0f, grad + j0, (int) m);
-    }
+    /* d/df sum(G - t)^2 = 4 (G - t) f / m, G symmetric */
+    gram_grad_f32(be, scratch, f, c, m, 4.0f * coef / (float) m, grad);
 }
 
 static void cpu_tv_loss(struct ns_backend *be, const struct ns_buf *u_b, int c, int h, int w, float coef,
@@ -571,6 +608,9 @@ static const struct ns_backend_ops cpu_ops = {
     .pool_fwd = cpu_pool_fwd,
     .pool_bwd = cpu_pool_bwd,
     .gram = cpu_gram,
+    .crop = cpu_crop,
+    .add_window = cpu_add_window,
+    .gram_grad = cpu_gram_grad,
     .content_loss = cpu_content_loss,
     .style_loss = cpu_style_loss,
     .tv_loss = cpu_tv_loss,

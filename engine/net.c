@@ -109,6 +109,26 @@ int ns_net_min_side(const struct ns_net_shape *s) {
     return s->h[l] < s->w[l] ? s->h[l] : s->w[l];
 }
 
+void ns_net_support(const struct ns_net_shape *s, int layer, struct ns_net_support *out) {
+    struct ns_net_support r = {0, 0, 1};
+    for (int l = 0; l <= layer && l < s->depth; l++) {
+        r.lo -= r.jump, r.hi += r.jump; /* 3x3, padding 1 */
+        if (l < layer && s->pooled[l]) {
+            r.hi += r.jump; /* 2x2 window from the even pixel */
+            r.jump *= 2;
+        }
+    }
+    *out = r;
+}
+
+int ns_net_halo(const struct ns_net_shape *s) {
+    if (s->depth == 0) return 0;
+    struct ns_net_support r;
+    ns_net_support(s, s->depth - 1, &r);
+    int reach = -r.lo > r.hi ? -r.lo : r.hi;
+    return (reach + r.jump - 1) / r.jump * r.jump;
+}
+
 size_t ns_net_floats(const struct ns_net_shape *s, bool train) {
     size_t n = (size_t) 3 * (s->depth ? s->h[0] * (size_t) s->w[0] : 0);
     if (!train) return n + 2 * s->max_elems;
@@ -144,8 +164,8 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
     net->be = be;
     net->train = train;
     net->pool_mode = pool_mode;
-    net->h = h;
-    net->w = w;
+    net->h = net->cap_h = h;
+    net->w = net->cap_w = w;
     ns_net_shape(m, depth, h, w, &net->s);
     /* the image stays float32 even where tensors are narrower: bfloat16 would
      * round away pixel steps below 1/256 and leave the line search a staircase */
@@ -169,6 +189,14 @@ enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, boo
         return NS_STATUS_OUT_OF_MEMORY;
     }
     *out = net;
+    return NS_STATUS_OK;
+}
+
+enum ns_status ns_net_set_size(struct ns_net *net, int h, int w) {
+    if (h < 1 || w < 1 || h > net->cap_h || w > net->cap_w) return NS_STATUS_INVALID_ARGUMENT;
+    net->h = h;
+    net->w = w;
+    ns_net_shape(net->m, net->s.depth, h, w, &net->s);
     return NS_STATUS_OK;
 }
 

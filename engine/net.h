@@ -44,6 +44,17 @@ struct ns_net_shape {
 void ns_net_shape(const struct ns_model *m, int depth, int h, int w, struct ns_net_shape *s);
 /* Smallest spatial side at the deepest layer (0 = the image is too small). */
 int ns_net_min_side(const struct ns_net_shape *s);
+/* The input pixels feature (y, x) of conv `layer`'s output depends on: rows
+ * y * jump + lo .. y * jump + hi, and the same for columns; jump is the
+ * product of the pooling strides before the layer. */
+struct ns_net_support {
+    int lo, hi, jump;
+};
+void ns_net_support(const struct ns_net_shape *s, int layer, struct ns_net_support *out);
+/* The halo a tile of the image needs so that every feature of its interior,
+ * at every layer of the shape, is what the whole image gives: the deepest
+ * layer's reach, rounded up to its jump so that tiles stay on its grid. */
+int ns_net_halo(const struct ns_net_shape *s);
 /* Backend floats a net of this shape holds (train: every activation kept
  * plus gradient buffers; otherwise ping-pong buffers only). */
 size_t ns_net_floats(const struct ns_net_shape *s, bool train);
@@ -55,6 +66,7 @@ struct ns_net {
     bool train;
     enum ns_pool_mode pool_mode;
     int h, w;
+    int cap_h, cap_w;                   /* the size allocated for; ns_net_set_size may shrink h, w */
     struct ns_buf *x;                   /* network input, 3 x h x w, float32 */
     struct ns_buf *act[NS_MAX_LAYERS];  /* ReLU output of conv l */
     struct ns_buf *pool[NS_MAX_LAYERS]; /* pooled act[l] when s.pooled[l] */
@@ -65,6 +77,9 @@ struct ns_net {
 enum ns_status ns_net_new(const struct ns_model *m, int depth, int h, int w, bool train,
                           enum ns_pool_mode pool_mode, struct ns_net **out);
 void ns_net_free(struct ns_net *net);
+/* Runs the net at h x w, at most the size it was made for (a tile at the
+ * image's edge); keeps its buffers. */
+enum ns_status ns_net_set_size(struct ns_net *net, int h, int w);
 
 /* Runs u (3 x h x w, R'G'B' 0..1) forward; calls layer_cb after each conv's
  * ReLU with its output (valid until the next call in non-train nets). */

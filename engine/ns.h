@@ -83,6 +83,7 @@ struct ns_params {
     int size;       /* longest side to optimise at; 0 = content's own */
     int iterations; /* per scale; 0 = evaluate the initial image only */
     int scales;     /* coarse-to-fine levels, each half the next; 0 = auto */
+    int tile;       /* evaluate in tiles of about this side, px (0 = whole) */
 
     enum ns_optimizer optimizer;
     float learning_rate; /* Adam step, in 0..1 pixel units */

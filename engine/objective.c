@@ -122,14 +122,65 @@ void ns_objective_release(struct ns_objective *o) {
         ns_release(be, &o->target_t[i]);
     }
     ns_release(be, &o->scratch);
+    struct ns_buf **bufs[] = {&o->region, &o->gregion, &o->win, &o->pwin, &o->gwin};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        ns_release(be, bufs[i]);
+    for (int i = 0; i < NS_MAX_LAYERS; i++)
+        ns_release(be, &o->gsum[i]);
     o->net = NULL;
 }
 
 enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
                                  const struct ns_layer_sel *content, const struct ns_layer_sel *style,
                                  float cw, float sw, float tw) {
+    return ns_objective_init_tiled(o, net, net->h, net->w, 0, content, style, cw, sw, tw);
+}
+
+void ns_objective_region_size(const struct ns_model *m, int depth, int h, int w, int tile, int *rh, int *rw) {
+    struct ns_net_shape full;
+    struct ns_tiling t;
+    ns_net_shape(m, depth, h, w, &full);
+    ns_tiling_plan(&full, tile, &t);
+    *rh = ns_tiling_region(&t, true);
+    *rw = ns_tiling_region(&t, false);
+}
+
+size_t ns_objective_tile_floats(const struct ns_model *m, const struct ns_net_shape *region,
+                                const struct ns_layer_sel *style, bool tensors) {
+    if (tensors) return 3 * region->max_elems;                                   /* win, pwin, gwin */
+    size_t n = region->depth ? (size_t) 2 * 3 * region->h[0] * region->w[0] : 0; /* region, gregion */
+    for (int i = 0; i < style->n; i++)
+        n += (size_t) m->cout[style->layer[i]] * m->cout[style->layer[i]];
+    return n;
+}
+
+/* The window, gradient and Gram-sum buffers that tiles need (as
+ * ns_objective_tile_floats counts them). */
+static bool alloc_tiles(struct ns_objective *o) {
+    struct ns_backend *be = o->net->be;
+    size_t rn = (size_t) 3 * o->net->h * o->net->w, me = o->net->s.max_elems;
+    bool ok = (o->region = ns_alloc_f32(be, rn)) && (o->gregion = ns_alloc_f32(be, rn)) &&
+              (o->win = ns_alloc_tensor(be, me)) && (o->pwin = ns_alloc_tensor(be, me)) &&
+              (o->gwin = ns_alloc_tensor(be, me));
+    for (int i = 0; i < o->style.n && ok; i++) {
+        int c = o->full.c[o->style.layer[i]];
+        ok = (o->gsum[i] = ns_alloc_f32(be, (size_t) c * c)) != NULL;
+    }
+    return ok && be->ops->crop && be->ops->add_window && be->ops->gram_grad;
+}
+
+enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
+                                       const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                       float cw, float sw, float tw) {
     memset(o, 0, sizeof *o);
-    if (ns_objective_depth(content, style) > net->s.depth) return NS_STATUS_INVALID_ARGUMENT;
+    int depth = ns_objective_depth(content, style);
+    if (depth > net->s.depth) return NS_STATUS_INVALID_ARGUMENT;
+    ns_net_shape(net->m, net->s.depth, h, w, &o->full);
+    ns_tiling_plan(&o->full, tile, &o->tiling);
+    if (o->tiling.ny * o->tiling.nx == 1) o->tiling.tile = 0; /* one tile is the whole level */
+    int rh = o->tiling.tile ? ns_tiling_region(&o->tiling, true) : h;
+    int rw = o->tiling.tile ? ns_tiling_region(&o->tiling, false) : w;
+    if (net->h != rh || net->w != rw) return NS_STATUS_INVALID_ARGUMENT;
     struct ns_backend *be = net->be;
     o->net = net;
     o->content = *content;
@@ -141,7 +192,7 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
     bool ok = true;
     for (int i = 0; i < content->n && ok; i++) {
         int l = content->layer[i];
-        size_t n = (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l];
+        size_t n = (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l];
         /* a copy of the features: stored as the network's tensors are */
         o->target_p[i] = ns_alloc_tensor(be, n);
         ok = o->target_p[i] != NULL;
@@ -152,6 +203,10 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
         ok = (o->target_t[i] = ns_alloc_f32(be, cc)) != NULL;
     }
     ok = ok && (o->scratch = ns_alloc_f32(be, maxcc)) != NULL;
+    if (ok && o->tiling.tile && !alloc_tiles(o)) {
+        ns_objective_release(o);
+        return be->ops->crop ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_UNAVAILABLE;
+    }
     if (!ok) {
         ns_objective_release(o);
         return NS_STATUS_OUT_OF_MEMORY;
@@ -175,11 +230,16 @@ enum ns_status ns_objective_set_content(struct ns_objective *o, const struct ns_
     struct ns_net *net = o->net;
     struct ns_backend *be = net->be;
     size_t n[NS_MAX_LAYERS];
-    ns_net_forward(net, u_content, NULL, NULL);
+    if (o->tiling.tile) {
+        enum ns_status st = ns_tiled_content(o, u_content);
+        if (st) return st;
+    } else {
+        ns_net_forward(net, u_content, NULL, NULL);
+    }
     for (int i = 0; i < o->content.n; i++) {
         int l = o->content.layer[i];
-        n[i] = (size_t) net->s.c[l] * net->s.h[l] * net->s.w[l];
-        be->ops->copy(be, o->target_p[i], net->act[l], n[i]);
+        n[i] = (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l];
+        if (!o->tiling.tile) be->ops->copy(be, o->target_p[i], net->act[l], n[i]);
     }
     return target_norms(be, o->target_p, n, o->content.n, o->p_norm2);
 }
@@ -255,20 +315,25 @@ enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u,
                                  struct ns_terms *terms) {
     struct ns_net *net = o->net;
     struct ns_backend *be = net->be;
-    size_t hw = (size_t) net->h * net->w;
-    double norm_tv = 3.0 * (double) hw;
-    ns_net_forward(net, u, NULL, NULL);
-    if (grad) {
-        ns_net_backward(net, layer_losses, o, grad);
-    } else {
-        for (int l = 0; l < net->s.depth; l++)
-            layer_losses(o, l, net->act[l], NULL);
-    }
-    be->ops->tv_loss(be, u, 3, net->h, net->w, (float) (o->tv_weight / norm_tv), grad, NS_SLOT_TV);
-
+    int h = o->tiling.tile ? o->tiling.h : net->h, w = o->tiling.tile ? o->tiling.w : net->w;
+    double norm_tv = 3.0 * (double) h * w;
     double v[NS_SLOT_TV + 1];
-    enum ns_status st = be->ops->read_scalars(be, 0, NS_SLOT_TV + 1, v);
-    if (st) return st;
+    enum ns_status st;
+    if (o->tiling.tile) {
+        if ((st = ns_tiled_eval(o, u, grad, v + NS_SLOT_CONTENT, v + NS_SLOT_STYLE))) return st;
+    } else {
+        ns_net_forward(net, u, NULL, NULL);
+        if (grad) {
+            ns_net_backward(net, layer_losses, o, grad);
+        } else {
+            for (int l = 0; l < net->s.depth; l++)
+                layer_losses(o, l, net->act[l], NULL);
+        }
+    }
+    be->ops->tv_loss(be, u, 3, h, w, (float) (o->tv_weight / norm_tv), grad, NS_SLOT_TV);
+    /* untiled, every term is in the slots: one transfer */
+    int first = o->tiling.tile ? NS_SLOT_TV : 0;
+    if ((st = be->ops->read_scalars(be, first, NS_SLOT_TV + 1 - first, v + first))) return st;
     struct ns_terms t = {0};
     for (int i = 0; i < o->content.n; i++)
         t.content += o->content.weight[i] * v[NS_SLOT_CONTENT + i] / o->p_norm2[i];

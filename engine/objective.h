@@ -3,6 +3,7 @@
 #define NS_OBJECTIVE_H
 
 #include "net.h"
+#include "tiles.h"
 
 /* Scalar slots used by the objective; the optimisers start at NS_SLOT_OPT. */
 #define NS_SLOT_CONTENT 0
@@ -40,6 +41,15 @@ struct ns_objective {
     struct ns_buf *target_t[NS_MAX_LAYERS]; /* blended style Grams, per style[i] */
     double t_norm2[NS_MAX_LAYERS];
     struct ns_buf *scratch; /* c*c for Grams */
+
+    /* tiles (tiling.tile == 0: the net is the whole level) */
+    struct ns_tiling tiling;
+    struct ns_net_shape full;           /* the whole level's shape */
+    struct ns_buf *region, *gregion;    /* a tile's part of the image, its gradient */
+    struct ns_buf *win, *pwin, *gwin;   /* a layer's window, its target, its gradient */
+    struct ns_buf *gsum[NS_MAX_LAYERS]; /* per style[i]: Gram summed over tiles, less the target */
+    bool content_hit[NS_MAX_LAYERS];    /* per content[i]: the tile's interior reaches it */
+    const struct ns_tile *at;           /* the tile being evaluated */
 };
 
 /* Depth (conv layers) the selections need. */
@@ -52,6 +62,17 @@ size_t ns_objective_floats(const struct ns_model *m, const struct ns_net_shape *
 enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
                                  const struct ns_layer_sel *content, const struct ns_layer_sel *style,
                                  float cw, float sw, float tw);
+/* The same for a level of h x w evaluated in tiles of about `tile` px (0 =
+ * untiled: the net must be h x w); the net must hold the largest region
+ * (ns_tiling_region), which ns_objective_region_size tells beforehand. */
+enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
+                                       const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                       float cw, float sw, float tw);
+void ns_objective_region_size(const struct ns_model *m, int depth, int h, int w, int tile, int *rh, int *rw);
+/* Backend floats tiles add beyond the region's net: its tensors (windows)
+ * or else its float32 buffers (the region, its gradient, the Gram sums). */
+size_t ns_objective_tile_floats(const struct ns_model *m, const struct ns_net_shape *region,
+                                const struct ns_layer_sel *style, bool tensors);
 void ns_objective_release(struct ns_objective *o);
 
 /* Content targets from u_content (3 x h x w on the backend, the net's size). */
@@ -62,6 +83,11 @@ enum ns_status ns_objective_set_content(struct ns_objective *o, const struct ns_
 enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw,
                                       float blend, bool first);
 enum ns_status ns_objective_finish_style(struct ns_objective *o);
+
+/* tiles.c: the tiled halves of set_content and eval */
+enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_content);
+enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
+                             double *content, double *style);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

@@ -94,15 +94,21 @@ static bool half_tensors(const struct ns_backend *be, const struct ns_params *p)
  * bfloat16 tensors two of them count as one float. */
 static size_t scale_floats(const struct ns_model *m, const struct run_layers *rl, const struct ns_params *p,
                            int w, int h, int stw, int sth, bool half) {
-    struct ns_net_shape s, ss;
+    struct ns_net_shape s, ss, region;
+    int rh = h, rw = w;
+    if (p->tile) ns_objective_region_size(m, rl->depth, h, w, p->tile, &rh, &rw);
     ns_net_shape(m, rl->depth, h, w, &s);
+    ns_net_shape(m, rl->depth, rh, rw, &region);
     ns_net_shape(m, rl->depth, sth, stw, &ss);
     size_t n = (size_t) 3 * w * h;
-    size_t net = ns_net_floats(&s, true), snet = ns_net_floats(&ss, false);
-    if (half) net = (net + 1) / 2, snet = (snet + 1) / 2;
+    size_t net = ns_net_floats(&region, true), snet = ns_net_floats(&ss, false);
+    size_t tensors = rh < h || rw < w ? ns_objective_tile_floats(m, &region, &rl->style, true) : 0;
+    if (half) net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2;
     size_t style_net = snet + (size_t) 3 * stw * sth;
     size_t opt = ns_optim_floats(p->optimizer, n, p->lbfgs_history) + n;
-    return net + ns_objective_floats(m, &s, &rl->content, &rl->style) + (style_net > opt ? style_net : opt);
+    size_t tiles = rh < h || rw < w ? ns_objective_tile_floats(m, &region, &rl->style, false) : 0;
+    return net + tensors + tiles + ns_objective_floats(m, &s, &rl->content, &rl->style) +
+           (style_net > opt ? style_net : opt);
 }
 
 /* The model, layers and scales a run of params would use (ctx may be NULL:
@@ -281,6 +287,9 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (p->size < 0 || p->size > NS_PARAM_SIZE_MAX)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the size must be between 0 and %d px",
                             NS_PARAM_SIZE_MAX);
+    if (p->tile < 0 || p->tile > NS_PARAM_SIZE_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the tile size must be between 0 and %d px",
+                            NS_PARAM_SIZE_MAX);
     if (p->scales < 0 || p->scales > 8)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and 8");
     if (!(p->content_weight >= 0) || !(p->style_weight >= 0) || !(p->tv_weight >= 0) ||
@@ -424,11 +433,15 @@ static enum ns_status run_scale(struct run *r, const struct run_layers *rl, cons
     struct ns_optim opt = {0};
     memset(&r->obj, 0, sizeof r->obj);
 
-    enum ns_status st = ns_net_new(&ctx->model, rl->depth, h, w, true,
+    int rh = h, rw = w; /* the net covers a tile's region, or the level */
+    if (p->tile) ns_objective_region_size(&ctx->model, rl->depth, h, w, p->tile, &rh, &rw);
+    enum ns_status st = ns_net_new(&ctx->model, rl->depth, rh, rw, true,
                                    p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
     if (!st)
-        st = ns_objective_init(&r->obj, net, &rl->content, &rl->style, p->content_weight, p->style_weight,
-                               p->tv_weight);
+        st = ns_objective_init_tiled(&r->obj, net, h, w, p->tile, &rl->content, &rl->style, p->content_weight,
+                                     p->style_weight, p->tv_weight);
+    if (st == NS_STATUS_UNAVAILABLE)
+        ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     if (!st) st = set_targets(r, content, styles, n_styles, w, h);
     if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, p->lbfgs_history, eval_cb, r);
     if (!st) st = iterate(r, &opt, u, (double) w * h, first);
@@ -452,8 +465,7 @@ static enum ns_status initial_image(struct ns_context *ctx, const struct ns_para
         return NS_STATUS_OK;
     case NS_INIT_IMAGE:
         if (check_image(ctx, p->init_image, "initial")) return NS_STATUS_INVALID_ARGUMENT;
-        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3),
-                           p->threads);
+        return ns_resample(ns_view_image(p->init_image), ns_view_planar(u, w, h, 3), p->threads);
     default:
         return ns_resample(ns_view_image(content), ns_view_planar(u, w, h, 3), p->threads);
     }
@@ -473,8 +485,7 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
     ns_clamp01(tmp, 3 * hw);
     if (p->preserve_colors) {
         struct ns_image crgb = {cc, w, h, 3, 3 * w};
-        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), p->threads)))
-            goto out;
+        if ((st = ns_resample(ns_view_image(content), ns_view_image(&crgb), p->threads))) goto out;
         if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
         ns_clamp01(tmp, 3 * hw);
     }
@@ -527,9 +538,10 @@ static enum ns_status too_small(struct ns_context *ctx, const struct run_layers 
 /* The levels of the coarse-to-fine schedule in sw, sh (*n of them), with
  * the checks that need them: every level reaches the deepest layer, the
  * styles too, and the largest level fits in memory. */
-static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layers *rl, const struct ns_params *p,
-                                  const struct ns_image *content, const struct ns_image *styles, int n_styles,
-                                  int ow, int oh, int *sw, int *sh, int *n) {
+static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layers *rl,
+                                  const struct ns_params *p, const struct ns_image *content,
+                                  const struct ns_image *styles, int n_styles, int ow, int oh, int *sw,
+                                  int *sh, int *n) {
     *n = plan_scales(p, ow, oh, sw, sh);
     /* the deepest layer must keep at least one pixel at the coarsest scale */
     struct ns_net_shape shape;
@@ -568,14 +580,14 @@ static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layer
  * enlarged; u (host, room for the largest level) holds the first level's
  * start point on entry and the last level's result on return. */
 static enum ns_status run_levels(struct run *r, const struct run_layers *rl, const struct ns_image *content,
-                                 const struct ns_image *styles, int n_styles, const int *sw, const int *sh, int n,
-                                 float *u) {
+                                 const struct ns_image *styles, int n_styles, const int *sw, const int *sh,
+                                 int n, float *u) {
     float *prev = NULL;
     enum ns_status st = NS_STATUS_OK;
     for (int s = 0; s < n && !st; s++) {
         if (s > 0) { /* enlarge the previous level's result */
-            st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3), ns_view_planar(u, sw[s], sh[s], 3),
-                             r->p->threads);
+            st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3),
+                             ns_view_planar(u, sw[s], sh[s], 3), r->p->threads);
             if (st) break;
         }
         r->rep.scale = s;
@@ -603,7 +615,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         return ns_set_error(ctx, st, "the %s backend cannot compute in that precision", ctx->be->ops->name);
     struct run_layers rl;
     char err[400];
-    if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err))) return ns_set_error(ctx, st, "%s", err);
+    if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err)))
+        return ns_set_error(ctx, st, "%s", err);
     int ow = result->width, oh = result->height, sw[8], sh[8], n;
     if ((st = plan_levels(ctx, &rl, p, content, styles, n_styles, ow, oh, sw, sh, &n))) return st;
 
@@ -615,7 +628,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         r.work_total += (double) sw[s] * sh[s] * (p->iterations + 1);
 
     float *u = malloc(sizeof(float) * 3 * (size_t) ow * oh);
-    if (!u) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
+    if (!u)
+        return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
     if ((st = initial_image(ctx, p, content, sw[0], sh[0], u))) {
         free(u);
         return ctx->error[0] ? st : ns_set_error(ctx, st, "cannot prepare the initial image");

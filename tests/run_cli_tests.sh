@@ -197,6 +197,7 @@ PYEOF
 refused "a 1 x 5000 photo at --size 64" "the short side would be 1 px" --content "$T/narrow.png" --size 64
 grep -q "the photo itself is that narrow" "$T/err"; check "...and that the photo itself is that narrow" test $? -eq 0
 refused "--size abc" "--size: 'abc' is not a whole number from 0 to 65536" --content "$T/rgb8.png" --size abc
+refused "--tile -3" "--tile: '-3' is not a whole number from 0 to 16384" --content "$T/rgb8.png" --tile -3
 refused "--size -3" "--size: '-3' is not a whole number" --content "$T/rgb8.png" --size -3
 refused "--optimizer sgd" "--optimizer: 'sgd' is not one of lbfgs, adam" --content "$T/rgb8.png" --optimizer sgd
 refused "--style-weight 1e99" "--style-weight: '1e99' is not a number" --content "$T/rgb8.png" --style-weight 1e99
@@ -230,6 +231,12 @@ check "--threads 1000: capped at the $cores cores, and said so" test $rc -eq 0 &
 "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --iterations 1 \
     --device cpu --threads 1 2>"$T/err"
 check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thread)" "$T/err"
+"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/tiled.ppm" --iterations 2 \
+    --device cpu --size 64 --tile 16 2>"$T/err"; rc=$?
+"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/whole.ppm" --iterations 2 \
+    --device cpu --size 64 2>>"$T/err"
+check "--tile 16: the same picture as the whole image (mean difference under 1 level)" \
+    test $rc -eq 0 -a "$(ppm_diff "$T/tiled.ppm" "$T/whole.ppm" mean)" -lt 1
 
 echo "== a GPU module from another build (at ${SECONDS}s)"
 # none: a module from before the version (API 1); then one from a later build

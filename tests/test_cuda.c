@@ -330,6 +330,39 @@ static void test_vectors(size_t n) {
         gpu->ops->release(gpu, drows[j]);
 }
 
+/* Tiles' ops: windows of tensors and of the float32 image, and the style
+ * gradient against a Gram matrix summed elsewhere. */
+static void test_windows(int c, int h, int w) {
+    int y0 = 3, x0 = 5, oh = h - 7, ow = w - 9;
+    size_t n = (size_t) c * h * w, no = (size_t) c * oh * ow, cc = (size_t) c * c;
+    for (int tensor = 0; tensor < 2; tensor++) {
+        float *in = rnd(n, -1, 1), *win = falloc(no), *acc = rnd(n, -1, 1);
+        if (tensor) as_stored(in, n), as_stored(acc, n);
+        struct ns_buf *din = put(tensor, in, n), *dwin = put_nan(tensor, no), *dacc = put(tensor, acc, n);
+        cpu->ops->crop(cpu, V(in), c, h, w, y0, x0, oh, ow, V(win));
+        gpu->ops->crop(gpu, din, c, h, w, y0, x0, oh, ow, dwin);
+        expect_close(tensor ? "crop a tensor" : "crop the image", win, dwin, no, 0);
+        cpu->ops->add_window(cpu, V(win), c, oh, ow, y0, x0, h, w, V(acc));
+        gpu->ops->add_window(gpu, dwin, c, oh, ow, y0, x0, h, w, dacc);
+        expect_close(tensor ? "add a tensor's window" : "add the image's window", acc, dacc, n,
+                     tensor ? lim_t : lim_exact);
+        free(in), free(win), free(acc);
+        gpu->ops->release(gpu, din), gpu->ops->release(gpu, dwin), gpu->ops->release(gpu, dacc);
+    }
+    float *f = rnd(n, 0, 2), *d = rnd(cc, -1, 1), *g = rnd(n, -1, 1);
+    for (int i = 0; i < c; i++) /* symmetric, as G - T is */
+        for (int j = 0; j < i; j++)
+            d[(size_t) i * c + j] = d[(size_t) j * c + i];
+    as_stored(f, n);
+    as_stored(g, n);
+    struct ns_buf *df = tens(f, n), *dd = dev(d, cc), *dg = tens(g, n);
+    cpu->ops->gram_grad(cpu, V(d), V(f), c, (size_t) h * w, 0.37f, V(g));
+    gpu->ops->gram_grad(gpu, dd, df, c, (size_t) h * w, 0.37f, dg);
+    expect_close("style gradient of a summed Gram", g, dg, n, lim_conv);
+    free(f), free(d), free(g);
+    gpu->ops->release(gpu, df), gpu->ops->release(gpu, dd), gpu->ops->release(gpu, dg);
+}
+
 static void test_ops(void) {
     test_input(37, 23);
     test_conv(3, 64, 37, 29);
@@ -340,6 +373,8 @@ static void test_ops(void) {
     test_losses(64, 29, 31);
     test_losses(256, 16, 16);
     test_vectors(100003);
+    test_windows(3, 40, 33);
+    test_windows(64, 21, 26);
     CHECK(gpu->ops->sync(gpu) == NS_STATUS_OK, "GPU error: %s", gpu->ops->error(gpu));
 }
 

@@ -391,6 +391,45 @@ static void test_thread_independence(void) {
     be->ops->set_threads(be, 0);
 }
 
+/* ---- windows (tiles) ---- */
+
+static void test_windows(int c, int h, int w) {
+    int y0 = 2, x0 = 3, oh = h - 4, ow = w - 5;
+    size_t n = (size_t) c * h * w, no = (size_t) c * oh * ow;
+    float *in = falloc(n), *win = poisoned(no), *acc = falloc(n), *acc0 = falloc(n);
+    fill_normal(in, n, 1);
+    fill_normal(acc0, n, 1);
+    memcpy(acc, acc0, n * sizeof(float));
+    be->ops->crop(be, V(in), c, h, w, y0, x0, oh, ow, V(win));
+    be->ops->add_window(be, V(win), c, oh, ow, y0, x0, h, w, V(acc));
+    size_t bad = 0;
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                size_t i = ((size_t) ch * h + y) * w + x;
+                bool inside = y >= y0 && y < y0 + oh && x >= x0 && x < x0 + ow;
+                float want = acc0[i] + (inside ? in[i] : 0.0f);
+                bad += acc[i] != want;
+                if (inside) bad += win[((size_t) ch * oh + y - y0) * ow + x - x0] != in[i];
+            }
+    CHECK(bad == 0, "crop and add_window %d x %d x %d: %zu wrong values", c, h, w, bad);
+    /* gram_grad is style_loss's gradient with G - T given */
+    size_t m = (size_t) h * w, cc = (size_t) c * c;
+    float *d = falloc(cc), *g = falloc(n);
+    fill_normal(d, cc, 1);
+    be->ops->gram_grad(be, V(d), V(in), c, m, 0.5f, V(g));
+    double worst = 0;
+    for (int i = 0; i < c; i++)
+        for (size_t j = 0; j < m; j++) {
+            double s = 0;
+            for (int k = 0; k < c; k++)
+                s += (double) d[(size_t) i * c + k] * in[(size_t) k * m + j];
+            worst = fmax(worst, fabs(g[(size_t) i * m + j] - 0.5 * s));
+        }
+    CHECK(worst < 1e-4, "gram_grad off by %.2e", worst);
+    free(in), free(win), free(acc), free(acc0), free(d), free(g);
+}
+
 int main(void) {
     if (ns_backend_cpu_new(0, &be)) {
         fprintf(stderr, "cannot create the CPU backend\n");
@@ -416,6 +455,8 @@ int main(void) {
     test_tv(1, 5);
     test_input();
     test_vector_ops();
+    test_windows(3, 9, 11);
+    test_windows(17, 12, 8);
     test_thread_independence();
     be->ops->free(be);
     return test_summary("test_ops");

@@ -472,11 +472,14 @@ static void test_estimate(void) {
     counting_ops.release = counting_release;
     ctx->be->ops = &counting_ops;
     struct ns_image content = make_image(96, 80, 3, 0), style = make_image(70, 90, 3, 1);
-    for (int opt = 0; opt < 2; opt++) {
+    size_t peaks[3];
+    const char *names[3] = {"lbfgs", "adam", "lbfgs in tiles of 32"};
+    for (int opt = 0; opt < 3; opt++) {
         struct ns_params p = ns_params_default();
         p.size = 0;
         p.iterations = 2;
-        p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+        p.optimizer = opt == 1 ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+        p.tile = opt == 2 ? 32 : 0;
         struct ns_image r = alloc_result(&p, &content, 3);
         live = peak = 0;
         ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r);
@@ -484,12 +487,13 @@ static void test_estimate(void) {
         size_t model = ns_model_floats(&ctx->model, true) * sizeof(float);
         size_t fixed = model + ctx->be->workspace + (size_t) 3 * 96 * 80 * 4;
         CHECK(est >= peak + model && est <= peak + fixed + peak / 10,
-              "%s: estimate %zu bytes, measured peak %zu + weights %zu", opt ? "adam" : "lbfgs", est, peak,
-              model);
-        printf("%s: estimated %.2f MB, measured %.2f MB + weights %.2f MB\n", opt ? "adam" : "lbfgs",
-               est / 1e6, peak / 1e6, model / 1e6);
+              "%s: estimate %zu bytes, measured peak %zu + weights %zu", names[opt], est, peak, model);
+        printf("%s: estimated %.2f MB, measured %.2f MB + weights %.2f MB\n", names[opt], est / 1e6,
+               peak / 1e6, model / 1e6);
+        peaks[opt] = peak;
         free(r.data);
     }
+    CHECK(peaks[2] < peaks[0], "tiles of 32 took %zu bytes, the whole image %zu", peaks[2], peaks[0]);
     ctx->be->ops = real_ops;
     /* without a context: a full VGG-19 at 512 px with L-BFGS */
     struct ns_params p = ns_params_default();

@@ -1,0 +1,213 @@
+/* tiles.c - the tiled objective (see tiles.h for what is exact and why). */
+#include "objective.h"
+
+#include <string.h>
+
+void ns_tiling_plan(const struct ns_net_shape *full, int tile, struct ns_tiling *t) {
+    memset(t, 0, sizeof *t);
+    t->h = full->depth ? full->h[0] : 0;
+    t->w = full->depth ? full->w[0] : 0;
+    struct ns_net_support r = {0, 0, 1};
+    if (full->depth) ns_net_support(full, full->depth - 1, &r);
+    t->jump = r.jump;
+    t->halo = ns_net_halo(full);
+    if (tile <= 0 || t->h < 1) return;
+    t->tile = (tile + t->jump - 1) / t->jump * t->jump;
+    t->ny = (t->h + t->tile - 1) / t->tile;
+    t->nx = (t->w + t->tile - 1) / t->tile;
+}
+
+void ns_tiling_get(const struct ns_tiling *t, int i, struct ns_tile *out) {
+    int ty = i / t->nx, tx = i % t->nx;
+    out->y0 = ty * t->tile;
+    out->x0 = tx * t->tile;
+    out->y1 = out->y0 + t->tile < t->h ? out->y0 + t->tile : t->h;
+    out->x1 = out->x0 + t->tile < t->w ? out->x0 + t->tile : t->w;
+    /* y0 and the halo are multiples of the jump: the region keeps the grid */
+    out->ry0 = out->y0 > t->halo ? out->y0 - t->halo : 0;
+    out->rx0 = out->x0 > t->halo ? out->x0 - t->halo : 0;
+    out->ry1 = out->y1 + t->halo < t->h ? out->y1 + t->halo : t->h;
+    out->rx1 = out->x1 + t->halo < t->w ? out->x1 + t->halo : t->w;
+}
+
+int ns_tiling_region(const struct ns_tiling *t, bool rows) {
+    int side = rows ? t->h : t->w;
+    if (!t->tile) return side;
+    int r = t->tile + 2 * t->halo;
+    return r < side ? r : side;
+}
+
+/* A tile's interior at layer l: in the whole level's feature grid (gy, gx)
+ * and in its region's (wy, wx), h x w features; h or w is 0 where the
+ * layer's pooling dropped the interior's last rows or columns. */
+struct window {
+    int gy, gx, wy, wx, h, w;
+};
+
+static struct window window_at(const struct ns_objective *o, const struct ns_tile *t, int l) {
+    struct ns_net_support r;
+    ns_net_support(&o->full, l, &r);
+    int j = r.jump, gy1 = t->y1 == o->tiling.h ? o->full.h[l] : t->y1 / j;
+    int gx1 = t->x1 == o->tiling.w ? o->full.w[l] : t->x1 / j;
+    struct window win = {t->y0 / j, t->x0 / j, t->y0 / j - t->ry0 / j, t->x0 / j - t->rx0 / j, 0, 0};
+    win.h = gy1 > win.gy ? gy1 - win.gy : 0;
+    win.w = gx1 > win.gx ? gx1 - win.gx : 0;
+    return win;
+}
+
+/* Crops the tile's region of u (3 x h x w) into o->region and sizes the
+ * net for it. */
+static enum ns_status enter_tile(struct ns_objective *o, const struct ns_buf *u, const struct ns_tile *t) {
+    struct ns_backend *be = o->net->be;
+    int rh = t->ry1 - t->ry0, rw = t->rx1 - t->rx0;
+    enum ns_status st = ns_net_set_size(o->net, rh, rw);
+    if (st) return st;
+    be->ops->crop(be, u, 3, o->tiling.h, o->tiling.w, t->ry0, t->rx0, rh, rw, o->region);
+    o->at = t;
+    return NS_STATUS_OK;
+}
+
+/* Copies the interior's features at `layer` into the content targets. */
+static void content_window(void *ud, int layer, const struct ns_buf *act) {
+    struct ns_objective *o = ud;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &o->net->s;
+    for (int i = 0; i < o->content.n; i++) {
+        if (o->content.layer[i] != layer) continue;
+        struct window win = window_at(o, o->at, layer);
+        if (!win.h || !win.w) continue;
+        int c = s->c[layer];
+        be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
+        /* the targets start zeroed, so adding the window copies it */
+        be->ops->add_window(be, o->win, c, win.h, win.w, win.gy, win.gx, o->full.h[layer], o->full.w[layer],
+                            o->target_p[i]);
+    }
+}
+
+enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_content) {
+    struct ns_backend *be = o->net->be;
+    for (int i = 0; i < o->content.n; i++) {
+        int l = o->content.layer[i];
+        be->ops->fill(be, o->target_p[i], 0.0f, (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l]);
+    }
+    for (int k = 0; k < o->tiling.ny * o->tiling.nx; k++) {
+        struct ns_tile t;
+        ns_tiling_get(&o->tiling, k, &t);
+        enum ns_status st = enter_tile(o, u_content, &t);
+        if (st) return st;
+        ns_net_forward(o->net, o->region, content_window, o);
+    }
+    return be->ops->sync(be);
+}
+
+/* First pass at `layer`: the content terms' values, and each interior's
+ * share of the Gram matrices, F F^T / M with M the whole level's pixels. */
+static void first_pass(void *ud, int layer, const struct ns_buf *act) {
+    struct ns_objective *o = ud;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &o->net->s;
+    struct window win = window_at(o, o->at, layer);
+    if (!win.h || !win.w) return;
+    int c = s->c[layer];
+    size_t m = (size_t) win.h * win.w;
+    bool cropped = false;
+    for (int i = 0; i < o->style.n; i++) {
+        if (o->style.layer[i] != layer) continue;
+        if (!cropped)
+            be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
+        cropped = true;
+        be->ops->gram(be, o->win, c, m, o->scratch);
+        double share = (double) m / ((double) o->full.h[layer] * o->full.w[layer]);
+        be->ops->axpby(be, (float) share, o->scratch, 1.0f, o->gsum[i], (size_t) c * c);
+    }
+    for (int i = 0; i < o->content.n; i++) {
+        if (o->content.layer[i] != layer) continue;
+        if (!cropped)
+            be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
+        cropped = true;
+        be->ops->crop(be, o->target_p[i], c, o->full.h[layer], o->full.w[layer], win.gy, win.gx, win.h, win.w,
+                      o->pwin);
+        be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
+        o->content_hit[i] = true;
+    }
+}
+
+/* Second pass at `layer`: the interior's content and style gradients,
+ * added into g where the interior lies in the region. */
+static void second_pass(void *ud, int layer, const struct ns_buf *act, struct ns_buf *g) {
+    struct ns_objective *o = ud;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &o->net->s;
+    struct window win = window_at(o, o->at, layer);
+    int c = s->c[layer], used = 0;
+    size_t m = (size_t) win.h * win.w, full_m = (size_t) o->full.h[layer] * o->full.w[layer];
+    for (int i = 0; i < o->content.n; i++)
+        used += o->content.layer[i] == layer;
+    for (int i = 0; i < o->style.n; i++)
+        used += o->style.layer[i] == layer;
+    if (!used || !m) return;
+    be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
+    be->ops->fill(be, o->gwin, 0.0f, (size_t) c * m);
+    for (int i = 0; i < o->content.n; i++) {
+        if (o->content.layer[i] != layer) continue;
+        float coef = (float) (o->content_weight * o->content.weight[i] / o->p_norm2[i]);
+        be->ops->crop(be, o->target_p[i], c, o->full.h[layer], o->full.w[layer], win.gy, win.gx, win.h, win.w,
+                      o->pwin);
+        be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, coef, o->gwin, NS_SLOT_CONTENT + i);
+    }
+    for (int i = 0; i < o->style.n; i++) {
+        if (o->style.layer[i] != layer) continue;
+        /* d/dF sum (G - T)^2 = 4 (G - T) F / M, G the whole level's Gram */
+        float coef = (float) (o->style_weight * o->style.weight[i] / o->t_norm2[i]);
+        be->ops->gram_grad(be, o->gsum[i], o->win, c, m, 4.0f * coef / (float) full_m, o->gwin);
+    }
+    be->ops->add_window(be, o->gwin, c, win.h, win.w, win.wy, win.wx, s->h[layer], s->w[layer], g);
+}
+
+/* Forward over every tile: content values summed on the host, Gram
+ * matrices into gsum, then gsum -= targets and the style values. */
+static enum ns_status gram_pass(struct ns_objective *o, const struct ns_buf *u, double *content,
+                                double *style) {
+    struct ns_backend *be = o->net->be;
+    enum ns_status st;
+    for (int i = 0; i < o->style.n; i++) {
+        int c = o->full.c[o->style.layer[i]];
+        be->ops->fill(be, o->gsum[i], 0.0f, (size_t) c * c);
+    }
+    memset(content, 0, sizeof(double) * (size_t) o->content.n);
+    for (int k = 0; k < o->tiling.ny * o->tiling.nx; k++) {
+        struct ns_tile t;
+        double v[NS_MAX_LAYERS];
+        ns_tiling_get(&o->tiling, k, &t);
+        memset(o->content_hit, 0, sizeof o->content_hit);
+        if ((st = enter_tile(o, u, &t))) return st;
+        ns_net_forward(o->net, o->region, first_pass, o);
+        if (o->content.n && (st = be->ops->read_scalars(be, NS_SLOT_CONTENT, o->content.n, v))) return st;
+        for (int i = 0; i < o->content.n; i++) /* a layer the interior misses left its slot stale */
+            content[i] += o->content_hit[i] ? v[i] : 0.0;
+    }
+    for (int i = 0; i < o->style.n; i++) {
+        int c = o->full.c[o->style.layer[i]];
+        be->ops->axpby(be, -1.0f, o->target_t[i], 1.0f, o->gsum[i], (size_t) c * c);
+        be->ops->dots(be, NS_BUFS(&o->gsum[i]), 1, o->gsum[i], (size_t) c * c, NS_SLOT_STYLE + i);
+    }
+    return o->style.n ? be->ops->read_scalars(be, NS_SLOT_STYLE, o->style.n, style) : NS_STATUS_OK;
+}
+
+enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
+                             double *content, double *style) {
+    struct ns_backend *be = o->net->be;
+    enum ns_status st = gram_pass(o, u, content, style);
+    if (st || !grad) return st;
+    be->ops->fill(be, grad, 0.0f, (size_t) 3 * o->tiling.h * o->tiling.w);
+    for (int k = 0; k < o->tiling.ny * o->tiling.nx; k++) {
+        struct ns_tile t;
+        ns_tiling_get(&o->tiling, k, &t);
+        if ((st = enter_tile(o, u, &t))) return st;
+        ns_net_forward(o->net, o->region, NULL, NULL);
+        ns_net_backward(o->net, second_pass, o, o->gregion);
+        be->ops->add_window(be, o->gregion, 3, t.ry1 - t.ry0, t.rx1 - t.rx0, t.ry0, t.rx0, o->tiling.h,
+                            o->tiling.w, grad);
+    }
+    return be->ops->sync(be);
+}

@@ -1,0 +1,45 @@
+/* tiles.h - the objective evaluated tile by tile, in bounded memory.
+ *
+ * A level of h x w is cut into tiles whose interiors partition it.  Each
+ * tile runs the network on its region: the interior plus a halo of
+ * ns_net_halo() px, clipped at the image's edges, with every region origin
+ * on the deepest layer's pooling grid.  So every interior feature, at every
+ * layer used, is the one the whole image gives (ns_net_support): the tiles'
+ * zero padding at a cut lies outside what any interior feature reads.
+ *   - content: local to each interior, against the whole level's targets;
+ *   - style: each Gram matrix summed over all interiors in a first,
+ *     forward-only pass, so it is the whole image's; the second pass takes
+ *     each tile's gradient against it;
+ *   - TV: on the whole image, as untiled;
+ *   - the gradient reaching each region is added into the image's.
+ * The objective and its gradient are then the untiled ones up to float
+ * summation order; nothing is approximated as long as the halo is the
+ * full reach.  The cost is one more forward pass per evaluation and the
+ * halos' overlap.
+ */
+#ifndef NS_TILES_H
+#define NS_TILES_H
+
+#include "net.h"
+
+struct ns_tiling {
+    int h, w;   /* the level */
+    int tile;   /* interior side, a multiple of jump; 0 = untiled */
+    int halo;   /* px each side, a multiple of jump */
+    int jump;   /* the deepest layer's pooling stride */
+    int ny, nx; /* tiles down and across */
+};
+
+struct ns_tile {
+    int y0, x0, y1, x1;     /* interior, image px, end exclusive */
+    int ry0, rx0, ry1, rx1; /* region: interior + halo, clipped */
+};
+
+/* Tiles of about `tile` px (rounded up to the jump) over a level whose net
+ * shape is `full`.  One tile when `tile` covers the level. */
+void ns_tiling_plan(const struct ns_net_shape *full, int tile, struct ns_tiling *t);
+void ns_tiling_get(const struct ns_tiling *t, int i, struct ns_tile *out);
+/* The largest region's side: the size of the net the tiles run on. */
+int ns_tiling_region(const struct ns_tiling *t, bool rows);
+
+#endif /* NS_TILES_H */

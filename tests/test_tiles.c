@@ -1,0 +1,252 @@
+/* test_tiles.c - the objective in tiles against the objective whole.
+ *
+ * Same weights, images and layers; the untiled objective on an h x w net,
+ * the tiled one on a net of the largest region.  The terms at the start
+ * point must agree within 1e-4 relative (float summation order is all
+ * that differs) and the gradients within a normalised 1e-5; then
+ * ns_net_support is checked against the gradient of one feature.
+ */
+#include "context.h"
+#include "objective.h"
+#include "testlib.h"
+
+#include <unistd.h>
+
+static void image_of(float *u, int h, int w, int seed) {
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                u[((size_t) c * h + y) * w + x] =
+                    (float) (0.5 + 0.35 * sin(0.21 * x * (c + 1) + seed) * cos(0.17 * y + seed) +
+                             0.1 * rnd_uniform());
+}
+
+struct eval {
+    struct ns_terms t;
+    float *grad;
+};
+
+/* Objective at u with the net tiled at `tile` (0 = whole). */
+static struct eval evaluate(struct ns_model *m, const struct ns_layer_sel *cs, const struct ns_layer_sel *ss,
+                            enum ns_pool_mode pool, int h, int w, int tile, const float *uc, const float *us,
+                            int sh, int sw, const float *u) {
+    struct eval e = {{0}, falloc((size_t) 3 * h * w)};
+    int depth = ns_objective_depth(cs, ss), rh = h, rw = w;
+    if (tile) ns_objective_region_size(m, depth, h, w, tile, &rh, &rw);
+    struct ns_net *net;
+    struct ns_objective o;
+    CHECK(ns_net_new(m, depth, rh, rw, true, pool, &net) == NS_STATUS_OK, "net %d x %d", rw, rh);
+    CHECK(ns_objective_init_tiled(&o, net, h, w, tile, cs, ss, 1.0f, 5.0f, 0.5f) == NS_STATUS_OK,
+          "objective, tiles of %d", tile);
+    if (failures) return e;
+    CHECK(!tile || o.tiling.ny * o.tiling.nx > 1, "tile %d: the level is one tile", tile);
+    ns_objective_set_content(&o, V(uc));
+    ns_objective_add_style(&o, V(us), sh, sw, 1.0f, true);
+    ns_objective_finish_style(&o);
+    CHECK(ns_objective_eval(&o, V(u), V(e.grad), &e.t) == NS_STATUS_OK, "eval, tiles of %d", tile);
+    struct ns_terms no_grad;
+    ns_objective_eval(&o, V(u), NULL, &no_grad);
+    CHECK(no_grad.loss == e.t.loss, "tiles of %d: loss with and without gradient differ", tile);
+    ns_objective_release(&o);
+    ns_net_free(net);
+    return e;
+}
+
+static double rel(double a, double b) {
+    return fabs(a - b) / (fabs(b) > 1e-30 ? fabs(b) : 1.0);
+}
+
+static void tiled_case(const char *name, struct ns_backend *be, int n_layers, const char *content_layers,
+                       const char *style_layers, enum ns_pool_mode pool, int h, int w, int tile) {
+    struct ns_weights wt;
+    random_weights(&wt, 19, n_layers);
+    struct ns_model m;
+    CHECK(ns_model_init(&m, be, &wt) == NS_STATUS_OK, "%s: model", name);
+    struct ns_layer_sel cs, ss;
+    char err[256];
+    CHECK(ns_layers_parse(&m, content_layers, "", &cs, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
+    CHECK(ns_layers_parse(&m, style_layers, "", &ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
+    int sh = 40, sw = 44;
+    size_t n = (size_t) 3 * h * w;
+    float *uc = falloc(n), *us = falloc((size_t) 3 * sh * sw), *u = falloc(n);
+    image_of(uc, h, w, 1);
+    image_of(us, sh, sw, 2);
+    image_of(u, h, w, 3);
+    struct eval whole = evaluate(&m, &cs, &ss, pool, h, w, 0, uc, us, sh, sw, u);
+    struct eval tiled = evaluate(&m, &cs, &ss, pool, h, w, tile, uc, us, sh, sw, u);
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double) tiled.grad[i] - whole.grad[i];
+        num += d * d;
+        den += (double) whole.grad[i] * whole.grad[i];
+    }
+    double ge = sqrt(num / (den > 0 ? den : 1));
+    double lc = rel(tiled.t.content, whole.t.content), ls = rel(tiled.t.style, whole.t.style),
+           lt = rel(tiled.t.tv, whole.t.tv), l = rel(tiled.t.loss, whole.t.loss);
+    CHECK(l <= 1e-4 && lc <= 1e-4 && ls <= 1e-4 && lt <= 1e-4,
+          "%s: tiled terms differ: loss %.2e, content %.2e, style %.2e, tv %.2e (relative)", name, l, lc, ls,
+          lt);
+    CHECK(ge <= 1e-5, "%s: tiled gradient differs by %.2e (normalised)", name, ge);
+    printf("%s: %d x %d in tiles of %d: loss %.6g, relative difference %.1e, gradient %.1e\n", name, w, h,
+           tile, whole.t.loss, l, ge);
+    free(uc), free(us), free(u), free(whole.grad), free(tiled.grad);
+    ns_model_release(&m);
+    ns_weights_free(&wt);
+}
+
+/* The probe's loss gradient: one feature of one layer. */
+struct probe {
+    struct ns_backend *be;
+    int layer;
+    const float *unit;
+    size_t nf;
+};
+
+static void set_unit(void *ud, int l, const struct ns_buf *act, struct ns_buf *g) {
+    const struct probe *pr = ud;
+    if (l == pr->layer) pr->be->ops->upload(pr->be, g, pr->unit, pr->nf);
+}
+
+/* ns_net_support against the gradient itself: with positive weights every
+ * ReLU passes and average pooling spreads, so the input gradient of one
+ * feature is nonzero exactly on the pixels it depends on. */
+static void test_support(struct ns_backend *be, int layer, int want_halo) {
+    struct ns_weights w;
+    random_weights(&w, 19, layer + 1);
+    for (int l = 0; l < w.n_layers; l++) {
+        size_t n = (size_t) w.layer[l].cout * w.layer[l].cin * 9;
+        for (size_t i = 0; i < n; i++)
+            w.layer[l].weight[i] = fabsf(w.layer[l].weight[i]);
+        for (int i = 0; i < w.layer[l].cout; i++)
+            w.layer[l].bias[i] = fabsf(w.layer[l].bias[i]) + 0.01f;
+    }
+    struct ns_model m;
+    CHECK(ns_model_init(&m, be, &w) == NS_STATUS_OK, "support: model");
+    int side = 160;
+    struct ns_net *net;
+    CHECK(ns_net_new(&m, layer + 1, side, side, true, NS_POOL_AVG, &net) == NS_STATUS_OK, "support: net");
+    if (failures) return;
+    struct ns_net_support r;
+    ns_net_support(&net->s, layer, &r);
+    int fh = net->s.h[layer], fw = net->s.w[layer], fy = fh / 2, fx = fw / 2;
+    size_t n = (size_t) 3 * side * side, nf = (size_t) net->s.c[layer] * fh * fw;
+    float *u = falloc(n), *gu = falloc(n), *unit = falloc(nf);
+    fill_uniform(u, n, 0.2, 0.8);
+    unit[(size_t) fy * fw + fx] = 1.0f; /* channel 0 */
+    struct probe pr = {be, layer, unit, nf};
+    ns_net_forward(net, V(u), NULL, NULL);
+    ns_net_backward(net, set_unit, &pr, V(gu));
+    int y0 = side, y1 = -1, x0 = side, x1 = -1;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++)
+                if (gu[((size_t) c * side + y) * side + x] != 0.0f) {
+                    y0 = y < y0 ? y : y0, y1 = y > y1 ? y : y1;
+                    x0 = x < x0 ? x : x0, x1 = x > x1 ? x : x1;
+                }
+    CHECK(y0 == fy * r.jump + r.lo && y1 == fy * r.jump + r.hi && x0 == fx * r.jump + r.lo &&
+              x1 == fx * r.jump + r.hi,
+          "%s: the gradient reaches rows %d..%d, columns %d..%d; the support says %d..%d, %d..%d",
+          m.name[layer], y0, y1, x0, x1, fy * r.jump + r.lo, fy * r.jump + r.hi, fx * r.jump + r.lo,
+          fx * r.jump + r.hi);
+    CHECK(ns_net_halo(&net->s) == want_halo, "%s: halo %d, want %d", m.name[layer], ns_net_halo(&net->s),
+          want_halo);
+    printf("%s: support %+d..%+d px around %d y, halo %d px\n", m.name[layer], r.lo, r.hi, r.jump,
+           ns_net_halo(&net->s));
+    free(u), free(gu), free(unit);
+    ns_net_free(net);
+    ns_model_release(&m);
+    ns_weights_free(&w);
+}
+
+/* Mean |Laplacian| of channel 0 of an interleaved image over the rows (or
+ * columns) where `on_cut` says, or elsewhere. */
+static double mean_laplacian(const struct ns_image *im, int tile, bool cuts) {
+    double s = 0;
+    size_t n = 0;
+    for (int y = 1; y + 1 < im->height; y++)
+        for (int x = 1; x + 1 < im->width; x++) {
+            /* a cut lies between pixels tile*k - 1 and tile*k */
+            bool on = y % tile == 0 || y % tile == tile - 1 || x % tile == 0 || x % tile == tile - 1;
+            if (on != cuts) continue;
+            const float *p = im->data + (size_t) y * im->stride + (size_t) x * im->channels;
+            double lap = 4.0 * p[0] - p[-im->channels] - p[im->channels] - p[-im->stride] - p[im->stride];
+            s += fabs(lap), n++;
+        }
+    return n ? s / (double) n : 0;
+}
+
+static bool last_loss(const struct ns_progress *pr, void *ud) {
+    *(double *) ud = pr->loss;
+    return true;
+}
+
+/* Whole runs, tiled and not.  Adam takes the same steps, so its results
+ * must agree; L-BFGS's line search may take another branch on a last-bit
+ * difference, so its final losses must agree.  And no seams: the mean
+ * |Laplacian| on the tiles' cut rows and columns within 10% of the rest. */
+static void test_run_in_tiles(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ns-test-tiles-%d.safetensors", (int) getpid());
+    struct ns_weights w;
+    random_weights(&w, 19, 5);
+    CHECK(write_safetensors(path, &w, NULL), "cannot write %s", path);
+    ns_weights_free(&w);
+    struct ns_context *ctx;
+    CHECK(ns_context_new(path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "context");
+    if (failures) return;
+    int W = 96, H = 80;
+    struct ns_image content = {falloc((size_t) 3 * W * H), W, H, 3, 3 * W},
+                    style = {falloc(3 * 50 * 50), 50, 50, 3, 150};
+    for (int i = 0; i < 3 * W * H; i++)
+        content.data[i] = (float) (0.5 + 0.4 * sin(0.05 * i) * cos(0.001 * i));
+    for (int i = 0; i < 3 * 50 * 50; i++)
+        style.data[i] = (float) (0.5 + 0.45 * sin(0.9 * i));
+    struct ns_params p = ns_params_default();
+    p.size = 0, p.iterations = 15, p.scales = 1;
+    p.style_layers = "relu1_1,relu2_1,relu3_1", p.content_layers = "relu2_2";
+    struct ns_image r[2][2];
+    double loss[2][2];
+    for (int opt = 0; opt < 2; opt++)
+        for (int k = 0; k < 2; k++) {
+            r[opt][k] = (struct ns_image){falloc((size_t) 3 * W * H), W, H, 3, 3 * W};
+            p.tile = k ? 32 : 0;
+            p.optimizer = opt ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
+            CHECK(ns_run(ctx, &content, &style, 1, &p, last_loss, &loss[opt][k], &r[opt][k]) == NS_STATUS_OK,
+                  "run, tile %d: %s", p.tile, ns_last_error(ctx));
+        }
+    /* the mean: Adam's first steps are about sign(g) lr, so a pixel whose
+     * gradient is nearly 0 may step either way on a last-bit difference */
+    double worst = 0;
+    for (int i = 0; i < 3 * W * H; i++)
+        worst += fabs(r[1][0].data[i] - r[1][1].data[i]) / (3.0 * W * H);
+    double on = mean_laplacian(&r[0][1], 32, true), off = mean_laplacian(&r[0][1], 32, false);
+    double dl = rel(loss[0][1], loss[0][0]);
+    CHECK(worst < 1e-4, "Adam, 15 iterations in tiles of 32: %.2e from the untiled result on average", worst);
+    CHECK(dl < 1e-2, "L-BFGS, 15 iterations in tiles of 32: loss %.6g, untiled %.6g", loss[0][1], loss[0][0]);
+    CHECK(fabs(on - off) <= 0.1 * off, "seams: mean |Laplacian| %.4g on the cuts, %.4g elsewhere", on, off);
+    printf("runs in tiles of 32: Adam %.1e from the untiled result on average; L-BFGS loss %.1e apart, mean "
+           "|Laplacian| %.4g on the cuts, %.4g elsewhere (untiled %.4g, %.4g)\n",
+           worst, dl, on, off, mean_laplacian(&r[0][0], 32, true), mean_laplacian(&r[0][0], 32, false));
+    for (int opt = 0; opt < 2; opt++)
+        for (int k = 0; k < 2; k++)
+            free(r[opt][k].data);
+    free(content.data), free(style.data);
+    ns_context_free(ctx);
+    unlink(path);
+}
+
+int main(void) {
+    struct ns_backend *be;
+    if (ns_backend_cpu_new(0, &be)) return 1;
+    test_support(be, 1, 2);  /* relu1_2: +-2 px */
+    test_support(be, 4, 16); /* relu3_1: -10..+13 around 4y */
+    test_support(be, 9, 48); /* relu4_2: -38..+45 around 8y */
+    /* relu3_1 needs a 16 px halo: tiles of 16 cut 72 x 56 into 5 x 4 */
+    tiled_case("max-pool", be, 5, "relu2_2", "relu1_1,relu2_1,relu3_1", NS_POOL_MAX, 56, 72, 16);
+    tiled_case("avg-pool, sides off the grid", be, 5, "relu3_1", "relu1_2,relu2_1", NS_POOL_AVG, 53, 70, 20);
+    tiled_case("a strip", be, 3, "relu2_1", "relu1_1,relu2_1", NS_POOL_MAX, 30, 90, 24);
+    be->ops->free(be);
+    test_run_in_tiles();
+    return test_summary("test_tiles");
+}
