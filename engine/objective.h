@@ -48,7 +48,6 @@ struct ns_objective {
     struct ns_buf *region, *gregion;    /* a tile's part of the image, its gradient */
     struct ns_buf *win, *pwin, *gwin;   /* a layer's window, its target, its gradient */
     struct ns_buf *gsum[NS_MAX_LAYERS]; /* per style[i]: Gram summed over tiles, less the target */
-    bool content_hit[NS_MAX_LAYERS];    /* per content[i]: the tile's interior reaches it */
     const struct ns_tile *at;           /* the tile being evaluated */
 };
 

@@ -100,35 +100,46 @@ enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_c
     return be->ops->sync(be);
 }
 
+/* Whether a content or style term reads `layer`. */
+static bool layer_used(const struct ns_objective *o, int layer) {
+    for (int i = 0; i < o->content.n; i++)
+        if (o->content.layer[i] == layer) return true;
+    for (int i = 0; i < o->style.n; i++)
+        if (o->style.layer[i] == layer) return true;
+    return false;
+}
+
+/* The tile's interior at `layer` into *win and its features into o->win;
+ * false when no term reads the layer or the interior has no features there. */
+static bool crop_window(struct ns_objective *o, int layer, const struct ns_buf *act, struct window *win) {
+    const struct ns_net_shape *s = &o->net->s;
+    *win = window_at(o, o->at, layer);
+    if (!win->h || !win->w || !layer_used(o, layer)) return false;
+    o->net->be->ops->crop(o->net->be, act, s->c[layer], s->h[layer], s->w[layer], win->wy, win->wx, win->h,
+                          win->w, o->win);
+    return true;
+}
+
 /* First pass at `layer`: the content terms' values, and each interior's
  * share of the Gram matrices, F F^T / M with M the whole level's pixels. */
 static void first_pass(void *ud, int layer, const struct ns_buf *act) {
     struct ns_objective *o = ud;
     struct ns_backend *be = o->net->be;
-    const struct ns_net_shape *s = &o->net->s;
-    struct window win = window_at(o, o->at, layer);
-    if (!win.h || !win.w) return;
-    int c = s->c[layer];
+    struct window win;
+    if (!crop_window(o, layer, act, &win)) return;
+    int c = o->net->s.c[layer];
     size_t m = (size_t) win.h * win.w;
-    bool cropped = false;
     for (int i = 0; i < o->style.n; i++) {
         if (o->style.layer[i] != layer) continue;
-        if (!cropped)
-            be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
-        cropped = true;
         be->ops->gram(be, o->win, c, m, o->scratch);
         double share = (double) m / ((double) o->full.h[layer] * o->full.w[layer]);
         be->ops->axpby(be, (float) share, o->scratch, 1.0f, o->gsum[i], (size_t) c * c);
     }
     for (int i = 0; i < o->content.n; i++) {
         if (o->content.layer[i] != layer) continue;
-        if (!cropped)
-            be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
-        cropped = true;
         be->ops->crop(be, o->target_p[i], c, o->full.h[layer], o->full.w[layer], win.gy, win.gx, win.h, win.w,
                       o->pwin);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
-        o->content_hit[i] = true;
     }
 }
 
@@ -138,15 +149,10 @@ static void second_pass(void *ud, int layer, const struct ns_buf *act, struct ns
     struct ns_objective *o = ud;
     struct ns_backend *be = o->net->be;
     const struct ns_net_shape *s = &o->net->s;
-    struct window win = window_at(o, o->at, layer);
-    int c = s->c[layer], used = 0;
+    struct window win;
+    if (!crop_window(o, layer, act, &win)) return;
+    int c = s->c[layer];
     size_t m = (size_t) win.h * win.w, full_m = (size_t) o->full.h[layer] * o->full.w[layer];
-    for (int i = 0; i < o->content.n; i++)
-        used += o->content.layer[i] == layer;
-    for (int i = 0; i < o->style.n; i++)
-        used += o->style.layer[i] == layer;
-    if (!used || !m) return;
-    be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
     be->ops->fill(be, o->gwin, 0.0f, (size_t) c * m);
     for (int i = 0; i < o->content.n; i++) {
         if (o->content.layer[i] != layer) continue;
@@ -179,12 +185,13 @@ static enum ns_status gram_pass(struct ns_objective *o, const struct ns_buf *u, 
         struct ns_tile t;
         double v[NS_MAX_LAYERS];
         ns_tiling_get(&o->tiling, k, &t);
-        memset(o->content_hit, 0, sizeof o->content_hit);
         if ((st = enter_tile(o, u, &t))) return st;
         ns_net_forward(o->net, o->region, first_pass, o);
         if (o->content.n && (st = be->ops->read_scalars(be, NS_SLOT_CONTENT, o->content.n, v))) return st;
-        for (int i = 0; i < o->content.n; i++) /* a layer the interior misses left its slot stale */
-            content[i] += o->content_hit[i] ? v[i] : 0.0;
+        for (int i = 0; i < o->content.n; i++) { /* a layer the interior misses left its slot stale */
+            struct window win = window_at(o, &t, o->content.layer[i]);
+            content[i] += win.h && win.w ? v[i] : 0.0;
+        }
     }
     for (int i = 0; i < o->style.n; i++) {
         int c = o->full.c[o->style.layer[i]];
