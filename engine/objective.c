@@ -267,16 +267,18 @@ static void style_layer(void *ud, int layer, const struct ns_buf *act) {
 enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw,
                                       float blend, bool first) {
     struct ns_backend *be = o->net->be;
-    struct ns_layer_sel none = {0};
-    struct ns_net *snet;
-    enum ns_status st =
-        ns_net_new(o->net->m, ns_objective_depth(&none, &o->style), sh, sw, false, o->net->pool_mode, &snet);
-    if (st) return st;
     if (first)
         for (int i = 0; i < o->style.n; i++) {
             int c = o->net->s.c[o->style.layer[i]];
             be->ops->fill(be, o->target_t[i], 0.0f, (size_t) c * c);
         }
+    int tile = ns_tiling_style(o->net->m, o->net->s.depth, &o->tiling, o->net->cap_h, o->net->cap_w, sh, sw);
+    if (tile) return ns_tiled_style(o, u_style, sh, sw, tile, blend);
+    struct ns_layer_sel none = {0};
+    struct ns_net *snet;
+    enum ns_status st =
+        ns_net_new(o->net->m, ns_objective_depth(&none, &o->style), sh, sw, false, o->net->pool_mode, &snet);
+    if (st) return st;
     struct style_acc acc = {o, snet, blend};
     ns_net_forward(snet, u_style, style_layer, &acc);
     st = be->ops->sync(be);

@@ -87,6 +87,10 @@ enum ns_status ns_objective_finish_style(struct ns_objective *o);
 enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_content);
 enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
                              double *content, double *style);
+/* Adds blend * the Grams of a painting of sh x sw, computed in tiles of
+ * `tile` (ns_tiling_style) through the objective's net. */
+enum ns_status ns_tiled_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw, int tile,
+                              float blend);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

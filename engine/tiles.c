@@ -44,27 +44,36 @@ struct window {
     int gy, gx, wy, wx, h, w;
 };
 
-static struct window window_at(const struct ns_objective *o, const struct ns_tile *t, int l) {
+static struct window window_in(const struct ns_net_shape *full, const struct ns_tile *t, int l) {
     struct ns_net_support r;
-    ns_net_support(&o->full, l, &r);
-    int j = r.jump, gy1 = t->y1 == o->tiling.h ? o->full.h[l] : t->y1 / j;
-    int gx1 = t->x1 == o->tiling.w ? o->full.w[l] : t->x1 / j;
+    ns_net_support(full, l, &r);
+    int j = r.jump, gy1 = t->y1 == full->h[0] ? full->h[l] : t->y1 / j;
+    int gx1 = t->x1 == full->w[0] ? full->w[l] : t->x1 / j;
     struct window win = {t->y0 / j, t->x0 / j, t->y0 / j - t->ry0 / j, t->x0 / j - t->rx0 / j, 0, 0};
     win.h = gy1 > win.gy ? gy1 - win.gy : 0;
     win.w = gx1 > win.gx ? gx1 - win.gx : 0;
     return win;
 }
 
+static struct window window_at(const struct ns_objective *o, const struct ns_tile *t, int l) {
+    return window_in(&o->full, t, l);
+}
+
 /* Crops the tile's region of u (3 x h x w) into o->region and sizes the
  * net for it. */
-static enum ns_status enter_tile(struct ns_objective *o, const struct ns_buf *u, const struct ns_tile *t) {
+static enum ns_status enter_region(struct ns_objective *o, const struct ns_buf *u, int h, int w,
+                                   const struct ns_tile *t) {
     struct ns_backend *be = o->net->be;
     int rh = t->ry1 - t->ry0, rw = t->rx1 - t->rx0;
     enum ns_status st = ns_net_set_size(o->net, rh, rw);
     if (st) return st;
-    be->ops->crop(be, u, 3, o->tiling.h, o->tiling.w, t->ry0, t->rx0, rh, rw, o->region);
+    be->ops->crop(be, u, 3, h, w, t->ry0, t->rx0, rh, rw, o->region);
     o->at = t;
     return NS_STATUS_OK;
+}
+
+static enum ns_status enter_tile(struct ns_objective *o, const struct ns_buf *u, const struct ns_tile *t) {
+    return enter_region(o, u, o->tiling.h, o->tiling.w, t);
 }
 
 /* Copies the interior's features at `layer` into the content targets. */
@@ -217,4 +226,62 @@ enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, str
                             o->tiling.w, grad);
     }
     return be->ops->sync(be);
+}
+
+/* Style Grams in tiles: the painting cut as the level is, through the
+ * objective's own net, so that a large painting needs no net of its own. */
+struct style_tiles {
+    struct ns_objective *o;
+    struct ns_net_shape full; /* the painting's whole shape */
+    float blend;
+};
+
+/* Adds blend * (the interior's share of the Gram at `layer`) to the targets. */
+static void style_window(void *ud, int layer, const struct ns_buf *act) {
+    struct style_tiles *st = ud;
+    struct ns_objective *o = st->o;
+    struct ns_backend *be = o->net->be;
+    const struct ns_net_shape *s = &o->net->s;
+    struct window win = window_in(&st->full, o->at, layer);
+    for (int i = 0; i < o->style.n && win.h && win.w; i++) {
+        if (o->style.layer[i] != layer) continue;
+        int c = s->c[layer];
+        size_t m = (size_t) win.h * win.w;
+        be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
+        be->ops->gram(be, o->win, c, m, o->scratch);
+        double share = (double) m / ((double) st->full.h[layer] * st->full.w[layer]);
+        be->ops->axpby(be, (float) (st->blend * share), o->scratch, 1.0f, o->target_t[i], (size_t) c * c);
+    }
+}
+
+int ns_tiling_style(const struct ns_model *m, int depth, const struct ns_tiling *level, int cap_h, int cap_w,
+                    int sh, int sw) {
+    if (!level->tile) return 0;
+    struct ns_net_shape full;
+    struct ns_tiling t;
+    ns_net_shape(m, depth, sh, sw, &full);
+    /* a tile whose region fits the net that the level's tiles sized */
+    int cap = cap_h < cap_w ? cap_h : cap_w;
+    int side = (cap - 2 * level->halo) / level->jump * level->jump;
+    if (side > level->tile) side = level->tile;
+    if (side < level->jump) return 0;
+    ns_tiling_plan(&full, side, &t);
+    if (ns_tiling_region(&t, true) > cap_h || ns_tiling_region(&t, false) > cap_w) return 0;
+    return side;
+}
+
+enum ns_status ns_tiled_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw, int tile,
+                              float blend) {
+    struct style_tiles acc = {o, {0}, blend};
+    struct ns_tiling t;
+    ns_net_shape(o->net->m, o->net->s.depth, sh, sw, &acc.full);
+    ns_tiling_plan(&acc.full, tile, &t);
+    for (int k = 0; k < t.ny * t.nx; k++) {
+        struct ns_tile tt;
+        ns_tiling_get(&t, k, &tt);
+        enum ns_status st = enter_region(o, u_style, sh, sw, &tt);
+        if (st) return st;
+        ns_net_forward(o->net, o->region, style_window, &acc);
+    }
+    return o->net->be->ops->sync(o->net->be);
 }

@@ -42,4 +42,11 @@ void ns_tiling_get(const struct ns_tiling *t, int i, struct ns_tile *out);
 /* The largest region's side: the size of the net the tiles run on. */
 int ns_tiling_region(const struct ns_tiling *t, bool rows);
 
+/* The tile side at which a painting of sh x sw runs through the net of a
+ * tiled level (its capacity cap_h x cap_w), so that the painting needs no
+ * net of its own; 0 when the level is untiled or no tile fits.  Each Gram
+ * is then the sum of the interiors' shares, exactly the whole painting's. */
+int ns_tiling_style(const struct ns_model *m, int depth, const struct ns_tiling *level, int cap_h, int cap_w,
+                    int sh, int sw);
+
 #endif /* NS_TILES_H */

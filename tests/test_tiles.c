@@ -24,13 +24,14 @@ static void image_of(float *u, int h, int w, int seed) {
 struct eval {
     struct ns_terms t;
     float *grad;
+    int style_tile; /* the painting's tiles (0 = one piece) */
 };
 
 /* Objective at u with the net tiled at `tile` (0 = whole). */
 static struct eval evaluate(struct ns_model *m, const struct ns_layer_sel *cs, const struct ns_layer_sel *ss,
                             enum ns_pool_mode pool, int h, int w, int tile, const float *uc, const float *us,
                             int sh, int sw, const float *u) {
-    struct eval e = {{0}, falloc((size_t) 3 * h * w)};
+    struct eval e = {{0}, falloc((size_t) 3 * h * w), 0};
     int depth = ns_objective_depth(cs, ss), rh = h, rw = w;
     if (tile) ns_objective_region_size(m, depth, h, w, tile, &rh, &rw);
     struct ns_net *net;
@@ -41,6 +42,7 @@ static struct eval evaluate(struct ns_model *m, const struct ns_layer_sel *cs, c
     if (failures) return e;
     CHECK(!tile || o.tiling.ny * o.tiling.nx > 1, "tile %d: the level is one tile", tile);
     ns_objective_set_content(&o, V(uc));
+    e.style_tile = ns_tiling_style(m, depth, &o.tiling, net->cap_h, net->cap_w, sh, sw);
     ns_objective_add_style(&o, V(us), sh, sw, 1.0f, true);
     ns_objective_finish_style(&o);
     CHECK(ns_objective_eval(&o, V(u), V(e.grad), &e.t) == NS_STATUS_OK, "eval, tiles of %d", tile);
@@ -87,8 +89,10 @@ static void tiled_case(const char *name, struct ns_backend *be, int n_layers, co
           "%s: tiled terms differ: loss %.2e, content %.2e, style %.2e, tv %.2e (relative)", name, l, lc, ls,
           lt);
     CHECK(ge <= 1e-5, "%s: tiled gradient differs by %.2e (normalised)", name, ge);
-    printf("%s: %d x %d in tiles of %d: loss %.6g, relative difference %.1e, gradient %.1e\n", name, w, h,
-           tile, whole.t.loss, l, ge);
+    CHECK(tiled.style_tile > 0 && tiled.style_tile < (sh > sw ? sh : sw),
+          "%s: the %d x %d painting is not cut into tiles (%d)", name, sw, sh, tiled.style_tile);
+    printf("%s: %d x %d in tiles of %d, painting in tiles of %d: loss %.6g, relative difference %.1e, "
+           "gradient %.1e\n", name, w, h, tile, tiled.style_tile, whole.t.loss, l, ge);
     free(uc), free(us), free(u), free(whole.grad), free(tiled.grad);
     ns_model_release(&m);
     ns_weights_free(&wt);
