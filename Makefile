@@ -61,7 +61,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu bench-full bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -190,8 +190,10 @@ test-cli: all $(LIBNS_EMU)
 test-gimp: all plugins
 	@bash tests/gimp/run_gimp_tests.sh $(BUILD) all
 
+# the engine against PyTorch, then the full-resolution rows (bench-full)
 bench: all $(BUILD)/bench/bench
 	@bash tests/bench/run.sh $(BUILD) $(PYTHON)
+	@bash tests/bench/full_res.sh $(BUILD) $(PYTHON)
 
 # the README's and the help's pictures (docs/images) from ../shared/examples
 pictures: all plugins
@@ -200,6 +202,10 @@ pictures: all plugins
 # what a photographer waits for: Draft and Final on a 2.8 MP and a 24 MP photo
 bench-photo: all $(BUILD)/bench/bench
 	@bash tests/bench/photo_times.sh $(BUILD)
+
+# full resolution per coarse-to-fine level: seconds, peak RSS, tiles (NS_BENCH_24MP=1 adds 24 MP)
+bench-full: all $(BUILD)/bench/bench
+	@bash tests/bench/full_res.sh $(BUILD) $(PYTHON)
 
 # GPU benchmark against PyTorch on the same GPU (python3 with CUDA PyTorch)
 GPU_PYTHON ?= python3

@@ -33,6 +33,9 @@ struct cli {
     FILE *log;
     bool tty;
     int last_pct;
+    int last_scale;     /* the level last reported */
+    float max_memory;   /* --max-memory, GB */
+    double start_mb;    /* resident when the run began */
     struct ns_context *ctx;
     enum ns_backend_kind kind; /* the backend the run started on */
 };
@@ -46,10 +49,16 @@ static void usage(FILE *f) {
                "  --output FILE          .png, .jpg, .tif, .exr or .webp (16-bit and float kept)\n"
                "  --weights FILE         VGG weights .safetensors (default: the installed ones)\n"
                "  --size N               longest side to work at, px (default 512; 0 = the photo's own)\n"
-               "  --iterations N         per scale (default 300; 0 = just evaluate the start image)\n"
+               "  --iterations N         at the coarsest level; each finer level takes an eighth\n"
+               "                         as many, at least N/32 (default 300; 0 = just evaluate\n"
+               "                         the start image)\n"
                "  --scales N             coarse-to-fine levels (default 0 = auto)\n"
+               "  --max-memory GB        memory the run may use (default: what is free, less a\n"
+               "                         fifth); larger sizes are computed in tiles to fit\n"
+               "  --margin N             px of mirrored border optimised around the photo and cut\n"
+               "                         off, for clean edges (default 8; 0 = none)\n"
                "  --tile N               compute in tiles of about N px, the same result in less\n"
-               "                         memory (default 0 = the whole image at once)\n"
+               "                         memory (default 0 = automatic, as --max-memory needs)\n"
                "  --optimizer lbfgs|adam (default lbfgs)\n"
                "  --learning-rate X      Adam step in 0..1 pixel units (default 0.02)\n"
                "  --lbfgs-history N      L-BFGS correction pairs (default 20)\n"
@@ -68,7 +77,8 @@ static void usage(FILE *f) {
                "  --precision fp32|tf32|bf16  GPU arithmetic (default fp32; tf32 and bf16 use tensor\n"
                "                         cores, bf16 also halves the network's memory)\n"
                "  --threads N            CPU threads (default all cores)\n"
-               "  --log-json FILE        one JSON line per iteration\n"
+               "  --log-json FILE        one JSON line per iteration (level, tiles, losses,\n"
+               "                         seconds, resident memory at the start and peak since)\n"
                "  --quiet                no progress bar\n"
                "  --version, --help\n");
 }
@@ -111,19 +121,61 @@ static void log_number(FILE *f, const char *key, double v, bool last) {
         fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
 }
 
+/* A line of /proc/self/status in MB: "VmRSS" (resident now) or "VmHWM"
+ * (the peak); 0 where unknown. */
+static double status_mb(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    double mb = 0;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long kb;
+        if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%lu", &kb) == 1) {
+            mb = kb / 1024.0;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    return mb;
+}
+
+/* Restarts VmHWM from what is resident now, so that the log's peak is the
+ * run's rather than the images' decoding (Linux 4.0 and later). */
+static void reset_peak(void) {
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}
+
 static bool on_progress(const struct ns_progress *p, void *ud) {
     struct cli *c = ud;
     if (p->backend != c->kind) { /* auto mode left the GPU: say why, even when quiet */
         c->kind = p->backend;
         fprintf(stderr, "%sneural-style: %s\n", c->tty && !c->quiet ? "\n" : "", ns_context_backend(c->ctx));
     }
+    if (p->scale != c->last_scale && !c->quiet) { /* a new level: how it fits in memory */
+        c->last_scale = p->scale;
+        if (p->tile || (c->p.optimizer == NS_OPTIMIZER_LBFGS && p->history < c->p.lbfgs_history)) {
+            fprintf(stderr, "%sneural-style: level %d of %d, %d x %d: ", c->tty ? "\n" : "", p->scale + 1,
+                    p->n_scales, p->width, p->height);
+            if (p->tile) fprintf(stderr, "in tiles of %d px", p->tile);
+            if (c->p.optimizer == NS_OPTIMIZER_LBFGS && p->history < c->p.lbfgs_history)
+                fprintf(stderr, "%sL-BFGS history %d of %d", p->tile ? ", " : "", p->history, c->p.lbfgs_history);
+            fprintf(stderr, " to fit the memory\n");
+        }
+    }
     if (c->log) {
-        fprintf(c->log, "{\"iter\":%d,", p->iteration);
+        fprintf(c->log, "{\"iter\":%d,\"level\":%d,\"width\":%d,\"height\":%d,\"tile\":%d,\"history\":%d,",
+                p->iteration, p->scale, p->width, p->height, p->tile, p->history);
         log_number(c->log, "loss", p->loss, false);
         log_number(c->log, "content", p->content, false);
         log_number(c->log, "style", p->style, false);
         log_number(c->log, "tv", p->tv, false);
-        log_number(c->log, "seconds", p->elapsed, true);
+        log_number(c->log, "seconds", p->elapsed, false);
+        log_number(c->log, "start_mb", c->start_mb, false);
+        log_number(c->log, "peak_mb", status_mb("VmHWM"), true);
         fprintf(c->log, "}\n");
         fflush(c->log);
     }
@@ -188,6 +240,8 @@ static const struct opt_spec specs[] = {
     INT("iterations", p.iterations, 0, 1000000),
     INT("scales", p.scales, 0, 8),
     INT("tile", p.tile, 0, NS_PARAM_SIZE_MAX),
+    INT("margin", p.margin, 0, NS_PARAM_MARGIN_MAX),
+    FLOAT("max-memory", max_memory),
     CHOICE("optimizer", p.optimizer, optimizer),
     FLOAT("learning-rate", p.learning_rate),
     INT("lbfgs-history", p.lbfgs_history, 1, 400),
@@ -306,10 +360,13 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     if (c->p.init == NS_INIT_IMAGE && !c->init_image) bad_usage("--init image needs --init-image FILE%s", "");
     if (c->n_blend && c->n_blend != c->n_styles)
         bad_usage("--style-blend needs one weight per --style%s", "");
+    if (!(c->max_memory >= 0 && c->max_memory <= NS_PARAM_MAX_MEMORY_MAX / 1e9))
+        die("--max-memory: '%g' is not a number of GB, 0 or more", c->max_memory);
+    c->p.max_memory = c->max_memory * 1e9;
 }
 
 int main(int argc, char **argv) {
-    struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1};
+    struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1};
     parse_args(argc, argv, &c);
     c.tty = isatty(2);
 
@@ -362,6 +419,10 @@ int main(int argc, char **argv) {
     /* a script's background job inherits SIGINT ignored: keep it so */
     struct sigaction was;
     if (sigaction(SIGINT, NULL, &was) == 0 && was.sa_handler != SIG_IGN) signal(SIGINT, on_sigint);
+    if (c.log) {
+        reset_peak();
+        c.start_mb = status_mb("VmRSS");
+    }
     st = ns_run(ctx, &content.im, style_im, c.n_styles, &c.p, on_progress, &c, &result);
     if (!c.quiet && c.tty) fprintf(stderr, "\n");
     if (c.log) fclose(c.log);

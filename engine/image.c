@@ -21,6 +21,30 @@ struct ns_view ns_view_planar(float *data, int w, int h, int channels) {
     return (struct ns_view){data, w, h, channels, 1, (size_t) w, (size_t) w * h};
 }
 
+struct ns_view ns_canvas_interior(float *canvas, int w, int h, int m) {
+    size_t cw = (size_t) w + 2 * m, ch = (size_t) h + 2 * m;
+    return (struct ns_view){canvas + m * cw + m, w, h, 3, 1, cw, cw * ch};
+}
+
+void ns_canvas_mirror(float *canvas, int w, int h, int m) {
+    int cw = w + 2 * m, ch = h + 2 * m;
+    for (int c = 0; c < 3; c++) {
+        float *plane = canvas + (size_t) c * cw * ch;
+        for (int y = m; y < m + h; y++) { /* left and right, on the interior's rows */
+            float *row = plane + (size_t) y * cw;
+            for (int k = 1; k <= m; k++) {
+                row[m - k] = row[m + k];
+                row[m + w - 1 + k] = row[m + w - 1 - k];
+            }
+        }
+        for (int k = 1; k <= m; k++) { /* then whole rows above and below */
+            memcpy(plane + (size_t) (m - k) * cw, plane + (size_t) (m + k) * cw, sizeof(float) * cw);
+            memcpy(plane + (size_t) (m + h - 1 + k) * cw, plane + (size_t) (m + h - 1 - k) * cw,
+                   sizeof(float) * cw);
+        }
+    }
+}
+
 void ns_fit_size(int w, int h, int size, int *ow, int *oh) {
     int longest = w > h ? w : h;
     if (size <= 0 || size == longest) {

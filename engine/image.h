@@ -19,6 +19,12 @@ struct ns_view ns_view_planar(float *data, int w, int h, int channels); /* c x h
  * on `threads` threads (0 = all cores, the run's ns_params.threads). */
 enum ns_status ns_resample(struct ns_view src, struct ns_view dst, int threads);
 
+/* A canvas of 3 x (h + 2m) x (w + 2m) planar floats: the view of its
+ * w x h interior, and its margins filled by mirroring the interior at its
+ * edges (the edge pixel itself not repeated; m < w and m < h). */
+struct ns_view ns_canvas_interior(float *canvas, int w, int h, int m);
+void ns_canvas_mirror(float *canvas, int w, int h, int m);
+
 /* Clamps to 0..1. */
 void ns_clamp01(float *x, size_t n);
 

@@ -25,6 +25,14 @@ extern "C" {
 #define NS_PARAM_SIZE_MAX        16384 /* pixels, the longest side */
 #define NS_PARAM_STYLE_SCALE_MIN 0.05
 #define NS_PARAM_STYLE_SCALE_MAX 8.0
+#define NS_PARAM_MAX_MEMORY_MAX  (1024.0 * 1024 * 1024 * 1024) /* bytes */
+/* Finer levels of the coarse-to-fine schedule get at least
+ * iterations / NS_LEVEL_ITERATIONS_FLOOR steps (ns_level_iterations). */
+#define NS_LEVEL_ITERATIONS_FLOOR 32
+/* L-BFGS keeps at least this many pairs when the memory budget shortens
+ * its history; a level that cannot is refused. */
+#define NS_LBFGS_HISTORY_MIN 3
+#define NS_PARAM_MARGIN_MAX  256
 
 enum ns_status {
     NS_STATUS_OK = 0,
@@ -81,9 +89,18 @@ struct ns_image {
 
 struct ns_params {
     int size;       /* longest side to optimise at; 0 = content's own */
-    int iterations; /* per scale; 0 = evaluate the initial image only */
+    int iterations; /* at the coarsest level; each finer one gets an eighth
+                       as many (ns_level_iterations); 0 = evaluate the
+                       initial image only */
     int scales;     /* coarse-to-fine levels, each half the next; 0 = auto */
-    int tile;       /* evaluate in tiles of about this side, px (0 = whole) */
+    int tile;       /* evaluate in tiles of about this side, px (0 = automatic:
+                       whole levels, or tiles where the budget needs them) */
+    double max_memory; /* bytes a run may allocate on its backend (and, on the
+                          CPU, the engine's own image buffers); 0 = what the
+                          backend has free, less a fifth */
+    int margin;        /* px of canvas, the photo mirrored, optimised around
+                          each level and cut off, so that the network's zero
+                          padding leaves no line along the edges (0 = none) */
 
     enum ns_optimizer optimizer;
     float learning_rate; /* Adam step, in 0..1 pixel units */
@@ -119,6 +136,9 @@ struct ns_progress {
     int scale; /* 0 = coarsest */
     int n_scales;
     int width, height; /* size being optimised now */
+    int tile;          /* tile side at this level, px; 0 = the whole level */
+    int history;       /* L-BFGS pairs kept at this level: fewer than
+                          params.lbfgs_history when the budget needs it */
     double loss;       /* weighted total */
     double content;    /* unweighted L_c */
     double style;      /* unweighted L_s */
@@ -188,19 +208,26 @@ const char *ns_context_layers(const struct ns_context *ctx);
 const char *ns_context_default_content_layers(const struct ns_context *ctx);
 const char *ns_context_default_style_layers(const struct ns_context *ctx);
 
+/* Steps at coarse-to-fine level `level` (0 = coarsest) of a run of
+ * `iterations`: iterations >> 3 * level, at least iterations /
+ * NS_LEVEL_ITERATIONS_FLOOR (rounded up). */
+int ns_level_iterations(int iterations, int level);
+
 /* Size of the result for a content image of w x h under params. */
 void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, int *out_h);
 
 /* Bytes the run would allocate on the backend (CPU RAM or GPU memory) for a
- * content of w x h and a style of style_w x style_h; answered without
- * allocating.  ctx may be NULL (then a full VGG-19 is assumed). */
+ * content of w x h and a style of style_w x style_h, with the tiles and the
+ * L-BFGS history it would choose to fit params.max_memory; answered without
+ * allocating.  More than the budget when nothing fits.  ctx may be NULL
+ * (then a full VGG-19 is assumed, and no budget). */
 size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                           int style_w, int style_h);
 
 /* The largest longest side, at most the content's own, at which a run of
- * params fits in what the backend has free (less a fifth, for everything
- * else on the machine); 0 when not even 64 px fits.  params->size is
- * ignored. */
+ * params fits its budget (params.max_memory, or what the backend has free
+ * less a fifth, for everything else on the machine), in tiles where
+ * needed; 0 when not even 64 px fits.  params->size is ignored. */
 int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
                     int style_h);
 

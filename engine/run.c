@@ -31,6 +31,7 @@ struct ns_params ns_params_default(void) {
         .tv_weight = 10.0f,
         .style_scale = 1.0f,
         .pooling = NS_POOLING_MAX,
+        .margin = 8,
     };
 }
 
@@ -65,6 +66,15 @@ static int plan_scales(const struct ns_params *p, int ow, int oh, int sw[], int 
     return n;
 }
 
+int ns_level_iterations(int iterations, int level) {
+    /* four times the pixels, an eighth of the steps: each finer level costs
+     * about half what the one before did, so the whole schedule costs a
+     * small multiple of its coarsest level, which sets the composition */
+    int floor = (iterations + NS_LEVEL_ITERATIONS_FLOOR - 1) / NS_LEVEL_ITERATIONS_FLOOR;
+    int it = level < 10 ? iterations >> (3 * level) : 0;
+    return it > floor ? it : floor;
+}
+
 static void style_size(const struct ns_image *style, int w, int h, float scale, int *ow, int *oh) {
     int longest = (int) lround((w > h ? w : h) * (double) scale);
     ns_fit_size(style->width, style->height, longest < 1 ? 1 : longest, ow, oh);
@@ -90,36 +100,136 @@ static bool half_tensors(const struct ns_backend *be, const struct ns_params *p)
     return be && be->bf16 && p->precision == NS_PRECISION_BF16;
 }
 
-/* Backend floats for one scale of w x h with a style of stw x sth; with
- * bfloat16 tensors two of them count as one float. */
-static size_t scale_floats(const struct ns_model *m, const struct run_layers *rl, const struct ns_params *p,
-                           int w, int h, int stw, int sth, bool half) {
-    struct ns_net_shape s, ss, region;
-    int rh = h, rw = w;
-    if (p->tile) ns_objective_region_size(m, rl->depth, h, w, p->tile, &rh, &rw);
-    ns_net_shape(m, rl->depth, h, w, &s);
-    ns_net_shape(m, rl->depth, rh, rw, &region);
-    ns_net_shape(m, rl->depth, sth, stw, &ss);
-    size_t n = (size_t) 3 * w * h;
-    size_t net = ns_net_floats(&region, true), snet = ns_net_floats(&ss, false);
-    size_t tensors = rh < h || rw < w ? ns_objective_tile_floats(m, &region, &rl->style, true) : 0;
-    if (half) net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2;
-    size_t style_net = snet + (size_t) 3 * stw * sth;
-    size_t opt = ns_optim_floats(p->optimizer, n, p->lbfgs_history) + n;
-    size_t tiles = rh < h || rw < w ? ns_objective_tile_floats(m, &region, &rl->style, false) : 0;
-    return net + tensors + tiles + ns_objective_floats(m, &s, &rl->content, &rl->style) +
-           (style_net > opt ? style_net : opt);
-}
+/* How one level runs within the budget. */
+struct level_fit {
+    int tile;     /* tile side, px; 0 = the whole level */
+    int history;  /* L-BFGS pairs */
+    double bytes; /* estimated peak */
+};
 
-/* The model, layers and scales a run of params would use (ctx may be NULL:
- * a full VGG-19 is assumed). */
+/* The model, layers, levels and their fits a run of params would use (ctx
+ * may be NULL: a full VGG-19 on the CPU is assumed, with no budget). */
 struct plan {
     struct ns_model layout;
     const struct ns_model *m;
     struct ns_params p;
     struct run_layers rl;
-    int ow, oh, n, sw[8], sh[8], stw, sth;
+    int ow, oh, n, sw[8], sh[8], it[8];
+    int mg[8];            /* each level's mirrored margin, px */
+    int style_w, style_h; /* the painting's own size */
+    bool half, gpu;
+    double fixed;  /* bytes every level has: weights, workspace */
+    double budget; /* bytes; INFINITY = none */
+    struct level_fit fit[8];
 };
+
+/* Level s's canvas: the level and its margins. */
+static void canvas_of(const struct plan *pl, int s, int *cw, int *ch) {
+    *cw = pl->sw[s] + 2 * pl->mg[s];
+    *ch = pl->sh[s] + 2 * pl->mg[s];
+}
+
+static void style_at(const struct plan *pl, int s, int *stw, int *sth) {
+    struct ns_image st = {NULL, pl->style_w, pl->style_h, 3, 0};
+    float scale = pl->p.style_scale > 0 ? pl->p.style_scale : 1.0f;
+    style_size(&st, pl->sw[s], pl->sh[s], scale, stw, sth);
+}
+
+/* Bytes level s takes in tiles of `tile` (0 = whole) with `history` L-BFGS
+ * pairs: the backend's buffers and, on the CPU, the engine's host images. */
+static double level_bytes(const struct plan *pl, int s, int tile, int history) {
+    const struct ns_model *m = pl->m;
+    int w, h, depth = pl->rl.depth, stw, sth;
+    canvas_of(pl, s, &w, &h);
+    int rh = h, rw = w;
+    style_at(pl, s, &stw, &sth);
+    struct ns_net_shape full, ss, region;
+    struct ns_tiling t;
+    ns_net_shape(m, depth, h, w, &full);
+    ns_tiling_plan(&full, tile, &t);
+    bool tiled = tile > 0 && t.ny * t.nx > 1;
+    if (tiled) rh = ns_tiling_region(&t, true), rw = ns_tiling_region(&t, false);
+    ns_net_shape(m, depth, rh, rw, &region);
+    ns_net_shape(m, depth, sth, stw, &ss);
+    size_t n = (size_t) 3 * w * h;
+    size_t net = ns_net_floats(&region, true),
+           tensors = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, true) : 0;
+    /* a tiled level runs the painting through the level's net */
+    size_t snet = tiled && ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : ns_net_floats(&ss, false);
+    if (pl->half) net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2;
+    size_t style_net = snet + (size_t) 3 * stw * sth;
+    size_t opt = ns_optim_floats(pl->p.optimizer, n, history) + n;
+    size_t tiles = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, false) : 0;
+    double floats =
+        (double) (net + tensors + tiles + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
+        (double) (style_net > opt ? style_net : opt);
+    double host = 0;
+    if (!pl->gpu) { /* the result, the last level's copy, the canvas, a resized image on its way in */
+        double prev = pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
+        double in = (double) w * h > (double) stw * sth ? (double) w * h : (double) stw * sth;
+        host = 3.0 * ((double) pl->ow * pl->oh + prev + (double) w * h + in);
+    }
+    return (floats + host) * sizeof(float) + pl->fixed;
+}
+
+/* The tile sides tried, largest first, when the tile is automatic; below
+ * COMFORT_TILE the halos' overlap makes each evaluation markedly dearer. */
+static const int tile_sides[] = {0, 1024, 768, 512, 384, 256, 192, 128, 96, 64};
+#define COMFORT_TILE 256
+
+/* The most L-BFGS pairs level s keeps in tiles of `tile` within the budget,
+ * at most `want`; -1 when not even none fit (Adam: want or -1). */
+static int history_fitting(const struct plan *pl, int s, int tile, int want) {
+    double base = level_bytes(pl, s, tile, 0);
+    if (pl->p.optimizer != NS_OPTIMIZER_LBFGS) return base <= pl->budget ? want : -1;
+    int cw, ch;
+    canvas_of(pl, s, &cw, &ch);
+    double pair = 2.0 * 3 * cw * ch * sizeof(float), room = pl->budget - base;
+    if (room < 0) return -1;
+    return room / pair >= want ? want : (int) (room / pair);
+}
+
+/* Level s's tiles and history: the largest tile that keeps the whole
+ * history, else the longest history among comfortable tiles, else the
+ * first smaller tile that keeps NS_LBFGS_HISTORY_MIN pairs; the smallest
+ * tile tried when nothing fits (its bytes then exceed the budget). */
+static void fit_level(struct plan *pl, int s) {
+    int want = pl->p.optimizer == NS_OPTIMIZER_LBFGS ? pl->p.lbfgs_history : 0;
+    int least = want < NS_LBFGS_HISTORY_MIN ? want : NS_LBFGS_HISTORY_MIN;
+    int cw, ch;
+    canvas_of(pl, s, &cw, &ch);
+    int longest = cw > ch ? cw : ch;
+    int forced[1] = {pl->p.tile};
+    const int *sides = pl->p.tile ? forced : tile_sides;
+    int n_sides = pl->p.tile ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
+    struct level_fit comfy = {0, -1, 0}, *f = &pl->fit[s];
+    for (int i = 0; i < n_sides; i++) {
+        int tile = sides[i];
+        if (tile && tile >= longest && n_sides > 1) continue; /* one tile: the whole level, tried first */
+        int h = history_fitting(pl, s, tile, want);
+        *f = (struct level_fit){tile, h < 0 ? least : h, 0};
+        if (h == want) goto done;
+        if (!tile || tile >= COMFORT_TILE) {
+            if (h > comfy.history) comfy = *f;
+            continue;
+        }
+        if (comfy.history >= least) { /* the first small tile: settle for the comfortable one */
+            *f = comfy;
+            goto done;
+        }
+        if (h >= least) goto done;
+    }
+    if (comfy.history >= least) *f = comfy;
+done:
+    f->bytes = level_bytes(pl, s, f->tile, f->history);
+}
+
+/* The budget of a run of p on ctx's backend, bytes. */
+static double run_budget(const struct ns_context *ctx, const struct ns_params *p) {
+    double avail = ctx && ctx->be ? (double) ctx->be->ops->mem_free(ctx->be) : 0;
+    double fits = avail > 0 ? 0.8 * avail : INFINITY;
+    return p->max_memory > 0 && p->max_memory < fits ? p->max_memory : fits;
+}
 
 static void make_plan(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
                       int style_h, struct plan *pl) {
@@ -138,39 +248,59 @@ static void make_plan(const struct ns_context *ctx, const struct ns_params *para
     }
     ns_output_size(&pl->p, w, h, &pl->ow, &pl->oh);
     pl->n = plan_scales(&pl->p, pl->ow, pl->oh, pl->sw, pl->sh);
-    struct ns_image st = {NULL, style_w > 0 ? style_w : w, style_h > 0 ? style_h : h, 3, 0};
-    float scale = pl->p.style_scale > 0 ? pl->p.style_scale : 1.0f;
-    style_size(&st, pl->sw[pl->n - 1], pl->sh[pl->n - 1], scale, &pl->stw, &pl->sth);
+    /* auto levels: the coarsest must keep the deepest layer a few pixels */
+    struct ns_net_shape shape;
+    while (pl->n > 1 && !pl->p.scales) {
+        ns_net_shape(pl->m, pl->rl.depth, pl->sh[0], pl->sw[0], &shape);
+        if (ns_net_min_side(&shape) >= 4) break;
+        --pl->n, memmove(pl->sw, pl->sw + 1, sizeof(int) * pl->n),
+            memmove(pl->sh, pl->sh + 1, sizeof(int) * pl->n);
+    }
+    for (int s = 0; s < pl->n; s++) {
+        pl->it[s] = pl->p.iterations ? ns_level_iterations(pl->p.iterations, s) : 0;
+        int most = (pl->sw[s] < pl->sh[s] ? pl->sw[s] : pl->sh[s]) - 1; /* a mirror, not a repeat */
+        pl->mg[s] = pl->p.margin < most ? pl->p.margin : most > 0 ? most : 0;
+    }
+    pl->style_w = style_w > 0 ? style_w : w;
+    pl->style_h = style_h > 0 ? style_h : h;
+    const struct ns_backend *be = ctx ? ctx->be : NULL;
+    pl->gpu = ctx && ctx->kind == NS_BACKEND_CUDA;
+    pl->half = pl->gpu && half_tensors(be, &pl->p);
+    /* without a backend: the CPU's, which keeps the weights also rotated */
+    double model = ns_model_floats(pl->m, !be || !be->ops->conv3x3_bwd);
+    if (pl->half) model += ns_model_floats(pl->m, false) / 2.0; /* the weights' bfloat16 copies */
+    pl->fixed = model * sizeof(float) + (double) (be ? be->workspace : 8u << 20);
+    pl->budget = run_budget(ctx, &pl->p);
+    for (int s = 0; s < pl->n; s++)
+        fit_level(pl, s);
+}
+
+/* The plan's largest level fit, in bytes. */
+static double plan_bytes(const struct plan *pl) {
+    double most = 0;
+    for (int s = 0; s < pl->n; s++)
+        most = pl->fit[s].bytes > most ? pl->fit[s].bytes : most;
+    return most;
 }
 
 size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                           int style_w, int style_h) {
     struct plan pl;
     make_plan(ctx, params, w, h, style_w, style_h, &pl);
-    int s = pl.n - 1;
-    /* without a backend: the CPU's, with two threads */
-    const struct ns_backend *be = ctx ? ctx->be : NULL;
-    bool gpu = ctx && ctx->kind == NS_BACKEND_CUDA;
-    bool half = gpu && half_tensors(be, &pl.p);
-    size_t floats = scale_floats(pl.m, &pl.rl, &pl.p, pl.sw[s], pl.sh[s], pl.stw, pl.sth, half) +
-                    ns_model_floats(pl.m, !be || !be->ops->conv3x3_bwd);
-    if (half) floats += ns_model_floats(pl.m, false) / 2; /* the weights' bfloat16 copies */
-    size_t workspace = be ? be->workspace : 8u << 20;
-    /* the result is assembled in RAM: it counts where the tensors live there too */
-    size_t host = gpu ? 0 : (size_t) 3 * pl.ow * pl.oh * sizeof(float);
-    return floats * sizeof(float) + workspace + host;
+    return (size_t) plan_bytes(&pl);
 }
 
 int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
                     int style_h) {
     int longest = w > h ? w : h;
-    double avail = ctx && ctx->be ? 0.8 * (double) ctx->be->ops->mem_free(ctx->be) : 0;
-    if (!(avail > 0)) return longest;
     struct ns_params p = params ? *params : ns_params_default();
+    if (!isfinite(run_budget(ctx, &p))) return longest;
     int least = longest < 64 ? longest : 64, lo = 0, hi = longest;
-    while (lo < hi) { /* the largest size in [least, longest] whose estimate fits */
+    while (lo < hi) { /* the largest size in [least, longest] whose plan fits */
         p.size = lo + (hi - lo + 1) / 2;
-        if (p.size >= least && ns_estimate_memory(ctx, &p, w, h, style_w, style_h) <= avail)
+        struct plan pl;
+        make_plan(ctx, &p, w, h, style_w, style_h, &pl);
+        if (p.size >= least && plan_bytes(&pl) <= pl.budget)
             lo = p.size;
         else
             hi = p.size - 1;
@@ -178,8 +308,11 @@ int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params
     return lo >= least ? lo : 0;
 }
 
-/* Floating-point operations of one evaluation (forward and backward) at w x h. */
-static double evaluation_flops(const struct plan *pl, int w, int h) {
+/* Floating-point operations of one evaluation (forward and backward) of
+ * level s: in tiles, each region's, plus the Gram pass's forward. */
+static double evaluation_flops(const struct plan *pl, int s) {
+    int w, h;
+    canvas_of(pl, s, &w, &h);
     struct ns_net_shape sh;
     ns_net_shape(pl->m, pl->rl.depth, h, w, &sh);
     double grams = 0;
@@ -187,8 +320,16 @@ static double evaluation_flops(const struct plan *pl, int w, int h) {
         int l = pl->rl.style.layer[i];
         grams += 4.0 * sh.c[l] * sh.c[l] * sh.h[l] * sh.w[l]; /* Gram and its backward */
     }
-    /* backward to the input costs about what the forward does */
-    return 2.0 * sh.flops + grams;
+    struct ns_tiling t;
+    ns_tiling_plan(&sh, pl->fit[s].tile, &t);
+    if (!pl->fit[s].tile || t.ny * t.nx == 1) return 2.0 * sh.flops + grams; /* backward ~ forward */
+    double area = 0;
+    for (int k = 0; k < t.ny * t.nx; k++) {
+        struct ns_tile tt;
+        ns_tiling_get(&t, k, &tt);
+        area += (double) (tt.ry1 - tt.ry0) * (tt.rx1 - tt.rx0);
+    }
+    return 3.0 * sh.flops * area / ((double) w * h) + grams;
 }
 
 struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
@@ -198,12 +339,13 @@ struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_pa
     struct ns_work work = {0, 0};
     for (int s = 0; s < pl.n; s++) {
         struct ns_net_shape ss;
-        ns_net_shape(pl.m, pl.rl.depth, pl.sh[s] * pl.sth / pl.sh[pl.n - 1],
-                     pl.sw[s] * pl.stw / pl.sw[pl.n - 1], &ss);
+        int stw, sth;
+        style_at(&pl, s, &stw, &sth);
+        ns_net_shape(pl.m, pl.rl.depth, sth, stw, &ss);
         /* the iterations and the start point, the content target's forward
          * pass (counted as a whole evaluation) and the style's */
-        double evals = pl.p.iterations + 1;
-        work.flops += (evals + 1) * evaluation_flops(&pl, pl.sw[s], pl.sh[s]) + ss.flops;
+        double evals = pl.it[s] + 1;
+        work.flops += (evals + 1) * evaluation_flops(&pl, s) + ss.flops;
         work.evaluations += evals + 2;
     }
     return work;
@@ -221,8 +363,10 @@ double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *p
 static double overhead_flops(const struct ns_context *ctx) {
     struct plan pl;
     int side = ctx && ctx->kind == NS_BACKEND_CUDA ? 192 : 48;
-    make_plan(ctx, NULL, side, side, side, side, &pl);
-    return evaluation_flops(&pl, side, side);
+    struct ns_params p = ns_params_default();
+    p.size = 0; /* the image's own size */
+    make_plan(ctx, &p, side, side, side, side, &pl);
+    return evaluation_flops(&pl, pl.n - 1);
 }
 
 static double first_guess_speed(const struct ns_context *ctx) {
@@ -290,6 +434,12 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (p->tile < 0 || p->tile > NS_PARAM_SIZE_MAX)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the tile size must be between 0 and %d px",
                             NS_PARAM_SIZE_MAX);
+    if (!(p->max_memory >= 0 && p->max_memory <= NS_PARAM_MAX_MEMORY_MAX))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the memory limit must be between 0 and %.0f GB",
+                            NS_PARAM_MAX_MEMORY_MAX / 1e9);
+    if (p->margin < 0 || p->margin > NS_PARAM_MARGIN_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the margin must be between 0 and %d px",
+                            NS_PARAM_MARGIN_MAX);
     if (p->scales < 0 || p->scales > 8)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and 8");
     if (!(p->content_weight >= 0) || !(p->style_weight >= 0) || !(p->tv_weight >= 0) ||
@@ -350,27 +500,31 @@ static bool report(struct run *r, const struct ns_terms *t) {
 }
 
 /* `im` resized to w x h as planar R'G'B' in a new backend buffer (*out). */
-static enum ns_status upload_resized(struct ns_backend *be, const struct ns_image *im, int w, int h,
+/* `im` resized to w x h, mirrored m px beyond its edges, as planar R'G'B'
+ * in a new backend buffer (*out) of 3 x (h + 2m) x (w + 2m). */
+static enum ns_status upload_resized(struct ns_backend *be, const struct ns_image *im, int w, int h, int m,
                                      struct ns_buf **out) {
-    size_t n = (size_t) 3 * w * h;
+    size_t n = (size_t) 3 * (w + 2 * m) * (h + 2 * m);
     float *host = malloc(sizeof(float) * n);
     if (!host || !(*out = ns_alloc_f32(be, n))) {
         free(host);
         return NS_STATUS_OUT_OF_MEMORY;
     }
-    enum ns_status st = ns_resample(ns_view_image(im), ns_view_planar(host, w, h, 3), be->threads);
+    enum ns_status st = ns_resample(ns_view_image(im), ns_canvas_interior(host, w, h, m), be->threads);
+    ns_canvas_mirror(host, w, h, m);
     if (!st) be->ops->upload(be, *out, host, n);
     free(host);
     return st ? st : be->ops->sync(be);
 }
 
-/* Content target and the blended style targets at w x h. */
+/* Content target (on the canvas of w x h and margins m) and the blended
+ * style targets. */
 static enum ns_status set_targets(struct run *r, const struct ns_image *content,
-                                  const struct ns_image *styles, int n_styles, int w, int h) {
+                                  const struct ns_image *styles, int n_styles, int w, int h, int m) {
     struct ns_backend *be = r->ctx->be;
     const struct ns_params *p = r->p;
     struct ns_buf *buf = NULL;
-    enum ns_status st = upload_resized(be, content, w, h, &buf);
+    enum ns_status st = upload_resized(be, content, w, h, m, &buf);
     if (!st) st = ns_objective_set_content(&r->obj, buf);
     ns_release(be, &buf);
     double blend_sum = 0;
@@ -380,27 +534,28 @@ static enum ns_status set_targets(struct run *r, const struct ns_image *content,
         int stw, sth;
         style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
         float blend = (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
-        st = upload_resized(be, &styles[k], stw, sth, &buf);
+        st = upload_resized(be, &styles[k], stw, sth, 0, &buf);
         if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, k == 0);
         ns_release(be, &buf);
     }
     return st ? st : ns_objective_finish_style(&r->obj);
 }
 
-/* Iteration 0 (reported on the first scale only) and params.iterations
- * steps, each reported. */
-static enum ns_status iterate(struct run *r, struct ns_optim *opt, const float *u, double px, bool first) {
+/* Iteration 0 (reported on the first scale only) and `iterations` steps,
+ * each reported; `cost` is one evaluation's share of the run's work. */
+static enum ns_status iterate(struct run *r, struct ns_optim *opt, const float *u, int iterations,
+                              double cost, bool first) {
     struct ns_backend *be = r->ctx->be;
     /* u goes in through a buffer the optimiser overwrites anyway */
     struct ns_buf *staging = opt->xt ? opt->xt : opt->g;
     be->ops->upload(be, staging, u, opt->n);
     enum ns_status st = ns_optim_start(opt, staging);
-    r->work_done += px;
+    r->work_done += cost;
     if (!st && first && !report(r, &opt->fx)) st = NS_STATUS_CANCELLED;
-    for (int it = 1; it <= r->p->iterations && !st; it++) {
+    for (int it = 1; it <= iterations && !st; it++) {
         r->rep.iteration++;
         if (!opt->converged) st = ns_optim_step(opt);
-        r->work_done += px;
+        r->work_done += cost;
         if (!st && !report(r, &opt->fx)) st = NS_STATUS_CANCELLED;
     }
     return st;
@@ -411,8 +566,10 @@ static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h)
     struct ns_backend *be = ctx->be;
     if (!st || st == NS_STATUS_CANCELLED || ctx->error[0]) return;
     if (st == NS_STATUS_OUT_OF_MEMORY)
-        ns_set_error(ctx, st, "not enough memory on the %s for %d x %d px: try a smaller size",
-                     ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer", w, h);
+        ns_set_error(
+            ctx, st,
+            "not enough memory on the %s for %d x %d px: set a lower memory limit or choose a smaller size",
+            ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer", w, h);
     else if (st == NS_STATUS_NUMERIC_ERROR)
         ns_set_error(ctx, st, "the optimisation diverged (NaN): lower the learning rate or the loss weights");
     else
@@ -420,35 +577,46 @@ static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h)
                      be->ops->error(be));
 }
 
-/* One scale: targets, start point, iterations.  u (host, 3 x w x h) holds
- * the start point on entry and the result on return. */
-static enum ns_status run_scale(struct run *r, const struct run_layers *rl, const struct ns_image *content,
-                                const struct ns_image *styles, int n_styles, int w, int h, float *u,
-                                bool first) {
+/* Level s of the plan: targets, start point, iterations, on the level's
+ * canvas (the level and its mirrored margins).  u (host, 3 x w x h) holds
+ * the start point on entry and the result, the canvas cut, on return. */
+static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, const struct ns_image *content,
+                                const struct ns_image *styles, int n_styles, float *u) {
     struct ns_context *ctx = r->ctx;
     struct ns_backend *be = ctx->be;
     const struct ns_params *p = r->p;
-    size_t n = (size_t) 3 * w * h;
+    const struct level_fit *fit = &pl->fit[s];
+    int w = pl->sw[s], h = pl->sh[s], m = pl->mg[s], cw, ch, depth = pl->rl.depth;
+    canvas_of(pl, s, &cw, &ch);
+    size_t n = (size_t) 3 * cw * ch;
     struct ns_net *net = NULL;
     struct ns_optim opt = {0};
     memset(&r->obj, 0, sizeof r->obj);
+    float *canvas = malloc(sizeof(float) * n);
+    if (!canvas)
+        return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", cw, ch);
 
-    int rh = h, rw = w; /* the net covers a tile's region, or the level */
-    if (p->tile) ns_objective_region_size(&ctx->model, rl->depth, h, w, p->tile, &rh, &rw);
-    enum ns_status st = ns_net_new(&ctx->model, rl->depth, rh, rw, true,
+    int rh = ch, rw = cw; /* the net covers a tile's region, or the level */
+    if (fit->tile) ns_objective_region_size(&ctx->model, depth, ch, cw, fit->tile, &rh, &rw);
+    enum ns_status st = ns_net_new(&ctx->model, depth, rh, rw, true,
                                    p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
     if (!st)
-        st = ns_objective_init_tiled(&r->obj, net, h, w, p->tile, &rl->content, &rl->style, p->content_weight,
-                                     p->style_weight, p->tv_weight);
+        st = ns_objective_init_tiled(&r->obj, net, ch, cw, fit->tile, &pl->rl.content, &pl->rl.style,
+                                     p->content_weight, p->style_weight, p->tv_weight);
     if (st == NS_STATUS_UNAVAILABLE)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
-    if (!st) st = set_targets(r, content, styles, n_styles, w, h);
-    if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, p->lbfgs_history, eval_cb, r);
-    if (!st) st = iterate(r, &opt, u, (double) w * h, first);
+    r->rep.tile = r->obj.tiling.tile; /* 0 where one tile covers the level */
+    if (!st) st = set_targets(r, content, styles, n_styles, w, h, m);
+    if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, fit->history, eval_cb, r);
+    if (!st) st = ns_resample(ns_view_planar(u, w, h, 3), ns_canvas_interior(canvas, w, h, m), p->threads);
+    if (!st) ns_canvas_mirror(canvas, w, h, m);
+    if (!st) st = iterate(r, &opt, canvas, pl->it[s], evaluation_flops(pl, s), s == 0);
     if (!st) {
-        be->ops->download(be, u, opt.x, n);
+        be->ops->download(be, canvas, opt.x, n);
         st = be->ops->sync(be);
     }
+    if (!st) st = ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), p->threads);
+    free(canvas);
     ns_optim_release(&opt);
     ns_objective_release(&r->obj);
     ns_net_free(net);
@@ -535,26 +703,56 @@ static enum ns_status too_small(struct ns_context *ctx, const struct run_layers 
                         ctx->model.name[rl->depth - 1], need, help);
 }
 
-/* The levels of the coarse-to-fine schedule in sw, sh (*n of them), with
- * the checks that need them: every level reaches the deepest layer, the
- * styles too, and the largest level fits in memory. */
-static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layers *rl,
-                                  const struct ns_params *p, const struct ns_image *content,
-                                  const struct ns_image *styles, int n_styles, int ow, int oh, int *sw,
-                                  int *sh, int *n) {
-    *n = plan_scales(p, ow, oh, sw, sh);
-    /* the deepest layer must keep at least one pixel at the coarsest scale */
+/* "2.4 GB" or, under a gigabyte, "350 MB". */
+static const char *format_bytes(double bytes, char *buf, size_t n) {
+    if (bytes >= 1e9)
+        snprintf(buf, n, "%.1f GB", bytes / 1e9);
+    else
+        snprintf(buf, n, "%.0f MB", bytes / 1e6);
+    return buf;
+}
+
+/* A level that does not fit the budget even in the smallest tiles, said
+ * before anything is allocated. */
+static enum ns_status does_not_fit(struct ns_context *ctx, const struct plan *pl, int s) {
+    const struct level_fit *f = &pl->fit[s];
+    char how[160] = "", need[32], have[32];
+    if (f->tile)
+        snprintf(how, sizeof how, " even in tiles of %d px%s", f->tile,
+                 pl->p.optimizer == NS_OPTIMIZER_LBFGS ? " with a short L-BFGS history" : "");
+    format_bytes(f->bytes, need, sizeof need);
+    format_bytes(pl->budget, have, sizeof have);
+    if (pl->p.max_memory > 0 && pl->p.max_memory <= pl->budget)
+        return ns_set_error(
+            ctx, NS_STATUS_OUT_OF_MEMORY,
+            "%d x %d px needs about %s%s, more than the memory limit of %s: raise the limit or "
+            "choose a smaller size",
+            pl->sw[s], pl->sh[s], need, how, have);
+    return ns_set_error(
+        ctx, NS_STATUS_OUT_OF_MEMORY,
+        "%d x %d px needs about %s%s, but only %s of the %s's memory is free for it: choose a "
+        "smaller size",
+        pl->sw[s], pl->sh[s], need, how, have, ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer");
+}
+
+/* The coarse-to-fine plan of the run (levels, their steps, tiles and
+ * history), with the checks that need it: every level reaches the deepest
+ * layer, the styles too, and every level fits the budget. */
+static enum ns_status plan_levels(struct ns_context *ctx, const struct ns_params *p,
+                                  const struct ns_image *content, const struct ns_image *styles, int n_styles,
+                                  struct plan *pl) {
+    int big = 0; /* the largest painting sizes the memory plan */
+    for (int k = 1; k < n_styles; k++)
+        if ((double) styles[k].width * styles[k].height > (double) styles[big].width * styles[big].height)
+            big = k;
+    make_plan(ctx, p, content->width, content->height, styles[big].width, styles[big].height, pl);
+    const struct run_layers *rl = &pl->rl;
     struct ns_net_shape shape;
-    while (*n > 1) {
-        ns_net_shape(&ctx->model, rl->depth, sh[0], sw[0], &shape);
-        if (ns_net_min_side(&shape) >= 4 || p->scales) break;
-        --*n, memmove(sw, sw + 1, sizeof(int) * *n), memmove(sh, sh + 1, sizeof(int) * *n);
-    }
-    ns_net_shape(&ctx->model, rl->depth, sh[0], sw[0], &shape);
-    if (ns_net_min_side(&shape) < 1) return too_small(ctx, rl, content, sw[0], sh[0], *n);
+    ns_net_shape(&ctx->model, rl->depth, pl->sh[0], pl->sw[0], &shape);
+    if (ns_net_min_side(&shape) < 1) return too_small(ctx, rl, content, pl->sw[0], pl->sh[0], pl->n);
     int stw, sth;
     for (int k = 0; k < n_styles; k++) {
-        style_size(&styles[k], sw[0], sh[0], p->style_scale, &stw, &sth);
+        style_size(&styles[k], pl->sw[0], pl->sh[0], p->style_scale, &stw, &sth);
         ns_net_shape(&ctx->model, rl->depth, sth, stw, &shape);
         if (ns_net_min_side(&shape) < 1)
             return ns_set_error(
@@ -562,27 +760,19 @@ static enum ns_status plan_levels(struct ns_context *ctx, const struct run_layer
                 "the style image would be %d x %d px, too small for layer %s: raise the style scale", stw,
                 sth, ctx->model.name[rl->depth - 1]);
     }
-    /* refuse before allocating when the largest scale cannot fit */
-    style_size(&styles[0], ow, oh, p->style_scale, &stw, &sth);
-    double need = (double) scale_floats(&ctx->model, rl, p, ow, oh, stw, sth, half_tensors(ctx->be, p)) *
-                      sizeof(float) +
-                  (double) ctx->be->workspace;
-    double avail = (double) ctx->be->ops->mem_free(ctx->be);
-    if (avail > 0 && need > avail)
-        return ns_set_error(
-            ctx, NS_STATUS_OUT_OF_MEMORY,
-            "%d x %d px needs about %.1f GB but only %.1f GB is free on the %s: choose a smaller size", ow,
-            oh, need / 1e9, avail / 1e9, ctx->kind == NS_BACKEND_CUDA ? "GPU" : "computer");
+    for (int s = 0; s < pl->n; s++)
+        if (pl->fit[s].bytes > pl->budget) return does_not_fit(ctx, pl, s);
     return NS_STATUS_OK;
 }
 
-/* Runs the n levels in turn, each starting from the last one's result
+/* Runs the plan's levels in turn, each starting from the last one's result
  * enlarged; u (host, room for the largest level) holds the first level's
  * start point on entry and the last level's result on return. */
-static enum ns_status run_levels(struct run *r, const struct run_layers *rl, const struct ns_image *content,
-                                 const struct ns_image *styles, int n_styles, const int *sw, const int *sh,
-                                 int n, float *u) {
+static enum ns_status run_levels(struct run *r, const struct plan *pl, const struct ns_image *content,
+                                 const struct ns_image *styles, int n_styles, float *u) {
     float *prev = NULL;
+    const int *sw = pl->sw, *sh = pl->sh;
+    int n = pl->n;
     enum ns_status st = NS_STATUS_OK;
     for (int s = 0; s < n && !st; s++) {
         if (s > 0) { /* enlarge the previous level's result */
@@ -593,9 +783,10 @@ static enum ns_status run_levels(struct run *r, const struct run_layers *rl, con
         r->rep.scale = s;
         r->rep.width = sw[s];
         r->rep.height = sh[s];
-        st = run_scale(r, rl, content, styles, n_styles, sw[s], sh[s], u, s == 0);
-        if (!st && s + 1 < n) {
-            if (!prev && !(prev = malloc(sizeof(float) * 3 * (size_t) sw[n - 1] * sh[n - 1])))
+        r->rep.history = pl->fit[s].history;
+        st = run_scale(r, pl, s, content, styles, n_styles, u);
+        if (!st && s + 1 < n) { /* room for the level before the last */
+            if (!prev && !(prev = malloc(sizeof(float) * 3 * (size_t) sw[n - 2] * sh[n - 2])))
                 st = NS_STATUS_OUT_OF_MEMORY;
             else
                 memcpy(prev, u, sizeof(float) * 3 * (size_t) sw[s] * sh[s]);
@@ -617,26 +808,35 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     char err[400];
     if ((st = parse_run_layers(&ctx->model, p, &rl, err, sizeof err)))
         return ns_set_error(ctx, st, "%s", err);
-    int ow = result->width, oh = result->height, sw[8], sh[8], n;
-    if ((st = plan_levels(ctx, &rl, p, content, styles, n_styles, ow, oh, sw, sh, &n))) return st;
-
+    struct plan *pl = malloc(sizeof *pl);
+    if (!pl) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory");
+    if ((st = plan_levels(ctx, p, content, styles, n_styles, pl))) {
+        free(pl);
+        return st;
+    }
+    int ow = result->width, oh = result->height;
     struct run r = {.ctx = ctx, .p = p, .progress = progress, .ud = ud, .t0 = now()};
     r.rep.backend = ctx->kind;
-    r.rep.total = n * p->iterations;
-    r.rep.n_scales = n;
-    for (int s = 0; s < n; s++)
-        r.work_total += (double) sw[s] * sh[s] * (p->iterations + 1);
+    r.rep.n_scales = pl->n;
+    for (int s = 0; s < pl->n; s++) {
+        r.rep.total += pl->it[s];
+        r.work_total += evaluation_flops(pl, s) * (pl->it[s] + 1);
+    }
 
     float *u = malloc(sizeof(float) * 3 * (size_t) ow * oh);
-    if (!u)
+    if (!u) {
+        free(pl);
         return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", ow, oh);
-    if ((st = initial_image(ctx, p, content, sw[0], sh[0], u))) {
+    }
+    if ((st = initial_image(ctx, p, content, pl->sw[0], pl->sh[0], u))) {
         free(u);
+        free(pl);
         return ctx->error[0] ? st : ns_set_error(ctx, st, "cannot prepare the initial image");
     }
-    st = run_levels(&r, &rl, content, styles, n_styles, sw, sh, n, u);
+    st = run_levels(&r, pl, content, styles, n_styles, u);
     if (!st) st = write_result(p, content, u, result);
     free(u);
+    free(pl);
     if (st == NS_STATUS_CANCELLED) ns_set_error(ctx, st, "cancelled");
     return st;
 }

@@ -203,6 +203,7 @@ struct _NsDialog
   GtkWidget           *device;
   GtkWidget           *precision;
   GtkWidget           *precision_label;
+  GtkWidget           *memory;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
 
@@ -504,6 +505,7 @@ show_params (NsDialog *d)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->seed), d->p->seed);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->device), d->p->device);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->precision), d->p->precision);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->memory), d->p->max_memory);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->content_weight);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->style_weight);
   combo_set (d->content_combo, *d->content);
@@ -577,6 +579,7 @@ widgets_changed (NsDialog *d)
   d->p->seed       = (gint) spin_get (d->seed);
   d->p->device     = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->device)));
   d->p->precision  = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->precision)));
+  d->p->max_memory = spin_get (d->memory);
   d->p->content_weight = spin_get (d->content_weight);
   d->p->style_weight   = spin_get (d->style_weight);
 
@@ -758,6 +761,12 @@ advanced_section (NsDialog *d)
                                  _("BFloat16 (half the memory; Ampere or newer)"), NULL);
   labelled (grid, row++, _("_GPU precision:"), d->precision, &d->precision_label);
 
+  d->memory = spin_new (d->p->max_memory, 0, NS_MAX_MEMORY_GB, 0.5, 1);
+  gimp_help_set_help_data (d->memory, _("The most memory a run may use, in GB: a larger photo is "
+                                        "then restyled in tiles, with the same result. 0 = what "
+                                        "the computer or GPU has free"), NULL);
+  labelled (grid, row++, _("_Memory limit (GB):"), d->memory, NULL);
+
   d->smoothness = scale_new (grid, row++, _("Smoothness:"), d->p->tv_weight, 0, 50, 0, 1e6, 1, FALSE,
                              _("Total-variation weight: higher values give smoother, less "
                                "noisy results"));
@@ -778,6 +787,7 @@ advanced_section (NsDialog *d)
   g_signal_connect_swapped (d->seed, "value-changed", G_CALLBACK (widgets_changed), d);
   g_signal_connect_swapped (d->device, "changed", G_CALLBACK (widgets_changed), d);
   g_signal_connect_swapped (d->precision, "changed", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->memory, "value-changed", G_CALLBACK (widgets_changed), d);
   g_signal_connect_swapped (d->content_weight, "value-changed", G_CALLBACK (widgets_changed), d);
   g_signal_connect_swapped (d->style_weight, "value-changed", G_CALLBACK (widgets_changed), d);
   return expander;

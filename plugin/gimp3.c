@@ -177,6 +177,11 @@ add_arguments (GimpProcedure *procedure)
                                            _("BFloat16 (half the memory; Ampere or newer)"), NULL,
                                            NULL),
               "fp32");
+  /* a setting of this machine, not of a call: kept with the dialog's
+     values, so that Script-Fu calls keep their arguments */
+  gimp_procedure_add_double_aux_argument (procedure, "max-memory", _("Memory limit (GB)"),
+                                          _("The most memory a run may use; 0 = what is free"),
+                                          0.0, NS_MAX_MEMORY_GB, 0.0, G_PARAM_READWRITE);
   /* the last run's photo and painting (GimpConfig cannot store layers) */
   gimp_procedure_add_int_aux_argument (procedure, "last-content", "last-content", "",
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
@@ -236,6 +241,7 @@ params_from_config (GimpProcedureConfig *config)
                 "preserve-colors", &p.preserve_colors,
                 "style-scale",     &p.style_scale,
                 "seed",            &p.seed,
+                "max-memory",      &p.max_memory,
                 NULL);
   p.optimizer = gimp_procedure_config_get_choice_id (config, "optimizer");
   p.init      = gimp_procedure_config_get_choice_id (config, "init");
@@ -279,6 +285,7 @@ params_to_config (const NsRestyleParams *p,
                 "init",            nick (init_nicks, 2, p->init),
                 "device",          nick (device_nicks, 3, p->device),
                 "precision",       nick (precision_nicks, 3, p->precision),
+                "max-memory",      CLAMP (p->max_memory, 0.0, NS_MAX_MEMORY_GB),
                 NULL);
   s->pushing = FALSE;
 }

@@ -33,7 +33,8 @@ ns_restyle_defaults (void)
     .style_scale     = e.style_scale,
     .seed            = (gint) e.seed,
     .device          = NS_DEVICE_CHOICE_AUTO,
-    .precision       = NS_PRECISION_CHOICE_FP32
+    .precision       = NS_PRECISION_CHOICE_FP32,
+    .max_memory      = 0.0
   };
 
   return p;
@@ -82,6 +83,9 @@ ns_restyle_check_params (const NsRestyleParams  *p,
     what = g_strdup (_("device must be 0 (auto), 1 (CPU) or 2 (GPU)"));
   else if (p->precision < 0 || p->precision > 2)
     what = g_strdup (_("precision must be 0 (float32), 1 (TF32) or 2 (bfloat16)"));
+  else if (! (p->max_memory >= 0 && p->max_memory <= NS_MAX_MEMORY_GB))
+    what = g_strdup_printf (_("the memory limit must be between 0 (automatic) and %g GB"),
+                            NS_MAX_MEMORY_GB);
 
   if (what)
     {
@@ -256,6 +260,7 @@ ns_restyle_engine_params (const NsRestyleParams *p)
   e.style_scale     = (float) p->style_scale;
   e.seed            = (uint64_t) (guint) p->seed;
   e.precision       = precision_of (p->precision);
+  e.max_memory      = p->max_memory * 1e9;
 
   return e;
 }
@@ -269,6 +274,7 @@ typedef struct
   struct ns_context   *ctx;
   enum ns_backend_kind kind;    /* the backend the run computes on */
   gdouble              elapsed; /* at the last report */
+  gint                 history; /* L-BFGS pairs asked for (0 = Adam) */
 } Progress;
 
 static bool
@@ -300,8 +306,14 @@ on_progress (const struct ns_progress *p,
     return true;
 
   ns_restyle_format_duration (p->eta, left, sizeof left);
-  /* TRANSLATORS: progress bar text, "step 12 of 200, about 3 min left" */
-  text = g_strdup_printf (_("Neural Style: step %d of %d, %s left"), p->iteration, p->total, left);
+  if (p->tile || p->history < pr->history)
+    /* TRANSLATORS: progress bar text, "step 12 of 200, 2048 × 1365 px in
+       tiles to fit in memory, about 3 min left" */
+    text = g_strdup_printf (_("Neural Style: step %d of %d, %d × %d px in tiles to fit in memory, %s left"),
+                            p->iteration, p->total, p->width, p->height, left);
+  else
+    /* TRANSLATORS: progress bar text, "step 12 of 200, about 3 min left" */
+    text = g_strdup_printf (_("Neural Style: step %d of %d, %s left"), p->iteration, p->total, left);
   go_on = pr->func (fraction, text, pr->data);
   g_free (text);
 
@@ -459,7 +471,8 @@ ns_restyle (struct ns_context     *ctx,
   const GeglRectangle *style_extent = gegl_buffer_get_extent (style);
   struct ns_params     e            = ns_restyle_engine_params (params);
   Progress             pr           = { progress, progress_data, ctx,
-                                        ns_context_backend_kind (ctx), 0.0 };
+                                        ns_context_backend_kind (ctx), 0.0,
+                                        e.optimizer == NS_OPTIMIZER_LBFGS ? e.lbfgs_history : 0 };
   enum ns_backend_kind started_on   = pr.kind;
   gfloat              *pixels       = NULL;
   gfloat              *style_pixels = NULL;

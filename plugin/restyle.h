@@ -69,7 +69,12 @@ typedef struct
   gint     seed;
   gint     device;          /* NsDeviceChoice */
   gint     precision;       /* NsPrecisionChoice */
+  gdouble  max_memory;      /* GB a run may use; 0 = what is free, less a
+                               fifth (larger sizes then run in tiles) */
 } NsRestyleParams;
+
+/* The Memory limit's range, GB */
+#define NS_MAX_MEMORY_GB 1024.0
 
 #define NS_RESTYLE_ERROR (ns_restyle_error_quark ())
 

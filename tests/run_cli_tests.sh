@@ -140,7 +140,9 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["iter"] for r in rows] == list(range(6)), rows
 for r in rows:
-    assert set(r) == {"iter", "loss", "content", "style", "tv", "seconds"}, r
+    assert set(r) == {"iter", "level", "width", "height", "tile", "history", "loss", "content", "style", "tv",
+                      "seconds", "start_mb", "peak_mb"}, r
+    assert r["level"] == 0 and r["tile"] == 0 and r["history"] == 20 and r["peak_mb"] >= r["start_mb"] > 0, r
     assert abs(r["loss"] - (1 * r["content"] + 100 * r["style"] + 10 * r["tv"])) <= 1e-6 * r["loss"], r
 assert all(a["seconds"] <= b["seconds"] for a, b in zip(rows, rows[1:]))
 PYEOF
@@ -198,6 +200,10 @@ refused "a 1 x 5000 photo at --size 64" "the short side would be 1 px" --content
 grep -q "the photo itself is that narrow" "$T/err"; check "...and that the photo itself is that narrow" test $? -eq 0
 refused "--size abc" "--size: 'abc' is not a whole number from 0 to 65536" --content "$T/rgb8.png" --size abc
 refused "--tile -3" "--tile: '-3' is not a whole number from 0 to 16384" --content "$T/rgb8.png" --tile -3
+refused "--margin 300" "--margin: '300' is not a whole number from 0 to 256" --content "$T/rgb8.png" --margin 300
+refused "--max-memory -1" "--max-memory: '-1' is not a number of GB, 0 or more" --content "$T/rgb8.png" --max-memory -1
+refused "--max-memory 0.001 at 512 px" "more than the memory limit of 1 MB: raise the limit" \
+    --content "$T/rgb8.png" --size 512 --max-memory 0.001
 refused "--size -3" "--size: '-3' is not a whole number" --content "$T/rgb8.png" --size -3
 refused "--optimizer sgd" "--optimizer: 'sgd' is not one of lbfgs, adam" --content "$T/rgb8.png" --optimizer sgd
 refused "--style-weight 1e99" "--style-weight: '1e99' is not a number" --content "$T/rgb8.png" --style-weight 1e99
@@ -237,6 +243,21 @@ check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thr
     --device cpu --size 64 2>>"$T/err"
 check "--tile 16: the same picture as the whole image (mean difference under 1 level)" \
     test $rc -eq 0 -a "$(ppm_diff "$T/tiled.ppm" "$T/whole.ppm" mean)" -lt 1
+# --max-memory: what the run adds to the resident memory (the log's peak
+# since the run began less what was resident then) stays within the budget,
+# besides the caller's own result (1024 x 683 RGBA floats, 11 MB); the level
+# reports its tiles and history
+if [ -f "$EX/rainier.jpg" ]; then
+    "$NS" --weights "$W" --content "$EX/rainier.jpg" --style "$T/style.png" --output "$T/budget.png" \
+        --device cpu --size 1024 --scales 1 --iterations 2 --max-memory 0.3 --log-json "$T/budget.jsonl" 2>"$T/err"
+    rc=$?
+    grew=$("$PY" -c 'import json, sys; r = json.loads(open(sys.argv[1]).readlines()[-1]); print(round(r["peak_mb"] - r["start_mb"]))' "$T/budget.jsonl")
+    echo "       the run added $grew MB to the resident memory"
+    check "--max-memory 0.3 at 1024 px: runs, adding at most 300 MB + the result's 11 MB" \
+        test $rc -eq 0 -a "$grew" -le $((300000000 / 1048576 + 11))
+    check "...and the level says it runs in tiles with a shorter history" \
+        grep -q "level 1 of 1, 1024 x 683: in tiles of [0-9]* px, L-BFGS history [0-9]* of 20 to fit the memory" "$T/err"
+fi
 
 echo "== a GPU module from another build (at ${SECONDS}s)"
 # none: a module from before the version (API 1); then one from a later build

@@ -28,6 +28,8 @@ trap 'rm -rf "$T"' EXIT
 SIZE=160
 LAYERS=(--content-layers relu3_2 --style-layers relu1_1,relu2_1,relu3_1,relu3_4)
 WEIGHTS=(--content-weight 1 --style-weight 1000 --tv-weight 10)
+# the objective of DESIGN.md on the image itself, without the mirrored canvas
+NO_MARGIN=(--margin 0)
 
 "$NS" --quiet --weights "$W" --content "$EX/rainier.jpg" --style "$EX/rainier.jpg" --output "$T/content.ppm" \
     --iterations 0 --size $SIZE
@@ -46,7 +48,7 @@ EOF
 fail=0
 echo "== iteration-0 loss terms: engine vs PyTorch (float64), real weights, ${SIZE}px"
 "$NS" --quiet --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" --output "$T/start-out.png" \
-    --size 0 --iterations 0 --init image --init-image "$T/start.ppm" "${LAYERS[@]}" "${WEIGHTS[@]}" \
+    --size 0 --iterations 0 --init image --init-image "$T/start.ppm" "${LAYERS[@]}" "${WEIGHTS[@]}" "${NO_MARGIN[@]}" \
     --log-json "$T/iter0.jsonl"
 "$PY" "$HERE/reference.py" terms --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
     --image "$T/start.ppm" "${LAYERS[@]}" "${WEIGHTS[@]}" >"$T/ref0.json"
@@ -65,7 +67,7 @@ EOF
 ITERS=${NS_REF_ITERATIONS:-100}
 echo "== final loss after $ITERS L-BFGS iterations (history 20, from the content): engine vs torch.optim.LBFGS"
 "$NS" --quiet --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" --output "$T/ours.png" \
-    --size 0 --iterations "$ITERS" --lbfgs-history 20 "${LAYERS[@]}" "${WEIGHTS[@]}" --log-json "$T/ours.jsonl"
+    --size 0 --iterations "$ITERS" --lbfgs-history 20 "${LAYERS[@]}" "${WEIGHTS[@]}" "${NO_MARGIN[@]}" --log-json "$T/ours.jsonl"
 "$PY" "$HERE/reference.py" lbfgs --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
     --iterations "$ITERS" --history 20 "${LAYERS[@]}" "${WEIGHTS[@]}" >"$T/torch.json"
 "$PY" "$HERE/reference.py" lbfgs --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \

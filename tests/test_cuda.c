@@ -10,6 +10,7 @@
  *
  *   NS_CUDA_LIBRARY=build/libns-cuda.so build/tests/test_cuda [weights.safetensors]
  */
+#include "context.h"
 #include "testlib.h"
 
 #include <dlfcn.h>
@@ -383,11 +384,13 @@ static void test_ops(void) {
 struct curve {
     double loss[512];
     int n;
+    int tile; /* the last level's tiles */
 };
 
 static bool record(const struct ns_progress *pr, void *ud) {
     struct curve *c = ud;
     if (c->n < 512) c->loss[c->n++] = pr->loss;
+    c->tile = pr->tile;
     return true;
 }
 
@@ -519,6 +522,29 @@ static void test_runs(const char *weights) {
                   "auto mode after a GPU out-of-memory: %s", ns_context_backend(ctx));
         unsetenv("NS_CUDA_TEST_ALLOC_LIMIT");
         ns_context_free(ctx);
+    }
+    /* a memory budget on the GPU: the run goes into tiles, and what it
+     * allocates (weights and workspace included) stays within the budget */
+    {
+        struct ns_params p = ns_params_default();
+        p.iterations = 3;
+        p.size = 128;
+        p.scales = 1;
+        size_t whole = ns_estimate_memory(on_gpu, &p, 128, 96, 100, 120);
+        for (double share = 0.9; share > 0.3; share -= 0.1) { /* the tightest that fits */
+            p.max_memory = share * whole;
+            if (ns_estimate_memory(on_gpu, &p, 128, 96, 100, 120) > p.max_memory) break;
+        }
+        p.max_memory += 0.1 * whole;
+        on_gpu->be->bytes_peak = 0;
+        struct curve c;
+        if (run_curve(on_gpu, &p, false, &c)) {
+            double used = (double) on_gpu->be->bytes_peak + on_gpu->be->workspace;
+            printf("GPU budget %.1f MB of the untiled %.1f MB: tiles of %d px, %.1f MB allocated\n",
+                   p.max_memory / 1e6, whole / 1e6, c.tile, used / 1e6);
+            CHECK(c.tile > 0 && used <= p.max_memory, "GPU budget %.1f MB: tiles %d, allocated %.1f MB",
+                  p.max_memory / 1e6, c.tile, used / 1e6);
+        }
     }
 out:
     ns_context_free(on_cpu);

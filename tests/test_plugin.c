@@ -1,6 +1,7 @@
 /* test_plugin.c - what the plug-ins share, without GIMP: style strength and
  * quality, the estimate's words and warnings, the timings it learns from,
  * and the dialog's threaded preview. */
+#include "restyle-private.h"
 #include "restyle.h"
 #include "testlib.h"
 
@@ -64,6 +65,11 @@ static void test_strength(void) {
           "a style scale over the engine's: %s", error ? error->message : "accepted");
     g_clear_error(&error);
     p = ns_restyle_defaults();
+    p.max_memory = -1;
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "memory limit"),
+          "a negative memory limit: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+    p = ns_restyle_defaults();
     p.size = NS_PARAM_SIZE_MAX + 1;
     CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "16384"),
           "a size over the engine's: %s", error ? error->message : "accepted");
@@ -96,6 +102,17 @@ static void test_estimate(struct ns_context *ctx) {
     text = ns_restyle_estimate(ctx, &p, 400000, 300000, 1000, 1000, &blocked);
     CHECK(strstr(text, "largest size that fits") != NULL, "the cap is said: %s", text);
     g_free(text);
+    /* Final within a memory limit: the photo's own size, in tiles */
+    p.max_memory = 1.0;
+    CHECK(ns_restyle_work_size(ctx, &p, 2048, 1365, 1717, 1200, &capped) == 0 && !capped,
+          "Final on 2048 x 1365 px within 1 GB is the photo's own size");
+    struct ns_params e = ns_restyle_engine_params(&p);
+    size_t bytes = ns_estimate_memory(ctx, &e, 2048, 1365, 1717, 1200);
+    CHECK(e.max_memory == 1e9 && bytes <= 1e9 && bytes > 0.3e9, "within 1 GB: %.2f GB", bytes / 1e9);
+    p.max_memory = 0.1;
+    fits = ns_restyle_work_size(ctx, &p, 2048, 1365, 1717, 1200, &capped);
+    CHECK(capped && fits >= 64 && fits < 2048, "Final within 100 MB: %d px", fits);
+    p.max_memory = 0;
     p.size = 700;
     CHECK(ns_restyle_work_size(ctx, &p, 4000, 3000, 1000, 1000, &capped) == 700 && !capped,
           "Custom is taken as it is");

@@ -112,6 +112,30 @@ static void test_optimisers(struct ns_backend *be) {
 
 /* ---- resampling ---- */
 
+/* The clean-edge canvas: every margin pixel is the interior's mirror
+ * image about the edge pixel (which is not repeated). */
+static void test_canvas(void) {
+    const int w = 5, h = 4, m = 3, cw = w + 2 * m, ch = h + 2 * m;
+    float *cv = falloc((size_t) 3 * cw * ch);
+    struct ns_view in = ns_canvas_interior(cv, w, h, m);
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                in.data[y * in.row + x * in.px + c * in.ch] = (float) (100 * c + 10 * y + x);
+    ns_canvas_mirror(cv, w, h, m);
+    int bad = 0;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < ch; y++)
+            for (int x = 0; x < cw; x++) {
+                int iy = y - m, ix = x - m;
+                iy = iy < 0 ? -iy : iy >= h ? 2 * (h - 1) - iy : iy;
+                ix = ix < 0 ? -ix : ix >= w ? 2 * (w - 1) - ix : ix;
+                bad += cv[((size_t) c * ch + y) * cw + x] != (float) (100 * c + 10 * iy + ix);
+            }
+    CHECK(bad == 0, "the mirrored canvas has %d wrong pixels", bad);
+    free(cv);
+}
+
 static void test_resample(void) {
     int ow, oh;
     ns_fit_size(2048, 1365, 512, &ow, &oh);
@@ -318,8 +342,9 @@ static void test_run(void) {
     p.init = NS_INIT_IMAGE;
     p.init_image = &style;
     st = ns_run(ctx, &ca, &style, 1, &p, on_progress, &log, &ra);
-    CHECK(st == NS_STATUS_OK && log.total == 10 && log.last_iter == 10 && log.monotonic,
-          "two scales: status %d, total %d, last %d", st, log.total, log.last_iter);
+    int two = ns_level_iterations(5, 0) + ns_level_iterations(5, 1);
+    CHECK(two == 6 && st == NS_STATUS_OK && log.total == two && log.last_iter == two && log.monotonic,
+          "two scales: status %d, total %d, last %d of %d", st, log.total, log.last_iter, two);
     double amax = 0;
     for (int y = 0; y < ra.height; y++)
         for (int x = 0; x < ra.width; x++)
@@ -463,7 +488,8 @@ static void counting_release(struct ns_backend *be, struct ns_buf *b) {
     real_ops->release(be, b);
 }
 
-static void test_estimate(void) {
+/* A CPU context whose backend counts what it allocates in live and peak. */
+static struct ns_context *counting_context(void) {
     struct ns_context *ctx;
     ns_context_new(weights_path, NS_BACKEND_CPU, &ctx);
     real_ops = ctx->be->ops;
@@ -471,6 +497,11 @@ static void test_estimate(void) {
     counting_ops.alloc = counting_alloc;
     counting_ops.release = counting_release;
     ctx->be->ops = &counting_ops;
+    return ctx;
+}
+
+static void test_estimate(void) {
+    struct ns_context *ctx = counting_context();
     struct ns_image content = make_image(96, 80, 3, 0), style = make_image(70, 90, 3, 1);
     size_t peaks[3];
     const char *names[3] = {"lbfgs", "adam", "lbfgs in tiles of 32"};
@@ -503,6 +534,7 @@ static void test_estimate(void) {
     /* time estimates: one more iteration costs forward + backward (2x the
      * forward's conv multiply-adds) plus the Gram products */
     p.size = 0;
+    p.margin = 0; /* the objective's own image */
     p.iterations = 9;
     double f9 = ns_estimate_flops(NULL, &p, 512, 512, 512, 512);
     p.iterations = 10;
@@ -516,6 +548,97 @@ static void test_estimate(void) {
           2 * conv);
     printf("estimated %.1f GFLOP per iteration at 512 px (full VGG-19)\n", per / 1e9);
     free(content.data), free(style.data);
+    ns_context_free(ctx);
+}
+
+/* ---- the memory budget: tiles and history chosen to fit, or a refusal ---- */
+
+struct level_log {
+    int tile, history, max_tile, min_history, cancel_at;
+};
+
+static bool on_level(const struct ns_progress *p, void *ud) {
+    struct level_log *l = ud;
+    l->tile = p->tile, l->history = p->history;
+    if (p->tile > l->max_tile) l->max_tile = p->tile;
+    if (!l->min_history || p->history < l->min_history) l->min_history = p->history;
+    return !(l->cancel_at && p->iteration >= l->cancel_at);
+}
+
+static bool unchanged(const struct ns_image *r, float sentinel) {
+    for (size_t i = 0; i < (size_t) r->width * r->height * r->channels; i++)
+        if (r->data[i] != sentinel) return false;
+    return true;
+}
+
+static void test_budget(void) {
+    struct ns_context *ctx = counting_context();
+    struct ns_image content = make_image(400, 300, 3, 0), style = make_image(360, 360, 3, 1);
+    struct ns_params p = ns_params_default();
+    p.size = 0;
+    p.iterations = 4;
+    p.scales = 1;
+    size_t whole = ns_estimate_memory(ctx, &p, 400, 300, 360, 360);
+    size_t model = ns_model_floats(&ctx->model, true) * sizeof(float);
+    struct ns_image r = alloc_result(&p, &content, 3);
+
+    /* a budget under the untiled run's: tiles, then a shorter history */
+    const double shares[2] = {0.6, 0.3};
+    for (int k = 0; k < 2; k++) {
+        p.max_memory = shares[k] * whole;
+        struct level_log log = {0};
+        live = peak = 0;
+        enum ns_status st = ns_run(ctx, &content, &style, 1, &p, on_level, &log, &r);
+        size_t est = ns_estimate_memory(ctx, &p, 400, 300, 360, 360);
+        CHECK(st == NS_STATUS_OK, "%.0f%% of %zu bytes: %s", 100 * shares[k], whole, ns_last_error(ctx));
+        CHECK(log.tile > 0, "%.0f%% of the untiled bytes: no tiles", 100 * shares[k]);
+        CHECK(peak + model <= p.max_memory && est <= p.max_memory && est >= peak + model,
+              "budget %.2f MB: measured %.2f MB + weights %.2f MB, estimated %.2f MB", p.max_memory / 1e6,
+              peak / 1e6, model / 1e6, est / 1e6);
+        printf("budget %.1f MB (%.0f%% of the untiled %.1f MB): tiles of %d px, L-BFGS history %d; "
+               "measured %.1f MB + weights %.1f MB, estimated %.1f MB\n",
+               p.max_memory / 1e6, 100 * shares[k], whole / 1e6, log.tile, log.history, peak / 1e6,
+               model / 1e6, est / 1e6);
+        if (k == 1)
+            CHECK(log.history < p.lbfgs_history && log.history >= NS_LBFGS_HISTORY_MIN,
+                  "a tight budget keeps %d of %d pairs", log.history, p.lbfgs_history);
+    }
+
+    /* too small: refused before anything is allocated, the result untouched */
+    const float sentinel = -7.0f;
+    for (size_t i = 0; i < (size_t) r.width * r.height * 3; i++)
+        r.data[i] = sentinel;
+    p.max_memory = 2e6;
+    live = peak = 0;
+    enum ns_status st = ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r);
+    const char *why = ns_last_error(ctx);
+    CHECK(st == NS_STATUS_OUT_OF_MEMORY && strstr(why, "memory limit of 2 MB") && strstr(why, "400 x 300"),
+          "a 2 MB budget: status %d, '%s'", st, why);
+    CHECK(peak == 0 && unchanged(&r, sentinel), "a refused run allocated %zu bytes or wrote its result",
+          peak);
+    printf("2 MB: %s\n", why);
+
+    /* cancelled in tiles: cancelled, nothing written */
+    p.max_memory = shares[0] * whole;
+    struct level_log log = {.cancel_at = 2};
+    st = ns_run(ctx, &content, &style, 1, &p, on_level, &log, &r);
+    CHECK(st == NS_STATUS_CANCELLED && log.tile > 0 && unchanged(&r, sentinel),
+          "cancelled in tiles: status %d, tiles %d", st, log.tile);
+    CHECK(live == 0, "a cancelled run left %zu bytes allocated", live);
+
+    /* a bad budget is refused */
+    p.max_memory = -1;
+    CHECK(ns_run(ctx, &content, &style, 1, &p, NULL, NULL, &r) == NS_STATUS_INVALID_ARGUMENT,
+          "a negative memory limit is accepted");
+
+    /* the schedule: an eighth of the steps per finer level, with a floor */
+    CHECK(ns_level_iterations(300, 0) == 300 && ns_level_iterations(300, 1) == 37 &&
+              ns_level_iterations(300, 2) == 10 && ns_level_iterations(300, 3) == 10 &&
+              ns_level_iterations(1, 2) == 1,
+          "level iterations %d %d %d %d", ns_level_iterations(300, 0), ns_level_iterations(300, 1),
+          ns_level_iterations(300, 2), ns_level_iterations(300, 3));
+    ctx->be->ops = real_ops;
+    free(r.data), free(content.data), free(style.data);
     ns_context_free(ctx);
 }
 
@@ -586,6 +709,7 @@ int main(void) {
     test_optimisers(be);
     be->ops->free(be);
     test_resample();
+    test_canvas();
 
     snprintf(weights_path, sizeof weights_path, "/tmp/ns-test-run-%d.safetensors", (int) getpid());
     struct ns_weights w;
@@ -594,6 +718,7 @@ int main(void) {
     ns_weights_free(&w);
     test_run();
     test_estimate();
+    test_budget();
     test_time_estimate();
     unlink(weights_path);
     return test_summary("test_run");
