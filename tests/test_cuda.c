@@ -523,28 +523,35 @@ static void test_runs(const char *weights) {
         unsetenv("NS_CUDA_TEST_ALLOC_LIMIT");
         ns_context_free(ctx);
     }
-    /* a memory budget on the GPU: the run goes into tiles, and what it
-     * allocates (weights and workspace included) stays within the budget */
+    /* a memory budget on the GPU: a fresh context (nothing left from the
+     * runs above), 384 x 288 so that tiles matter beside the 128 MB cuDNN
+     * workspace, and 60 % of the untiled estimate: the run goes into tiles,
+     * and what it allocates (weights and workspace included) stays within
+     * the estimate and the budget */
     {
+        struct ns_context *ctx = NULL;
+        CHECK(ns_context_new(weights, NS_BACKEND_CUDA, &ctx) == NS_STATUS_OK, "CUDA context: %s",
+              ns_last_error(ctx));
+        struct ns_image content = image(384, 288, 0.3), style = image(100, 120, 1.7);
+        struct ns_image r = {falloc((size_t) 3 * 384 * 288), 384, 288, 3, 3 * 384};
         struct ns_params p = ns_params_default();
-        p.iterations = 3;
-        p.size = 128;
+        p.iterations = 2;
+        p.size = 0;
         p.scales = 1;
-        size_t whole = ns_estimate_memory(on_gpu, &p, 128, 96, 100, 120);
-        for (double share = 0.9; share > 0.3; share -= 0.1) { /* the tightest that fits */
-            p.max_memory = share * whole;
-            if (ns_estimate_memory(on_gpu, &p, 128, 96, 100, 120) > p.max_memory) break;
-        }
-        p.max_memory += 0.1 * whole;
-        on_gpu->be->bytes_peak = 0;
-        struct curve c;
-        if (run_curve(on_gpu, &p, false, &c)) {
-            double used = (double) on_gpu->be->bytes_peak + on_gpu->be->workspace;
-            printf("GPU budget %.1f MB of the untiled %.1f MB: tiles of %d px, %.1f MB allocated\n",
-                   p.max_memory / 1e6, whole / 1e6, c.tile, used / 1e6);
-            CHECK(c.tile > 0 && used <= p.max_memory, "GPU budget %.1f MB: tiles %d, allocated %.1f MB",
-                  p.max_memory / 1e6, c.tile, used / 1e6);
-        }
+        double whole = (double) ns_estimate_memory(ctx, &p, 384, 288, 100, 120);
+        p.max_memory = 0.6 * whole;
+        double est = (double) ns_estimate_memory(ctx, &p, 384, 288, 100, 120);
+        ctx->be->bytes_peak = 0;
+        struct curve c = {{0}, 0, 0};
+        enum ns_status st = ns_run(ctx, &content, &style, 1, &p, record, &c, &r);
+        double used = (double) ctx->be->bytes_peak + ctx->be->workspace;
+        printf("GPU budget %.1f MB (60%% of the untiled %.1f MB): tiles of %d px, estimated %.1f MB, "
+               "%.1f MB allocated\n", p.max_memory / 1e6, whole / 1e6, c.tile, est / 1e6, used / 1e6);
+        CHECK(st == NS_STATUS_OK && c.tile > 0 && used <= est && est <= p.max_memory,
+              "GPU budget %.1f MB: status %d (%s), tiles %d, estimated %.1f MB, allocated %.1f MB",
+              p.max_memory / 1e6, st, ns_last_error(ctx), c.tile, est / 1e6, used / 1e6);
+        free(content.data), free(style.data), free(r.data);
+        ns_context_free(ctx);
     }
 out:
     ns_context_free(on_cpu);

@@ -48,8 +48,13 @@ static int estimate_final(struct ns_context *ctx, struct ns_params p, int w0, in
     int ow, oh;
     ns_output_size(&p, w, h, &ow, &oh);
     double t = ns_estimate_seconds(ctx, ns_estimate_work(ctx, &p, w, h, 1717, 1200), &past, 1);
-    printf("%d × %d%s | about %.1f h (estimated, not measured) | %.1f GB (estimated) |\n", ow,
-           oh, p.size ? " (the largest that fits)" : "", t / 3600, ns_estimate_memory(ctx, &p, w, h, 1717, 1200) / 1e9);
+    char when[32];
+    if (t < 3600)
+        snprintf(when, sizeof when, "about %.0f min", t / 60);
+    else
+        snprintf(when, sizeof when, "about %.1f h", t / 3600);
+    printf("%d × %d%s | %s (estimated, not measured) | %.1f GB (estimated) |\n", ow, oh,
+           p.size ? " (the largest that fits)" : "", when, ns_estimate_memory(ctx, &p, w, h, 1717, 1200) / 1e9);
     return 0;
 }
 
