@@ -178,7 +178,8 @@ static const int tile_sides[] = {0, 1024, 768, 512, 384, 256, 192, 128, 96, 64};
 #define COMFORT_TILE 256
 
 /* The most L-BFGS pairs level s keeps in tiles of `tile` within the budget,
- * at most `want`; -1 when not even none fit (Adam: want or -1). */
+ * at most `want`; -1 when the level does not fit even without history
+ * (Adam: want or -1). */
 static int history_fitting(const struct plan *pl, int s, int tile, int want) {
     double base = level_bytes(pl, s, tile, 0);
     if (pl->p.optimizer != NS_OPTIMIZER_LBFGS) return base <= pl->budget ? want : -1;
