@@ -169,17 +169,24 @@ static bool alloc_tiles(struct ns_objective *o) {
     return ok && be->ops->crop && be->ops->add_window && be->ops->gram_grad;
 }
 
-enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
-                                       const struct ns_layer_sel *content, const struct ns_layer_sel *style,
-                                       float cw, float sw, float tw) {
+/* The objective of a level in tiles of `tile` px, or in blocks of `block`. */
+static enum ns_status init_level(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
+                                 int block, const struct ns_layer_sel *content,
+                                 const struct ns_layer_sel *style, float cw, float sw, float tw) {
     memset(o, 0, sizeof *o);
     int depth = ns_objective_depth(content, style);
     if (depth > net->s.depth) return NS_STATUS_INVALID_ARGUMENT;
     ns_net_shape(net->m, net->s.depth, h, w, &o->full);
-    ns_tiling_plan(&o->full, tile, &o->tiling);
-    if (o->tiling.ny * o->tiling.nx == 1) o->tiling.tile = 0; /* one tile is the whole level */
-    int rh = o->tiling.tile ? ns_tiling_region(&o->tiling, true) : h;
-    int rw = o->tiling.tile ? ns_tiling_region(&o->tiling, false) : w;
+    ns_tiling_plan(&o->full, block ? block : tile, &o->tiling);
+    if (o->tiling.ny * o->tiling.nx == 1 && !block) o->tiling.tile = 0; /* one tile is the whole level */
+    o->block = o->tiling.tile && block ? o->tiling.tile : 0;
+    if (block && !o->block) return NS_STATUS_INVALID_ARGUMENT;
+    int rh = o->block         ? ns_block_region(&o->tiling, true)
+             : o->tiling.tile ? ns_tiling_region(&o->tiling, true)
+                              : h;
+    int rw = o->block         ? ns_block_region(&o->tiling, false)
+             : o->tiling.tile ? ns_tiling_region(&o->tiling, false)
+                              : w;
     if (net->h != rh || net->w != rw) return NS_STATUS_INVALID_ARGUMENT;
     struct ns_backend *be = net->be;
     o->net = net;
@@ -192,7 +199,9 @@ enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *ne
     bool ok = true;
     for (int i = 0; i < content->n && ok; i++) {
         int l = content->layer[i];
-        size_t n = (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l];
+        o->tgt[i] = (struct ns_rect){0, 0, o->full.h[l], o->full.w[l]};
+        size_t n = o->block ? ns_block_target_elems(&o->full, &o->tiling, l)
+                            : (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l];
         /* a copy of the features: stored as the network's tensors are */
         o->target_p[i] = ns_alloc_tensor(be, n);
         ok = o->target_p[i] != NULL;
@@ -212,6 +221,18 @@ enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *ne
         return NS_STATUS_OUT_OF_MEMORY;
     }
     return NS_STATUS_OK;
+}
+
+enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
+                                       const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                       float cw, float sw, float tw) {
+    return init_level(o, net, h, w, tile, 0, content, style, cw, sw, tw);
+}
+
+enum ns_status ns_objective_init_blocks(struct ns_objective *o, struct ns_net *net, int h, int w, int block,
+                                        const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                        float cw, float sw, float tw) {
+    return init_level(o, net, h, w, 0, block, content, style, cw, sw, tw);
 }
 
 /* ||v||^2 of each target, floored so that an all-zero target (a black

@@ -25,6 +25,11 @@ enum ns_status ns_layers_parse(const struct ns_model *m, const char *spec, const
 /* Default layer lists for a model (static strings built into buf). */
 void ns_layers_default(const struct ns_model *m, char *content, size_t clen, char *style, size_t slen);
 
+/* A rectangle of a layer's feature grid. */
+struct ns_rect {
+    int y, x, h, w;
+};
+
 struct ns_terms {
     double loss;    /* weighted total */
     double content; /* L_c */
@@ -37,6 +42,7 @@ struct ns_objective {
     struct ns_layer_sel content, style;
     float content_weight, style_weight, tv_weight;
     struct ns_buf *target_p[NS_MAX_LAYERS]; /* content features (tensors), per content[i] */
+    struct ns_rect tgt[NS_MAX_LAYERS];      /* the part of the level's grid target_p[i] holds */
     double p_norm2[NS_MAX_LAYERS];
     struct ns_buf *target_t[NS_MAX_LAYERS]; /* blended style Grams, per style[i] */
     double t_norm2[NS_MAX_LAYERS];
@@ -49,6 +55,7 @@ struct ns_objective {
     struct ns_buf *win, *pwin, *gwin;   /* a layer's window, its target, its gradient */
     struct ns_buf *gsum[NS_MAX_LAYERS]; /* per style[i]: Gram summed over tiles, less the target */
     const struct ns_tile *at;           /* the tile being evaluated */
+    int block;                          /* block side, px (blocks.c); 0 = the level is optimised at once */
 };
 
 /* Depth (conv layers) the selections need. */
@@ -67,6 +74,12 @@ enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
 enum ns_status ns_objective_init_tiled(struct ns_objective *o, struct ns_net *net, int h, int w, int tile,
                                        const struct ns_layer_sel *content, const struct ns_layer_sel *style,
                                        float cw, float sw, float tw);
+/* The same for a level optimised block by block (blocks.c): the tiling's
+ * tiles are the blocks, the net holds the largest block's reach
+ * (ns_block_region) and the content targets only that reach's features. */
+enum ns_status ns_objective_init_blocks(struct ns_objective *o, struct ns_net *net, int h, int w, int block,
+                                        const struct ns_layer_sel *content, const struct ns_layer_sel *style,
+                                        float cw, float sw, float tw);
 void ns_objective_region_size(const struct ns_model *m, int depth, int h, int w, int tile, int *rh, int *rw);
 /* Backend floats tiles add beyond the region's net: its tensors (windows)
  * or else its float32 buffers (the region, its gradient, the Gram sums). */
@@ -87,10 +100,38 @@ enum ns_status ns_objective_finish_style(struct ns_objective *o);
 enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_content);
 enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
                              double *content, double *style);
+/* One tile at a time (blocks.c): o->region = t's region of u, the net sized
+ * for it; the content targets of t's interior (ns_objective_target_at set
+ * them, zeroed) from the content canvas; and a pass over o->region: each
+ * style Gram share added into gsum, content[i] the interior's content sums,
+ * and with grad the gradient against gsum written to o->gregion. */
+enum ns_status ns_tiled_enter(struct ns_objective *o, const struct ns_buf *u, const struct ns_tile *t);
+enum ns_status ns_tiled_tile_content(struct ns_objective *o, const struct ns_buf *u_content,
+                                     const struct ns_tile *t);
+enum ns_status ns_tiled_tile_pass(struct ns_objective *o, bool grad, double *content);
 /* Adds blend * the Grams of a painting of sh x sw, computed in tiles of
  * `tile` (ns_tiling_style) through the objective's net. */
 enum ns_status ns_tiled_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw, int tile,
                               float blend);
+
+/* blocks.c: level h x w of x (3 x h x w on the backend, the start point on
+ * entry, the result on return) optimised block by block against the
+ * content canvas; style targets set.  Each block's pixels take `steps`
+ * steps of their own optimiser, the rest of the image held; report gets the
+ * whole image's terms after the start and after each step (done of
+ * blocks x steps) and returns false to cancel. */
+typedef bool (*ns_block_report_fn)(void *ud, const struct ns_terms *t, int done, int total);
+enum ns_status ns_blocks_optimise(struct ns_objective *o, struct ns_buf *x, const struct ns_buf *content,
+                                  enum ns_optimizer kind, float lr, int history, int steps,
+                                  ns_block_report_fn report, void *ud);
+/* For tests: at x, the whole image's terms (start) and block k's
+ * objective: the terms and the gradient with respect to its pixels (3 x
+ * its rows x its columns), which are the whole objective's. */
+enum ns_status ns_blocks_eval(struct ns_objective *o, struct ns_buf *x, const struct ns_buf *content, int k,
+                              struct ns_buf *grad, struct ns_terms *start, struct ns_terms *terms);
+/* Backend floats ns_blocks_optimise adds beyond the objective's own. */
+size_t ns_blocks_floats(const struct ns_model *m, const struct ns_net_shape *full, int block,
+                        const struct ns_layer_sel *style, enum ns_optimizer kind, int history);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

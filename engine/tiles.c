@@ -30,6 +30,27 @@ void ns_tiling_get(const struct ns_tiling *t, int i, struct ns_tile *out) {
     out->rx1 = out->x1 + t->halo < t->w ? out->x1 + t->halo : t->w;
 }
 
+/* [a - halo, b + halo) clipped to [0, side) */
+static void grow(int a, int b, int halo, int side, int *ga, int *gb) {
+    *ga = a > halo ? a - halo : 0;
+    *gb = b + halo < side ? b + halo : side;
+}
+
+void ns_block_reach(const struct ns_tiling *t, int i, struct ns_tile *out) {
+    struct ns_tile b;
+    ns_tiling_get(t, i, &b);
+    out->y0 = b.ry0, out->y1 = b.ry1, out->x0 = b.rx0, out->x1 = b.rx1;
+    grow(out->y0, out->y1, t->halo, t->h, &out->ry0, &out->ry1);
+    grow(out->x0, out->x1, t->halo, t->w, &out->rx0, &out->rx1);
+}
+
+int ns_block_region(const struct ns_tiling *t, bool rows) {
+    int side = rows ? t->h : t->w;
+    if (!t->tile) return side;
+    int r = t->tile + 4 * t->halo;
+    return r < side ? r : side;
+}
+
 int ns_tiling_region(const struct ns_tiling *t, bool rows) {
     int side = rows ? t->h : t->w;
     if (!t->tile) return side;
@@ -59,6 +80,25 @@ static struct window window_at(const struct ns_objective *o, const struct ns_til
     return window_in(&o->full, t, l);
 }
 
+size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_tiling *t, int layer) {
+    size_t most = 0;
+    for (int k = 0; k < t->ny * t->nx; k++) {
+        struct ns_tile r;
+        ns_block_reach(t, k, &r);
+        struct window win = window_in(full, &r, layer);
+        size_t n = (size_t) full->c[layer] * win.h * win.w;
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
+void ns_objective_target_at(struct ns_objective *o, const struct ns_tile *t) {
+    for (int i = 0; i < o->content.n; i++) {
+        struct window win = window_in(&o->full, t, o->content.layer[i]);
+        o->tgt[i] = (struct ns_rect){win.gy, win.gx, win.h, win.w};
+    }
+}
+
 /* Crops the tile's region of u (3 x h x w) into o->region and sizes the
  * net for it. */
 static enum ns_status enter_region(struct ns_objective *o, const struct ns_buf *u, int h, int w,
@@ -86,9 +126,10 @@ static void content_window(void *ud, int layer, const struct ns_buf *act) {
         struct window win = window_at(o, o->at, layer);
         if (!win.h || !win.w) continue;
         int c = s->c[layer];
+        const struct ns_rect *r = &o->tgt[i];
         be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
         /* the targets start zeroed, so adding the window copies it */
-        be->ops->add_window(be, o->win, c, win.h, win.w, win.gy, win.gx, o->full.h[layer], o->full.w[layer],
+        be->ops->add_window(be, o->win, c, win.h, win.w, win.gy - r->y, win.gx - r->x, r->h, r->w,
                             o->target_p[i]);
     }
 }
@@ -97,6 +138,7 @@ enum ns_status ns_tiled_content(struct ns_objective *o, const struct ns_buf *u_c
     struct ns_backend *be = o->net->be;
     for (int i = 0; i < o->content.n; i++) {
         int l = o->content.layer[i];
+        o->tgt[i] = (struct ns_rect){0, 0, o->full.h[l], o->full.w[l]};
         be->ops->fill(be, o->target_p[i], 0.0f, (size_t) o->full.c[l] * o->full.h[l] * o->full.w[l]);
     }
     for (int k = 0; k < o->tiling.ny * o->tiling.nx; k++) {
@@ -129,6 +171,14 @@ static bool crop_window(struct ns_objective *o, int layer, const struct ns_buf *
     return true;
 }
 
+/* Content target i's part under the window into o->pwin. */
+static void target_window(struct ns_objective *o, int i, const struct window *win) {
+    const struct ns_rect *r = &o->tgt[i];
+    int c = o->full.c[o->content.layer[i]];
+    o->net->be->ops->crop(o->net->be, o->target_p[i], c, r->h, r->w, win->gy - r->y, win->gx - r->x, win->h,
+                          win->w, o->pwin);
+}
+
 /* First pass at `layer`: the content terms' values, and each interior's
  * share of the Gram matrices, F F^T / M with M the whole level's pixels. */
 static void first_pass(void *ud, int layer, const struct ns_buf *act) {
@@ -146,8 +196,7 @@ static void first_pass(void *ud, int layer, const struct ns_buf *act) {
     }
     for (int i = 0; i < o->content.n; i++) {
         if (o->content.layer[i] != layer) continue;
-        be->ops->crop(be, o->target_p[i], c, o->full.h[layer], o->full.w[layer], win.gy, win.gx, win.h, win.w,
-                      o->pwin);
+        target_window(o, i, &win);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
     }
 }
@@ -166,8 +215,7 @@ static void second_pass(void *ud, int layer, const struct ns_buf *act, struct ns
     for (int i = 0; i < o->content.n; i++) {
         if (o->content.layer[i] != layer) continue;
         float coef = (float) (o->content_weight * o->content.weight[i] / o->p_norm2[i]);
-        be->ops->crop(be, o->target_p[i], c, o->full.h[layer], o->full.w[layer], win.gy, win.gx, win.h, win.w,
-                      o->pwin);
+        target_window(o, i, &win);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, coef, o->gwin, NS_SLOT_CONTENT + i);
     }
     for (int i = 0; i < o->style.n; i++) {
@@ -208,6 +256,31 @@ static enum ns_status gram_pass(struct ns_objective *o, const struct ns_buf *u, 
         be->ops->dots(be, NS_BUFS(&o->gsum[i]), 1, o->gsum[i], (size_t) c * c, NS_SLOT_STYLE + i);
     }
     return o->style.n ? be->ops->read_scalars(be, NS_SLOT_STYLE, o->style.n, style) : NS_STATUS_OK;
+}
+
+enum ns_status ns_tiled_enter(struct ns_objective *o, const struct ns_buf *u, const struct ns_tile *t) {
+    return enter_tile(o, u, t);
+}
+
+enum ns_status ns_tiled_tile_content(struct ns_objective *o, const struct ns_buf *u_content,
+                                     const struct ns_tile *t) {
+    enum ns_status st = enter_tile(o, u_content, t);
+    if (st) return st;
+    ns_net_forward(o->net, o->region, content_window, o);
+    return NS_STATUS_OK;
+}
+
+enum ns_status ns_tiled_tile_pass(struct ns_objective *o, bool grad, double *content) {
+    struct ns_backend *be = o->net->be;
+    ns_net_forward(o->net, o->region, first_pass, o);
+    if (grad) ns_net_backward(o->net, second_pass, o, o->gregion);
+    double v[NS_MAX_LAYERS];
+    enum ns_status st = o->content.n ? be->ops->read_scalars(be, NS_SLOT_CONTENT, o->content.n, v) : 0;
+    for (int i = 0; i < o->content.n; i++) { /* a layer the interior misses left its slot stale */
+        struct window win = window_at(o, o->at, o->content.layer[i]);
+        content[i] = win.h && win.w ? v[i] : 0.0;
+    }
+    return st;
 }
 
 enum ns_status ns_tiled_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

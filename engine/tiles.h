@@ -42,6 +42,19 @@ void ns_tiling_get(const struct ns_tiling *t, int i, struct ns_tile *out);
 /* The largest region's side: the size of the net the tiles run on. */
 int ns_tiling_region(const struct ns_tiling *t, bool rows);
 
+/* Blocks (blocks.c) are a tiling's tiles optimised one at a time.  A
+ * block's reach: every feature its pixels change (the block grown by the
+ * halo), as the interior, and what those features read (grown again) as
+ * the region. */
+void ns_block_reach(const struct ns_tiling *t, int i, struct ns_tile *out);
+/* The largest reach region's side. */
+int ns_block_region(const struct ns_tiling *t, bool rows);
+/* Features at `layer` of the largest reach (its interior), over all blocks. */
+size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_tiling *t, int layer);
+struct ns_objective;
+/* Points the objective's content targets at tile t's interior. */
+void ns_objective_target_at(struct ns_objective *o, const struct ns_tile *t);
+
 /* The tile side at which a painting of sh x sw runs through the net of a
  * tiled level (its capacity cap_h x cap_w), so that the painting needs no
  * net of its own; 0 when the level is untiled or no tile fits.  Each Gram

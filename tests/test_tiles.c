@@ -92,8 +92,80 @@ static void tiled_case(const char *name, struct ns_backend *be, int n_layers, co
     CHECK(tiled.style_tile > 0 && tiled.style_tile < (sh > sw ? sh : sw),
           "%s: the %d x %d painting is not cut into tiles (%d)", name, sw, sh, tiled.style_tile);
     printf("%s: %d x %d in tiles of %d, painting in tiles of %d: loss %.6g, relative difference %.1e, "
-           "gradient %.1e\n", name, w, h, tile, tiled.style_tile, whole.t.loss, l, ge);
+           "gradient %.1e\n",
+           name, w, h, tile, tiled.style_tile, whole.t.loss, l, ge);
     free(uc), free(us), free(u), free(whole.grad), free(tiled.grad);
+    ns_model_release(&m);
+    ns_weights_free(&wt);
+}
+
+/* Block by block: at every block, the whole image's terms and the
+ * gradient with respect to the block's pixels are those of the objective
+ * whole (the block's reach and the rest's fixed terms). */
+static void blocks_case(const char *name, struct ns_backend *be, int n_layers, const char *content_layers,
+                        const char *style_layers, enum ns_pool_mode pool, int h, int w, int block) {
+    struct ns_weights wt;
+    random_weights(&wt, 19, n_layers);
+    struct ns_model m;
+    CHECK(ns_model_init(&m, be, &wt) == NS_STATUS_OK, "%s: model", name);
+    struct ns_layer_sel cs, ss;
+    char err[256];
+    CHECK(ns_layers_parse(&m, content_layers, "", &cs, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
+    CHECK(ns_layers_parse(&m, style_layers, "", &ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
+    int sh = 40, sw = 44;
+    size_t n = (size_t) 3 * h * w;
+    float *uc = falloc(n), *us = falloc((size_t) 3 * sh * sw), *u = falloc(n);
+    image_of(uc, h, w, 1);
+    image_of(us, sh, sw, 2);
+    image_of(u, h, w, 3);
+    struct eval whole = evaluate(&m, &cs, &ss, pool, h, w, 0, uc, us, sh, sw, u);
+    struct ns_net_shape full;
+    struct ns_tiling t;
+    int depth = ns_objective_depth(&cs, &ss);
+    ns_net_shape(&m, depth, h, w, &full);
+    ns_tiling_plan(&full, block, &t);
+    struct ns_net *net;
+    struct ns_objective o;
+    CHECK(ns_net_new(&m, depth, ns_block_region(&t, true), ns_block_region(&t, false), true, pool, &net) ==
+              NS_STATUS_OK,
+          "%s: net", name);
+    CHECK(ns_objective_init_blocks(&o, net, h, w, block, &cs, &ss, 1.0f, 5.0f, 0.5f) == NS_STATUS_OK,
+          "%s: objective in blocks of %d", name, block);
+    if (failures) return;
+    CHECK(t.ny * t.nx > 2, "%s: %d blocks", name, t.ny * t.nx);
+    ns_objective_add_style(&o, V(us), sh, sw, 1.0f, true);
+    ns_objective_finish_style(&o);
+    double worst_l = 0, worst_g = 0, worst_s = 0;
+    for (int k = 0; k < t.ny * t.nx; k++) {
+        struct ns_tile b;
+        ns_tiling_get(&t, k, &b);
+        int bh = b.y1 - b.y0, bw = b.x1 - b.x0;
+        float *g = falloc((size_t) 3 * bh * bw);
+        struct ns_terms start, at;
+        CHECK(ns_blocks_eval(&o, V(u), V(uc), k, V(g), &start, &at) == NS_STATUS_OK, "%s: block %d", name, k);
+        double num = 0, den = 0;
+        for (int c = 0; c < 3; c++)
+            for (int y = 0; y < bh; y++)
+                for (int x = 0; x < bw; x++) {
+                    double want = whole.grad[((size_t) c * h + b.y0 + y) * w + b.x0 + x],
+                           d = g[((size_t) c * bh + y) * bw + x] - want;
+                    num += d * d, den += want * want;
+                }
+        double ge = sqrt(num / (den > 0 ? den : 1));
+        double l = fmax(fmax(rel(at.loss, whole.t.loss), rel(at.content, whole.t.content)),
+                        fmax(rel(at.style, whole.t.style), rel(at.tv, whole.t.tv)));
+        double ls = fmax(rel(start.loss, whole.t.loss), rel(start.content, whole.t.content));
+        worst_l = fmax(worst_l, l), worst_g = fmax(worst_g, ge), worst_s = fmax(worst_s, ls);
+        free(g);
+    }
+    CHECK(worst_s <= 1e-4, "%s: whole terms from the blocks differ by %.2e (relative)", name, worst_s);
+    CHECK(worst_l <= 1e-4, "%s: a block's terms differ from the whole by %.2e (relative)", name, worst_l);
+    CHECK(worst_g <= 1e-5, "%s: a block's gradient differs by %.2e (normalised)", name, worst_g);
+    printf("%s: %d x %d in %d blocks of %d: terms within %.1e, block gradients within %.1e\n", name, w, h,
+           t.ny * t.nx, block, fmax(worst_l, worst_s), worst_g);
+    ns_objective_release(&o);
+    ns_net_free(net);
+    free(uc), free(us), free(u), free(whole.grad);
     ns_model_release(&m);
     ns_weights_free(&wt);
 }
@@ -250,6 +322,9 @@ int main(void) {
     tiled_case("max-pool", be, 5, "relu2_2", "relu1_1,relu2_1,relu3_1", NS_POOL_MAX, 56, 72, 16);
     tiled_case("avg-pool, sides off the grid", be, 5, "relu3_1", "relu1_2,relu2_1", NS_POOL_AVG, 53, 70, 20);
     tiled_case("a strip", be, 3, "relu2_1", "relu1_1,relu2_1", NS_POOL_MAX, 30, 90, 24);
+    blocks_case("blocks, max-pool", be, 5, "relu2_2", "relu1_1,relu2_1,relu3_1", NS_POOL_MAX, 56, 72, 16);
+    blocks_case("blocks, avg-pool, sides off the grid", be, 5, "relu3_1", "relu1_2,relu2_1", NS_POOL_AVG, 53,
+                70, 20);
     be->ops->free(be);
     test_run_in_tiles();
     return test_summary("test_tiles");
