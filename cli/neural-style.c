@@ -33,9 +33,9 @@ struct cli {
     FILE *log;
     bool tty;
     int last_pct;
-    int last_scale;     /* the level last reported */
-    float max_memory;   /* --max-memory, GB */
-    double start_mb;    /* resident when the run began */
+    int last_scale;   /* the level last reported */
+    float max_memory; /* --max-memory, GB */
+    double start_mb;  /* resident when the run began */
     struct ns_context *ctx;
     enum ns_backend_kind kind; /* the backend the run started on */
 };
@@ -160,15 +160,21 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
         if (p->tile || (c->p.optimizer == NS_OPTIMIZER_LBFGS && p->history < c->p.lbfgs_history)) {
             fprintf(stderr, "%sneural-style: level %d of %d, %d x %d: ", c->tty ? "\n" : "", p->scale + 1,
                     p->n_scales, p->width, p->height);
-            if (p->tile) fprintf(stderr, "in tiles of %d px", p->tile);
+            if (p->block)
+                fprintf(stderr, "block by block, in blocks of %d px", p->block);
+            else if (p->tile)
+                fprintf(stderr, "in tiles of %d px", p->tile);
             if (c->p.optimizer == NS_OPTIMIZER_LBFGS && p->history < c->p.lbfgs_history)
-                fprintf(stderr, "%sL-BFGS history %d of %d", p->tile ? ", " : "", p->history, c->p.lbfgs_history);
+                fprintf(stderr, "%sL-BFGS history %d of %d", p->tile ? ", " : "", p->history,
+                        c->p.lbfgs_history);
             fprintf(stderr, " to fit the memory\n");
         }
     }
     if (c->log) {
-        fprintf(c->log, "{\"iter\":%d,\"level\":%d,\"width\":%d,\"height\":%d,\"tile\":%d,\"history\":%d,",
-                p->iteration, p->scale, p->width, p->height, p->tile, p->history);
+        fprintf(
+            c->log,
+            "{\"iter\":%d,\"level\":%d,\"width\":%d,\"height\":%d,\"tile\":%d,\"block\":%d,\"history\":%d,",
+            p->iteration, p->scale, p->width, p->height, p->tile, p->block, p->history);
         log_number(c->log, "loss", p->loss, false);
         log_number(c->log, "content", p->content, false);
         log_number(c->log, "style", p->style, false);
@@ -224,12 +230,18 @@ static const int device_values[] = {NS_BACKEND_AUTO, NS_BACKEND_CPU, NS_BACKEND_
 static const char *const precisions[] = {"fp32", "tf32", "bf16", NULL};
 static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_PRECISION_BF16};
 
-#define STRING(n, f) {.name = n, .kind = OPT_STRING, .off = AT(f)}
-#define FLOAT(n, f) {.name = n, .kind = OPT_FLOAT, .off = AT(f)}
-#define FLAG(n, f) {.name = n, .kind = OPT_FLAG, .off = AT(f)}
-#define INT(n, f, l, h) {.name = n, .kind = OPT_INT, .off = AT(f), .lo = l, .hi = h}
-#define CHOICE(n, f, c) {.name = n, .kind = OPT_CHOICE, .off = AT(f), .choices = c##s, .values = c##_values}
-#define SPECIAL(n) {.name = n, .kind = OPT_SPECIAL}
+#define STRING(n, f)                                                                                         \
+    { .name = n, .kind = OPT_STRING, .off = AT(f) }
+#define FLOAT(n, f)                                                                                          \
+    { .name = n, .kind = OPT_FLOAT, .off = AT(f) }
+#define FLAG(n, f)                                                                                           \
+    { .name = n, .kind = OPT_FLAG, .off = AT(f) }
+#define INT(n, f, l, h)                                                                                      \
+    { .name = n, .kind = OPT_INT, .off = AT(f), .lo = l, .hi = h }
+#define CHOICE(n, f, c)                                                                                      \
+    { .name = n, .kind = OPT_CHOICE, .off = AT(f), .choices = c##s, .values = c##_values }
+#define SPECIAL(n)                                                                                           \
+    { .name = n, .kind = OPT_SPECIAL }
 static const struct opt_spec specs[] = {
     STRING("content", content),
     SPECIAL("style"),
@@ -329,20 +341,32 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
 static void read_option(struct cli *c, const struct opt_spec *o, const char *v) {
     char *at = (char *) c + o->off;
     switch (o->kind) {
-    case OPT_STRING: *(const char **) at = v; break;
-    case OPT_INT: *(int *) at = read_int(o, v); break;
-    case OPT_FLOAT: *(float *) at = read_float(o, v); break;
-    case OPT_CHOICE: *(int *) at = read_choice(o, v); break;
-    case OPT_FLAG: *(bool *) at = true; break;
-    case OPT_SPECIAL: read_special(c, o, v); break;
+    case OPT_STRING:
+        *(const char **) at = v;
+        break;
+    case OPT_INT:
+        *(int *) at = read_int(o, v);
+        break;
+    case OPT_FLOAT:
+        *(float *) at = read_float(o, v);
+        break;
+    case OPT_CHOICE:
+        *(int *) at = read_choice(o, v);
+        break;
+    case OPT_FLAG:
+        *(bool *) at = true;
+        break;
+    case OPT_SPECIAL:
+        read_special(c, o, v);
+        break;
     }
 }
 
 static void parse_args(int argc, char **argv, struct cli *c) {
     struct option opts[N_SPECS + 1];
     for (size_t i = 0; i < N_SPECS; i++) {
-        bool no_value = specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") ||
-                        !strcmp(specs[i].name, "help");
+        bool no_value =
+            specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") || !strcmp(specs[i].name, "help");
         opts[i] = (struct option){specs[i].name, no_value ? no_argument : required_argument, NULL, (int) i};
     }
     opts[N_SPECS] = (struct option){0};
@@ -385,13 +409,14 @@ int main(int argc, char **argv) {
     int threads = 0;
     if (ns_context_set_threads(ctx, c.p.threads, &threads)) die("%s", ns_last_error(ctx));
     if (threads > 0 && c.p.threads > threads)
-        fprintf(stderr, "neural-style: --threads %d: this machine lets it use %d cores, so %d threads\n", c.p.threads,
-                threads, threads);
+        fprintf(stderr, "neural-style: --threads %d: this machine lets it use %d cores, so %d threads\n",
+                c.p.threads, threads, threads);
     if (!c.quiet) fprintf(stderr, "neural-style: running on %s\n", ns_context_backend(ctx));
     static const char *const precision_names[] = {"fp32", "tf32", "bf16"};
     enum ns_precision got = ns_context_precision(ctx, c.p.precision);
     if (got != c.p.precision)
-        fprintf(stderr, "neural-style: --precision %s %s; computing in float32\n", precision_names[c.p.precision],
+        fprintf(stderr, "neural-style: --precision %s %s; computing in float32\n",
+                precision_names[c.p.precision],
                 ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "needs an Ampere or newer GPU"
                                                                 : "applies to NVIDIA GPUs only");
 
@@ -411,7 +436,8 @@ int main(int argc, char **argv) {
     if (!c.quiet)
         fprintf(stderr, "neural-style: %d x %d px, about %.2f GB of %s memory\n", ow, oh,
                 ns_estimate_memory(ctx, &c.p, content.im.width, content.im.height, style_im[0].width,
-                                   style_im[0].height) / 1e9,
+                                   style_im[0].height) /
+                    1e9,
                 ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "GPU" : "main");
 
     c.ctx = ctx;

@@ -167,11 +167,10 @@ static enum ns_status whole_pass(struct blocks *b, struct ns_terms *terms) {
 
 /* Block k's geometry, content targets, fixed region and start point; the
  * terms of the rest of the image. */
-static enum ns_status enter_block(struct blocks *b, int k) {
+static enum ns_status enter_block(struct blocks *b, int shift, int k) {
     struct ns_objective *o = b->o;
     struct ns_backend *be = b->be;
-    ns_tiling_get(&o->tiling, k, &b->block);
-    ns_block_reach(&o->tiling, k, &b->reach);
+    ns_block_get(&o->tiling, shift, k, &b->block, &b->reach);
     b->by = b->block.y0 - b->reach.ry0, b->bx = b->block.x0 - b->reach.rx0;
     b->bh = b->block.y1 - b->block.y0, b->bw = b->block.x1 - b->block.x0;
     enum ns_status st = content_at(b, &b->reach);
@@ -249,11 +248,16 @@ enum ns_status ns_blocks_eval(struct ns_objective *o, struct ns_buf *x, const st
     struct blocks b = {.o = o, .be = o->net->be, .x = x, .photo = content};
     enum ns_status st = o->block ? alloc_blocks(&b) : NS_STATUS_INVALID_ARGUMENT;
     if (!st) st = whole_pass(&b, start);
-    if (!st) st = enter_block(&b, k);
+    if (!st) st = enter_block(&b, 0, k);
     if (!st) st = block_eval(&b, b.xb, grad, terms);
     release_blocks(&b);
     return st;
 }
+
+/* Sweeps over the blocks: the grid moved by half a block every other
+ * sweep, so that no block's edge stays where the last sweep left one.  Two
+ * halved the seams of a run from the photo itself (docs/engine.md). */
+#define NS_BLOCK_SWEEPS 2
 
 enum ns_status ns_blocks_optimise(struct ns_objective *o, struct ns_buf *x, const struct ns_buf *content,
                                   enum ns_optimizer kind, float lr, int history, int steps,
@@ -263,20 +267,26 @@ enum ns_status ns_blocks_optimise(struct ns_objective *o, struct ns_buf *x, cons
     const struct ns_tiling *tl = &o->tiling;
     enum ns_status st = alloc_blocks(&b);
     struct ns_terms t;
-    int blocks = tl->ny * tl->nx, total = blocks * steps;
+    int sweeps = steps < NS_BLOCK_SWEEPS ? steps : NS_BLOCK_SWEEPS, half = tl->tile / 2 / tl->jump * tl->jump,
+        total = 0, done = 0;
+    for (int j = 0; j < sweeps; j++)
+        total += ns_block_count(tl, j % 2 ? half : 0) * (steps / sweeps + (j < steps % sweeps));
     if (!st) st = whole_pass(&b, &t);
     if (!st && report && !report(ud, &t, 0, total)) st = NS_STATUS_CANCELLED;
-    for (int k = 0; k < blocks && !st && steps > 0; k++) {
-        struct ns_optim opt = {0};
-        if (!(st = enter_block(&b, k)))
-            st = ns_optim_init(&opt, b.be, kind, (size_t) 3 * b.bh * b.bw, lr, history, block_eval, &b);
-        if (!st) st = ns_optim_start(&opt, b.xb);
-        for (int j = 1; j <= steps && !st; j++) {
-            if (!opt.converged) st = ns_optim_step(&opt);
-            if (!st && report && !report(ud, &opt.fx, k * steps + j, total)) st = NS_STATUS_CANCELLED;
+    for (int j = 0; j < sweeps && !st; j++) {
+        int shift = j % 2 ? half : 0, visit = steps / sweeps + (j < steps % sweeps);
+        for (int k = 0; k < ns_block_count(tl, shift) && !st; k++) {
+            struct ns_optim opt = {0};
+            if (!(st = enter_block(&b, shift, k)))
+                st = ns_optim_init(&opt, b.be, kind, (size_t) 3 * b.bh * b.bw, lr, history, block_eval, &b);
+            if (!st) st = ns_optim_start(&opt, b.xb);
+            for (int i = 1; i <= visit && !st; i++) {
+                if (!opt.converged) st = ns_optim_step(&opt);
+                if (!st && report && !report(ud, &opt.fx, ++done, total)) st = NS_STATUS_CANCELLED;
+            }
+            if (!st) st = leave_block(&b, &opt);
+            ns_optim_release(&opt);
         }
-        if (!st) st = leave_block(&b, &opt);
-        ns_optim_release(&opt);
     }
     release_blocks(&b);
     return st;

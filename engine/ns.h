@@ -88,13 +88,13 @@ struct ns_image {
 };
 
 struct ns_params {
-    int size;       /* longest side to optimise at; 0 = content's own */
-    int iterations; /* at the coarsest level; each finer one gets an eighth
-                       as many (ns_level_iterations); 0 = evaluate the
-                       initial image only */
-    int scales;     /* coarse-to-fine levels, each half the next; 0 = auto */
-    int tile;       /* evaluate in tiles of about this side, px (0 = automatic:
-                       whole levels, or tiles where the budget needs them) */
+    int size;          /* longest side to optimise at; 0 = content's own */
+    int iterations;    /* at the coarsest level; each finer one gets an eighth
+                          as many (ns_level_iterations); 0 = evaluate the
+                          initial image only */
+    int scales;        /* coarse-to-fine levels, each half the next; 0 = auto */
+    int tile;          /* evaluate in tiles of about this side, px (0 = automatic:
+                          whole levels, or tiles where the budget needs them) */
     double max_memory; /* bytes a run may allocate on its backend (and, on the
                           CPU, the engine's own image buffers); 0 = what the
                           backend has free, less a fifth */
@@ -135,16 +135,19 @@ struct ns_progress {
     int total;
     int scale; /* 0 = coarsest */
     int n_scales;
-    int width, height; /* size being optimised now */
-    int tile;          /* tile side at this level, px; 0 = the whole level */
-    int history;       /* L-BFGS pairs kept at this level: fewer than
-                          params.lbfgs_history when the budget needs it */
-    double loss;       /* weighted total */
-    double content;    /* unweighted L_c */
-    double style;      /* unweighted L_s */
-    double tv;         /* unweighted L_tv */
-    double elapsed;    /* seconds since the optimisation began */
-    double eta;        /* seconds left, estimated; < 0 = unknown */
+    int width, height;            /* size being optimised now */
+    int tile;                     /* tile side at this level, px; 0 = the whole level */
+    int history;                  /* L-BFGS pairs kept at this level: fewer than
+                                     params.lbfgs_history when the budget needs it */
+    int block;                    /* when even tiles leave no room for the optimiser's
+                                     state: the level is optimised block by block, in
+                                     blocks of this side, px (= tile); else 0 */
+    double loss;                  /* weighted total */
+    double content;               /* unweighted L_c */
+    double style;                 /* unweighted L_s */
+    double tv;                    /* unweighted L_tv */
+    double elapsed;               /* seconds since the optimisation began */
+    double eta;                   /* seconds left, estimated; < 0 = unknown */
     enum ns_backend_kind backend; /* computing now: auto mode may leave the GPU
                                      mid-run (ns_context_backend_info says why) */
 };
@@ -189,7 +192,7 @@ struct ns_backend_info {
     int threads;               /* CPU threads; 0 on a GPU */
     const char *device;        /* the GPU's name; "" on the CPU */
     enum ns_gpu_state gpu;
-    const char *detail;        /* the English reason behind gpu, "" if none */
+    const char *detail; /* the English reason behind gpu, "" if none */
 };
 void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_info *info);
 /* CPU threads for this context's runs (0 = all cores).  More than the cores
@@ -240,8 +243,8 @@ struct ns_work {
 };
 struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                                 int style_w, int style_h);
-double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
-                         int style_h);
+double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                         int style_w, int style_h);
 
 /* A finished run on some backend: its work and the seconds it took (the
  * last ns_progress.elapsed). */

@@ -105,6 +105,7 @@ struct level_fit {
     int tile;     /* tile side, px; 0 = the whole level */
     int history;  /* L-BFGS pairs */
     double bytes; /* estimated peak */
+    int block;    /* block side, px, when optimised block by block (blocks.c); else 0 */
 };
 
 /* The model, layers, levels and their fits a run of params would use (ctx
@@ -172,6 +173,44 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
     return (floats + host) * sizeof(float) + pl->fixed;
 }
 
+/* Bytes level s takes optimised block by block in blocks of `block` px
+ * with `history` L-BFGS pairs per block: the canvas and the content canvas,
+ * one reach's net, one block's optimiser, and the host images. */
+static double block_bytes(const struct plan *pl, int s, int block, int history) {
+    const struct ns_model *m = pl->m;
+    int w, h, depth = pl->rl.depth, stw, sth;
+    canvas_of(pl, s, &w, &h);
+    style_at(pl, s, &stw, &sth);
+    struct ns_net_shape full, region, ss;
+    struct ns_tiling t;
+    ns_net_shape(m, depth, h, w, &full);
+    ns_tiling_plan(&full, block, &t);
+    int rh = ns_block_region(&t, true), rw = ns_block_region(&t, false);
+    ns_net_shape(m, depth, rh, rw, &region);
+    ns_net_shape(m, depth, sth, stw, &ss);
+    size_t n = (size_t) 3 * w * h, targets = 0, net = ns_net_floats(&region, true),
+           tensors = ns_objective_tile_floats(m, &region, &pl->rl.style, true);
+    for (int i = 0; i < pl->rl.content.n; i++)
+        targets += ns_block_target_elems(&full, &t, pl->rl.content.layer[i]);
+    size_t snet = ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : ns_net_floats(&ss, false);
+    if (pl->half)
+        net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2, targets = (targets + 1) / 2;
+    size_t style_net = snet + (size_t) 3 * stw * sth;
+    size_t opt = n + ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
+    /* the style targets and scratch as untiled; the targets' full share replaced */
+    size_t grams = ns_objective_floats(m, &region, &(struct ns_layer_sel){0}, &pl->rl.style);
+    double floats = (double) (net + tensors + targets + grams + n +
+                              ns_objective_tile_floats(m, &region, &pl->rl.style, false)) +
+                    (double) (style_net > opt ? style_net : opt);
+    double host = 0;
+    if (!pl->gpu) { /* the result, the last level's copy, and the canvas or a resized image on its way in */
+        double prev = pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
+        double in = (double) w * h > (double) stw * sth ? (double) w * h : (double) stw * sth;
+        host = 3.0 * ((double) pl->ow * pl->oh + prev + in);
+    }
+    return (floats + host) * sizeof(float) + pl->fixed;
+}
+
 /* The tile sides tried, largest first, when the tile is automatic; below
  * COMFORT_TILE the halos' overlap makes each evaluation markedly dearer. */
 static const int tile_sides[] = {0, 1024, 768, 512, 384, 256, 192, 128, 96, 64};
@@ -190,6 +229,24 @@ static int history_fitting(const struct plan *pl, int s, int tile, int want) {
     return room / pair >= want ? want : (int) (room / pair);
 }
 
+/* Level s block by block, when nothing else fits: the largest block that
+ * keeps the whole history, else NS_LBFGS_HISTORY_MIN pairs; unchanged when
+ * no block fits. */
+static void fit_blocks(struct plan *pl, int s) {
+    int want = pl->p.optimizer == NS_OPTIMIZER_LBFGS ? pl->p.lbfgs_history : 0;
+    int least = want < NS_LBFGS_HISTORY_MIN ? want : NS_LBFGS_HISTORY_MIN, cw, ch;
+    canvas_of(pl, s, &cw, &ch);
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 1; i < sizeof tile_sides / sizeof tile_sides[0]; i++) {
+            int block = tile_sides[i], history = pass ? least : want;
+            if (block >= (cw > ch ? cw : ch)) continue;
+            double bytes = block_bytes(pl, s, block, history);
+            if (bytes > pl->budget) continue;
+            pl->fit[s] = (struct level_fit){block, history, bytes, block};
+            return;
+        }
+}
+
 /* Level s's tiles and history: the largest tile that keeps the whole
  * history, else the longest history among comfortable tiles, else the
  * first smaller tile that keeps NS_LBFGS_HISTORY_MIN pairs; the smallest
@@ -203,12 +260,12 @@ static void fit_level(struct plan *pl, int s) {
     int forced[1] = {pl->p.tile};
     const int *sides = pl->p.tile ? forced : tile_sides;
     int n_sides = pl->p.tile ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
-    struct level_fit comfy = {0, -1, 0}, *f = &pl->fit[s];
+    struct level_fit comfy = {0, -1, 0, 0}, *f = &pl->fit[s];
     for (int i = 0; i < n_sides; i++) {
         int tile = sides[i];
         if (tile && tile >= longest && n_sides > 1) continue; /* one tile: the whole level, tried first */
         int h = history_fitting(pl, s, tile, want);
-        *f = (struct level_fit){tile, h < 0 ? least : h, 0};
+        *f = (struct level_fit){tile, h < 0 ? least : h, 0, 0};
         if (h == want) goto done;
         if (!tile || tile >= COMFORT_TILE) {
             if (h > comfy.history) comfy = *f;
@@ -223,6 +280,7 @@ static void fit_level(struct plan *pl, int s) {
     if (comfy.history >= least) *f = comfy;
 done:
     f->bytes = level_bytes(pl, s, f->tile, f->history);
+    if ((f->bytes > pl->budget || f->history < least) && !pl->p.tile) fit_blocks(pl, s);
 }
 
 /* The budget of a run of p on ctx's backend, bytes. */
@@ -322,15 +380,23 @@ static double evaluation_flops(const struct plan *pl, int s) {
         grams += 4.0 * sh.c[l] * sh.c[l] * sh.h[l] * sh.w[l]; /* Gram and its backward */
     }
     struct ns_tiling t;
-    ns_tiling_plan(&sh, pl->fit[s].tile, &t);
-    if (!pl->fit[s].tile || t.ny * t.nx == 1) return 2.0 * sh.flops + grams; /* backward ~ forward */
+    const struct level_fit *f = &pl->fit[s];
+    ns_tiling_plan(&sh, f->tile, &t);
+    if (!f->tile || t.ny * t.nx == 1) return 2.0 * sh.flops + grams; /* backward ~ forward */
     double area = 0;
     for (int k = 0; k < t.ny * t.nx; k++) {
         struct ns_tile tt;
-        ns_tiling_get(&t, k, &tt);
+        struct ns_tile bt;
+        if (f->block)
+            ns_block_get(&t, 0, k, &bt, &tt);
+        else
+            ns_tiling_get(&t, k, &tt);
         area += (double) (tt.ry1 - tt.ry0) * (tt.rx1 - tt.rx0);
     }
-    return 3.0 * sh.flops * area / ((double) w * h) + grams;
+    /* blocks: each step a reach's forward and backward, and each block's
+     * content, start and end forward passes shared out over its steps */
+    double passes = f->block ? 2.0 + 3.0 / (pl->it[s] > 0 ? pl->it[s] : 1) : 3.0;
+    return passes * sh.flops * area / ((double) w * h) + grams;
 }
 
 struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
@@ -518,16 +584,12 @@ static enum ns_status upload_resized(struct ns_backend *be, const struct ns_imag
     return st ? st : be->ops->sync(be);
 }
 
-/* Content target (on the canvas of w x h and margins m) and the blended
- * style targets. */
-static enum ns_status set_targets(struct run *r, const struct ns_image *content,
-                                  const struct ns_image *styles, int n_styles, int w, int h, int m) {
+/* The blended style targets of a level of w x h. */
+static enum ns_status set_styles(struct run *r, const struct ns_image *styles, int n_styles, int w, int h) {
     struct ns_backend *be = r->ctx->be;
     const struct ns_params *p = r->p;
     struct ns_buf *buf = NULL;
-    enum ns_status st = upload_resized(be, content, w, h, m, &buf);
-    if (!st) st = ns_objective_set_content(&r->obj, buf);
-    ns_release(be, &buf);
+    enum ns_status st = NS_STATUS_OK;
     double blend_sum = 0;
     for (int k = 0; k < n_styles; k++)
         blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
@@ -540,6 +602,18 @@ static enum ns_status set_targets(struct run *r, const struct ns_image *content,
         ns_release(be, &buf);
     }
     return st ? st : ns_objective_finish_style(&r->obj);
+}
+
+/* Content target (on the canvas of w x h and margins m) and the blended
+ * style targets. */
+static enum ns_status set_targets(struct run *r, const struct ns_image *content,
+                                  const struct ns_image *styles, int n_styles, int w, int h, int m) {
+    struct ns_backend *be = r->ctx->be;
+    struct ns_buf *buf = NULL;
+    enum ns_status st = upload_resized(be, content, w, h, m, &buf);
+    if (!st) st = ns_objective_set_content(&r->obj, buf);
+    ns_release(be, &buf);
+    return st ? st : set_styles(r, styles, n_styles, w, h);
 }
 
 /* Iteration 0 (reported on the first scale only) and `iterations` steps,
@@ -578,6 +652,85 @@ static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h)
                      be->ops->error(be));
 }
 
+/* Reports a block-by-block level's progress: `done` of `total` block
+ * steps, the level's work (its start and its steps) shared out over them. */
+struct block_progress {
+    struct run *r;
+    int base, steps; /* iterations before the level, the level's */
+    double work, cost;
+    bool first;
+};
+
+static bool block_report(void *ud, const struct ns_terms *t, int done, int total) {
+    struct block_progress *bp = ud;
+    struct run *r = bp->r;
+    double share = total > 0 ? (double) done / total : 1.0;
+    r->rep.iteration = bp->base + (int) (share * bp->steps);
+    r->work_done = bp->work + bp->cost * (1.0 + share * bp->steps);
+    return done == 0 && !bp->first ? true : report(r, t);
+}
+
+/* Level s block by block (blocks.c): the canvas and the content canvas stay
+ * on the backend, each block takes the level's steps in turn. */
+static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, const struct ns_image *content,
+                                 const struct ns_image *styles, int n_styles, float *u) {
+    struct ns_context *ctx = r->ctx;
+    struct ns_backend *be = ctx->be;
+    const struct ns_params *p = r->p;
+    const struct level_fit *fit = &pl->fit[s];
+    int w = pl->sw[s], h = pl->sh[s], m = pl->mg[s], cw, ch, depth = pl->rl.depth;
+    canvas_of(pl, s, &cw, &ch);
+    size_t n = (size_t) 3 * cw * ch;
+    struct ns_net *net = NULL;
+    struct ns_buf *photo = NULL, *x = NULL;
+    float *canvas = NULL;
+    memset(&r->obj, 0, sizeof r->obj);
+    struct ns_net_shape full;
+    struct ns_tiling t;
+    ns_net_shape(&ctx->model, depth, ch, cw, &full);
+    ns_tiling_plan(&full, fit->block, &t);
+    enum ns_status st = ns_net_new(&ctx->model, depth, ns_block_region(&t, true), ns_block_region(&t, false),
+                                   true, p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
+    if (!st)
+        st = ns_objective_init_blocks(&r->obj, net, ch, cw, fit->block, &pl->rl.content, &pl->rl.style,
+                                      p->content_weight, p->style_weight, p->tv_weight);
+    if (st == NS_STATUS_UNAVAILABLE)
+        ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
+    r->rep.tile = r->rep.block = r->obj.block;
+    if (!st) st = upload_resized(be, content, w, h, m, &photo);
+    if (!st) st = set_styles(r, styles, n_styles, w, h);
+    if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
+    if (!st && !(x = ns_alloc_f32(be, n))) st = NS_STATUS_OUT_OF_MEMORY;
+    if (!st) st = ns_resample(ns_view_planar(u, w, h, 3), ns_canvas_interior(canvas, w, h, m), p->threads);
+    if (!st) {
+        ns_canvas_mirror(canvas, w, h, m);
+        be->ops->upload(be, x, canvas, n);
+        st = be->ops->sync(be);
+    }
+    free(canvas); /* not needed while the blocks run */
+    canvas = NULL;
+    struct block_progress bp = {r,     r->rep.iteration, pl->it[s], r->work_done, evaluation_flops(pl, s),
+                                s == 0};
+    if (!st)
+        st = ns_blocks_optimise(&r->obj, x, photo, p->optimizer, p->learning_rate, fit->history, pl->it[s],
+                                block_report, &bp);
+    r->rep.iteration = bp.base + pl->it[s];
+    ns_release(be, &photo);
+    if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
+    if (!st) {
+        be->ops->download(be, canvas, x, n);
+        st = be->ops->sync(be);
+    }
+    if (!st) st = ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), p->threads);
+    free(canvas);
+    ns_release(be, &x);
+    ns_objective_release(&r->obj);
+    ns_net_free(net);
+    r->rep.block = 0;
+    scale_error(ctx, st, w, h);
+    return st;
+}
+
 /* Level s of the plan: targets, start point, iterations, on the level's
  * canvas (the level and its mirrored margins).  u (host, 3 x w x h) holds
  * the start point on entry and the result, the canvas cut, on return. */
@@ -587,6 +740,7 @@ static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, con
     struct ns_backend *be = ctx->be;
     const struct ns_params *p = r->p;
     const struct level_fit *fit = &pl->fit[s];
+    if (fit->block) return run_blocks(r, pl, s, content, styles, n_styles, u);
     int w = pl->sw[s], h = pl->sh[s], m = pl->mg[s], cw, ch, depth = pl->rl.depth;
     canvas_of(pl, s, &cw, &ch);
     size_t n = (size_t) 3 * cw * ch;

@@ -36,12 +36,32 @@ static void grow(int a, int b, int halo, int side, int *ga, int *gb) {
     *gb = b + halo < side ? b + halo : side;
 }
 
-void ns_block_reach(const struct ns_tiling *t, int i, struct ns_tile *out) {
-    struct ns_tile b;
-    ns_tiling_get(t, i, &b);
-    out->y0 = b.ry0, out->y1 = b.ry1, out->x0 = b.rx0, out->x1 = b.rx1;
-    grow(out->y0, out->y1, t->halo, t->h, &out->ry0, &out->ry1);
-    grow(out->x0, out->x1, t->halo, t->w, &out->rx0, &out->rx1);
+/* Blocks along a side: the first `shift` px (0 = none), then `tile` each. */
+static int blocks_along(int side, int tile, int shift) {
+    if (shift <= 0 || shift >= side) return (side + tile - 1) / tile;
+    return 1 + (side - shift + tile - 1) / tile;
+}
+
+static void block_span(int side, int tile, int shift, int k, int *a, int *b) {
+    if (shift <= 0 || shift >= side) shift = 0;
+    *a = !shift ? k * tile : k ? shift + (k - 1) * tile : 0;
+    *b = !shift ? *a + tile : shift + k * tile;
+    if (*b > side) *b = side;
+}
+
+int ns_block_count(const struct ns_tiling *t, int shift) {
+    return blocks_along(t->h, t->tile, shift) * blocks_along(t->w, t->tile, shift);
+}
+
+void ns_block_get(const struct ns_tiling *t, int shift, int i, struct ns_tile *block, struct ns_tile *reach) {
+    int nx = blocks_along(t->w, t->tile, shift);
+    block_span(t->h, t->tile, shift, i / nx, &block->y0, &block->y1);
+    block_span(t->w, t->tile, shift, i % nx, &block->x0, &block->x1);
+    grow(block->y0, block->y1, t->halo, t->h, &block->ry0, &block->ry1);
+    grow(block->x0, block->x1, t->halo, t->w, &block->rx0, &block->rx1);
+    reach->y0 = block->ry0, reach->y1 = block->ry1, reach->x0 = block->rx0, reach->x1 = block->rx1;
+    grow(reach->y0, reach->y1, t->halo, t->h, &reach->ry0, &reach->ry1);
+    grow(reach->x0, reach->x1, t->halo, t->w, &reach->rx0, &reach->rx1);
 }
 
 int ns_block_region(const struct ns_tiling *t, bool rows) {
@@ -81,15 +101,14 @@ static struct window window_at(const struct ns_objective *o, const struct ns_til
 }
 
 size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_tiling *t, int layer) {
-    size_t most = 0;
-    for (int k = 0; k < t->ny * t->nx; k++) {
-        struct ns_tile r;
-        ns_block_reach(t, k, &r);
-        struct window win = window_in(full, &r, layer);
-        size_t n = (size_t) full->c[layer] * win.h * win.w;
-        most = n > most ? n : most;
-    }
-    return most;
+    struct ns_net_support r;
+    ns_net_support(full, layer, &r);
+    /* a reach's interior spans at most tile + 2 halo px, a feature more
+     * where the grid rounds */
+    size_t side = (size_t) (t->tile + 2 * t->halo) / r.jump + 1;
+    size_t h = side < (size_t) full->h[layer] ? side : (size_t) full->h[layer];
+    size_t w = side < (size_t) full->w[layer] ? side : (size_t) full->w[layer];
+    return (size_t) full->c[layer] * h * w;
 }
 
 void ns_objective_target_at(struct ns_objective *o, const struct ns_tile *t) {

@@ -46,10 +46,14 @@ int ns_tiling_region(const struct ns_tiling *t, bool rows);
  * block's reach: every feature its pixels change (the block grown by the
  * halo), as the interior, and what those features read (grown again) as
  * the region. */
-void ns_block_reach(const struct ns_tiling *t, int i, struct ns_tile *out);
+/* The blocks of a tiling's grid moved by `shift` px (a multiple of the
+ * jump; 0 = the tiles themselves): their number, and block i with its
+ * region (the block grown by the halo) and its reach. */
+int ns_block_count(const struct ns_tiling *t, int shift);
+void ns_block_get(const struct ns_tiling *t, int shift, int i, struct ns_tile *block, struct ns_tile *reach);
 /* The largest reach region's side. */
 int ns_block_region(const struct ns_tiling *t, bool rows);
-/* Features at `layer` of the largest reach (its interior), over all blocks. */
+/* Room for the features at `layer` of any reach's interior. */
 size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_tiling *t, int layer);
 struct ns_objective;
 /* Points the objective's content targets at tile t's interior. */

@@ -554,12 +554,13 @@ static void test_estimate(void) {
 /* ---- the memory budget: tiles and history chosen to fit, or a refusal ---- */
 
 struct level_log {
-    int tile, history, max_tile, min_history, cancel_at;
+    int tile, history, max_tile, min_history, cancel_at, block;
 };
 
 static bool on_level(const struct ns_progress *p, void *ud) {
     struct level_log *l = ud;
     l->tile = p->tile, l->history = p->history;
+    if (p->block) l->block = p->block;
     if (p->tile > l->max_tile) l->max_tile = p->tile;
     if (!l->min_history || p->history < l->min_history) l->min_history = p->history;
     return !(l->cancel_at && p->iteration >= l->cancel_at);
@@ -603,6 +604,32 @@ static void test_budget(void) {
             CHECK(log.history < p.lbfgs_history && log.history >= NS_LBFGS_HISTORY_MIN,
                   "a tight budget keeps %d of %d pairs", log.history, p.lbfgs_history);
     }
+
+    /* under what even the smallest tiles need: block by block, within it
+     * (at this size a block's wider reach leaves only a little to save) */
+    p.max_memory = 1;
+    size_t least = ns_estimate_memory(ctx, &p, 400, 300, 360, 360);
+    p.max_memory = 0.95 * least;
+    struct level_log blog = {0};
+    live = peak = 0;
+    enum ns_status bst = ns_run(ctx, &content, &style, 1, &p, on_level, &blog, &r);
+    size_t best = ns_estimate_memory(ctx, &p, 400, 300, 360, 360);
+    CHECK(bst == NS_STATUS_OK && blog.block > 0,
+          "95%% of the smallest tiles' %.1f MB: status %d, blocks %d, %s", least / 1e6, bst, blog.block,
+          ns_last_error(ctx));
+    CHECK(peak + model <= p.max_memory && best <= p.max_memory && best >= peak + model,
+          "budget %.2f MB in blocks: measured %.2f MB + weights %.2f MB, estimated %.2f MB",
+          p.max_memory / 1e6, peak / 1e6, model / 1e6, best / 1e6);
+    printf("budget %.1f MB (95%% of the smallest tiles' %.1f MB): blocks of %d px, L-BFGS history %d; "
+           "measured %.1f MB + weights %.1f MB, estimated %.1f MB\n",
+           p.max_memory / 1e6, least / 1e6, blog.block, blog.history, peak / 1e6, model / 1e6, best / 1e6);
+    struct level_log bcancel = {.cancel_at = 2};
+    const float mark = -3.0f;
+    for (size_t i = 0; i < (size_t) r.width * r.height * 3; i++)
+        r.data[i] = mark;
+    bst = ns_run(ctx, &content, &style, 1, &p, on_level, &bcancel, &r);
+    CHECK(bst == NS_STATUS_CANCELLED && bcancel.block > 0 && unchanged(&r, mark) && live == 0,
+          "cancelled in blocks: status %d, blocks %d, %zu bytes left", bst, bcancel.block, live);
 
     /* too small: refused before anything is allocated, the result untouched */
     const float sentinel = -7.0f;
