@@ -108,7 +108,8 @@ bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) 
     const Babl *format = gegl_buffer_get_format(buf);
     out->has_alpha = babl_format_has_alpha(format);
     out->depth = depth_of(format);
-    size_t n = (size_t) r->width * r->height * 4;
+    int channels = out->has_alpha ? 4 : 3; /* a quarter less for most photos */
+    size_t n = (size_t) r->width * r->height * channels;
     out->im.data = g_try_malloc(n * sizeof(float));
     if (!out->im.data) {
         snprintf(err, err_len, "'%s' (%d x %d) is too large for memory", path, r->width, r->height);
@@ -117,11 +118,11 @@ bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) 
     }
     out->im.width = r->width;
     out->im.height = r->height;
-    out->im.channels = 4;
-    out->im.stride = 4 * r->width;
+    out->im.channels = channels;
+    out->im.stride = channels * r->width;
     GeglRectangle rect = {r->x, r->y, r->width, r->height};
-    gegl_buffer_get(buf, &rect, 1.0, babl_format("R'G'B'A float"), out->im.data, GEGL_AUTO_ROWSTRIDE,
-                    GEGL_ABYSS_NONE);
+    gegl_buffer_get(buf, &rect, 1.0, babl_format(channels == 4 ? "R'G'B'A float" : "R'G'B' float"),
+                    out->im.data, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
     g_object_unref(buf);
     return true;
 }

@@ -7,7 +7,7 @@
 enum io_depth { IO_DEPTH_U8, IO_DEPTH_U16, IO_DEPTH_FLOAT };
 
 struct io_image {
-    struct ns_image im; /* R'G'B'A float, owned */
+    struct ns_image im; /* R'G'B' float, R'G'B'A where the file has alpha; owned */
     bool has_alpha;
     enum io_depth depth; /* of the file it came from */
 };

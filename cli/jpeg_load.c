@@ -80,14 +80,14 @@ bool io_jpeg_load(const char *path, struct io_image *out, char *err, size_t err_
     bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
     cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
-    const Babl *fish = babl_fish(source_format(&cinfo, gray ? "Y' u8" : "R'G'B' u8"), babl_format("R'G'B'A float"));
-    out->im.data = g_try_malloc((size_t) w * h * 4 * sizeof(float));
+    const Babl *fish = babl_fish(source_format(&cinfo, gray ? "Y' u8" : "R'G'B' u8"), babl_format("R'G'B' float"));
+    out->im.data = g_try_malloc((size_t) w * h * 3 * sizeof(float));
     row = malloc((size_t) w * cinfo.output_components);
     if (!out->im.data || !row) {
         snprintf(err, err_len, "'%s' (%d x %d) is too large for memory", path, w, h);
         goto out;
     }
-    out->im.width = w, out->im.height = h, out->im.channels = 4, out->im.stride = 4 * w;
+    out->im.width = w, out->im.height = h, out->im.channels = 3, out->im.stride = 3 * w;
     while (cinfo.output_scanline < cinfo.output_height) {
         int y = (int) cinfo.output_scanline;
         JSAMPROW rows[1] = {row};

@@ -53,7 +53,8 @@ static void usage(FILE *f) {
                "                         as many, at least N/32 (default 300; 0 = just evaluate\n"
                "                         the start image)\n"
                "  --scales N             coarse-to-fine levels (default 0 = auto)\n"
-               "  --max-memory GB        memory the run may use (default: what is free, less a\n"
+               "  --max-memory GB        memory the run may use, the images read and written\n"
+               "                         included (default: what is free, less a\n"
                "                         fifth); larger sizes are computed in tiles to fit\n"
                "  --margin N             px of mirrored border optimised around the photo and cut\n"
                "                         off, for clean edges (default 8; 0 = none)\n"
@@ -147,6 +148,10 @@ static void reset_peak(void) {
         fputs("5", f);
         fclose(f);
     }
+}
+
+static double image_bytes(const struct ns_image *im) {
+    return im->data ? (double) im->width * im->height * im->channels * sizeof(float) : 0;
 }
 
 static bool on_progress(const struct ns_progress *p, void *ud) {
@@ -429,16 +434,29 @@ int main(int argc, char **argv) {
     if (c.n_blend) c.p.style_blend = c.blend;
     if (c.init_image) c.p.init_image = &init.im;
 
-    int ow, oh;
+    int ow, oh, rc = content.has_alpha ? 4 : 3;
     ns_output_size(&c.p, content.im.width, content.im.height, &ow, &oh);
-    struct ns_image result = {calloc((size_t) ow * oh * 4, sizeof(float)), ow, oh, 4, 4 * ow};
+    struct ns_image result = {calloc((size_t) ow * oh * rc, sizeof(float)), ow, oh, rc, rc * ow};
     if (!result.data) die("not enough memory for a %d x %d result", ow, oh);
+    /* --max-memory covers the images held here too */
+    double held = image_bytes(&content.im) + image_bytes(&result) + image_bytes(&init.im);
+    for (int k = 0; k < c.n_styles; k++)
+        held += image_bytes(&style_im[k]);
+    bool gpu = ns_context_backend_kind(ctx) == NS_BACKEND_CUDA;
+    if (c.max_memory > 0 && !gpu) {
+        if (held >= c.p.max_memory)
+            die("the photo, the paintings and the result alone take %.0f MB, more than the memory limit of "
+                "%.0f MB: raise the limit or choose a smaller size",
+                held / 1e6, c.p.max_memory / 1e6);
+        c.p.max_memory -= held;
+    }
     if (!c.quiet)
         fprintf(stderr, "neural-style: %d x %d px, about %.2f GB of %s memory\n", ow, oh,
-                ns_estimate_memory(ctx, &c.p, content.im.width, content.im.height, style_im[0].width,
-                                   style_im[0].height) /
+                (ns_estimate_memory(ctx, &c.p, content.im.width, content.im.height, style_im[0].width,
+                                    style_im[0].height) +
+                 (gpu ? 0 : held)) /
                     1e9,
-                ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "GPU" : "main");
+                gpu ? "GPU" : "main");
 
     c.ctx = ctx;
     c.kind = ns_context_backend_kind(ctx);

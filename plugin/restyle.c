@@ -306,7 +306,13 @@ on_progress (const struct ns_progress *p,
     return true;
 
   ns_restyle_format_duration (p->eta, left, sizeof left);
-  if (p->tile || p->history < pr->history)
+  if (p->block)
+    /* TRANSLATORS: progress bar text, "step 12 of 200, 6000 × 4000 px
+       piece by piece to fit in memory, about 3 min left": too large even
+       for tiles, each piece of the photo is refined in turn */
+    text = g_strdup_printf (_("Neural Style: step %d of %d, %d × %d px piece by piece to fit in memory, %s left"),
+                            p->iteration, p->total, p->width, p->height, left);
+  else if (p->tile || p->history < pr->history)
     /* TRANSLATORS: progress bar text, "step 12 of 200, 2048 × 1365 px in
        tiles to fit in memory, about 3 min left" */
     text = g_strdup_printf (_("Neural Style: step %d of %d, %d × %d px in tiles to fit in memory, %s left"),

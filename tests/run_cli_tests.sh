@@ -140,9 +140,9 @@ import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["iter"] for r in rows] == list(range(6)), rows
 for r in rows:
-    assert set(r) == {"iter", "level", "width", "height", "tile", "history", "loss", "content", "style", "tv",
-                      "seconds", "start_mb", "peak_mb"}, r
-    assert r["level"] == 0 and r["tile"] == 0 and r["history"] == 20 and r["peak_mb"] >= r["start_mb"] > 0, r
+    assert set(r) == {"iter", "level", "width", "height", "tile", "block", "history", "loss", "content", "style",
+                      "tv", "seconds", "start_mb", "peak_mb"}, r
+    assert r["level"] == 0 and r["tile"] == 0 and r["block"] == 0 and r["history"] == 20 and r["peak_mb"] >= r["start_mb"] > 0, r
     assert abs(r["loss"] - (1 * r["content"] + 100 * r["style"] + 10 * r["tv"])) <= 1e-6 * r["loss"], r
 assert all(a["seconds"] <= b["seconds"] for a, b in zip(rows, rows[1:]))
 PYEOF
