@@ -219,6 +219,21 @@ int ns_level_iterations(int iterations, int level);
 /* Size of the result for a content image of w x h under params. */
 void ns_output_size(const struct ns_params *params, int w, int h, int *out_w, int *out_h);
 
+/* How a run computes one coarse-to-fine level (ns_estimate_levels). */
+struct ns_level_info {
+    int width, height; /* the level's size */
+    int iterations;    /* its steps */
+    int tile;          /* tile side, px; 0 = the whole level */
+    int block;         /* block side when optimised block by block; else 0 */
+    int history;       /* L-BFGS pairs */
+    double bytes;      /* its estimated peak */
+};
+
+/* The levels a run of params would compute, at most `max` of them into
+ * `levels`; returns their number.  As ns_estimate_memory plans them. */
+int ns_estimate_levels(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                       int style_w, int style_h, struct ns_level_info *levels, int max);
+
 /* Bytes the run would allocate on the backend (CPU RAM or GPU memory) for a
  * content of w x h and a style of style_w x style_h, with the tiles and the
  * L-BFGS history it would choose to fit params.max_memory; answered without

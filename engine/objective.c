@@ -159,6 +159,7 @@ size_t ns_objective_tile_floats(const struct ns_model *m, const struct ns_net_sh
 static bool alloc_tiles(struct ns_objective *o) {
     struct ns_backend *be = o->net->be;
     size_t rn = (size_t) 3 * o->net->h * o->net->w, me = o->net->s.max_elems;
+    if (o->block) me = ns_block_window_elems(&o->full, &o->tiling); /* windows of a reach's interior */
     bool ok = (o->region = ns_alloc_f32(be, rn)) && (o->gregion = ns_alloc_f32(be, rn)) &&
               (o->win = ns_alloc_tensor(be, me)) && (o->pwin = ns_alloc_tensor(be, me)) &&
               (o->gwin = ns_alloc_tensor(be, me));

@@ -174,8 +174,10 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
 }
 
 /* Bytes level s takes optimised block by block in blocks of `block` px
- * with `history` L-BFGS pairs per block: the canvas and the content canvas,
- * one reach's net, one block's optimiser, and the host images. */
+ * with `history` L-BFGS pairs per block: the content canvas, one reach's
+ * net, and the host images throughout; then, in turn, the painting on its
+ * way in, the canvas on its way in, and the canvas with a block's
+ * optimiser (run_blocks). */
 static double block_bytes(const struct plan *pl, int s, int block, int history) {
     const struct ns_model *m = pl->m;
     int w, h, depth = pl->rl.depth, stw, sth;
@@ -188,27 +190,26 @@ static double block_bytes(const struct plan *pl, int s, int block, int history) 
     int rh = ns_block_region(&t, true), rw = ns_block_region(&t, false);
     ns_net_shape(m, depth, rh, rw, &region);
     ns_net_shape(m, depth, sth, stw, &ss);
-    size_t n = (size_t) 3 * w * h, targets = 0, net = ns_net_floats(&region, true),
-           tensors = ns_objective_tile_floats(m, &region, &pl->rl.style, true);
+    double n = 3.0 * w * h, st = 3.0 * stw * sth, targets = 0;
+    double net = (double) ns_net_floats(&region, true), windows = 3.0 * ns_block_window_elems(&full, &t);
     for (int i = 0; i < pl->rl.content.n; i++)
-        targets += ns_block_target_elems(&full, &t, pl->rl.content.layer[i]);
-    size_t snet = ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : ns_net_floats(&ss, false);
-    if (pl->half)
-        net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2, targets = (targets + 1) / 2;
-    size_t style_net = snet + (size_t) 3 * stw * sth;
-    size_t opt = n + ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
-    /* the style targets and scratch as untiled; the targets' full share replaced */
-    size_t grams = ns_objective_floats(m, &region, &(struct ns_layer_sel){0}, &pl->rl.style);
-    double floats = (double) (net + tensors + targets + grams + n +
-                              ns_objective_tile_floats(m, &region, &pl->rl.style, false)) +
-                    (double) (style_net > opt ? style_net : opt);
-    double host = 0;
-    if (!pl->gpu) { /* the result, the last level's copy, and the canvas or a resized image on its way in */
-        double prev = pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
-        double in = (double) w * h > (double) stw * sth ? (double) w * h : (double) stw * sth;
-        host = 3.0 * ((double) pl->ow * pl->oh + prev + in);
+        targets += (double) ns_block_target_elems(&full, &t, pl->rl.content.layer[i]);
+    double snet = ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : (double) ns_net_floats(&ss, false);
+    if (pl->half) net /= 2, snet /= 2, windows /= 2, targets /= 2;
+    /* the style targets and their scratch, the region and its gradient, the Gram sums */
+    double grams = (double) (ns_objective_floats(m, &region, &(struct ns_layer_sel){0}, &pl->rl.style) +
+                             ns_objective_tile_floats(m, &region, &pl->rl.style, false));
+    double opt = (double) ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
+    double host = 0, style_in = 0, canvas_in = 0;
+    if (!pl->gpu) { /* the result and the last level's copy; the images on their way in */
+        host = 3.0 *
+               ((double) pl->ow * pl->oh + (pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0));
+        style_in = st, canvas_in = n;
     }
-    return (floats + host) * sizeof(float) + pl->fixed;
+    double phase[3] = {snet + st + style_in, n + canvas_in, n + opt}, most = 0;
+    for (int k = 0; k < 3; k++)
+        most = phase[k] > most ? phase[k] : most;
+    return (net + windows + targets + grams + n + host + most) * sizeof(float) + pl->fixed;
 }
 
 /* The tile sides tried, largest first, when the tile is automatic; below
@@ -347,6 +348,21 @@ size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *
     struct plan pl;
     make_plan(ctx, params, w, h, style_w, style_h, &pl);
     return (size_t) plan_bytes(&pl);
+}
+
+int ns_estimate_levels(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                       int style_w, int style_h, struct ns_level_info *levels, int max) {
+    struct plan *pl = malloc(sizeof *pl);
+    if (!pl) return 0;
+    make_plan(ctx, params, w, h, style_w, style_h, pl);
+    for (int s = 0; s < pl->n && s < max; s++) {
+        const struct level_fit *f = &pl->fit[s];
+        levels[s] =
+            (struct ns_level_info){pl->sw[s], pl->sh[s], pl->it[s], f->tile, f->block, f->history, f->bytes};
+    }
+    int n = pl->n;
+    free(pl);
+    return n;
 }
 
 int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,

@@ -111,6 +111,15 @@ size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_ti
     return (size_t) full->c[layer] * h * w;
 }
 
+size_t ns_block_window_elems(const struct ns_net_shape *full, const struct ns_tiling *t) {
+    size_t most = 0;
+    for (int l = 0; l < full->depth; l++) {
+        size_t n = ns_block_target_elems(full, t, l);
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
 void ns_objective_target_at(struct ns_objective *o, const struct ns_tile *t) {
     for (int i = 0; i < o->content.n; i++) {
         struct window win = window_in(&o->full, t, o->content.layer[i]);

@@ -55,6 +55,8 @@ void ns_block_get(const struct ns_tiling *t, int shift, int i, struct ns_tile *b
 int ns_block_region(const struct ns_tiling *t, bool rows);
 /* Room for the features at `layer` of any reach's interior. */
 size_t ns_block_target_elems(const struct ns_net_shape *full, const struct ns_tiling *t, int layer);
+/* Room for any layer's features over any reach's interior: the windows. */
+size_t ns_block_window_elems(const struct ns_net_shape *full, const struct ns_tiling *t);
 struct ns_objective;
 /* Points the objective's content targets at tile t's interior. */
 void ns_objective_target_at(struct ns_objective *o, const struct ns_tile *t);

@@ -209,6 +209,38 @@ append_warning (GString     *text,
   g_free (escaped);
 }
 
+/* A sentence when the plan computes the largest sizes in tiles or piece by
+ * piece to fit in memory (ns_estimate_levels). */
+static void
+append_memory_plan (GString                 *text,
+                    const struct ns_context *ctx,
+                    const struct ns_params  *e,
+                    gint                     cw,
+                    gint                     ch,
+                    gint                     sw,
+                    gint                     sh)
+{
+  struct ns_level_info levels[8];
+  gint                 n      = ns_estimate_levels (ctx, e, cw, ch, sw, sh, levels, G_N_ELEMENTS (levels));
+  gboolean             tiled  = FALSE;
+  gboolean             pieces = FALSE;
+  gchar               *escaped;
+
+  for (gint i = 0; i < MIN (n, (gint) G_N_ELEMENTS (levels)); i++)
+    {
+      tiled  = tiled || levels[i].tile > 0;
+      pieces = pieces || levels[i].block > 0;
+    }
+  if (! tiled && ! pieces)
+    return;
+  escaped = g_markup_escape_text (pieces ? _("The largest sizes are refined piece by piece to fit "
+                                             "in memory, which takes longer.")
+                                         : _("The largest sizes are computed in tiles to fit in "
+                                             "memory."), -1);
+  g_string_append_printf (text, " %s", escaped);
+  g_free (escaped);
+}
+
 gchar *
 ns_restyle_estimate (struct ns_context     *ctx,
                      const NsRestyleParams *p,
@@ -255,6 +287,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
                                   ow, oh, when, memory, on);
   g_string_append (text, line);
   g_free (line);
+  append_memory_plan (text, ctx, &e, cw, ch, sw, sh);
 
   if (p->device == NS_DEVICE_CHOICE_GPU && ns_context_backend_kind (ctx) != NS_BACKEND_CUDA)
     {

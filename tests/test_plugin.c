@@ -57,7 +57,8 @@ static void test_strength(void) {
     g_clear_error(&error);
     /* the limits are the engine's: the edges pass, beyond them the message names them */
     p = ns_restyle_defaults();
-    p.style_scale = NS_PARAM_STYLE_SCALE_MAX, p.size = NS_PARAM_SIZE_MAX, p.iterations = NS_PARAM_ITERATIONS_MAX;
+    p.style_scale = NS_PARAM_STYLE_SCALE_MAX, p.size = NS_PARAM_SIZE_MAX,
+    p.iterations = NS_PARAM_ITERATIONS_MAX;
     CHECK(ns_restyle_check_params(&p, &error), "the engine's largest values are refused");
     g_clear_error(&error);
     p.style_scale = NS_PARAM_STYLE_SCALE_MAX * 1.01;
@@ -87,7 +88,8 @@ static void test_estimate(struct ns_context *ctx) {
 
     p.device = NS_DEVICE_CHOICE_GPU;
     text = ns_restyle_estimate(ctx, &p, 2048, 1365, 1717, 1200, &blocked);
-    CHECK(blocked && strstr(text, "The GPU cannot be used"), "the GPU chosen without one blocks OK: %s", text);
+    CHECK(blocked && strstr(text, "The GPU cannot be used"), "the GPU chosen without one blocks OK: %s",
+          text);
     g_free(text);
     text = ns_restyle_estimate(NULL, &p, 2048, 1365, 1717, 1200, &blocked);
     CHECK(blocked && strstr(text, "install.sh"), "no weights: %s", text);
@@ -109,6 +111,10 @@ static void test_estimate(struct ns_context *ctx) {
     struct ns_params e = ns_restyle_engine_params(&p);
     size_t bytes = ns_estimate_memory(ctx, &e, 2048, 1365, 1717, 1200);
     CHECK(e.max_memory == 1e9 && bytes <= 1e9 && bytes > 0.3e9, "within 1 GB: %.2f GB", bytes / 1e9);
+    text = ns_restyle_estimate(ctx, &p, 2048, 1365, 1717, 1200, &blocked);
+    CHECK(strstr(text, "computed in tiles to fit in memory") != NULL, "Final within 1 GB says tiles: %s",
+          text);
+    g_free(text);
     p.max_memory = 0.1;
     fits = ns_restyle_work_size(ctx, &p, 2048, 1365, 1717, 1200, &capped);
     CHECK(capped && fits >= 64 && fits < 2048, "Final within 100 MB: %d px", fits);
@@ -122,7 +128,8 @@ static void test_estimate(struct ns_context *ctx) {
     g_free(on);
     struct ns_context *auto_ctx = ns_restyle_open(NS_DEVICE_CHOICE_AUTO, NULL);
     on = ns_restyle_device_text(auto_ctx, NS_DEVICE_CHOICE_AUTO, &why);
-    CHECK(g_str_has_prefix(on, "the CPU (") && why, "auto without a GPU: %s, and why: %s", on, why ? why : "");
+    CHECK(g_str_has_prefix(on, "the CPU (") && why, "auto without a GPU: %s, and why: %s", on,
+          why ? why : "");
     g_free(on), g_free(why);
     ns_context_free(auto_ctx);
 }
@@ -130,7 +137,7 @@ static void test_estimate(struct ns_context *ctx) {
 static GeglBuffer *buffer_of(int w, int h, float r, float g, float b) {
     GeglRectangle rect = {0, 0, w, h};
     GeglBuffer *buf = gegl_buffer_new(&rect, babl_format("R'G'B'A float"));
-    float *px = g_new(float, (size_t) w * h * 4);
+    float *px = g_new(float, (size_t) w *h * 4);
     for (int i = 0; i < w * h; i++) {
         float wave = 0.2f * sinf(i * 0.37f);
         px[4 * i] = r + wave, px[4 * i + 1] = g - wave, px[4 * i + 2] = b, px[4 * i + 3] = 1;
@@ -142,7 +149,8 @@ static GeglBuffer *buffer_of(int w, int h, float r, float g, float b) {
 
 /* The preview runs in a thread, is small, records its speed, can be stopped. */
 static void test_preview(struct ns_context *ctx) {
-    GeglBuffer *photo = buffer_of(600, 400, 0.3f, 0.5f, 0.7f), *painting = buffer_of(300, 300, 0.9f, 0.4f, 0.1f);
+    GeglBuffer *photo = buffer_of(600, 400, 0.3f, 0.5f, 0.7f),
+               *painting = buffer_of(300, 300, 0.9f, 0.4f, 0.1f);
     NsRestyleParams p = ns_restyle_defaults();
     GError *error = NULL;
     gint w = 0, h = 0;

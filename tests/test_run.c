@@ -623,6 +623,12 @@ static void test_budget(void) {
     printf("budget %.1f MB (95%% of the smallest tiles' %.1f MB): blocks of %d px, L-BFGS history %d; "
            "measured %.1f MB + weights %.1f MB, estimated %.1f MB\n",
            p.max_memory / 1e6, least / 1e6, blog.block, blog.history, peak / 1e6, model / 1e6, best / 1e6);
+    struct ns_level_info lv[4];
+    int nl = ns_estimate_levels(ctx, &p, 400, 300, 360, 360, lv, 4);
+    CHECK(nl == 1 && lv[0].block == blog.block && lv[0].tile == blog.block && lv[0].history == blog.history &&
+              lv[0].width == 400 && (size_t) lv[0].bytes == best,
+          "ns_estimate_levels: %d levels, block %d, tile %d, history %d, %.1f MB", nl, lv[0].block,
+          lv[0].tile, lv[0].history, lv[0].bytes / 1e6);
     struct level_log bcancel = {.cancel_at = 2};
     const float mark = -3.0f;
     for (size_t i = 0; i < (size_t) r.width * r.height * 3; i++)
