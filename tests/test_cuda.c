@@ -384,13 +384,15 @@ static void test_ops(void) {
 struct curve {
     double loss[512];
     int n;
-    int tile; /* the last level's tiles */
+    int tile;  /* the last level's tiles */
+    int block; /* blocks, where a level ran block by block */
 };
 
 static bool record(const struct ns_progress *pr, void *ud) {
     struct curve *c = ud;
     if (c->n < 512) c->loss[c->n++] = pr->loss;
     c->tile = pr->tile;
+    if (pr->block) c->block = pr->block;
     return true;
 }
 
@@ -542,7 +544,7 @@ static void test_runs(const char *weights) {
         p.max_memory = 0.6 * whole;
         double est = (double) ns_estimate_memory(ctx, &p, 384, 288, 100, 120);
         ctx->be->bytes_peak = 0;
-        struct curve c = {{0}, 0, 0};
+        struct curve c = {{0}, 0, 0, 0};
         enum ns_status st = ns_run(ctx, &content, &style, 1, &p, record, &c, &r);
         double used = (double) ctx->be->bytes_peak + ctx->be->workspace;
         printf("GPU budget %.1f MB (60%% of the untiled %.1f MB): tiles of %d px, estimated %.1f MB, "
@@ -550,6 +552,35 @@ static void test_runs(const char *weights) {
         CHECK(st == NS_STATUS_OK && c.tile > 0 && used <= est && est <= p.max_memory,
               "GPU budget %.1f MB: status %d (%s), tiles %d, estimated %.1f MB, allocated %.1f MB",
               p.max_memory / 1e6, st, ns_last_error(ctx), c.tile, est / 1e6, used / 1e6);
+        free(content.data), free(style.data), free(r.data);
+        ns_context_free(ctx);
+    }
+    /* under what the smallest tiles need: block by block, and still within
+     * the estimate and the budget (768 x 576: below that the workspace
+     * leaves blocks nothing to save) */
+    {
+        struct ns_context *ctx = NULL;
+        CHECK(ns_context_new(weights, NS_BACKEND_CUDA, &ctx) == NS_STATUS_OK, "CUDA context: %s",
+              ns_last_error(ctx));
+        struct ns_image content = image(768, 576, 0.3), style = image(100, 120, 1.7);
+        struct ns_image r = {falloc((size_t) 3 * 768 * 576), 768, 576, 3, 3 * 768};
+        struct ns_params p = ns_params_default();
+        p.iterations = 1;
+        p.size = 0;
+        p.scales = 1;
+        p.max_memory = 1;
+        double least = (double) ns_estimate_memory(ctx, &p, 768, 576, 100, 120);
+        p.max_memory = 0.9 * least;
+        double est = (double) ns_estimate_memory(ctx, &p, 768, 576, 100, 120);
+        ctx->be->bytes_peak = 0;
+        struct curve c = {{0}, 0, 0, 0};
+        enum ns_status st = ns_run(ctx, &content, &style, 1, &p, record, &c, &r);
+        double used = (double) ctx->be->bytes_peak + ctx->be->workspace;
+        printf("GPU budget %.1f MB (90%% of the smallest tiles' %.1f MB): blocks of %d px, estimated %.1f MB, "
+               "%.1f MB allocated\n", p.max_memory / 1e6, least / 1e6, c.block, est / 1e6, used / 1e6);
+        CHECK(st == NS_STATUS_OK && c.block > 0 && used <= est && est <= p.max_memory,
+              "GPU budget %.1f MB: status %d (%s), blocks %d, estimated %.1f MB, allocated %.1f MB",
+              p.max_memory / 1e6, st, ns_last_error(ctx), c.block, est / 1e6, used / 1e6);
         free(content.data), free(style.data), free(r.data);
         ns_context_free(ctx);
     }

@@ -58,22 +58,48 @@ static double rel(double a, double b) {
     return fabs(a - b) / (fabs(b) > 1e-30 ? fabs(b) : 1.0);
 }
 
+/* A random net of n_layers, its layer selections, and the photo, the
+ * painting and the start point of a case. */
+struct fixture {
+    struct ns_weights wt;
+    struct ns_model m;
+    struct ns_layer_sel cs, ss;
+    int sh, sw;
+    float *uc, *us, *u;
+};
+
+static void fixture_new(struct fixture *f, const char *name, struct ns_backend *be, int n_layers,
+                        const char *content_layers, const char *style_layers, int h, int w) {
+    random_weights(&f->wt, 19, n_layers);
+    CHECK(ns_model_init(&f->m, be, &f->wt) == NS_STATUS_OK, "%s: model", name);
+    char err[256];
+    CHECK(ns_layers_parse(&f->m, content_layers, "", &f->cs, err, sizeof err) == NS_STATUS_OK, "%s: %s", name,
+          err);
+    CHECK(ns_layers_parse(&f->m, style_layers, "", &f->ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name,
+          err);
+    f->sh = 40, f->sw = 44;
+    size_t n = (size_t) 3 * h * w;
+    f->uc = falloc(n), f->us = falloc((size_t) 3 * f->sh * f->sw), f->u = falloc(n);
+    image_of(f->uc, h, w, 1);
+    image_of(f->us, f->sh, f->sw, 2);
+    image_of(f->u, h, w, 3);
+}
+
+static void fixture_free(struct fixture *f) {
+    free(f->uc), free(f->us), free(f->u);
+    ns_model_release(&f->m);
+    ns_weights_free(&f->wt);
+}
+
 static void tiled_case(const char *name, struct ns_backend *be, int n_layers, const char *content_layers,
                        const char *style_layers, enum ns_pool_mode pool, int h, int w, int tile) {
-    struct ns_weights wt;
-    random_weights(&wt, 19, n_layers);
-    struct ns_model m;
-    CHECK(ns_model_init(&m, be, &wt) == NS_STATUS_OK, "%s: model", name);
-    struct ns_layer_sel cs, ss;
-    char err[256];
-    CHECK(ns_layers_parse(&m, content_layers, "", &cs, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
-    CHECK(ns_layers_parse(&m, style_layers, "", &ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
-    int sh = 40, sw = 44;
+    struct fixture f;
+    fixture_new(&f, name, be, n_layers, content_layers, style_layers, h, w);
+    struct ns_model m = f.m;
+    struct ns_layer_sel cs = f.cs, ss = f.ss;
+    int sh = f.sh, sw = f.sw;
     size_t n = (size_t) 3 * h * w;
-    float *uc = falloc(n), *us = falloc((size_t) 3 * sh * sw), *u = falloc(n);
-    image_of(uc, h, w, 1);
-    image_of(us, sh, sw, 2);
-    image_of(u, h, w, 3);
+    float *uc = f.uc, *us = f.us, *u = f.u;
     struct eval whole = evaluate(&m, &cs, &ss, pool, h, w, 0, uc, us, sh, sw, u);
     struct eval tiled = evaluate(&m, &cs, &ss, pool, h, w, tile, uc, us, sh, sw, u);
     double num = 0, den = 0;
@@ -94,9 +120,8 @@ static void tiled_case(const char *name, struct ns_backend *be, int n_layers, co
     printf("%s: %d x %d in tiles of %d, painting in tiles of %d: loss %.6g, relative difference %.1e, "
            "gradient %.1e\n",
            name, w, h, tile, tiled.style_tile, whole.t.loss, l, ge);
-    free(uc), free(us), free(u), free(whole.grad), free(tiled.grad);
-    ns_model_release(&m);
-    ns_weights_free(&wt);
+    free(whole.grad), free(tiled.grad);
+    fixture_free(&f);
 }
 
 /* Block by block: at every block, the whole image's terms and the
@@ -104,20 +129,12 @@ static void tiled_case(const char *name, struct ns_backend *be, int n_layers, co
  * whole (the block's reach and the rest's fixed terms). */
 static void blocks_case(const char *name, struct ns_backend *be, int n_layers, const char *content_layers,
                         const char *style_layers, enum ns_pool_mode pool, int h, int w, int block) {
-    struct ns_weights wt;
-    random_weights(&wt, 19, n_layers);
-    struct ns_model m;
-    CHECK(ns_model_init(&m, be, &wt) == NS_STATUS_OK, "%s: model", name);
-    struct ns_layer_sel cs, ss;
-    char err[256];
-    CHECK(ns_layers_parse(&m, content_layers, "", &cs, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
-    CHECK(ns_layers_parse(&m, style_layers, "", &ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name, err);
-    int sh = 40, sw = 44;
-    size_t n = (size_t) 3 * h * w;
-    float *uc = falloc(n), *us = falloc((size_t) 3 * sh * sw), *u = falloc(n);
-    image_of(uc, h, w, 1);
-    image_of(us, sh, sw, 2);
-    image_of(u, h, w, 3);
+    struct fixture f;
+    fixture_new(&f, name, be, n_layers, content_layers, style_layers, h, w);
+    struct ns_model m = f.m;
+    struct ns_layer_sel cs = f.cs, ss = f.ss;
+    int sh = f.sh, sw = f.sw;
+    float *uc = f.uc, *us = f.us, *u = f.u;
     struct eval whole = evaluate(&m, &cs, &ss, pool, h, w, 0, uc, us, sh, sw, u);
     struct ns_net_shape full;
     struct ns_tiling t;
@@ -165,9 +182,8 @@ static void blocks_case(const char *name, struct ns_backend *be, int n_layers, c
            t.ny * t.nx, block, fmax(worst_l, worst_s), worst_g);
     ns_objective_release(&o);
     ns_net_free(net);
-    free(uc), free(us), free(u), free(whole.grad);
-    ns_model_release(&m);
-    ns_weights_free(&wt);
+    free(whole.grad);
+    fixture_free(&f);
 }
 
 /* The probe's loss gradient: one feature of one layer. */
@@ -252,6 +268,28 @@ static double mean_laplacian(const struct ns_image *im, int tile, bool cuts) {
     return n ? s / (double) n : 0;
 }
 
+/* A CPU context on a random 5-layer net written to path (64 bytes). */
+static struct ns_context *random_context(char *path, const char *tag) {
+    snprintf(path, 64, "/tmp/ns-test-%s-%d.safetensors", tag, (int) getpid());
+    struct ns_weights w;
+    random_weights(&w, 19, 5);
+    CHECK(write_safetensors(path, &w, NULL), "cannot write %s", path);
+    ns_weights_free(&w);
+    struct ns_context *ctx = NULL;
+    CHECK(ns_context_new(path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "context");
+    return failures ? NULL : ctx;
+}
+
+/* A smooth W x H photo and a busy S x S painting. */
+static void synthetic_pair(int W, int H, int S, struct ns_image *content, struct ns_image *style) {
+    *content = (struct ns_image){falloc((size_t) 3 * W * H), W, H, 3, 3 * W};
+    *style = (struct ns_image){falloc((size_t) 3 * S * S), S, S, 3, 3 * S};
+    for (int i = 0; i < 3 * W * H; i++)
+        content->data[i] = (float) (0.5 + 0.4 * sin(0.05 * i) * cos(0.001 * i));
+    for (int i = 0; i < 3 * S * S; i++)
+        style->data[i] = (float) (0.5 + 0.45 * sin(0.9 * i));
+}
+
 static bool last_loss(const struct ns_progress *pr, void *ud) {
     *(double *) ud = pr->loss;
     return true;
@@ -263,21 +301,11 @@ static bool last_loss(const struct ns_progress *pr, void *ud) {
  * |Laplacian| on the tiles' cut rows and columns within 10% of the rest. */
 static void test_run_in_tiles(void) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/ns-test-tiles-%d.safetensors", (int) getpid());
-    struct ns_weights w;
-    random_weights(&w, 19, 5);
-    CHECK(write_safetensors(path, &w, NULL), "cannot write %s", path);
-    ns_weights_free(&w);
-    struct ns_context *ctx;
-    CHECK(ns_context_new(path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "context");
-    if (failures) return;
+    struct ns_context *ctx = random_context(path, "tiles");
+    if (!ctx) return;
     int W = 96, H = 80;
-    struct ns_image content = {falloc((size_t) 3 * W * H), W, H, 3, 3 * W},
-                    style = {falloc(3 * 50 * 50), 50, 50, 3, 150};
-    for (int i = 0; i < 3 * W * H; i++)
-        content.data[i] = (float) (0.5 + 0.4 * sin(0.05 * i) * cos(0.001 * i));
-    for (int i = 0; i < 3 * 50 * 50; i++)
-        style.data[i] = (float) (0.5 + 0.45 * sin(0.9 * i));
+    struct ns_image content, style;
+    synthetic_pair(W, H, 50, &content, &style);
     struct ns_params p = ns_params_default();
     p.size = 0, p.iterations = 15, p.scales = 1, p.margin = 0; /* cuts where the tiles are */
     p.style_layers = "relu1_1,relu2_1,relu3_1", p.content_layers = "relu2_2";
@@ -325,21 +353,11 @@ static bool block_side(const struct ns_progress *pr, void *ud) {
  * blocks' edges. */
 static void test_run_in_blocks(void) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/ns-test-blocks-%d.safetensors", (int) getpid());
-    struct ns_weights w;
-    random_weights(&w, 19, 5);
-    CHECK(write_safetensors(path, &w, NULL), "cannot write %s", path);
-    ns_weights_free(&w);
-    struct ns_context *ctx;
-    CHECK(ns_context_new(path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "context");
-    if (failures) return;
+    struct ns_context *ctx = random_context(path, "blocks");
+    if (!ctx) return;
     int W = 512, H = 384;
-    struct ns_image content = {falloc((size_t) 3 * W * H), W, H, 3, 3 * W},
-                    style = {falloc(3 * 80 * 80), 80, 80, 3, 240};
-    for (int i = 0; i < 3 * W * H; i++)
-        content.data[i] = (float) (0.5 + 0.4 * sin(0.05 * i) * cos(0.001 * i));
-    for (int i = 0; i < 3 * 80 * 80; i++)
-        style.data[i] = (float) (0.5 + 0.45 * sin(0.9 * i));
+    struct ns_image content, style;
+    synthetic_pair(W, H, 80, &content, &style);
     struct ns_params p = ns_params_default();
     /* coarse to fine as runs are: the finest level starts from the coarse
      * result, block by block; without a margin the blocks' edges lie on
