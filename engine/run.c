@@ -136,6 +136,12 @@ static void style_at(const struct plan *pl, int s, int *stw, int *sth) {
     style_size(&st, pl->sw[s], pl->sh[s], scale, stw, sth);
 }
 
+/* Floats per channel of the copy of the level before, which run_levels
+ * holds (at the size of level n - 2) during every level but the last. */
+static double last_copy(const struct plan *pl, int s) {
+    return pl->n > 1 && s < pl->n - 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
+}
+
 /* Bytes level s takes in tiles of `tile` (0 = whole) with `history` L-BFGS
  * pairs: the backend's buffers and, on the CPU, the engine's host images. */
 static double level_bytes(const struct plan *pl, int s, int tile, int history) {
@@ -166,7 +172,7 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
         (double) (style_net > opt ? style_net : opt);
     double host = 0;
     if (!pl->gpu) { /* the result, the last level's copy, the canvas, a resized image on its way in */
-        double prev = pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
+        double prev = last_copy(pl, s);
         double in = (double) w * h > (double) stw * sth ? (double) w * h : (double) stw * sth;
         host = 3.0 * ((double) pl->ow * pl->oh + prev + (double) w * h + in);
     }
@@ -202,8 +208,7 @@ static double block_bytes(const struct plan *pl, int s, int block, int history) 
     double opt = (double) ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
     double host = 0, style_in = 0, canvas_in = 0;
     if (!pl->gpu) { /* the result and the last level's copy; the images on their way in */
-        host = 3.0 *
-               ((double) pl->ow * pl->oh + (pl->n > 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0));
+        host = 3.0 * ((double) pl->ow * pl->oh + last_copy(pl, s));
         style_in = st, canvas_in = n;
     }
     double phase[3] = {snet + st + style_in, n + canvas_in, n + opt}, most = 0;
@@ -950,6 +955,7 @@ static enum ns_status run_levels(struct run *r, const struct plan *pl, const str
             st = ns_resample(ns_view_planar(prev, sw[s - 1], sh[s - 1], 3),
                              ns_view_planar(u, sw[s], sh[s], 3), r->p->threads);
             if (st) break;
+            if (s == n - 1) free(prev), prev = NULL; /* not needed again: room for the largest level */
         }
         r->rep.scale = s;
         r->rep.width = sw[s];
