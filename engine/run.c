@@ -673,6 +673,24 @@ static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h)
                      be->ops->error(be));
 }
 
+/* The level's w x h image u on its canvas: the interior resampled, the
+ * margins m mirrored. */
+static enum ns_status canvas_from_level(const float *u, int w, int h, int m, float *canvas, int threads) {
+    enum ns_status st =
+        ns_resample(ns_view_planar((float *) u, w, h, 3), ns_canvas_interior(canvas, w, h, m), threads);
+    if (!st) ns_canvas_mirror(canvas, w, h, m);
+    return st;
+}
+
+/* The backend canvas x back into u: downloaded through the host canvas,
+ * the margins cut off. */
+static enum ns_status level_from_canvas(struct ns_backend *be, const struct ns_buf *x, float *canvas, int w,
+                                        int h, int m, float *u, int threads) {
+    be->ops->download(be, canvas, x, (size_t) 3 * (w + 2 * m) * (h + 2 * m));
+    enum ns_status st = be->ops->sync(be);
+    return st ? st : ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), threads);
+}
+
 /* Reports a block-by-block level's progress: `done` of `total` block
  * steps, the level's work (its start and its steps) shared out over them. */
 struct block_progress {
@@ -722,9 +740,8 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     if (!st) st = set_styles(r, styles, n_styles, w, h);
     if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
     if (!st && !(x = ns_alloc_f32(be, n))) st = NS_STATUS_OUT_OF_MEMORY;
-    if (!st) st = ns_resample(ns_view_planar(u, w, h, 3), ns_canvas_interior(canvas, w, h, m), p->threads);
+    if (!st) st = canvas_from_level(u, w, h, m, canvas, p->threads);
     if (!st) {
-        ns_canvas_mirror(canvas, w, h, m);
         be->ops->upload(be, x, canvas, n);
         st = be->ops->sync(be);
     }
@@ -738,11 +755,7 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     r->rep.iteration = bp.base + pl->it[s];
     ns_release(be, &photo);
     if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
-    if (!st) {
-        be->ops->download(be, canvas, x, n);
-        st = be->ops->sync(be);
-    }
-    if (!st) st = ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), p->threads);
+    if (!st) st = level_from_canvas(be, x, canvas, w, h, m, u, p->threads);
     free(canvas);
     ns_release(be, &x);
     ns_objective_release(&r->obj);
@@ -784,14 +797,9 @@ static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, con
     r->rep.tile = r->obj.tiling.tile; /* 0 where one tile covers the level */
     if (!st) st = set_targets(r, content, styles, n_styles, w, h, m);
     if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, fit->history, eval_cb, r);
-    if (!st) st = ns_resample(ns_view_planar(u, w, h, 3), ns_canvas_interior(canvas, w, h, m), p->threads);
-    if (!st) ns_canvas_mirror(canvas, w, h, m);
+    if (!st) st = canvas_from_level(u, w, h, m, canvas, p->threads);
     if (!st) st = iterate(r, &opt, canvas, pl->it[s], evaluation_flops(pl, s), s == 0);
-    if (!st) {
-        be->ops->download(be, canvas, opt.x, n);
-        st = be->ops->sync(be);
-    }
-    if (!st) st = ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), p->threads);
+    if (!st) st = level_from_canvas(be, opt.x, canvas, w, h, m, u, p->threads);
     free(canvas);
     ns_optim_release(&opt);
     ns_objective_release(&r->obj);
