@@ -38,6 +38,7 @@ struct cli {
     double start_mb;  /* resident when the run began */
     struct ns_context *ctx;
     enum ns_backend_kind kind; /* the backend the run started on */
+    const char *preset;        /* --preset, applied before the other options */
 };
 
 static void usage(FILE *f) {
@@ -73,7 +74,15 @@ static void usage(FILE *f) {
                "  --style-layers L,..    e.g. relu1_1,relu2_1,relu3_1:0.5\n"
                "  --style-scale X        style size relative to the photo (default 1)\n"
                "  --preserve-colors      keep the photo's colours, take only the painting's texture\n"
+               "  --colors keep|match|off  keep: the photo's colours after the run (= --preserve-colors);\n"
+               "                         match: the painting's colours matched to the photo's first\n"
                "  --pooling max|avg      (default max)\n"
+               "  --activation-shift X   Grams of the activations + X (Novak & Nikulin: -1; default 0)\n"
+               "  --layer-weights uniform|geometric  unweighted layers' shares (default uniform)\n"
+               "  --correlation-chain    cross-layer Grams of adjacent style layers (no tiles)\n"
+               "  --style-layers all     every layer the weights file has\n"
+               "  --preset NAME          gatys2016, improved, faithful, balanced or painterly; the\n"
+               "                         other options given override it\n"
                "  --device auto|cpu|cuda (default auto)   --gpu N   GPU index\n"
                "  --precision fp32|tf32|bf16  GPU arithmetic (default fp32; tf32 and bf16 use tensor\n"
                "                         cores, bf16 also halves the network's memory)\n"
@@ -232,6 +241,8 @@ static const char *const poolings[] = {"max", "avg", NULL};
 static const int pooling_values[] = {NS_POOLING_MAX, NS_POOLING_AVG};
 static const char *const devices[] = {"auto", "cpu", "cuda", "gpu", NULL};
 static const int device_values[] = {NS_BACKEND_AUTO, NS_BACKEND_CPU, NS_BACKEND_CUDA, NS_BACKEND_CUDA};
+static const char *const layer_weights[] = {"uniform", "geometric", NULL};
+static const int layer_weight_values[] = {NS_LAYER_WEIGHTS_UNIFORM, NS_LAYER_WEIGHTS_GEOMETRIC};
 static const char *const precisions[] = {"fp32", "tf32", "bf16", NULL};
 static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_PRECISION_BF16};
 
@@ -272,7 +283,12 @@ static const struct opt_spec specs[] = {
     STRING("style-layers", p.style_layers),
     FLOAT("style-scale", p.style_scale),
     FLAG("preserve-colors", p.preserve_colors),
+    SPECIAL("colors"),
     CHOICE("pooling", p.pooling, pooling),
+    FLOAT("activation-shift", p.activation_shift),
+    CHOICE("layer-weights", p.layer_weights, layer_weight),
+    FLAG("correlation-chain", p.correlation_chain),
+    SPECIAL("preset"),
     CHOICE("device", device, device),
     INT("gpu", gpu, 0, 64),
     CHOICE("precision", p.precision, precision),
@@ -334,6 +350,18 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
         errno = 0;
         c->p.seed = strtoull(v, &end, 10);
         if (end == v || *end || errno || v[0] == '-') bad_value(o, v, "a whole number, 0 or more");
+    } else if (!strcmp(o->name, "colors")) {
+        if (strcmp(v, "keep") && strcmp(v, "match") && strcmp(v, "off")) bad_value(o, v, "keep, match or off");
+        c->p.preserve_colors = !strcmp(v, "keep");
+        c->p.match_colors = !strcmp(v, "match");
+    } else if (!strcmp(o->name, "preset")) {
+        /* applied before the other options (parse_args); checked here */
+        if (ns_params_preset(&(struct ns_params){0}, v)) {
+            char want[128] = "one of";
+            for (const char *const *n = ns_preset_names(); *n; n++)
+                snprintf(want + strlen(want), sizeof want - strlen(want), "%s %s", n == ns_preset_names() ? "" : ",", *n);
+            bad_value(o, v, want);
+        }
     } else if (!strcmp(o->name, "version")) {
         printf("neural-style %s\n", NS_VERSION_STRING);
         exit(0);
@@ -375,6 +403,13 @@ static void parse_args(int argc, char **argv, struct cli *c) {
         opts[i] = (struct option){specs[i].name, no_value ? no_argument : required_argument, NULL, (int) i};
     }
     opts[N_SPECS] = (struct option){0};
+    /* a preset first, so that every other option given overrides it */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--preset") && i + 1 < argc) c->preset = argv[i + 1];
+        else if (!strncmp(a, "--preset=", 9)) c->preset = a + 9;
+    }
+    if (c->preset) ns_params_preset(&c->p, c->preset);
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o < 0 || o >= (int) N_SPECS) {
@@ -411,6 +446,11 @@ int main(int argc, char **argv) {
     struct ns_context *ctx = NULL;
     enum ns_status st = ns_context_new_ex(c.weights, c.device, c.gpu, &ctx);
     if (st) die("%s", ctx ? ns_last_error(ctx) : ns_status_str(st));
+    /* a preset's content layer the file lacks: the file's default */
+    struct ns_params preset = ns_params_default();
+    if (c.preset && !ns_params_preset(&preset, c.preset) && c.p.content_layers == preset.content_layers &&
+        preset.content_layers && !strstr(ns_context_layers(ctx), preset.content_layers))
+        c.p.content_layers = NULL;
     int threads = 0;
     if (ns_context_set_threads(ctx, c.p.threads, &threads)) die("%s", ns_last_error(ctx));
     if (threads > 0 && c.p.threads > threads)

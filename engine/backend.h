@@ -102,6 +102,22 @@ struct ns_backend_ops {
     void (*gram_grad)(struct ns_backend *be, const struct ns_buf *d, const struct ns_buf *f, int c, size_t m,
                       float alpha, struct ns_buf *grad);
 
+    /* Gram variants (activation shift, regions, the correlation chain) */
+    /* out[ch][j] = (in[ch][j] + shift) * (w ? w[j] : 1) over c x m; in and
+     * out tensors of one dtype (out may be in), w float32 of m */
+    void (*shift_scale)(struct ns_backend *be, const struct ns_buf *in, int c, size_t m, float shift,
+                        const struct ns_buf *w, struct ns_buf *out);
+    /* g (ca x cb, float32, row-major) = alpha * a b^T: a is ca x m, b is
+     * cb x m, tensors of one dtype (a may be b) */
+    void (*cross_gram)(struct ns_backend *be, const struct ns_buf *a, int ca, const struct ns_buf *b, int cb,
+                       size_t m, float alpha, struct ns_buf *g);
+    /* d -= t over n floats (float32); slot = sum of the new d^2 */
+    void (*gram_diff)(struct ns_backend *be, struct ns_buf *d, const struct ns_buf *t, size_t n, int slot);
+    /* grad (ca x m) += alpha * D f, f a cb x m tensor, D = d (ca x cb) or,
+     * when trans, d^T (d is cb x ca); d float32, grad a tensor like f */
+    void (*cross_grad)(struct ns_backend *be, const struct ns_buf *d, int ca, int cb, bool trans,
+                       const struct ns_buf *f, size_t m, float alpha, struct ns_buf *grad);
+
     /* losses: slot = the unweighted sum; when grad != NULL, grad += coef * d(sum)/d(input) */
     /* slot = sum (f - p)^2 (tensors) */
     void (*content_loss)(struct ns_backend *be, const struct ns_buf *f, const struct ns_buf *p, size_t n,
@@ -178,7 +194,7 @@ typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend 
 /* The ops table and the structs above, as a number: a loaded backend
  * exports ns_backend_api_version() and is used only when it returns this.
  * Raise it with any change to them. */
-#define NS_BACKEND_API_VERSION    4
+#define NS_BACKEND_API_VERSION    5
 #define NS_BACKEND_VERSION_SYMBOL "ns_backend_api_version"
 typedef int (*ns_backend_version_fn)(void);
 

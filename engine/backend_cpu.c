@@ -385,6 +385,64 @@ static void cpu_gram_grad(struct ns_backend *be, const struct ns_buf *d, const s
     gram_grad_f32(be, CF(d), CF(f), c, m, alpha, F(grad));
 }
 
+/* ---- Gram variants ---- */
+
+static void cpu_shift_scale(struct ns_backend *be, const struct ns_buf *in_b, int c, size_t m, float shift,
+                            const struct ns_buf *w_b, struct ns_buf *out_b) {
+    const float *in = CF(in_b), *w = CF(w_b);
+    float *out = F(out_b);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const float *s = in + (size_t) ch * m;
+        float *o = out + (size_t) ch * m;
+        for (size_t j = 0; j < m; j++)
+            o[j] = w ? (s[j] + shift) * w[j] : s[j] + shift;
+    }
+}
+
+/* g = alpha a b^T, rows of g split among threads (as gram_f32 does) */
+static void cpu_cross_gram(struct ns_backend *be, const struct ns_buf *a_b, int ca, const struct ns_buf *b_b,
+                           int cb, size_t m, float alpha, struct ns_buf *g_b) {
+    const float *a = CF(a_b), *b = CF(b_b);
+    float *g = F(g_b);
+    int nb = ca >= 64 ? 8 : 1;
+    int rows = (ca + nb - 1) / nb;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
+    for (int k = 0; k < nb; k++) {
+        int i0 = k * rows, i1 = i0 + rows < ca ? i0 + rows : ca;
+        if (i1 > i0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, cb, (int) m, alpha,
+                        a + (size_t) i0 * m, (int) m, b, (int) m, 0.0f, g + (size_t) i0 * cb, cb);
+    }
+}
+
+static void cpu_gram_diff(struct ns_backend *be, struct ns_buf *d_b, const struct ns_buf *t_b, size_t n,
+                          int slot) {
+    float *d = F(d_b);
+    const float *t = CF(t_b);
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        d[i] -= t[i];
+        s += (double) d[i] * d[i];
+    }
+    cpu(be)->slots[slot] = s;
+}
+
+/* grad += alpha D f, columns of f split among threads (as gram_grad_f32) */
+static void cpu_cross_grad(struct ns_backend *be, const struct ns_buf *d_b, int ca, int cb, bool trans,
+                           const struct ns_buf *f_b, size_t m, float alpha, struct ns_buf *grad_b) {
+    const float *d = CF(d_b), *f = CF(f_b);
+    float *grad = F(grad_b);
+    size_t cols = 4096;
+    long nb = (long) ((m + cols - 1) / cols);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
+    for (long b = 0; b < nb; b++) {
+        size_t j0 = (size_t) b * cols, n = j0 + cols < m ? cols : m - j0;
+        cblas_sgemm(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, CblasNoTrans, ca, (int) n, cb, alpha, d,
+                    trans ? ca : cb, f + j0, (int) m, 1.0f, grad + j0, (int) m);
+    }
+}
+
 /* ---- losses ---- */
 
 static void cpu_content_loss(struct ns_backend *be, const struct ns_buf *f_b, const struct ns_buf *p_b,
@@ -611,6 +669,10 @@ static const struct ns_backend_ops cpu_ops = {
     .crop = cpu_crop,
     .add_window = cpu_add_window,
     .gram_grad = cpu_gram_grad,
+    .shift_scale = cpu_shift_scale,
+    .cross_gram = cpu_cross_gram,
+    .gram_diff = cpu_gram_diff,
+    .cross_grad = cpu_cross_grad,
     .content_loss = cpu_content_loss,
     .style_loss = cpu_style_loss,
     .tv_loss = cpu_tv_loss,

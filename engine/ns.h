@@ -33,6 +33,7 @@ extern "C" {
  * its history; a level that cannot is refused. */
 #define NS_LBFGS_HISTORY_MIN 3
 #define NS_PARAM_MARGIN_MAX  256
+#define NS_PARAM_ACTIVATION_SHIFT_MAX 1000.0
 
 enum ns_status {
     NS_STATUS_OK = 0,
@@ -77,6 +78,13 @@ enum ns_pooling {
     NS_POOLING_AVG = 1,
 };
 
+/* Per-layer weights of unweighted layers in the lists. */
+enum ns_layer_weights {
+    NS_LAYER_WEIGHTS_UNIFORM = 0,   /* 1 / (number of layers) */
+    NS_LAYER_WEIGHTS_GEOMETRIC = 1, /* Novak & Nikulin: layers numbered by depth d = 1..D,
+                                       style 2^(D-d), content 2^d, each normalised to sum 1 */
+};
+
 /* A caller-owned image: rows of `stride` floats, pixels of `channels`
  * floats (3 = R'G'B', 4 = R'G'B'A; alpha is carried, never optimised). */
 struct ns_image {
@@ -115,14 +123,22 @@ struct ns_params {
     float tv_weight;
 
     /* Comma-separated layer names, each optionally ":weight", e.g.
-     * "relu1_1,relu2_1:0.5".  NULL or "" = defaults for the weights file.
-     * Unweighted layers share 1/(number of layers). */
+     * "relu1_1,relu2_1:0.5".  NULL or "" = defaults for the weights file;
+     * "all" = every layer the file has.  Unweighted layers get their share
+     * by layer_weights. */
     const char *content_layers;
     const char *style_layers;
 
     const float *style_blend; /* n_styles weights (normalised); NULL = equal */
     float style_scale;        /* style longest side = content's * style_scale */
-    bool preserve_colors;     /* keep the content's chroma (CIE Lab swap) */
+    bool preserve_colors;     /* keep the content's chroma (CIE Lab swap), after the run */
+    bool match_colors;        /* before the run, the painting's colour mean and covariance
+                                 mapped onto the photo's (Gatys et al. 2017) */
+    enum ns_layer_weights layer_weights;
+    float activation_shift; /* Grams of F + X (Novak & Nikulin use -1), image and
+                               targets alike, in the activations' own units */
+    bool correlation_chain; /* cross-layer Grams of adjacent style layers added to the
+                               style term; needs whole levels (no tiles) */
 
     enum ns_pooling pooling;
     int threads; /* CPU threads; 0 = all cores */
@@ -282,6 +298,17 @@ double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, co
 enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, const struct ns_image *styles,
                       int n_styles, const struct ns_params *params, ns_progress_fn progress, void *user_data,
                       struct ns_image *result);
+
+/* Named combinations of the options: "gatys2016" (the paper), "improved"
+ * (Novak & Nikulin: average pooling, content relu5_2, activation shift -1,
+ * all style layers, geometric weights, the chain), "faithful", "balanced"
+ * and "painterly" (three strengths).  Sets only the fields the preset is
+ * about, so that what is applied after it wins; INVALID_ARGUMENT for an
+ * unknown name.  ns_preset_names() lists them, NULL-terminated.  A preset's
+ * content layer the weights file lacks falls back to the file's default
+ * where a front end checks ns_context_layers(). */
+enum ns_status ns_params_preset(struct ns_params *params, const char *name);
+const char *const *ns_preset_names(void);
 
 /* Keeps the colours of `content` in `image`: image's CIE L* with content's
  * a* b* (both the same size). */

@@ -41,12 +41,19 @@ enum ns_status ns_layers_parse(const struct ns_model *m, const char *spec, const
     memset(sel, 0, sizeof *sel);
     if (!spec || !*spec) spec = defaults;
     char buf[512];
+    if (!strcmp(spec, "all")) { /* every layer the file has */
+        for (int l = 0; l < m->n_layers && l < NS_MAX_LAYERS; l++)
+            sel->layer[sel->n++] = l;
+        for (int k = 0; k < sel->n; k++)
+            sel->weight[k] = 1.0f / (float) sel->n;
+        return sel->n ? NS_STATUS_OK : NS_STATUS_INVALID_ARGUMENT;
+    }
     if (strlen(spec) >= sizeof buf) {
         snprintf(err, err_len, "layer list '%.40s...' is too long", spec);
         return NS_STATUS_INVALID_ARGUMENT;
     }
     strcpy(buf, spec);
-    bool weighted[NS_MAX_LAYERS] = {false};
+    bool *weighted = sel->weighted;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
@@ -127,6 +134,7 @@ void ns_objective_release(struct ns_objective *o) {
         ns_release(be, bufs[i]);
     for (int i = 0; i < NS_MAX_LAYERS; i++)
         ns_release(be, &o->gsum[i]);
+    ns_gram_release(o);
     o->net = NULL;
 }
 
@@ -266,34 +274,34 @@ enum ns_status ns_objective_set_content(struct ns_objective *o, const struct ns_
     return target_norms(be, o->target_p, n, o->content.n, o->p_norm2);
 }
 
-struct style_acc {
-    struct ns_objective *o;
-    const struct ns_net *snet;
-    float blend;
-};
-
 /* Adds blend * Gram(act) to the targets of the style layers at `layer`. */
 static void style_layer(void *ud, int layer, const struct ns_buf *act) {
-    struct style_acc *acc = ud;
+    struct ns_gram_pass *acc = ud;
     struct ns_objective *o = acc->o;
     struct ns_backend *be = o->net->be;
     const struct ns_net_shape *s = &acc->snet->s;
     for (int i = 0; i < o->style.n; i++) {
         if (o->style.layer[i] != layer) continue;
         int c = s->c[layer];
-        be->ops->gram(be, act, c, (size_t) s->h[layer] * s->w[layer], o->scratch);
+        size_t m = (size_t) s->h[layer] * s->w[layer];
+        be->ops->gram(be, ns_gram_shifted(o, act, c, m, acc->shifted), c, m, o->scratch);
         be->ops->axpby(be, acc->blend, o->scratch, 1.0f, o->target_t[i], (size_t) c * c);
     }
+    ns_gram_style_chain(acc, layer, act);
 }
 
 enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_buf *u_style, int sh, int sw,
                                       float blend, bool first) {
     struct ns_backend *be = o->net->be;
-    if (first)
+    if (first) {
         for (int i = 0; i < o->style.n; i++) {
             int c = o->net->s.c[o->style.layer[i]];
             be->ops->fill(be, o->target_t[i], 0.0f, (size_t) c * c);
         }
+        for (int i = 0; i < o->n_pairs; i++)
+            be->ops->fill(be, o->chain_t[i], 0.0f,
+                          (size_t) o->net->s.c[o->pair_lo[i]] * o->net->s.c[o->pair_hi[i]]);
+    }
     int tile = ns_tiling_style(o->net->m, o->net->s.depth, &o->tiling, o->net->cap_h, o->net->cap_w, sh, sw);
     if (tile) return ns_tiled_style(o, u_style, sh, sw, tile, blend);
     struct ns_layer_sel none = {0};
@@ -301,18 +309,26 @@ enum ns_status ns_objective_add_style(struct ns_objective *o, const struct ns_bu
     enum ns_status st =
         ns_net_new(o->net->m, ns_objective_depth(&none, &o->style), sh, sw, false, o->net->pool_mode, &snet);
     if (st) return st;
-    struct style_acc acc = {o, snet, blend};
-    ns_net_forward(snet, u_style, style_layer, &acc);
-    st = be->ops->sync(be);
+    struct ns_gram_pass acc;
+    if (!(st = ns_gram_style_begin(&acc, o, snet, blend))) {
+        ns_net_forward(snet, u_style, style_layer, &acc);
+        st = be->ops->sync(be);
+    }
+    ns_gram_style_end(&acc);
     ns_net_free(snet);
     return st;
 }
 
 enum ns_status ns_objective_finish_style(struct ns_objective *o) {
     size_t n[NS_MAX_LAYERS];
+    const struct ns_net_shape *s = &o->net->s;
     for (int i = 0; i < o->style.n; i++)
-        n[i] = (size_t) o->net->s.c[o->style.layer[i]] * o->net->s.c[o->style.layer[i]];
-    return target_norms(o->net->be, o->target_t, n, o->style.n, o->t_norm2);
+        n[i] = (size_t) s->c[o->style.layer[i]] * s->c[o->style.layer[i]];
+    enum ns_status st = target_norms(o->net->be, o->target_t, n, o->style.n, o->t_norm2);
+    for (int i = 0; i < o->n_pairs; i++)
+        n[i] = (size_t) s->c[o->pair_lo[i]] * s->c[o->pair_hi[i]];
+    if (!st && o->n_pairs) st = target_norms(o->net->be, o->chain_t, n, o->n_pairs, o->chain_norm2);
+    return st;
 }
 
 /* Loss terms of the layers at `layer`, their gradient added into g. */
@@ -330,9 +346,11 @@ static void layer_losses(void *ud, int layer, const struct ns_buf *act, struct n
     for (int i = 0; i < o->style.n; i++)
         if (o->style.layer[i] == layer) {
             float coef = (float) (o->style_weight * o->style.weight[i] / o->t_norm2[i]);
-            be->ops->style_loss(be, act, s->c[layer], m, o->target_t[i], coef, o->scratch, g,
-                                NS_SLOT_STYLE + i);
+            /* the gradient with respect to F + X is the one with respect to F */
+            be->ops->style_loss(be, ns_gram_shifted(o, act, s->c[layer], m, o->tmp[0]), s->c[layer], m,
+                                o->target_t[i], coef, o->scratch, g, NS_SLOT_STYLE + i);
         }
+    ns_chain_layer(o, layer, g);
 }
 
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,
@@ -341,7 +359,7 @@ enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u,
     struct ns_backend *be = net->be;
     int h = o->tiling.tile ? o->tiling.h : net->h, w = o->tiling.tile ? o->tiling.w : net->w;
     double norm_tv = 3.0 * (double) h * w;
-    double v[NS_SLOT_TV + 1];
+    double v[NS_SLOT_OPT];
     enum ns_status st;
     if (o->tiling.tile) {
         if ((st = ns_tiled_eval(o, u, grad, v + NS_SLOT_CONTENT, v + NS_SLOT_STYLE))) return st;
@@ -356,13 +374,15 @@ enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u,
     }
     be->ops->tv_loss(be, u, 3, h, w, (float) (o->tv_weight / norm_tv), grad, NS_SLOT_TV);
     /* untiled, every term is in the slots: one transfer */
-    int first = o->tiling.tile ? NS_SLOT_TV : 0;
-    if ((st = be->ops->read_scalars(be, first, NS_SLOT_TV + 1 - first, v + first))) return st;
+    int first = o->tiling.tile ? NS_SLOT_TV : 0, end = o->n_pairs ? NS_SLOT_CHAIN + o->n_pairs : NS_SLOT_TV + 1;
+    if ((st = be->ops->read_scalars(be, first, end - first, v + first))) return st;
     struct ns_terms t = {0};
     for (int i = 0; i < o->content.n; i++)
         t.content += o->content.weight[i] * v[NS_SLOT_CONTENT + i] / o->p_norm2[i];
     for (int i = 0; i < o->style.n; i++)
         t.style += o->style.weight[i] * v[NS_SLOT_STYLE + i] / o->t_norm2[i];
+    for (int i = 0; i < o->n_pairs; i++)
+        t.style += o->pair_w[i] * v[NS_SLOT_CHAIN + i] / o->chain_norm2[i];
     t.tv = v[NS_SLOT_TV] / norm_tv;
     t.loss = o->content_weight * t.content + o->style_weight * t.style + o->tv_weight * t.tv;
     *terms = t;

@@ -9,19 +9,32 @@
 #define NS_SLOT_CONTENT 0
 #define NS_SLOT_STYLE   16
 #define NS_SLOT_TV      32
-#define NS_SLOT_NORM    33
+#define NS_SLOT_NORM    33 /* .. 48 */
+#define NS_SLOT_CHAIN   49 /* .. 63: one per pair of the correlation chain */
 #define NS_SLOT_OPT     64
 
 struct ns_layer_sel {
     int n;
     int layer[NS_MAX_LAYERS];
     float weight[NS_MAX_LAYERS];
+    bool weighted[NS_MAX_LAYERS]; /* the list gave this layer's weight */
+};
+
+/* Gram options of the style term (Novak & Nikulin 2016). */
+struct ns_gram_opts {
+    float shift; /* activation shift X: Grams of F + X, targets and chain alike */
+    bool chain;  /* the correlation chain between adjacent style layers;
+                    evaluated on whole levels only */
 };
 
 /* Parses "relu1_1,relu2_1:0.5" against the model; unweighted layers get
  * 1/n.  Empty or NULL spec = defaults.  err gets a sentence on failure. */
 enum ns_status ns_layers_parse(const struct ns_model *m, const char *spec, const char *defaults,
                                struct ns_layer_sel *sel, char *err, size_t err_len);
+/* Novak & Nikulin's geometric layer weights: the layers numbered by depth
+ * d = 1..D, style weights 2^(D-d) (content: 2^d) normalised to sum 1; a
+ * layer whose weight the list gave keeps it. */
+void ns_layers_geometric(struct ns_layer_sel *sel, bool content);
 /* Default layer lists for a model (static strings built into buf). */
 void ns_layers_default(const struct ns_model *m, char *content, size_t clen, char *style, size_t slen);
 
@@ -55,8 +68,27 @@ struct ns_objective {
     struct ns_buf *win, *pwin, *gwin;   /* a layer's window, its target, its gradient */
     struct ns_buf *gsum[NS_MAX_LAYERS]; /* per style[i]: Gram summed over tiles, less the target */
     const struct ns_tile *at;           /* the tile being evaluated */
+
+    /* Gram options (ns_objective_set_gram) */
+    struct ns_gram_opts gram;
+    int n_pairs;                             /* chain pairs: adjacent style layers */
+    int pair_lo[NS_MAX_LAYERS], pair_hi[NS_MAX_LAYERS]; /* their layers, lo shallower */
+    int pair_pools[NS_MAX_LAYERS];           /* 2x2 average pools from lo's size to hi's */
+    float pair_w[NS_MAX_LAYERS];             /* the mean of the two layers' weights */
+    struct ns_buf *chain_t[NS_MAX_LAYERS];   /* blended cross-Gram targets, c_lo x c_hi */
+    struct ns_buf *chain_d[NS_MAX_LAYERS];   /* G - T at the last evaluation */
+    double chain_norm2[NS_MAX_LAYERS];
+    struct ns_buf *tmp[3];                   /* shifted and pooled features, their gradients */
     int block;                          /* block side, px (blocks.c); 0 = the level is optimised at once */
 };
+
+/* Sets the Gram options after init (allocating what they need): the chain
+ * needs an untiled level (NS_STATUS_UNAVAILABLE otherwise). */
+enum ns_status ns_objective_set_gram(struct ns_objective *o, const struct ns_gram_opts *g);
+/* Backend floats the Gram options add at a level of shape s (largest of
+ * the level's own and the painting's passes, ss). */
+size_t ns_gram_opts_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_net_shape *ss,
+                           const struct ns_layer_sel *style, const struct ns_gram_opts *g);
 
 /* Depth (conv layers) the selections need. */
 int ns_objective_depth(const struct ns_layer_sel *content, const struct ns_layer_sel *style);
@@ -132,6 +164,26 @@ enum ns_status ns_blocks_eval(struct ns_objective *o, struct ns_buf *x, const st
 /* Backend floats ns_blocks_optimise adds beyond the objective's own. */
 size_t ns_blocks_floats(const struct ns_model *m, const struct ns_net_shape *full, int block,
                         const struct ns_layer_sel *style, enum ns_optimizer kind, int history);
+
+/* gram_opts.c, for objective.c and tiles.c */
+void ns_gram_release(struct ns_objective *o);
+/* act + X into tmp (c x m), or act itself without a shift. */
+const struct ns_buf *ns_gram_shifted(struct ns_objective *o, const struct ns_buf *act, int c, size_t m,
+                                     struct ns_buf *tmp);
+/* The chain's terms at `layer` of the objective's train net; g as in ns_loss_grad_fn. */
+void ns_chain_layer(struct ns_objective *o, int layer, struct ns_buf *g);
+/* A painting's pass: temporaries for its shifted features and the chain's
+ * pending ones, sized for its net. */
+struct ns_gram_pass {
+    struct ns_objective *o;
+    const struct ns_net *snet;
+    float blend;
+    struct ns_buf *shifted, *pending, *pool;
+};
+enum ns_status ns_gram_style_begin(struct ns_gram_pass *gp, struct ns_objective *o, const struct ns_net *snet,
+                                   float blend);
+void ns_gram_style_chain(struct ns_gram_pass *gp, int layer, const struct ns_buf *act);
+void ns_gram_style_end(struct ns_gram_pass *gp);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

@@ -91,8 +91,16 @@ static enum ns_status parse_run_layers(const struct ns_model *m, const struct ns
     ns_layers_default(m, dc, sizeof dc, ds, sizeof ds);
     enum ns_status st = ns_layers_parse(m, p->content_layers, dc, &rl->content, err, elen);
     if (!st) st = ns_layers_parse(m, p->style_layers, ds, &rl->style, err, elen);
+    if (!st && p->layer_weights == NS_LAYER_WEIGHTS_GEOMETRIC) {
+        ns_layers_geometric(&rl->content, true);
+        ns_layers_geometric(&rl->style, false);
+    }
     rl->depth = st ? 0 : ns_objective_depth(&rl->content, &rl->style);
     return st;
+}
+
+static struct ns_gram_opts gram_opts(const struct ns_params *p) {
+    return (struct ns_gram_opts){p->activation_shift, p->correlation_chain};
 }
 
 /* Whether be stores network tensors in bfloat16 under p (half the bytes). */
@@ -167,8 +175,11 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
     size_t style_net = snet + (size_t) 3 * stw * sth;
     size_t opt = ns_optim_floats(pl->p.optimizer, n, history) + n;
     size_t tiles = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, false) : 0;
+    struct ns_gram_opts g = gram_opts(&pl->p);
+    size_t gram = tiled ? 0 : ns_gram_opts_floats(m, &full, &ss, &pl->rl.style, &g);
+    if (pl->half) gram = (gram + 1) / 2;
     double floats =
-        (double) (net + tensors + tiles + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
+        (double) (net + tensors + tiles + gram + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
         (double) (style_net > opt ? style_net : opt);
     double host = 0;
     if (!pl->gpu) { /* the result, the last level's copy, the canvas, a resized image on its way in */
@@ -263,9 +274,11 @@ static void fit_level(struct plan *pl, int s) {
     int cw, ch;
     canvas_of(pl, s, &cw, &ch);
     int longest = cw > ch ? cw : ch;
-    int forced[1] = {pl->p.tile};
-    const int *sides = pl->p.tile ? forced : tile_sides;
-    int n_sides = pl->p.tile ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
+    /* the correlation chain pairs layers of the whole level: no tiles */
+    int forced[1] = {pl->p.correlation_chain ? 0 : pl->p.tile};
+    bool one = pl->p.tile || pl->p.correlation_chain;
+    const int *sides = one ? forced : tile_sides;
+    int n_sides = one ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
     struct level_fit comfy = {0, -1, 0, 0}, *f = &pl->fit[s];
     for (int i = 0; i < n_sides; i++) {
         int tile = sides[i];
@@ -286,7 +299,7 @@ static void fit_level(struct plan *pl, int s) {
     if (comfy.history >= least) *f = comfy;
 done:
     f->bytes = level_bytes(pl, s, f->tile, f->history);
-    if ((f->bytes > pl->budget || f->history < least) && !pl->p.tile) fit_blocks(pl, s);
+    if ((f->bytes > pl->budget || f->history < least) && !one) fit_blocks(pl, s);
 }
 
 /* The budget of a run of p on ctx's backend, bytes. */
@@ -546,6 +559,14 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
     if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
+    if (p->layer_weights != NS_LAYER_WEIGHTS_UNIFORM && p->layer_weights != NS_LAYER_WEIGHTS_GEOMETRIC)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown layer weights %d", (int) p->layer_weights);
+    if (!isfinite(p->activation_shift) || fabsf(p->activation_shift) > NS_PARAM_ACTIVATION_SHIFT_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the activation shift must be between -%g and %g",
+                            NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX);
+    if (p->correlation_chain && p->tile)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "the correlation chain needs whole levels: it cannot be computed in tiles");
     if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 &&
         p->precision != NS_PRECISION_BF16)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
@@ -730,9 +751,11 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     ns_tiling_plan(&full, fit->block, &t);
     enum ns_status st = ns_net_new(&ctx->model, depth, ns_block_region(&t, true), ns_block_region(&t, false),
                                    true, p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
+    struct ns_gram_opts g = gram_opts(p);
     if (!st)
         st = ns_objective_init_blocks(&r->obj, net, ch, cw, fit->block, &pl->rl.content, &pl->rl.style,
                                       p->content_weight, p->style_weight, p->tv_weight);
+    if (!st) st = ns_objective_set_gram(&r->obj, &g);
     if (st == NS_STATUS_UNAVAILABLE)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     r->rep.tile = r->rep.block = r->obj.block;
@@ -789,9 +812,11 @@ static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, con
     if (fit->tile) ns_objective_region_size(&ctx->model, depth, ch, cw, fit->tile, &rh, &rw);
     enum ns_status st = ns_net_new(&ctx->model, depth, rh, rw, true,
                                    p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
+    struct ns_gram_opts g = gram_opts(p);
     if (!st)
         st = ns_objective_init_tiled(&r->obj, net, ch, cw, fit->tile, &pl->rl.content, &pl->rl.style,
                                      p->content_weight, p->style_weight, p->tv_weight);
+    if (!st) st = ns_objective_set_gram(&r->obj, &g);
     if (st == NS_STATUS_UNAVAILABLE)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     r->rep.tile = r->obj.tiling.tile; /* 0 where one tile covers the level */

@@ -216,16 +216,17 @@ static void first_pass(void *ud, int layer, const struct ns_buf *act) {
     if (!crop_window(o, layer, act, &win)) return;
     int c = o->net->s.c[layer];
     size_t m = (size_t) win.h * win.w;
+    for (int i = 0; i < o->content.n; i++) {
+        if (o->content.layer[i] != layer) continue;
+        target_window(o, i, &win);
+        be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
+    }
+    ns_gram_shifted(o, o->win, c, m, o->win); /* the content terms are done with it */
     for (int i = 0; i < o->style.n; i++) {
         if (o->style.layer[i] != layer) continue;
         be->ops->gram(be, o->win, c, m, o->scratch);
         double share = (double) m / ((double) o->full.h[layer] * o->full.w[layer]);
         be->ops->axpby(be, (float) share, o->scratch, 1.0f, o->gsum[i], (size_t) c * c);
-    }
-    for (int i = 0; i < o->content.n; i++) {
-        if (o->content.layer[i] != layer) continue;
-        target_window(o, i, &win);
-        be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
     }
 }
 
@@ -246,6 +247,7 @@ static void second_pass(void *ud, int layer, const struct ns_buf *act, struct ns
         target_window(o, i, &win);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, coef, o->gwin, NS_SLOT_CONTENT + i);
     }
+    ns_gram_shifted(o, o->win, c, m, o->win);
     for (int i = 0; i < o->style.n; i++) {
         if (o->style.layer[i] != layer) continue;
         /* d/dF sum (G - T)^2 = 4 (G - T) F / M, G the whole level's Gram */
@@ -349,7 +351,7 @@ static void style_window(void *ud, int layer, const struct ns_buf *act) {
         int c = s->c[layer];
         size_t m = (size_t) win.h * win.w;
         be->ops->crop(be, act, c, s->h[layer], s->w[layer], win.wy, win.wx, win.h, win.w, o->win);
-        be->ops->gram(be, o->win, c, m, o->scratch);
+        be->ops->gram(be, ns_gram_shifted(o, o->win, c, m, o->win), c, m, o->scratch);
         double share = (double) m / ((double) st->full.h[layer] * st->full.w[layer]);
         be->ops->axpby(be, (float) (st->blend * share), o->scratch, 1.0f, o->target_t[i], (size_t) c * c);
     }

@@ -12,7 +12,68 @@ struct ref_obj {
     double cw, sw, tw;
     double *p[NS_MAX_LAYERS], pn[NS_MAX_LAYERS]; /* content targets */
     double *t[NS_MAX_LAYERS], tn[NS_MAX_LAYERS]; /* style Grams */
+    double shift;                                /* activation shift */
+    int chain;                                   /* the correlation chain */
+    double *ct[NS_MAX_LAYERS], ctn[NS_MAX_LAYERS]; /* its cross-Gram targets */
 };
+
+/* The style layers in depth order (selection indices). */
+static void depth_order(const struct ns_layer_sel *s, int *order) {
+    for (int i = 0; i < s->n; i++)
+        order[i] = i;
+    for (int i = 0; i < s->n; i++)
+        for (int k = i + 1; k < s->n; k++)
+            if (s->layer[order[k]] < s->layer[order[i]]) {
+                int t = order[i];
+                order[i] = order[k], order[k] = t;
+            }
+}
+
+/* Gram of f + X (c x m) */
+static void ref_gram_shift(const double *f, int c, size_t m, double x, double *g) {
+    double *v = dalloc((size_t) c * m);
+    for (size_t i = 0; i < (size_t) c * m; i++)
+        v[i] = f[i] + x;
+    ref_gram(v, c, m, g);
+    free(v);
+}
+
+/* Pair k of the chain: (avgpool^j(f_lo) + X)(f_hi + X)^T / M_hi into g (c_lo x c_hi). */
+static void ref_cross(const struct ref_obj *o, double **f, const int *fh, const int *fw, int k, double *g) {
+    int order[NS_MAX_LAYERS];
+    depth_order(&o->style, order);
+    int lo = o->style.layer[order[k]], hi = o->style.layer[order[k + 1]];
+    int clo = o->w->layer[lo].cout, chi = o->w->layer[hi].cout, h = fh[lo], w = fw[lo];
+    double *a = dalloc((size_t) clo * h * w);
+    memcpy(a, f[lo], sizeof(double) * clo * h * w);
+    while (h != fh[hi]) {
+        double *p = dalloc((size_t) clo * (h / 2) * (w / 2));
+        ref_pool(a, clo, h, w, 1, p);
+        free(a);
+        a = p, h /= 2, w /= 2;
+    }
+    size_t m = (size_t) h * w;
+    for (int i = 0; i < clo; i++)
+        for (int j = 0; j < chi; j++) {
+            double sum = 0;
+            for (size_t q = 0; q < m; q++)
+                sum += (a[i * m + q] + o->shift) * (f[hi][j * m + q] + o->shift);
+            g[(size_t) i * chi + j] = sum / (double) m;
+        }
+    free(a);
+}
+
+static double pair_weight(const struct ref_obj *o, int k) {
+    int order[NS_MAX_LAYERS];
+    depth_order(&o->style, order);
+    return 0.5 * (o->style.weight[order[k]] + o->style.weight[order[k + 1]]);
+}
+
+static size_t pair_size(const struct ref_obj *o, int k) {
+    int order[NS_MAX_LAYERS];
+    depth_order(&o->style, order);
+    return (size_t) o->w->layer[o->style.layer[order[k]]].cout * o->w->layer[o->style.layer[order[k + 1]]].cout;
+}
 
 /* Forward in float64; feats[l] gets conv l's ReLU output (caller frees). */
 static void ref_forward(const struct ns_weights *wt, int depth, int pool_avg, const double *u, int h, int w,
@@ -54,8 +115,14 @@ static void ref_terms(struct ref_obj *o, const double *u, double t[4]) {
     for (int i = 0; i < o->style.n; i++) {
         int l = o->style.layer[i], c = o->w->layer[l].cout;
         double *g = dalloc((size_t) c * c);
-        ref_gram(f[l], c, (size_t) fh[l] * fw[l], g);
+        ref_gram_shift(f[l], c, (size_t) fh[l] * fw[l], o->shift, g);
         ls += o->style.weight[i] * ref_sq_diff(g, o->t[i], (size_t) c * c) / o->tn[i];
+        free(g);
+    }
+    for (int k = 0; o->chain && k + 1 < o->style.n; k++) {
+        double *g = dalloc(pair_size(o, k));
+        ref_cross(o, f, fh, fw, k, g);
+        ls += pair_weight(o, k) * ref_sq_diff(g, o->ct[k], pair_size(o, k)) / o->ctn[k];
         free(g);
     }
     double ltv = ref_tv_sum(u, 3, o->h, o->w_) / (3.0 * o->h * o->w_);
@@ -88,16 +155,27 @@ static void ref_targets(struct ref_obj *o, const double *uc, const double *us, i
     for (int i = 0; i < o->style.n; i++) {
         int l = o->style.layer[i], c = o->w->layer[l].cout;
         o->t[i] = dalloc((size_t) c * c);
-        ref_gram(f[l], c, (size_t) fh[l] * fw[l], o->t[i]);
+        ref_gram_shift(f[l], c, (size_t) fh[l] * fw[l], o->shift, o->t[i]);
         o->tn[i] = ref_sq(o->t[i], (size_t) c * c);
+    }
+    for (int k = 0; o->chain && k + 1 < o->style.n; k++) {
+        o->ct[k] = dalloc(pair_size(o, k));
+        ref_cross(o, f, fh, fw, k, o->ct[k]);
+        o->ctn[k] = ref_sq(o->ct[k], pair_size(o, k));
     }
     for (int l = 0; l < o->depth; l++)
         free(f[l]);
 }
 
-static void run_case(const char *name, struct ns_backend *be, struct ns_weights *w,
-                     const char *content_layers, const char *style_layers, int pool_avg, int h, int wd,
-                     int sh, int sw) {
+/* Options beyond DESIGN.md's plain objective. */
+struct case_opts {
+    float shift;
+    bool chain, geometric;
+};
+
+static void run_case_opts(const char *name, struct ns_backend *be, struct ns_weights *w,
+                          const char *content_layers, const char *style_layers, int pool_avg, int h, int wd,
+                          int sh, int sw, struct case_opts co) {
     struct ns_model m;
     CHECK(ns_model_init(&m, be, w) == NS_STATUS_OK, "%s: model", name);
     struct ns_layer_sel cs, ss;
@@ -106,6 +184,7 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
           name, err);
     CHECK(ns_layers_parse(&m, style_layers, "relu1_1", &ss, err, sizeof err) == NS_STATUS_OK, "%s: %s", name,
           err);
+    if (co.geometric) ns_layers_geometric(&cs, true), ns_layers_geometric(&ss, false);
     int depth = ns_objective_depth(&cs, &ss);
     struct ns_net *net;
     CHECK(ns_net_new(&m, depth, h, wd, true, pool_avg ? NS_POOL_AVG : NS_POOL_MAX, &net) == NS_STATUS_OK,
@@ -113,6 +192,8 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
     struct ns_objective obj;
     float cw = 1.0f, swt = 5.0f, tw = 0.5f;
     CHECK(ns_objective_init(&obj, net, &cs, &ss, cw, swt, tw) == NS_STATUS_OK, "%s: objective", name);
+    struct ns_gram_opts go = {co.shift, co.chain};
+    CHECK(ns_objective_set_gram(&obj, &go) == NS_STATUS_OK, "%s: Gram options", name);
 
     size_t n = (size_t) 3 * h * wd, ns = (size_t) 3 * sh * sw;
     float *uc = falloc(n), *us = falloc(ns), *u = falloc(n), *grad = falloc(n);
@@ -139,7 +220,9 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
                          .style = ss,
                          .cw = cw,
                          .sw = swt,
-                         .tw = tw};
+                         .tw = tw,
+                         .shift = co.shift,
+                         .chain = co.chain};
     double *duc = dalloc(n), *dus = dalloc(ns), *du = dalloc(n);
     for (size_t i = 0; i < n; i++)
         duc[i] = uc[i], du[i] = u[i];
@@ -164,14 +247,42 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
     for (int i = 0; i < cs.n; i++)
         free(ro.p[i]);
     for (int i = 0; i < ss.n; i++)
-        free(ro.t[i]);
+        free(ro.t[i]), free(ro.ct[i]);
     free(uc), free(us), free(u), free(grad), free(duc), free(dus), free(du);
     ns_objective_release(&obj);
     ns_net_free(net);
     ns_model_release(&m);
 }
 
+static void run_case(const char *name, struct ns_backend *be, struct ns_weights *w, const char *content_layers,
+                     const char *style_layers, int pool_avg, int h, int wd, int sh, int sw) {
+    run_case_opts(name, be, w, content_layers, style_layers, pool_avg, h, wd, sh, sw, (struct case_opts){0});
+}
+
+static void test_geometric(void) {
+    struct ns_model m;
+    ns_model_layout(&m, 19, 8);
+    struct ns_layer_sel s;
+    char err[256];
+    CHECK(!ns_layers_parse(&m, "relu3_1,relu1_1,relu2_1", "", &s, err, sizeof err), "geometric: %s", err);
+    ns_layers_geometric(&s, false);
+    CHECK(fabs(s.weight[0] - 1 / 7.0) < 1e-7 && fabs(s.weight[1] - 4 / 7.0) < 1e-7 &&
+              fabs(s.weight[2] - 2 / 7.0) < 1e-7,
+          "geometric style weights %g %g %g, want 1/7 4/7 2/7", s.weight[0], s.weight[1], s.weight[2]);
+    CHECK(!ns_layers_parse(&m, "relu2_2,relu1_2", "", &s, err, sizeof err), "geometric: %s", err);
+    ns_layers_geometric(&s, true);
+    CHECK(fabs(s.weight[0] - 2 / 3.0) < 1e-7 && fabs(s.weight[1] - 1 / 3.0) < 1e-7,
+          "geometric content weights %g %g, want 2/3 1/3", s.weight[0], s.weight[1]);
+    CHECK(!ns_layers_parse(&m, "relu1_1:0.9,relu2_1,relu3_1", "", &s, err, sizeof err), "geometric: %s", err);
+    ns_layers_geometric(&s, false);
+    CHECK(s.weight[0] == 0.9f && fabs(s.weight[1] - 2 / 7.0) < 1e-7, "an explicit weight is kept: %g %g",
+          s.weight[0], s.weight[1]);
+    CHECK(!ns_layers_parse(&m, "all", "", &s, err, sizeof err) && s.n == 8 && s.layer[7] == 7,
+          "'all' is every layer of the file: %d", s.n);
+}
+
 int main(void) {
+    test_geometric();
     struct ns_backend *be;
     if (ns_backend_cpu_new(0, &be)) return 1;
     struct ns_weights w;
@@ -187,6 +298,24 @@ int main(void) {
     ns_weights_free(&w);
     random_weights(&w, 16, 7); /* VGG-16 to conv3_3 */
     run_case("vgg16", be, &w, "relu3_3", "relu1_1,relu3_3", 0, 12, 12, 12, 12);
+    ns_weights_free(&w);
+    random_weights(&w, 19, 5);
+    /* Novak & Nikulin's options, alone and together; odd sizes pool with floor */
+    struct case_opts shift = {-1.0f, false, false}, chain = {0, true, false}, geo = {0, false, true},
+                     all = {-1.0f, true, true};
+    /* each case from its own seed: a float32 pre-activation within rounding
+     * of a ReLU kink flips sides against the float64 reference (errors of
+     * ~1e-3 on whichever case draws one, the plain cases included) */
+    test_rng = 0x5eed0001;
+    run_case_opts("activation shift -1", be, &w, "relu2_1", "relu1_1,relu2_1,relu3_1", 0, 16, 14, 12, 18, shift);
+    test_rng = 0x5eed0002;
+    run_case_opts("geometric weights", be, &w, "relu1_2,relu2_2", "relu1_1,relu2_1,relu3_1", 0, 16, 14, 12, 18,
+                  geo);
+    test_rng = 0x5eed0003;
+    run_case_opts("correlation chain", be, &w, "relu2_1", "relu3_1,relu1_1,relu1_2,relu2_1", 0, 17, 15, 13, 18,
+                  chain);
+    test_rng = 0x5eed0004;
+    run_case_opts("all three, avg-pool", be, &w, "relu2_2", "relu1_1,relu2_1,relu3_1", 1, 19, 14, 12, 17, all);
     ns_weights_free(&w);
     be->ops->free(be);
     return test_summary("test_net");

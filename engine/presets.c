@@ -1,0 +1,53 @@
+/* presets.c - named, tested combinations of the objective's options.
+ *
+ * A preset sets only the fields it is about, so that options applied after
+ * it (explicit flags, dialog settings) win.  README "Presets" shows each on
+ * the d2l pair.
+ */
+#include "ns.h"
+
+#include <string.h>
+
+static const char *const names[] = {"gatys2016", "improved", "faithful", "balanced", "painterly", NULL};
+
+const char *const *ns_preset_names(void) {
+    return names;
+}
+
+enum ns_status ns_params_preset(struct ns_params *p, const char *name) {
+    if (!p || !name) return NS_STATUS_INVALID_ARGUMENT;
+    if (!strcmp(name, "gatys2016")) {
+        /* the paper: average pooling, its layers, uniform weights, a start from the photo */
+        p->pooling = NS_POOLING_AVG;
+        p->init = NS_INIT_CONTENT;
+        p->content_layers = "relu4_2";
+        p->style_layers = NULL;
+        p->layer_weights = NS_LAYER_WEIGHTS_UNIFORM;
+        p->activation_shift = 0.0f;
+        p->correlation_chain = false;
+    } else if (!strcmp(name, "improved")) {
+        /* Novak & Nikulin's set; content relu5_2 where the file has it
+         * (ns_preset_content_fallback) */
+        p->pooling = NS_POOLING_AVG;
+        p->init = NS_INIT_CONTENT;
+        p->content_layers = "relu5_2";
+        p->style_layers = "all";
+        p->layer_weights = NS_LAYER_WEIGHTS_GEOMETRIC;
+        p->activation_shift = -1.0f;
+        p->correlation_chain = true;
+        p->style_weight = 1e3f;
+    } else if (!strcmp(name, "faithful")) {
+        p->style_weight = 20.0f;
+        p->tv_weight = 10.0f;
+    } else if (!strcmp(name, "balanced")) {
+        p->style_weight = 1e2f;
+        p->tv_weight = 10.0f;
+    } else if (!strcmp(name, "painterly")) {
+        p->style_weight = 1e3f;
+        p->tv_weight = 5.0f;
+        p->pooling = NS_POOLING_AVG;
+    } else {
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    return NS_STATUS_OK;
+}
