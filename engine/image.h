@@ -31,6 +31,10 @@ void ns_clamp01(float *x, size_t n);
 /* Fills u (3 x n) with 0.5 + 0.15 N(0,1) from a seeded generator. */
 void ns_fill_noise(float *u, size_t n, uint64_t seed);
 
+/* The painting's colour mean and covariance mapped onto the photo's, in
+ * place (colors.c); alpha untouched. */
+enum ns_status ns_match_colors(const struct ns_image *photo, struct ns_image *painting);
+
 /* Longest side scaled to `size` (0 or equal: unchanged), aspect kept. */
 void ns_fit_size(int w, int h, int size, int *ow, int *oh);
 

@@ -1051,6 +1051,28 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
     return st;
 }
 
+/* Copies of the paintings with the photo's colour mean and covariance
+ * (params.match_colors); the caller's images stay as they are. */
+static enum ns_status match_styles(struct ns_context *ctx, const struct ns_image *content,
+                                   const struct ns_image *styles, int n, struct ns_image *out) {
+    for (int k = 0; k < n; k++) {
+        const struct ns_image *s = &styles[k];
+        out[k] = (struct ns_image){malloc(sizeof(float) * s->width * s->height * s->channels), s->width,
+                                   s->height, s->channels, s->width * s->channels};
+        if (!out[k].data) {
+            for (int i = 0; i < k; i++)
+                free(out[i].data);
+            return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory to match the colours of a %d x %d painting",
+                                s->width, s->height);
+        }
+        for (int y = 0; y < s->height; y++)
+            memcpy(out[k].data + (size_t) y * out[k].stride, s->data + (size_t) y * s->stride,
+                   sizeof(float) * s->width * s->channels);
+        ns_match_colors(content, &out[k]);
+    }
+    return NS_STATUS_OK;
+}
+
 enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, const struct ns_image *styles,
                       int n_styles, const struct ns_params *params, ns_progress_fn progress, void *user_data,
                       struct ns_image *result) {
@@ -1071,6 +1093,11 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
                             "the result must be %d x %d (ns_output_size), not %d x %d", ow, oh, result->width,
                             result->height);
 
+    struct ns_image matched[NS_MAX_STYLES] = {{0}};
+    if (p.match_colors) {
+        if ((st = match_styles(ctx, content, styles, n_styles, matched))) return st;
+        styles = matched;
+    }
     st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
     if (ctx->kind == NS_BACKEND_CUDA && ctx->requested == NS_BACKEND_AUTO &&
         (st == NS_STATUS_OUT_OF_MEMORY || st == NS_STATUS_BACKEND_ERROR)) {
@@ -1082,5 +1109,7 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
         if ((st = ns_context_use_cpu(ctx, gpu, why, detail))) return st;
         st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
     }
+    for (int k = 0; k < n_styles; k++)
+        free(matched[k].data);
     return st;
 }
