@@ -289,6 +289,10 @@ static struct ns_backend_ops make_ops(void) {
     o.crop = nsc_crop;
     o.add_window = nsc_add_window;
     o.gram_grad = nsc_gram_grad;
+    o.shift_scale = nsc_shift_scale;
+    o.cross_gram = nsc_cross_gram;
+    o.gram_diff = nsc_gram_diff;
+    o.cross_grad = nsc_cross_grad;
     o.content_loss = nsc_content_loss;
     o.style_loss = nsc_style_loss;
     o.tv_loss = nsc_tv_loss;

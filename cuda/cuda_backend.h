@@ -147,6 +147,13 @@ void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size
                     int slot);
 void nsc_gram_grad(struct ns_backend *be, const struct ns_buf *d_b, const struct ns_buf *f_b, int c, size_t m,
                    float alpha, struct ns_buf *grad_b);
+void nsc_shift_scale(struct ns_backend *be, const struct ns_buf *in_b, int c, size_t m, float shift,
+                     const struct ns_buf *w_b, struct ns_buf *out_b);
+void nsc_cross_gram(struct ns_backend *be, const struct ns_buf *a_b, int ca, const struct ns_buf *b_b, int cb,
+                    size_t m, float alpha, struct ns_buf *g_b);
+void nsc_gram_diff(struct ns_backend *be, struct ns_buf *d_b, const struct ns_buf *t_b, size_t n, int slot);
+void nsc_cross_grad(struct ns_backend *be, const struct ns_buf *d_b, int ca, int cb, bool trans,
+                    const struct ns_buf *f_b, size_t m, float alpha, struct ns_buf *grad_b);
 void nsc_crop(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int y0, int x0, int oh,
               int ow, struct ns_buf *out);
 void nsc_add_window(struct ns_backend *be, const struct ns_buf *in, int c, int ih, int iw, int y0, int x0,

@@ -337,28 +337,79 @@ void nsc_style_loss(struct ns_backend *be, const struct ns_buf *f_b, int c, size
     nsc_gram_grad(be, scratch_b, f_b, c, m, 4.0f * coef / (float) m, grad_b); /* d sum(G - t)^2 / df */
 }
 
-/* grad += alpha d f; column-major: F (m x c) times D (c x c).  With
- * bfloat16 tensors D is rounded to bfloat16 too (cuBLAS wants one input
- * type) and the sum is kept in float32. */
+/* grad += alpha d f: the cross gradient of a square, symmetric d. */
 void nsc_gram_grad(struct ns_backend *be, const struct ns_buf *d_b, const struct ns_buf *f_b, int c, size_t m,
                    float alpha, struct ns_buf *grad_b) {
+    nsc_cross_grad(be, d_b, c, c, false, f_b, m, alpha, grad_b);
+}
+
+/* ---- Gram variants (activation shift, the correlation chain) ---- */
+
+template <typename T>
+__global__ static void k_shift_scale(const T *in, size_t m, float shift, const float *w, T *out, size_t n) {
+    GRID_STRIDE(i, n) {
+        float v = ld(in, i) + shift;
+        st(out, i, w ? v * w[i % m] : v);
+    }
+}
+
+void nsc_shift_scale(struct ns_backend *be, const struct ns_buf *in_b, int c, size_t m, float shift,
+                     const struct ns_buf *w_b, struct ns_buf *out_b) {
     struct nsc_backend *b = nsc(be);
-    size_t cc = (size_t) c * c;
+    size_t n = (size_t) c * m;
+    if (b->status || n == 0) return;
+    const float *in = CD(in_b), *w = w_b ? CD(w_b) : NULL;
+    float *out = D(out_b);
+    TENSOR_CALL(nsc_half(in_b), k_shift_scale, grid_for(n), (const TT *) in, m, shift, w, (TT *) out, n);
+    nsc_launched(b, "activation shift");
+}
+
+/* g = alpha a b^T, row-major ca x cb: column-major that is cb x ca = B^T A
+ * with the m x cb and m x ca views of b and a. */
+void nsc_cross_gram(struct ns_backend *be, const struct ns_buf *a_b, int ca, const struct ns_buf *b_b, int cb,
+                    size_t m, float alpha, struct ns_buf *g_b) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return;
+    float beta = 0.0f;
+    cudaDataType_t ft = nsc_half(a_b) ? CUDA_R_16BF : CUDA_R_32F;
+    cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+    nsc_blas_failed(b,
+                    cublasGemmEx(b->blas, CUBLAS_OP_T, CUBLAS_OP_N, cb, ca, (int) m, &alpha, b_b->data, ft,
+                                 (int) m, a_b->data, ft, (int) m, &beta, g_b->data, CUDA_R_32F, cb, ct,
+                                 CUBLAS_GEMM_DEFAULT),
+                    "cross-layer Gram matrix");
+}
+
+void nsc_gram_diff(struct ns_backend *be, struct ns_buf *d_b, const struct ns_buf *t_b, size_t n, int slot) {
+    struct nsc_backend *b = nsc(be);
+    unsigned nb = red_blocks(n);
+    NSC_LAUNCH(k_gram_diff, nb, b->stream)(D(d_b), CD(t_b), n, b->partials);
+    nsc_launched(b, "Gram difference");
+    finish(b, nb, 1, slot);
+}
+
+/* grad += alpha D f; column-major: F (m x cb) times D^T's view (cb x ca),
+ * which is d as stored (row-major ca x cb), or d transposed when trans (d
+ * row-major cb x ca). bf16 as nsc_gram_grad. */
+void nsc_cross_grad(struct ns_backend *be, const struct ns_buf *d_b, int ca, int cb, bool trans,
+                    const struct ns_buf *f_b, size_t m, float alpha, struct ns_buf *grad_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t cc = (size_t) ca * cb;
     float beta = 1.0f;
     bool half = nsc_half(f_b);
     if (b->status || m == 0) return;
     if (half && cc > NSC_MAX_GRAM) {
-        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "style gradient", "more than 512 channels in bf16 mode");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "cross-layer style gradient", "more than 512 x 512 channels in bf16 mode");
         return;
     }
     if (half) nsc_to_half(b, CD(d_b), b->dh, cc);
     cudaDataType_t t16 = half ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasGemmEx(b->blas, CUBLAS_OP_N, CUBLAS_OP_N, (int) m, c, c, &alpha, f_b->data, t16,
-                                 (int) m, half ? (const void *) b->dh : d_b->data, t16, c, &beta,
-                                 grad_b->data, t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
-                    "style gradient");
+                    cublasGemmEx(b->blas, CUBLAS_OP_N, trans ? CUBLAS_OP_T : CUBLAS_OP_N, (int) m, ca, cb, &alpha,
+                                 f_b->data, t16, (int) m, half ? (const void *) b->dh : d_b->data, t16,
+                                 trans ? ca : cb, &beta, grad_b->data, t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
+                    "cross-layer style gradient");
 }
 
 /* ---- windows ---- */

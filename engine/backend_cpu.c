@@ -323,17 +323,23 @@ static void cpu_pool_bwd(struct ns_backend *be, enum ns_pool_mode mode, const st
     }
 }
 
-/* g = f f^T / m, rows of g split among threads(each a plain sgemm). */
-static void gram_f32(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
-    int nb = c >= 64 ? 8 : 1;
-    int rows = (c + nb - 1) / nb;
+/* g = alpha a b^T (ca x cb), rows of g split among threads (each a plain sgemm). */
+static void cross_gram_f32(struct ns_backend *be, const float *a, int ca, const float *b, int cb, size_t m,
+                           float alpha, float *g) {
+    int nb = ca >= 64 ? 8 : 1;
+    int rows = (ca + nb - 1) / nb;
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
-    for (int b = 0; b < nb; b++) {
-        int i0 = b * rows, i1 = i0 + rows < c ? i0 + rows : c;
+    for (int k = 0; k < nb; k++) {
+        int i0 = k * rows, i1 = i0 + rows < ca ? i0 + rows : ca;
         if (i1 > i0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, c, (int) m, 1.0f / (float) m,
-                        f + (size_t) i0 * m, (int) m, f, (int) m, 0.0f, g + (size_t) i0 * c, c);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, cb, (int) m, alpha,
+                        a + (size_t) i0 * m, (int) m, b, (int) m, 0.0f, g + (size_t) i0 * cb, cb);
     }
+}
+
+/* g = f f^T / m */
+static void gram_f32(struct ns_backend *be, const float *f, int c, size_t m, float *g) {
+    cross_gram_f32(be, f, c, f, c, m, 1.0f / (float) m, g);
 }
 
 static void cpu_gram(struct ns_backend *be, const struct ns_buf *f, int c, size_t m, struct ns_buf *g) {
@@ -400,20 +406,9 @@ static void cpu_shift_scale(struct ns_backend *be, const struct ns_buf *in_b, in
     }
 }
 
-/* g = alpha a b^T, rows of g split among threads (as gram_f32 does) */
 static void cpu_cross_gram(struct ns_backend *be, const struct ns_buf *a_b, int ca, const struct ns_buf *b_b,
                            int cb, size_t m, float alpha, struct ns_buf *g_b) {
-    const float *a = CF(a_b), *b = CF(b_b);
-    float *g = F(g_b);
-    int nb = ca >= 64 ? 8 : 1;
-    int rows = (ca + nb - 1) / nb;
-#pragma omp parallel for num_threads(cpu(be)->threads) schedule(dynamic, 1)
-    for (int k = 0; k < nb; k++) {
-        int i0 = k * rows, i1 = i0 + rows < ca ? i0 + rows : ca;
-        if (i1 > i0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i1 - i0, cb, (int) m, alpha,
-                        a + (size_t) i0 * m, (int) m, b, (int) m, 0.0f, g + (size_t) i0 * cb, cb);
-    }
+    cross_gram_f32(be, CF(a_b), ca, CF(b_b), cb, m, alpha, F(g_b));
 }
 
 static void cpu_gram_diff(struct ns_backend *be, struct ns_buf *d_b, const struct ns_buf *t_b, size_t n,

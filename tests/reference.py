@@ -7,6 +7,8 @@ style and TV terms exactly as DESIGN.md writes them.  Used by the reference
 tests (iteration-0 terms, L-BFGS final loss) and by the benchmark.
 
   reference.py terms   --weights W --content C.ppm --style S.ppm --image U.ppm --content-layers .. --style-layers ..
+                       [--activation-shift X] [--layer-weights uniform|geometric] [--correlation-chain]
+                       [--pooling max|avg]   (--style-layers all: every relu layer of the weights file)
   reference.py lbfgs   ... --iterations N --history M [--line-search] [--threads T]
   reference.py time    --weights W|--random-vgg19 --size N --iterations K ... (seconds per iteration)
 """
@@ -61,8 +63,10 @@ def write_ppm(path, u):
 class Vgg:
     """Conv layers of VGG from a safetensors file (or random, for timing)."""
 
-    def __init__(self, path=None, dtype=torch.float64, random_arch=None, seed=0):
+    def __init__(self, path=None, dtype=torch.float64, random_arch=None, seed=0, pooling="max"):
+        assert pooling in ("max", "avg")
         self.dtype = dtype
+        self.pooling = pooling
         if path:
             self._load(path)
         else:
@@ -130,7 +134,7 @@ class Vgg:
         blocks = VGG19_BLOCKS if self.arch == 19 else VGG16_BLOCKS
         for k, (name, b, i, w, bias) in enumerate(self.layers[:last + 1]):
             if k > 0 and self.layers[k - 1][2] == blocks[self.layers[k - 1][1] - 1]:
-                x = F.max_pool2d(x, 2)
+                x = F.max_pool2d(x, 2) if self.pooling == "max" else F.avg_pool2d(x, 2)
             x = F.relu(F.conv2d(x, w, bias, padding=1))
             if name in wanted:
                 out[name] = x[0]
@@ -140,51 +144,110 @@ class Vgg:
         return [n for n, *_ in self.layers].index(name)
 
 
-def parse_layers(spec):
-    layers = []
-    for tok in spec.split(","):
-        name, _, w = tok.partition(":")
-        layers.append([name, float(w) if w else None])
+def parse_layers(spec, vgg=None, scheme="uniform", deeper_heavier=False):
+    """"name[:w],..." (or "all": every relu layer of vgg, in network order)
+    -> [(name, weight)] in the order given.  A layer without ":w" gets its
+    share: uniform 1/n; geometric, numbering the n layers by depth d = 1..n
+    (shallowest first), 2^(n-d) / sum (style) or, deeper_heavier (content),
+    2^d / sum.  An explicit ":w" is kept as it is."""
+    if spec == "all":
+        assert vgg is not None, "'all' needs the network"
+        layers = [[name, None] for name, *_ in vgg.layers]
+    else:
+        layers = []
+        for tok in spec.split(","):
+            name, _, w = tok.partition(":")
+            layers.append([name, float(w) if w else None])
     n = len(layers)
-    return [(name, w if w is not None else 1.0 / n) for name, w in layers]
+    if scheme == "uniform":
+        share = {name: 1.0 / n for name, _ in layers}
+    elif scheme == "geometric":
+        assert vgg is not None, "geometric weights need the network's layer order"
+        by_depth = sorted((name for name, _ in layers), key=vgg.index)
+        raw = {name: 2.0 ** (d if deeper_heavier else n - d) for d, name in enumerate(by_depth, 1)}
+        total = sum(raw.values())
+        share = {name: r / total for name, r in raw.items()}
+    else:
+        raise ValueError("layer weights: uniform or geometric, not %r" % scheme)
+    return [(name, w if w is not None else share[name]) for name, w in layers]
 
 
-def gram(f):
-    c = f.shape[0]
-    m = f[0].numel()
-    f = f.reshape(c, m)
-    return f @ f.t() / m
+def flat(f, shift=0.0):
+    """C x H x W -> C x M, shifted by the activation shift."""
+    return f.reshape(f.shape[0], -1) + shift
+
+
+def gram(f, shift=0.0):
+    """G = (F + shift)(F + shift)^T / M."""
+    a = flat(f, shift)
+    return a @ a.t() / a.shape[1]
+
+
+def pool_to(f, size):
+    """2x2 stride-2 average pooling (floor), as often as it takes f (C x H x W)
+    to reach the spatial size `size` (H, W)."""
+    while tuple(f.shape[1:]) != tuple(size):
+        assert f.shape[1] > size[0] and f.shape[2] > size[1], "cannot pool %s down to %s" % (tuple(f.shape), size)
+        f = F.avg_pool2d(f.unsqueeze(0), 2)[0]
+    return f
+
+
+def cross_gram(fl, fl2, shift=0.0):
+    """Correlation-chain cross Gram of adjacent layers l (shallower) and l':
+    G = (P^k(F_l) + shift)(F_l' + shift)^T / M_l'."""
+    b = flat(fl2, shift)
+    a = flat(pool_to(fl, fl2.shape[1:]), shift)
+    return a @ b.t() / b.shape[1]
 
 
 class Objective:
-    def __init__(self, vgg, content, style, content_layers, style_layers, cw, sw, tw):
+    """content_layers, style_layers: [(name, final weight)] (parse_layers).
+    shift: the activation shift of every Gram matrix; chain: add the
+    correlation-chain terms of adjacent style layers."""
+
+    def __init__(self, vgg, content, style, content_layers, style_layers, cw, sw, tw, shift=0.0, chain=False):
         self.vgg, self.cl, self.sl = vgg, content_layers, style_layers
         self.cw, self.sw, self.tw = cw, sw, tw
+        self.shift = shift
+        # adjacent pairs of the style layers by depth, weight (b_l + b_l')/2
+        by_depth = sorted(style_layers, key=lambda nw: vgg.index(nw[0]))
+        self.pairs = [(l1, l2, (b1 + b2) / 2) for (l1, b1), (l2, b2) in zip(by_depth, by_depth[1:])] if chain else []
         with torch.no_grad():
             fc = vgg.features(content, [n for n, _ in content_layers])
             fs = vgg.features(style, [n for n, _ in style_layers])
             self.p = {n: fc[n] for n, _ in content_layers}
-            self.t = {n: gram(fs[n]) for n, _ in style_layers}
+            self.t = {n: gram(fs[n], shift) for n, _ in style_layers}
             self.pn = {n: (p * p).sum() for n, p in self.p.items()}
             self.tn = {n: (t * t).sum() for n, t in self.t.items()}
+            self.tc = {(l1, l2): cross_gram(fs[l1], fs[l2], shift) for l1, l2, _ in self.pairs}
+            self.tcn = {k: (t * t).sum() for k, t in self.tc.items()}
 
     def terms(self, u):
         f = self.vgg.features(u, [n for n, _ in self.cl] + [n for n, _ in self.sl])
+        x = self.shift
         lc = sum(a * ((f[n] - self.p[n]) ** 2).sum() / self.pn[n] for n, a in self.cl)
-        ls = sum(b * ((gram(f[n]) - self.t[n]) ** 2).sum() / self.tn[n] for n, b in self.sl)
+        ls = sum(b * ((gram(f[n], x) - self.t[n]) ** 2).sum() / self.tn[n] for n, b in self.sl)
+        for l1, l2, w in self.pairs:
+            ls = ls + w * ((cross_gram(f[l1], f[l2], x) - self.tc[l1, l2]) ** 2).sum() / self.tcn[l1, l2]
         h, w = u.shape[1], u.shape[2]
         tv = (((u[:, 1:, :] - u[:, :-1, :]) ** 2).sum() + ((u[:, :, 1:] - u[:, :, :-1]) ** 2).sum()) / (3 * h * w)
         total = self.cw * lc + self.sw * ls + self.tw * tv
         return total, lc, ls, tv
 
 
+def objective(args, vgg, content, style):
+    """The Objective the command-line options describe."""
+    cl = parse_layers(args.content_layers, vgg, args.layer_weights, deeper_heavier=True)
+    sl = parse_layers(args.style_layers, vgg, args.layer_weights)
+    return Objective(vgg, content, style, cl, sl, args.content_weight, args.style_weight, args.tv_weight,
+                     shift=args.activation_shift, chain=args.correlation_chain)
+
+
 def build(args, dtype):
-    vgg = Vgg(args.weights, dtype=dtype)
+    vgg = Vgg(args.weights, dtype=dtype, pooling=args.pooling)
     tensor = lambda p: torch.tensor(read_ppm(p), dtype=dtype)
     content, style = tensor(args.content), tensor(args.style)
-    obj = Objective(vgg, content, style, parse_layers(args.content_layers), parse_layers(args.style_layers),
-                    args.content_weight, args.style_weight, args.tv_weight)
-    return obj, content
+    return objective(args, vgg, content, style), content
 
 
 def cmd_terms(args):
@@ -230,17 +293,16 @@ def cmd_time(args):
         torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = args.tf32
     dev = torch.device(args.device)
     if args.weights:
-        vgg = Vgg(args.weights, dtype=torch.float32)
+        vgg = Vgg(args.weights, dtype=torch.float32, pooling=args.pooling)
     else:
-        vgg = Vgg(None, dtype=torch.float32, random_arch=19, seed=1)
+        vgg = Vgg(None, dtype=torch.float32, random_arch=19, seed=1, pooling=args.pooling)
     vgg.to(dev)
     g = torch.Generator().manual_seed(0)
     w = args.size
     h = args.height or args.size
     content = torch.rand(3, h, w, generator=g).to(dev)
     style = torch.rand(3, h, w, generator=g).to(dev)
-    obj = Objective(vgg, content, style, parse_layers(args.content_layers), parse_layers(args.style_layers),
-                    args.content_weight, args.style_weight, args.tv_weight)
+    obj = objective(args, vgg, content, style)
     x = content.clone().requires_grad_(True)
     if cuda:
         torch.cuda.synchronize()
@@ -305,6 +367,10 @@ def main():
     ap.add_argument("--content-weight", type=float, default=1.0)
     ap.add_argument("--style-weight", type=float, default=1000.0)
     ap.add_argument("--tv-weight", type=float, default=10.0)
+    ap.add_argument("--activation-shift", type=float, default=0.0)
+    ap.add_argument("--layer-weights", default="uniform", choices=["uniform", "geometric"])
+    ap.add_argument("--correlation-chain", action="store_true")
+    ap.add_argument("--pooling", default="max", choices=["max", "avg"])
     ap.add_argument("--iterations", type=int, default=100)
     ap.add_argument("--history", type=int, default=20)
     ap.add_argument("--line-search", action="store_true")
