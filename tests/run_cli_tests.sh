@@ -150,6 +150,23 @@ check "--log-json: one object per iteration, loss = weighted sum of the terms" t
 "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --size 0 --iterations 2 2>"$T/err"
 grep -q "running on CPU" "$T/err" && grep -q "2/2" "$T/err"; check "progress on stderr names the device" test $? -eq 0
 
+echo "== presets and the published options (at ${SECONDS}s)"
+# iteration-0 style term of a run with these options
+iter0_style() {
+    "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/p.png" --size 64 \
+        --iterations 0 --log-json "$T/p.jsonl" "$@" &&
+        "$PY" -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["style"])' "$T/p.jsonl"
+}
+a=$(iter0_style --preset improved)
+check "--preset improved runs on weights without relu5_2 (content falls back)" test -n "$a"
+b=$(iter0_style --preset improved --activation-shift 0)
+check "an option given besides a preset wins" test -n "$b" -a "$a" != "$b"
+c=$(iter0_style --pooling avg --style-layers all --layer-weights geometric --activation-shift -1 --correlation-chain)
+check "--preset improved is its options" test -n "$c" -a "$a" = "$c"
+"$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/match.png" --size 48 \
+    --iterations 2 --colors match
+check "--colors match runs" test $? -eq 0 -a -s "$T/match.png"
+
 echo "== bad input: exit 1, one line naming the file or option, the output left as it was (at ${SECONDS}s)"
 cp "$T/rgb8.png" "$T/keep.png"
 KEEP=$(md5sum <"$T/keep.png")
@@ -208,6 +225,13 @@ refused "--size -3" "--size: '-3' is not a whole number" --content "$T/rgb8.png"
 refused "--optimizer sgd" "--optimizer: 'sgd' is not one of lbfgs, adam" --content "$T/rgb8.png" --optimizer sgd
 refused "--style-weight 1e99" "--style-weight: '1e99' is not a number" --content "$T/rgb8.png" --style-weight 1e99
 refused "--style-blend 1,x" "--style-blend: 'x' is not a number" --content "$T/rgb8.png" --style-blend 1,x
+refused "--preset bold" "--preset: 'bold' is not one of gatys2016, improved, faithful, balanced, painterly" \
+    --content "$T/rgb8.png" --preset bold
+refused "--colors vivid" "--colors: 'vivid' is not keep, match or off" --content "$T/rgb8.png" --colors vivid
+refused "--layer-weights linear" "--layer-weights: 'linear' is not one of uniform, geometric" \
+    --content "$T/rgb8.png" --layer-weights linear
+refused "--correlation-chain --tile 64" "the correlation chain needs whole levels" --content "$T/rgb8.png" \
+    --correlation-chain --tile 64
 # weights whose metadata parses but would freeze or blow up the network's input
 for meta in 'input_std=1e-45,1,1:input span' 'input_range=0..1e30:not a pixel range' \
             'input_mean=1e9,116.8,123.7:outside input_range'; do
