@@ -69,13 +69,15 @@ static void eigen3(const double a_in[3][3], double e[3], double v[3][3]) {
         e[i] = a[i][i];
 }
 
-/* m^power for a symmetric positive semi-definite m; eigenvalues floored so
- * that a flat painting (no spread) gives a finite map. */
-static void sym_power(const double m[3][3], double power, double out[3][3]) {
+/* m^power for a symmetric positive semi-definite m, eigenvalues floored at
+ * `lo`: 1e-6 for the inverse root, so that a flat painting (no spread)
+ * gives a finite map; 0 for the root, so that a flat photo gives a flat
+ * result (and rounding's tiny negative eigenvalues no NaN). */
+static void sym_power(const double m[3][3], double power, double lo, double out[3][3]) {
     double e[3], v[3][3];
     eigen3(m, e, v);
     for (int i = 0; i < 3; i++)
-        e[i] = pow(e[i] > 1e-6 ? e[i] : 1e-6, power);
+        e[i] = pow(e[i] > lo ? e[i] : lo, power);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             double s = 0;
@@ -94,8 +96,11 @@ enum ns_status ns_match_colors(const struct ns_image *photo, struct ns_image *pa
     double mc[3], cc[3][3], ms[3], cs[3][3], root[3][3], inv_root[3][3], a[3][3];
     color_stats(photo, mc, cc);
     color_stats(painting, ms, cs);
-    sym_power(cc, 0.5, root);
-    sym_power(cs, -0.5, inv_root);
+    for (int i = 0; i < 3; i++) /* a NaN or Inf pixel would spread to every pixel: refuse, untouched */
+        for (int j = 0; j < 3; j++)
+            if (!isfinite(mc[i] + cc[i][j] + ms[i] + cs[i][j])) return NS_STATUS_INVALID_ARGUMENT;
+    sym_power(cc, 0.5, 0.0, root);
+    sym_power(cs, -0.5, 1e-6, inv_root);
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
             a[i][j] = 0;

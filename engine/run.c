@@ -1068,7 +1068,13 @@ static enum ns_status match_styles(struct ns_context *ctx, const struct ns_image
         for (int y = 0; y < s->height; y++)
             memcpy(out[k].data + (size_t) y * out[k].stride, s->data + (size_t) y * s->stride,
                    sizeof(float) * s->width * s->channels);
-        ns_match_colors(content, &out[k]);
+        if (ns_match_colors(content, &out[k])) {
+            for (int i = 0; i <= k; i++)
+                free(out[i].data);
+            return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                                "the colours cannot be matched: the photo or painting %d has pixels that are not numbers",
+                                k + 1);
+        }
     }
     return NS_STATUS_OK;
 }

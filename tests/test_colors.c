@@ -34,6 +34,23 @@ static struct ns_image make(int w, int h, int ch, int pad, const float base[3], 
     return im;
 }
 
+/* Largest difference between two images' colour means and covariances. */
+static double stats_diff(const struct ns_image *a, const struct ns_image *b) {
+    double ma[3], ca[3][3], mb[3], cb[3][3], worst = 0;
+    stats(a, ma, ca);
+    stats(b, mb, cb);
+    for (int i = 0; i < 3; i++) {
+        worst = fmax(worst, fabs(ma[i] - mb[i]));
+        for (int j = 0; j < 3; j++)
+            worst = fmax(worst, fabs(ca[i][j] - cb[i][j]));
+    }
+    return worst;
+}
+
+static bool same(const struct ns_image *im, const float *copy) {
+    return !memcmp(im->data, copy, sizeof(float) * im->stride * im->height);
+}
+
 int main(void) {
     const float warm[3] = {0.6f, 0.45f, 0.3f}, cool[3] = {0.3f, 0.45f, 0.6f};
     const float m1[3][3] = {{1, 0.5f, 0}, {0.2f, 1, 0.3f}, {0, 0.4f, 1}},
@@ -68,12 +85,64 @@ int main(void) {
         CHECK(isfinite(flat.data[i]) && fabs(flat.data[i] - mp[i % 3]) < 1e-5, "flat pixel %d: %g, mean %g", i,
               flat.data[i], mp[i % 3]);
 
-    struct ns_image bad = photo;
+    /* the roles the other way round: a padded RGBA photo, a padded RGB painting */
+    struct ns_image photo4 = make(29, 31, 4, 3, cool, m2), painting3 = make(40, 17, 3, 2, warm, m1);
+    float *photo4_copy = falloc((size_t) photo4.stride * photo4.height);
+    memcpy(photo4_copy, photo4.data, sizeof(float) * photo4.stride * photo4.height);
+    CHECK(ns_match_colors(&photo4, &painting3) == NS_STATUS_OK, "match RGBA onto RGB");
+    worst = stats_diff(&photo4, &painting3);
+    CHECK(worst < 1e-5, "RGBA photo, RGB painting: statistics differ by %.2e", worst);
+    CHECK(same(&photo4, photo4_copy), "the photo is left alone");
+    untouched = true;
+    for (int y = 0; y < painting3.height; y++)
+        for (int k = 0; k < 2; k++)
+            untouched &= painting3.data[(size_t) y * painting3.stride + painting3.width * 3 + k] == 0.0f;
+    CHECK(untouched, "an RGB painting's stride padding is left alone");
+
+    /* a flat photo: the painting becomes flat, in its colour */
+    struct ns_image flat_photo = {falloc(3 * 6), 3, 2, 3, 9}, copy = make(12, 9, 3, 0, cool, m2);
+    for (int i = 0; i < 18; i++)
+        flat_photo.data[i] = (float[3]){0.2f, 0.7f, 0.4f}[i % 3];
+    CHECK(ns_match_colors(&flat_photo, &copy) == NS_STATUS_OK, "flat photo");
+    double worst_flat = 0;
+    for (int i = 0; i < 12 * 9 * 3; i++)
+        worst_flat = fmax(worst_flat, fabs(copy.data[i] - flat_photo.data[i % 3]));
+    CHECK(worst_flat < 1e-6, "a flat photo gives a flat painting (off by %.2e)", worst_flat);
+
+    /* a grey-scale painting (a rank-one covariance): finite, in range, the photo's mean */
+    struct ns_image grey = make(20, 20, 3, 0, warm, m1);
+    for (int i = 0; i < 400; i++)
+        grey.data[3 * i + 1] = grey.data[3 * i + 2] = grey.data[3 * i];
+    CHECK(ns_match_colors(&photo, &grey) == NS_STATUS_OK, "grey painting");
+    CHECK(all_finite(grey.data, 1200), "a grey painting stays finite");
+    double mg[3], cg[3][3];
+    stats(&grey, mg, cg);
+    for (int i = 0; i < 3; i++)
+        CHECK(fabs(mg[i] - mp[i]) < 1e-5, "grey painting: mean %d is %g, the photo's %g", i, mg[i], mp[i]);
+
+    /* refusals leave the painting as it was */
+    float *before = falloc((size_t) painting.stride * painting.height);
+    memcpy(before, painting.data, sizeof(float) * painting.stride * painting.height);
+    struct ns_image bad = painting;
     bad.channels = 2;
     CHECK(ns_match_colors(&photo, &bad) == NS_STATUS_INVALID_ARGUMENT, "two channels are refused");
+    bad = painting, bad.channels = 5;
+    CHECK(ns_match_colors(&photo, &bad) == NS_STATUS_INVALID_ARGUMENT, "five channels are refused");
     CHECK(ns_match_colors(NULL, &painting) == NS_STATUS_INVALID_ARGUMENT, "no photo is refused");
+    CHECK(ns_match_colors(&photo, NULL) == NS_STATUS_INVALID_ARGUMENT, "no painting is refused");
     bad = photo, bad.stride = 5;
     CHECK(ns_match_colors(&bad, &painting) == NS_STATUS_INVALID_ARGUMENT, "a short stride is refused");
-    free(photo.data), free(painting.data), free(flat.data);
+    bad = photo, bad.width = 0;
+    CHECK(ns_match_colors(&bad, &painting) == NS_STATUS_INVALID_ARGUMENT, "an empty photo is refused");
+    bad = photo, bad.data = NULL;
+    CHECK(ns_match_colors(&bad, &painting) == NS_STATUS_INVALID_ARGUMENT, "a photo without pixels is refused");
+    float keep = photo.data[7];
+    photo.data[7] = NAN;
+    CHECK(ns_match_colors(&photo, &painting) == NS_STATUS_INVALID_ARGUMENT, "a NaN in the photo is refused");
+    photo.data[7] = keep;
+    CHECK(same(&painting, before), "refused calls leave the painting untouched");
+
+    free(photo.data), free(painting.data), free(flat.data), free(photo4.data), free(painting3.data);
+    free(photo4_copy), free(flat_photo.data), free(copy.data), free(grey.data), free(before);
     return test_summary("test_colors");
 }
