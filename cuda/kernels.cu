@@ -388,9 +388,12 @@ void nsc_gram_diff(struct ns_backend *be, struct ns_buf *d_b, const struct ns_bu
     finish(b, nb, 1, slot);
 }
 
-/* grad += alpha D f; column-major: F (m x cb) times D^T's view (cb x ca),
- * which is d as stored (row-major ca x cb), or d transposed when trans (d
- * row-major cb x ca). bf16 as nsc_gram_grad. */
+/* grad += alpha D f (D = d, ca x cb, or d^T when trans); column-major:
+ * grad's m x ca view = F (f's m x cb view) times D^T (cb x ca), which is d
+ * as stored (row-major ca x cb), or d's column-major ca x cb view
+ * transposed when trans (d row-major cb x ca).  With bfloat16 tensors d is
+ * rounded to bfloat16 too (cuBLAS wants one input type) and the sum is kept
+ * in float32. */
 void nsc_cross_grad(struct ns_backend *be, const struct ns_buf *d_b, int ca, int cb, bool trans,
                     const struct ns_buf *f_b, size_t m, float alpha, struct ns_buf *grad_b) {
     struct nsc_backend *b = nsc(be);
@@ -399,17 +402,18 @@ void nsc_cross_grad(struct ns_backend *be, const struct ns_buf *d_b, int ca, int
     bool half = nsc_half(f_b);
     if (b->status || m == 0) return;
     if (half && cc > NSC_MAX_GRAM) {
-        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "cross-layer style gradient", "more than 512 x 512 channels in bf16 mode");
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "style gradient", "more than 512 x 512 channels in bf16 mode");
         return;
     }
     if (half) nsc_to_half(b, CD(d_b), b->dh, cc);
     cudaDataType_t t16 = half ? CUDA_R_16BF : CUDA_R_32F;
     cublasComputeType_t ct = b->prec == NS_PRECISION_TF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
     nsc_blas_failed(b,
-                    cublasGemmEx(b->blas, CUBLAS_OP_N, trans ? CUBLAS_OP_T : CUBLAS_OP_N, (int) m, ca, cb, &alpha,
-                                 f_b->data, t16, (int) m, half ? (const void *) b->dh : d_b->data, t16,
-                                 trans ? ca : cb, &beta, grad_b->data, t16, (int) m, ct, CUBLAS_GEMM_DEFAULT),
-                    "cross-layer style gradient");
+                    cublasGemmEx(b->blas, CUBLAS_OP_N, trans ? CUBLAS_OP_T : CUBLAS_OP_N, (int) m, ca, cb,
+                                 &alpha, f_b->data, t16, (int) m, half ? (const void *) b->dh : d_b->data,
+                                 t16, trans ? ca : cb, &beta, grad_b->data, t16, (int) m, ct,
+                                 CUBLAS_GEMM_DEFAULT),
+                    "style gradient");
 }
 
 /* ---- windows ---- */
