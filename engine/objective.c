@@ -40,13 +40,11 @@ enum ns_status ns_layers_parse(const struct ns_model *m, const char *spec, const
                                struct ns_layer_sel *sel, char *err, size_t err_len) {
     memset(sel, 0, sizeof *sel);
     if (!spec || !*spec) spec = defaults;
-    char buf[512];
+    char buf[512], all[NS_MAX_LAYERS * 16] = "";
     if (!strcmp(spec, "all")) { /* every layer the file has */
-        for (int l = 0; l < m->n_layers && l < NS_MAX_LAYERS; l++)
-            sel->layer[sel->n++] = l;
-        for (int k = 0; k < sel->n; k++)
-            sel->weight[k] = 1.0f / (float) sel->n;
-        return sel->n ? NS_STATUS_OK : NS_STATUS_INVALID_ARGUMENT;
+        for (int l = 0; l < m->n_layers; l++)
+            snprintf(all + strlen(all), sizeof all - strlen(all), "%s%s", l ? "," : "", m->name[l]);
+        spec = all;
     }
     if (strlen(spec) >= sizeof buf) {
         snprintf(err, err_len, "layer list '%.40s...' is too long", spec);

@@ -85,8 +85,9 @@ struct ns_objective {
 /* Sets the Gram options after init (allocating what they need): the chain
  * needs an untiled level (NS_STATUS_UNAVAILABLE otherwise). */
 enum ns_status ns_objective_set_gram(struct ns_objective *o, const struct ns_gram_opts *g);
-/* Backend floats the Gram options add at a level of shape s (largest of
- * the level's own and the painting's passes, ss). */
+/* Backend floats the Gram options add: at an untiled level of shape s (NULL
+ * when tiled: windows are shifted in place) and for a painting's untiled
+ * pass of shape ss (NULL when the painting goes in tiles). */
 size_t ns_gram_opts_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_net_shape *ss,
                            const struct ns_layer_sel *style, const struct ns_gram_opts *g);
 

@@ -176,7 +176,7 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
     size_t opt = ns_optim_floats(pl->p.optimizer, n, history) + n;
     size_t tiles = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, false) : 0;
     struct ns_gram_opts g = gram_opts(&pl->p);
-    size_t gram = tiled ? 0 : ns_gram_opts_floats(m, &full, &ss, &pl->rl.style, &g);
+    size_t gram = ns_gram_opts_floats(m, tiled ? NULL : &full, snet ? &ss : NULL, &pl->rl.style, &g);
     if (pl->half) gram = (gram + 1) / 2;
     double floats =
         (double) (net + tensors + tiles + gram + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
@@ -217,6 +217,9 @@ static double block_bytes(const struct plan *pl, int s, int block, int history) 
     double grams = (double) (ns_objective_floats(m, &region, &(struct ns_layer_sel){0}, &pl->rl.style) +
                              ns_objective_tile_floats(m, &region, &pl->rl.style, false));
     double opt = (double) ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
+    struct ns_gram_opts g = gram_opts(&pl->p); /* blocks shift windows in place: the painting's pass only */
+    double gram = (double) ns_gram_opts_floats(m, NULL, snet ? &ss : NULL, &pl->rl.style, &g);
+    if (pl->half) gram /= 2;
     double host = 0, style_in = 0, canvas_in = 0;
     if (!pl->gpu) { /* the result and the last level's copy; the images on their way in */
         host = 3.0 * ((double) pl->ow * pl->oh + last_copy(pl, s));
@@ -225,7 +228,7 @@ static double block_bytes(const struct plan *pl, int s, int block, int history) 
     double phase[3] = {snet + st + style_in, n + canvas_in, n + opt}, most = 0;
     for (int k = 0; k < 3; k++)
         most = phase[k] > most ? phase[k] : most;
-    return (net + windows + targets + grams + n + host + most) * sizeof(float) + pl->fixed;
+    return (net + windows + targets + grams + gram + n + host + most) * sizeof(float) + pl->fixed;
 }
 
 /* The tile sides tried, largest first, when the tile is automatic; below
@@ -1054,7 +1057,7 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
 /* Copies of the paintings with the photo's colour mean and covariance
  * (params.match_colors); the caller's images stay as they are. */
 static enum ns_status match_styles(struct ns_context *ctx, const struct ns_image *content,
-                                   const struct ns_image *styles, int n, struct ns_image *out) {
+                                   const struct ns_image *styles, int n, int threads, struct ns_image *out) {
     for (int k = 0; k < n; k++) {
         const struct ns_image *s = &styles[k];
         out[k] = (struct ns_image){malloc(sizeof(float) * s->width * s->height * s->channels), s->width,
@@ -1065,10 +1068,7 @@ static enum ns_status match_styles(struct ns_context *ctx, const struct ns_image
             return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory to match the colours of a %d x %d painting",
                                 s->width, s->height);
         }
-        for (int y = 0; y < s->height; y++)
-            memcpy(out[k].data + (size_t) y * out[k].stride, s->data + (size_t) y * s->stride,
-                   sizeof(float) * s->width * s->channels);
-        if (ns_match_colors(content, &out[k])) {
+        if (ns_resample(ns_view_image(s), ns_view_image(&out[k]), threads) || ns_match_colors(content, &out[k])) {
             for (int i = 0; i <= k; i++)
                 free(out[i].data);
             return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
@@ -1101,7 +1101,7 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
 
     struct ns_image matched[NS_MAX_STYLES] = {{0}};
     if (p.match_colors) {
-        if ((st = match_styles(ctx, content, styles, n_styles, matched))) return st;
+        if ((st = match_styles(ctx, content, styles, n_styles, p.threads, matched))) return st;
         styles = matched;
     }
     st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);

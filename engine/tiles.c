@@ -221,10 +221,9 @@ static void first_pass(void *ud, int layer, const struct ns_buf *act) {
         target_window(o, i, &win);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, 0.0f, NULL, NS_SLOT_CONTENT + i);
     }
-    ns_gram_shifted(o, o->win, c, m, o->win); /* the content terms are done with it */
-    for (int i = 0; i < o->style.n; i++) {
+    for (int i = 0; i < o->style.n; i++) { /* a layer is listed once: shifted once, after the content */
         if (o->style.layer[i] != layer) continue;
-        be->ops->gram(be, o->win, c, m, o->scratch);
+        be->ops->gram(be, ns_gram_shifted(o, o->win, c, m, o->win), c, m, o->scratch);
         double share = (double) m / ((double) o->full.h[layer] * o->full.w[layer]);
         be->ops->axpby(be, (float) share, o->scratch, 1.0f, o->gsum[i], (size_t) c * c);
     }
@@ -247,12 +246,12 @@ static void second_pass(void *ud, int layer, const struct ns_buf *act, struct ns
         target_window(o, i, &win);
         be->ops->content_loss(be, o->win, o->pwin, (size_t) c * m, coef, o->gwin, NS_SLOT_CONTENT + i);
     }
-    ns_gram_shifted(o, o->win, c, m, o->win);
     for (int i = 0; i < o->style.n; i++) {
         if (o->style.layer[i] != layer) continue;
-        /* d/dF sum (G - T)^2 = 4 (G - T) F / M, G the whole level's Gram */
+        /* d/dF sum (G - T)^2 = 4 (G - T) F / M, G the whole level's Gram (of F + X) */
         float coef = (float) (o->style_weight * o->style.weight[i] / o->t_norm2[i]);
-        be->ops->gram_grad(be, o->gsum[i], o->win, c, m, 4.0f * coef / (float) full_m, o->gwin);
+        be->ops->gram_grad(be, o->gsum[i], ns_gram_shifted(o, o->win, c, m, o->win), c, m,
+                           4.0f * coef / (float) full_m, o->gwin);
     }
     be->ops->add_window(be, o->gwin, c, win.h, win.w, win.wy, win.wx, s->h[layer], s->w[layer], g);
 }
