@@ -24,6 +24,7 @@ static void on_sigint(int sig) {
 struct cli {
     const char *content, *output, *weights, *init_image, *log_json;
     const char *styles[NS_MAX_STYLES];
+    char *masks[NS_MAX_STYLES]; /* --style FILE:MASK, else NULL */
     float blend[NS_MAX_STYLES];
     int n_styles, n_blend;
     enum ns_backend_kind device;
@@ -46,7 +47,11 @@ static void usage(FILE *f) {
                "Restyles a photo after a painting (Gatys et al., VGG-19).\n\n"
                "  --content FILE         the photo\n"
                "  --style FILE           the painting (repeat for a blend of styles)\n"
-               "  --style-blend W1,W2    blend weights of the styles (default equal)\n"
+               "  --style FILE:MASK      the painting only where the grayscale MASK is white\n"
+               "                         (one style per region; the photo stays as it is where\n"
+               "                         every mask is black)\n"
+               "  --style-blend W1,W2    blend weights of the styles (default equal; with\n"
+               "                         masks, each region's strength)\n"
                "  --output FILE          .png, .jpg, .tif, .exr or .webp (16-bit and float kept)\n"
                "  --weights FILE         VGG weights .safetensors (default: the installed ones)\n"
                "  --size N               longest side to work at, px (default 512; 0 = the photo's own)\n"
@@ -157,6 +162,28 @@ static void reset_peak(void) {
         fputs("5", f);
         fclose(f);
     }
+}
+
+/* A region's mask from an image file: its gray (the mean of R'G'B', times
+ * alpha where it has one) as one channel, at the photo's proportions. */
+static void load_mask(const char *path, const struct ns_image *photo, struct ns_image *mask) {
+    struct io_image img;
+    char err[600];
+    if (!io_load(path, &img, err, sizeof err)) die("%s", err);
+    const struct ns_image *im = &img.im;
+    double a = (double) im->width / im->height, b = (double) photo->width / photo->height;
+    if (fabs(a / b - 1.0) > 0.01)
+        die("the mask '%s' is %d x %d, not of the photo's proportions (%d x %d)", path, im->width, im->height,
+            photo->width, photo->height);
+    *mask = (struct ns_image){malloc(sizeof(float) * im->width * im->height), im->width, im->height, 1, im->width};
+    if (!mask->data) die("not enough memory for the mask '%s'", path);
+    for (int y = 0; y < im->height; y++)
+        for (int x = 0; x < im->width; x++) {
+            const float *px = im->data + (size_t) y * im->stride + (size_t) x * im->channels;
+            float g = (px[0] + px[1] + px[2]) / 3.0f;
+            mask->data[(size_t) y * im->width + x] = img.has_alpha ? g * px[3] : g;
+        }
+    io_free(&img);
 }
 
 static double image_bytes(const struct ns_image *im) {
@@ -337,7 +364,16 @@ static int read_choice(const struct opt_spec *o, const char *s) {
 static void read_special(struct cli *c, const struct opt_spec *o, const char *v) {
     if (!strcmp(o->name, "style")) {
         if (c->n_styles == NS_MAX_STYLES) die("--style: at most %d paintings", NS_MAX_STYLES);
-        c->styles[c->n_styles++] = v;
+        /* FILE:MASK, unless the whole value names a file */
+        const char *colon = strrchr(v, ':');
+        c->masks[c->n_styles] = NULL;
+        if (colon && colon > v && colon[1] && access(v, F_OK) != 0) {
+            c->masks[c->n_styles] = strdup(colon + 1);
+            c->styles[c->n_styles] = strndup(v, (size_t) (colon - v));
+        } else {
+            c->styles[c->n_styles] = v;
+        }
+        c->n_styles++;
     } else if (!strcmp(o->name, "style-blend")) {
         char *s = strdup(v), *save = NULL;
         for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -472,6 +508,12 @@ int main(int argc, char **argv) {
     for (int k = 0; k < c.n_styles; k++)
         style_im[k] = styles[k].im;
     if (c.n_blend) c.p.style_blend = c.blend;
+    struct ns_image masks[NS_MAX_STYLES] = {{0}};
+    for (int k = 0; k < c.n_styles; k++)
+        if (c.masks[k]) {
+            load_mask(c.masks[k], &content.im, &masks[k]);
+            c.p.style_masks = masks, c.p.n_style_masks = c.n_styles;
+        }
     if (c.init_image) c.p.init_image = &init.im;
 
     int ow, oh, rc = content.has_alpha ? 4 : 3;
@@ -481,7 +523,7 @@ int main(int argc, char **argv) {
     /* --max-memory covers the images held here too */
     double held = image_bytes(&content.im) + image_bytes(&result) + image_bytes(&init.im);
     for (int k = 0; k < c.n_styles; k++)
-        held += image_bytes(&style_im[k]);
+        held += image_bytes(&style_im[k]) + (masks[k].data ? image_bytes(&masks[k]) : 0);
     bool gpu = ns_context_backend_kind(ctx) == NS_BACKEND_CUDA;
     if (c.max_memory > 0 && !gpu) {
         if (held >= c.p.max_memory)
@@ -522,7 +564,7 @@ int main(int argc, char **argv) {
     ns_context_free(ctx);
     io_free(&content);
     for (int k = 0; k < c.n_styles; k++)
-        io_free(&styles[k]);
+        io_free(&styles[k]), free(masks[k].data);
     io_free(&init);
     io_exit();
     return 0;

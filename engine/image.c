@@ -21,14 +21,14 @@ struct ns_view ns_view_planar(float *data, int w, int h, int channels) {
     return (struct ns_view){data, w, h, channels, 1, (size_t) w, (size_t) w * h};
 }
 
-struct ns_view ns_canvas_interior(float *canvas, int w, int h, int m) {
+struct ns_view ns_canvas_interior(float *canvas, int w, int h, int m, int channels) {
     size_t cw = (size_t) w + 2 * m, ch = (size_t) h + 2 * m;
-    return (struct ns_view){canvas + m * cw + m, w, h, 3, 1, cw, cw * ch};
+    return (struct ns_view){canvas + m * cw + m, w, h, channels, 1, cw, cw * ch};
 }
 
-void ns_canvas_mirror(float *canvas, int w, int h, int m) {
+void ns_canvas_mirror(float *canvas, int w, int h, int m, int channels) {
     int cw = w + 2 * m, ch = h + 2 * m;
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < channels; c++) {
         float *plane = canvas + (size_t) c * cw * ch;
         for (int y = m; y < m + h; y++) { /* left and right, on the interior's rows */
             float *row = plane + (size_t) y * cw;

@@ -130,6 +130,15 @@ struct ns_params {
     const char *style_layers;
 
     const float *style_blend; /* n_styles weights (normalised); NULL = equal */
+    /* One style per region (Gatys et al. 2017): style k acts where
+     * style_masks[k] is white (the first channel, 0..1, any size: resampled
+     * to the photo's; data NULL = everywhere), with its own target; where
+     * every mask is 0 only content and TV act, and the result is the photo
+     * itself.  n_style_masks = 0 (no regions) or n_styles.  Blend weights
+     * then scale each region's term, normalised to mean 1.  Whole levels
+     * only: no tiles, no correlation chain. */
+    const struct ns_image *style_masks;
+    int n_style_masks;
     float style_scale;        /* style longest side = content's * style_scale */
     bool preserve_colors;     /* keep the content's chroma (CIE Lab swap), after the run */
     bool match_colors;        /* before the run, the painting's colour mean and covariance

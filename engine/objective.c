@@ -133,6 +133,7 @@ void ns_objective_release(struct ns_objective *o) {
     for (int i = 0; i < NS_MAX_LAYERS; i++)
         ns_release(be, &o->gsum[i]);
     ns_gram_release(o);
+    ns_regions_release(o);
     o->net = NULL;
 }
 
@@ -341,6 +342,10 @@ static void layer_losses(void *ud, int layer, const struct ns_buf *act, struct n
             be->ops->content_loss(be, act, o->target_p[i], (size_t) s->c[layer] * m, coef, g,
                                   NS_SLOT_CONTENT + i);
         }
+    if (o->regions) {
+        ns_regions_layer(o, layer, act, g);
+        return;
+    }
     for (int i = 0; i < o->style.n; i++)
         if (o->style.layer[i] == layer) {
             float coef = (float) (o->style_weight * o->style.weight[i] / o->t_norm2[i]);
@@ -381,6 +386,7 @@ enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u,
         t.style += o->style.weight[i] * v[NS_SLOT_STYLE + i] / o->t_norm2[i];
     for (int i = 0; i < o->n_pairs; i++)
         t.style += o->pair_w[i] * v[NS_SLOT_CHAIN + i] / o->chain_norm2[i];
+    if (o->regions && (st = ns_regions_style(o, &t.style))) return st;
     t.tv = v[NS_SLOT_TV] / norm_tv;
     t.loss = o->content_weight * t.content + o->style_weight * t.style + o->tv_weight * t.tv;
     *terms = t;

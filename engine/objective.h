@@ -12,6 +12,7 @@
 #define NS_SLOT_NORM    33 /* .. 48 */
 #define NS_SLOT_CHAIN   49 /* .. 63: one per pair of the correlation chain */
 #define NS_SLOT_OPT     64
+#define NS_SLOT_REGION  896 /* .. 1023: style k at style[i] (regions.c), past the optimisers' */
 
 struct ns_layer_sel {
     int n;
@@ -80,6 +81,7 @@ struct ns_objective {
     double chain_norm2[NS_MAX_LAYERS];
     struct ns_buf *tmp[3];                   /* shifted and pooled features, their gradients */
     int block;                          /* block side, px (blocks.c); 0 = the level is optimised at once */
+    struct ns_regions *regions;         /* one style per region (regions.c); NULL = none */
 };
 
 /* Sets the Gram options after init (allocating what they need): the chain
@@ -185,6 +187,25 @@ enum ns_status ns_gram_style_begin(struct ns_gram_pass *gp, struct ns_objective 
                                    float blend);
 void ns_gram_style_chain(struct ns_gram_pass *gp, int layer, const struct ns_buf *act);
 void ns_gram_style_end(struct ns_gram_pass *gp);
+
+/* regions.c: one style per region, on whole levels without the chain
+ * (NS_STATUS_UNAVAILABLE otherwise).  masks[k] is style k's weight per
+ * pixel of the level's canvas (0..1, the net's h x w; NULL = everywhere),
+ * beta[k] its blend weight (mean 1). */
+enum ns_status ns_regions_init(struct ns_objective *o, int n, const float *const *masks, const float *beta);
+/* After style k's targets are set alone (add_style with blend 1, first,
+ * and finish_style): they become its own. */
+enum ns_status ns_regions_take_target(struct ns_objective *o, int k);
+/* The style terms at `layer` in place of the blended ones; g as in
+ * ns_loss_grad_fn. */
+void ns_regions_layer(struct ns_objective *o, int layer, const struct ns_buf *act, struct ns_buf *g);
+/* L_s of the last evaluation. */
+enum ns_status ns_regions_style(struct ns_objective *o, double *style);
+void ns_regions_release(struct ns_objective *o);
+/* Backend floats the regions of n_styles add at a level of shape s: float32
+ * (targets, masks) returned, tensors in *tensors. */
+size_t ns_regions_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_layer_sel *style,
+                         int n_styles, size_t *tensors);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

@@ -103,6 +103,11 @@ static struct ns_gram_opts gram_opts(const struct ns_params *p) {
     return (struct ns_gram_opts){p->activation_shift, p->correlation_chain};
 }
 
+/* The correlation chain and regions are computed on whole levels only. */
+static bool whole_levels(const struct ns_params *p) {
+    return p->correlation_chain || p->n_style_masks > 0;
+}
+
 /* Whether be stores network tensors in bfloat16 under p (half the bytes). */
 static bool half_tensors(const struct ns_backend *be, const struct ns_params *p) {
     return be && be->bf16 && p->precision == NS_PRECISION_BF16;
@@ -177,7 +182,12 @@ static double level_bytes(const struct plan *pl, int s, int tile, int history) {
     size_t tiles = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, false) : 0;
     struct ns_gram_opts g = gram_opts(&pl->p);
     size_t gram = ns_gram_opts_floats(m, tiled ? NULL : &full, snet ? &ss : NULL, &pl->rl.style, &g);
+    size_t regions = 0, region_tensors = 0;
+    if (pl->p.n_style_masks && !tiled)
+        regions = ns_regions_floats(m, &full, &pl->rl.style, pl->p.n_style_masks, &region_tensors);
+    gram += region_tensors; /* tensors: halved below in bfloat16 */
     if (pl->half) gram = (gram + 1) / 2;
+    gram += regions;
     double floats =
         (double) (net + tensors + tiles + gram + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
         (double) (style_net > opt ? style_net : opt);
@@ -277,9 +287,9 @@ static void fit_level(struct plan *pl, int s) {
     int cw, ch;
     canvas_of(pl, s, &cw, &ch);
     int longest = cw > ch ? cw : ch;
-    /* the correlation chain pairs layers of the whole level: no tiles */
-    int forced[1] = {pl->p.correlation_chain ? 0 : pl->p.tile};
-    bool one = pl->p.tile || pl->p.correlation_chain;
+    /* the correlation chain pairs layers, regions weigh pixels, of the whole level: no tiles */
+    int forced[1] = {whole_levels(&pl->p) ? 0 : pl->p.tile};
+    bool one = pl->p.tile || whole_levels(&pl->p);
     const int *sides = one ? forced : tile_sides;
     int n_sides = one ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
     struct level_fit comfy = {0, -1, 0, 0}, *f = &pl->fit[s];
@@ -570,6 +580,19 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (p->correlation_chain && p->tile)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                             "the correlation chain needs whole levels: it cannot be computed in tiles");
+    if (p->n_style_masks && p->n_style_masks != n_styles)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "%d region masks for %d styles: one per style is needed",
+                            p->n_style_masks, n_styles);
+    for (int k = 0; k < p->n_style_masks; k++)
+        if (!p->style_masks || !ns_mask_ok(&p->style_masks[k]))
+            return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                                "the region mask of style %d is not a usable image (empty, or not numbers)", k + 1);
+    if (p->n_style_masks && p->tile)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "regions need whole levels: they cannot be computed in tiles");
+    if (p->n_style_masks && p->correlation_chain)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "the correlation chain cannot be combined with regions yet");
     if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 &&
         p->precision != NS_PRECISION_BF16)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
@@ -622,8 +645,8 @@ static enum ns_status upload_resized(struct ns_backend *be, const struct ns_imag
         free(host);
         return NS_STATUS_OUT_OF_MEMORY;
     }
-    enum ns_status st = ns_resample(ns_view_image(im), ns_canvas_interior(host, w, h, m), be->threads);
-    ns_canvas_mirror(host, w, h, m);
+    enum ns_status st = ns_resample(ns_view_image(im), ns_canvas_interior(host, w, h, m, 3), be->threads);
+    ns_canvas_mirror(host, w, h, m, 3);
     if (!st) be->ops->upload(be, *out, host, n);
     free(host);
     return st ? st : be->ops->sync(be);
@@ -638,15 +661,37 @@ static enum ns_status set_styles(struct run *r, const struct ns_image *styles, i
     double blend_sum = 0;
     for (int k = 0; k < n_styles; k++)
         blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
+    bool own = r->obj.regions != NULL; /* each region's style its own targets */
     for (int k = 0; k < n_styles && !st; k++) {
         int stw, sth;
         style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
-        float blend = (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
+        float blend = own ? 1.0f : (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
         st = upload_resized(be, &styles[k], stw, sth, 0, &buf);
-        if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, k == 0);
+        if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, own || k == 0);
         ns_release(be, &buf);
+        if (!st && own && !(st = ns_objective_finish_style(&r->obj))) st = ns_regions_take_target(&r->obj, k);
     }
-    return st ? st : ns_objective_finish_style(&r->obj);
+    return st || own ? st : ns_objective_finish_style(&r->obj);
+}
+
+/* The regions of a level of w x h and margins m (params.style_masks), their
+ * blend weights with mean 1. */
+static enum ns_status set_regions(struct run *r, int n_styles, int w, int h, int m) {
+    const struct ns_params *p = r->p;
+    if (!p->n_style_masks) return NS_STATUS_OK;
+    float *planes[NS_MAX_STYLES], beta[NS_MAX_STYLES];
+    double sum = 0;
+    for (int k = 0; k < n_styles; k++)
+        sum += p->style_blend ? p->style_blend[k] : 1.0;
+    for (int k = 0; k < n_styles; k++)
+        beta[k] = (float) ((p->style_blend ? p->style_blend[k] : 1.0) * n_styles / sum);
+    enum ns_status st = ns_masks_canvas(p->style_masks, n_styles, w, h, m, p->threads, planes);
+    if (!st) st = ns_regions_init(&r->obj, n_styles, (const float *const *) planes, beta);
+    for (int k = 0; k < n_styles; k++)
+        free(planes[k]);
+    if (st == NS_STATUS_UNAVAILABLE)
+        ns_set_error(r->ctx, st, "the %s backend cannot compute regions", r->ctx->be->ops->name);
+    return st;
 }
 
 /* Content target (on the canvas of w x h and margins m) and the blended
@@ -701,8 +746,8 @@ static void scale_error(struct ns_context *ctx, enum ns_status st, int w, int h)
  * margins m mirrored. */
 static enum ns_status canvas_from_level(const float *u, int w, int h, int m, float *canvas, int threads) {
     enum ns_status st =
-        ns_resample(ns_view_planar((float *) u, w, h, 3), ns_canvas_interior(canvas, w, h, m), threads);
-    if (!st) ns_canvas_mirror(canvas, w, h, m);
+        ns_resample(ns_view_planar((float *) u, w, h, 3), ns_canvas_interior(canvas, w, h, m, 3), threads);
+    if (!st) ns_canvas_mirror(canvas, w, h, m, 3);
     return st;
 }
 
@@ -712,7 +757,7 @@ static enum ns_status level_from_canvas(struct ns_backend *be, const struct ns_b
                                         int h, int m, float *u, int threads) {
     be->ops->download(be, canvas, x, (size_t) 3 * (w + 2 * m) * (h + 2 * m));
     enum ns_status st = be->ops->sync(be);
-    return st ? st : ns_resample(ns_canvas_interior(canvas, w, h, m), ns_view_planar(u, w, h, 3), threads);
+    return st ? st : ns_resample(ns_canvas_interior(canvas, w, h, m, 3), ns_view_planar(u, w, h, 3), threads);
 }
 
 /* Reports a block-by-block level's progress: `done` of `total` block
@@ -823,6 +868,7 @@ static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, con
     if (st == NS_STATUS_UNAVAILABLE)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     r->rep.tile = r->obj.tiling.tile; /* 0 where one tile covers the level */
+    if (!st) st = set_regions(r, n_styles, w, h, m);
     if (!st) st = set_targets(r, content, styles, n_styles, w, h, m);
     if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, fit->history, eval_cb, r);
     if (!st) st = canvas_from_level(u, w, h, m, canvas, p->threads);
@@ -869,6 +915,8 @@ static enum ns_status write_result(const struct ns_params *p, const struct ns_im
         if ((st = ns_preserve_colors(&crgb, &rgb))) goto out;
         ns_clamp01(tmp, 3 * hw);
     }
+    if (p->n_style_masks && (st = ns_masks_composite(p->style_masks, p->n_style_masks, content, &rgb, p->threads)))
+        goto out;
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++)
             memcpy(result->data + (size_t) y * result->stride + (size_t) x * result->channels,

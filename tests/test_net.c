@@ -15,7 +15,39 @@ struct ref_obj {
     double shift;                                /* activation shift */
     int chain;                                   /* the correlation chain */
     double *ct[NS_MAX_LAYERS], ctn[NS_MAX_LAYERS]; /* its cross-Gram targets */
+    int regions;                                   /* styles with a mask each (0 = none) */
+    const double *mask[2];                         /* h x w, 0..1 */
+    double beta[2];
+    double *rt[2][NS_MAX_LAYERS], rtn[2][NS_MAX_LAYERS]; /* each style's own Grams */
 };
+
+/* Region k's masked Gram at style layer i: (f + X) diag(m) (f + X)^T / sum m,
+ * the mask average-pooled to the layer's size; *share = sum m / M. */
+static void ref_masked_gram(const struct ref_obj *o, int k, const double *f, int c, int fh, int fw, double *g,
+                            double *share) {
+    int h = o->h, w = o->w_;
+    double *m = dalloc((size_t) h * w);
+    memcpy(m, o->mask[k], sizeof(double) * h * w);
+    while (h != fh) {
+        double *p = dalloc((size_t) (h / 2) * (w / 2));
+        ref_pool(m, 1, h, w, 1, p);
+        free(m);
+        m = p, h /= 2, w /= 2;
+    }
+    size_t n = (size_t) fh * fw;
+    double a = 0;
+    for (size_t q = 0; q < n; q++)
+        a += m[q];
+    for (int i = 0; i < c; i++)
+        for (int j = 0; j < c; j++) {
+            double sum = 0;
+            for (size_t q = 0; q < n; q++)
+                sum += (f[i * n + q] + o->shift) * m[q] * (f[j * n + q] + o->shift);
+            g[(size_t) i * c + j] = sum / a;
+        }
+    *share = a / (double) n;
+    free(m);
+}
 
 /* The style layers in depth order (selection indices). */
 static void depth_order(const struct ns_layer_sel *s, int *order) {
@@ -114,9 +146,14 @@ static void ref_terms(struct ref_obj *o, const double *u, double t[4]) {
     }
     for (int i = 0; i < o->style.n; i++) {
         int l = o->style.layer[i], c = o->w->layer[l].cout;
-        double *g = dalloc((size_t) c * c);
+        double *g = dalloc((size_t) c * c), share;
         ref_gram_shift(f[l], c, (size_t) fh[l] * fw[l], o->shift, g);
-        ls += o->style.weight[i] * ref_sq_diff(g, o->t[i], (size_t) c * c) / o->tn[i];
+        if (!o->regions) ls += o->style.weight[i] * ref_sq_diff(g, o->t[i], (size_t) c * c) / o->tn[i];
+        for (int k = 0; k < o->regions; k++) {
+            ref_masked_gram(o, k, f[l], c, fh[l], fw[l], g, &share);
+            ls += o->beta[k] * o->style.weight[i] * share * ref_sq_diff(g, o->rt[k][i], (size_t) c * c) /
+                  o->rtn[k][i];
+        }
         free(g);
     }
     for (int k = 0; o->chain && k + 1 < o->style.n; k++) {
@@ -259,6 +296,109 @@ static void run_case(const char *name, struct ns_backend *be, struct ns_weights 
     run_case_opts(name, be, w, content_layers, style_layers, pool_avg, h, wd, sh, sw, (struct case_opts){0});
 }
 
+/* One style per region: two paintings, a soft mask and a half-image mask,
+ * with the activation shift; terms and gradient against the reference. */
+static void test_regions(struct ns_backend *be, struct ns_weights *w) {
+    const char *name = "regions";
+    int h = 17, wd = 14, sh[2] = {12, 16}, sw[2] = {18, 13};
+    struct ns_model m;
+    CHECK(ns_model_init(&m, be, w) == NS_STATUS_OK, "%s: model", name);
+    struct ns_layer_sel cs, ss;
+    char err[256];
+    CHECK(!ns_layers_parse(&m, "relu2_1", "", &cs, err, sizeof err), "%s: %s", name, err);
+    CHECK(!ns_layers_parse(&m, "relu1_1,relu2_1,relu3_1:0.5", "", &ss, err, sizeof err), "%s: %s", name, err);
+    int depth = ns_objective_depth(&cs, &ss);
+    struct ns_net *net;
+    CHECK(ns_net_new(&m, depth, h, wd, true, NS_POOL_MAX, &net) == NS_STATUS_OK, "%s: net", name);
+    struct ns_objective obj;
+    float cw = 1.0f, swt = 5.0f, tw = 0.5f;
+    CHECK(ns_objective_init(&obj, net, &cs, &ss, cw, swt, tw) == NS_STATUS_OK, "%s: objective", name);
+    struct ns_gram_opts go = {-1.0f, false};
+    CHECK(ns_objective_set_gram(&obj, &go) == NS_STATUS_OK, "%s: Gram options", name);
+    size_t n = (size_t) 3 * h * wd, hw = (size_t) h * wd;
+    float *mk[2] = {falloc(hw), falloc(hw)};
+    double *dm[2] = {dalloc(hw), dalloc(hw)};
+    for (size_t q = 0; q < hw; q++) {
+        mk[0][q] = (float) rnd_uniform();
+        mk[1][q] = (int) (q % wd) < wd / 2 ? 1.0f : 0.0f;
+        dm[0][q] = mk[0][q], dm[1][q] = mk[1][q];
+    }
+    float beta[2] = {0.7f, 1.3f};
+    CHECK(ns_regions_init(&obj, 2, (const float *const *) mk, beta) == NS_STATUS_OK, "%s: init", name);
+    float *uc = falloc(n), *u = falloc(n), *grad = falloc(n), *us[2];
+    fill_uniform(uc, n, 0, 1);
+    for (size_t i = 0; i < n; i++)
+        u[i] = (float) (0.7 * uc[i] + 0.3 * rnd_uniform());
+    ns_objective_set_content(&obj, V(uc));
+    for (int k = 0; k < 2; k++) {
+        size_t ns = (size_t) 3 * sh[k] * sw[k];
+        fill_uniform(us[k] = falloc(ns), ns, 0, 1);
+        ns_objective_add_style(&obj, V(us[k]), sh[k], sw[k], 1.0f, true);
+        ns_objective_finish_style(&obj);
+        CHECK(ns_regions_take_target(&obj, k) == NS_STATUS_OK, "%s: target %d", name, k);
+    }
+    struct ns_terms t, t0;
+    CHECK(ns_objective_eval(&obj, V(u), V(grad), &t) == NS_STATUS_OK, "%s: eval", name);
+    ns_objective_eval(&obj, V(u), NULL, &t0);
+    CHECK(t.loss == t0.loss, "%s: loss with and without gradient differ: %.9g %.9g", name, t.loss, t0.loss);
+
+    struct ref_obj ro = {.w = w, .h = h, .w_ = wd, .depth = depth, .content = cs, .style = ss, .cw = cw,
+                         .sw = swt, .tw = tw, .shift = -1.0, .regions = 2, .mask = {dm[0], dm[1]},
+                         .beta = {beta[0], beta[1]}};
+    double *du = dalloc(n), *duc = dalloc(n);
+    for (size_t i = 0; i < n; i++)
+        du[i] = u[i], duc[i] = uc[i];
+    for (int k = 1; k >= 0; k--) { /* each painting's own targets; the content's of the last */
+        size_t ns = (size_t) 3 * sh[k] * sw[k];
+        double *dus = dalloc(ns);
+        for (size_t i = 0; i < ns; i++)
+            dus[i] = us[k][i];
+        ref_targets(&ro, duc, dus, sh[k], sw[k]);
+        for (int i = 0; i < ss.n; i++)
+            ro.rt[k][i] = ro.t[i], ro.rtn[k][i] = ro.tn[i];
+        for (int i = 0; i < cs.n && k; i++)
+            free(ro.p[i]);
+        free(dus);
+    }
+    double rt[4];
+    ref_terms(&ro, du, rt);
+    double got[4] = {t.loss, t.content, t.style, t.tv};
+    const char *names[4] = {"total", "content", "style", "tv"};
+    for (int k = 0; k < 4; k++)
+        CHECK(fabs(got[k] - rt[k]) <= 1e-4 * fabs(rt[k]) + 1e-12, "%s: %s term %.9g, float64 reference %.9g",
+              name, names[k], got[k], rt[k]);
+    double e = fd_check(ref_loss, &ro, du, grad, n, 1e-6, 4, 4);
+    CHECK(e < 1e-4, "%s: whole-objective FD relative error %.2e (limit 1e-4)", name, e);
+    printf("%s: loss %.6g (content %.4g style %.4g tv %.4g), FD error %.1e\n", name, t.loss, t.content, t.style,
+           t.tv, e);
+
+    /* a mask of ones is the plain objective exactly */
+    for (size_t q = 0; q < hw; q++)
+        mk[0][q] = 1.0f;
+    struct ns_terms one, plain;
+    ns_regions_release(&obj);
+    CHECK(ns_regions_init(&obj, 1, (const float *const *) mk, (float[]){1.0f}) == NS_STATUS_OK, "%s: one", name);
+    ns_objective_add_style(&obj, V(us[0]), sh[0], sw[0], 1.0f, true);
+    ns_objective_finish_style(&obj);
+    ns_regions_take_target(&obj, 0);
+    ns_objective_eval(&obj, V(u), NULL, &one);
+    ns_regions_release(&obj);
+    ns_objective_eval(&obj, V(u), NULL, &plain);
+    CHECK(fabs(one.style - plain.style) <= 1e-5 * plain.style, "%s: a mask of ones gives style %.9g, plain %.9g",
+          name, one.style, plain.style);
+
+    for (int i = 0; i < ss.n; i++)
+        free(ro.rt[0][i]), free(ro.rt[1][i]);
+    for (int i = 0; i < cs.n; i++)
+        free(ro.p[i]);
+    for (int k = 0; k < 2; k++)
+        free(mk[k]), free(dm[k]), free(us[k]);
+    free(uc), free(u), free(grad), free(du), free(duc);
+    ns_objective_release(&obj);
+    ns_net_free(net);
+    ns_model_release(&m);
+}
+
 static void test_geometric(void) {
     struct ns_model m;
     ns_model_layout(&m, 19, 8);
@@ -316,6 +456,8 @@ int main(void) {
                   chain);
     test_rng = 0x5eed0004;
     run_case_opts("all three, avg-pool", be, &w, "relu2_2", "relu1_1,relu2_1,relu3_1", 1, 19, 14, 12, 17, all);
+    test_rng = 0x5eed0005;
+    test_regions(be, &w);
     ns_weights_free(&w);
     be->ops->free(be);
     return test_summary("test_net");

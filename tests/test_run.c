@@ -117,12 +117,12 @@ static void test_optimisers(struct ns_backend *be) {
 static void test_canvas(void) {
     const int w = 5, h = 4, m = 3, cw = w + 2 * m, ch = h + 2 * m;
     float *cv = falloc((size_t) 3 * cw * ch);
-    struct ns_view in = ns_canvas_interior(cv, w, h, m);
+    struct ns_view in = ns_canvas_interior(cv, w, h, m, 3);
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++)
                 in.data[y * in.row + x * in.px + c * in.ch] = (float) (100 * c + 10 * y + x);
-    ns_canvas_mirror(cv, w, h, m);
+    ns_canvas_mirror(cv, w, h, m, 3);
     int bad = 0;
     for (int c = 0; c < 3; c++)
         for (int y = 0; y < ch; y++)
@@ -736,6 +736,79 @@ static void test_time_estimate(void) {
     ns_context_free(ctx);
 }
 
+/* Mean of channel c minus the mean of the other two, over columns x0..x1-1. */
+static double tint(const struct ns_image *im, int c, int x0, int x1) {
+    double s = 0;
+    for (int y = 0; y < im->height; y++)
+        for (int x = x0; x < x1; x++) {
+            const float *px = im->data + (size_t) y * im->stride + (size_t) x * im->channels;
+            s += px[c] - 0.5 * (px[(c + 1) % 3] + px[(c + 2) % 3]);
+        }
+    return s / ((double) im->height * (x1 - x0));
+}
+
+/* One style per region: a red painting on the left third, a blue one on the
+ * right third, nothing in the middle, which must stay the photo's bytes. */
+static void test_regions(void) {
+    struct ns_context *ctx;
+    CHECK(ns_context_new(weights_path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "regions: context");
+    int w = 96, h = 48;
+    struct ns_image content = make_image(w, h, 3, 0), styles[2] = {make_image(60, 60, 3, 1), make_image(50, 60, 3, 1)};
+    for (size_t i = 0; i < (size_t) 50 * 60; i++) { /* the second painting blue: R and B swapped */
+        float *px = styles[1].data + 3 * i, t = px[0];
+        px[0] = px[2], px[2] = t;
+    }
+    struct ns_image masks[2] = {{falloc((size_t) w * h), w, h, 1, w}, {falloc((size_t) w * h), w, h, 1, w}};
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            masks[0].data[y * w + x] = x < w / 3 ? 1.0f : 0.0f;
+            masks[1].data[y * w + x] = x >= 2 * w / 3 ? 1.0f : 0.0f;
+        }
+    struct ns_params p = ns_params_default();
+    p.size = 0, p.iterations = 30, p.style_weight = 100;
+    p.style_masks = masks, p.n_style_masks = 2;
+    struct ns_image r = alloc_result(&p, &content, 3);
+    enum ns_status st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_OK, "regions: %s", ns_last_error(ctx));
+    double red_c = tint(&content, 0, 0, w / 3), red_r = tint(&r, 0, 0, w / 3);
+    double blue_c = tint(&content, 2, 2 * w / 3, w), blue_r = tint(&r, 2, 2 * w / 3, w);
+    CHECK(red_r > red_c + 0.1, "regions: the left third is not redder (%.3f vs the photo's %.3f)", red_r, red_c);
+    CHECK(blue_r > blue_c + 0.1, "regions: the right third is not bluer (%.3f vs the photo's %.3f)", blue_r,
+          blue_c);
+    int changed = 0;
+    for (int y = 0; y < h; y++)
+        changed += memcmp(r.data + (size_t) y * r.stride + 3 * (w / 3), content.data + (size_t) y * content.stride + 3 * (w / 3),
+                          sizeof(float) * 3 * (2 * w / 3 - w / 3)) != 0;
+    CHECK(changed == 0, "regions: %d rows of the middle third differ from the photo", changed);
+    printf("regions: left red %.3f -> %.3f, right blue %.3f -> %.3f, middle unchanged\n", red_c, red_r, blue_c,
+           blue_r);
+
+    /* refusals, the result untouched */
+    r.data[0] = -7.0f;
+    p.n_style_masks = 1;
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "one per style"), "1 mask, 2 styles: %s",
+          ns_last_error(ctx));
+    p.n_style_masks = 2, p.tile = 32;
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "tiles"), "regions in tiles: %s",
+          ns_last_error(ctx));
+    p.tile = 0, p.correlation_chain = true;
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "chain"), "regions and the chain: %s",
+          ns_last_error(ctx));
+    p.correlation_chain = false;
+    masks[1].data[5] = NAN;
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "mask of style 2"), "a NaN mask: %s",
+          ns_last_error(ctx));
+    CHECK(r.data[0] == -7.0f, "a refused region run wrote into the result");
+    for (int k = 0; k < 2; k++)
+        free(masks[k].data), free(styles[k].data);
+    free(content.data), free(r.data);
+    ns_context_free(ctx);
+}
+
 int main(void) {
     struct ns_backend *be;
     if (ns_backend_cpu_new(0, &be)) return 1;
@@ -750,6 +823,7 @@ int main(void) {
     write_safetensors(weights_path, &w, NULL);
     ns_weights_free(&w);
     test_run();
+    test_regions();
     test_estimate();
     test_budget();
     test_time_estimate();
