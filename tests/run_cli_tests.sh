@@ -283,6 +283,43 @@ if [ -f "$EX/rainier.jpg" ]; then
         grep -q "level 1 of 1, 1024 x 683: in tiles of [0-9]* px, L-BFGS history [0-9]* of 20 to fit the memory" "$T/err"
 fi
 
+echo "== one style per region: --style FILE:MASK (at ${SECONDS}s)"
+# the d2l pair with the real weights where they are (else the fixture's):
+# the left half after the oak, the right third after a blue copy of it, the
+# rest the photo's own bytes
+RW=$HERE/../../shared/weights/vgg19-conv1_1-conv3_4.safetensors
+[ -f "$RW" ] || RW=$W
+if command -v convert >/dev/null && [ -f "$EX/rainier.jpg" ]; then
+    convert "$EX/rainier.jpg" -resize 192x128! "$T/photo.png"
+    convert "$EX/autumn-oak.jpg" -resize 256x "$T/oak.png"
+    convert "$T/oak.png" -modulate 100,120,170 "$T/blue.png"
+    convert -size 192x128 xc:black -fill white -draw "rectangle 0,0 63,127" "$T/left.png"
+    convert -size 192x128 xc:black -fill white -draw "rectangle 128,0 191,127" "$T/right.png"
+    "$NS" --quiet --weights "$RW" --content "$T/photo.png" --style "$T/oak.png:$T/left.png" \
+        --style "$T/blue.png:$T/right.png" --output "$T/regions.png" --size 0 --iterations 40 2>"$T/err"
+    check "a run with two regions" test $? -eq 0 -a -s "$T/regions.png"
+    for f in photo oak blue regions; do convert "$T/$f.png" -depth 8 "rgb:$T/$f.rgb"; done
+    "$PY" - "$T" <<'PYEOF'
+import sys
+import numpy as np
+t = sys.argv[1]
+img = lambda f, w: np.fromfile("%s/%s.rgb" % (t, f), np.uint8).reshape(-1, w, 3).astype(float)
+photo, out = img("photo", 192), img("regions", 192)
+oak, blue = img("oak", 256).mean((0, 1)), img("blue", 256).mean((0, 1))
+mid = np.abs(out[:, 64:128] - photo[:, 64:128]).max()
+gain = lambda a, b, target: np.linalg.norm(a.mean((0, 1)) - target) - np.linalg.norm(b.mean((0, 1)) - target)
+left, right = gain(photo[:, :64], out[:, :64], oak), gain(photo[:, 128:], out[:, 128:], blue)
+print("  regions: middle differs by %g; left %.1f closer to the oak, right %.1f closer to the blue copy" % (mid, left, right))
+sys.exit(0 if mid == 0 and left > 5 and right > 5 else 1)
+PYEOF
+    check "each region moves toward its own painting, the rest is the photo's bytes" test $? -eq 0
+    refused "a mask of other proportions" "not of the photo's proportions" \
+        --content "$T/photo.png" --style "$T/oak.png:$T/oak.png"
+    refused "a missing mask" "cannot read '$T/none.png'" --content "$T/photo.png" --style "$T/oak.png:$T/none.png"
+else
+    echo "  skip regions: ImageMagick or the examples are missing"
+fi
+
 echo "== a GPU module from another build (at ${SECONDS}s)"
 # none: a module from before the version (API 1); then one from a later build
 next=$(( $(sed -n 's/^#define NS_BACKEND_API_VERSION  *\([0-9]*\).*/\1/p' "$HERE/../engine/backend.h") + 1 ))
