@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include <libgimp/gimp.h>
 #include <libgimp/gimpui.h>
 #include <glib/gi18n-lib.h>
@@ -179,7 +181,8 @@ struct _NsDialog
   const NsLayerList   *layers;
   NsRestyleParams     *p;
   gint                *content;
-  gint                *style;
+  gint                *styles;     /* NS_MAX_PAINTINGS layer IDs, -1 = none */
+  gint                *channels;   /* each painting's region channel, -1 = none */
   struct ns_context  **ctx;
   gint                 ctx_device; /* what *ctx was opened for */
   gboolean             updating;   /* widgets being set from p */
@@ -206,6 +209,19 @@ struct _NsDialog
   GtkWidget           *memory;
   GtkWidget           *content_weight;
   GtkWidget           *style_weight;
+
+  GtkWidget           *preset;
+  GtkWidget           *pooling;
+  GtkWidget           *content_layer;
+  GtkWidget           *all_layers;
+  GtkWidget           *layer_weights;
+  GtkWidget           *shift;
+  GtkWidget           *chain;
+  GtkWidget           *match_colours;
+
+  GtkWidget           *painting[NS_MAX_PAINTINGS];  /* [0]: a label naming the painting */
+  GtkWidget           *blend[NS_MAX_PAINTINGS];
+  GtkWidget           *region[NS_MAX_PAINTINGS];
 
   GtkWidget           *preview_image;
   GtkWidget           *preview_button;
@@ -256,12 +272,21 @@ combo_set (GtkWidget *combo,
 /* A layer chooser: thumbnails and names, long names wrapped between words
  * rather than cut. */
 static GtkWidget *
-layer_combo_new (NsDialog *d)
+layer_combo_new (NsDialog    *d,
+                 const gchar *none)
 {
   GtkListStore    *store = gtk_list_store_new (N_COLS, G_TYPE_INT, GDK_TYPE_PIXBUF, G_TYPE_STRING);
   GtkWidget       *combo;
   GtkCellRenderer *cell;
   gint             i;
+
+  if (none)  /* the first row: no layer */
+    {
+      GtkTreeIter iter;
+
+      gtk_list_store_append (store, &iter);
+      gtk_list_store_set (store, &iter, COL_ID, -1, COL_THUMB, NULL, COL_NAME, none, -1);
+    }
 
   for (i = 0; i < d->layers->n; i++)
     {
@@ -319,6 +344,82 @@ labelled (GtkWidget   *grid,
   grid_attach (grid, widget, 1, row, 2);
   if (label_out)
     *label_out = label;
+}
+
+/* ---- paintings and regions ---- */
+
+/* The region combo's rows: the fixed choices, then the image's channels by ID */
+#define REGION_WHOLE     (-1)
+#define REGION_SELECTION (-2)
+#define REGION_MASK      (-3)
+
+static GtkWidget *
+region_combo_new (NsDialog *d)
+{
+  GtkListStore    *store = gtk_list_store_new (N_COLS, G_TYPE_INT, GDK_TYPE_PIXBUF, G_TYPE_STRING);
+  const gchar     *fixed[3] = { _("The whole photo"), _("The selection"), _("Its layer mask") };
+  GtkWidget       *combo;
+  GtkCellRenderer *cell;
+  GtkTreeIter      iter;
+  gint             i;
+
+  for (i = 0; i < 3; i++)
+    {
+      gtk_list_store_append (store, &iter);
+      gtk_list_store_set (store, &iter, COL_ID, -1 - i, COL_NAME, fixed[i], -1);
+    }
+  for (i = 0; i < d->layers->n_channels; i++)
+    {
+      /* TRANSLATORS: a region chooser's row; %s is a channel's name */
+      gchar *name = g_strdup_printf (_("Channel: %s"), d->layers->channel_names[i]);
+
+      gtk_list_store_append (store, &iter);
+      gtk_list_store_set (store, &iter, COL_ID, d->layers->channel_ids[i], COL_NAME, name, -1);
+      g_free (name);
+    }
+  combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (store));
+  g_object_unref (store);
+  cell = gtk_cell_renderer_text_new ();
+  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
+  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text", COL_NAME, NULL);
+  return combo;
+}
+
+/* Painting k's region as the combo's row ID, and back. */
+static gint
+region_id (NsDialog *d,
+           gint      k)
+{
+  switch (d->p->region[k])
+    {
+    case NS_REGION_CHOICE_SELECTION:  return REGION_SELECTION;
+    case NS_REGION_CHOICE_LAYER_MASK: return REGION_MASK;
+    case NS_REGION_CHOICE_CHANNEL:    return d->channels[k] >= 0 ? d->channels[k] : REGION_WHOLE;
+    default:                          return REGION_WHOLE;
+    }
+}
+
+static void
+set_region (NsDialog *d,
+            gint      k,
+            gint      id)
+{
+  d->p->region[k]  = id == REGION_SELECTION ? NS_REGION_CHOICE_SELECTION
+                     : id == REGION_MASK    ? NS_REGION_CHOICE_LAYER_MASK
+                     : id >= 0              ? NS_REGION_CHOICE_CHANNEL
+                                            : NS_REGION_CHOICE_WHOLE;
+  d->channels[k]   = id >= 0 ? id : -1;
+}
+
+/* The paintings in use: the first, then the second and third while set. */
+static gint
+paintings_in_use (NsDialog *d)
+{
+  gint n = 1;
+
+  while (n < NS_MAX_PAINTINGS && d->styles[n] != -1)
+    n++;
+  return n;
 }
 
 /* ---- the engine for the chosen device ---- */
@@ -446,13 +547,13 @@ start_preview (NsDialog *d)
   gint           work;
 
   stop_preview (d);
-  if (! *d->ctx || ! ns_layers_usable_pair (d->layers, *d->content, *d->style))
+  if (! *d->ctx || ! ns_layers_usable_pair (d->layers, *d->content, d->styles[0]))
     return;
   c       = ns_layer_list_find (d->layers, *d->content);
-  s       = ns_layer_list_find (d->layers, *d->style);
+  s       = ns_layer_list_find (d->layers, d->styles[0]);
   work    = ns_restyle_work_size (*d->ctx, d->p, c->width, c->height, s->width, s->height, NULL);
   content = d->host.buffer (*d->content);
-  style   = d->host.buffer (*d->style);
+  style   = d->host.buffer (d->styles[0]);
   d->job  = ns_preview_start (*d->ctx, content, style, d->p, work ? work : MAX (c->width, c->height),
                               PREVIEW_SIZE, PREVIEW_ITERATIONS);
   g_object_unref (content);
@@ -473,7 +574,11 @@ same_look (const NsRestyleParams *a,
   return a->content_weight == b->content_weight && a->style_weight == b->style_weight &&
          a->tv_weight == b->tv_weight && a->style_scale == b->style_scale &&
          a->preserve_colors == b->preserve_colors && a->optimizer == b->optimizer &&
-         a->init == b->init && a->seed == b->seed && a->size == b->size;
+         a->init == b->init && a->seed == b->seed && a->size == b->size &&
+         a->pooling == b->pooling && a->layer_weights == b->layer_weights &&
+         a->activation_shift == b->activation_shift && a->correlation_chain == b->correlation_chain &&
+         a->match_colors == b->match_colors && ! strcmp (a->content_layers, b->content_layers) &&
+         ! strcmp (a->style_layers, b->style_layers);
 }
 
 /* ---- widgets <-> settings ---- */
@@ -482,6 +587,77 @@ static gdouble
 spin_get (GtkWidget *spin)
 {
   return gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin));
+}
+
+/* The content layer combo's row of `name` ("" = the default, row 0). */
+static void
+content_layer_set (NsDialog    *d,
+                   const gchar *name)
+{
+  GtkTreeModel *model = gtk_combo_box_get_model (GTK_COMBO_BOX (d->content_layer));
+  GtkTreeIter   iter;
+  gboolean      ok;
+  gint          i = 0;
+
+  for (ok = gtk_tree_model_get_iter_first (model, &iter); ok; ok = gtk_tree_model_iter_next (model, &iter), i++)
+    {
+      gchar *text = NULL;
+
+      gtk_tree_model_get (model, &iter, 0, &text, -1);
+      if (i > 0 && ! g_strcmp0 (text, name))
+        {
+          g_free (text);
+          gtk_combo_box_set_active (GTK_COMBO_BOX (d->content_layer), i);
+          return;
+        }
+      g_free (text);
+    }
+  if (*name)  /* a Script-Fu list the weights do not offer as one layer */
+    {
+      gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->content_layer), name);
+      gtk_combo_box_set_active (GTK_COMBO_BOX (d->content_layer), i);
+    }
+  else
+    {
+      gtk_combo_box_set_active (GTK_COMBO_BOX (d->content_layer), 0);
+    }
+}
+
+/* The published options and the preset they make (under Advanced). */
+static void
+show_published (NsDialog *d)
+{
+  const gchar        *preset = ns_restyle_preset_of (d->p);
+  const gchar *const *names  = ns_preset_names ();
+  gint                i, row = 0;
+
+  for (i = 0; names[i]; i++)
+    if (! g_strcmp0 (names[i], preset))
+      row = i + 1;
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->preset), row);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->pooling), d->p->pooling);
+  content_layer_set (d, d->p->content_layers);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->all_layers), ! strcmp (d->p->style_layers, "all"));
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->layer_weights), d->p->layer_weights);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->shift), d->p->activation_shift);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->chain), d->p->correlation_chain);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->match_colours), d->p->match_colors);
+}
+
+static void
+show_paintings (NsDialog *d)
+{
+  const NsLayer *first = ns_layer_list_find (d->layers, d->styles[0]);
+  gint           k;
+
+  gtk_label_set_text (GTK_LABEL (d->painting[0]), first ? first->name : "");
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      if (k > 0)
+        combo_set (d->painting[k], d->styles[k]);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->blend[k]), d->p->blend[k]);
+      combo_set (d->region[k], region_id (d, k));
+    }
 }
 
 /* Puts p into every widget (nothing fires back while it does). */
@@ -509,7 +685,9 @@ show_params (NsDialog *d)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->content_weight);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->style_weight);
   combo_set (d->content_combo, *d->content);
-  combo_set (d->style_combo, *d->style);
+  combo_set (d->style_combo, d->styles[0]);
+  show_published (d);
+  show_paintings (d);
   d->updating = FALSE;
 }
 
@@ -518,16 +696,21 @@ static void
 refresh (NsDialog *d)
 {
   const NsLayer *c       = ns_layer_list_find (d->layers, *d->content);
-  const NsLayer *s       = ns_layer_list_find (d->layers, *d->style);
-  gboolean       usable  = ns_layers_usable_pair (d->layers, *d->content, *d->style);
+  const NsLayer *s       = ns_layer_list_find (d->layers, d->styles[0]);
+  gboolean       usable  = ns_layers_usable_pair (d->layers, *d->content, d->styles[0]);
   gboolean       blocked = TRUE;
   gboolean       gpu     = *d->ctx && ns_context_backend_kind (*d->ctx) == NS_BACKEND_CUDA;
   gchar         *text    = NULL;
+
+  GError        *error   = NULL;
+  gint           k;
 
   /* while a preview runs, its thread has the engine: the estimate waits
    * for it to end (end_preview refreshes) */
   if (d->job)
     blocked = d->blocked;
+  else if (usable && ! ns_restyle_check_params (d->p, &error))
+    text = g_markup_printf_escaped ("<i>%s</i>", error->message);
   else if (usable)
     text = ns_restyle_estimate (*d->ctx, d->p, c->width, c->height, s->width, s->height, &blocked);
   else
@@ -555,6 +738,72 @@ refresh (NsDialog *d)
   gtk_widget_set_sensitive (d->precision_label, gpu);
   if (d->has_preview && ! d->job && ! same_look (&d->previewed, d->p))
     preview_note (d, _("The settings changed: press Preview to see them."));
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      gboolean in_use = k < d->p->paintings;
+
+      if (k > 0)
+        gtk_widget_set_sensitive (d->painting[k], d->styles[k - 1] != -1);
+      gtk_widget_set_sensitive (d->blend[k], in_use && d->p->paintings > 1);
+      gtk_widget_set_sensitive (d->region[k], in_use);
+    }
+  g_clear_error (&error);
+}
+
+static void
+read_published (NsDialog *d)
+{
+  gint   row  = gtk_combo_box_get_active (GTK_COMBO_BOX (d->content_layer));
+  gchar *name = row > 0 ? gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (d->content_layer)) : NULL;
+
+  d->p->pooling       = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->pooling)));
+  g_strlcpy (d->p->content_layers, name ? name : "", sizeof d->p->content_layers);
+  /* "all", or the default; a Script-Fu list stays while the box is not touched */
+  if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->all_layers)))
+    g_strlcpy (d->p->style_layers, "all", sizeof d->p->style_layers);
+  else if (! strcmp (d->p->style_layers, "all"))
+    *d->p->style_layers = '\0';
+  d->p->layer_weights     = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->layer_weights)));
+  d->p->activation_shift  = spin_get (d->shift);
+  d->p->correlation_chain = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->chain));
+  d->p->match_colors      = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->match_colours));
+  g_free (name);
+}
+
+/* The second and third paintings (a painting cannot be the photo, and the
+ * third follows the second), weights and regions. */
+static void
+read_paintings (NsDialog *d)
+{
+  gint k;
+
+  for (k = 1; k < NS_MAX_PAINTINGS; k++)
+    {
+      gint id = combo_get (d->painting[k]);
+
+      d->styles[k] = id == *d->content || (k == 2 && d->styles[1] == -1) ? -1 : id;
+    }
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      d->p->blend[k] = spin_get (d->blend[k]);
+      set_region (d, k, combo_get (d->region[k]));
+    }
+  d->p->paintings = paintings_in_use (d);
+}
+
+/* A preset chosen: its settings (Custom leaves them). */
+static void
+preset_changed (NsDialog *d)
+{
+  gint row = gtk_combo_box_get_active (GTK_COMBO_BOX (d->preset));
+
+  if (d->updating || row < 1)
+    return;
+  ns_restyle_apply_preset (d->p, ns_preset_names ()[row - 1], *d->ctx);
+  show_params (d);
+  refresh (d);
+  if (d->host.changed)
+    d->host.changed (d->p, d->host.data);
 }
 
 /* A widget changed: read everything back into p. */
@@ -582,6 +831,8 @@ widgets_changed (NsDialog *d)
   d->p->max_memory = spin_get (d->memory);
   d->p->content_weight = spin_get (d->content_weight);
   d->p->style_weight   = spin_get (d->style_weight);
+  read_published (d);
+  read_paintings (d);
 
   open_engine (d);
   show_params (d);  /* strength follows the raw weights */
@@ -612,6 +863,7 @@ layers_changed (GtkWidget *combo,
 {
   gint content = combo_get (d->content_combo);
   gint style   = combo_get (d->style_combo);
+  gint k;
 
   if (d->updating)
     return;
@@ -621,7 +873,7 @@ layers_changed (GtkWidget *combo,
       if (combo == d->content_combo)
         style = *d->content;
       else
-        content = *d->style;
+        content = d->styles[0];
     }
   if (content != *d->content)
     {
@@ -629,7 +881,13 @@ layers_changed (GtkWidget *combo,
       *d->content = content;
       show_photo (d);
     }
-  *d->style = style;
+  d->styles[0] = style;
+  for (k = 1; k < NS_MAX_PAINTINGS; k++)  /* a painting cannot be the photo */
+    if (d->styles[k] == *d->content || d->styles[k] == style)
+      d->styles[k] = -1;
+  if (d->styles[1] == -1)
+    d->styles[2] = -1;
+  d->p->paintings = paintings_in_use (d);
   show_params (d);
   refresh (d);
 }
@@ -640,8 +898,8 @@ swap_clicked (NsDialog *d)
   gint content = *d->content;
 
   stop_preview (d);
-  *d->content = *d->style;
-  *d->style   = content;
+  *d->content = d->styles[0];
+  d->styles[0]   = content;
   show_params (d);
   show_photo (d);
   refresh (d);
@@ -727,6 +985,126 @@ quality_row (NsDialog  *d,
   grid_attach (grid, hbox, 1, row, 2);
 }
 
+/* Up to three paintings, each with a weight and a region. */
+static GtkWidget *
+paintings_section (NsDialog *d)
+{
+  GtkWidget   *expander = gtk_expander_new_with_mnemonic (_("More paintings and _regions"));
+  GtkWidget   *grid     = grid_new ();
+  const gchar *labels[NS_MAX_PAINTINGS] = { N_("Painting 1:"), N_("Painting _2:"), N_("Painting _3:") };
+  gint         k, row = 0;
+
+  gtk_container_set_border_width (GTK_CONTAINER (grid), 6);
+  gtk_container_add (GTK_CONTAINER (expander), grid);
+  grid_attach (grid, wrapped_label_new (_("Each painting acts where its region is white (a "
+                                          "selection, a channel, or the painting layer's own "
+                                          "mask); outside every region the photo stays exactly "
+                                          "as it is. Without regions the paintings are blended by "
+                                          "weight."), 420), 0, row++, 4);
+  grid_attach (grid, label_new (_("Weight"), FALSE), 2, row, 1);
+  grid_attach (grid, label_new (_("Region"), FALSE), 3, row++, 1);
+  for (k = 0; k < NS_MAX_PAINTINGS; k++, row++)
+    {
+      GtkWidget *label = label_new (gettext (labels[k]), k > 0);
+
+      d->painting[k] = k ? layer_combo_new (d, _("None")) : label_new ("", FALSE);
+      if (k)
+        gtk_label_set_mnemonic_widget (GTK_LABEL (label), d->painting[k]);
+      d->blend[k] = spin_new (d->p->blend[k], 0, 1e6, 0.1, 2);
+      gimp_help_set_help_data (d->blend[k], _("The painting's share of the style; with regions, "
+                                              "its strength in its region"), NULL);
+      d->region[k] = region_combo_new (d);
+      gimp_help_set_help_data (d->region[k], _("Where the painting acts"), NULL);
+      grid_attach (grid, label, 0, row, 1);
+      grid_attach (grid, d->painting[k], 1, row, 1);
+      grid_attach (grid, d->blend[k], 2, row, 1);
+      grid_attach (grid, d->region[k], 3, row, 1);
+      if (k)
+        g_signal_connect_swapped (d->painting[k], "changed", G_CALLBACK (widgets_changed), d);
+      g_signal_connect_swapped (d->blend[k], "value-changed", G_CALLBACK (widgets_changed), d);
+      g_signal_connect_swapped (d->region[k], "changed", G_CALLBACK (widgets_changed), d);
+    }
+  return expander;
+}
+
+/* The layers the weights file has, for the content layer (after the
+ * engine is open; only the default without it). */
+static void
+fill_content_layers (NsDialog *d)
+{
+  gchar **names;
+  gint    i;
+
+  if (! *d->ctx)
+    return;
+  names = g_strsplit (ns_context_layers (*d->ctx), ",", -1);
+  for (i = 0; names[i]; i++)
+    gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->content_layer), names[i]);
+  g_strfreev (names);
+}
+
+/* The preset and Novak & Nikulin's options, at the top of Advanced. */
+static gint
+published_rows (NsDialog  *d,
+                GtkWidget *grid,
+                gint       row)
+{
+  const gchar *const *names = ns_preset_names ();
+  gint                i;
+
+  d->preset = text_combo_new (_("Custom"), NULL);
+  for (i = 0; names[i]; i++)
+    gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), ns_restyle_preset_label (names[i]));
+  gimp_help_set_help_data (d->preset, _("Tested combinations of the settings below; changing "
+                                        "one of them makes it Custom"), NULL);
+  labelled (grid, row++, _("_Preset:"), d->preset, NULL);
+
+  d->pooling = text_combo_new (_("Max"), _("Average (Gatys et al. 2016)"), NULL);
+  labelled (grid, row++, _("P_ooling:"), d->pooling, NULL);
+
+  d->content_layer = text_combo_new (_("Default"), NULL);
+  gimp_help_set_help_data (d->content_layer, _("The VGG layer whose features keep the photo's "
+                                               "shapes: deeper layers let the style change more"),
+                           NULL);
+  labelled (grid, row++, _("Content _layer:"), d->content_layer, NULL);
+
+  d->all_layers = gtk_check_button_new_with_mnemonic (_("Style from every _layer"));
+  gimp_help_set_help_data (d->all_layers, _("Match the painting at every layer of the network, "
+                                            "not only the first of each block"), NULL);
+  grid_attach (grid, d->all_layers, 1, row++, 2);
+
+  d->layer_weights = text_combo_new (_("Equal"), _("Geometric (shallow style layers weigh more)"),
+                                     NULL);
+  labelled (grid, row++, _("Layer _weights:"), d->layer_weights, NULL);
+
+  d->shift = spin_new (d->p->activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
+                       NS_PARAM_ACTIVATION_SHIFT_MAX, 0.5, 1);
+  gimp_help_set_help_data (d->shift, _("Style statistics of the activations plus this number; "
+                                       "Novak & Nikulin use -1"), NULL);
+  labelled (grid, row++, _("Activation s_hift:"), d->shift, NULL);
+
+  d->chain = gtk_check_button_new_with_mnemonic (_("Correlation c_hain"));
+  gimp_help_set_help_data (d->chain, _("Also match how adjacent style layers go together "
+                                       "(needs the memory of an untiled level)"), NULL);
+  grid_attach (grid, d->chain, 1, row++, 2);
+
+  d->match_colours = gtk_check_button_new_with_mnemonic (_("Match the painting's colours to the photo _first"));
+  gimp_help_set_help_data (d->match_colours, _("Move the painting's colours onto the photo's "
+                                               "before restyling: its brushwork in the photo's "
+                                               "palette"), NULL);
+  grid_attach (grid, d->match_colours, 1, row++, 2);
+
+  g_signal_connect_swapped (d->preset, "changed", G_CALLBACK (preset_changed), d);
+  g_signal_connect_swapped (d->pooling, "changed", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->content_layer, "changed", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->all_layers, "toggled", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->layer_weights, "changed", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->shift, "value-changed", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->chain, "toggled", G_CALLBACK (widgets_changed), d);
+  g_signal_connect_swapped (d->match_colours, "toggled", G_CALLBACK (widgets_changed), d);
+  return row;
+}
+
 static GtkWidget *
 advanced_section (NsDialog *d)
 {
@@ -736,6 +1114,7 @@ advanced_section (NsDialog *d)
 
   gtk_container_set_border_width (GTK_CONTAINER (grid), 6);
   gtk_container_add (GTK_CONTAINER (expander), grid);
+  row = published_rows (d, grid, row);
 
   d->iterations = scale_new (grid, row++, _("_Iterations:"), d->p->iterations, 20, 1000, 0, NS_PARAM_ITERATIONS_MAX, 0,
                              FALSE, _("Optimisation steps: more refine the result further; "
@@ -800,7 +1179,7 @@ main_column (NsDialog *d)
   GtkWidget *swap;
   gint       row  = 0;
 
-  d->content_combo = layer_combo_new (d);
+  d->content_combo = layer_combo_new (d, NULL);
   gimp_help_set_help_data (d->content_combo, _("The layer that is restyled; the result lands in "
                                                "a new layer above it"), NULL);
   labelled (grid, row++, _("_Photo:"), d->content_combo, NULL);
@@ -809,7 +1188,7 @@ main_column (NsDialog *d)
   g_signal_connect_swapped (swap, "clicked", G_CALLBACK (swap_clicked), d);
   grid_attach (grid, swap, 1, row++, 1);
 
-  d->style_combo = layer_combo_new (d);
+  d->style_combo = layer_combo_new (d, NULL);
   gimp_help_set_help_data (d->style_combo, _("The layer whose colours and brushwork the photo "
                                              "takes (add one with File > Open as Layers...)"),
                            NULL);
@@ -839,6 +1218,7 @@ main_column (NsDialog *d)
   d->estimate = wrapped_label_new ("", 420);
   grid_attach (grid, d->estimate, 0, row++, 3);
 
+  grid_attach (grid, paintings_section (d), 0, row++, 3);
   grid_attach (grid, advanced_section (d), 0, row++, 3);
   return grid;
 }
@@ -849,7 +1229,8 @@ ns_dialog_new (GtkWidget           *dialog,
                const NsLayerList   *layers,
                NsRestyleParams     *params,
                gint                *content,
-               gint                *style,
+               gint                *styles,
+               gint                *channels,
                struct ns_context  **ctx)
 {
   NsDialog  *d    = g_new0 (NsDialog, 1);
@@ -860,7 +1241,8 @@ ns_dialog_new (GtkWidget           *dialog,
   d->layers      = layers;
   d->p           = params;
   d->content     = content;
-  d->style       = style;
+  d->styles      = styles;
+  d->channels    = channels;
   d->ctx         = ctx;
   d->ctx_device  = -1;
   d->custom_size = ns_restyle_quality (params) == NS_QUALITY_CUSTOM ? params->size : 1024;
@@ -872,6 +1254,8 @@ ns_dialog_new (GtkWidget           *dialog,
   gtk_widget_show_all (hbox);
 
   open_engine (d);
+  fill_content_layers (d);
+  d->p->paintings = paintings_in_use (d);
   show_params (d);
   show_photo (d);
   refresh (d);

@@ -31,8 +31,9 @@ typedef struct
   gpointer     data;
 } NsDialogHost;
 
-/* Fills `dialog`.  params, content and style are the caller's and are kept
- * up to date; *ctx is the engine opened for the chosen device (reopened
+/* Fills `dialog`.  params, content, styles and channels (NS_MAX_PAINTINGS
+ * each: the paintings' layers and their region channels, -1 = none) are
+ * the caller's and are kept up to date; *ctx is the engine opened for the chosen device (reopened
  * when the device changes; NULL when the weights are missing), for the run
  * after OK. */
 NsDialog * ns_dialog_new        (GtkWidget           *dialog,
@@ -40,7 +41,8 @@ NsDialog * ns_dialog_new        (GtkWidget           *dialog,
                                  const NsLayerList   *layers,
                                  NsRestyleParams     *params,
                                  gint                *content,
-                                 gint                *style,
+                                 gint                *styles,
+                                 gint                *channels,
                                  struct ns_context  **ctx);
 
 /* New settings from outside (GIMP 3's Reset and saved settings). */

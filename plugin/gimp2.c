@@ -3,6 +3,13 @@
  * PDB: plug-in-neural-style (run-mode, image, drawable, style-layer,
  * iterations, size, content-weight, style-weight, tv-weight, optimizer,
  * init, preserve-colors, style-scale, seed, device, precision) -> new-layer
+ *
+ * plug-in-neural-style2 takes the same and then pooling, content-layers,
+ * style-layers, layer-weights, activation-shift, correlation-chain,
+ * match-colors, style-layer-2, style-layer-3, blend-1..3, region-1..3 and
+ * region-channel-1..3.  Script-Fu 2.10 refuses a call whose argument count
+ * differs from the procedure's, so the appended list has its own name (as
+ * GIMP's file-png-save2 does) and existing calls keep working.
  */
 #include "config.h"
 
@@ -16,7 +23,9 @@
 #include "dialog.h"
 #include "host.h"
 
-#define N_ARGS         16
+#define PLUG_IN_PROC2  PLUG_IN_PROC "2"
+#define N_ARGS         16  /* plug-in-neural-style */
+#define N_ARGS2        34  /* plug-in-neural-style2 */
 #define RESPONSE_RESET 1
 
 /* What gimp_set_data keeps between runs of a session. */
@@ -24,7 +33,8 @@ typedef struct
 {
   NsRestyleParams params;
   gint32          content;
-  gint32          style;
+  gint32          styles[NS_MAX_PAINTINGS];    /* the paintings, -1 = none */
+  gint32          channels[NS_MAX_PAINTINGS];  /* their region channels, -1 = none */
 } LastValues;
 
 static void query (void);
@@ -67,8 +77,31 @@ query (void)
                                             G_STRINGIFY (NS_PARAM_STYLE_SCALE_MAX) ")" },
     { GIMP_PDB_INT32,    "seed",            "Random seed (for noise)" },
     { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" },
-    { GIMP_PDB_INT32,    "precision",       "GPU arithmetic { float32 (0), TF32 (1), bfloat16 (2) }" }
+    { GIMP_PDB_INT32,    "precision",       "GPU arithmetic { float32 (0), TF32 (1), bfloat16 (2) }" },
+    /* plug-in-neural-style2 */
+    { GIMP_PDB_INT32,    "pooling",         "VGG pooling { max (0), average (1) }" },
+    { GIMP_PDB_STRING,   "content-layers",  "Content layers, e.g. \"relu4_2\" (\"\" = the weights' default)" },
+    { GIMP_PDB_STRING,   "style-layers",    "Style layers, e.g. \"relu1_1,relu2_1:0.5\" (\"\" = the default, "
+                                            "\"all\" = every layer)" },
+    { GIMP_PDB_INT32,    "layer-weights",   "How layers share their term { uniform (0), geometric (1) }" },
+    { GIMP_PDB_FLOAT,    "activation-shift", "Style statistics of the activations plus this (Novak & Nikulin: -1)" },
+    { GIMP_PDB_INT32,    "correlation-chain", "Match adjacent style layers' correlations { FALSE (0), TRUE (1) }" },
+    { GIMP_PDB_INT32,    "match-colors",    "The painting's colours onto the photo's first { FALSE (0), TRUE (1) }" },
+    { GIMP_PDB_LAYER,    "style-layer-2",   "A second painting (-1 = none)" },
+    { GIMP_PDB_LAYER,    "style-layer-3",   "A third painting (-1 = none; needs a second)" },
+    { GIMP_PDB_FLOAT,    "blend-1",         "Weight of the first painting (>= 0; with regions, its strength there)" },
+    { GIMP_PDB_FLOAT,    "blend-2",         "Weight of the second painting" },
+    { GIMP_PDB_FLOAT,    "blend-3",         "Weight of the third painting" },
+    { GIMP_PDB_INT32,    "region-1",        "Where the first painting acts { the whole photo (0), the selection (1), "
+                                            "its layer mask (2), region-channel-1 (3) }; outside every region "
+                                            "the photo stays" },
+    { GIMP_PDB_INT32,    "region-2",        "Where the second painting acts (as region-1)" },
+    { GIMP_PDB_INT32,    "region-3",        "Where the third painting acts (as region-1)" },
+    { GIMP_PDB_CHANNEL,  "region-channel-1", "The first painting's channel for region 3 (-1 = none)" },
+    { GIMP_PDB_CHANNEL,  "region-channel-2", "The second painting's channel" },
+    { GIMP_PDB_CHANNEL,  "region-channel-3", "The third painting's channel" }
   };
+  G_STATIC_ASSERT (G_N_ELEMENTS (args) == N_ARGS2);
   static const GimpParamDef return_vals[] =
   {
     { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
@@ -95,7 +128,22 @@ query (void)
                           N_("_Neural Style..."),
                           "RGB*, GRAY*",
                           GIMP_PLUGIN,
-                          G_N_ELEMENTS (args), G_N_ELEMENTS (return_vals),
+                          N_ARGS, G_N_ELEMENTS (return_vals),
+                          args, return_vals);
+  gimp_install_procedure (PLUG_IN_PROC2,
+                          "Restyle a photo after up to three paintings, each in its own region",
+                          "plug-in-neural-style with the published options (pooling, layers, "
+                          "activation shift, correlation chain, colour matching) and up to three "
+                          "paintings, blended by weight or each acting in its region (the "
+                          "selection, the painting layer's mask or a channel); outside every "
+                          "region the photo stays as it is.",
+                          "Neural Style for GIMP developers",
+                          "Neural Style for GIMP developers",
+                          "2026",
+                          NULL,
+                          "RGB*, GRAY*",
+                          GIMP_PLUGIN,
+                          N_ARGS2, G_N_ELEMENTS (return_vals),
                           args, return_vals);
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
@@ -141,6 +189,7 @@ add_layers (NsLayerList *list,
       l.visible = gimp_item_get_visible (ids[i]);
       l.group   = gimp_item_is_group (ids[i]);
       l.result  = mark != NULL;
+      l.has_mask = ! l.group && gimp_layer_get_mask (ids[i]) != -1;
       ns_layer_place (&l, parent, i);
       ns_layer_list_add (list, &l);
       gimp_parasite_free (mark);
@@ -166,8 +215,19 @@ list_layers (gint32       image,
   gchar *uri  = gimp_image_get_imported_uri (image);
   gchar *file = uri ? g_filename_from_uri (uri, NULL, NULL) : gimp_image_get_filename (image);
 
+  gint   nc, i;
+  gint  *channels = gimp_image_get_channels (image, &nc);
+
   memset (list, 0, sizeof *list);
   add_layers (list, ids, n, NULL);
+  for (i = 0; i < nc; i++)
+    {
+      gchar *name = gimp_item_get_name (channels[i]);
+
+      ns_layer_list_add_channel (list, channels[i], name);
+      g_free (name);
+    }
+  g_free (channels);
   list->image_name = file ? g_path_get_basename (file) : NULL;
   list->width      = gimp_image_width (image);
   list->height     = gimp_image_height (image);
@@ -199,7 +259,7 @@ show_dialog (LastValues         *vals,
                                            GTK_RESPONSE_CANCEL, -1);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  d = ns_dialog_new (dialog, &host, layers, &vals->params, &vals->content, &vals->style, ctx);
+  d = ns_dialog_new (dialog, &host, layers, &vals->params, &vals->content, vals->styles, vals->channels, ctx);
   gtk_widget_show (dialog);
   while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
     {
@@ -214,13 +274,47 @@ show_dialog (LastValues         *vals,
 
 /* ---- run ---- */
 
-static gboolean
-check_layers (gint32   image,
-              gint32   content,
-              gint32   style,
-              GError **error)
+/* What check_layers needs of painting k. */
+static void
+painting_facts (gint32                 image,
+                const LastValues      *vals,
+                gint                   k,
+                NsPaintingFacts       *f)
 {
-  NsLayerFacts f = { 0, };
+  gint32 s  = vals->styles[k];
+  gint32 ch = vals->channels[k];
+
+  f->is_layer   = s != -1 && gimp_item_is_valid (s) && gimp_item_is_layer (s);
+  f->in_image   = f->is_layer && gimp_item_get_image (s) == image;
+  f->is_content = s == vals->content;
+  f->empty      = f->is_layer && (gimp_drawable_width (s) < 1 || gimp_drawable_height (s) < 1);
+  f->region     = vals->params.region[k];
+  switch (f->region)
+    {
+    case NS_REGION_CHOICE_SELECTION:
+      f->region_usable = ! gimp_selection_is_empty (image);
+      break;
+    case NS_REGION_CHOICE_LAYER_MASK:
+      f->region_usable = f->is_layer && gimp_layer_get_mask (s) != -1;
+      break;
+    case NS_REGION_CHOICE_CHANNEL:
+      f->region_usable = ch != -1 && gimp_item_is_valid (ch) && gimp_item_is_channel (ch) &&
+                         gimp_item_get_image (ch) == image;
+      break;
+    default:
+      f->region_usable = TRUE;
+    }
+}
+
+static gboolean
+check_layers (gint32            image,
+              const LastValues *vals,
+              GError          **error)
+{
+  NsLayerFacts f       = { 0, };
+  gint32       content = vals->content;
+  gint32       style   = vals->styles[0];
+  gint         k;
 
   f.content_is_layer = gimp_item_is_valid (content) && gimp_item_is_layer (content) &&
                        gimp_item_get_image (content) == image;
@@ -237,26 +331,30 @@ check_layers (gint32   image,
     {
       f.style_width  = gimp_drawable_width (style);
       f.style_height = gimp_drawable_height (style);
+      painting_facts (image, vals, 0, &f.first);
     }
+  f.n_more = vals->params.paintings - 1;
+  for (k = 1; k < vals->params.paintings; k++)
+    painting_facts (image, vals, k, &f.more[k - 1]);
   return ns_restyle_check_layers (&f, error);
 }
 
 /* The result's layer, in view, in one undo step: above the photo (and the
  * earlier results over it), with a copy of the photo's mask and the mark,
- * and the painting hidden if it would hide it. */
+ * and the paintings hidden where they would hide it. */
 static gint32
 add_result (gint32              image,
-            gint32              content,
-            gint32              style,
+            const LastValues   *vals,
             GeglBuffer         *pixels)
 {
-  gchar        *name   = ns_restyle_layer_name (gimp_item_get_name (style));
+  gint32        content = vals->content;
+  gchar        *name   = ns_restyle_layer_name (gimp_item_get_name (vals->styles[0]));
   gint32        mask   = gimp_layer_get_mask (content);
   GimpParasite *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
   NsLayerList   layers;
   gint32        anchor, layer;
   GeglBuffer   *buf;
-  gint          ox, oy;
+  gint          ox, oy, k;
 
   list_layers (image, &layers);
   anchor = ns_layers_result_anchor (&layers, content);
@@ -288,8 +386,9 @@ add_result (gint32              image,
       gimp_drawable_update (copy, 0, 0, gimp_drawable_width (copy), gimp_drawable_height (copy));
     }
   gimp_item_attach_parasite (layer, mark);
-  if (ns_layers_style_hides (&layers, anchor, style))
-    gimp_item_set_visible (style, FALSE);
+  for (k = 0; k < vals->params.paintings; k++)
+    if (ns_layers_style_hides (&layers, anchor, vals->styles[k]))
+      gimp_item_set_visible (vals->styles[k], FALSE);
   gimp_image_set_active_layer (image, layer);
   gimp_image_undo_group_end (image);
 
@@ -299,50 +398,139 @@ add_result (gint32              image,
   return layer;
 }
 
+/* Painting k's region: its drawable and where the photo's origin (at ox,
+ * oy in the image) falls in it. */
+static void
+region_of (gint32            image,
+           const LastValues *vals,
+           gint              k,
+           gint              ox,
+           gint              oy,
+           NsPainting       *p)
+{
+  gint32 d  = -1;
+  gint   dx = 0, dy = 0;
+
+  switch (vals->params.region[k])
+    {
+    case NS_REGION_CHOICE_SELECTION:
+      d = gimp_image_get_selection (image);
+      break;
+    case NS_REGION_CHOICE_LAYER_MASK:
+      d = gimp_layer_get_mask (vals->styles[k]);
+      gimp_drawable_offsets (vals->styles[k], &dx, &dy);
+      break;
+    case NS_REGION_CHOICE_CHANNEL:
+      d = vals->channels[k];
+      break;
+    default:
+      return;
+    }
+  p->region   = gimp_drawable_get_buffer (d);
+  p->region_x = ox - dx;
+  p->region_y = oy - dy;
+}
+
 static gint32
 restyle (gint32                 image,
-         gint32                 content,
-         gint32                 style,
-         const NsRestyleParams *params,
+         const LastValues      *vals,
          struct ns_context     *ctx,
          GError               **error)
 {
-  NsHostRun    r       = { 0, };
-  gint32       layer   = -1;
-  gboolean     touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
-                                                       &r.area.width, &r.area.height);
+  const NsRestyleParams *params  = &vals->params;
+  gint32                 content = vals->content;
+  NsHostRun              r       = { 0, };
+  gint32                 layer   = -1;
+  gboolean               by_sel  = FALSE;
+  gboolean               touches;
+  gint                   k;
+
+  for (k = 0; k < params->paintings; k++)
+    by_sel = by_sel || params->region[k] == NS_REGION_CHOICE_SELECTION;
+  /* the selection as a painting's region: the whole layer is restyled */
+  if (by_sel)
+    {
+      r.area  = (GeglRectangle) { 0, 0, gimp_drawable_width (content), gimp_drawable_height (content) };
+      touches = TRUE;
+    }
+  else
+    {
+      touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
+                                              &r.area.width, &r.area.height);
+    }
 
   if (touches)
     {
       gimp_drawable_offsets (content, &r.offset_x, &r.offset_y);
       r.content = gimp_drawable_get_buffer (content);
-      r.style   = gimp_drawable_get_buffer (style);
-      if (! gimp_selection_is_empty (image))
+      for (k = 0; k < params->paintings; k++)
+        {
+          r.paintings[k].buffer = gimp_drawable_get_buffer (vals->styles[k]);
+          region_of (image, vals, k, r.offset_x, r.offset_y, &r.paintings[k]);
+        }
+      if (! by_sel && ! gimp_selection_is_empty (image))
         r.mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
     }
   if (ns_host_restyle (&r, touches, ctx, params, error))
-    layer = add_result (image, content, style, r.result);
+    layer = add_result (image, vals, r.result);
   ns_host_run_clear (&r);
   return layer;
 }
 
 static void
 read_args (const GimpParam *param,
+           gint             nparams,
            LastValues      *vals)
 {
-  vals->style                  = param[3].data.d_layer;
-  vals->params.iterations      = param[4].data.d_int32;
-  vals->params.size            = param[5].data.d_int32;
-  vals->params.content_weight  = param[6].data.d_float;
-  vals->params.style_weight    = param[7].data.d_float;
-  vals->params.tv_weight       = param[8].data.d_float;
-  vals->params.optimizer       = param[9].data.d_int32;
-  vals->params.init            = param[10].data.d_int32;
-  vals->params.preserve_colors = param[11].data.d_int32 != 0;
-  vals->params.style_scale     = param[12].data.d_float;
-  vals->params.seed            = param[13].data.d_int32;
-  vals->params.device          = param[14].data.d_int32;
-  vals->params.precision       = param[15].data.d_int32;
+  NsRestyleParams *p = &vals->params;
+  gint             k;
+
+  vals->styles[0]    = param[3].data.d_layer;
+  p->iterations      = param[4].data.d_int32;
+  p->size            = param[5].data.d_int32;
+  p->content_weight  = param[6].data.d_float;
+  p->style_weight    = param[7].data.d_float;
+  p->tv_weight       = param[8].data.d_float;
+  p->optimizer       = param[9].data.d_int32;
+  p->init            = param[10].data.d_int32;
+  p->preserve_colors = param[11].data.d_int32 != 0;
+  p->style_scale     = param[12].data.d_float;
+  p->seed            = param[13].data.d_int32;
+  p->device          = param[14].data.d_int32;
+  p->precision       = param[15].data.d_int32;
+  if (nparams < N_ARGS2)
+    {
+      /* plug-in-neural-style: one painting, the engine's objective */
+      NsRestyleParams d = ns_restyle_defaults ();
+
+      vals->styles[1] = vals->styles[2] = -1;
+      p->pooling = d.pooling, p->layer_weights = d.layer_weights;
+      p->activation_shift = d.activation_shift, p->correlation_chain = d.correlation_chain;
+      p->match_colors = d.match_colors, p->paintings = 1;
+      *p->content_layers = *p->style_layers = '\0';
+      for (k = 0; k < NS_MAX_PAINTINGS; k++)
+        p->blend[k] = 1.0, p->region[k] = NS_REGION_CHOICE_WHOLE, vals->channels[k] = -1;
+      return;
+    }
+  p->pooling           = param[16].data.d_int32;
+  g_strlcpy (p->content_layers, param[17].data.d_string ? param[17].data.d_string : "",
+             sizeof p->content_layers);
+  g_strlcpy (p->style_layers, param[18].data.d_string ? param[18].data.d_string : "",
+             sizeof p->style_layers);
+  p->layer_weights     = param[19].data.d_int32;
+  p->activation_shift  = param[20].data.d_float;
+  p->correlation_chain = param[21].data.d_int32 != 0;
+  p->match_colors      = param[22].data.d_int32 != 0;
+  vals->styles[1]      = param[23].data.d_layer;
+  vals->styles[2]      = param[24].data.d_layer;
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      p->blend[k]       = param[25 + k].data.d_float;
+      p->region[k]      = param[28 + k].data.d_int32;
+      vals->channels[k] = param[31 + k].data.d_channel;
+    }
+  /* a third painting without a second: both counted, the second refused */
+  p->paintings = vals->styles[2] > 0 ? 3 : vals->styles[1] > 0 ? 2 : 1;
 }
 
 /* The photo the menu was opened on: a mask stands for its layer, a channel
@@ -353,6 +541,26 @@ photo_of (gint32 drawable)
   if (gimp_item_is_valid (drawable) && gimp_item_is_layer_mask (drawable))
     return gimp_layer_from_mask (drawable);
   return gimp_item_is_valid (drawable) && gimp_item_is_layer (drawable) ? drawable : -1;
+}
+
+/* The last run's second and third paintings and channels, where they are
+ * not of this image: none. */
+static void
+forget_foreign (const NsLayerList *layers,
+                LastValues        *vals)
+{
+  gint k, i, found;
+
+  for (k = 1; k < NS_MAX_PAINTINGS; k++)
+    if (! ns_layer_list_find (layers, vals->styles[k]))
+      vals->styles[k] = -1;
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      for (i = 0, found = 0; i < layers->n_channels; i++)
+        found |= layers->channel_ids[i] == vals->channels[k];
+      if (! found)
+        vals->channels[k] = -1;
+    }
 }
 
 /* The photo and the painting in vals for this image: guessed from the
@@ -367,9 +575,10 @@ guess_pair (gint32       image,
   gint selected = photo_of (drawable);
 
   list_layers (image, layers);
-  ns_layers_guess (layers, &selected, selected != -1, vals->content, vals->style,
-                   &vals->content, &vals->style);
-  if (vals->style != -1)
+  ns_layers_guess (layers, &selected, selected != -1, vals->content, vals->styles[0],
+                   &vals->content, &vals->styles[0]);
+  forget_foreign (layers, vals);
+  if (vals->styles[0] != -1)
     return TRUE;
   g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
                "one image. Add the painting with File > Open as Layers..., then choose "
@@ -398,9 +607,9 @@ interactive (gint32              image,
 
   load_last (vals);
   /* a script that passes every argument gets them as the dialog's start */
-  if (nparams == N_ARGS)
+  if (nparams == N_ARGS || nparams == N_ARGS2)
     {
-      read_args (param, vals);
+      read_args (param, nparams, vals);
       vals->content = photo_of (drawable);
     }
   ok = guess_pair (image, drawable, vals, &layers) && show_dialog (vals, &layers, ctx);
@@ -408,11 +617,12 @@ interactive (gint32              image,
   return ok;
 }
 
-/* The photo, the painting and the settings in *vals for this run mode:
+/* The photo, the paintings and the settings in *vals for this run mode:
  * the dialog's, the arguments' (an error when they do not fit) or the last
  * run's.  FALSE when the user cancelled or there is no painting to use. */
 static gboolean
-choose_values (GimpRunMode         run_mode,
+choose_values (const gchar        *name,
+               GimpRunMode         run_mode,
                gint32              image,
                gint                nparams,
                const GimpParam    *param,
@@ -422,6 +632,7 @@ choose_values (GimpRunMode         run_mode,
 {
   NsLayerList layers;
   gboolean    found;
+  gint        want = strcmp (name, PLUG_IN_PROC2) ? N_ARGS : N_ARGS2;
 
   switch (run_mode)
     {
@@ -429,11 +640,11 @@ choose_values (GimpRunMode         run_mode,
       return interactive (image, param[2].data.d_drawable, nparams, param, vals, ctx);
 
     case GIMP_RUN_NONINTERACTIVE:
-      if (nparams != N_ARGS)
+      if (nparams != want)
         g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                     _("Neural Style takes %d arguments, not %d."), N_ARGS, nparams);
+                     _("Neural Style takes %d arguments, not %d."), want, nparams);
       else
-        read_args (param, vals);
+        read_args (param, nparams, vals);
       return TRUE;
 
     case GIMP_RUN_WITH_LAST_VALS:  /* Filters > Repeat, maybe on another image */
@@ -455,7 +666,8 @@ run (const gchar      *name,
   static GimpParam   values[2];
   GimpRunMode        run_mode = param[0].data.d_int32;
   gint32             image    = param[1].data.d_image;
-  LastValues         vals     = { ns_restyle_defaults (), param[2].data.d_drawable, -1 };
+  LastValues         vals     = { ns_restyle_defaults (), param[2].data.d_drawable,
+                                  { -1, -1, -1 }, { -1, -1, -1 } };
   struct ns_context *ctx      = NULL;
   GError            *error    = NULL;
   gint32             layer    = -1;
@@ -468,7 +680,7 @@ run (const gchar      *name,
   values[0].type          = GIMP_PDB_STATUS;
   values[0].data.d_status = GIMP_PDB_SUCCESS;
 
-  if (! choose_values (run_mode, image, nparams, param, &vals, &ctx, &error))
+  if (! choose_values (name, run_mode, image, nparams, param, &vals, &ctx, &error))
     {
       ns_context_free (ctx);
       values[0].data.d_status = GIMP_PDB_CANCEL;
@@ -477,10 +689,10 @@ run (const gchar      *name,
 
   if (! error &&
       ns_restyle_check_params (&vals.params, &error) &&
-      check_layers (image, vals.content, vals.style, &error) &&
+      check_layers (image, &vals, &error) &&
       (ctx || (ctx = ns_restyle_open (vals.params.device, &error))))
     {
-      layer = restyle (image, vals.content, vals.style, &vals.params, ctx, &error);
+      layer = restyle (image, &vals, ctx, &error);
     }
   ns_context_free (ctx);
 

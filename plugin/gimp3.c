@@ -58,6 +58,9 @@ static const gchar *optimizer_nicks[] = { "lbfgs", "adam" };
 static const gchar *init_nicks[]      = { "content", "noise" };
 static const gchar *device_nicks[]    = { "auto", "cpu", "gpu" };
 static const gchar *precision_nicks[] = { "fp32", "tf32", "bf16" };
+static const gchar *pooling_nicks[]   = { "max", "avg" };
+static const gchar *weights_nicks[]   = { "uniform", "geometric" };
+static const gchar *region_nicks[]    = { "whole", "selection", "layer-mask", "channel" };
 
 static void
 neural_style_class_init (NeuralStyleClass *klass)
@@ -112,11 +115,104 @@ add_choice (GimpProcedure *procedure,
   gimp_procedure_add_choice_argument (procedure, name, nick, blurb, choice, value, G_PARAM_READWRITE);
 }
 
+/* Novak & Nikulin's options and colour matching (issue 12), after the
+ * first arguments so that existing calls keep working. */
+static void
+add_published_options (GimpProcedure *procedure)
+{
+  add_choice (procedure, "pooling", _("Pooling"), _("VGG's pooling: max, or average as Gatys et al. 2016"),
+              gimp_choice_new_with_values ("max", NS_POOLING_CHOICE_MAX, _("Max"), NULL,
+                                           "avg", NS_POOLING_CHOICE_AVG, _("Average"), NULL,
+                                           NULL),
+              "max");
+  gimp_procedure_add_string_argument (procedure, "content-layers", _("Content layers"),
+                                      _("VGG layers for the photo's shapes, e.g. relu4_2 (empty = the "
+                                        "weights' default)"),
+                                      "", G_PARAM_READWRITE);
+  gimp_procedure_add_string_argument (procedure, "style-layers", _("Style layers"),
+                                      _("VGG layers for the painting's style, e.g. "
+                                        "relu1_1,relu2_1:0.5 (empty = the default, all = every layer)"),
+                                      "", G_PARAM_READWRITE);
+  add_choice (procedure, "layer-weights", _("Layer weights"), _("How the layers share their term"),
+              gimp_choice_new_with_values ("uniform", NS_LAYER_WEIGHTS_CHOICE_UNIFORM, _("Equal"), NULL,
+                                           "geometric", NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC,
+                                           _("Geometric (shallow style layers weigh more)"), NULL,
+                                           NULL),
+              "uniform");
+  gimp_procedure_add_double_argument (procedure, "activation-shift", _("Activation shift"),
+                                      _("Style statistics of the activations plus this (Novak & "
+                                        "Nikulin use -1)"),
+                                      -NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX, 0.0,
+                                      G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_argument (procedure, "correlation-chain", _("Correlation chain"),
+                                       _("Also match how adjacent style layers go together"),
+                                       FALSE, G_PARAM_READWRITE);
+  gimp_procedure_add_boolean_argument (procedure, "match-colors", _("Match the colours first"),
+                                       _("Move the painting's colours onto the photo's before "
+                                         "restyling"),
+                                       FALSE, G_PARAM_READWRITE);
+}
+
+/* The second and third paintings, each painting's weight and region. */
+static void
+add_paintings (GimpProcedure *procedure)
+{
+  gint k;
+
+  for (k = 2; k <= NS_MAX_PAINTINGS; k++)
+    {
+      gchar *name = g_strdup_printf ("style-layer-%d", k);
+      /* TRANSLATORS: %d is 2 or 3 */
+      gchar *nick = g_strdup_printf (_("Painting %d"), k);
+
+      gimp_procedure_add_layer_argument (procedure, name, nick,
+                                         _("Another painting, blended by weight or in its own "
+                                           "region (none = not used)"),
+                                         TRUE, G_PARAM_READWRITE);
+      g_free (nick);
+      g_free (name);
+    }
+  for (k = 1; k <= NS_MAX_PAINTINGS; k++)
+    {
+      gchar *name = g_strdup_printf ("blend-%d", k);
+      gchar *nick = g_strdup_printf (_("Weight of painting %d"), k);
+
+      gimp_procedure_add_double_argument (procedure, name, nick,
+                                          _("The painting's share of the style (with regions: its "
+                                            "strength there)"),
+                                          0.0, 1e6, 1.0, G_PARAM_READWRITE);
+      g_free (nick);
+      g_free (name);
+      name = g_strdup_printf ("region-%d", k);
+      nick = g_strdup_printf (_("Region of painting %d"), k);
+      add_choice (procedure, name, nick, _("Where the painting acts; outside every region the photo stays"),
+                  gimp_choice_new_with_values ("whole", NS_REGION_CHOICE_WHOLE, _("The whole photo"), NULL,
+                                               "selection", NS_REGION_CHOICE_SELECTION, _("The selection"),
+                                               NULL,
+                                               "layer-mask", NS_REGION_CHOICE_LAYER_MASK,
+                                               _("The painting's layer mask"), NULL,
+                                               "channel", NS_REGION_CHOICE_CHANNEL, _("A channel"), NULL,
+                                               NULL),
+                  "whole");
+      g_free (nick);
+      g_free (name);
+      name = g_strdup_printf ("region-channel-%d", k);
+      nick = g_strdup_printf (_("Channel of painting %d"), k);
+      gimp_procedure_add_channel_argument (procedure, name, nick,
+                                           _("The channel that is the region (white = the painting "
+                                             "acts)"),
+                                           TRUE, G_PARAM_READWRITE);
+      g_free (nick);
+      g_free (name);
+    }
+}
+
 /* The procedure's arguments, in the order Script-Fu passes them. */
 static void
 add_arguments (GimpProcedure *procedure)
 {
   NsRestyleParams def = ns_restyle_defaults ();
+  gint            k;
 
   gimp_procedure_add_layer_argument (procedure, "style-layer", _("Painting"),
                                      _("The painting: another layer of the same image"),
@@ -177,6 +273,8 @@ add_arguments (GimpProcedure *procedure)
                                            _("BFloat16 (half the memory; Ampere or newer)"), NULL,
                                            NULL),
               "fp32");
+  add_published_options (procedure);
+  add_paintings (procedure);
   /* a setting of this machine, not of a call: kept with the dialog's
      values, so that Script-Fu calls keep their arguments */
   gimp_procedure_add_double_aux_argument (procedure, "max-memory", _("Memory limit (GB)"),
@@ -187,6 +285,17 @@ add_arguments (GimpProcedure *procedure)
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
   gimp_procedure_add_int_aux_argument (procedure, "last-style", "last-style", "",
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
+  for (k = 1; k <= NS_MAX_PAINTINGS; k++)
+    {
+      gchar *s = g_strdup_printf ("last-style-%d", k);
+      gchar *c = g_strdup_printf ("last-channel-%d", k);
+
+      if (k > 1)
+        gimp_procedure_add_int_aux_argument (procedure, s, s, "", -1, G_MAXINT, -1, G_PARAM_READWRITE);
+      gimp_procedure_add_int_aux_argument (procedure, c, c, "", -1, G_MAXINT, -1, G_PARAM_READWRITE);
+      g_free (s);
+      g_free (c);
+    }
 }
 
 static GimpProcedure *
@@ -227,6 +336,49 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
 /* ---- the config <-> NsRestyleParams ---- */
 
+static void
+published_from_config (GimpProcedureConfig *config,
+                       NsRestyleParams     *p)
+{
+  gchar *content = NULL, *style = NULL;
+  gint   k;
+
+  g_object_get (config,
+                "content-layers",    &content,
+                "style-layers",      &style,
+                "activation-shift",  &p->activation_shift,
+                "correlation-chain", &p->correlation_chain,
+                "match-colors",      &p->match_colors,
+                NULL);
+  g_strlcpy (p->content_layers, content ? content : "", sizeof p->content_layers);
+  g_strlcpy (p->style_layers, style ? style : "", sizeof p->style_layers);
+  g_free (content);
+  g_free (style);
+  p->pooling       = gimp_procedure_config_get_choice_id (config, "pooling");
+  p->layer_weights = gimp_procedure_config_get_choice_id (config, "layer-weights");
+  p->paintings     = 1;
+  for (k = 1; k <= NS_MAX_PAINTINGS; k++)
+    {
+      gchar     *blend  = g_strdup_printf ("blend-%d", k);
+      gchar     *region = g_strdup_printf ("region-%d", k);
+      gchar     *layer  = g_strdup_printf ("style-layer-%d", k);
+      GimpLayer *l      = NULL;
+
+      g_object_get (config, blend, &p->blend[k - 1], NULL);
+      p->region[k - 1] = gimp_procedure_config_get_choice_id (config, region);
+      if (k > 1)
+        {
+          g_object_get (config, layer, &l, NULL);
+          if (l)
+            p->paintings = k;  /* painting 3 without 2: the two in use, the unset one refused */
+          g_clear_object (&l);
+        }
+      g_free (blend);
+      g_free (region);
+      g_free (layer);
+    }
+}
+
 static NsRestyleParams
 params_from_config (GimpProcedureConfig *config)
 {
@@ -247,6 +399,7 @@ params_from_config (GimpProcedureConfig *config)
   p.init      = gimp_procedure_config_get_choice_id (config, "init");
   p.device    = gimp_procedure_config_get_choice_id (config, "device");
   p.precision = gimp_procedure_config_get_choice_id (config, "precision");
+  published_from_config (config, &p);
   return p;
 }
 
@@ -270,6 +423,7 @@ params_to_config (const NsRestyleParams *p,
                   gpointer               data)
 {
   Sync *s = data;
+  gint  k;
 
   s->pushing = TRUE;
   g_object_set (s->config,
@@ -286,7 +440,25 @@ params_to_config (const NsRestyleParams *p,
                 "device",          nick (device_nicks, 3, p->device),
                 "precision",       nick (precision_nicks, 3, p->precision),
                 "max-memory",      CLAMP (p->max_memory, 0.0, NS_MAX_MEMORY_GB),
+                "pooling",         nick (pooling_nicks, 2, p->pooling),
+                "content-layers",  p->content_layers,
+                "style-layers",    p->style_layers,
+                "layer-weights",   nick (weights_nicks, 2, p->layer_weights),
+                "activation-shift", CLAMP (p->activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
+                                           NS_PARAM_ACTIVATION_SHIFT_MAX),
+                "correlation-chain", p->correlation_chain,
+                "match-colors",    p->match_colors,
                 NULL);
+  for (k = 1; k <= NS_MAX_PAINTINGS; k++)
+    {
+      gchar *blend  = g_strdup_printf ("blend-%d", k);
+      gchar *region = g_strdup_printf ("region-%d", k);
+
+      g_object_set (s->config, blend, CLAMP (p->blend[k - 1], 0.0, 1e6),
+                    region, nick (region_nicks, 4, p->region[k - 1]), NULL);
+      g_free (blend);
+      g_free (region);
+    }
   s->pushing = FALSE;
 }
 
@@ -340,6 +512,7 @@ add_layers (NsLayerList  *list,
       l.visible = gimp_item_get_visible (items[i]);
       l.group   = gimp_item_is_group (items[i]);
       l.result  = mark != NULL;
+      l.has_mask = ! l.group && gimp_layer_get_mask (GIMP_LAYER (items[i])) != NULL;
       ns_layer_place (&l, parent, i);
       ns_layer_list_add (list, &l);
       gimp_parasite_free (mark);
@@ -359,13 +532,23 @@ static void
 list_layers (GimpImage   *image,
              NsLayerList *list)
 {
-  GimpLayer **layers = gimp_image_get_layers (image);
-  GFile      *file   = gimp_image_get_imported_file (image);
+  GimpLayer   **layers   = gimp_image_get_layers (image);
+  GimpChannel **channels = gimp_image_get_channels (image);
+  GFile        *file     = gimp_image_get_imported_file (image);
+  gint          i;
 
   if (! file)
     file = gimp_image_get_file (image);
   memset (list, 0, sizeof *list);
   add_layers (list, (GimpItem **) layers, NULL);
+  for (i = 0; channels && channels[i]; i++)
+    {
+      gchar *name = gimp_item_get_name (GIMP_ITEM (channels[i]));
+
+      ns_layer_list_add_channel (list, gimp_item_get_id (GIMP_ITEM (channels[i])), name);
+      g_free (name);
+    }
+  g_free (channels);
   list->image_name = file ? g_file_get_basename (file) : NULL;
   list->width      = gimp_image_get_width (image);
   list->height     = gimp_image_get_height (image);
@@ -381,7 +564,8 @@ show_dialog (GimpProcedure       *procedure,
              const NsLayerList   *layers,
              NsRestyleParams     *params,
              gint                *content,
-             gint                *style,
+             gint                *styles,
+             gint                *channels,
              struct ns_context  **ctx)
 {
   Sync          sync = { config, NULL, FALSE };
@@ -391,7 +575,7 @@ show_dialog (GimpProcedure       *procedure,
 
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
-  sync.dialog = ns_dialog_new (dialog, &host, layers, params, content, style, ctx);
+  sync.dialog = ns_dialog_new (dialog, &host, layers, params, content, styles, channels, ctx);
   g_signal_connect (config, "notify", G_CALLBACK (config_changed), &sync);
 
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
@@ -404,16 +588,37 @@ show_dialog (GimpProcedure       *procedure,
 
 /* ---- run ---- */
 
+/* The layers and channels a run uses. */
+typedef struct
+{
+  GimpDrawable *content;
+  GimpLayer    *styles[NS_MAX_PAINTINGS];    /* new references; NULL = none */
+  GimpChannel  *channels[NS_MAX_PAINTINGS];  /* each painting's region channel */
+} Choice;
+
+static void
+choice_clear (Choice *c)
+{
+  gint k;
+
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      g_clear_object (&c->styles[k]);
+      g_clear_object (&c->channels[k]);
+    }
+}
+
 /* The result's layer, in view, in one undo step: above the photo (and the
  * earlier results over it), with a copy of the photo's mask and the mark,
- * and the painting hidden if it would hide it. */
+ * and the paintings hidden where they would hide it. */
 static GimpLayer *
-add_result (GimpImage         *image,
-            GimpDrawable      *content,
-            GimpLayer         *style,
-            GeglBuffer        *pixels)
+add_result (GimpImage             *image,
+            const Choice          *c,
+            const NsRestyleParams *params,
+            GeglBuffer            *pixels)
 {
-  gchar         *name   = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (style)));
+  GimpDrawable  *content = c->content;
+  gchar         *name   = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (c->styles[0])));
   GimpLayerMask *mask   = gimp_layer_get_mask (GIMP_LAYER (content));
   GimpParasite  *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
   NsLayerList    layers;
@@ -421,7 +626,7 @@ add_result (GimpImage         *image,
   GimpLayer     *layer;
   GeglBuffer    *buf;
   const GimpLayer *selected[2] = { NULL, NULL };
-  gint           ox, oy;
+  gint           ox, oy, k;
 
   list_layers (image, &layers);
   anchor = gimp_item_get_by_id (ns_layers_result_anchor (&layers, gimp_item_get_id (GIMP_ITEM (content))));
@@ -456,8 +661,10 @@ add_result (GimpImage         *image,
                             gimp_drawable_get_height (GIMP_DRAWABLE (copy)));
     }
   gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
-  if (ns_layers_style_hides (&layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (style))))
-    gimp_item_set_visible (GIMP_ITEM (style), FALSE);
+  for (k = 0; k < params->paintings; k++)
+    if (c->styles[k] &&
+        ns_layers_style_hides (&layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (c->styles[k]))))
+      gimp_item_set_visible (GIMP_ITEM (c->styles[k]), FALSE);
   selected[0] = layer;
   gimp_image_set_selected_layers (image, selected);
   gimp_image_undo_group_end (image);
@@ -468,29 +675,82 @@ add_result (GimpImage         *image,
   return layer;
 }
 
+/* Painting k's region: its drawable and where the photo's origin falls in
+ * it (the photo at ox, oy in the image). */
+static void
+region_of (GimpImage             *image,
+           const Choice          *c,
+           const NsRestyleParams *params,
+           gint                   k,
+           gint                   ox,
+           gint                   oy,
+           NsPainting            *p)
+{
+  GimpDrawable *d  = NULL;
+  gint          dx = 0, dy = 0;
+
+  switch (params->region[k])
+    {
+    case NS_REGION_CHOICE_SELECTION:
+      d = GIMP_DRAWABLE (gimp_image_get_selection (image));
+      break;
+    case NS_REGION_CHOICE_LAYER_MASK:
+      d = GIMP_DRAWABLE (gimp_layer_get_mask (c->styles[k]));
+      gimp_drawable_get_offsets (GIMP_DRAWABLE (c->styles[k]), &dx, &dy);
+      break;
+    case NS_REGION_CHOICE_CHANNEL:
+      d = GIMP_DRAWABLE (c->channels[k]);
+      break;
+    default:
+      return;
+    }
+  p->region   = gimp_drawable_get_buffer (d);
+  p->region_x = ox - dx;
+  p->region_y = oy - dy;
+}
+
 static GimpLayer *
 restyle (GimpImage             *image,
-         GimpDrawable          *content,
-         GimpLayer             *style,
+         const Choice          *c,
          const NsRestyleParams *params,
          struct ns_context     *ctx,
          GError               **error)
 {
-  NsHostRun    r       = { 0, };
-  GimpLayer   *layer   = NULL;
-  gboolean     touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
-                                                       &r.area.width, &r.area.height);
+  NsHostRun  r       = { 0, };
+  GimpLayer *layer   = NULL;
+  gboolean   by_sel  = FALSE;
+  gboolean   touches;
+  gint       k;
+
+  for (k = 0; k < params->paintings; k++)
+    by_sel = by_sel || params->region[k] == NS_REGION_CHOICE_SELECTION;
+  /* the selection as a painting's region: the whole layer is restyled */
+  if (by_sel)
+    {
+      r.area  = (GeglRectangle) { 0, 0, gimp_drawable_get_width (c->content),
+                                  gimp_drawable_get_height (c->content) };
+      touches = TRUE;
+    }
+  else
+    {
+      touches = gimp_drawable_mask_intersect (c->content, &r.area.x, &r.area.y,
+                                              &r.area.width, &r.area.height);
+    }
 
   if (touches)
     {
-      gimp_drawable_get_offsets (content, &r.offset_x, &r.offset_y);
-      r.content = gimp_drawable_get_buffer (content);
-      r.style   = gimp_drawable_get_buffer (GIMP_DRAWABLE (style));
-      if (! gimp_selection_is_empty (image))
+      gimp_drawable_get_offsets (c->content, &r.offset_x, &r.offset_y);
+      r.content = gimp_drawable_get_buffer (c->content);
+      for (k = 0; k < params->paintings; k++)
+        {
+          r.paintings[k].buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (c->styles[k]));
+          region_of (image, c, params, k, r.offset_x, r.offset_y, &r.paintings[k]);
+        }
+      if (! by_sel && ! gimp_selection_is_empty (image))
         r.mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
     }
   if (ns_host_restyle (&r, touches, ctx, params, error))
-    layer = add_result (image, content, style, r.result);
+    layer = add_result (image, c, params, r.result);
   ns_host_run_clear (&r);
   return layer;
 }
@@ -540,9 +800,68 @@ guess_pair (GimpProcedureConfig  *config,
   return FALSE;
 }
 
+/* The last run's second and third paintings and region channels, as IDs
+ * of this image (-1 where they are not in it). */
+static void
+last_more (GimpProcedureConfig *config,
+           const NsLayerList   *layers,
+           gint                *styles,
+           gint                *channels)
+{
+  gint k, i;
+
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      gchar *s = g_strdup_printf ("last-style-%d", k + 1);
+      gchar *c = g_strdup_printf ("last-channel-%d", k + 1);
+      gint   ch;
+
+      if (k > 0)
+        {
+          g_object_get (config, s, &styles[k], NULL);
+          if (! ns_layer_list_find (layers, styles[k]))
+            styles[k] = -1;
+        }
+      g_object_get (config, c, &ch, NULL);
+      channels[k] = -1;
+      for (i = 0; i < layers->n_channels; i++)
+        if (layers->channel_ids[i] == ch)
+          channels[k] = ch;
+      g_free (s);
+      g_free (c);
+    }
+}
+
+/* The dialog's paintings and channels into the config. */
+static void
+more_to_config (GimpProcedureConfig *config,
+                const gint          *styles,
+                const gint          *channels)
+{
+  gint k;
+
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      gchar *s  = g_strdup_printf ("style-layer-%d", k + 1);
+      gchar *ls = g_strdup_printf ("last-style-%d", k + 1);
+      gchar *c  = g_strdup_printf ("region-channel-%d", k + 1);
+      gchar *lc = g_strdup_printf ("last-channel-%d", k + 1);
+
+      if (k > 0)
+        g_object_set (config, s, styles[k] == -1 ? NULL : gimp_layer_get_by_id (styles[k]),
+                      ls, styles[k], NULL);
+      g_object_set (config, c, channels[k] == -1 ? NULL : gimp_channel_get_by_id (channels[k]),
+                    lc, channels[k], NULL);
+      g_free (s);
+      g_free (ls);
+      g_free (c);
+      g_free (lc);
+    }
+}
+
 /* Interactive (with the dialog) or with the last values (Filters > Repeat,
  * maybe on another image): the pair, then *content and the config hold the
- * photo and the painting.  FALSE when there is none or the dialog was
+ * photo and the paintings.  FALSE when there is none or the dialog was
  * cancelled. */
 static gboolean
 choose_pair (GimpProcedure        *procedure,
@@ -555,29 +874,69 @@ choose_pair (GimpProcedure        *procedure,
 {
   NsLayerList     layers;
   NsRestyleParams params = params_from_config (config);
-  gint            c, s;
+  gint            c;
+  gint            styles[NS_MAX_PAINTINGS]   = { -1, -1, -1 };
+  gint            channels[NS_MAX_PAINTINGS] = { -1, -1, -1 };
   gboolean        ok;
 
-  ok = guess_pair (config, image, drawables, &layers, &c, &s) &&
-       (run_mode != GIMP_RUN_INTERACTIVE ||
-        show_dialog (procedure, config, &layers, &params, &c, &s, ctx));
+  ok = guess_pair (config, image, drawables, &layers, &c, &styles[0]);
+  if (ok)
+    last_more (config, &layers, styles, channels);
+  ok = ok && (run_mode != GIMP_RUN_INTERACTIVE ||
+              show_dialog (procedure, config, &layers, &params, &c, styles, channels, ctx));
   if (ok)
     {
-      g_object_set (config, "style-layer", gimp_layer_get_by_id (s),
-                    "last-content", c, "last-style", s, NULL);
+      g_object_set (config, "style-layer", gimp_layer_get_by_id (styles[0]),
+                    "last-content", c, "last-style", styles[0], NULL);
+      more_to_config (config, styles, channels);
       *content = GIMP_DRAWABLE (gimp_item_get_by_id (c));
     }
   ns_layer_list_clear (&layers);
   return ok;
 }
 
-static gboolean
-check_layers (GimpImage     *image,
-              GimpDrawable  *content,
-              GimpLayer     *style,
-              GError       **error)
+/* What check_layers needs of painting k. */
+static void
+painting_facts (GimpImage             *image,
+                const Choice          *c,
+                const NsRestyleParams *params,
+                gint                   k,
+                NsPaintingFacts       *f)
 {
-  NsLayerFacts f = { 0, };
+  GimpLayer *s = c->styles[k];
+
+  f->is_layer   = s != NULL;
+  f->in_image   = s && gimp_item_get_image (GIMP_ITEM (s)) == image;
+  f->is_content = s && GIMP_DRAWABLE (s) == c->content;
+  f->empty      = s && (gimp_drawable_get_width (GIMP_DRAWABLE (s)) < 1 ||
+                        gimp_drawable_get_height (GIMP_DRAWABLE (s)) < 1);
+  f->region     = params->region[k];
+  switch (f->region)
+    {
+    case NS_REGION_CHOICE_SELECTION:
+      f->region_usable = ! gimp_selection_is_empty (image);
+      break;
+    case NS_REGION_CHOICE_LAYER_MASK:
+      f->region_usable = s && gimp_layer_get_mask (s) != NULL;
+      break;
+    case NS_REGION_CHOICE_CHANNEL:
+      f->region_usable = c->channels[k] && gimp_item_get_image (GIMP_ITEM (c->channels[k])) == image;
+      break;
+    default:
+      f->region_usable = TRUE;
+    }
+}
+
+static gboolean
+check_layers (GimpImage             *image,
+              const Choice          *c,
+              const NsRestyleParams *params,
+              GError               **error)
+{
+  NsLayerFacts  f       = { 0, };
+  GimpDrawable *content = c->content;
+  GimpLayer    *style   = c->styles[0];
+  gint          k;
 
   f.content_is_layer = content && GIMP_IS_LAYER (content) &&
                        gimp_item_get_image (GIMP_ITEM (content)) == image;
@@ -594,8 +953,30 @@ check_layers (GimpImage     *image,
     {
       f.style_width  = gimp_drawable_get_width (GIMP_DRAWABLE (style));
       f.style_height = gimp_drawable_get_height (GIMP_DRAWABLE (style));
+      painting_facts (image, c, params, 0, &f.first);
     }
+  f.n_more = params->paintings - 1;
+  for (k = 1; k < params->paintings; k++)
+    painting_facts (image, c, params, k, &f.more[k - 1]);
   return ns_restyle_check_layers (&f, error);
+}
+
+/* The paintings and region channels the config names. */
+static void
+choice_from_config (GimpProcedureConfig *config,
+                    Choice              *c)
+{
+  gint k;
+
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      gchar *s  = k ? g_strdup_printf ("style-layer-%d", k + 1) : g_strdup ("style-layer");
+      gchar *ch = g_strdup_printf ("region-channel-%d", k + 1);
+
+      g_object_get (config, s, &c->styles[k], ch, &c->channels[k], NULL);
+      g_free (s);
+      g_free (ch);
+    }
 }
 
 static GimpValueArray *
@@ -606,8 +987,7 @@ neural_style_run (GimpProcedure        *procedure,
                   GimpProcedureConfig  *config,
                   gpointer              run_data)
 {
-  GimpDrawable      *content = NULL;
-  GimpLayer         *style   = NULL;
+  Choice             c       = { NULL, };
   GimpLayer         *layer   = NULL;
   GError            *error   = NULL;
   struct ns_context *ctx     = NULL;
@@ -620,25 +1000,25 @@ neural_style_run (GimpProcedure        *procedure,
   while (drawables && drawables[n])
     n++;
   if (n == 1)
-    content = drawables[0];
+    c.content = drawables[0];
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE &&
-      ! choose_pair (procedure, config, run_mode, image, drawables, &content, &ctx))
+      ! choose_pair (procedure, config, run_mode, image, drawables, &c.content, &ctx))
     {
       ns_context_free (ctx);
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
 
   params = params_from_config (config);
-  g_object_get (config, "style-layer", &style, NULL);
+  choice_from_config (config, &c);
 
   if (ns_restyle_check_params (&params, &error) &&
-      check_layers (image, content, style, &error) &&
+      check_layers (image, &c, &params, &error) &&
       (ctx || (ctx = ns_restyle_open (params.device, &error))))
-    layer = restyle (image, content, style, &params, ctx, &error);
+    layer = restyle (image, &c, &params, ctx, &error);
 
   ns_context_free (ctx);
-  g_clear_object (&style);
+  choice_clear (&c);
 
   if (! layer)
     return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);

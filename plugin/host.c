@@ -39,7 +39,7 @@ ns_host_restyle (NsHostRun             *r,
       return FALSE;
     }
   gimp_progress_init (_("Neural Style"));
-  r->result = ns_restyle (ctx, r->content, &r->area, r->mask, r->offset_x, r->offset_y, r->style,
+  r->result = ns_restyle (ctx, r->content, &r->area, r->mask, r->offset_x, r->offset_y, r->paintings,
                           params, progress_update, NULL, error);
   gimp_progress_end ();
   return r->result != NULL;
@@ -48,8 +48,14 @@ ns_host_restyle (NsHostRun             *r,
 void
 ns_host_run_clear (NsHostRun *r)
 {
+  gint k;
+
   g_clear_object (&r->content);
-  g_clear_object (&r->style);
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      g_clear_object (&r->paintings[k].buffer);
+      g_clear_object (&r->paintings[k].region);
+    }
   g_clear_object (&r->mask);
   g_clear_object (&r->result);
 }

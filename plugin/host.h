@@ -20,8 +20,8 @@ typedef struct
   gint           offset_x;  /* the photo's offsets in the image */
   gint           offset_y;
   GeglBuffer    *content;   /* the photo */
-  GeglBuffer    *style;     /* the painting */
-  GeglBuffer    *mask;      /* the selection, or NULL */
+  NsPainting     paintings[NS_MAX_PAINTINGS];  /* params->paintings of them */
+  GeglBuffer    *mask;      /* the selection where it limits the run, or NULL */
   GeglBuffer    *result;    /* set by ns_host_restyle */
 } NsHostRun;
 

@@ -28,12 +28,28 @@ ns_layer_list_add (NsLayerList   *list,
 }
 
 void
+ns_layer_list_add_channel (NsLayerList *list,
+                           gint         id,
+                           const gchar *name)
+{
+  list->channel_ids   = g_renew (gint, list->channel_ids, list->n_channels + 1);
+  list->channel_names = g_renew (gchar *, list->channel_names, list->n_channels + 1);
+  list->channel_ids[list->n_channels]   = id;
+  list->channel_names[list->n_channels] = g_strdup (name ? name : "");
+  list->n_channels++;
+}
+
+void
 ns_layer_list_clear (NsLayerList *list)
 {
   gint i;
 
   for (i = 0; i < list->n; i++)
     g_free (list->layers[i].name);
+  for (i = 0; i < list->n_channels; i++)
+    g_free (list->channel_names[i]);
+  g_free (list->channel_ids);
+  g_free (list->channel_names);
   g_free (list->layers);
   g_free (list->image_name);
   memset (list, 0, sizeof *list);

@@ -27,6 +27,7 @@ typedef struct
   gboolean  visible;  /* itself and every group it is in */
   gboolean  group;
   gboolean  result;   /* carries NS_RESULT_PARASITE */
+  gboolean  has_mask; /* a layer mask (a painting's possible region) */
   gint      depth;    /* 0 = top level */
   gint      path[NS_LAYER_MAX_DEPTH]; /* stack positions from the top level
                                          down; 0 = the topmost */
@@ -38,6 +39,9 @@ typedef struct
                           topmost first */
   gint     n;
   gchar   *image_name; /* the image file's name without folder, or NULL */
+  gint     n_channels; /* the image's channels (possible regions) */
+  gint    *channel_ids;
+  gchar  **channel_names;
   gint     width;      /* the canvas */
   gint     height;
 } NsLayerList;
@@ -49,6 +53,9 @@ void            ns_layer_place      (NsLayer           *l,
                                      gint               index);
 void            ns_layer_list_add   (NsLayerList       *list,
                                      const NsLayer     *layer);
+void            ns_layer_list_add_channel (NsLayerList *list,
+                                           gint         id,
+                                           const gchar *name);
 void            ns_layer_list_clear (NsLayerList       *list);
 const NsLayer * ns_layer_list_find  (const NsLayerList *list,
                                      gint               id);

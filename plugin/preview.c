@@ -15,6 +15,8 @@ struct _NsPreviewJob
 {
   struct ns_context *ctx;
   struct ns_params   params;
+  gchar              content_layers[64];  /* copies: the dialog's change under the thread */
+  gchar              style_layers[128];
   struct ns_image    content;
   struct ns_image    style;
   struct ns_image    result;
@@ -94,6 +96,15 @@ ns_preview_start (struct ns_context     *ctx,
   job->params            = ns_restyle_engine_params (params);
   job->params.size       = 0;  /* the crop is at the work size already */
   job->params.iterations = MIN (job->params.iterations, max_iterations);
+  /* the first painting over the whole crop: regions and the other
+   * paintings show in the result only */
+  job->params.n_style_masks = 0;
+  job->params.style_masks   = NULL;
+  job->params.style_blend   = NULL;
+  g_strlcpy (job->content_layers, params->content_layers, sizeof job->content_layers);
+  g_strlcpy (job->style_layers, params->style_layers, sizeof job->style_layers);
+  job->params.content_layers = *job->content_layers ? job->content_layers : NULL;
+  job->params.style_layers   = *job->style_layers ? job->style_layers : NULL;
   job->content           = read_scaled (content, scale, side);
   job->style             = read_scaled (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT);
   /* the engine sizes the painting after the crop: tell it the photo's size

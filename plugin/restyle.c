@@ -34,10 +34,25 @@ ns_restyle_defaults (void)
     .seed            = (gint) e.seed,
     .device          = NS_DEVICE_CHOICE_AUTO,
     .precision       = NS_PRECISION_CHOICE_FP32,
-    .max_memory      = 0.0
+    .max_memory      = 0.0,
+    .pooling         = NS_POOLING_CHOICE_MAX,
+    .layer_weights   = NS_LAYER_WEIGHTS_CHOICE_UNIFORM,
+    .paintings       = 1,
+    .blend           = { 1.0, 1.0, 1.0 },
   };
 
   return p;
+}
+
+gboolean
+ns_restyle_has_regions (const NsRestyleParams *p)
+{
+  gint k;
+
+  for (k = 0; k < CLAMP (p->paintings, 1, NS_MAX_PAINTINGS); k++)
+    if (p->region[k] != NS_REGION_CHOICE_WHOLE)
+      return TRUE;
+  return FALSE;
 }
 
 /* Translations live beside the plug-in binary, in locale/<lang>/LC_MESSAGES,
@@ -57,6 +72,29 @@ ns_restyle_init_i18n (void)
   g_free (locale);
   g_free (dir);
   g_free (exe);
+}
+
+/* The paintings' weights and regions, as a sentence when wrong. */
+static gchar *
+check_paintings (const NsRestyleParams *p)
+{
+  gdouble sum = 0.0;
+  gint    k;
+
+  for (k = 0; k < p->paintings; k++)
+    {
+      if (! (p->blend[k] >= 0 && p->blend[k] <= 1e6))
+        return g_strdup (_("the paintings' weights must be between 0 and 1000000"));
+      if (p->region[k] < NS_REGION_CHOICE_WHOLE || p->region[k] > NS_REGION_CHOICE_CHANNEL)
+        return g_strdup (_("a region must be the whole photo (0), the selection (1), the "
+                           "painting's layer mask (2) or a channel (3)"));
+      sum += p->blend[k];
+    }
+  if (! (sum > 0))
+    return g_strdup (_("at least one painting needs a weight above 0"));
+  if (p->correlation_chain && ns_restyle_has_regions (p))
+    return g_strdup (_("the correlation chain cannot be combined with regions yet"));
+  return NULL;
 }
 
 gboolean
@@ -86,6 +124,17 @@ ns_restyle_check_params (const NsRestyleParams  *p,
   else if (! (p->max_memory >= 0 && p->max_memory <= NS_MAX_MEMORY_GB))
     what = g_strdup_printf (_("the memory limit must be between 0 (automatic) and %g GB"),
                             NS_MAX_MEMORY_GB);
+  else if (p->pooling < 0 || p->pooling > 1)
+    what = g_strdup (_("pooling must be max or average"));
+  else if (p->layer_weights < 0 || p->layer_weights > 1)
+    what = g_strdup (_("layer weights must be uniform or geometric"));
+  else if (! (fabs (p->activation_shift) <= NS_PARAM_ACTIVATION_SHIFT_MAX))
+    what = g_strdup_printf (_("the activation shift must be between -%g and %g"),
+                            NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX);
+  else if (p->paintings < 1 || p->paintings > NS_MAX_PAINTINGS)
+    what = g_strdup_printf (_("between 1 and %d paintings can be used"), NS_MAX_PAINTINGS);
+  else
+    what = check_paintings (p);
 
   if (what)
     {
@@ -140,6 +189,134 @@ ns_restyle_quality (const NsRestyleParams *p)
   return NS_QUALITY_CUSTOM;
 }
 
+/* ---- presets ---- */
+
+const gchar *
+ns_restyle_preset_label (const gchar *name)
+{
+  if (! g_strcmp0 (name, "gatys2016"))
+    return _("Gatys et al. 2016 (the paper)");
+  if (! g_strcmp0 (name, "improved"))
+    return _("Improved (Novak & Nikulin)");
+  if (! g_strcmp0 (name, "faithful"))
+    return _("Faithful: a light touch");
+  if (! g_strcmp0 (name, "balanced"))
+    return _("Balanced");
+  if (! g_strcmp0 (name, "painterly"))
+    return _("Painterly: boldly painted");
+  return name;
+}
+
+/* The engine's view of a layer list, back into the fixed-size field. */
+static void
+set_layers (gchar       *field,
+            gsize        len,
+            const gchar *layers)
+{
+  g_strlcpy (field, layers ? layers : "", len);
+}
+
+void
+ns_restyle_apply_preset (NsRestyleParams   *p,
+                         const gchar       *name,
+                         struct ns_context *ctx)
+{
+  struct ns_params e = ns_restyle_engine_params (p);
+
+  if (ns_params_preset (&e, name) != NS_STATUS_OK)
+    return;
+  /* the fields a preset may set (presets.c) */
+  p->pooling        = e.pooling == NS_POOLING_AVG ? NS_POOLING_CHOICE_AVG : NS_POOLING_CHOICE_MAX;
+  p->init           = e.init == NS_INIT_NOISE ? NS_INIT_CHOICE_NOISE : NS_INIT_CHOICE_CONTENT;
+  p->layer_weights  = e.layer_weights == NS_LAYER_WEIGHTS_GEOMETRIC ? NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC
+                                                                     : NS_LAYER_WEIGHTS_CHOICE_UNIFORM;
+  p->activation_shift  = e.activation_shift;
+  p->correlation_chain = e.correlation_chain;
+  p->style_weight      = e.style_weight;
+  p->tv_weight         = e.tv_weight;
+  set_layers (p->content_layers, sizeof p->content_layers, e.content_layers);
+  set_layers (p->style_layers, sizeof p->style_layers, e.style_layers);
+  /* improved's relu5_2 on weights that stop earlier: their own default */
+  if (ctx && *p->content_layers && ! strstr (ns_context_layers (ctx), p->content_layers))
+    *p->content_layers = '\0';
+}
+
+/* Whether a and b agree on every setting a preset sets. */
+static gboolean
+same_preset_fields (const NsRestyleParams *a,
+                    const NsRestyleParams *b)
+{
+  return a->pooling == b->pooling && a->init == b->init && a->layer_weights == b->layer_weights &&
+         a->activation_shift == b->activation_shift && a->correlation_chain == b->correlation_chain &&
+         a->style_weight == b->style_weight && a->tv_weight == b->tv_weight &&
+         ! strcmp (a->style_layers, b->style_layers) &&
+         (! strcmp (a->content_layers, b->content_layers) || ! *b->content_layers ||
+          ! *a->content_layers);
+}
+
+const gchar *
+ns_restyle_preset_of (const NsRestyleParams *p)
+{
+  const gchar *const *names = ns_preset_names ();
+  gint                i;
+
+  for (i = 0; names[i]; i++)
+    {
+      NsRestyleParams q = *p;
+
+      ns_restyle_apply_preset (&q, names[i], NULL);
+      if (same_preset_fields (p, &q))
+        return names[i];
+    }
+  return NULL;
+}
+
+/* A painting's region, when it cannot be used. */
+static const gchar *
+check_region (const NsPaintingFacts *p)
+{
+  if (p->region_usable)
+    return NULL;
+  switch (p->region)
+    {
+    case NS_REGION_CHOICE_SELECTION:
+      return _("A painting's region is the selection, but nothing is selected: select where "
+               "it should act, or choose another region.");
+    case NS_REGION_CHOICE_LAYER_MASK:
+      return _("A painting's region is its layer mask, but the painting's layer has none: add "
+               "one with Layer > Mask > Add Layer Mask and paint white where it should act.");
+    case NS_REGION_CHOICE_CHANNEL:
+      return _("A painting's region is a channel, but no channel of this image was chosen: "
+               "save a selection to a channel (Select > Save to Channel) and choose it.");
+    default:
+      return NULL;
+    }
+}
+
+/* The second and third paintings and every painting's region. */
+static const gchar *
+check_more (const NsLayerFacts *f)
+{
+  const gchar *msg = check_region (&f->first);
+  gint         k;
+
+  for (k = 0; k < f->n_more && ! msg; k++)
+    {
+      const NsPaintingFacts *p = &f->more[k];
+
+      if (! p->is_layer || ! p->in_image)
+        msg = _("Every painting must be a layer of the same image as the photo; add it with "
+                "File > Open as Layers...");
+      else if (p->is_content)
+        msg = _("The painting must be another layer than the photo.");
+      else if (p->empty)
+        msg = _("Neural Style needs a photo and a painting that are not empty.");
+      else
+        msg = check_region (p);
+    }
+  return msg;
+}
+
 gboolean
 ns_restyle_check_layers (const NsLayerFacts  *f,
                          GError             **error)
@@ -162,6 +339,8 @@ ns_restyle_check_layers (const NsLayerFacts  *f,
   else if (f->content_width < 1 || f->content_height < 1 ||
            f->style_width < 1 || f->style_height < 1)
     msg = _("Neural Style needs a photo and a painting that are not empty.");
+  else
+    msg = check_more (f);
 
   if (msg)
     g_set_error_literal (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID, msg);
@@ -261,6 +440,17 @@ ns_restyle_engine_params (const NsRestyleParams *p)
   e.seed            = (uint64_t) (guint) p->seed;
   e.precision       = precision_of (p->precision);
   e.max_memory      = p->max_memory * 1e9;
+  e.pooling         = p->pooling == NS_POOLING_CHOICE_AVG ? NS_POOLING_AVG : NS_POOLING_MAX;
+  e.content_layers  = *p->content_layers ? p->content_layers : NULL;
+  e.style_layers    = *p->style_layers ? p->style_layers : NULL;
+  e.layer_weights   = p->layer_weights == NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC ? NS_LAYER_WEIGHTS_GEOMETRIC
+                                                                            : NS_LAYER_WEIGHTS_UNIFORM;
+  e.activation_shift  = (float) p->activation_shift;
+  e.correlation_chain = p->correlation_chain;
+  e.match_colors      = p->match_colors;
+  /* regions are planned on whole levels: the count is enough for the
+   * estimates; ns_restyle points style_masks at the masks */
+  e.n_style_masks     = ns_restyle_has_regions (p) ? CLAMP (p->paintings, 1, NS_MAX_PAINTINGS) : 0;
 
   return e;
 }
@@ -415,8 +605,9 @@ set_run_error (struct ns_context  *ctx,
 }
 
 /* A copy of content with area replaced by styled, through the selection
- * mask where there is one; the alpha stays the content's (pixels: area's
- * own RGBA). */
+ * mask where there is one and the regions' union where there are regions
+ * (area-sized, NULL = none): where either is 0, the content's own values;
+ * the alpha stays the content's (pixels: area's own RGBA). */
 static GeglBuffer *
 compose (GeglBuffer          *content,
          const GeglRectangle *area,
@@ -424,7 +615,8 @@ compose (GeglBuffer          *content,
          const gfloat        *pixels,
          GeglBuffer          *mask,
          gint                 mask_offset_x,
-         gint                 mask_offset_y)
+         gint                 mask_offset_y,
+         const gfloat        *regions)
 {
   const Babl    *rgba    = babl_format ("R'G'B'A float");
   GeglBuffer    *output  = gegl_buffer_new (gegl_buffer_get_extent (content), rgba);
@@ -450,8 +642,10 @@ compose (GeglBuffer          *content,
       gfloat a = m ? CLAMP (m[i], 0.0f, 1.0f) : 1.0f;
       gint   c;
 
+      if (regions)
+        a *= CLAMP (regions[i], 0.0f, 1.0f);
       for (c = 0; c < 3; c++)
-        new[4 * i + c] = a * new[4 * i + c] + (1.0f - a) * pixels[4 * i + c];
+        new[4 * i + c] = a <= 0.0f ? pixels[4 * i + c] : a * new[4 * i + c] + (1.0f - a) * pixels[4 * i + c];
       new[4 * i + 3] = pixels[4 * i + 3];  /* the content's alpha */
     }
 
@@ -461,6 +655,81 @@ compose (GeglBuffer          *content,
   return output;
 }
 
+/* The paintings' pixels and regions, read for a run on `area`. */
+typedef struct
+{
+  gint            n;
+  struct ns_image style[NS_MAX_PAINTINGS];
+  struct ns_image mask[NS_MAX_PAINTINGS];  /* 1 channel, area-sized; data NULL = everywhere */
+  gfloat          blend[NS_MAX_PAINTINGS];
+  gfloat         *union_;                  /* the regions' union, area-sized; NULL = none */
+} Paintings;
+
+static void
+paintings_clear (Paintings *ps)
+{
+  gint k;
+
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      g_free (ps->style[k].data);
+      g_free (ps->mask[k].data);
+    }
+  g_free (ps->union_);
+}
+
+/* FALSE when memory runs out. */
+static gboolean
+read_paintings (Paintings             *ps,
+                const NsPainting      *paintings,
+                const NsRestyleParams *params,
+                const GeglRectangle   *area)
+{
+  gsize n = (gsize) area->width * area->height;
+  gint  k;
+
+  memset (ps, 0, sizeof *ps);
+  ps->n = CLAMP (params->paintings, 1, NS_MAX_PAINTINGS);
+  for (k = 0; k < ps->n; k++)
+    {
+      const GeglRectangle *e = gegl_buffer_get_extent (paintings[k].buffer);
+
+      ps->style[k] = (struct ns_image) { read_rgba (paintings[k].buffer, e), e->width, e->height, 4,
+                                         e->width * 4 };
+      ps->blend[k] = (gfloat) params->blend[k];
+      if (! ps->style[k].data)
+        return FALSE;
+      if (! paintings[k].region)
+        continue;
+      ps->mask[k] = (struct ns_image) { g_try_new (gfloat, n), area->width, area->height, 1, area->width };
+      if (! ps->mask[k].data)
+        return FALSE;
+      {
+        GeglRectangle r = { area->x + paintings[k].region_x, area->y + paintings[k].region_y,
+                            area->width, area->height };
+
+        /* outside the region's drawable: not in the region */
+        gegl_buffer_get (paintings[k].region, &r, 1.0, babl_format ("Y float"), ps->mask[k].data,
+                         GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      }
+    }
+  for (k = 0; k < ps->n && ns_restyle_has_regions (params); k++)
+    {
+      gsize i;
+
+      if (! ps->mask[k].data)  /* a painting everywhere: no outside */
+        {
+          g_clear_pointer (&ps->union_, g_free);
+          break;
+        }
+      if (! ps->union_ && ! (ps->union_ = g_try_new0 (gfloat, n)))
+        return FALSE;
+      for (i = 0; i < n; i++)
+        ps->union_[i] = MAX (ps->union_[i], ps->mask[k].data[i]);
+    }
+  return TRUE;
+}
+
 GeglBuffer *
 ns_restyle (struct ns_context     *ctx,
             GeglBuffer            *content,
@@ -468,41 +737,51 @@ ns_restyle (struct ns_context     *ctx,
             GeglBuffer            *mask,
             gint                   mask_offset_x,
             gint                   mask_offset_y,
-            GeglBuffer            *style,
+            const NsPainting      *paintings,
             const NsRestyleParams *params,
             NsProgressFunc         progress,
             gpointer               progress_data,
             GError               **error)
 {
-  const GeglRectangle *style_extent = gegl_buffer_get_extent (style);
+  const GeglRectangle *style_extent = gegl_buffer_get_extent (paintings[0].buffer);
   struct ns_params     e            = ns_restyle_engine_params (params);
   Progress             pr           = { progress, progress_data, ctx,
                                         ns_context_backend_kind (ctx), 0.0,
                                         e.optimizer == NS_OPTIMIZER_LBFGS ? e.lbfgs_history : 0 };
   enum ns_backend_kind started_on   = pr.kind;
+  Paintings            ps;
   gfloat              *pixels       = NULL;
-  gfloat              *style_pixels = NULL;
   gfloat              *result       = NULL;
   GeglBuffer          *styled       = NULL;
   GeglBuffer          *output       = NULL;
   enum ns_status       status;
-  gint                 ow, oh;
+  gboolean             read;
+  gint                 ow, oh, k;
 
-  if (area->width < 1 || area->height < 1 || style_extent->width < 1 || style_extent->height < 1)
+  gboolean             empty        = area->width < 1 || area->height < 1;
+
+  memset (&ps, 0, sizeof ps);
+  for (k = 0; k < CLAMP (params->paintings, 1, NS_MAX_PAINTINGS); k++)
+    {
+      const GeglRectangle *x = gegl_buffer_get_extent (paintings[k].buffer);
+
+      empty = empty || x->width < 1 || x->height < 1;
+    }
+  if (empty)
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
                    _("Neural Style needs a photo and a painting that are not empty."));
       return NULL;
     }
 
-  e.size       = ns_restyle_work_size (ctx, params, area->width, area->height,
-                                       style_extent->width, style_extent->height, NULL);
-  pixels       = read_rgba (content, area);
-  style_pixels = read_rgba (style, style_extent);
+  e.size  = ns_restyle_work_size (ctx, params, area->width, area->height,
+                                  style_extent->width, style_extent->height, NULL);
+  pixels  = read_rgba (content, area);
+  read    = read_paintings (&ps, paintings, params, area);
   ns_output_size (&e, area->width, area->height, &ow, &oh);
-  result       = g_try_new (gfloat, (gsize) ow * oh * 4);
+  result  = g_try_new (gfloat, (gsize) ow * oh * 4);
 
-  if (! pixels || ! style_pixels || ! result)
+  if (! pixels || ! read || ! result)
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_MEMORY,
                    _("Not enough memory to read the layers."));
@@ -511,11 +790,12 @@ ns_restyle (struct ns_context     *ctx,
 
   {
     struct ns_image c = { pixels, area->width, area->height, 4, area->width * 4 };
-    struct ns_image s = { style_pixels, style_extent->width, style_extent->height, 4,
-                          style_extent->width * 4 };
     struct ns_image r = { result, ow, oh, 4, ow * 4 };
 
-    status = ns_run (ctx, &c, &s, 1, &e, on_progress, &pr, &r);
+    e.style_blend   = ps.blend;
+    e.style_masks   = e.n_style_masks ? ps.mask : NULL;
+    e.n_style_masks = e.n_style_masks ? ps.n : 0;
+    status = ns_run (ctx, &c, ps.style, ps.n, &e, on_progress, &pr, &r);
     if (status != NS_STATUS_OK)
       {
         set_run_error (ctx, status, area, error);
@@ -527,15 +807,16 @@ ns_restyle (struct ns_context     *ctx,
                                 pr.elapsed);
   }
 
-  /* back to the layer's size, then through the selection onto the content */
+  /* back to the layer's size, then through the selection and the regions
+   * onto the content */
   styled = scale_to (result, ow, oh, area->width, area->height);
-  output = compose (content, area, styled, pixels, mask, mask_offset_x, mask_offset_y);
+  output = compose (content, area, styled, pixels, mask, mask_offset_x, mask_offset_y, ps.union_);
 
 out:
   if (styled)
     g_object_unref (styled);
+  paintings_clear (&ps);
   g_free (pixels);
-  g_free (style_pixels);
   g_free (result);
   return output;
 }

@@ -49,6 +49,30 @@ typedef enum
 
 typedef enum
 {
+  NS_POOLING_CHOICE_MAX = 0,
+  NS_POOLING_CHOICE_AVG = 1
+} NsPoolingChoice;
+
+typedef enum
+{
+  NS_LAYER_WEIGHTS_CHOICE_UNIFORM   = 0,
+  NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC = 1
+} NsLayerWeightsChoice;
+
+/* Where a painting acts (one style per region, Gatys et al. 2017) */
+typedef enum
+{
+  NS_REGION_CHOICE_WHOLE      = 0,  /* the whole photo */
+  NS_REGION_CHOICE_SELECTION  = 1,  /* the selection */
+  NS_REGION_CHOICE_LAYER_MASK = 2,  /* the painting layer's own mask */
+  NS_REGION_CHOICE_CHANNEL    = 3   /* a channel of the image */
+} NsRegionChoice;
+
+/* Paintings in one run, each with a blend weight and a region */
+#define NS_MAX_PAINTINGS 3
+
+typedef enum
+{
   NS_QUALITY_DRAFT,   /* size NS_DRAFT_SIZE */
   NS_QUALITY_FINAL,   /* size 0: the layer's own, or the largest that fits */
   NS_QUALITY_CUSTOM
@@ -71,7 +95,32 @@ typedef struct
   gint     precision;       /* NsPrecisionChoice */
   gdouble  max_memory;      /* GB a run may use; 0 = what is free, less a
                                fifth (larger sizes then run in tiles) */
+
+  /* the published options (Advanced, and the presets) */
+  gint     pooling;            /* NsPoolingChoice */
+  gchar    content_layers[64]; /* "" = the weights file's default */
+  gchar    style_layers[128];  /* "" = the default, "all" = every layer */
+  gint     layer_weights;      /* NsLayerWeightsChoice */
+  gdouble  activation_shift;
+  gboolean correlation_chain;
+  gboolean match_colors;       /* the painting's colours onto the photo's,
+                                  before the run */
+
+  /* several paintings: how many are in use (the first is the painting),
+     each one's blend weight and region */
+  gint     paintings;
+  gdouble  blend[NS_MAX_PAINTINGS];
+  gint     region[NS_MAX_PAINTINGS];  /* NsRegionChoice */
 } NsRestyleParams;
+
+/* One painting of a run, as GEGL buffers. */
+typedef struct
+{
+  GeglBuffer *buffer;    /* the painting's pixels */
+  GeglBuffer *region;    /* where it acts, read as gray (NULL = the whole photo) */
+  gint        region_x;  /* where the photo layer's origin falls in region */
+  gint        region_y;
+} NsPainting;
 
 /* The Memory limit's range, GB */
 #define NS_MAX_MEMORY_GB 1024.0
@@ -107,7 +156,30 @@ void      ns_restyle_set_strength  (NsRestyleParams       *params,
                                     gdouble                strength);
 NsQuality ns_restyle_quality       (const NsRestyleParams *params);
 
+/* Whether any painting in use has a region. */
+gboolean  ns_restyle_has_regions   (const NsRestyleParams *params);
+
+/* The presets' names (ns_preset_names), their translated labels, applying
+ * one (a content layer ctx's weights lack falls back to their default; ctx
+ * may be NULL), and the one whose settings params has (NULL if none). */
+const gchar * ns_restyle_preset_label (const gchar           *name);
+void      ns_restyle_apply_preset  (NsRestyleParams       *params,
+                                    const gchar           *name,
+                                    struct ns_context     *ctx);
+const gchar * ns_restyle_preset_of (const NsRestyleParams *params);
+
 /* What the version-specific code learns about the layers it was given. */
+typedef struct
+{
+  gboolean is_layer;          /* a layer was given */
+  gboolean in_image;          /* of the photo's image */
+  gboolean is_content;        /* the photo itself */
+  gboolean empty;
+  gint     region;            /* NsRegionChoice */
+  gboolean region_usable;     /* the selection is not empty, the layer has
+                                 a mask, the channel is the image's */
+} NsPaintingFacts;
+
 typedef struct
 {
   gboolean content_is_layer;  /* one layer of this image is the content */
@@ -119,6 +191,9 @@ typedef struct
   gint     content_height;
   gint     style_width;
   gint     style_height;
+  gint     n_more;            /* paintings besides the first, in use */
+  NsPaintingFacts first;      /* the first painting's region */
+  NsPaintingFacts more[NS_MAX_PAINTINGS - 1];
 } NsLayerFacts;
 
 /* A calling error (translated) when the layers cannot be used. */
@@ -163,19 +238,22 @@ gchar   * ns_restyle_estimate      (struct ns_context     *ctx,
                                     gint                   style_height,
                                     gboolean              *blocked);
 
-/* Restyles `area` of `content` (layer coordinates) after `style` and returns
- * the new layer's pixels: a buffer of the content's extent in R'G'B'A float
- * holding the content outside the area and the restyled pixels inside,
- * blended through `mask` (the selection, read at area + mask_offset; NULL =
- * no selection), with the content's alpha.  NULL and an error on failure
- * (NS_RESTYLE_ERROR_CANCELLED when progress returned FALSE). */
+/* Restyles `area` of `content` (layer coordinates) after the
+ * params->paintings `paintings` (blended by params->blend, or each in its
+ * region) and returns the new layer's pixels: a buffer of the content's
+ * extent in R'G'B'A float holding the content outside the area and the
+ * restyled pixels inside, blended through `mask` (the selection, read at
+ * area + mask_offset; NULL = no selection) and through the union of the
+ * regions, with the content's alpha: outside them the content's own
+ * values.  NULL and an error on failure (NS_RESTYLE_ERROR_CANCELLED when
+ * progress returned FALSE). */
 GeglBuffer * ns_restyle             (struct ns_context     *ctx,
                                      GeglBuffer            *content,
                                      const GeglRectangle   *area,
                                      GeglBuffer            *mask,
                                      gint                   mask_offset_x,
                                      gint                   mask_offset_y,
-                                     GeglBuffer            *style,
+                                     const NsPainting      *paintings,
                                      const NsRestyleParams *params,
                                      NsProgressFunc         progress,
                                      gpointer               progress_data,

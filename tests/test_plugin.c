@@ -180,6 +180,113 @@ static void test_preview(struct ns_context *ctx) {
     g_free(timings);
 }
 
+/* Presets: applied, recognised, and a content layer the weights lack falls back. */
+static void test_presets(struct ns_context *ctx) {
+    NsRestyleParams p = ns_restyle_defaults();
+    CHECK(!g_strcmp0(ns_restyle_preset_of(&p), "balanced"), "the defaults are Balanced, not %s",
+          ns_restyle_preset_of(&p));
+    ns_restyle_apply_preset(&p, "improved", ctx);
+    CHECK(p.pooling == NS_POOLING_CHOICE_AVG && p.correlation_chain && p.activation_shift == -1 &&
+              p.layer_weights == NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC && !strcmp(p.style_layers, "all"),
+          "improved sets Novak & Nikulin's options");
+    CHECK(*p.content_layers == '\0', "relu5_2 falls back to the default on weights without it: '%s'",
+          p.content_layers);
+    CHECK(!g_strcmp0(ns_restyle_preset_of(&p), "improved"), "improved is recognised, not %s",
+          ns_restyle_preset_of(&p));
+    struct ns_params e = ns_restyle_engine_params(&p);
+    CHECK(e.pooling == NS_POOLING_AVG && e.correlation_chain && e.activation_shift == -1.0f &&
+              e.layer_weights == NS_LAYER_WEIGHTS_GEOMETRIC && !strcmp(e.style_layers, "all") && !e.content_layers,
+          "the options reach the engine");
+    p.activation_shift = -2;
+    CHECK(ns_restyle_preset_of(&p) == NULL, "a changed option is Custom");
+    ns_restyle_apply_preset(&p, "gatys2016", NULL);
+    CHECK(!strcmp(p.content_layers, "relu4_2") && !p.correlation_chain && p.activation_shift == 0,
+          "gatys2016 resets the options");
+    for (const char *const *n = ns_preset_names(); *n; n++)
+        CHECK(strcmp(ns_restyle_preset_label(*n), *n), "preset %s has a label", *n);
+
+    GError *error = NULL;
+    p = ns_restyle_defaults();
+    p.paintings = 2, p.region[1] = NS_REGION_CHOICE_CHANNEL, p.correlation_chain = TRUE;
+    CHECK(!ns_restyle_check_params(&p, &error) && strstr(error->message, "chain"),
+          "the chain with regions is refused: %s", error ? error->message : "");
+    g_clear_error(&error);
+    p.correlation_chain = FALSE, p.blend[0] = p.blend[1] = 0;
+    CHECK(!ns_restyle_check_params(&p, &error) && strstr(error->message, "weight"),
+          "paintings all of weight 0 are refused: %s", error ? error->message : "");
+    g_clear_error(&error);
+    p.blend[0] = 1, p.region[0] = 7;
+    CHECK(!ns_restyle_check_params(&p, &error) && strstr(error->message, "region"), "region 7 is refused");
+    g_clear_error(&error);
+    NsLayerFacts f = {.content_is_layer = TRUE, .style_is_layer = TRUE, .style_in_image = TRUE,
+                      .content_width = 64, .content_height = 64, .style_width = 64, .style_height = 64,
+                      .n_more = 1};
+    f.first.region_usable = TRUE;
+    f.more[0] = (NsPaintingFacts){.is_layer = TRUE, .in_image = TRUE, .region = NS_REGION_CHOICE_LAYER_MASK};
+    CHECK(!ns_restyle_check_layers(&f, &error) && strstr(error->message, "Add Layer Mask"),
+          "a layer-mask region without a mask says how to add one: %s", error ? error->message : "");
+    g_clear_error(&error);
+    f.more[0].is_content = TRUE;
+    CHECK(!ns_restyle_check_layers(&f, &error) && strstr(error->message, "another layer"),
+          "a second painting that is the photo is refused");
+    g_clear_error(&error);
+}
+
+/* A gray region buffer: 1 where x0 <= x < x1, else 0. */
+static GeglBuffer *band_of(int w, int h, int x0, int x1) {
+    GeglRectangle rect = {0, 0, w, h};
+    GeglBuffer *buf = gegl_buffer_new(&rect, babl_format("Y float"));
+    float *px = g_new(float, (size_t) w * h);
+    for (int i = 0; i < w * h; i++)
+        px[i] = i % w >= x0 && i % w < x1 ? 1.0f : 0.0f;
+    gegl_buffer_set(buf, &rect, 0, babl_format("Y float"), px, GEGL_AUTO_ROWSTRIDE);
+    g_free(px);
+    return buf;
+}
+
+/* Two paintings in two regions, restyled below the layer's size: each
+ * region takes its painting, and the middle band, in no region, keeps the
+ * photo's exact values at the layer's own size. */
+static void test_regions(struct ns_context *ctx) {
+    int w = 120, h = 80;
+    GeglBuffer *photo = buffer_of(w, h, 0.4f, 0.5f, 0.45f);
+    NsPainting ps[NS_MAX_PAINTINGS] = {{buffer_of(64, 64, 0.95f, 0.3f, 0.1f), band_of(w, h, 0, 40), 0, 0},
+                                       {buffer_of(64, 64, 0.1f, 0.3f, 0.95f), band_of(w, h, 80, w), 0, 0}};
+    NsRestyleParams p = ns_restyle_defaults();
+    p.size = 96, p.iterations = 30, p.paintings = 2;
+    p.region[0] = NS_REGION_CHOICE_CHANNEL, p.region[1] = NS_REGION_CHOICE_SELECTION;
+    GeglRectangle area = {0, 0, w, h};
+    GError *error = NULL;
+    GeglBuffer *out = ns_restyle(ctx, photo, &area, NULL, 0, 0, ps, &p, NULL, NULL, &error);
+    CHECK(out != NULL, "a run with two regions: %s", error ? error->message : "");
+    if (out) {
+        float *a = g_new(float, (size_t) w * h * 4), *b = g_new(float, (size_t) w * h * 4);
+        gegl_buffer_get(photo, &area, 1.0, babl_format("R'G'B'A float"), a, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        gegl_buffer_get(out, &area, 1.0, babl_format("R'G'B'A float"), b, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        int differ = 0;
+        double red[2] = {0, 0}, blue[2] = {0, 0};
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const float *pa = a + 4 * (y * w + x), *pb = b + 4 * (y * w + x);
+                if (x >= 40 && x < 80) differ += memcmp(pa, pb, 4 * sizeof(float)) != 0;
+                if (x < 40) red[0] += pa[0] - pa[2], red[1] += pb[0] - pb[2];
+                if (x >= 80) blue[0] += pa[2] - pa[0], blue[1] += pb[2] - pb[0];
+            }
+        CHECK(differ == 0, "%d pixels outside every region differ from the photo", differ);
+        CHECK(red[1] > red[0] + 0.1 * 40 * h && blue[1] > blue[0] + 0.1 * 40 * h,
+              "each region takes its painting: red %.3f -> %.3f, blue %.3f -> %.3f", red[0] / (40 * h),
+              red[1] / (40 * h), blue[0] / (40 * h), blue[1] / (40 * h));
+        printf("regions: red %.3f -> %.3f, blue %.3f -> %.3f, the middle unchanged\n", red[0] / (40 * h),
+               red[1] / (40 * h), blue[0] / (40 * h), blue[1] / (40 * h));
+        g_free(a), g_free(b);
+        g_object_unref(out);
+    }
+    g_clear_error(&error);
+    for (int k = 0; k < 2; k++)
+        g_object_unref(ps[k].buffer), g_object_unref(ps[k].region);
+    g_object_unref(photo);
+}
+
 int main(void) {
     char cache[] = "/tmp/ns-test-plugin-XXXXXX";
     g_assert(g_mkdtemp(cache));
@@ -201,6 +308,8 @@ int main(void) {
     if (ctx) {
         test_estimate(ctx);
         test_preview(ctx);
+        test_presets(ctx);
+        test_regions(ctx);
         ns_context_free(ctx);
     }
     gchar *cmd = g_strdup_printf("rm -rf %s", cache);
