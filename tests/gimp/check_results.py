@@ -65,6 +65,27 @@ elif case == "selection":
     print("    outside the selection max |diff| = %.4f, inside mean |diff| = %.3f" % (out_diff, in_diff))
     need(out_diff == 0, "pixels outside the selection changed")
     need(in_diff > 0.04, "the selection was not restyled")
+elif case == "regions":
+    # the left half after the oak; the second painting's region x0 x1 y0 y1
+    # (GIMP 3: its layer mask, which covers only the painting's layer)
+    need("new" in facts, "the plug-in did not return a layer: %s" % (re.findall(r"Error: [^\n]*", log)[:1]))
+    x0, x1, y0, y1 = (int(v) for v in sys.argv[3:7])
+    content, new, style, style2 = image("content"), image("new"), image("style"), image("style2")
+    mean = lambda a: a.reshape(3, -1).mean(1)
+    left = np.zeros(content.shape[1:], bool)
+    left[:, :1024] = True
+    right = np.zeros_like(left)
+    right[y0:y1, x0:x1] = True
+    outside = np.abs(new - content)[:, ~(left | right)].max()
+    moved = []
+    for where, painting in ((left, style), (right, style2)):
+        before = np.linalg.norm(content[:, where].mean(1) - mean(painting))
+        after = np.linalg.norm(new[:, where].mean(1) - mean(painting))
+        moved.append((before, after))
+    print("    outside every region: max |diff| = %.4f; left to the oak %.3f -> %.3f, the second region to "
+          "the turned copy %.3f -> %.3f" % (outside, moved[0][0], moved[0][1], moved[1][0], moved[1][1]))
+    need(outside == 0, "pixels outside every region changed")
+    need(all(after < 0.8 * before for before, after in moved), "a region did not move toward its own painting")
 elif case == "group-text":
     need("new" in facts, "the plug-in failed with a group as the photo and a text layer as the painting")
     g, n = facts["group"], facts["new"]

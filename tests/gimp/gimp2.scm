@@ -48,6 +48,28 @@
       (export img new "new"))))
 
 ;; a layer group as the photo and a text layer as the painting
+;; two paintings in two regions through plug-in-neural-style2: the left half
+;; after the oak (the selection), the right quarter after a hue-turned copy
+;; of it (a channel); the band between stays the photo's own pixels
+(define (case-regions)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p))
+         (style2 (car (gimp-layer-copy style FALSE))))
+    (gimp-image-insert-layer img style2 0 -1)
+    (gimp-drawable-hue-saturation style2 HUE-RANGE-ALL 180 0 0 0)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 1536 0 512 1365)
+    (let ((right (car (gimp-selection-save img))))
+      (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 1024 1365)
+      (let ((new (car (plug-in-neural-style2 RUN-NONINTERACTIVE img content style 20 128 1.0 100.0 10.0 0 0
+                                             FALSE 1.0 1 @DEVICE@ 0
+                                             0 "" "" 0 0.0 FALSE FALSE style2 -1 1.0 1.0 1.0
+                                             1 3 0 -1 right -1))))
+        (layer-facts "new" img new)
+        (gimp-selection-none img)
+        (export img content "content")
+        (export img style "style")
+        (export img style2 "style2")
+        (export img new "new")))))
+
 (define (case-group-text)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p))
          (group (car (gimp-layer-group-new img)))

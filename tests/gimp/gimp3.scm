@@ -56,6 +56,29 @@
       (export-layer img style "style" "ppm")
       (export-layer img new "new" "ppm"))))
 
+;; two paintings in two regions, by named arguments: the left half after the
+;; oak (the selection), the right quarter after a hue-turned copy of it (its
+;; layer mask, made from a selection); the band between stays the photo's
+(define (case-regions)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p))
+         (style2 (car (gimp-layer-copy style))))
+    (gimp-image-insert-layer img style2 0 -1)
+    (gimp-drawable-hue-saturation style2 HUE-RANGE-ALL 180 0 0 0)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 1536 0 512 1365)
+    (gimp-layer-add-mask style2 (car (gimp-layer-create-mask style2 ADD-MASK-SELECTION)))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 1024 1365)
+    (let ((new (car (plug-in-neural-style #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector content)
+                                          #:style-layer style #:iterations 20 #:size 128 #:seed 1 #:device "cpu"
+                                          #:style-layer-2 style2
+                                          #:region-1 "selection" #:region-2 "layer-mask"))))
+      (layer-facts "new" img new)
+      (gimp-selection-none img)
+      (export-layer img content "content" "ppm")
+      (export-layer img style "style" "ppm")
+      (gimp-layer-remove-mask style2 MASK-DISCARD)
+      (export-layer img style2 "style2" "ppm")
+      (export-layer img new "new" "ppm"))))
+
 (define (case-selection)
   (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
     (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 600 400 800 500)

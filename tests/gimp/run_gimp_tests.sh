@@ -59,6 +59,14 @@ suite() { # version
         "$PY" "$HERE/check_results.py" basic "$d"
     d=$(run_case "$v" selection)
     check "with a selection only the selected part changes" "$PY" "$HERE/check_results.py" selection "$d"
+    # the second region: a channel (2.10), the painting layer's mask, which
+    # covers only that layer (1717 x 1200 at 37,11; 3.0)
+    d=$(run_case "$v" regions)
+    local second="1536 1754 11 1211"
+    [ "$v" = 2 ] && second="1536 2048 0 1365"
+    # shellcheck disable=SC2086
+    check "two paintings in two regions: each takes its own, the rest stays the photo's pixels" \
+        "$PY" "$HERE/check_results.py" regions "$d" $second
     d=$(run_case "$v" group-text)
     check "a layer group as the photo, a text layer as the painting" "$PY" "$HERE/check_results.py" group-text "$d"
     d=$(run_case "$v" gray)
