@@ -989,7 +989,7 @@ quality_row (NsDialog  *d,
 static GtkWidget *
 paintings_section (NsDialog *d)
 {
-  GtkWidget   *expander = gtk_expander_new_with_mnemonic (_("More paintings and _regions"));
+  GtkWidget   *expander = gtk_expander_new_with_mnemonic (_("E_xtra paintings and regions"));
   GtkWidget   *grid     = grid_new ();
   const gchar *labels[NS_MAX_PAINTINGS] = { N_("Painting 1:"), N_("Painting _2:"), N_("Painting _3:") };
   gint         k, row = 0;
@@ -1057,16 +1057,16 @@ published_rows (NsDialog  *d,
     gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (d->preset), ns_restyle_preset_label (names[i]));
   gimp_help_set_help_data (d->preset, _("Tested combinations of the settings below; changing "
                                         "one of them makes it Custom"), NULL);
-  labelled (grid, row++, _("_Preset:"), d->preset, NULL);
+  labelled (grid, row++, _("Pr_eset:"), d->preset, NULL);
 
   d->pooling = text_combo_new (_("Max"), _("Average (Gatys et al. 2016)"), NULL);
-  labelled (grid, row++, _("P_ooling:"), d->pooling, NULL);
+  labelled (grid, row++, _("Poo_ling:"), d->pooling, NULL);
 
   d->content_layer = text_combo_new (_("Default"), NULL);
   gimp_help_set_help_data (d->content_layer, _("The VGG layer whose features keep the photo's "
                                                "shapes: deeper layers let the style change more"),
                            NULL);
-  labelled (grid, row++, _("Content _layer:"), d->content_layer, NULL);
+  labelled (grid, row++, _("Content la_yer:"), d->content_layer, NULL);
 
   d->all_layers = gtk_check_button_new_with_mnemonic (_("Style from every _layer"));
   gimp_help_set_help_data (d->all_layers, _("Match the painting at every layer of the network, "
@@ -1075,20 +1075,20 @@ published_rows (NsDialog  *d,
 
   d->layer_weights = text_combo_new (_("Equal"), _("Geometric (shallow style layers weigh more)"),
                                      NULL);
-  labelled (grid, row++, _("Layer _weights:"), d->layer_weights, NULL);
+  labelled (grid, row++, _("Layer weig_hts:"), d->layer_weights, NULL);
 
   d->shift = spin_new (d->p->activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
                        NS_PARAM_ACTIVATION_SHIFT_MAX, 0.5, 1);
   gimp_help_set_help_data (d->shift, _("Style statistics of the activations plus this number; "
                                        "Novak & Nikulin use -1"), NULL);
-  labelled (grid, row++, _("Activation s_hift:"), d->shift, NULL);
+  labelled (grid, row++, _("Act_ivation shift:"), d->shift, NULL);
 
   d->chain = gtk_check_button_new_with_mnemonic (_("Correlation c_hain"));
   gimp_help_set_help_data (d->chain, _("Also match how adjacent style layers go together "
                                        "(needs the memory of an untiled level)"), NULL);
   grid_attach (grid, d->chain, 1, row++, 2);
 
-  d->match_colours = gtk_check_button_new_with_mnemonic (_("Match the painting's colours to the photo _first"));
+  d->match_colours = gtk_check_button_new_with_mnemonic (_("_Match the painting's colours to the photo first"));
   gimp_help_set_help_data (d->match_colours, _("Move the painting's colours onto the photo's "
                                                "before restyling: its brushwork in the photo's "
                                                "palette"), NULL);

@@ -288,6 +288,11 @@ if [ "$LANG_CASE" = en ]; then
     for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
     fact "help $(head -1 "$URLS" 2>/dev/null)"
     if M=$(wait_window "GIMP Message" 1); then shot 3-help-error; keys "$M" Return; fi
+    # the extra paintings and regions, and Advanced with the presets, opened
+    keys "$P" alt+x alt+a
+    sleep 2
+    shot 3-dialog-expanded
+    import -window "$P" "$OUT/dialog-expanded.png" 2>/dev/null
     keys "$P" Escape
     for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
     plugin_running && step_failed cancel-closes
