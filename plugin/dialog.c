@@ -269,15 +269,35 @@ combo_set (GtkWidget *combo,
   gtk_combo_box_set_active (GTK_COMBO_BOX (combo), -1);
 }
 
-/* A layer chooser: thumbnails and names, long names wrapped between words
- * rather than cut. */
+/* A combo over store (COL_ID, COL_THUMB, COL_NAME; taken): the thumbnails
+ * where asked, the names wrapped between words rather than cut. */
+static GtkWidget *
+combo_from_store (GtkListStore *store,
+                  gboolean      thumbs)
+{
+  GtkWidget       *combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (store));
+  GtkCellRenderer *cell;
+
+  g_object_unref (store);
+  if (thumbs)
+    {
+      cell = gtk_cell_renderer_pixbuf_new ();
+      gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, FALSE);
+      gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "pixbuf", COL_THUMB, NULL);
+    }
+  cell = gtk_cell_renderer_text_new ();
+  g_object_set (cell, "wrap-mode", PANGO_WRAP_WORD_CHAR, "wrap-width", 260, NULL);
+  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
+  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text", COL_NAME, NULL);
+  return combo;
+}
+
+/* A layer chooser: thumbnails and names. */
 static GtkWidget *
 layer_combo_new (NsDialog    *d,
                  const gchar *none)
 {
   GtkListStore    *store = gtk_list_store_new (N_COLS, G_TYPE_INT, GDK_TYPE_PIXBUF, G_TYPE_STRING);
-  GtkWidget       *combo;
-  GtkCellRenderer *cell;
   gint             i;
 
   if (none)  /* the first row: no layer */
@@ -303,16 +323,7 @@ layer_combo_new (NsDialog    *d,
       g_free (name);
     }
 
-  combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (store));
-  g_object_unref (store);
-  cell = gtk_cell_renderer_pixbuf_new ();
-  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, FALSE);
-  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "pixbuf", COL_THUMB, NULL);
-  cell = gtk_cell_renderer_text_new ();
-  g_object_set (cell, "wrap-mode", PANGO_WRAP_WORD_CHAR, "wrap-width", 260, NULL);
-  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
-  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text", COL_NAME, NULL);
-  return combo;
+  return combo_from_store (store, TRUE);
 }
 
 static GtkWidget *
@@ -358,8 +369,6 @@ region_combo_new (NsDialog *d)
 {
   GtkListStore    *store = gtk_list_store_new (N_COLS, G_TYPE_INT, GDK_TYPE_PIXBUF, G_TYPE_STRING);
   const gchar     *fixed[3] = { _("The whole photo"), _("The selection"), _("Its layer mask") };
-  GtkWidget       *combo;
-  GtkCellRenderer *cell;
   GtkTreeIter      iter;
   gint             i;
 
@@ -377,12 +386,7 @@ region_combo_new (NsDialog *d)
       gtk_list_store_set (store, &iter, COL_ID, d->layers->channel_ids[i], COL_NAME, name, -1);
       g_free (name);
     }
-  combo = gtk_combo_box_new_with_model (GTK_TREE_MODEL (store));
-  g_object_unref (store);
-  cell = gtk_cell_renderer_text_new ();
-  gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (combo), cell, TRUE);
-  gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (combo), cell, "text", COL_NAME, NULL);
-  return combo;
+  return combo_from_store (store, FALSE);
 }
 
 /* Painting k's region as the combo's row ID, and back. */

@@ -718,12 +718,10 @@ restyle (GimpImage             *image,
 {
   NsHostRun  r       = { 0, };
   GimpLayer *layer   = NULL;
-  gboolean   by_sel  = FALSE;
+  gboolean   by_sel  = ns_restyle_selection_is_region (params);
   gboolean   touches;
   gint       k;
 
-  for (k = 0; k < params->paintings; k++)
-    by_sel = by_sel || params->region[k] == NS_REGION_CHOICE_SELECTION;
   /* the selection as a painting's region: the whole layer is restyled */
   if (by_sel)
     {

@@ -45,6 +45,17 @@ ns_restyle_defaults (void)
 }
 
 gboolean
+ns_restyle_selection_is_region (const NsRestyleParams *p)
+{
+  gint k;
+
+  for (k = 0; k < CLAMP (p->paintings, 1, NS_MAX_PAINTINGS); k++)
+    if (p->region[k] == NS_REGION_CHOICE_SELECTION)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
 ns_restyle_has_regions (const NsRestyleParams *p)
 {
   gint k;

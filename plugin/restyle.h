@@ -156,8 +156,10 @@ void      ns_restyle_set_strength  (NsRestyleParams       *params,
                                     gdouble                strength);
 NsQuality ns_restyle_quality       (const NsRestyleParams *params);
 
-/* Whether any painting in use has a region. */
+/* Whether any painting in use has a region; whether one's is the selection
+ * (then the selection does not limit the run: the regions do). */
 gboolean  ns_restyle_has_regions   (const NsRestyleParams *params);
+gboolean  ns_restyle_selection_is_region (const NsRestyleParams *params);
 
 /* The presets' names (ns_preset_names), their translated labels, applying
  * one (a content layer ctx's weights lack falls back to their default; ctx

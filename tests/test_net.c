@@ -204,6 +204,26 @@ static void ref_targets(struct ref_obj *o, const double *uc, const double *us, i
         free(f[l]);
 }
 
+/* The engine's terms t and gradient grad at du against the reference ro:
+ * terms within 1e-4, the gradient by central differences. */
+static void compare_with_reference(const char *name, struct ref_obj *ro, double *du, const float *grad, size_t n,
+                                   const struct ns_terms *t) {
+    double rt[4];
+    ref_terms(ro, du, rt);
+    double got[4] = {t->loss, t->content, t->style, t->tv};
+    const char *names[4] = {"total", "content", "style", "tv"};
+    for (int k = 0; k < 4; k++)
+        CHECK(fabs(got[k] - rt[k]) <= 1e-4 * fabs(rt[k]) + 1e-12, "%s: %s term %.9g, float64 reference %.9g",
+              name, names[k], got[k], rt[k]);
+    /* h = 1e-6 keeps the differences clear of ReLU and max-pool kinks (larger
+     * steps cross some and show errors of 1e-2); the float32 gradient then
+     * agrees to ~1e-6, and 1e-4 leaves room for other machines' BLAS. */
+    double e = fd_check(ref_loss, ro, du, grad, n, 1e-6, 4, 4);
+    CHECK(e < 1e-4, "%s: whole-objective FD relative error %.2e (limit 1e-4)", name, e);
+    printf("%s: loss %.6g (content %.4g style %.4g tv %.4g), FD error %.1e\n", name, t->loss, t->content,
+           t->style, t->tv, e);
+}
+
 /* Options beyond DESIGN.md's plain objective. */
 struct case_opts {
     float shift;
@@ -266,20 +286,7 @@ static void run_case_opts(const char *name, struct ns_backend *be, struct ns_wei
     for (size_t i = 0; i < ns; i++)
         dus[i] = us[i];
     ref_targets(&ro, duc, dus, sh, sw);
-    double rt[4];
-    ref_terms(&ro, du, rt);
-    double got[4] = {t.loss, t.content, t.style, t.tv};
-    const char *names[4] = {"total", "content", "style", "tv"};
-    for (int k = 0; k < 4; k++)
-        CHECK(fabs(got[k] - rt[k]) <= 1e-4 * fabs(rt[k]) + 1e-12, "%s: %s term %.9g, float64 reference %.9g",
-              name, names[k], got[k], rt[k]);
-    /* h = 1e-6 keeps the differences clear of ReLU and max-pool kinks (larger
-     * steps cross some and show errors of 1e-2); the float32 gradient then
-     * agrees to ~1e-6, and 1e-4 leaves room for other machines' BLAS. */
-    double e = fd_check(ref_loss, &ro, du, grad, n, 1e-6, 4, 4);
-    CHECK(e < 1e-4, "%s: whole-objective FD relative error %.2e (limit 1e-4)", name, e);
-    printf("%s: loss %.6g (content %.4g style %.4g tv %.4g), FD error %.1e\n", name, t.loss, t.content,
-           t.style, t.tv, e);
+    compare_with_reference(name, &ro, du, grad, n, &t);
 
     for (int i = 0; i < cs.n; i++)
         free(ro.p[i]);
@@ -360,17 +367,7 @@ static void test_regions(struct ns_backend *be, struct ns_weights *w) {
             free(ro.p[i]);
         free(dus);
     }
-    double rt[4];
-    ref_terms(&ro, du, rt);
-    double got[4] = {t.loss, t.content, t.style, t.tv};
-    const char *names[4] = {"total", "content", "style", "tv"};
-    for (int k = 0; k < 4; k++)
-        CHECK(fabs(got[k] - rt[k]) <= 1e-4 * fabs(rt[k]) + 1e-12, "%s: %s term %.9g, float64 reference %.9g",
-              name, names[k], got[k], rt[k]);
-    double e = fd_check(ref_loss, &ro, du, grad, n, 1e-6, 4, 4);
-    CHECK(e < 1e-4, "%s: whole-objective FD relative error %.2e (limit 1e-4)", name, e);
-    printf("%s: loss %.6g (content %.4g style %.4g tv %.4g), FD error %.1e\n", name, t.loss, t.content, t.style,
-           t.tv, e);
+    compare_with_reference(name, &ro, du, grad, n, &t);
 
     /* a mask of ones is the plain objective exactly */
     for (size_t q = 0; q < hw; q++)
