@@ -695,6 +695,23 @@ show_params (NsDialog *d)
   d->updating = FALSE;
 }
 
+/* What to say when a painting's region is its layer mask and it has none. */
+static const gchar *
+region_without_mask (NsDialog *d)
+{
+  gint k;
+
+  for (k = 0; k < d->p->paintings; k++)
+    {
+      const NsLayer *l = ns_layer_list_find (d->layers, d->styles[k]);
+
+      if (l && d->p->region[k] == NS_REGION_CHOICE_LAYER_MASK && ! l->has_mask)
+        return _("A painting's region is its layer mask, but the painting's layer has none: add "
+                 "one with Layer > Mask > Add Layer Mask and paint white where it should act.");
+    }
+  return NULL;
+}
+
 /* The estimate, what is sensitive, and whether OK can be pressed. */
 static void
 refresh (NsDialog *d)
@@ -707,6 +724,7 @@ refresh (NsDialog *d)
   gchar         *text    = NULL;
 
   GError        *error   = NULL;
+  const gchar   *mask_missing = NULL;
   gint           k;
 
   /* while a preview runs, its thread has the engine: the estimate waits
@@ -715,6 +733,8 @@ refresh (NsDialog *d)
     blocked = d->blocked;
   else if (usable && ! ns_restyle_check_params (d->p, &error))
     text = g_markup_printf_escaped ("<i>%s</i>", error->message);
+  else if (usable && (mask_missing = region_without_mask (d)))
+    text = g_markup_printf_escaped ("<i>%s</i>", mask_missing);
   else if (usable)
     text = ns_restyle_estimate (*d->ctx, d->p, c->width, c->height, s->width, s->height, &blocked);
   else

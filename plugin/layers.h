@@ -27,10 +27,10 @@ typedef struct
   gboolean  visible;  /* itself and every group it is in */
   gboolean  group;
   gboolean  result;   /* carries NS_RESULT_PARASITE */
-  gboolean  has_mask; /* a layer mask (a painting's possible region) */
   gint      depth;    /* 0 = top level */
   gint      path[NS_LAYER_MAX_DEPTH]; /* stack positions from the top level
                                          down; 0 = the topmost */
+  gboolean  has_mask; /* a layer mask (a painting's possible region) */
 } NsLayer;
 
 typedef struct

@@ -9,7 +9,7 @@
 /* A layer of w x h at 0,0 and `path` (depth = number of positions, -1
  * ends it). */
 static void add(NsLayerList *l, gint id, const char *name, gint w, gint h, gboolean group, gboolean visible, ...) {
-    NsLayer layer = {id, (gchar *) name, w, h, 0, 0, visible, group, FALSE, -1, {0}};
+    NsLayer layer = {id, (gchar *) name, w, h, 0, 0, visible, group, FALSE, -1, {0}, FALSE};
     va_list ap;
     va_start(ap, visible);
     for (int p; (p = va_arg(ap, int)) >= 0;)
