@@ -35,9 +35,13 @@ enum ns_status ns_params_preset(struct ns_params *p, const char *name) {
         p->layer_weights = NS_LAYER_WEIGHTS_GEOMETRIC;
         p->activation_shift = -1.0f;
         p->correlation_chain = true;
-        p->style_weight = 1e3f;
+        /* tuned by eye on the d2l pair (make examples): the scene stays
+         * readable under the richer strokes; 1000 painted it over */
+        p->style_weight = 10.0f;
     } else if (!strcmp(name, "faithful")) {
-        p->style_weight = 20.0f;
+        /* the photo plainly itself, in the painting's palette and texture
+         * (20 looked as painted over as the default) */
+        p->style_weight = 1.0f;
         p->tv_weight = 10.0f;
     } else if (!strcmp(name, "balanced")) {
         p->style_weight = 1e2f;

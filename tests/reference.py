@@ -6,7 +6,7 @@ loader), builds VGG with torch.nn.functional, and evaluates the content,
 style and TV terms exactly as DESIGN.md writes them.  Used by the reference
 tests (iteration-0 terms, L-BFGS final loss) and by the benchmark.
 
-  reference.py terms   --weights W --content C.ppm --style S.ppm --image U.ppm --content-layers .. --style-layers ..
+  reference.py terms   --weights W --content C.ppm --style S.ppm[:MASK.ppm]... --image U.ppm --content-layers .. --style-layers ..
                        [--activation-shift X] [--layer-weights uniform|geometric] [--correlation-chain]
                        [--pooling max|avg]   (--style-layers all: every relu layer of the weights file)
   reference.py lbfgs   ... --iterations N --history M [--line-search] [--threads T]
@@ -235,6 +235,43 @@ class Objective:
         return total, lc, ls, tv
 
 
+def masked_gram(f, m, shift=0.0):
+    """Regions (Gatys et al. 2017): G = (F + shift) diag(m) (F + shift)^T / sum m,
+    the mask m (H x W, 0..1) average-pooled 2x2 (floor) to f's size; and the
+    mask's share of the layer, sum m / M."""
+    m = pool_to(m.unsqueeze(0), f.shape[1:])[0].reshape(-1)
+    a = flat(f, shift)
+    return (a * m) @ a.t() / m.sum(), m.sum() / m.numel()
+
+
+class RegionObjective(Objective):
+    """One style per region: styles is [(painting, mask or None)], each
+    painting with its own targets; L_s = sum_k beta_k sum_l b_l (a_kl / M_l)
+    ||G_kl - T_kl||^2 / ||T_kl||^2 with beta_k = 1 (equal blend, mean 1)."""
+
+    def __init__(self, vgg, content, styles, content_layers, style_layers, cw, sw, tw, shift=0.0):
+        super().__init__(vgg, content, styles[0][0], content_layers, style_layers, cw, sw, tw, shift=shift)
+        self.regions = []
+        with torch.no_grad():
+            for painting, mask in styles:
+                fs = vgg.features(painting, [n for n, _ in style_layers])
+                t = {n: gram(fs[n], shift) for n, _ in style_layers}
+                m = mask if mask is not None else torch.ones(content.shape[1:], dtype=content.dtype)
+                self.regions.append((t, {n: (v * v).sum() for n, v in t.items()}, m))
+
+    def terms(self, u):
+        f = self.vgg.features(u, [n for n, _ in self.cl] + [n for n, _ in self.sl])
+        lc = sum(a * ((f[n] - self.p[n]) ** 2).sum() / self.pn[n] for n, a in self.cl)
+        ls = 0.0
+        for t, tn, m in self.regions:
+            for n, b in self.sl:
+                g, share = masked_gram(f[n], m, self.shift)
+                ls = ls + b * share * ((g - t[n]) ** 2).sum() / tn[n]
+        h, w = u.shape[1], u.shape[2]
+        tv = (((u[:, 1:, :] - u[:, :-1, :]) ** 2).sum() + ((u[:, :, 1:] - u[:, :, :-1]) ** 2).sum()) / (3 * h * w)
+        return self.cw * lc + self.sw * ls + self.tw * tv, lc, ls, tv
+
+
 def objective(args, vgg, content, style):
     """The Objective the command-line options describe."""
     cl = parse_layers(args.content_layers, vgg, args.layer_weights, deeper_heavier=True)
@@ -246,8 +283,16 @@ def objective(args, vgg, content, style):
 def build(args, dtype):
     vgg = Vgg(args.weights, dtype=dtype, pooling=args.pooling)
     tensor = lambda p: torch.tensor(read_ppm(p), dtype=dtype)
-    content, style = tensor(args.content), tensor(args.style)
-    return objective(args, vgg, content, style), content
+    content = tensor(args.content)
+    # --style FILE or FILE:MASK (a PPM whose channels' mean is the mask), repeated
+    styles = [(tensor(s.split(":")[0]), tensor(s.split(":")[1]).mean(0) if ":" in s else None) for s in args.style]
+    if all(m is None for _, m in styles):
+        assert len(styles) == 1, "several paintings without masks are blended by the engine, not here"
+        return objective(args, vgg, content, styles[0][0]), content
+    cl = parse_layers(args.content_layers, vgg, args.layer_weights, deeper_heavier=True)
+    sl = parse_layers(args.style_layers, vgg, args.layer_weights)
+    return RegionObjective(vgg, content, styles, cl, sl, args.content_weight, args.style_weight, args.tv_weight,
+                           shift=args.activation_shift), content
 
 
 def cmd_terms(args):
@@ -360,7 +405,7 @@ def main():
     ap.add_argument("command", choices=["terms", "lbfgs", "time", "matmul"])
     ap.add_argument("--weights")
     ap.add_argument("--content")
-    ap.add_argument("--style")
+    ap.add_argument("--style", action="append", help="FILE or FILE:MASK (regions), repeated")
     ap.add_argument("--image")
     ap.add_argument("--content-layers", default="relu3_2")
     ap.add_argument("--style-layers", default="relu1_1,relu2_1,relu3_1")

@@ -4,6 +4,7 @@
 #  1. iteration-0 loss terms agree within 1e-3 relative; with the published
 #     objective options (activation shift, geometric layer weights,
 #     correlation chain, every relu layer, average pooling) within 1e-4;
+#     with two paintings in two regions (masked Grams) within 1e-6;
 #  2. after the same number of L-BFGS iterations (same objective, history,
 #     start) the engine's loss is no worse than 1.1x torch.optim.LBFGS's.
 # Inputs are 8-bit PPMs written by the CLI, so both sides read identical pixels.
@@ -45,6 +46,15 @@ from reference import read_ppm, write_ppm
 c = read_ppm(sys.argv[1] + "/content.ppm")
 rng = np.random.default_rng(7)
 write_ppm(sys.argv[1] + "/start.ppm", 0.6 * c + 0.4 * rng.random(c.shape))
+# regions: a second painting (the first's channels reversed), a soft mask
+# (a ramp from left to right) and a hard one (the right 60 %)
+s = read_ppm(sys.argv[1] + "/style.ppm")
+write_ppm(sys.argv[1] + "/style2.ppm", s[::-1])
+h, w = c.shape[1:]
+ramp = np.tile(np.linspace(0, 1, w), (h, 1))
+write_ppm(sys.argv[1] + "/mask1.ppm", np.stack([ramp] * 3))
+right = (np.arange(w) >= 0.4 * w)[None, :] * np.ones((h, 1))
+write_ppm(sys.argv[1] + "/mask2.ppm", np.stack([right] * 3))
 EOF
 
 # compare.py ENGINE.jsonl REF.json TOL: the engine's iteration-0 record against the reference's terms
@@ -63,13 +73,15 @@ EOF
 
 # iter0 NAME TOL ARGS..: the terms at the start image, engine and reference given the same ARGS
 # (layers, weights, objective options); status 1 if any term differs by more than TOL relative
+# (the paintings: STYLES, --style FILE[:MASK] each)
+STYLES=(--style "$T/style.ppm")
 iter0() {
     local name=$1 tol=$2
     shift 2
-    "$NS" --quiet --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" --output "$T/$name-out.png" \
+    "$NS" --quiet --weights "$W" --content "$T/content.ppm" "${STYLES[@]}" --output "$T/$name-out.png" \
         --size 0 --iterations 0 --init image --init-image "$T/start.ppm" "$@" "${NO_MARGIN[@]}" \
         --log-json "$T/$name.jsonl" || return 1
-    "$PY" "$HERE/reference.py" terms --weights "$W" --content "$T/content.ppm" --style "$T/style.ppm" \
+    "$PY" "$HERE/reference.py" terms --weights "$W" --content "$T/content.ppm" "${STYLES[@]}" \
         --image "$T/start.ppm" "$@" >"$T/$name-ref.json" || return 1
     "$PY" "$T/compare.py" "$T/$name.jsonl" "$T/$name-ref.json" "$tol"
 }
@@ -94,6 +106,14 @@ for opts in "${OPTIONS[@]}"; do
     # shellcheck disable=SC2086  # the options split into words on purpose
     iter0 "opt$k" 1e-4 --content-layers relu3_2 $opts "${WEIGHTS[@]}" || { fail=1; echo "  FAILED: $opts"; }
 done
+
+echo "== iteration-0 terms with two paintings in two regions (masked Grams): engine vs PyTorch, limit 1e-6"
+STYLES=(--style "$T/style.ppm:$T/mask1.ppm" --style "$T/style2.ppm:$T/mask2.ppm")
+iter0 regions 1e-6 --content-layers relu3_2 $S3 "${WEIGHTS[@]}" || { fail=1; echo "  FAILED: regions"; }
+echo " -- with the activation shift -1"
+iter0 regions-shift 1e-6 --content-layers relu3_2 $S3 --activation-shift -1 "${WEIGHTS[@]}" ||
+    { fail=1; echo "  FAILED: regions with the shift"; }
+STYLES=(--style "$T/style.ppm")
 
 ITERS=${NS_REF_ITERATIONS:-100}
 echo "== final loss after $ITERS L-BFGS iterations (history 20, from the content): engine vs torch.optim.LBFGS"
