@@ -20,6 +20,10 @@ void             ns_restyle_record_timing   (struct ns_context     *ctx,
                                              struct ns_work         work,
                                              gdouble                seconds);
 
+/* A painting's R'G'B'A pixels (g_free the data), its fully transparent
+ * border cut off. */
+struct ns_image  ns_restyle_read_painting   (GeglBuffer            *buffer);
+
 G_END_DECLS
 
 #endif /* __NS_RESTYLE_PRIVATE_H__ */

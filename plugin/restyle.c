@@ -689,6 +689,36 @@ paintings_clear (Paintings *ps)
   g_free (ps->union_);
 }
 
+/* The painting's pixels without the transparent border a layer gets from
+ * Layer to Image Size (which a layer-mask region may need): their colour
+ * is no part of the painting.  A painting without any opaque pixel stays
+ * whole. */
+struct ns_image
+ns_restyle_read_painting (GeglBuffer *buffer)
+{
+  const GeglRectangle *e  = gegl_buffer_get_extent (buffer);
+  struct ns_image      im = { read_rgba (buffer, e), e->width, e->height, 4, e->width * 4 };
+  gint                 x0 = e->width, y0 = e->height, x1 = -1, y1 = -1, x, y;
+
+  for (y = 0; im.data && y < e->height; y++)
+    for (x = 0; x < e->width; x++)
+      if (im.data[4 * ((gsize) y * e->width + x) + 3] > 0.0f)
+        {
+          x0 = MIN (x0, x), x1 = MAX (x1, x);
+          y0 = MIN (y0, y), y1 = MAX (y1, y);
+        }
+  if (x1 >= 0 && (x1 - x0 + 1 < e->width || y1 - y0 + 1 < e->height))
+    {
+      gint w = x1 - x0 + 1, h = y1 - y0 + 1;
+
+      for (y = 0; y < h; y++)  /* rows move down to the start: no overlap ahead */
+        memmove (im.data + (gsize) y * w * 4, im.data + ((gsize) (y + y0) * e->width + x0) * 4,
+                 sizeof (gfloat) * w * 4);
+      im.width = w, im.height = h, im.stride = w * 4;
+    }
+  return im;
+}
+
 /* FALSE when memory runs out. */
 static gboolean
 read_paintings (Paintings             *ps,
@@ -703,10 +733,7 @@ read_paintings (Paintings             *ps,
   ps->n = CLAMP (params->paintings, 1, NS_MAX_PAINTINGS);
   for (k = 0; k < ps->n; k++)
     {
-      const GeglRectangle *e = gegl_buffer_get_extent (paintings[k].buffer);
-
-      ps->style[k] = (struct ns_image) { read_rgba (paintings[k].buffer, e), e->width, e->height, 4,
-                                         e->width * 4 };
+      ps->style[k] = ns_restyle_read_painting (paintings[k].buffer);
       ps->blend[k] = (gfloat) params->blend[k];
       if (! ps->style[k].data)
         return FALSE;

@@ -244,6 +244,28 @@ static GeglBuffer *band_of(int w, int h, int x0, int x1) {
     return buf;
 }
 
+/* A painting layer enlarged to the image (transparent around it) is read
+ * without its transparent border. */
+static void test_transparent_border(void) {
+    GeglRectangle rect = {0, 0, 10, 8};
+    GeglBuffer *buf = gegl_buffer_new(&rect, babl_format("R'G'B'A float"));
+    float px[10 * 8 * 4] = {0};
+    for (int y = 2; y < 5; y++)
+        for (int x = 3; x < 7; x++)
+            for (int c = 0; c < 4; c++)
+                px[4 * (y * 10 + x) + c] = c == 3 ? 1.0f : 0.1f * x + 0.01f * y;
+    gegl_buffer_set(buf, &rect, 0, babl_format("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE);
+    struct ns_image im = ns_restyle_read_painting(buf);
+    int wrong = 0;
+    for (int y = 0; y < im.height; y++)
+        for (int x = 0; x < im.width; x++)
+            wrong += fabsf(im.data[4 * (y * im.width + x)] - (0.1f * (x + 3) + 0.01f * (y + 2))) > 1e-6f;
+    CHECK(im.width == 4 && im.height == 3 && wrong == 0, "the opaque 4 x 3 of a 10 x 8 layer: %d x %d, %d wrong",
+          im.width, im.height, wrong);
+    g_free(im.data);
+    g_object_unref(buf);
+}
+
 /* Two paintings in two regions, restyled below the layer's size: each
  * region takes its painting, and the middle band, in no region, keeps the
  * photo's exact values at the layer's own size. */
@@ -309,6 +331,7 @@ int main(void) {
         test_estimate(ctx);
         test_preview(ctx);
         test_presets(ctx);
+        test_transparent_border();
         test_regions(ctx);
         ns_context_free(ctx);
     }
