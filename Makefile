@@ -61,7 +61,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu bench-full bench-photo pictures test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -198,6 +198,10 @@ bench: all $(BUILD)/bench/bench
 # the README's and the help's pictures (docs/images) from ../shared/examples
 pictures: all plugins
 	@bash tests/pictures.sh $(BUILD)
+
+# the README's side-by-side pictures of each preset and option (docs/images/examples)
+examples: all
+	@bash tests/examples.sh $(BUILD)
 
 # what a photographer waits for: Draft and Final on a 2.8 MP and a 24 MP photo
 bench-photo: all $(BUILD)/bench/bench

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# make examples: the README's side-by-side pictures of the presets and options,
+# small JPEG strips in docs/images/examples, made from ../shared/examples
+# (CC BY-SA 4.0, d2l-ai/d2l-en) with the small test weights (conv1_1..conv3_4)
+# at 256 px and 80 iterations, one run after the other on the CPU (about
+# six minutes on two free cores): they are for comparing options with each
+# other, not for judging final quality.
+#   presets.jpg  the photo, then --preset gatys2016, improved, faithful,
+#                balanced, painterly
+#   options.jpg  the defaults, then --activation-shift -1, --layer-weights
+#                geometric, --correlation-chain, --style-layers all, --pooling avg
+#   colours.jpg  the painting, then --colors off (the default), keep, match
+#   regions.jpg  the photo, the painting, a hue-rotated copy of it (green
+#                leaves, pink sky), the two masks, and
+#                --style oak:left-half --style green:right-third
+# Each run's exact command is printed before it runs, its seconds after.
+# NS_EXAMPLES_SIZE and NS_EXAMPLES_ITERATIONS change the size and iterations.
+set -euo pipefail
+BUILD=$(realpath -m "${1:-build}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+rel() { realpath -m --relative-to="$ROOT" "$1"; }
+NS=$(rel "$BUILD/neural-style")
+EX=$(rel "${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}")
+W=$(rel "${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}")
+SIZE=${NS_EXAMPLES_SIZE:-256}
+ITER=${NS_EXAMPLES_ITERATIONS:-80}
+OUT=docs/images/examples
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$OUT"
+PHOTO=$EX/rainier.jpg
+OAK=$EX/autumn-oak.jpg
+
+# run NAME OPTION...: the photo restyled after the painting (unless OPTIONs
+# give --style) into $T/NAME.png, the command printed first
+run() {
+    local name=$1; shift
+    local style=(--style "$OAK")
+    case " $* " in *" --style "*) style=() ;; esac
+    local cmd=("$NS" --quiet --weights "$W" --device cpu --size "$SIZE" --iterations "$ITER"
+               --content "$PHOTO" "${style[@]}" "$@" --output "$T/$name.png")
+    echo "${cmd[*]}"
+    local t0=$SECONDS
+    "${cmd[@]}"
+    echo "  ($((SECONDS - t0)) s)"
+}
+
+# tile IN CAPTION: IN at the results' height H, framed in grey, with CAPTION
+# (LINES lines, split by \n) under it, as $T/tile-N.png; the tiles so far are
+# in TILES
+TILES=()
+LINES=1
+tile() {
+    local out=$T/tile-${#TILES[@]}.png
+    convert "$1" -resize "x$((H - 2))" -bordercolor gray60 -border 1 \
+        -background white -gravity south -splice "0x$((6 + 14 * LINES))" \
+        -gravity north -font DejaVu-Sans -pointsize 12 -fill black -annotate "+0+$((H + 3))" "$2" "$out"
+    TILES+=("$out")
+}
+
+# strip NAME: the tiles side by side into $OUT/NAME.jpg, and a fresh TILES
+strip() {
+    convert "${TILES[@]}" -bordercolor white -border 3 +append -strip -quality 85 "$OUT/$1.jpg"
+    TILES=()
+}
+
+echo "== presets.jpg"
+for p in gatys2016 improved faithful balanced painterly; do
+    run "preset-$p" --preset "$p"
+done
+H=$(identify -format %h "$T/preset-balanced.png")
+tile "$PHOTO" "the photo"
+for p in gatys2016 improved faithful balanced painterly; do
+    tile "$T/preset-$p.png" "--preset $p"
+done
+strip presets
+
+echo "== options.jpg"
+run default
+run shift --activation-shift -1
+run geometric --layer-weights geometric
+run chain --correlation-chain
+run all --style-layers all
+run avg --pooling avg
+tile "$T/default.png" "the defaults"
+tile "$T/shift.png" "--activation-shift -1"
+tile "$T/geometric.png" "--layer-weights geometric"
+tile "$T/chain.png" "--correlation-chain"
+tile "$T/all.png" "--style-layers all"
+tile "$T/avg.png" "--pooling avg"
+strip options
+
+echo "== colours.jpg (--colors off is the defaults' run above)"
+run keep --colors keep
+run match --colors match
+tile "$OAK" "the painting"
+tile "$T/default.png" "--colors off (the default)"
+tile "$T/keep.png" "--colors keep"
+tile "$T/match.png" "--colors match"
+strip colours
+
+echo "== regions.jpg"
+# a second painting: autumn-oak with its hue rotated; masks at the photo's size
+echo "convert $OAK -modulate 100,120,170 $T/green.jpg"
+convert "$OAK" -modulate 100,120,170 "$T/green.jpg"
+read -r PW PH < <(identify -format '%w %h\n' "$PHOTO")
+convert -size "${PW}x$PH" xc:black -fill white -draw "rectangle 0,0 $((PW / 2 - 1)),$((PH - 1))" \
+    -colorspace Gray -depth 8 "PNG8:$T/left-half.png"
+convert -size "${PW}x$PH" xc:black -fill white -draw "rectangle $((PW * 2 / 3)),0 $((PW - 1)),$((PH - 1))" \
+    -colorspace Gray -depth 8 "PNG8:$T/right-third.png"
+run regions --style "$OAK:$T/left-half.png" --style "$T/green.jpg:$T/right-third.png"
+LINES=2
+tile "$PHOTO" "the photo"
+tile "$OAK" "oak: autumn-oak.jpg"
+tile "$T/green.jpg" "green: autumn-oak.jpg hue-rotated\n(convert -modulate 100,120,170)"
+tile "$T/left-half.png" "left-half mask (for oak)"
+tile "$T/right-third.png" "right-third mask (for green)"
+tile "$T/regions.png" "--style oak:left-half\n--style green:right-third"
+strip regions
+
+ls -l "$OUT"
