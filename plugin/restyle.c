@@ -689,9 +689,9 @@ paintings_clear (Paintings *ps)
   g_free (ps->union_);
 }
 
-/* The painting's pixels without the transparent border a layer gets from
- * Layer to Image Size (which a layer-mask region may need): their colour
- * is no part of the painting.  A painting without any opaque pixel stays
+/* The painting's pixels without the transparent border a layer with alpha
+ * gets from Layer to Image Size (which a layer-mask region may need):
+ * their colour is no part of the painting.  A painting without any opaque pixel stays
  * whole. */
 struct ns_image
 ns_restyle_read_painting (GeglBuffer *buffer)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks one GUI session of gui.sh (its facts and screenshots) and the image
 it saved (the inspect case's layers and pixels).
-usage: check_gui.py LANG|states GUI_DIR INSPECT_DIR"""
+usage: check_gui.py LANG|states|regions GUI_DIR INSPECT_DIR"""
 import os
 import re
 import sys
@@ -39,6 +39,30 @@ def need(cond, msg):
 need("failed" not in facts, "the session stopped at step '%s' (screenshot failed-*.png)" % facts.get("failed"))
 need("crashed" not in facts, "the plug-in crashed (gimp.log)")
 need("saved" in facts, "the image was not saved")
+
+if lang == "regions":
+    # the layers top first: sea, the painting (both hidden), the result, the photo
+    names = [l[3] for l in layers]
+    results = [l for l in layers if l[2]]
+    need(len(results) == 1, "%d results, expected 1" % len(results))
+    pos = {l[3]: l[0] for l in layers}
+    need("Background" in pos and results[0][0] + 1 == pos["Background"], "the result is not above the photo")
+    hidden = [l[3] for l in layers if not l[1]]
+    need("sea" in hidden and any(n.startswith("autumn-oak") for n in hidden),
+         "the paintings over the result were left visible: %s" % names)
+    img = lambda name: read_ppm(os.path.join(ins, "layer-%d.ppm" % pos[name]))
+    photo, new = img("Background"), read_ppm(os.path.join(ins, "layer-%d.ppm" % results[0][0]))
+    oak = img([n for n in names if n.startswith("autumn-oak")][0])[:, 11:1211, 37:1754]  # its opaque part
+    sea = img("sea")[:, 11:1211, 37:1754]
+    mean = lambda a: a.reshape(3, -1).mean(1)
+    band = np.abs(new - photo)[:, :, 1024:1536].max()
+    moved = [(np.linalg.norm(mean(photo[:, :, c]) - mean(p)), np.linalg.norm(mean(new[:, :, c]) - mean(p)))
+             for c, p in ((slice(0, 1024), oak), (slice(1536, 2048), sea))]
+    print("    the band between the regions: max |diff| %.4f; left to the painting %.3f -> %.3f, right quarter "
+          "to sea %.3f -> %.3f" % (band, moved[0][0], moved[0][1], moved[1][0], moved[1][1]))
+    need(band == 0, "pixels outside every region changed")
+    need(all(after < 0.8 * before for before, after in moved), "a region did not take its own painting")
+    sys.exit(0)
 
 if lang == "states":
     # depth, position, visible, result, has a mask, group, name

@@ -162,6 +162,23 @@
       (gimp-image-set-active-layer img painting)
       (gimp-xcf-save 0 img painting "@OUT@/states.xcf" "states.xcf"))))
 
+;; for the GUI's regions session: the painting enlarged to the image (Add
+;; Alpha Channel, Layer to Image Size: a transparent border), a hue-turned copy "sea" above it
+;; with a layer mask on the right quarter, the left half selected
+(define (case-regions-xcf)
+  (let* ((p (open-pair)) (img (car p)) (style (caddr p)))
+    (gimp-layer-add-alpha style)
+    (gimp-layer-resize-to-image-size style)
+    (let ((sea (car (gimp-layer-copy style FALSE))))
+      (gimp-image-insert-layer img sea 0 0)
+      (gimp-item-set-name sea "sea")
+      (gimp-drawable-hue-saturation sea HUE-RANGE-ALL 180 0 0 0)
+      (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 1536 0 512 1365)
+      (gimp-layer-add-mask sea (car (gimp-layer-create-mask sea ADD-MASK-SELECTION)))
+      (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 1024 1365)
+      (gimp-image-set-active-layer img style)
+      (gimp-xcf-save 0 img style "@OUT@/regions.xcf" "regions.xcf"))))
+
 ;; every layer of the saved image, groups' children after them
 (define (describe img layers depth)
   (for-each
@@ -178,6 +195,14 @@
     (describe img (vector->list (cadr (gimp-image-get-layers img))) 0)))
 
 (define (case-inspect-en) (case-inspect))
+;; the paintings have alpha (PPM has none): flattened onto the background
+;; colour first, their opaque part is what check_gui.py reads
+(define (case-inspect-regions)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf" "result.xcf")))
+         (layers (vector->list (cadr (gimp-image-get-layers img)))))
+    (for-each (lambda (l) (if (= (car (gimp-drawable-has-alpha l)) 1) (gimp-layer-flatten l))) layers)
+    (gimp-xcf-save 0 img (car (gimp-image-get-active-layer img)) "@OUT@/result.xcf" "result.xcf")
+    (case-inspect)))
 (define (case-inspect-ja) (case-inspect))
 
 (@CASE@)

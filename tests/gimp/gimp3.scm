@@ -187,6 +187,23 @@
       (gimp-image-set-selected-layers img (vector photo painting))
       (gimp-xcf-save RUN-NONINTERACTIVE img "@OUT@/states.xcf"))))
 
+;; for the GUI's regions session: the painting enlarged to the image (Add
+;; Alpha Channel, Layer to Image Size: a transparent border), a hue-turned copy "sea" above it
+;; with a layer mask on the right quarter, the left half selected
+(define (case-regions-xcf)
+  (let* ((p (open-pair)) (img (car p)) (style (caddr p)))
+    (gimp-layer-add-alpha style)
+    (gimp-layer-resize-to-image-size style)
+    (let ((sea (car (gimp-layer-copy style))))
+      (gimp-image-insert-layer img sea 0 0)
+      (gimp-item-set-name sea "sea")
+      (gimp-drawable-hue-saturation sea HUE-RANGE-ALL 180 0 0 0)
+      (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 1536 0 512 1365)
+      (gimp-layer-add-mask sea (car (gimp-layer-create-mask sea ADD-MASK-SELECTION)))
+      (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 0 0 1024 1365)
+      (gimp-image-set-selected-layers img (vector style))
+      (gimp-xcf-save RUN-NONINTERACTIVE img "@OUT@/regions.xcf"))))
+
 ;; every layer of the saved image, groups' children after them
 (define (describe img layers depth)
   (for-each
@@ -204,6 +221,29 @@
     (describe img (vector->list (car (gimp-image-get-layers img))) 0)))
 
 (define (case-inspect-en) (case-inspect))
+;; the paintings have alpha and "sea" a mask (PPM has neither): each layer's
+;; own pixels, exported from a copy with the alpha flattened away; their
+;; opaque part is what check_gui.py reads
+(define (case-inspect-regions)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@OUT@/result.xcf")))
+         (layers (vector->list (car (gimp-image-get-layers img)))))
+    (for-each
+      (lambda (l)
+        (let* ((pos (car (gimp-image-get-item-position img l)))
+               (im2 (car (gimp-image-new (car (gimp-drawable-get-width l)) (car (gimp-drawable-get-height l)) RGB)))
+               (copy (car (gimp-layer-new-from-drawable l im2))))
+          (say "layer" pos (truth (car (gimp-item-get-visible l)))
+               (if (member "neural-style-result" (car (gimp-item-get-parasite-list l))) 1 0)
+               (car (gimp-item-get-name l)))
+          (gimp-image-insert-layer im2 copy 0 0)
+          (gimp-layer-set-offsets copy 0 0)
+          (gimp-item-set-visible copy TRUE)
+          (if (> (car (gimp-layer-get-mask copy)) 0) (gimp-layer-remove-mask copy MASK-DISCARD))
+          (gimp-image-flatten im2)
+          (file-ppm-export #:run-mode RUN-NONINTERACTIVE #:image im2
+                           #:file (string-append "@OUT@/layer-" (number->string pos) ".ppm"))
+          (gimp-image-delete im2)))
+      layers)))
 (define (case-inspect-ja) (case-inspect))
 
 (@CASE@)

@@ -5,6 +5,7 @@
 #
 #   gui.sh 2|3 LANG OUT           LANG: en or ja
 #   gui.sh 2|3 states OUT XCF     XCF as GIMP sees it (gimp2/3.scm's states-xcf)
+#   gui.sh 2|3 regions OUT XCF    two paintings in two regions (regions-xcf)
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -196,7 +197,7 @@ if [ "$VER" = 3 ] && w=$(wait_window "Welcome|ようこそ" 5); then
         gone "Welcome|ようこそ" 3 && break
     done
 fi
-TITLE=rainier; [ -n "$IMAGE" ] && TITLE=states
+TITLE=rainier; [ -n "$IMAGE" ] && TITLE=$LANG_CASE
 W=$(image_window "$TITLE") || step_failed start
 sleep 2
 shot 1-photo
@@ -230,6 +231,29 @@ save_as() { # File > Save As... $XCF
     [ -s "$OUT/result.xcf" ] || step_failed save
     fact "saved 1"
 }
+
+# The regions session: in the XCF of case-regions-xcf, the painting on the
+# selection (the left half) and "sea" in its layer mask (the right quarter),
+# chosen in the dialog with the keys a photographer would use
+if [ "$LANG_CASE" = regions ]; then
+    P=$(open_dialog regions-dialog) || exit 1
+    sleep 3
+    keys "$P" alt+x
+    sleep 1
+    # Painting 2: the first layer (sea); Painting 1's region (before it in
+    # the focus chain): the selection; sea's region: its layer mask
+    keys "$P" alt+2 Down shift+Tab Down Tab Tab Tab Down Down
+    sleep 2
+    shot r1-dialog-regions
+    import -window "$P" "$OUT/dialog-regions.png" 2>/dev/null
+    run_ok "$P"
+    shot r2-result
+    fact "run-1 done"
+    save_as
+    grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
+    log "done"
+    exit 0
+fi
 
 if [ "$LANG_CASE" = states ]; then
     P=$(open_dialog states-dialog) || exit 1

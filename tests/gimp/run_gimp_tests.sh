@@ -133,6 +133,19 @@ gui_suite() { # version
     check "the guess, a result inside the group with the photo's mask, a grayscale image: no crash" \
         "$PY" "$HERE/check_gui.py" states "$g" "$d"
     rm -rf "$SHOTS/$v-states" && mkdir -p "$SHOTS/$v-states" && cp "$g"/*.png "$SHOTS/$v-states/" 2>/dev/null
+    echo "== GIMP $v GUI: two paintings in two regions chosen in the dialog (the selection, a layer mask)"
+    d=$(run_case "$v" regions-xcf)
+    xcf=$d/regions.xcf
+    [ "$v" = 3 ] && xcf=/opt/ns-out/regions-xcf/regions.xcf
+    g=$T/gui-$v-regions
+    NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" regions "$g" "$xcf" >"$g.log" 2>&1
+    d=$T/$v-inspect-regions
+    mkdir -p "$d"
+    cp "$g/result.xcf" "$d/" 2>/dev/null
+    d=$(run_case "$v" inspect-regions)
+    check "each region after its own painting, the band between them the photo's pixels" \
+        "$PY" "$HERE/check_gui.py" regions "$g" "$d"
+    rm -rf "$SHOTS/$v-regions" && mkdir -p "$SHOTS/$v-regions" && cp "$g"/*.png "$SHOTS/$v-regions/" 2>/dev/null
 }
 
 T=$(mktemp -d)
