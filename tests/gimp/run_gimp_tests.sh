@@ -97,6 +97,23 @@ suite() { # version
         "$PY" "$HERE/check_results.py" error "$d" execution "install.sh" same-layers
 }
 
+# A GUI session on the XCF that CASE-xcf makes, then its saved image
+# inspected and checked: version, case, what it checks
+xcf_session() {
+    local v=$1 case=$2 what=$3 d g xcf
+    d=$(run_case "$v" "$case-xcf")
+    xcf=$d/$case.xcf
+    [ "$v" = 3 ] && xcf=/opt/ns-out/$case-xcf/$case.xcf
+    g=$T/gui-$v-$case
+    NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" "$case" "$g" "$xcf" >"$g.log" 2>&1
+    d=$T/$v-inspect-$case
+    mkdir -p "$d"
+    cp "$g/result.xcf" "$d/" 2>/dev/null
+    d=$(run_case "$v" "inspect-$case")
+    check "$what" "$PY" "$HERE/check_gui.py" "$case" "$g" "$d"
+    rm -rf "${SHOTS:?}/$v-$case" && mkdir -p "$SHOTS/$v-$case" && cp "$g"/*.png "$SHOTS/$v-$case/" 2>/dev/null
+}
+
 # The photographer's path: the real GUI, a fresh profile, the real menus.
 gui_suite() { # version
     local v=$1 lang g d
@@ -121,31 +138,9 @@ gui_suite() { # version
         rm -rf "$SHOTS/$v-$lang" && mkdir -p "$SHOTS/$v-$lang" && cp "$g"/*.png "$SHOTS/$v-$lang/" 2>/dev/null
     done
     echo "== GIMP $v GUI: the photo in a layer group with a mask, a text layer, the painting; then grayscale"
-    d=$(run_case "$v" states-xcf)
-    local xcf=$d/states.xcf
-    [ "$v" = 3 ] && xcf=/opt/ns-out/states-xcf/states.xcf
-    g=$T/gui-$v-states
-    NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" states "$g" "$xcf" >"$g.log" 2>&1
-    d=$T/$v-inspect-states
-    mkdir -p "$d"
-    cp "$g/result.xcf" "$d/" 2>/dev/null
-    d=$(run_case "$v" inspect-states)
-    check "the guess, a result inside the group with the photo's mask, a grayscale image: no crash" \
-        "$PY" "$HERE/check_gui.py" states "$g" "$d"
-    rm -rf "$SHOTS/$v-states" && mkdir -p "$SHOTS/$v-states" && cp "$g"/*.png "$SHOTS/$v-states/" 2>/dev/null
+    xcf_session "$v" states "the guess, a result inside the group with the photo's mask, a grayscale image: no crash"
     echo "== GIMP $v GUI: two paintings in two regions chosen in the dialog (the selection, a layer mask)"
-    d=$(run_case "$v" regions-xcf)
-    xcf=$d/regions.xcf
-    [ "$v" = 3 ] && xcf=/opt/ns-out/regions-xcf/regions.xcf
-    g=$T/gui-$v-regions
-    NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" regions "$g" "$xcf" >"$g.log" 2>&1
-    d=$T/$v-inspect-regions
-    mkdir -p "$d"
-    cp "$g/result.xcf" "$d/" 2>/dev/null
-    d=$(run_case "$v" inspect-regions)
-    check "each region after its own painting, the band between them the photo's pixels" \
-        "$PY" "$HERE/check_gui.py" regions "$g" "$d"
-    rm -rf "$SHOTS/$v-regions" && mkdir -p "$SHOTS/$v-regions" && cp "$g"/*.png "$SHOTS/$v-regions/" 2>/dev/null
+    xcf_session "$v" regions "each region after its own painting, the band between them the photo's pixels"
 }
 
 T=$(mktemp -d)
