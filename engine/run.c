@@ -980,6 +980,9 @@ static enum ns_status does_not_fit(struct ns_context *ctx, const struct plan *pl
     if (f->tile)
         snprintf(how, sizeof how, " even in tiles of %d px%s", f->tile,
                  pl->p.optimizer == NS_OPTIMIZER_LBFGS ? " with a short L-BFGS history" : "");
+    else if (whole_levels(&pl->p)) /* the planner tried no tiles: say why */
+        snprintf(how, sizeof how, " at once (%s computed on whole levels, not in tiles)",
+                 pl->p.n_style_masks ? "regions are" : "the correlation chain is");
     format_bytes(f->bytes, need, sizeof need);
     format_bytes(pl->budget, have, sizeof have);
     if (pl->p.max_memory > 0 && pl->p.max_memory <= pl->budget)

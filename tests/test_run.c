@@ -798,6 +798,11 @@ static void test_regions(void) {
     CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "chain"), "regions and the chain: %s",
           ns_last_error(ctx));
     p.correlation_chain = false;
+    p.max_memory = 20e6; /* far less than a whole level needs: the sentence says why no tiles */
+    st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
+    CHECK(st == NS_STATUS_OUT_OF_MEMORY && strstr(ns_last_error(ctx), "regions are computed on whole levels"),
+          "regions over the budget: %s", ns_last_error(ctx));
+    p.max_memory = 0;
     masks[1].data[5] = NAN;
     st = ns_run(ctx, &content, styles, 2, &p, NULL, NULL, &r);
     CHECK(st == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "mask of style 2"), "a NaN mask: %s",
