@@ -523,7 +523,7 @@ int main(int argc, char **argv) {
     /* --max-memory covers the images held here too */
     double held = image_bytes(&content.im) + image_bytes(&result) + image_bytes(&init.im);
     for (int k = 0; k < c.n_styles; k++)
-        held += image_bytes(&style_im[k]) + (masks[k].data ? image_bytes(&masks[k]) : 0);
+        held += image_bytes(&style_im[k]) + image_bytes(&masks[k]);
     bool gpu = ns_context_backend_kind(ctx) == NS_BACKEND_CUDA;
     if (c.max_memory > 0 && !gpu) {
         if (held >= c.p.max_memory)

@@ -29,8 +29,7 @@ void ns_layers_geometric(struct ns_layer_sel *sel, bool content) {
         if (!sel->weighted[i]) sel->weight[i] = (float) (wd[i] / sum);
 }
 
-/* Largest c x h x w among the style layers of shape s. */
-static size_t style_elems(const struct ns_net_shape *s, const struct ns_layer_sel *style) {
+size_t ns_style_elems(const struct ns_net_shape *s, const struct ns_layer_sel *style) {
     size_t most = 0;
     for (int i = 0; i < style->n; i++) {
         int l = style->layer[i];
@@ -66,9 +65,9 @@ size_t ns_gram_opts_floats(const struct ns_model *m, const struct ns_net_shape *
                            const struct ns_layer_sel *style, const struct ns_gram_opts *g) {
     if (!g || (!g->chain && g->shift == 0.0f)) return 0;
     int k = g->chain ? 3 : 1; /* shifted; with the chain pooled and pending (or the gradient's ping-pong) */
-    size_t n = ss ? k * style_elems(ss, style) : 0;
+    size_t n = ss ? k * ns_style_elems(ss, style) : 0;
     if (!s) return n;
-    n += k * style_elems(s, style);
+    n += k * ns_style_elems(s, style);
     int lo[NS_MAX_LAYERS], hi[NS_MAX_LAYERS], pools[NS_MAX_LAYERS];
     float wt[NS_MAX_LAYERS];
     int pairs = g->chain ? plan_pairs(s, style, lo, hi, pools, wt) : 0;
@@ -96,7 +95,7 @@ enum ns_status ns_objective_set_gram(struct ns_objective *o, const struct ns_gra
     if (g->chain && o->tiling.tile) return NS_STATUS_UNAVAILABLE;
     const struct ns_net_shape *s = &o->net->s;
     if (g->chain) o->n_pairs = plan_pairs(s, &o->style, o->pair_lo, o->pair_hi, o->pair_pools, o->pair_w);
-    size_t e = style_elems(s, &o->style);
+    size_t e = ns_style_elems(s, &o->style);
     bool ok = true;
     for (int i = 0; i < (g->chain ? 3 : 1) && ok && !o->tiling.tile; i++)
         ok = (o->tmp[i] = ns_alloc_tensor(be, e)) != NULL;
@@ -178,7 +177,7 @@ enum ns_status ns_gram_style_begin(struct ns_gram_pass *gp, struct ns_objective 
     memset(gp, 0, sizeof *gp);
     gp->o = o, gp->snet = snet, gp->blend = blend;
     if (!o->n_pairs && o->gram.shift == 0.0f) return NS_STATUS_OK;
-    size_t e = style_elems(&snet->s, &o->style);
+    size_t e = ns_style_elems(&snet->s, &o->style);
     struct ns_backend *be = o->net->be;
     bool ok = (gp->shifted = ns_alloc_tensor(be, e)) != NULL;
     if (ok && o->n_pairs) ok = (gp->pending = ns_alloc_tensor(be, e)) && (gp->pool = ns_alloc_tensor(be, e));

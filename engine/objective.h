@@ -169,6 +169,8 @@ size_t ns_blocks_floats(const struct ns_model *m, const struct ns_net_shape *ful
                         const struct ns_layer_sel *style, enum ns_optimizer kind, int history);
 
 /* gram_opts.c, for objective.c and tiles.c */
+/* Largest c x h x w among the style layers of shape s (regions.c too). */
+size_t ns_style_elems(const struct ns_net_shape *s, const struct ns_layer_sel *style);
 void ns_gram_release(struct ns_objective *o);
 /* act + X into tmp (c x m), or act itself without a shift. */
 const struct ns_buf *ns_gram_shifted(struct ns_objective *o, const struct ns_buf *act, int c, size_t m,

@@ -36,14 +36,12 @@ static int slot(int k, int i) {
 
 size_t ns_regions_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_layer_sel *style,
                          int n_styles, size_t *tensors) {
-    size_t n = 0, most = 0;
+    size_t n = 0;
     for (int i = 0; i < style->n; i++) {
         int l = style->layer[i];
-        size_t hw = (size_t) s->h[l] * s->w[l], e = (size_t) s->c[l] * hw;
-        n += (size_t) n_styles * ((size_t) m->cout[l] * m->cout[l] + hw); /* targets, masks */
-        most = e > most ? e : most;
+        n += (size_t) n_styles * ((size_t) m->cout[l] * m->cout[l] + (size_t) s->h[l] * s->w[l]); /* targets, masks */
     }
-    *tensors = 2 * most;
+    *tensors = 2 * ns_style_elems(s, style);
     return n;
 }
 
@@ -108,12 +106,7 @@ enum ns_status ns_regions_init(struct ns_objective *o, int n, const float *const
     o->regions = r;
     r->n = n;
     const struct ns_net_shape *s = &o->net->s;
-    size_t hw = (size_t) o->net->h * o->net->w, most = 0;
-    for (int i = 0; i < o->style.n; i++) {
-        int l = o->style.layer[i];
-        size_t e = (size_t) s->c[l] * s->h[l] * s->w[l];
-        most = e > most ? e : most;
-    }
+    size_t hw = (size_t) o->net->h * o->net->w, most = ns_style_elems(s, &o->style);
     float *plane = malloc(sizeof(float) * hw);
     enum ns_status st = plane ? NS_STATUS_OK : NS_STATUS_OUT_OF_MEMORY;
     if (!st && (!(r->a = ns_alloc_tensor(be, most)) || !(r->am = ns_alloc_tensor(be, most))))

@@ -652,6 +652,11 @@ static enum ns_status upload_resized(struct ns_backend *be, const struct ns_imag
     return st ? st : be->ops->sync(be);
 }
 
+/* Style k's blend weight as given (params.style_blend; equal when NULL). */
+static double blend_of(const struct ns_params *p, int k) {
+    return p->style_blend ? p->style_blend[k] : 1.0;
+}
+
 /* The blended style targets of a level of w x h. */
 static enum ns_status set_styles(struct run *r, const struct ns_image *styles, int n_styles, int w, int h) {
     struct ns_backend *be = r->ctx->be;
@@ -660,12 +665,12 @@ static enum ns_status set_styles(struct run *r, const struct ns_image *styles, i
     enum ns_status st = NS_STATUS_OK;
     double blend_sum = 0;
     for (int k = 0; k < n_styles; k++)
-        blend_sum += p->style_blend ? p->style_blend[k] : 1.0;
+        blend_sum += blend_of(p, k);
     bool own = r->obj.regions != NULL; /* each region's style its own targets */
     for (int k = 0; k < n_styles && !st; k++) {
         int stw, sth;
         style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
-        float blend = own ? 1.0f : (float) ((p->style_blend ? p->style_blend[k] : 1.0) / blend_sum);
+        float blend = own ? 1.0f : (float) (blend_of(p, k) / blend_sum);
         st = upload_resized(be, &styles[k], stw, sth, 0, &buf);
         if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, own || k == 0);
         ns_release(be, &buf);
@@ -682,9 +687,9 @@ static enum ns_status set_regions(struct run *r, int n_styles, int w, int h, int
     float *planes[NS_MAX_STYLES], beta[NS_MAX_STYLES];
     double sum = 0;
     for (int k = 0; k < n_styles; k++)
-        sum += p->style_blend ? p->style_blend[k] : 1.0;
+        sum += blend_of(p, k);
     for (int k = 0; k < n_styles; k++)
-        beta[k] = (float) ((p->style_blend ? p->style_blend[k] : 1.0) * n_styles / sum);
+        beta[k] = (float) (blend_of(p, k) * n_styles / sum);
     enum ns_status st = ns_masks_canvas(p->style_masks, n_styles, w, h, m, p->threads, planes);
     if (!st) st = ns_regions_init(&r->obj, n_styles, (const float *const *) planes, beta);
     for (int k = 0; k < n_styles; k++)
