@@ -86,6 +86,21 @@ elif case == "regions":
           "the turned copy %.3f -> %.3f" % (outside, moved[0][0], moved[0][1], moved[1][0], moved[1][1]))
     need(outside == 0, "pixels outside every region changed")
     need(all(after < 0.8 * before for before, after in moved), "a region did not move toward its own painting")
+elif case == "final":
+    # sharpness: the mean absolute Laplacian of the luminance, against the photo's
+    need("final" in facts, "Final returned no layer: %s" % (re.findall(r"Error: [^\n]*", log)[:1]))
+    need(facts["final"][:4] == facts["content"][:4], "Final's layer %s is not the photo's %s"
+         % (facts["final"][:4], facts["content"][:4]))
+
+    def sharpness(a):
+        y = a.mean(0)
+        return np.abs(4 * y[1:-1, 1:-1] - y[:-2, 1:-1] - y[2:, 1:-1] - y[1:-1, :-2] - y[1:-1, 2:]).mean()
+
+    photo, draft, final = (sharpness(image(n)) for n in ("content", "draft", "final"))
+    print("    sharpness (mean |Laplacian|): photo %.4f, Draft enlarged %.4f (%.0f%%), Final %.4f (%.0f%%)"
+          % (photo, draft, 100 * draft / photo, final, 100 * final / photo))
+    need(final >= 0.8 * photo, "Final is softer than the photo")
+    need(final >= 2 * draft, "Final is not clearly sharper than Draft enlarged")
 elif case == "group-text":
     need("new" in facts, "the plug-in failed with a group as the photo and a text layer as the painting")
     g, n = facts["group"], facts["new"]

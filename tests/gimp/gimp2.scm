@@ -47,6 +47,19 @@
       (export img content "content")
       (export img new "new"))))
 
+;; Draft against Final on a 768 x 512 photo: Draft's quarter size enlarged
+;; as the plug-in does, Final (size 0) at the photo's own size
+(define (case-final)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-scale img 768 512)
+    (let* ((draft (restyle img content style 192))
+           (final (begin (gimp-item-set-visible draft FALSE) (restyle img content style 0))))
+      (layer-facts "content" img content)
+      (layer-facts "final" img final)
+      (export img content "content")
+      (export img draft "draft")
+      (export img final "final"))))
+
 ;; a layer group as the photo and a text layer as the painting
 ;; two paintings in two regions through plug-in-neural-style2: the left half
 ;; after the oak (the selection), the right quarter after a hue-turned copy

@@ -56,6 +56,19 @@
       (export-layer img style "style" "ppm")
       (export-layer img new "new" "ppm"))))
 
+;; Draft against Final on a 768 x 512 photo: Draft's quarter size enlarged
+;; as the plug-in does, Final (size 0) at the photo's own size
+(define (case-final)
+  (let* ((p (open-pair)) (img (car p)) (content (cadr p)) (style (caddr p)))
+    (gimp-image-scale img 768 512)
+    (let* ((draft (restyle img content style 192))
+           (final (begin (gimp-item-set-visible draft FALSE) (restyle img content style 0))))
+      (layer-facts "content" img content)
+      (layer-facts "final" img final)
+      (export-layer img content "content" "ppm")
+      (export-layer img draft "draft" "ppm")
+      (export-layer img final "final" "ppm"))))
+
 ;; two paintings in two regions, by named arguments: the left half after the
 ;; oak (the selection), the right quarter after a hue-turned copy of it (its
 ;; layer mask, made from a selection); the band between stays the photo's

@@ -6,6 +6,8 @@
 #   gui.sh 2|3 LANG OUT           LANG: en or ja
 #   gui.sh 2|3 states OUT XCF     XCF as GIMP sees it (gimp2/3.scm's states-xcf)
 #   gui.sh 2|3 regions OUT XCF    two paintings in two regions (regions-xcf)
+#   gui.sh 2|3 final OUT          Draft, then Final, each seen at 1:1 (for
+#                                 make pictures: Final takes minutes)
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -279,6 +281,51 @@ if [ "$LANG_CASE" = states ]; then
     exit 0
 fi
 
+# The final session (make pictures): the painting added as a layer, Draft
+# with the painting active, the view at 1:1; then the photo active, Final,
+# the same view.  The dialog's other settings are its defaults.
+add_painting() { # File > Open as Layers... the painting
+    local d
+    keys "$W" ctrl+alt+o
+    d=$(wait_window "Open Image as Layers|レイヤーとして" 20) || step_failed open-as-layers
+    sleep 1
+    xdotool type --delay 15 "$PAINTING"
+    sleep 0.5
+    keys "$d" Return
+    convert_profile 10
+    gone "Open Image as Layers|レイヤーとして" 10
+    sleep 2
+}
+run_quality() { # STEP KEY MINUTES: the dialog, the Quality's mnemonic, OK, the run
+    local p start
+    p=$(open_dialog "$1") || exit 1
+    sleep 3
+    keys "$p" "$2"
+    sleep 2
+    shot "$1-dialog"
+    start=$(date +%s)
+    keys "$p" alt+o
+    for _ in $(seq $(($3 * 120))); do plugin_running || break; sleep 0.5; done
+    plugin_running && step_failed "$1-run-ends"
+    fact "$1-seconds $(($(date +%s) - start))"
+    sleep 3
+}
+if [ "$LANG_CASE" = final ]; then
+    add_painting
+    run_quality draft alt+d 30
+    keys "$W" 1   # View > Zoom > 1:1, around the canvas's centre (the pointer is off it)
+    sleep 3
+    shot draft-1to1
+    keys "$W" Page_Down Page_Down
+    run_quality final alt+f 90
+    sleep 2
+    shot final-1to1
+    save_as
+    grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
+    log "done"
+    exit 0
+fi
+
 # 1. one layer: a message, no dialog, no crash
 if [ "$LANG_CASE" = en ]; then
     open_filter "$W"
@@ -291,15 +338,7 @@ if [ "$LANG_CASE" = en ]; then
 fi
 
 # 2. the painting as a layer
-keys "$W" ctrl+alt+o
-D=$(wait_window "Open Image as Layers|レイヤーとして" 20) || step_failed open-as-layers
-sleep 1
-xdotool type --delay 15 "$PAINTING"
-sleep 0.5
-keys "$D" Return
-convert_profile 10
-gone "Open Image as Layers|レイヤーとして" 10
-sleep 2
+add_painting
 shot 2-painting-added
 
 # 3. the dialog, then Cancel

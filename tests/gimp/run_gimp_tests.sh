@@ -67,6 +67,9 @@ suite() { # version
     # shellcheck disable=SC2086
     check "two paintings in two regions: each takes its own, the rest stays the photo's pixels" \
         "$PY" "$HERE/check_results.py" regions "$d" $second
+    d=$(run_case "$v" final)
+    check "Final on a 768 x 512 photo: a layer at the photo's size, as sharp as the photo, not Draft enlarged" \
+        "$PY" "$HERE/check_results.py" final "$d"
     d=$(run_case "$v" group-text)
     check "a layer group as the photo, a text layer as the painting" "$PY" "$HERE/check_results.py" group-text "$d"
     d=$(run_case "$v" gray)
