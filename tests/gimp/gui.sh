@@ -281,9 +281,9 @@ if [ "$LANG_CASE" = states ]; then
     exit 0
 fi
 
-# The final session (make pictures): the painting added as a layer, Draft
-# with the painting active, the view at 1:1; then the photo active, Final,
-# the same view.  The dialog's other settings are its defaults.
+# The final session (make pictures): the photo at 1:1; the painting added
+# as a layer, Draft with the painting active, the same view; then the photo
+# active, Final, the same view.  The dialog's other settings are its defaults.
 add_painting() { # File > Open as Layers... the painting
     local d
     keys "$W" ctrl+alt+o
@@ -311,10 +311,11 @@ run_quality() { # STEP KEY MINUTES: the dialog, the Quality's mnemonic, OK, the 
     sleep 3
 }
 if [ "$LANG_CASE" = final ]; then
-    add_painting
-    run_quality draft alt+d 30
     keys "$W" 1   # View > Zoom > 1:1, around the canvas's centre (the pointer is off it)
     sleep 3
+    shot photo-1to1
+    add_painting
+    run_quality draft alt+d 30
     shot draft-1to1
     keys "$W" Page_Down Page_Down
     run_quality final alt+f 90
