@@ -58,6 +58,22 @@ static int estimate_final(struct ns_context *ctx, struct ns_params p, int w0, in
     return 0;
 }
 
+/* --plan W H: the levels a run of a W x H photo (the painting 1717 x 1200)
+ * would compute on ctx's backend within p.max_memory, answered without
+ * allocating, e.g. a 24 MP photo on an 8 GB GPU through the emulator. */
+static int print_plan(struct ns_context *ctx, struct ns_params p, int w, int h) {
+    struct ns_level_info lv[16];
+    int n = ns_estimate_levels(ctx, &p, w, h, 1717, 1200, lv, 16);
+    printf("%d x %d on %s, budget %.2f GB:\n", w, h, ns_context_backend(ctx), p.max_memory / 1e9);
+    for (int i = 0; i < n; i++)
+        printf("  level %d: %d x %d, %d steps, %s %d px, history %d, %.2f GB\n", i + 1, lv[i].width,
+               lv[i].height, lv[i].iterations, lv[i].block ? "blocks of" : lv[i].tile ? "tiles of" : "whole",
+               lv[i].block ? lv[i].block : lv[i].tile ? lv[i].tile : lv[i].width, lv[i].history, lv[i].bytes / 1e9);
+    size_t bytes = ns_estimate_memory(ctx, &p, w, h, 1717, 1200);
+    printf("  estimate %.2f GB: %s\n", bytes / 1e9, bytes <= p.max_memory ? "fits" : "does not fit");
+    return bytes <= p.max_memory ? 0 : 1;
+}
+
 static int cmp(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;
     return x < y ? -1 : x > y;
@@ -67,7 +83,7 @@ int main(int argc, char **argv) {
     const char *weights = NULL;
     struct ns_params p = ns_params_default();
     enum ns_backend_kind dev = NS_BACKEND_CPU;
-    int final[6] = {0};
+    int final[6] = {0}, plan[2] = {0};
     double final_seconds = 0;
     p.iterations = 5;
     for (int i = 1; i < argc; i++) {
@@ -83,7 +99,10 @@ int main(int argc, char **argv) {
             final[0] = atoi(argv[i + 1]), final[1] = atoi(argv[i + 2]), final[2] = atoi(argv[i + 3]);
             final_seconds = atof(argv[i + 4]);
             final[3] = atoi(argv[i + 5]), final[4] = atoi(argv[i + 6]), final[5] = 1, i += 6;
-        } else if (!strcmp(a, "--weights")) weights = v, i++;
+        } else if (!strcmp(a, "--plan") && i + 2 < argc) {
+            plan[0] = atoi(argv[i + 1]), plan[1] = atoi(argv[i + 2]), i += 2;
+        } else if (!strcmp(a, "--max-memory")) p.max_memory = atof(v) * 1e9, i++;
+        else if (!strcmp(a, "--weights")) weights = v, i++;
         else if (!strcmp(a, "--size")) p.size = atoi(v), i++;
         else if (!strcmp(a, "--iterations")) p.iterations = atoi(v), i++;
         else if (!strcmp(a, "--threads")) p.threads = atoi(v), i++;
@@ -102,6 +121,12 @@ int main(int argc, char **argv) {
     if (ns_context_new(weights, dev, &ctx)) {
         fprintf(stderr, "bench: %s\n", ns_last_error(ctx));
         return 1;
+    }
+    if (plan[0]) {
+        p.size = 0;
+        int rc = print_plan(ctx, p, plan[0], plan[1]);
+        ns_context_free(ctx);
+        return rc;
     }
     if (final[5]) return estimate_final(ctx, p, final[0], final[1], final[2], final_seconds, final[3], final[4]);
     p.scales = 1;
