@@ -51,6 +51,14 @@ def read_ppm(path):
     return np.ascontiguousarray(a.astype(np.float64).transpose(2, 0, 1)) / maxval
 
 
+def abs_laplacian(u):
+    """3 x H x W -> |4-neighbour Laplacian| of the mean of the channels,
+    (H-2) x (W-2): the sharpness and seam measure of the GIMP tests and
+    make pictures."""
+    y = u.mean(0)
+    return np.abs(4 * y[1:-1, 1:-1] - y[:-2, 1:-1] - y[2:, 1:-1] - y[1:-1, :-2] - y[1:-1, 2:])
+
+
 def write_ppm(path, u):
     """3 x H x W in 0..1 -> 8-bit PPM."""
     c, h, w = u.shape

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from reference import read_ppm  # noqa: E402
+from reference import abs_laplacian, read_ppm  # noqa: E402
 
 case, d = sys.argv[1], sys.argv[2]
 log = open(os.path.join(d, "log"), errors="replace").read()
@@ -91,12 +91,7 @@ elif case == "final":
     need("final" in facts, "Final returned no layer: %s" % (re.findall(r"Error: [^\n]*", log)[:1]))
     need(facts["final"][:4] == facts["content"][:4], "Final's layer %s is not the photo's %s"
          % (facts["final"][:4], facts["content"][:4]))
-
-    def sharpness(a):
-        y = a.mean(0)
-        return np.abs(4 * y[1:-1, 1:-1] - y[:-2, 1:-1] - y[2:, 1:-1] - y[1:-1, :-2] - y[1:-1, 2:]).mean()
-
-    photo, draft, final = (sharpness(image(n)) for n in ("content", "draft", "final"))
+    photo, draft, final = (abs_laplacian(image(n)).mean() for n in ("content", "draft", "final"))
     print("    sharpness (mean |Laplacian|): photo %.4f, Draft enlarged %.4f (%.0f%%), Final %.4f (%.0f%%)"
           % (photo, draft, 100 * draft / photo, final, 100 * final / photo))
     need(final >= 0.8 * photo, "Final is softer than the photo")

@@ -205,14 +205,29 @@ sleep 2
 shot 1-photo
 fact "started 1"
 
+wait_run() { # MINUTES: until the plug-in's run ends; false if it has not
+    for _ in $(seq $(($1 * 120))); do plugin_running || return 0; sleep 0.5; done
+    ! plugin_running
+}
 run_ok() { # the open dialog $1: Quality Custom 96 px, OK, wait for the run
     keys "$1" alt+t Tab ctrl+a
     xdotool type "96"
     keys "$1" Tab
     sleep 1
     keys "$1" alt+o
-    for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
-    plugin_running && step_failed run-ends
+    wait_run 5 || step_failed run-ends
+    sleep 2
+}
+add_painting() { # File > Open as Layers... the painting
+    local d
+    keys "$W" ctrl+alt+o
+    d=$(wait_window "Open Image as Layers|レイヤーとして" 20) || step_failed open-as-layers
+    sleep 1
+    xdotool type --delay 15 "$PAINTING"
+    sleep 0.5
+    keys "$d" Return
+    convert_profile 10
+    gone "Open Image as Layers|レイヤーとして" 10
     sleep 2
 }
 
@@ -284,18 +299,6 @@ fi
 # The final session (make pictures): the photo at 1:1; the painting added
 # as a layer, Draft with the painting active, the same view; then the photo
 # active, Final, the same view.  The dialog's other settings are its defaults.
-add_painting() { # File > Open as Layers... the painting
-    local d
-    keys "$W" ctrl+alt+o
-    d=$(wait_window "Open Image as Layers|レイヤーとして" 20) || step_failed open-as-layers
-    sleep 1
-    xdotool type --delay 15 "$PAINTING"
-    sleep 0.5
-    keys "$d" Return
-    convert_profile 10
-    gone "Open Image as Layers|レイヤーとして" 10
-    sleep 2
-}
 run_quality() { # STEP KEY MINUTES: the dialog, the Quality's mnemonic, OK, the run
     local p start
     p=$(open_dialog "$1") || exit 1
@@ -305,8 +308,7 @@ run_quality() { # STEP KEY MINUTES: the dialog, the Quality's mnemonic, OK, the 
     shot "$1-dialog"
     start=$(date +%s)
     keys "$p" alt+o
-    for _ in $(seq $(($3 * 120))); do plugin_running || break; sleep 0.5; done
-    plugin_running && step_failed "$1-run-ends"
+    wait_run "$3" || step_failed "$1-run-ends"
     fact "$1-seconds $(($(date +%s) - start))"
     sleep 3
 }
@@ -394,7 +396,7 @@ if [ "$LANG_CASE" = en ]; then
     sleep 3
     shot 5-dialog-photo-active
     keys "$P" alt+o
-    for _ in $(seq 600); do plugin_running || break; sleep 0.5; done
+    wait_run 5
     sleep 2
     shot 5-result
     fact "run-2 done"
