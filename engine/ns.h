@@ -336,6 +336,27 @@ enum ns_status ns_resize(const struct ns_image *src, struct ns_image *dst);
 char *ns_find_weights(void);
 char *ns_user_weights_path(void);
 
+/* Files written whole or not at all, for everything the project writes.
+ * The bytes go to a new file in the target's folder that no one else can
+ * name (O_TMPFILE, else an unpredictable name opened O_EXCL|O_NOFOLLOW);
+ * every write, fsync and close is checked, and only then is it renamed over
+ * the target, which keeps its permissions.  On any failure the target is
+ * unchanged, nothing is left behind, and err says the file and the cause in
+ * one line ("cannot write 'out.png': no space left on the device").
+ * ns_file_write and ns_file_printf keep the first error for ns_file_commit,
+ * which frees the handle either way; ns_file_abort drops it. */
+struct ns_file;
+enum ns_status ns_file_begin(const char *path, struct ns_file **out, char *err, size_t err_len);
+void ns_file_write(struct ns_file *f, const void *data, size_t n);
+void ns_file_printf(struct ns_file *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum ns_status ns_file_commit(struct ns_file *f, char *err, size_t err_len);
+void ns_file_abort(struct ns_file *f);
+/* begin, write, commit */
+enum ns_status ns_write_file(const char *path, const void *data, size_t n, char *err, size_t err_len);
+/* A file-system error as the end of a sentence ("no space left on the
+ * device", "permission denied"...). */
+const char *ns_errno_str(int errnum);
+
 #ifdef __cplusplus
 }
 #endif
