@@ -18,6 +18,10 @@ CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -fopenmp -D_GNU_SOURCE
 ENGINE_PC := glib-2.0 json-glib-1.0 $(BABL_PC) openblas
 ENGINE_CFLAGS := $(shell $(PKG) --cflags $(ENGINE_PC))
 ENGINE_LIBS   := $(shell $(PKG) --libs $(ENGINE_PC)) -fopenmp -ldl -lm
+# the command line's image files: each format through its own library
+CLI_IO_PC     := libpng libtiff-4 libwebp gexiv2
+CLI_IO_CFLAGS := $(shell $(PKG) --cflags $(CLI_IO_PC) 2>/dev/null) -I/usr/include/OpenEXR
+CLI_IO_LIBS   := $(shell $(PKG) --libs $(CLI_IO_PC) 2>/dev/null) -lOpenEXRCore -lgif -ljpeg
 GEGL_CFLAGS   := $(shell $(PKG) --cflags gegl-0.4 2>/dev/null)
 GEGL_LIBS     := $(shell $(PKG) --libs gegl-0.4 2>/dev/null)
 HDF5_CFLAGS   := $(shell $(PKG) --cflags hdf5 2>/dev/null)
@@ -83,10 +87,10 @@ $(LIBNS): $(ENGINE_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
-	$(CC) $(CFLAGS) -Iengine $(GEGL_CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) -c $< -o $@
 
 $(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(GEGL_LIBS) -ljpeg $(ENGINE_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
 
 $(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
 	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(HDF5_LIBS) $(ENGINE_LIBS)

@@ -36,6 +36,7 @@ die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 PACKAGES=(
     build-essential pkg-config gettext curl ca-certificates
     libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev libjpeg-dev
+    libpng-dev libtiff-dev libwebp-dev libgif-dev libopenexr-dev libgexiv2-dev
     gimp GIMP_DEV
 )
 # GIMP 3.0's development files where the distribution has them (Debian 13,

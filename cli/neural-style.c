@@ -31,7 +31,7 @@ struct cli {
     int gpu;
     bool quiet;
     struct ns_params p;
-    FILE *log;
+    struct ns_file *log; /* --log-json, in place when the run ends */
     bool tty;
     int last_pct;
     int last_scale;   /* the level last reported */
@@ -107,7 +107,10 @@ static void die(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fprintf(stderr, "\n");
     va_end(ap);
-    exit(1);
+    /* not exit(): OpenBLAS's exit handler joins its thread pool, and a pool
+     * thread that could not map its buffer (ulimit -v) retries forever */
+    fflush(NULL);
+    _exit(1);
 }
 
 static void bad_usage(const char *fmt, const char *arg) {
@@ -129,11 +132,11 @@ static void format_time(double s, char *buf, size_t n) {
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-static void log_number(FILE *f, const char *key, double v, bool last) {
+static void log_number(struct ns_file *f, const char *key, double v, bool last) {
     if (isfinite(v))
-        fprintf(f, "\"%s\":%.9g%s", key, v, last ? "" : ",");
+        ns_file_printf(f, "\"%s\":%.9g%s", key, v, last ? "" : ",");
     else
-        fprintf(f, "\"%s\":null%s", key, last ? "" : ",");
+        ns_file_printf(f, "\"%s\":null%s", key, last ? "" : ",");
 }
 
 /* A line of /proc/self/status in MB: "VmRSS" (resident now) or "VmHWM"
@@ -212,7 +215,7 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
         }
     }
     if (c->log) {
-        fprintf(
+        ns_file_printf(
             c->log,
             "{\"iter\":%d,\"level\":%d,\"width\":%d,\"height\":%d,\"tile\":%d,\"block\":%d,\"history\":%d,",
             p->iteration, p->scale, p->width, p->height, p->tile, p->block, p->history);
@@ -223,8 +226,7 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
         log_number(c->log, "seconds", p->elapsed, false);
         log_number(c->log, "start_mb", c->start_mb, false);
         log_number(c->log, "peak_mb", status_mb("VmHWM"), true);
-        fprintf(c->log, "}\n");
-        fflush(c->log);
+        ns_file_printf(c->log, "}\n");
     }
     if (!c->quiet) {
         int pct = p->total ? (int) (100.0 * p->iteration / p->total) : 100;
@@ -254,7 +256,7 @@ struct opt_spec {
     const char *name;
     enum opt_kind kind;
     size_t off;
-    long lo, hi;                /* OPT_INT */
+    double lo, hi;              /* OPT_INT, OPT_FLOAT: the range ns_run accepts */
     const char *const *choices; /* OPT_CHOICE: NULL-terminated, stored as their index */
     const int *values;          /* OPT_CHOICE: the enum for each choice (NULL = the index) */
 };
@@ -275,8 +277,8 @@ static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_
 
 #define STRING(n, f)                                                                                         \
     { .name = n, .kind = OPT_STRING, .off = AT(f) }
-#define FLOAT(n, f)                                                                                          \
-    { .name = n, .kind = OPT_FLOAT, .off = AT(f) }
+#define FLOAT(n, f, l, h)                                                                                    \
+    { .name = n, .kind = OPT_FLOAT, .off = AT(f), .lo = l, .hi = h }
 #define FLAG(n, f)                                                                                           \
     { .name = n, .kind = OPT_FLAG, .off = AT(f) }
 #define INT(n, f, l, h)                                                                                      \
@@ -291,28 +293,28 @@ static const struct opt_spec specs[] = {
     SPECIAL("style-blend"),
     STRING("output", output),
     STRING("weights", weights),
-    INT("size", p.size, 0, 1 << 16),
-    INT("iterations", p.iterations, 0, 1000000),
-    INT("scales", p.scales, 0, 8),
+    INT("size", p.size, 0, NS_PARAM_SIZE_MAX),
+    INT("iterations", p.iterations, 0, NS_PARAM_ITERATIONS_MAX),
+    INT("scales", p.scales, 0, NS_PARAM_SCALES_MAX),
     INT("tile", p.tile, 0, NS_PARAM_SIZE_MAX),
     INT("margin", p.margin, 0, NS_PARAM_MARGIN_MAX),
-    FLOAT("max-memory", max_memory),
+    FLOAT("max-memory", max_memory, 0, NS_PARAM_MAX_MEMORY_MAX / 1e9),
     CHOICE("optimizer", p.optimizer, optimizer),
-    FLOAT("learning-rate", p.learning_rate),
-    INT("lbfgs-history", p.lbfgs_history, 1, 400),
+    FLOAT("learning-rate", p.learning_rate, FLT_MIN, 1e6),
+    INT("lbfgs-history", p.lbfgs_history, 1, NS_PARAM_LBFGS_HISTORY_MAX),
     CHOICE("init", p.init, init),
     STRING("init-image", init_image),
     SPECIAL("seed"),
-    FLOAT("content-weight", p.content_weight),
-    FLOAT("style-weight", p.style_weight),
-    FLOAT("tv-weight", p.tv_weight),
+    FLOAT("content-weight", p.content_weight, 0, FLT_MAX),
+    FLOAT("style-weight", p.style_weight, 0, FLT_MAX),
+    FLOAT("tv-weight", p.tv_weight, 0, FLT_MAX),
     STRING("content-layers", p.content_layers),
     STRING("style-layers", p.style_layers),
-    FLOAT("style-scale", p.style_scale),
+    FLOAT("style-scale", p.style_scale, NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX),
     FLAG("preserve-colors", p.preserve_colors),
     SPECIAL("colors"),
     CHOICE("pooling", p.pooling, pooling),
-    FLOAT("activation-shift", p.activation_shift),
+    FLOAT("activation-shift", p.activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX),
     CHOICE("layer-weights", p.layer_weights, layer_weight),
     FLAG("correlation-chain", p.correlation_chain),
     SPECIAL("preset"),
@@ -333,10 +335,17 @@ static void bad_value(const struct opt_spec *o, const char *arg, const char *wan
 }
 
 static float read_float(const struct opt_spec *o, const char *s) {
-    char *end;
+    char *end, want[96];
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end || errno || !isfinite(v) || fabs(v) > FLT_MAX) bad_value(o, s, "a number");
+    if (o->hi > o->lo && (v < o->lo || v > o->hi)) {
+        if (o->hi >= FLT_MAX)
+            snprintf(want, sizeof want, "a number, %s", o->lo > 0 ? "more than 0" : "0 or more");
+        else
+            snprintf(want, sizeof want, "a number from %g to %g", o->lo == FLT_MIN ? 0 : o->lo, o->hi);
+        bad_value(o, s, want);
+    }
     return (float) v;
 }
 
@@ -345,7 +354,7 @@ static int read_int(const struct opt_spec *o, const char *s) {
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end || errno || v < o->lo || v > o->hi) {
-        snprintf(want, sizeof want, "a whole number from %ld to %ld", o->lo, o->hi);
+        snprintf(want, sizeof want, "a whole number from %.0f to %.0f", o->lo, o->hi);
         bad_value(o, s, want);
     }
     return (int) v;
@@ -378,7 +387,8 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
         char *s = strdup(v), *save = NULL;
         for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (c->n_blend == NS_MAX_STYLES) die("--style-blend: at most %d weights", NS_MAX_STYLES);
-            c->blend[c->n_blend++] = read_float(o, t);
+            c->blend[c->n_blend] = read_float(o, t);
+            if (c->blend[c->n_blend++] < 0) bad_value(o, t, "a weight, 0 or more");
         }
         free(s);
     } else if (!strcmp(o->name, "seed")) {
@@ -407,8 +417,23 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
     }
 }
 
+/* Whether s is one of the options ("--style", "--style=x"): then the
+ * option before it was given no value. */
+static bool is_option(const char *s) {
+    if (strncmp(s, "--", 2)) return false;
+    size_t n = strcspn(s + 2, "=");
+    for (size_t i = 0; i < N_SPECS; i++)
+        if (strlen(specs[i].name) == n && !strncmp(s + 2, specs[i].name, n)) return true;
+    return false;
+}
+
 static void read_option(struct cli *c, const struct opt_spec *o, const char *v) {
     char *at = (char *) c + o->off;
+    if (v && is_option(v)) {
+        fprintf(stderr, "neural-style: --%s needs a value, and '%s' that follows it is an option\n", o->name, v);
+        fprintf(stderr, "Try 'neural-style --help'.\n");
+        exit(2);
+    }
     switch (o->kind) {
     case OPT_STRING:
         *(const char **) at = v;
@@ -460,8 +485,6 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     if (c->p.init == NS_INIT_IMAGE && !c->init_image) bad_usage("--init image needs --init-image FILE%s", "");
     if (c->n_blend && c->n_blend != c->n_styles)
         bad_usage("--style-blend needs one weight per --style%s", "");
-    if (!(c->max_memory >= 0 && c->max_memory <= NS_PARAM_MAX_MEMORY_MAX / 1e9))
-        die("--max-memory: '%g' is not a number of GB, 0 or more", c->max_memory);
     c->p.max_memory = c->max_memory * 1e9;
 }
 
@@ -501,8 +524,7 @@ int main(int argc, char **argv) {
                 ns_context_backend_kind(ctx) == NS_BACKEND_CUDA ? "needs an Ampere or newer GPU"
                                                                 : "applies to NVIDIA GPUs only");
 
-    if (c.log_json && !(c.log = fopen(c.log_json, "w")))
-        die("cannot write '%s': %s", c.log_json, strerror(errno));
+    if (c.log_json && ns_file_begin(c.log_json, &c.log, err, sizeof err)) die("--log-json: %s", err);
 
     struct ns_image style_im[NS_MAX_STYLES];
     for (int k = 0; k < c.n_styles; k++)
@@ -551,7 +573,9 @@ int main(int argc, char **argv) {
     }
     st = ns_run(ctx, &content.im, style_im, c.n_styles, &c.p, on_progress, &c, &result);
     if (!c.quiet && c.tty) fprintf(stderr, "\n");
-    if (c.log) fclose(c.log);
+    /* the log of what ran, a cancelled or failed run's too */
+    char log_err[600];
+    if (c.log && ns_file_commit(c.log, log_err, sizeof log_err)) die("--log-json: %s", log_err);
     if (st == NS_STATUS_CANCELLED) {
         fprintf(stderr, "neural-style: cancelled; '%s' was not written\n", c.output);
         return 130;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <omp.h>
 
 /* im2col bytes per thread: large enough for efficient sgemm panels, small
@@ -90,8 +91,45 @@ static void cpu_download(struct ns_backend *be, float *dst, const struct ns_buf 
     memcpy(dst, src->data, n * sizeof(float));
 }
 
+/* A line of /proc/self/status ("VmSize", "VmData") in bytes, 0 if unknown. */
+static size_t status_bytes(const char *key) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long kb = 0;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%lu", &kb) == 1) break;
+    if (f) fclose(f);
+    return (size_t) kb * 1024;
+}
+
+size_t ns_cpu_address_room(void) {
+    size_t room = SIZE_MAX;
+    struct rlimit r;
+    static const struct {
+        int resource;
+        const char *used;
+    } limits[] = {{RLIMIT_AS, "VmSize"}, {RLIMIT_DATA, "VmData"}};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (getrlimit(limits[i].resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY) {
+            size_t used = status_bytes(limits[i].used);
+            size_t left = r.rlim_cur > used ? (size_t) r.rlim_cur - used : 0;
+            if (left < room) room = left;
+        }
+    return room;
+}
+
+/* The threads whose sgemm buffers and stacks fit the address room, at most
+ * `want`; 0 when not one does. */
+static int threads_that_fit(int want, size_t col_bytes) {
+    size_t room = ns_cpu_address_room();
+    if (room == SIZE_MAX) return want;
+    size_t each = NS_CPU_THREAD_BYTES + col_bytes, reserve = (size_t) 64 << 20;
+    size_t fit = room > reserve ? (room - reserve) / each : 0;
+    return fit < (size_t) want ? (int) fit : want;
+}
+
 static size_t cpu_mem_free(struct ns_backend *be) {
-    (void) be;
     long pages = sysconf(_SC_AVPHYS_PAGES);
     long page = sysconf(_SC_PAGESIZE);
     FILE *f = fopen("/proc/meminfo", "r");
@@ -108,7 +146,10 @@ static size_t cpu_mem_free(struct ns_backend *be) {
         fclose(f);
     }
     if (avail == 0 && pages > 0 && page > 0) avail = (size_t) pages * (size_t) page;
-    return avail;
+    /* under `ulimit -v`: what is left once OpenBLAS has its buffers */
+    size_t room = ns_cpu_address_room(), threads_need = (size_t) be->threads * NS_CPU_THREAD_BYTES;
+    if (room != SIZE_MAX) room = room > threads_need ? room - threads_need : 0;
+    return room < avail ? room : avail;
 }
 
 static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision precision) {
@@ -120,6 +161,8 @@ static enum ns_status cpu_set_precision(struct ns_backend *be, enum ns_precision
 static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     struct cpu_backend *cb = cpu(be);
     if (threads <= 0) threads = ns_cpu_cores();
+    threads = threads_that_fit(threads, cb->col_floats * sizeof(float));
+    if (threads < 1) return NS_STATUS_OUT_OF_MEMORY;
     if (threads == cb->threads) return NS_STATUS_OK;
     float *col = floats_new(cb->col_floats * (size_t) threads);
     if (!col) return NS_STATUS_OUT_OF_MEMORY;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <unistd.h>
 
 const char *ns_status_str(enum ns_status status) {
@@ -204,6 +205,11 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
     if (!ctx->weights.n_layers) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
     enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
     if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
+    if (st == NS_STATUS_OUT_OF_MEMORY && ns_cpu_address_room() != SIZE_MAX)
+        return ns_set_error(ctx, st,
+                            "not enough memory to start: this process may take only %.0f MB more (ulimit -v), "
+                            "and the CPU needs about %.0f MB for one thread; raise the limit",
+                            ns_cpu_address_room() / 1e6, (NS_CPU_THREAD_BYTES + (64 << 20)) / 1e6);
     if (st) return ns_set_error(ctx, st, "cannot start the CPU backend: %s", ns_status_str(st));
     snprintf(ctx->backend_why, sizeof ctx->backend_why, "%s", why ? why : "");
     describe_backend(ctx);

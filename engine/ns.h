@@ -33,6 +33,8 @@ extern "C" {
  * its history; a level that cannot is refused. */
 #define NS_LBFGS_HISTORY_MIN 3
 #define NS_PARAM_MARGIN_MAX  256
+#define NS_PARAM_SCALES_MAX  8
+#define NS_PARAM_LBFGS_HISTORY_MAX 400
 #define NS_PARAM_ACTIVATION_SHIFT_MAX 1000.0
 
 enum ns_status {

@@ -554,17 +554,21 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (p->margin < 0 || p->margin > NS_PARAM_MARGIN_MAX)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the margin must be between 0 and %d px",
                             NS_PARAM_MARGIN_MAX);
-    if (p->scales < 0 || p->scales > 8)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and 8");
-    if (!(p->content_weight >= 0) || !(p->style_weight >= 0) || !(p->tv_weight >= 0) ||
-        !isfinite(p->content_weight) || !isfinite(p->style_weight) || !isfinite(p->tv_weight))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "loss weights must be finite and >= 0");
+    if (p->scales < 0 || p->scales > NS_PARAM_SCALES_MAX)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and %d", NS_PARAM_SCALES_MAX);
+    static const char *const weight_names[] = {"content", "style", "TV"};
+    const float weights[] = {p->content_weight, p->style_weight, p->tv_weight};
+    for (int i = 0; i < 3; i++)
+        if (!(weights[i] >= 0) || !isfinite(weights[i]))
+            return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s weight must be finite and >= 0, not %g",
+                                weight_names[i], weights[i]);
     if (p->optimizer != NS_OPTIMIZER_LBFGS && p->optimizer != NS_OPTIMIZER_ADAM)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown optimiser %d", (int) p->optimizer);
     if (p->optimizer == NS_OPTIMIZER_ADAM && !(p->learning_rate > 0 && isfinite(p->learning_rate)))
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the learning rate must be > 0");
-    if (p->optimizer == NS_OPTIMIZER_LBFGS && (p->lbfgs_history < 1 || p->lbfgs_history > 400))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the L-BFGS history must be between 1 and 400");
+    if (p->optimizer == NS_OPTIMIZER_LBFGS && (p->lbfgs_history < 1 || p->lbfgs_history > NS_PARAM_LBFGS_HISTORY_MAX))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the L-BFGS history must be between 1 and %d",
+                            NS_PARAM_LBFGS_HISTORY_MAX);
     if (!(p->style_scale >= NS_PARAM_STYLE_SCALE_MIN && p->style_scale <= NS_PARAM_STYLE_SCALE_MAX))
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the style scale must be between %g and %g",
                             NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
@@ -720,6 +724,12 @@ static enum ns_status iterate(struct run *r, struct ns_optim *opt, const float *
     struct ns_buf *staging = opt->xt ? opt->xt : opt->g;
     be->ops->upload(be, staging, u, opt->n);
     enum ns_status st = ns_optim_start(opt, staging);
+    /* not finite before any step: the learning rate is not the cause */
+    if (st == NS_STATUS_NUMERIC_ERROR)
+        ns_set_error(r->ctx, st,
+                     "the loss is not finite (NaN or Inf) before the first step: the weights file gives "
+                     "values too large for float32 (check it with 'ns-weights info'), or the loss weights are "
+                     "too large");
     r->work_done += cost;
     if (!st && first && !report(r, &opt->fx)) st = NS_STATUS_CANCELLED;
     for (int it = 1; it <= iterations && !st; it++) {

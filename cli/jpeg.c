@@ -1,8 +1,7 @@
-/* jpeg_load.c - JPEG files through libjpeg with an error handler of our
- * own.  GEGL's jpg-load keeps libjpeg's default handler, which prints
- * libjpeg's line and exits the process on a corrupt file, and its source
- * reads a file cut short as "two SOI markers".  babl converts the pixels
- * from the embedded colour profile, as GEGL would. */
+/* jpeg.c - JPEG files through libjpeg with an error handler of our own
+ * (libjpeg's default one prints and exits the process on a corrupt file).
+ * babl converts the pixels from the embedded colour profile.  Saving
+ * encodes into memory: libjpeg's stdio destination exits on a short write. */
 #include "image_io.h"
 
 #include <babl/babl.h>
@@ -47,12 +46,7 @@ static const Babl *source_format(j_decompress_ptr cinfo, const char *encoding) {
     return space ? babl_format_with_space(encoding, space) : babl_format(encoding);
 }
 
-bool io_jpeg_load(const char *path, struct io_image *out, char *err, size_t err_len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, err_len, "cannot read '%s'", path);
-        return false;
-    }
+bool io_jpeg_load(const char *path, FILE *f, struct io_image *out, char *err, size_t err_len) {
     struct jpeg_decompress_struct cinfo;
     struct load_error e = {0};
     unsigned char *volatile row = NULL;
@@ -76,23 +70,21 @@ bool io_jpeg_load(const char *path, struct io_image *out, char *err, size_t err_
         goto out;
     }
     int w = (int) cinfo.image_width, h = (int) cinfo.image_height;
-    if (!io_size_ok(path, w, h, err, err_len)) goto out;
+    if (!io_alloc(out, path, w, h, false, err, err_len)) goto out;
     bool gray = cinfo.jpeg_color_space == JCS_GRAYSCALE;
     cinfo.out_color_space = gray ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&cinfo);
-    const Babl *fish = babl_fish(source_format(&cinfo, gray ? "Y' u8" : "R'G'B' u8"), babl_format("R'G'B' float"));
-    out->im.data = g_try_malloc((size_t) w * h * 3 * sizeof(float));
+    const Babl *format = source_format(&cinfo, gray ? "Y' u8" : "R'G'B' u8");
     row = malloc((size_t) w * cinfo.output_components);
-    if (!out->im.data || !row) {
-        snprintf(err, err_len, "'%s' (%d x %d) is too large for memory", path, w, h);
+    if (!row) {
+        snprintf(err, err_len, "'%s' (%d x %d px) is too large for the memory there is", path, w, h);
         goto out;
     }
-    out->im.width = w, out->im.height = h, out->im.channels = 3, out->im.stride = 3 * w;
     while (cinfo.output_scanline < cinfo.output_height) {
         int y = (int) cinfo.output_scanline;
         JSAMPROW rows[1] = {row};
         jpeg_read_scanlines(&cinfo, rows, 1);
-        babl_process(fish, row, out->im.data + (size_t) y * out->im.stride, w);
+        io_put_row(out, format, row, y);
     }
     jpeg_finish_decompress(&cinfo);
     if (e.cut_short) {
@@ -104,8 +96,41 @@ bool io_jpeg_load(const char *path, struct io_image *out, char *err, size_t err_
     ok = true;
 out:
     jpeg_destroy_decompress(&cinfo);
-    fclose(f);
     free(row);
     if (!ok) io_free(out);
+    return ok;
+}
+
+bool io_jpeg_encode(const struct io_pixels *px, GByteArray *out, char *why, size_t why_len) {
+    struct jpeg_compress_struct cinfo;
+    struct load_error e = {0};
+    unsigned char *volatile mem = NULL;
+    unsigned long len = 0;
+    volatile bool ok = false;
+    cinfo.err = jpeg_std_error(&e.mgr);
+    e.mgr.error_exit = on_error;
+    jpeg_create_compress(&cinfo);
+    if (setjmp(e.back)) {
+        snprintf(why, why_len, "%s", e.why);
+        goto out;
+    }
+    jpeg_mem_dest(&cinfo, (unsigned char **) &mem, &len);
+    cinfo.image_width = (JDIMENSION) px->width;
+    cinfo.image_height = (JDIMENSION) px->height;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, 95, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW) px->data + (size_t) cinfo.next_scanline * px->width * 3;
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    g_byte_array_append(out, mem, (guint) len);
+    ok = true;
+out:
+    jpeg_destroy_compress(&cinfo);
+    free(mem);
     return ok;
 }
