@@ -190,6 +190,7 @@ test-ref: all
 
 test-cli: all $(LIBNS_EMU)
 	@bash tests/run_cli_tests.sh $(BUILD)
+	@bash tests/run_io_tests.sh $(BUILD)
 
 test-gimp: all plugins
 	@bash tests/gimp/run_gimp_tests.sh $(BUILD) all

@@ -164,13 +164,13 @@ static const struct io_format *format_of(const char *path) {
 }
 
 bool io_check_output(const char *path, char *err, size_t err_len) {
-    if (!format_of(path)) {
-        snprintf(err, err_len, "cannot write '%s': use a .png, .jpg, .tif, .exr, .webp or .ppm name", path);
-        return false;
-    }
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        snprintf(err, err_len, "cannot write '%s': it is a folder", path);
+        snprintf(err, err_len, "cannot write '%s': it is a folder; give a file name such as result.png", path);
+        return false;
+    }
+    if (!format_of(path)) {
+        snprintf(err, err_len, "cannot write '%s': use a .png, .jpg, .tif, .exr, .webp or .ppm name", path);
         return false;
     }
     char *dir = g_path_get_dirname(path);
