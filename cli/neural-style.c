@@ -581,7 +581,15 @@ int main(int argc, char **argv) {
         return 130;
     }
     if (st) die("%s", ns_last_error(ctx));
-    if (!io_save(c.output, &result, content.has_alpha, content.depth, err, sizeof err)) die("%s", err);
+    /* a signal during the save waits for it to end: where the file system
+     * has no O_TMPFILE, a named temp file exists until then */
+    sigset_t stop, was_mask;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT), sigaddset(&stop, SIGTERM), sigaddset(&stop, SIGHUP), sigaddset(&stop, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &stop, &was_mask);
+    bool saved = io_save(c.output, &result, content.has_alpha, content.depth, err, sizeof err);
+    sigprocmask(SIG_SETMASK, &was_mask, NULL);
+    if (!saved) die("%s", err);
     if (!c.quiet) fprintf(stderr, "neural-style: wrote %s (%d x %d)\n", c.output, ow, oh);
 
     free(result.data);
