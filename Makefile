@@ -92,8 +92,9 @@ $(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
 $(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
 
-$(BUILD)/ns-weights: weights/ns-weights.c $(LIBNS) | $(BUILD)
-	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(HDF5_LIBS) $(ENGINE_LIBS)
+$(BUILD)/ns-weights: weights/ns-weights.c weights/keras.c weights/keras.h $(LIBNS) | $(BUILD)
+	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ weights/ns-weights.c weights/keras.c $(LIBNS) \
+	    $(HDF5_LIBS) $(ENGINE_LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)

@@ -23,6 +23,9 @@
 
 /* A header larger than this is not a VGG weights file. */
 #define NS_MAX_HEADER (64u << 20)
+/* A safetensors header nests 3 deep (the object, a tensor, its shape);
+ * json-glib recurses once per level, so 100000 levels overflow the stack. */
+#define NS_MAX_JSON_DEPTH 64
 
 static const int vgg16_convs[5] = {2, 2, 3, 3, 3};
 static const int vgg19_convs[5] = {2, 2, 4, 4, 4};
@@ -94,6 +97,9 @@ static enum ns_status fail(struct loader *ld, enum ns_status st, const char *fmt
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(ld->err, ld->err_len, "weights file '%s': %s", ld->path, msg);
+    /* one line: names from the file may hold newlines (JSON's \n) */
+    for (char *c = ld->err; ld->err_len && *c; c++)
+        if ((unsigned char) *c < 0x20 || *c == 0x7f) *c = '?';
     return st;
 }
 
@@ -351,10 +357,51 @@ static enum ns_status copy_tensor(struct loader *ld, const struct tensor_ref *r,
     return NS_STATUS_OK;
 }
 
+size_t ns_json_check(const char *text, size_t len, int max_depth, int *depth) {
+    int d = 0;
+    bool in_string = false;
+    *depth = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) text[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++d > *depth) *depth = d;
+            if (d > max_depth) return i;
+        } else if (c == ']' || c == '}') {
+            d--; /* unbalanced: json-glib says so */
+        } else if (c == 0 || (!strchr(" \t\r\n:,+-.", c) && !g_ascii_isalnum(c))) {
+            /* json-glib takes 'strings' and comments, which would hide
+             * brackets from this count: strict JSON has neither */
+            return i;
+        }
+    }
+    return len;
+}
+
 /* The header as a JSON object, and its __metadata__ (NULL when absent),
  * whose values must all be strings. */
 static enum ns_status parse_root(struct loader *ld, JsonParser *parser, const char *header, size_t header_len,
                                  JsonObject **root, JsonObject **meta) {
+    int depth;
+    size_t at = ns_json_check(header, header_len, NS_MAX_JSON_DEPTH, &depth);
+    if (at < header_len && depth > NS_MAX_JSON_DEPTH)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "its header nests JSON more than %d levels deep (a safetensors header needs 3): "
+                    "not a safetensors file",
+                    NS_MAX_JSON_DEPTH);
+    if (at < header_len)
+        return fail(ld, NS_STATUS_BAD_WEIGHTS,
+                    "the header is not valid JSON (byte 0x%02x at offset %zu, outside any string): "
+                    "not a safetensors file?",
+                    (unsigned char) header[at], at);
     GError *gerr = NULL;
     if (!json_parser_load_from_data(parser, header, (gssize) header_len, &gerr)) {
         enum ns_status st =

@@ -46,15 +46,25 @@ int ns_vgg_arch_from_convs(ns_vgg_has_conv_fn has, void *user);
     "\"architecture\":\"vgg%d\",\"input_channel_order\":\"BGR\",\"input_range\":\"0..255\","                 \
     "\"input_mean\":\"103.939,116.779,123.68\",\"input_std\":\"1,1,1\""
 
+/* Checks JSON text before a parser that recurses sees it: the offset of
+ * the first '[' or '{' deeper than max_depth, or of a byte strict JSON never
+ * has outside a string (a quote other than ", a comment, a control
+ * character), else len.  *depth: the deepest nesting seen. */
+size_t ns_json_check(const char *text, size_t len, int max_depth, int *depth);
+
 /* Reads and checks the whole file; on failure fills err with one sentence. */
 enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err, size_t err_len);
 void ns_weights_free(struct ns_weights *w);
 
-/* Writes w's layers as F32 safetensors named conv<B>_<I>.weight/.bias, to
- * PATH.partial renamed to PATH at the end (never a half-written file).
- * meta: the members of __metadata__ as JSON text, or NULL for
- * NS_META_CAFFE_FMT with w->arch.  NS_STATUS_INVALID_ARGUMENT when meta is
- * not JSON members, NS_STATUS_IO_ERROR when the file cannot be written. */
-enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta);
+/* Writes w's layers as F32 safetensors named conv<B>_<I>.weight/.bias,
+ * whole or not at all through ns_file_* (ns.h): on any failure the file
+ * at PATH is unchanged and no temporary is left.  meta: the members of
+ * __metadata__ as JSON text, or NULL for NS_META_CAFFE_FMT with w->arch.
+ * NS_STATUS_INVALID_ARGUMENT when meta is not JSON members,
+ * NS_STATUS_IO_ERROR when the file cannot be written; err then says the
+ * file and the cause in one line ("cannot write 'x.safetensors': no space
+ * left on the device; the file there is unchanged"). */
+enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta, char *err,
+                               size_t err_len);
 
 #endif /* NS_WEIGHTS_H */

@@ -1,7 +1,8 @@
 /* weights_save.c - the one safetensors writer (the Keras importer, the
  * tests, the fuzz seeds): the header through json-glib, so names and
  * metadata are escaped, padded with spaces to 8 bytes as the format asks;
- * then each layer's weight and bias, F32, in layer order. */
+ * then each layer's weight and bias, F32, in layer order; the file is
+ * written whole or not at all (ns_file_*, file.c). */
 #include "weights.h"
 
 #include <json-glib/json-glib.h>
@@ -74,33 +75,33 @@ static gchar *build_header(const struct ns_weights *w, JsonNode *meta, size_t *l
     return text;
 }
 
-static bool write_file(const char *path, const struct ns_weights *w, const gchar *header, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return false;
-    unsigned char lb[8];
-    for (int i = 0; i < 8; i++)
-        lb[i] = (unsigned char) ((uint64_t) len >> (8 * i));
-    bool ok = fwrite(lb, 1, 8, f) == 8 && fwrite(header, 1, len, f) == len;
-    for (int l = 0; l < w->n_layers && ok; l++) {
-        const struct ns_conv_weights *L = &w->layer[l];
-        size_t nw = (size_t) L->cout * L->cin * 9;
-        ok = fwrite(L->weight, 4, nw, f) == nw && fwrite(L->bias, 4, (size_t) L->cout, f) == (size_t) L->cout;
-    }
-    return (fclose(f) == 0) && ok;
-}
-
-enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta) {
+enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta, char *err,
+                               size_t err_len) {
     char *members = meta ? g_strdup(meta) : g_strdup_printf(NS_META_CAFFE_FMT, w->arch);
     JsonNode *meta_node = parse_meta(members);
     g_free(members);
-    if (!meta_node) return NS_STATUS_INVALID_ARGUMENT;
+    if (!meta_node) {
+        snprintf(err, err_len, "cannot write '%s': its metadata is not JSON members", path);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
     size_t len;
     gchar *header = build_header(w, meta_node, &len);
-    /* write beside the target, then rename: never a half-written file */
-    char *tmp = g_strdup_printf("%s.partial", path);
-    bool ok = write_file(tmp, w, header, len) && rename(tmp, path) == 0;
-    if (!ok) remove(tmp);
-    g_free(tmp);
+    /* whole or not at all: a new file renamed over the target (file.c) */
+    struct ns_file *f;
+    enum ns_status st = ns_file_begin(path, &f, err, err_len);
+    if (!st) {
+        unsigned char lb[8];
+        for (int i = 0; i < 8; i++)
+            lb[i] = (unsigned char) ((uint64_t) len >> (8 * i));
+        ns_file_write(f, lb, 8);
+        ns_file_write(f, header, len);
+        for (int l = 0; l < w->n_layers; l++) {
+            const struct ns_conv_weights *L = &w->layer[l];
+            ns_file_write(f, L->weight, sizeof(float) * (size_t) L->cout * (size_t) L->cin * 9);
+            ns_file_write(f, L->bias, sizeof(float) * (size_t) L->cout);
+        }
+        st = ns_file_commit(f, err, err_len);
+    }
     g_free(header);
-    return ok ? NS_STATUS_OK : NS_STATUS_IO_ERROR;
+    return st;
 }

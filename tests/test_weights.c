@@ -4,8 +4,11 @@
 #include "context.h"
 #include "testlib.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,33 +126,86 @@ static void test_good(void) {
     ns_weights_free(&w);
 }
 
-/* The writer: a header padded to 8 bytes, escaped metadata, no .partial
- * left behind, and its refusals as status codes. */
+/* The names in dir, as one string ("a b c"), to see what a failed write left. */
+static char *listing(const char *path) {
+    static char names[4096];
+    names[0] = '\0';
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? " " : "",
+                     e->d_name);
+    if (d) closedir(d);
+    return names;
+}
+
+/* The writer: a header padded to 8 bytes, escaped metadata, nothing left
+ * beside the file, and its refusals as status codes with one line that
+ * names the file. */
 static void test_save(void) {
     struct ns_weights w, r;
     random_weights(&w, 16, 10);
-    char members[512];
+    char members[512], err[600];
     snprintf(members, sizeof members,
              NS_META_CAFFE_FMT ",\"source\":\"a \\\"quoted\\\" name, a \\\\ and \\u00e9\"", 16);
-    CHECK(ns_weights_save(tmp_path("save.safetensors"), &w, members) == NS_STATUS_OK, "save");
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/save", dir);
+    mkdir(sub, 0700);
+    snprintf(sub, sizeof sub, "%s/save/save.safetensors", dir);
+    CHECK(ns_weights_save(sub, &w, members, err, sizeof err) == NS_STATUS_OK, "save: %s", err);
     size_t n;
-    unsigned char *bytes = read_file(tmp_path("save.safetensors"), &n);
+    unsigned char *bytes = read_file(sub, &n);
     uint64_t hl = header_len(bytes);
     CHECK(hl % 8 == 0 && hl < n &&
               memcmp(bytes + 8, "{\"__metadata__\":{\"architecture\":\"vgg16\"", 39) == 0,
           "header of %llu bytes: %.60s", (unsigned long long) hl, bytes + 8);
-    free(bytes);
-    CHECK(access(tmp_path("save.safetensors.partial"), F_OK) != 0, "the .partial file is left behind");
-    char err[512];
-    CHECK(ns_weights_load(tmp_path("save.safetensors"), &r, err, sizeof err) == NS_STATUS_OK,
-          "saved file: %s", err);
+    snprintf(sub, sizeof sub, "%s/save", dir);
+    CHECK(strcmp(listing(sub), "save.safetensors") == 0, "beside the saved file: %s", listing(sub));
+    snprintf(sub, sizeof sub, "%s/save/save.safetensors", dir);
+    CHECK(ns_weights_load(sub, &r, err, sizeof err) == NS_STATUS_OK, "saved file: %s", err);
     CHECK(r.arch == 16 && r.n_layers == 10 && strcmp(r.layer[9].name, "conv4_3") == 0 &&
               memcmp(r.layer[9].weight, w.layer[9].weight, 512 * 512 * 9 * 4) == 0,
           "saved file read back as VGG-%d, %d layers", r.arch, r.n_layers);
     ns_weights_free(&r);
-    CHECK(ns_weights_save(tmp_path("bad-meta"), &w, "\"x\":") == NS_STATUS_INVALID_ARGUMENT, "bad metadata");
+
+    /* a write that fails half-way (the file-size limit: EFBIG, as a full
+     * disk gives ENOSPC): the file there unchanged, nothing left beside it */
+    struct ns_weights small;
+    random_weights(&small, 19, 1);
+    CHECK(ns_weights_save(sub, &small, NULL, err, sizeof err) == NS_STATUS_OK, "save a small file: %s", err);
+    size_t n_before;
+    unsigned char *before = read_file(sub, &n_before);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 100000;
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    setrlimit(RLIMIT_FSIZE, &lim);
+    enum ns_status st = ns_weights_save(sub, &w, NULL, err, sizeof err);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, old_handler);
+    CHECK(st == NS_STATUS_IO_ERROR, "a save past the file-size limit: status %d", st);
+    CHECK(strstr(err, sub) && strstr(err, "too large") && strstr(err, "unchanged") && !strchr(err, '\n'),
+          "a save past the file-size limit says: %s", err);
+    size_t n_after;
+    unsigned char *after = read_file(sub, &n_after);
+    CHECK(n_after == n_before && memcmp(before, after, n_before) == 0,
+          "a failed save changed the file there");
+    snprintf(sub, sizeof sub, "%s/save", dir);
+    CHECK(strcmp(listing(sub), "save.safetensors") == 0, "a failed save left: %s", listing(sub));
+    free(before), free(after), free(bytes);
+    ns_weights_free(&small);
+
+    CHECK(ns_weights_save(tmp_path("bad-meta"), &w, "\"x\":", err, sizeof err) == NS_STATUS_INVALID_ARGUMENT,
+          "bad metadata");
     CHECK(access(tmp_path("bad-meta"), F_OK) != 0, "a file written for bad metadata");
-    CHECK(ns_weights_save(tmp_path("no/such/dir"), &w, NULL) == NS_STATUS_IO_ERROR, "unwritable path");
+    CHECK(ns_weights_save(tmp_path("no/such/dir"), &w, NULL, err, sizeof err) == NS_STATUS_IO_ERROR &&
+              strstr(err, "no/such/dir") && strstr(err, "no such file"),
+          "unwritable path: %s", err);
+    CHECK(ns_weights_save(dir, &w, NULL, err, sizeof err) == NS_STATUS_IO_ERROR &&
+              strstr(err, "it is a folder"),
+          "a folder as the path: %s", err);
     ns_weights_free(&w);
 }
 
@@ -197,6 +253,45 @@ static void test_bad(void) {
     expect_error("reversed offsets", tmp_path("offs"), NS_STATUS_BAD_WEIGHTS, "malformed data_offsets");
     write_st(tmp_path("strdt"), "{\"x\":{\"dtype\":7,\"shape\":[1],\"data_offsets\":[0,4]}}", NULL, 4);
     expect_error("dtype not a string", tmp_path("strdt"), NS_STATUS_BAD_WEIGHTS, "lacks dtype");
+
+    /* JSON nested past what a safetensors header needs: refused before
+     * json-glib, which recurses once per level (100000 overflowed its stack) */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 16);
+    memset(deep, '[', depth), memset(deep + depth, ']', depth), deep[2 * depth] = '\0';
+    write_st(tmp_path("deep"), deep, NULL, 0);
+    expect_error("arrays 100000 deep", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "more than 64 levels deep");
+    size_t k = 0;
+    for (size_t i = 0; i < depth / 8; i++)
+        k += (size_t) sprintf(deep + k, "{\"a\":");
+    deep[k] = '\0';
+    write_st(tmp_path("deep"), deep, NULL, 0);
+    expect_error("objects 12500 deep", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "more than 64 levels deep");
+    free(deep);
+    /* brackets in strings do not count; 64 levels are parsed (and refused
+     * for what they are); 65 are not */
+    write_st(tmp_path("deep"), "{\"[[[[\\\"[[[[\":[\"]]]][[[[\"]}", NULL, 0);
+    expect_error("brackets in strings", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "not an object");
+    char nest[256];
+    for (int levels = 64; levels <= 65; levels++) {
+        memset(nest, '[', (size_t) levels), memset(nest + levels, ']', (size_t) levels);
+        nest[2 * levels] = '\0';
+        write_st(tmp_path("deep"), nest, NULL, 0);
+        expect_error(levels == 64 ? "64 levels" : "65 levels", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS,
+                     levels == 64 ? "not a JSON object" : "more than 64 levels deep");
+    }
+    /* what json-glib would take as a string or a comment, hiding brackets
+     * from the count, is no strict JSON */
+    write_st(tmp_path("deep"), "['\"', [[[]]]]", NULL, 0);
+    expect_error("a single-quoted string", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "byte 0x27 at offset 1");
+    write_st(tmp_path("deep"), "[ /* \" */ [[]]]", NULL, 0);
+    expect_error("a comment", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "not valid JSON");
+    write_st(tmp_path("deep"), "{\"a\": 1}\n# \"\n", NULL, 0);
+    expect_error("a # comment", tmp_path("deep"), NS_STATUS_BAD_WEIGHTS, "byte 0x23");
+    /* names with newlines (JSON's \n) still give one line */
+    write_st(tmp_path("newline"), "{\"conv1_1.weight\\nsecond line\":5}", NULL, 0);
+    expect_error("a newline in a name", tmp_path("newline"), NS_STATUS_BAD_WEIGHTS,
+                 "header entry 'conv1_1.weight?second line' is not an object");
 
     struct ns_weights w;
     random_weights(&w, 19, 2);

@@ -127,7 +127,10 @@ static inline void random_weights(struct ns_weights *w, int arch, int n_layers) 
 /* Writes w as safetensors (ns_weights_save); meta gives the members of
  * __metadata__, NULL for VGG-<arch> in the Caffe convention. */
 static inline bool write_safetensors(const char *path, const struct ns_weights *w, const char *meta) {
-    return ns_weights_save(path, w, meta) == NS_STATUS_OK;
+    char err[600];
+    enum ns_status st = ns_weights_save(path, w, meta, err, sizeof err);
+    if (st) fprintf(stderr, "%s\n", err);
+    return st == NS_STATUS_OK;
 }
 
 #endif /* NS_TESTLIB_H */
