@@ -1,25 +1,44 @@
 #!/usr/bin/env bash
-# make test-fuzz: the weights loader under libFuzzer (ASan + UBSan) for
-# SECONDS (60 by default; CI's share), from a corpus that the runs keep in
-# BUILD/fuzz/corpus.  A crash, a leak, undefined behaviour or a refusal
-# without a sentence fails, and leaves the input in BUILD/fuzz.
+# make test-fuzz: the weights loader (fuzz_weights) and the Keras .h5
+# importer (fuzz_keras) under libFuzzer (ASan + UBSan), SECONDS in all (60
+# by default, CI's share: half each), from corpora that the runs keep in
+# BUILD/fuzz/corpus and BUILD/fuzz/corpus-keras.  A crash, a leak, undefined
+# behaviour, a refusal without a one-line sentence or (for the importer) an
+# HDF5 handle left open fails, and leaves the input in BUILD/fuzz.
 #   usage: run.sh BUILD SECONDS
 set -uo pipefail
 BUILD=$1 SECONDS_TO_RUN=${2:-60}
 F=$BUILD/fuzz
-if [ ! -x "$F/fuzz_weights" ]; then
-    echo "SKIP fuzzing: clang with libFuzzer is missing (make test-deps installs it)"
-    exit 0
-fi
-mkdir -p "$F/corpus"
-"$F/write_seeds" "$F/corpus" || exit 1
-cd "$F" && ./fuzz_weights -max_total_time="$SECONDS_TO_RUN" -max_len=16384 -rss_limit_mb=2048 \
-    -print_final_stats=1 corpus >fuzz.log 2>&1
-rc=$?
-runs=$(awk '/stat::number_of_executed_units/ {print $NF}' fuzz.log)
-if [ $rc -ne 0 ]; then
-    tail -40 fuzz.log
-    echo "fuzzing the weights loader: FAILED after ${runs:-?} inputs (the input is in $F)"
-    exit 1
-fi
-echo "fuzzing the weights loader: ${runs:-?} inputs in ${SECONDS_TO_RUN} s, $(ls corpus | wc -l) in the corpus, no finding"
+targets=()
+for t in fuzz_weights fuzz_keras; do
+    if [ -x "$F/$t" ]; then
+        targets+=("$t")
+    else
+        echo "SKIP $t: clang with libFuzzer (make test-deps installs it) or libhdf5-dev is missing"
+    fi
+done
+[ ${#targets[@]} -eq 0 ] && exit 0
+mkdir -p "$F/corpus" "$F/corpus-keras"
+"$F/write_seeds" "$F/corpus" "$F/corpus-keras" || exit 1
+share=$(( SECONDS_TO_RUN / ${#targets[@]} ))
+[ "$share" -lt 1 ] && share=1
+failed=0
+for t in "${targets[@]}"; do
+    case $t in
+    fuzz_weights) what="the weights loader" corpus=corpus max_len=16384 ;;
+    fuzz_keras) what="the Keras importer" corpus=corpus-keras max_len=512 ;;
+    esac
+    # a recipe that builds 18 datasets of VGG's largest kernel takes seconds
+    (cd "$F" && "./$t" -max_total_time="$share" -max_len=$max_len -rss_limit_mb=2048 -timeout=60 \
+        -print_final_stats=1 -artifact_prefix="$t-" $corpus >"$t.log" 2>&1)
+    rc=$?
+    runs=$(awk '/stat::number_of_executed_units/ {print $NF}' "$F/$t.log")
+    if [ $rc -ne 0 ]; then
+        tail -40 "$F/$t.log"
+        echo "fuzzing $what: FAILED after ${runs:-?} inputs (the input is in $F, $t-*)"
+        failed=1
+        continue
+    fi
+    echo "fuzzing $what: ${runs:-?} inputs in ${share} s, $(ls "$F/$corpus" | wc -l) in the corpus, no finding"
+done
+exit $failed
