@@ -25,7 +25,7 @@ extern "C" {
 #define NS_PARAM_SIZE_MAX        16384 /* pixels, the longest side */
 #define NS_PARAM_STYLE_SCALE_MIN 0.05
 #define NS_PARAM_STYLE_SCALE_MAX 8.0
-#define NS_PARAM_MAX_MEMORY_MAX  (1024.0 * 1024 * 1024 * 1024) /* bytes */
+#define NS_PARAM_MAX_MEMORY_MAX  1e12 /* bytes */
 /* Finer levels of the coarse-to-fine schedule get at least
  * iterations / NS_LEVEL_ITERATIONS_FLOOR steps (ns_level_iterations). */
 #define NS_LEVEL_ITERATIONS_FLOOR 32

@@ -215,10 +215,10 @@ open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(
 PYEOF
 refused "a 1 x 5000 photo at --size 64" "the short side would be 1 px" --content "$T/narrow.png" --size 64
 grep -q "the photo itself is that narrow" "$T/err"; check "...and that the photo itself is that narrow" test $? -eq 0
-refused "--size abc" "--size: 'abc' is not a whole number from 0 to 65536" --content "$T/rgb8.png" --size abc
+refused "--size abc" "--size: 'abc' is not a whole number from 0 to 16384" --content "$T/rgb8.png" --size abc
 refused "--tile -3" "--tile: '-3' is not a whole number from 0 to 16384" --content "$T/rgb8.png" --tile -3
 refused "--margin 300" "--margin: '300' is not a whole number from 0 to 256" --content "$T/rgb8.png" --margin 300
-refused "--max-memory -1" "--max-memory: '-1' is not a number of GB, 0 or more" --content "$T/rgb8.png" --max-memory -1
+refused "--max-memory -1" "--max-memory: '-1' is not a number from 0 to 1000" --content "$T/rgb8.png" --max-memory -1
 refused "--max-memory 0.001 at 512 px" "more than the memory limit of 1 MB: raise the limit" \
     --content "$T/rgb8.png" --size 512 --max-memory 0.001
 refused "--size -3" "--size: '-3' is not a whole number" --content "$T/rgb8.png" --size -3
