@@ -48,7 +48,10 @@ bool io_png_load(const char *path, FILE *f, struct io_image *out, char *err, siz
         goto out;
     }
     if (setjmp(png_jmpbuf(png))) {
-        snprintf(err, err_len, "cannot read '%s': not a readable PNG (%s)", path, e.why);
+        if (feof(f))
+            snprintf(err, err_len, "cannot read '%s': the file ends before the image does (cut short?)", path);
+        else
+            snprintf(err, err_len, "cannot read '%s': not a readable PNG (%s)", path, e.why);
         goto out;
     }
     png_init_io(png, f);
