@@ -169,12 +169,13 @@ test-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" test-unit
 
-# the weights loader and the Keras importer under libFuzzer, FUZZ_SECONDS
-# shared between them; FUZZ_SECONDS=600 for a longer look
+# the weights loader, the Keras importer and the command line's image
+# decoders under libFuzzer, FUZZ_SECONDS shared between them;
+# FUZZ_SECONDS=600 for a longer look
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iengine
-test-fuzz: $(BUILD)/fuzz/write_seeds
+test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_weights tests/fuzz/fuzz_weights.c \
 	    engine/weights.c $(shell $(PKG) --libs json-glib-1.0) -lm 2>$(BUILD)/fuzz/build.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_weights; tail -3 $(BUILD)/fuzz/build.log; fi
@@ -182,6 +183,10 @@ test-fuzz: $(BUILD)/fuzz/write_seeds
 	    tests/fuzz/fuzz_keras.c weights/keras.c engine/weights.c $(HDF5_LIBS) $(shell $(PKG) --libs json-glib-1.0) \
 	    -lm 2>$(BUILD)/fuzz/build-keras.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_keras; tail -3 $(BUILD)/fuzz/build-keras.log; fi
+	@if $(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE -DIO_MAX_MEGAPIXELS=4 -Icli $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) \
+	    -o $(BUILD)/fuzz/fuzz_images tests/fuzz/fuzz_images.c $(filter-out cli/neural-style.c,$(CLI_SRC)) engine/file.c \
+	    $(CLI_IO_LIBS) $(shell $(PKG) --libs glib-2.0 $(BABL_PC)) -lm 2>$(BUILD)/fuzz/build-images.log; then :; \
+	else rm -f $(BUILD)/fuzz/fuzz_images; tail -3 $(BUILD)/fuzz/build-images.log; fi
 	@bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 $(BUILD)/fuzz/write_seeds: tests/fuzz/write_seeds.c tests/fuzz/keras_recipe.h tests/testlib.h $(LIBNS)

@@ -133,7 +133,12 @@ bool io_load(const char *path, struct io_image *out, char *err, size_t err_len) 
         snprintf(err, err_len, "'%s' is too large for the memory there is", path);
         ok = false;
     }
-    if (!ok) io_free(out);
+    if (!ok) {
+        io_free(out);
+        /* a library's message may quote the file's own bytes: one line */
+        for (char *c = err; *c; c++)
+            if ((unsigned char) *c < 0x20 || *c == 0x7f) *c = '?';
+    }
     return ok;
 }
 
