@@ -1,6 +1,6 @@
 /* objective.c - content, style and TV losses and their gradient.
  *
- * Each term is normalised by its target (DESIGN.md), so one set of weights
+ * Each term is normalised by its target (docs/design.md), so one set of weights
  * works for Caffe and torchvision conventions and at any image size:
  *   L_c = sum a_l ||F_l(u) - F_l(c)||^2 / ||F_l(c)||^2
  *   L_s = sum b_l ||G_l(u) - T_l||^2 / ||T_l||^2,  G = F F^T / M

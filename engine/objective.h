@@ -1,4 +1,4 @@
-/* objective.h - the loss of DESIGN.md: content + style (Gram) + total variation. */
+/* objective.h - the loss of docs/design.md: content + style (Gram) + total variation. */
 #ifndef NS_OBJECTIVE_H
 #define NS_OBJECTIVE_H
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Independent PyTorch implementation of DESIGN.md's objective.
+"""Independent PyTorch implementation of docs/design.md's objective.
 
 Reads the safetensors weights itself (json + numpy, not the engine's
 loader), builds VGG with torch.nn.functional, and evaluates the content,
-style and TV terms exactly as DESIGN.md writes them.  Used by the reference
+style and TV terms exactly as docs/design.md writes them.  Used by the reference
 tests (iteration-0 terms, L-BFGS final loss) and by the benchmark.
 
   reference.py terms   --weights W --content C.ppm --style S.ppm[:MASK.ppm]... --image U.ppm --content-layers .. --style-layers ..

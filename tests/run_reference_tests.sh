@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The engine against an independent PyTorch implementation of DESIGN.md on
+# The engine against an independent PyTorch implementation of docs/design.md on
 # the real VGG-19 weights and the d2l examples:
 #  1. iteration-0 loss terms agree within 1e-3 relative; with the published
 #     objective options (activation shift, geometric layer weights,
@@ -31,7 +31,7 @@ trap 'rm -rf "$T"' EXIT
 SIZE=160
 LAYERS=(--content-layers relu3_2 --style-layers relu1_1,relu2_1,relu3_1,relu3_4)
 WEIGHTS=(--content-weight 1 --style-weight 1000 --tv-weight 10)
-# the objective of DESIGN.md on the image itself, without the mirrored canvas
+# the objective of docs/design.md on the image itself, without the mirrored canvas
 NO_MARGIN=(--margin 0)
 
 "$NS" --quiet --weights "$W" --content "$EX/rainier.jpg" --style "$EX/rainier.jpg" --output "$T/content.ppm" \

@@ -1,5 +1,5 @@
 /* test_net.c - the whole objective (network + content, style and TV losses)
- * against an independent float64 implementation of DESIGN.md's formulas:
+ * against an independent float64 implementation of docs/design.md's formulas:
  * loss terms, and the gradient by central finite differences. */
 #include "fd.h"
 #include "objective.h"
@@ -224,7 +224,7 @@ static void compare_with_reference(const char *name, struct ref_obj *ro, double 
            t->style, t->tv, e);
 }
 
-/* Options beyond DESIGN.md's plain objective. */
+/* Options beyond docs/design.md's plain objective. */
 struct case_opts {
     float shift;
     bool chain, geometric;
