@@ -364,6 +364,10 @@ add_result (gint32              image,
                           gimp_drawable_width (content), gimp_drawable_height (content),
                           gimp_drawable_type (content), 100.0,
                           GIMP_LAYER_MODE_NORMAL);
+  /* the mark before the layer is in the image: attached later, GIMP
+   * pushes a "Can't undo Attach Parasite to Item" step into the group,
+   * and every Undo of the run pops that message */
+  gimp_item_attach_parasite (layer, mark);
   gimp_image_insert_layer (image, layer, gimp_item_get_parent (content),
                            gimp_image_get_item_position (image, anchor));
   gimp_layer_set_offsets (layer, ox, oy);
@@ -385,7 +389,6 @@ add_result (gint32              image,
       g_object_unref (to);
       gimp_drawable_update (copy, 0, 0, gimp_drawable_width (copy), gimp_drawable_height (copy));
     }
-  gimp_item_attach_parasite (layer, mark);
   for (k = 0; k < vals->params.paintings; k++)
     if (ns_layers_style_hides (&layers, anchor, vals->styles[k]))
       gimp_item_set_visible (vals->styles[k], FALSE);

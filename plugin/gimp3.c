@@ -635,6 +635,10 @@ add_result (GimpImage             *image,
   layer = gimp_layer_new (image, name,
                           gimp_drawable_get_width (content), gimp_drawable_get_height (content),
                           gimp_drawable_type (content), 100.0, GIMP_LAYER_MODE_NORMAL);
+  /* the mark before the layer is in the image: attached later, GIMP
+   * pushes a "Can't undo Attach Parasite to Item" step into the group,
+   * and every Undo of the run pops that message */
+  gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
   gimp_image_insert_layer (image, layer, GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (content))),
                            gimp_image_get_item_position (image, anchor));
   gimp_layer_set_offsets (layer, ox, oy);
@@ -660,7 +664,6 @@ add_result (GimpImage             *image,
                             gimp_drawable_get_width (GIMP_DRAWABLE (copy)),
                             gimp_drawable_get_height (GIMP_DRAWABLE (copy)));
     }
-  gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
   for (k = 0; k < params->paintings; k++)
     if (c->styles[k] &&
         ns_layers_style_hides (&layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (c->styles[k]))))
