@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <float.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -35,67 +36,64 @@ struct cli {
     bool tty;
     int last_pct;
     int last_scale;   /* the level last reported */
-    float max_memory; /* --max-memory, GB */
     double start_mb;  /* resident when the run began */
     struct ns_context *ctx;
     enum ns_backend_kind kind; /* the backend the run started on */
     const char *preset;        /* --preset, applied before the other options */
 };
 
+/* One --help entry: the flag and its value name in a column of 25, the
+ * text wrapped at 79. */
+static void help_line(FILE *f, const char *flag, const char *value, const char *text) {
+    char head[64];
+    snprintf(head, sizeof head, "  --%s%s%s", flag, value ? " " : "", value ? value : "");
+    int col = fprintf(f, "%s", head);
+    const char *w = text;
+    bool first = true;
+    while (*w) {
+        size_t n = strcspn(w, " ");
+        if (first && col >= 25) col = fprintf(f, "\n%25s", "") - 1;
+        if (first) col += fprintf(f, "%*s", 25 - col, ""), first = false;
+        else if (col + 1 + (int) n > 79) col = fprintf(f, "\n%25s", "") - 1;
+        else col += fprintf(f, " ");
+        col += fprintf(f, "%.*s", (int) n, w);
+        w += n;
+        while (*w == ' ')
+            w++;
+    }
+    fprintf(f, "\n");
+}
+
 static void usage(FILE *f) {
     fprintf(f, "Usage: neural-style --content FILE --style FILE --output FILE [options]\n"
-               "Restyles a photo after a painting (Gatys et al., VGG-19).\n\n"
-               "  --content FILE         the photo\n"
-               "  --style FILE           the painting (repeat for a blend of styles)\n"
-               "  --style FILE:MASK      the painting only where the grayscale MASK is white\n"
-               "                         (one style per region; the photo stays as it is where\n"
-               "                         every mask is black)\n"
-               "  --style-blend W1,W2    blend weights of the styles (default equal; with\n"
-               "                         masks, each region's strength)\n"
-               "  --output FILE          .png, .jpg, .tif, .exr or .webp (16-bit and float kept)\n"
-               "  --weights FILE         VGG weights .safetensors (default: the installed ones)\n"
-               "  --size N               longest side to work at, px (default 512; 0 = the photo's own)\n"
-               "  --iterations N         at the coarsest level; each finer level takes an eighth\n"
-               "                         as many, at least N/32 (default 300; 0 = just evaluate\n"
-               "                         the start image)\n"
-               "  --scales N             coarse-to-fine levels (default 0 = auto)\n"
-               "  --max-memory GB        memory the run may use, the images read and written\n"
-               "                         included (default: what is free, less a\n"
-               "                         fifth); larger sizes are computed in tiles to fit\n"
-               "  --margin N             px of mirrored border optimised around the photo and cut\n"
-               "                         off, for clean edges (default 8; 0 = none)\n"
-               "  --tile N               compute in tiles of about N px, the same result in less\n"
-               "                         memory (default 0 = automatic, as --max-memory needs)\n"
-               "  --optimizer lbfgs|adam (default lbfgs)\n"
-               "  --learning-rate X      Adam step in 0..1 pixel units (default 0.02)\n"
-               "  --lbfgs-history N      L-BFGS correction pairs (default 20)\n"
-               "  --init content|noise|image   start point (default content)\n"
-               "  --init-image FILE      start image for --init image\n"
-               "  --seed N               noise seed (default 0)\n"
-               "  --content-weight X     (default 1)\n"
-               "  --style-weight X       (default 100)\n"
-               "  --tv-weight X          (default 10)\n"
-               "  --content-layers L,..  e.g. relu4_2 (a layer may carry :weight)\n"
-               "  --style-layers L,..    e.g. relu1_1,relu2_1,relu3_1:0.5\n"
-               "  --style-scale X        style size relative to the photo (default 1)\n"
-               "  --preserve-colors      keep the photo's colours, take only the painting's texture\n"
-               "  --colors keep|match|off  keep: the photo's colours after the run (= --preserve-colors);\n"
-               "                         match: the painting's colours matched to the photo's first\n"
-               "  --pooling max|avg      (default max)\n"
-               "  --activation-shift X   Grams of the activations + X (Novak & Nikulin: -1; default 0)\n"
-               "  --layer-weights uniform|geometric  unweighted layers' shares (default uniform)\n"
-               "  --correlation-chain    cross-layer Grams of adjacent style layers (no tiles)\n"
-               "  --style-layers all     every layer the weights file has\n"
-               "  --preset NAME          gatys2016, improved, faithful, balanced or painterly; the\n"
-               "                         other options given override it\n"
-               "  --device auto|cpu|cuda (default auto)   --gpu N   GPU index\n"
-               "  --precision fp32|tf32|bf16  GPU arithmetic (default fp32; tf32 and bf16 use tensor\n"
-               "                         cores, bf16 also halves the network's memory)\n"
-               "  --threads N            CPU threads (default all cores)\n"
-               "  --log-json FILE        one JSON line per iteration (level, tiles, losses,\n"
-               "                         seconds, resident memory at the start and peak since)\n"
-               "  --quiet                no progress bar\n"
-               "  --version, --help\n");
+               "Restyles a photo after a painting (Gatys et al., VGG-19).\n\n");
+    help_line(f, "content", "FILE", "the photo");
+    help_line(f, "style", "FILE", "the painting (repeat for a blend of styles)");
+    help_line(f, "style", "FILE:MASK",
+              "the painting only where the grayscale MASK is white (one style per region; the photo stays as "
+              "it is where every mask is black)");
+    help_line(f, "style-blend", "W1,W2",
+              "blend weights of the styles (default equal; with masks, each region's strength)");
+    help_line(f, "output", "FILE", ".png, .jpg, .tif, .exr, .webp or .ppm (16-bit and float kept)");
+    help_line(f, "weights", "FILE", "VGG weights .safetensors (default: the installed ones)");
+    help_line(f, "init-image", "FILE", "start image for --init image");
+    help_line(f, "colors", "keep|match|off",
+              "keep: the photo's colours after the run (= --preserve-colors); match: the painting's colours "
+              "matched to the photo's first (= --match-colors)");
+    help_line(f, "preset", "NAME",
+              "gatys2016, improved, faithful, balanced or painterly; the other options given override it");
+    int n;
+    const struct ns_setting *t = ns_settings(&n);
+    for (int i = 0; i < n; i++)
+        help_line(f, t[i].name, t[i].value_name, t[i].help);
+    help_line(f, "device", "auto|cpu|cuda", "where to run (default auto)");
+    help_line(f, "gpu", "N", "GPU index");
+    help_line(f, "log-json", "FILE",
+              "one JSON line per iteration (level, tiles, losses, seconds, resident memory at the start and "
+              "peak since), in place when the run ends");
+    help_line(f, "quiet", NULL, "no progress bar");
+    help_line(f, "version", NULL, "");
+    help_line(f, "help", NULL, "");
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -248,37 +246,27 @@ static bool on_progress(const struct ns_progress *p, void *ud) {
     return !interrupted;
 }
 
-/* The command line, as a table: each option's kind says how its value is
- * read and where it goes (an offset into struct cli). */
-enum opt_kind { OPT_STRING, OPT_INT, OPT_FLOAT, OPT_CHOICE, OPT_FLAG, OPT_SPECIAL };
+/* The command line's own options, as a table (the engine's settings come
+ * from ns_settings()): each option's kind says how its value is read and
+ * where it goes (an offset into struct cli). */
+enum opt_kind { OPT_STRING, OPT_INT, OPT_CHOICE, OPT_FLAG, OPT_SPECIAL, OPT_SETTING };
 
 struct opt_spec {
     const char *name;
     enum opt_kind kind;
     size_t off;
-    double lo, hi;              /* OPT_INT, OPT_FLOAT: the range ns_run accepts */
+    double lo, hi;              /* OPT_INT: the accepted range */
     const char *const *choices; /* OPT_CHOICE: NULL-terminated, stored as their index */
     const int *values;          /* OPT_CHOICE: the enum for each choice (NULL = the index) */
+    const struct ns_setting *setting; /* OPT_SETTING */
 };
 
 #define AT(field) offsetof(struct cli, field)
-static const char *const optimizers[] = {"lbfgs", "adam", NULL};
-static const int optimizer_values[] = {NS_OPTIMIZER_LBFGS, NS_OPTIMIZER_ADAM};
-static const char *const inits[] = {"content", "noise", "image", NULL};
-static const int init_values[] = {NS_INIT_CONTENT, NS_INIT_NOISE, NS_INIT_IMAGE};
-static const char *const poolings[] = {"max", "avg", NULL};
-static const int pooling_values[] = {NS_POOLING_MAX, NS_POOLING_AVG};
 static const char *const devices[] = {"auto", "cpu", "cuda", "gpu", NULL};
 static const int device_values[] = {NS_BACKEND_AUTO, NS_BACKEND_CPU, NS_BACKEND_CUDA, NS_BACKEND_CUDA};
-static const char *const layer_weights[] = {"uniform", "geometric", NULL};
-static const int layer_weight_values[] = {NS_LAYER_WEIGHTS_UNIFORM, NS_LAYER_WEIGHTS_GEOMETRIC};
-static const char *const precisions[] = {"fp32", "tf32", "bf16", NULL};
-static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_PRECISION_BF16};
 
 #define STRING(n, f)                                                                                         \
     { .name = n, .kind = OPT_STRING, .off = AT(f) }
-#define FLOAT(n, f, l, h)                                                                                    \
-    { .name = n, .kind = OPT_FLOAT, .off = AT(f), .lo = l, .hi = h }
 #define FLAG(n, f)                                                                                           \
     { .name = n, .kind = OPT_FLAG, .off = AT(f) }
 #define INT(n, f, l, h)                                                                                      \
@@ -287,65 +275,47 @@ static const int precision_values[] = {NS_PRECISION_FP32, NS_PRECISION_TF32, NS_
     { .name = n, .kind = OPT_CHOICE, .off = AT(f), .choices = c##s, .values = c##_values }
 #define SPECIAL(n)                                                                                           \
     { .name = n, .kind = OPT_SPECIAL }
-static const struct opt_spec specs[] = {
+static const struct opt_spec cli_specs[] = {
     STRING("content", content),
     SPECIAL("style"),
     SPECIAL("style-blend"),
     STRING("output", output),
     STRING("weights", weights),
-    INT("size", p.size, 0, NS_PARAM_SIZE_MAX),
-    INT("iterations", p.iterations, 0, NS_PARAM_ITERATIONS_MAX),
-    INT("scales", p.scales, 0, NS_PARAM_SCALES_MAX),
-    INT("tile", p.tile, 0, NS_PARAM_SIZE_MAX),
-    INT("margin", p.margin, 0, NS_PARAM_MARGIN_MAX),
-    FLOAT("max-memory", max_memory, 0, NS_PARAM_MAX_MEMORY_MAX / 1e9),
-    CHOICE("optimizer", p.optimizer, optimizer),
-    FLOAT("learning-rate", p.learning_rate, FLT_MIN, 1e6),
-    INT("lbfgs-history", p.lbfgs_history, 1, NS_PARAM_LBFGS_HISTORY_MAX),
-    CHOICE("init", p.init, init),
     STRING("init-image", init_image),
-    SPECIAL("seed"),
-    FLOAT("content-weight", p.content_weight, 0, FLT_MAX),
-    FLOAT("style-weight", p.style_weight, 0, FLT_MAX),
-    FLOAT("tv-weight", p.tv_weight, 0, FLT_MAX),
-    STRING("content-layers", p.content_layers),
-    STRING("style-layers", p.style_layers),
-    FLOAT("style-scale", p.style_scale, NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX),
-    FLAG("preserve-colors", p.preserve_colors),
     SPECIAL("colors"),
-    CHOICE("pooling", p.pooling, pooling),
-    FLOAT("activation-shift", p.activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX),
-    CHOICE("layer-weights", p.layer_weights, layer_weight),
-    FLAG("correlation-chain", p.correlation_chain),
     SPECIAL("preset"),
     CHOICE("device", device, device),
     INT("gpu", gpu, 0, 64),
-    CHOICE("precision", p.precision, precision),
-    INT("threads", p.threads, 0, 1 << 20),
     STRING("log-json", log_json),
     FLAG("quiet", quiet),
     SPECIAL("version"),
     SPECIAL("help"),
 };
-#define N_SPECS (sizeof specs / sizeof specs[0])
+#define N_CLI_SPECS (sizeof cli_specs / sizeof cli_specs[0])
+#define MAX_SPECS   64
+static struct opt_spec specs[MAX_SPECS]; /* cli_specs, then a row per setting */
+static size_t n_specs;
+
+static void build_specs(void) {
+    int n;
+    const struct ns_setting *t = ns_settings(&n);
+    memcpy(specs, cli_specs, sizeof cli_specs);
+    n_specs = N_CLI_SPECS;
+    for (int i = 0; i < n && n_specs < MAX_SPECS; i++)
+        specs[n_specs++] = (struct opt_spec){.name = t[i].name, .kind = OPT_SETTING, .setting = &t[i]};
+}
 
 /* A value that does not parse: one line naming the option, exit 1. */
 static void bad_value(const struct opt_spec *o, const char *arg, const char *want) {
     die("--%s: '%s' is not %s", o->name, arg, want);
 }
 
-static float read_float(const struct opt_spec *o, const char *s) {
-    char *end, want[96];
+/* A blend weight: a number, 0 or more. */
+static float read_weight(const struct opt_spec *o, const char *s) {
+    char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || fabs(v) > FLT_MAX) bad_value(o, s, "a number");
-    if (o->hi > o->lo && (v < o->lo || v > o->hi)) {
-        if (o->hi >= FLT_MAX)
-            snprintf(want, sizeof want, "a number, %s", o->lo > 0 ? "more than 0" : "0 or more");
-        else
-            snprintf(want, sizeof want, "a number from %g to %g", o->lo == FLT_MIN ? 0 : o->lo, o->hi);
-        bad_value(o, s, want);
-    }
+    if (end == s || *end || errno || !isfinite(v) || v < 0 || v > FLT_MAX) bad_value(o, s, "a number, 0 or more");
     return (float) v;
 }
 
@@ -387,15 +357,9 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
         char *s = strdup(v), *save = NULL;
         for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
             if (c->n_blend == NS_MAX_STYLES) die("--style-blend: at most %d weights", NS_MAX_STYLES);
-            c->blend[c->n_blend] = read_float(o, t);
-            if (c->blend[c->n_blend++] < 0) bad_value(o, t, "a weight, 0 or more");
+            c->blend[c->n_blend++] = read_weight(o, t);
         }
         free(s);
-    } else if (!strcmp(o->name, "seed")) {
-        char *end;
-        errno = 0;
-        c->p.seed = strtoull(v, &end, 10);
-        if (end == v || *end || errno || v[0] == '-') bad_value(o, v, "a whole number, 0 or more");
     } else if (!strcmp(o->name, "colors")) {
         if (strcmp(v, "keep") && strcmp(v, "match") && strcmp(v, "off")) bad_value(o, v, "keep, match or off");
         c->p.preserve_colors = !strcmp(v, "keep");
@@ -422,7 +386,7 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
 static bool is_option(const char *s) {
     if (strncmp(s, "--", 2)) return false;
     size_t n = strcspn(s + 2, "=");
-    for (size_t i = 0; i < N_SPECS; i++)
+    for (size_t i = 0; i < n_specs; i++)
         if (strlen(specs[i].name) == n && !strncmp(s + 2, specs[i].name, n)) return true;
     return false;
 }
@@ -441,9 +405,6 @@ static void read_option(struct cli *c, const struct opt_spec *o, const char *v) 
     case OPT_INT:
         *(int *) at = read_int(o, v);
         break;
-    case OPT_FLOAT:
-        *(float *) at = read_float(o, v);
-        break;
     case OPT_CHOICE:
         *(int *) at = read_choice(o, v);
         break;
@@ -453,17 +414,25 @@ static void read_option(struct cli *c, const struct opt_spec *o, const char *v) 
     case OPT_SPECIAL:
         read_special(c, o, v);
         break;
+    case OPT_SETTING: {
+        char err[300];
+        /* a flag (no value) sets its setting on */
+        if (ns_setting_parse(o->setting, v ? v : "true", &c->p, err, sizeof err)) die("%s", err);
+        break;
+    }
     }
 }
 
 static void parse_args(int argc, char **argv, struct cli *c) {
-    struct option opts[N_SPECS + 1];
-    for (size_t i = 0; i < N_SPECS; i++) {
-        bool no_value =
-            specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") || !strcmp(specs[i].name, "help");
+    build_specs();
+    struct option opts[MAX_SPECS + 1];
+    for (size_t i = 0; i < n_specs; i++) {
+        bool no_value = specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") ||
+                        !strcmp(specs[i].name, "help") ||
+                        (specs[i].kind == OPT_SETTING && specs[i].setting->type == NS_SETTING_BOOL);
         opts[i] = (struct option){specs[i].name, no_value ? no_argument : required_argument, NULL, (int) i};
     }
-    opts[N_SPECS] = (struct option){0};
+    opts[n_specs] = (struct option){0};
     /* a preset first, so that every other option given overrides it */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -473,7 +442,7 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     if (c->preset) ns_params_preset(&c->p, c->preset);
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o < 0 || o >= (int) N_SPECS) {
+        if (o < 0 || o >= (int) n_specs) {
             fprintf(stderr, "Try 'neural-style --help'.\n");
             exit(2);
         }
@@ -485,7 +454,6 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     if (c->p.init == NS_INIT_IMAGE && !c->init_image) bad_usage("--init image needs --init-image FILE%s", "");
     if (c->n_blend && c->n_blend != c->n_styles)
         bad_usage("--style-blend needs one weight per --style%s", "");
-    c->p.max_memory = c->max_memory * 1e9;
 }
 
 int main(int argc, char **argv) {
@@ -493,6 +461,14 @@ int main(int argc, char **argv) {
     parse_args(argc, argv, &c);
     c.tty = isatty(2);
 
+    size_t room = ns_address_room();
+    /* under `ulimit -v`, one malloc arena: glibc reserves 64 MB of address
+     * space for each thread's own, which the limit counts */
+    if (room != SIZE_MAX) mallopt(M_ARENA_MAX, 1);
+    if (room < NS_MIN_ROOM_BYTES)
+        die("not enough memory to start: this process may take only %.0f MB more (ulimit -v), and a run needs "
+            "at least %.0f MB; raise the limit",
+            room / 1e6, NS_MIN_ROOM_BYTES / 1e6);
     io_init();
     char err[600];
     if (!io_check_output(c.output, err, sizeof err)) die("%s", err);
@@ -547,7 +523,7 @@ int main(int argc, char **argv) {
     for (int k = 0; k < c.n_styles; k++)
         held += image_bytes(&style_im[k]) + image_bytes(&masks[k]);
     bool gpu = ns_context_backend_kind(ctx) == NS_BACKEND_CUDA;
-    if (c.max_memory > 0 && !gpu) {
+    if (c.p.max_memory > 0 && !gpu) {
         if (held >= c.p.max_memory)
             die("the photo, the paintings and the result alone take %.0f MB, more than the memory limit of "
                 "%.0f MB: raise the limit or choose a smaller size",

@@ -186,13 +186,11 @@ static inline void ns_release(struct ns_backend *be, struct ns_buf **b) {
 enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out);
 /* The cores this process may run on (its affinity mask). */
 int ns_cpu_cores(void);
-/* Address space the process may still take under `ulimit -v` / `-d`, bytes
- * (SIZE_MAX when unlimited).  Each CPU thread needs NS_CPU_THREAD_BYTES of
- * it: OpenBLAS's buffer for a single-threaded sgemm (BUFFER_SIZE, 128 MiB in
- * Debian's build) and a stack.  OpenBLAS retries forever when it cannot map
- * its buffer, so the backend fits its threads to this before any sgemm. */
+/* Each CPU thread needs NS_CPU_THREAD_BYTES of ns_address_room(): OpenBLAS's
+ * buffer for a single-threaded sgemm (BUFFER_SIZE, 128 MiB in Debian's
+ * build) and a stack.  OpenBLAS retries forever when it cannot map its
+ * buffer, so the backend fits its threads to the room before any sgemm. */
 #define NS_CPU_THREAD_BYTES ((size_t) 136 << 20)
-size_t ns_cpu_address_room(void);
 
 /* Entry point a dynamically loaded backend exports (libns-cuda.so). */
 typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend **out, char *err,

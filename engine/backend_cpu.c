@@ -103,7 +103,7 @@ static size_t status_bytes(const char *key) {
     return (size_t) kb * 1024;
 }
 
-size_t ns_cpu_address_room(void) {
+size_t ns_address_room(void) {
     size_t room = SIZE_MAX;
     struct rlimit r;
     static const struct {
@@ -122,7 +122,7 @@ size_t ns_cpu_address_room(void) {
 /* The threads whose sgemm buffers and stacks fit the address room, at most
  * `want`; 0 when not one does. */
 static int threads_that_fit(int want, size_t col_bytes) {
-    size_t room = ns_cpu_address_room();
+    size_t room = ns_address_room();
     if (room == SIZE_MAX) return want;
     size_t each = NS_CPU_THREAD_BYTES + col_bytes, reserve = (size_t) 64 << 20;
     size_t fit = room > reserve ? (room - reserve) / each : 0;
@@ -147,7 +147,7 @@ static size_t cpu_mem_free(struct ns_backend *be) {
     }
     if (avail == 0 && pages > 0 && page > 0) avail = (size_t) pages * (size_t) page;
     /* under `ulimit -v`: what is left once OpenBLAS has its buffers */
-    size_t room = ns_cpu_address_room(), threads_need = (size_t) be->threads * NS_CPU_THREAD_BYTES;
+    size_t room = ns_address_room(), threads_need = (size_t) be->threads * NS_CPU_THREAD_BYTES;
     if (room != SIZE_MAX) room = room > threads_need ? room - threads_need : 0;
     return room < avail ? room : avail;
 }

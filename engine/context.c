@@ -205,11 +205,11 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
     if (!ctx->weights.n_layers) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
     enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
     if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
-    if (st == NS_STATUS_OUT_OF_MEMORY && ns_cpu_address_room() != SIZE_MAX)
+    if (st == NS_STATUS_OUT_OF_MEMORY && ns_address_room() != SIZE_MAX)
         return ns_set_error(ctx, st,
                             "not enough memory to start: this process may take only %.0f MB more (ulimit -v), "
                             "and the CPU needs about %.0f MB for one thread; raise the limit",
-                            ns_cpu_address_room() / 1e6, (NS_CPU_THREAD_BYTES + (64 << 20)) / 1e6);
+                            ns_address_room() / 1e6, (NS_CPU_THREAD_BYTES + (64 << 20)) / 1e6);
     if (st) return ns_set_error(ctx, st, "cannot start the CPU backend: %s", ns_status_str(st));
     snprintf(ctx->backend_why, sizeof ctx->backend_why, "%s", why ? why : "");
     describe_backend(ctx);
@@ -274,6 +274,15 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
                       sizeof ctx->def_style);
 
     char why[600] = "";
+    /* CUDA maps hundreds of MB of libraries and reserves address space for
+     * the device: under `ulimit -v` auto mode leaves the CPU its room */
+    if (backend == NS_BACKEND_AUTO && ns_address_room() != SIZE_MAX) {
+        snprintf(why, sizeof why, "the address space is limited (ulimit -v), and CUDA needs it unlimited");
+        snprintf(ctx->gpu_detail, sizeof ctx->gpu_detail, "%s", why);
+        char note[700];
+        snprintf(note, sizeof note, "auto mode: no usable GPU (%s)", why);
+        return ns_context_use_cpu(ctx, NS_GPU_FAILED, note, why);
+    }
     if (backend != NS_BACKEND_CPU) {
         st = open_cuda(ctx, gpu_index, &ctx->be, why, sizeof why);
         if (!st) {

@@ -321,6 +321,62 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
 enum ns_status ns_params_preset(struct ns_params *params, const char *name);
 const char *const *ns_preset_names(void);
 
+/* The table of settings: every field of struct ns_params a person sets,
+ * with its name (the command line's --NAME, GIMP 3's argument), type,
+ * range, default, choices, help and where a dialog shows it.  Front ends
+ * build their parsers, help, arguments and dialogs from it, and compare
+ * presets through it; adding a setting is a row here plus the code that
+ * uses it.  Labels and help are English; NS_N_ marks them for the
+ * plug-in's gettext catalogue. */
+#define NS_N_(s) s
+enum ns_setting_type {
+    NS_SETTING_INT,    /* int */
+    NS_SETTING_FLOAT,  /* float */
+    NS_SETTING_DOUBLE, /* double, shown divided by unit (max_memory: bytes, shown in GB) */
+    NS_SETTING_BOOL,   /* bool: a flag */
+    NS_SETTING_CHOICE, /* an enum whose values are the choices' indices */
+    NS_SETTING_STRING, /* const char *, NULL = "" = the default */
+    NS_SETTING_U64,    /* uint64_t */
+};
+enum ns_setting_place {
+    NS_SETTING_MAIN,     /* a dialog's main column */
+    NS_SETTING_ADVANCED, /* a dialog's Advanced section */
+    NS_SETTING_HIDDEN,   /* arguments and the command line only */
+};
+struct ns_setting {
+    const char *name; /* "style-weight" */
+    enum ns_setting_type type;
+    size_t offset; /* in struct ns_params */
+    double min, max;
+    bool min_excluded;          /* > min rather than >= min */
+    double unit;                /* NS_SETTING_DOUBLE: shown value = stored / unit */
+    const char *const *choices; /* NS_SETTING_CHOICE: NULL-terminated */
+    const char *value_name;     /* "N", "X", "L,..": the help's placeholder */
+    const char *label;          /* NS_N_: a dialog's label */
+    const char *help;           /* NS_N_: one or two sentences */
+    enum ns_setting_place place;
+    bool preset;                /* a preset may set it: compared by ns_params_preset_of */
+};
+/* All rows, *n of them. */
+const struct ns_setting *ns_settings(int *n);
+/* The row called name (with or without "--"), NULL if none. */
+const struct ns_setting *ns_setting_find(const char *name);
+/* A row's value in p as a number (a choice's index, a flag's 0 or 1, a
+ * double in its unit); strings and seeds give 0. */
+double ns_setting_get(const struct ns_setting *s, const struct ns_params *p);
+/* Reads `text` into p; a value that does not parse or is out of range is
+ * refused with a sentence that names --NAME and the range.  Strings are
+ * kept by pointer: text must outlive p. */
+enum ns_status ns_setting_parse(const struct ns_setting *s, const char *text, struct ns_params *p, char *err,
+                                size_t err_len);
+/* Every numeric and choice row of p within its range (ns_run checks it
+ * first); else a sentence naming the setting and its range. */
+enum ns_status ns_params_check(const struct ns_params *p, char *err, size_t err_len);
+/* The first preset that, applied to p, changes none of the table's preset
+ * rows (strings compared as text, NULL as ""; an empty content layer list
+ * matches any), NULL when each would change something. */
+const char *ns_params_preset_of(const struct ns_params *p);
+
 /* Keeps the colours of `content` in `image`: image's CIE L* with content's
  * a* b* (both the same size). */
 enum ns_status ns_preserve_colors(const struct ns_image *content, struct ns_image *image);
@@ -337,6 +393,15 @@ enum ns_status ns_resize(const struct ns_image *src, struct ns_image *dst);
  * the per-user location install.sh writes (malloc'ed). */
 char *ns_find_weights(void);
 char *ns_user_weights_path(void);
+
+/* Address space the process may still take under `ulimit -v` / `-d`,
+ * bytes; SIZE_MAX when unlimited.  A run on the CPU needs at least
+ * NS_MIN_ROOM_BYTES of it (one thread's OpenBLAS buffer and stack, babl's
+ * extensions, the images, the smallest level; measured: babl crashed with
+ * 280 MB left): a front end that finds less says so before it starts, since
+ * some libraries (babl) do not survive a failed allocation. */
+size_t ns_address_room(void);
+#define NS_MIN_ROOM_BYTES ((size_t) 400 << 20)
 
 /* Files written whole or not at all, for everything the project writes.
  * The bytes go to a new file in the target's folder that no one else can

@@ -539,48 +539,8 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (n_styles < 1 || n_styles > NS_MAX_STYLES)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                             "between 1 and %d style images are needed, not %d", NS_MAX_STYLES, n_styles);
-    if (p->iterations < 0 || p->iterations > NS_PARAM_ITERATIONS_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "iterations must be between 0 and %d",
-                            NS_PARAM_ITERATIONS_MAX);
-    if (p->size < 0 || p->size > NS_PARAM_SIZE_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the size must be between 0 and %d px",
-                            NS_PARAM_SIZE_MAX);
-    if (p->tile < 0 || p->tile > NS_PARAM_SIZE_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the tile size must be between 0 and %d px",
-                            NS_PARAM_SIZE_MAX);
-    if (!(p->max_memory >= 0 && p->max_memory <= NS_PARAM_MAX_MEMORY_MAX))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the memory limit must be between 0 and %.0f GB",
-                            NS_PARAM_MAX_MEMORY_MAX / 1e9);
-    if (p->margin < 0 || p->margin > NS_PARAM_MARGIN_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the margin must be between 0 and %d px",
-                            NS_PARAM_MARGIN_MAX);
-    if (p->scales < 0 || p->scales > NS_PARAM_SCALES_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "scales must be between 0 and %d", NS_PARAM_SCALES_MAX);
-    static const char *const weight_names[] = {"content", "style", "TV"};
-    const float weights[] = {p->content_weight, p->style_weight, p->tv_weight};
-    for (int i = 0; i < 3; i++)
-        if (!(weights[i] >= 0) || !isfinite(weights[i]))
-            return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the %s weight must be finite and >= 0, not %g",
-                                weight_names[i], weights[i]);
-    if (p->optimizer != NS_OPTIMIZER_LBFGS && p->optimizer != NS_OPTIMIZER_ADAM)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown optimiser %d", (int) p->optimizer);
-    if (p->optimizer == NS_OPTIMIZER_ADAM && !(p->learning_rate > 0 && isfinite(p->learning_rate)))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the learning rate must be > 0");
-    if (p->optimizer == NS_OPTIMIZER_LBFGS && (p->lbfgs_history < 1 || p->lbfgs_history > NS_PARAM_LBFGS_HISTORY_MAX))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the L-BFGS history must be between 1 and %d",
-                            NS_PARAM_LBFGS_HISTORY_MAX);
-    if (!(p->style_scale >= NS_PARAM_STYLE_SCALE_MIN && p->style_scale <= NS_PARAM_STYLE_SCALE_MAX))
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the style scale must be between %g and %g",
-                            NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
-    if (p->init != NS_INIT_CONTENT && p->init != NS_INIT_NOISE && p->init != NS_INIT_IMAGE)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown init %d", (int) p->init);
-    if (p->pooling != NS_POOLING_MAX && p->pooling != NS_POOLING_AVG)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown pooling %d", (int) p->pooling);
-    if (p->layer_weights != NS_LAYER_WEIGHTS_UNIFORM && p->layer_weights != NS_LAYER_WEIGHTS_GEOMETRIC)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown layer weights %d", (int) p->layer_weights);
-    if (!isfinite(p->activation_shift) || fabsf(p->activation_shift) > NS_PARAM_ACTIVATION_SHIFT_MAX)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the activation shift must be between -%g and %g",
-                            NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX);
+    char why[256];
+    if (ns_params_check(p, why, sizeof why)) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "%s", why);
     if (p->correlation_chain && p->tile)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                             "the correlation chain needs whole levels: it cannot be computed in tiles");
@@ -597,9 +557,6 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
     if (p->n_style_masks && p->correlation_chain)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
                             "the correlation chain cannot be combined with regions yet");
-    if (p->precision != NS_PRECISION_FP32 && p->precision != NS_PRECISION_TF32 &&
-        p->precision != NS_PRECISION_BF16)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "unknown precision %d", (int) p->precision);
     if (p->style_blend) {
         double sum = 0;
         for (int i = 0; i < n_styles; i++) {

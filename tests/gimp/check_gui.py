@@ -86,6 +86,27 @@ if lang == "en":
     need(facts.get("one-layer-window") == "GIMP Message", "a one-layer image did not get a message")
     need(facts.get("dialog-title") == "Neural Style", "the dialog is titled %r" % facts.get("dialog-title"))
     need("cancelled" in facts, "Cancel did not close the dialog")
+# Edit > Undo after a run (en: the second, ja: the only one): one step takes
+# the result away, with no message window (GIMP said "Can't undo Attach
+# Parasite to Item" while the plug-in marked its layer after inserting it)
+# and the title (its layer count) and the screen as before the run; Redo
+# brings it back for the checks below
+step = "5" if lang == "en" else "4"
+print("    Edit > Undo after run %s: new windows %s; title before | after the run | after the undo: %s; "
+      "%s pixels of the screen differ from before the run"
+      % (step, facts.get("undo-%s-new-windows" % step), facts.get("undo-%s-titles" % step),
+         facts.get("undo-%s-screen-diff" % step)))
+need(facts.get("undo-%s-new-windows" % step) == "none",
+     "Edit > Undo showed a window: %s (screenshot %s-undone.png)" % (facts.get("undo-%s-new-windows" % step), step))
+need("undo-%s-log-message" % step not in facts, "Edit > Undo wrote a message to GIMP's log")
+need("undo-%s-title-as-before" % step in facts, "after Edit > Undo the title (the layers) is not as before the run")
+diff = facts.get("undo-%s-screen-diff" % step, "")
+# the status bar's memory figure may change; the result left on the canvas
+# would be hundreds of thousands of pixels
+need(diff.isdigit() and int(diff) < 0.01 * 1400 * 1000,
+     "after Edit > Undo the screen is not as before the run: %s pixels differ" % diff)
+need("redo-%s" % step in facts, "Edit > Redo did not bring the result back")
+
 seconds = float(facts.get("preview-seconds", "inf"))
 print("    the preview took %.1f s" % seconds)
 # seconds, not minutes: about 12 s on 2 idle cores, and a busy machine

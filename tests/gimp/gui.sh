@@ -18,6 +18,8 @@
 #      plug-in installs opens), Cancel (en only; Help also in ja);
 #   4. opens it again, Preview, Quality Custom 96 px, OK: the new layer;
 #   5. selects the photo, opens the filter, OK (en only): a second result;
+#      Edit > Undo from the menu (after step 4's run in ja): no message
+#      window, the title and the screen as before the run; Edit > Redo;
 #   6. saves the image as OUT/result.xcf for check_gui.py.
 # The states session opens XCF instead (the photo in a group with a mask, a
 # text layer, the painting on top: active in 2.10, both selected in 3.0),
@@ -249,6 +251,45 @@ save_as() { # File > Save As... $XCF
     fact "saved 1"
 }
 
+# before_run STEP: the title (with the layer count) and the screen before a
+# run that undo_redo takes back
+before_run() {
+    shot "$1-before"
+    BEFORE_SHOT=$OUT/$1-before.png BEFORE_TITLE=$(xdotool getwindowname "$W")
+}
+windows_now() { xdotool search --onlyvisible --name . 2>/dev/null | sort; }
+# undo_redo STEP: Edit > Undo from the menu (its first item, which the
+# keyboard opens selected) after the run, then Edit > Redo (ctrl+y) to go
+# on.  Facts: the windows that appeared after the undo (GIMP's message box,
+# such as "Can't undo Attach Parasite to Item" when the plug-in marked its
+# layer after inserting it), whether the title and the screen are as before
+# the run, a message in GIMP's log, whether Redo brought the result back
+undo_redo() {
+    local step=$1 after_run menu new="" w lines
+    after_run=$(xdotool getwindowname "$W")
+    lines=$(wc -l <"$OUT/gimp.log")
+    keys "$W" alt+e
+    sleep 0.5
+    shot "$step-undo-menu"
+    menu=$(windows_now)
+    xdotool key Return
+    for _ in $(seq 40); do [ "$(xdotool getwindowname "$W")" != "$after_run" ] && break; sleep 0.25; done
+    sleep 2 # a message box is up well before this
+    shot "$step-undone"
+    for w in $(windows_now | comm -13 <(echo "$menu") -); do new="${new}[$(xdotool getwindowname "$w")]"; done
+    fact "undo-$step-new-windows ${new:-none}"
+    fact "undo-$step-titles $BEFORE_TITLE | $after_run | $(xdotool getwindowname "$W")"
+    [ "$(xdotool getwindowname "$W")" = "$BEFORE_TITLE" ] && fact "undo-$step-title-as-before 1"
+    fact "undo-$step-screen-diff $(compare -metric AE "$BEFORE_SHOT" "$OUT/$step-undone.png" null: 2>&1)"
+    tail -n +$((lines + 1)) "$OUT/gimp.log" | grep -qi "can't undo\|元に戻せません" && fact "undo-$step-log-message 1"
+    for w in $(windows_now | comm -13 <(echo "$menu") -); do keys "$w" Return; done
+    keys "$W" ctrl+y
+    for _ in $(seq 40); do [ "$(xdotool getwindowname "$W")" = "$after_run" ] && break; sleep 0.25; done
+    [ "$(xdotool getwindowname "$W")" = "$after_run" ] && fact "redo-$step 1"
+    sleep 1
+    shot "$step-redone"
+}
+
 # The regions session: in the XCF of case-regions-xcf, the painting on the
 # selection (the left half) and "sea" in its layer mask (the right quarter),
 # chosen in the dialog with the keys a photographer would use
@@ -366,6 +407,7 @@ if [ "$LANG_CASE" = en ]; then
 fi
 
 # 4. the dialog with the painting active: Custom 96 px, OK
+[ "$LANG_CASE" = ja ] && before_run 4
 P=$(open_dialog dialog-ok) || exit 1
 sleep 3
 shot 4-dialog
@@ -388,10 +430,13 @@ import -window "$P" "$OUT/dialog-window.png" 2>/dev/null
 run_ok "$P"
 shot 4-result
 fact "run-1 done"
+# Japanese: Edit > Undo, no message, the painting visible again; Redo
+[ "$LANG_CASE" = ja ] && undo_redo 4
 
 # 5. the photo active (Page Down selects the layer below), OK again
 if [ "$LANG_CASE" = en ]; then
     keys "$W" Page_Down Page_Down
+    before_run 5
     P=$(open_dialog dialog-photo) || exit 1
     sleep 3
     shot 5-dialog-photo-active
@@ -400,6 +445,8 @@ if [ "$LANG_CASE" = en ]; then
     sleep 2
     shot 5-result
     fact "run-2 done"
+    # Edit > Undo: the second result gone, no message; Redo
+    undo_redo 5
 fi
 
 # 6. File > Save As... result.xcf
