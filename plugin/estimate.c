@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include <glib/gi18n-lib.h>
@@ -87,10 +88,24 @@ ns_restyle_record_timing (struct ns_context *ctx,
 
   g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
   g_key_file_set_string_list (kf, "timings", backend_key (ctx), runs, n);
-  g_mkdir_with_parents (dir, 0700);
-  g_key_file_save_to_file (kf, path, NULL);
   for (i = 0; i < n; i++)
     g_free (text[i]);
+  /* whole or not at all; a timing not kept only makes the next estimate
+   * less sure, so a failure is no message in the photographer's face */
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_debug ("timings not kept: cannot make '%s': %s", dir, g_strerror (errno));
+    }
+  else
+    {
+      gsize  len;
+      gchar *data = g_key_file_to_data (kf, &len, NULL);
+      gchar  err[512];
+
+      if (ns_write_file (path, data, len, err, sizeof err) != NS_STATUS_OK)
+        g_debug ("timings not kept: %s", err);
+      g_free (data);
+    }
 
 out:
   g_free (dir);

@@ -15,7 +15,9 @@ void             ns_restyle_format_duration (gdouble                seconds,
                                              gsize                  len);
 
 /* Remembers how long a run of `work` took on ctx's backend, for the next
- * estimates (the last few runs are kept). */
+ * estimates (the last few runs are kept).  The file is replaced whole
+ * (ns_write_file) or not at all: when it cannot be written, the old one
+ * stays as it was and the timing is dropped with only a g_debug. */
 void             ns_restyle_record_timing   (struct ns_context     *ctx,
                                              struct ns_work         work,
                                              gdouble                seconds);

@@ -6,6 +6,8 @@
 #include "testlib.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static char weights_path[256];
@@ -180,6 +182,83 @@ static void test_preview(struct ns_context *ctx) {
     g_free(timings);
 }
 
+/* What the timings' writer says: anything louder than g_debug would reach
+ * the photographer; the debug lines are kept to see the failure was noticed. */
+static int loud_messages;
+static GString *debug_lines;
+static void note_message(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+    if (level & G_LOG_LEVEL_DEBUG)
+        g_string_append_printf(debug_lines, "%s\n", message);
+    else
+        loud_messages++;
+}
+
+/* The folder's entries other than timings.ini (a temporary left behind) */
+static int others_in(const gchar *dir) {
+    GDir *d = g_dir_open(dir, 0, NULL);
+    const gchar *name;
+    int n = 0;
+    while (d && (name = g_dir_read_name(d)))
+        n += strcmp(name, "timings.ini") != 0;
+    if (d) g_dir_close(d);
+    return n;
+}
+
+/* The timings file is replaced whole or not at all (ns_write_file): a write
+ * that fails (here files over 16 bytes, RLIMIT_FSIZE) or a folder that
+ * cannot be made leaves the old file byte for byte and nothing beside it,
+ * and says so only in a g_debug. */
+static void test_timings_file(struct ns_context *ctx) {
+    gchar *dir = g_build_filename(g_get_user_cache_dir(), "neural-style", NULL);
+    gchar *path = g_build_filename(dir, "timings.ini", NULL);
+    gchar *aside = g_strconcat(dir, ".aside", NULL);
+    gchar *before = NULL, *after = NULL;
+    gsize before_len = 0, after_len = 0;
+    struct ns_work work = {.flops = 1.25e9, .evaluations = 7};
+
+    ns_restyle_record_timing(ctx, work, 1.5);
+    CHECK(g_file_get_contents(path, &before, &before_len, NULL) && strstr(before, "1.25e+09 7 1.5"),
+          "a timing is kept: %s", before ? before : "no file");
+    CHECK(others_in(dir) == 0, "a write leaves only timings.ini in %s", dir);
+
+    struct rlimit old_limit, limit;
+    getrlimit(RLIMIT_FSIZE, &old_limit);
+    limit = old_limit;
+    limit.rlim_cur = 16;
+    void (*old_signal)(int) = signal(SIGXFSZ, SIG_IGN);
+    debug_lines = g_string_new(NULL);
+    GLogFunc old_handler = g_log_set_default_handler(note_message, NULL);
+    CHECK(setrlimit(RLIMIT_FSIZE, &limit) == 0, "files limited to 16 bytes");
+    work.evaluations = 9;
+    ns_restyle_record_timing(ctx, work, 2.5);
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    signal(SIGXFSZ, old_signal);
+    CHECK(g_file_get_contents(path, &after, &after_len, NULL) && after_len == before_len &&
+              !memcmp(before, after, before_len),
+          "a failed write leaves the old timings as they were: %s", after ? after : "no file");
+    CHECK(others_in(dir) == 0, "a failed write leaves nothing beside timings.ini");
+    CHECK(strstr(debug_lines->str, "timings not kept") && strstr(debug_lines->str, "too large"),
+          "the failure is noted in a debug line: '%s'", debug_lines->str);
+
+    /* the folder cannot be made: a file has its name */
+    g_string_truncate(debug_lines, 0);
+    CHECK(g_rename(dir, aside) == 0 && g_file_set_contents(dir, "x", 1, NULL), "a file in the folder's place");
+    ns_restyle_record_timing(ctx, work, 2.5);
+    CHECK(strstr(debug_lines->str, "timings not kept"), "no folder is noted in a debug line: '%s'",
+          debug_lines->str);
+    g_unlink(dir);
+    g_rename(aside, dir);
+    g_log_set_default_handler(old_handler, NULL);
+    CHECK(loud_messages == 0, "%d messages louder than g_debug about timings not kept", loud_messages);
+    g_free(after);
+    after = NULL;
+    CHECK(g_file_get_contents(path, &after, &after_len, NULL) && after_len == before_len,
+          "the timings are back");
+
+    g_string_free(debug_lines, TRUE);
+    g_free(before), g_free(after), g_free(aside), g_free(path), g_free(dir);
+}
+
 /* Presets: applied, recognised, and a content layer the weights lack falls back. */
 static void test_presets(struct ns_context *ctx) {
     NsRestyleParams p = ns_restyle_defaults();
@@ -330,6 +409,7 @@ int main(void) {
     if (ctx) {
         test_estimate(ctx);
         test_preview(ctx);
+        test_timings_file(ctx);
         test_presets(ctx);
         test_transparent_border();
         test_regions(ctx);
