@@ -10,12 +10,8 @@ NS="$BUILD/neural-style"
 EX=${NS_TEST_EXAMPLES:-$HERE/../../shared/examples}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fails=0
-pass() { echo "  ok   $1"; }
-fail() { echo "  FAIL $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-
-"$PY" "$HERE/make_fixtures.py" "$T" || { echo "cannot write fixtures"; exit 1; }
+. "$HERE/checks.sh"
+fixtures "$T"
 W="$T/small.safetensors"
 RUN=("$NS" --quiet --weights "$W" --style "$T/style.png")
 
@@ -393,5 +389,4 @@ else
     echo "  skip importer: python3-h5py is missing"
 fi
 
-if [ $fails -ne 0 ]; then echo "command-line tests: $fails FAILED"; exit 1; fi
-echo "command-line tests passed"
+checks_done "command-line tests"

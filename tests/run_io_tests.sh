@@ -14,12 +14,8 @@ T=$(mktemp -d)
 FULL="$T/full"
 cleanup() { mountpoint -q "$FULL" 2>/dev/null && umount "$FULL"; rm -rf "$T"; }
 trap cleanup EXIT
-fails=0
-pass() { echo "  ok   $1"; }
-fail() { echo "  FAIL $1"; fails=$((fails + 1)); }
-check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
-
-"$PY" "$HERE/make_fixtures.py" "$T" || { echo "cannot write fixtures"; exit 1; }
+. "$HERE/checks.sh"
+fixtures "$T"
 W="$T/small.safetensors"
 RUN=("$NS" --quiet --weights "$W" --style "$T/style.png")
 # `same` = the photo's pixels through a run that changes nothing
@@ -210,5 +206,4 @@ PYEOF
 refused "weights too large for float32" "before the first step: the weights file" "$NS" --quiet --weights "$T/huge.safetensors" --style "$T/style.png" --content "$T/rgb8.png" --output "$T/x.png" --size 32 --iterations 2
 test ! -e "$T/x.png"; check "none of them wrote an output" test $? -eq 0
 
-if [ $fails -ne 0 ]; then echo "robustness tests: $fails FAILED"; exit 1; fi
-echo "robustness tests passed"
+checks_done "robustness tests"
