@@ -211,8 +211,12 @@ enum ns_status ns_params_check(const struct ns_params *p, char *err, size_t err_
         char want[128];
         if (s->type == NS_SETTING_CHOICE)
             snprintf(want, sizeof want, "one of the %g choices", s->max + 1);
+        else if (s->max >= FLT_MAX)
+            snprintf(want, sizeof want, "%s", s->min_excluded ? "more than 0" : "0 or more");
+        else if (s->min_excluded)
+            snprintf(want, sizeof want, "more than %g and at most %g", s->min, s->max);
         else
-            describe_range(s, want, sizeof want);
+            snprintf(want, sizeof want, "between %.*g and %.*g", 12, s->min, 12, s->max);
         snprintf(err, err_len, "%s (--%s) must be %s, not %g", s->label, s->name, want, v);
         return NS_STATUS_INVALID_ARGUMENT;
     }
