@@ -59,6 +59,22 @@ static char *random_name(const char *path) {
     return name;
 }
 
+/* The umask, read without changing it (umask() would, for every thread
+ * for an instant: the plug-in writes from its preview thread). */
+static mode_t current_umask(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned int mask = 0;
+    bool found = false;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = sscanf(line, "Umask: %o", &mask) == 1;
+    if (f) fclose(f);
+    if (found) return (mode_t) mask;
+    mode_t m = umask(022); /* kernels before 4.7 */
+    umask(m);
+    return m;
+}
+
 /* The mode of an existing target, else 0666 less the umask. */
 static mode_t mode_for(int dir_fd, const char *base, uid_t *uid, gid_t *gid, bool *exists) {
     struct stat st;
@@ -67,9 +83,7 @@ static mode_t mode_for(int dir_fd, const char *base, uid_t *uid, gid_t *gid, boo
         *uid = st.st_uid, *gid = st.st_gid;
         return st.st_mode & 07777;
     }
-    mode_t mask = umask(022);
-    umask(mask);
-    return 0666 & ~mask;
+    return 0666 & ~current_umask();
 }
 
 static int open_named(struct ns_file *f) {
