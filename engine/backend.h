@@ -191,6 +191,8 @@ int ns_cpu_cores(void);
  * build) and a stack.  OpenBLAS retries forever when it cannot map its
  * buffer, so the backend fits its threads to the room before any sgemm. */
 #define NS_CPU_THREAD_BYTES ((size_t) 136 << 20)
+/* address space the CPU backend keeps free beside its threads */
+#define NS_CPU_RESERVE_BYTES ((size_t) 64 << 20)
 
 /* Entry point a dynamically loaded backend exports (libns-cuda.so). */
 typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend **out, char *err,

@@ -124,7 +124,7 @@ size_t ns_address_room(void) {
 static int threads_that_fit(int want, size_t col_bytes) {
     size_t room = ns_address_room();
     if (room == SIZE_MAX) return want;
-    size_t each = NS_CPU_THREAD_BYTES + col_bytes, reserve = (size_t) 64 << 20;
+    size_t each = NS_CPU_THREAD_BYTES + col_bytes, reserve = NS_CPU_RESERVE_BYTES;
     size_t fit = room > reserve ? (room - reserve) / each : 0;
     return fit < (size_t) want ? (int) fit : want;
 }

@@ -209,7 +209,7 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
         return ns_set_error(ctx, st,
                             "not enough memory to start: this process may take only %.0f MB more (ulimit -v), "
                             "and the CPU needs about %.0f MB for one thread; raise the limit",
-                            ns_address_room() / 1e6, (NS_CPU_THREAD_BYTES + (64 << 20)) / 1e6);
+                            ns_address_room() / 1e6, (NS_CPU_THREAD_BYTES + NS_CPU_RESERVE_BYTES) / 1e6);
     if (st) return ns_set_error(ctx, st, "cannot start the CPU backend: %s", ns_status_str(st));
     snprintf(ctx->backend_why, sizeof ctx->backend_why, "%s", why ? why : "");
     describe_backend(ctx);
