@@ -356,14 +356,28 @@ struct ns_setting {
     const char *help;           /* NS_N_: one or two sentences */
     enum ns_setting_place place;
     bool preset;                /* a preset may set it: compared by ns_params_preset_of */
+    /* The plug-ins' procedure arguments, in this order so that existing
+     * scripts keep working: 1 = the first setting argument, 0 = none,
+     * NS_SETTING_ARG_AUX = a setting of the machine that a plug-in keeps
+     * with its dialog's values but no call passes.  A position no row takes
+     * is the front end's own argument (the plug-ins' device). */
+    int arg;
+    const char *const *choice_labels; /* NS_N_: a dialog's words for the choices */
+    int front_choices;                /* choices a plug-in offers, the first ones (0 = all) */
 };
+#define NS_SETTING_ARG_AUX (-1)
 /* All rows, *n of them. */
 const struct ns_setting *ns_settings(int *n);
 /* The row called name (with or without "--"), NULL if none. */
 const struct ns_setting *ns_setting_find(const char *name);
 /* A row's value in p as a number (a choice's index, a flag's 0 or 1, a
- * double in its unit); strings and seeds give 0. */
+ * double in its unit, a seed exactly up to 2^53); strings give 0. */
 double ns_setting_get(const struct ns_setting *s, const struct ns_params *p);
+/* Sets a numeric, choice or flag row from a number as ns_setting_get gives
+ * it (a front end's widget or argument), not clamped to the row's range:
+ * ns_params_check refuses what is out of it.  Strings and NaN are left
+ * alone. */
+void ns_setting_set(const struct ns_setting *s, struct ns_params *p, double v);
 /* Reads `text` into p; a value that does not parse or is out of range is
  * refused with a sentence that names --NAME and the range.  Strings are
  * kept by pointer: text must outlive p. */

@@ -433,7 +433,7 @@ open_mode (gint device)
 {
   /* the GPU choice opens in auto mode so that the estimate still works and
    * says why the GPU cannot be used */
-  return device == NS_DEVICE_CHOICE_CPU ? NS_DEVICE_CHOICE_CPU : NS_DEVICE_CHOICE_AUTO;
+  return device == NS_BACKEND_CPU ? NS_BACKEND_CPU : NS_BACKEND_AUTO;
 }
 
 static void stop_preview (NsDialog *d);
@@ -575,14 +575,7 @@ static gboolean
 same_look (const NsRestyleParams *a,
            const NsRestyleParams *b)
 {
-  return a->content_weight == b->content_weight && a->style_weight == b->style_weight &&
-         a->tv_weight == b->tv_weight && a->style_scale == b->style_scale &&
-         a->preserve_colors == b->preserve_colors && a->optimizer == b->optimizer &&
-         a->init == b->init && a->seed == b->seed && a->size == b->size &&
-         a->pooling == b->pooling && a->layer_weights == b->layer_weights &&
-         a->activation_shift == b->activation_shift && a->correlation_chain == b->correlation_chain &&
-         a->match_colors == b->match_colors && ! strcmp (a->content_layers, b->content_layers) &&
-         ! strcmp (a->style_layers, b->style_layers);
+  return ns_restyle_same_look (a, b);
 }
 
 /* ---- widgets <-> settings ---- */
@@ -639,13 +632,13 @@ show_published (NsDialog *d)
     if (! g_strcmp0 (names[i], preset))
       row = i + 1;
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->preset), row);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->pooling), d->p->pooling);
-  content_layer_set (d, d->p->content_layers);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->all_layers), ! strcmp (d->p->style_layers, "all"));
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->layer_weights), d->p->layer_weights);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->shift), d->p->activation_shift);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->chain), d->p->correlation_chain);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->match_colours), d->p->match_colors);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->pooling), d->p->e.pooling);
+  content_layer_set (d, ns_restyle_get_text (d->p, ns_setting_find ("content-layers")));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->all_layers), ! strcmp (ns_restyle_get_text (d->p, ns_setting_find ("style-layers")), "all"));
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->layer_weights), d->p->e.layer_weights);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->shift), d->p->e.activation_shift);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->chain), d->p->e.correlation_chain);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->match_colours), d->p->e.match_colors);
 }
 
 static void
@@ -672,22 +665,22 @@ show_params (NsDialog *d)
 
   d->updating = TRUE;
   scale_set (&d->strength, ns_restyle_strength (d->p));
-  scale_set (&d->brush, 100.0 * d->p->style_scale);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->keep_colours), d->p->preserve_colors);
+  scale_set (&d->brush, 100.0 * d->p->e.style_scale);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->keep_colours), d->p->e.preserve_colors);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->quality[q]), TRUE);
   if (q == NS_QUALITY_CUSTOM)
-    d->custom_size = d->p->size;
+    d->custom_size = d->p->e.size;
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->size_spin), d->custom_size);
-  scale_set (&d->iterations, d->p->iterations);
-  scale_set (&d->smoothness, d->p->tv_weight);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->optimizer), d->p->optimizer);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->init), d->p->init);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->seed), d->p->seed);
+  scale_set (&d->iterations, d->p->e.iterations);
+  scale_set (&d->smoothness, d->p->e.tv_weight);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->optimizer), d->p->e.optimizer);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->init), d->p->e.init);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->seed), d->p->e.seed);
   gtk_combo_box_set_active (GTK_COMBO_BOX (d->device), d->p->device);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d->precision), d->p->precision);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->memory), d->p->max_memory);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->content_weight);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->style_weight);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d->precision), d->p->e.precision);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->memory), d->p->e.max_memory / 1e9);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->e.content_weight);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->e.style_weight);
   combo_set (d->content_combo, *d->content);
   combo_set (d->style_combo, d->styles[0]);
   show_published (d);
@@ -756,8 +749,8 @@ refresh (NsDialog *d)
   gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, usable && ! blocked);
   gtk_widget_set_sensitive (d->preview_button, usable && *d->ctx && ! d->job);
   gtk_widget_set_sensitive (d->size_spin, ns_restyle_quality (d->p) == NS_QUALITY_CUSTOM);
-  gtk_widget_set_sensitive (d->seed, d->p->init == NS_INIT_CHOICE_NOISE);
-  gtk_widget_set_sensitive (d->seed_label, d->p->init == NS_INIT_CHOICE_NOISE);
+  gtk_widget_set_sensitive (d->seed, d->p->e.init == NS_INIT_NOISE);
+  gtk_widget_set_sensitive (d->seed_label, d->p->e.init == NS_INIT_NOISE);
   gtk_widget_set_sensitive (d->precision, gpu);
   gtk_widget_set_sensitive (d->precision_label, gpu);
   if (d->has_preview && ! d->job && ! same_look (&d->previewed, d->p))
@@ -780,17 +773,17 @@ read_published (NsDialog *d)
   gint   row  = gtk_combo_box_get_active (GTK_COMBO_BOX (d->content_layer));
   gchar *name = row > 0 ? gtk_combo_box_text_get_active_text (GTK_COMBO_BOX_TEXT (d->content_layer)) : NULL;
 
-  d->p->pooling       = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->pooling)));
-  g_strlcpy (d->p->content_layers, name ? name : "", sizeof d->p->content_layers);
+  d->p->e.pooling       = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->pooling)));
+  ns_restyle_set_text (d->p, ns_setting_find ("content-layers"), name);
   /* "all", or the default; a Script-Fu list stays while the box is not touched */
   if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->all_layers)))
-    g_strlcpy (d->p->style_layers, "all", sizeof d->p->style_layers);
-  else if (! strcmp (d->p->style_layers, "all"))
-    *d->p->style_layers = '\0';
-  d->p->layer_weights     = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->layer_weights)));
-  d->p->activation_shift  = spin_get (d->shift);
-  d->p->correlation_chain = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->chain));
-  d->p->match_colors      = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->match_colours));
+    ns_restyle_set_text (d->p, ns_setting_find ("style-layers"), "all");
+  else if (! strcmp (ns_restyle_get_text (d->p, ns_setting_find ("style-layers")), "all"))
+    ns_restyle_set_text (d->p, ns_setting_find ("style-layers"), "");
+  d->p->e.layer_weights     = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->layer_weights)));
+  d->p->e.activation_shift  = spin_get (d->shift);
+  d->p->e.correlation_chain = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->chain));
+  d->p->e.match_colors      = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->match_colours));
   g_free (name);
 }
 
@@ -839,22 +832,22 @@ widgets_changed (NsDialog *d)
   if (d->updating)
     return;
 
-  d->p->preserve_colors = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->keep_colours));
-  d->p->style_scale     = scale_get (&d->brush) / 100.0;
+  d->p->e.preserve_colors = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->keep_colours));
+  d->p->e.style_scale     = scale_get (&d->brush) / 100.0;
   d->custom_size        = (gint) spin_get (d->size_spin);
   for (q = 0; q < 3; q++)
     if (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->quality[q])))
-      d->p->size = q == NS_QUALITY_DRAFT ? NS_DRAFT_SIZE : q == NS_QUALITY_FINAL ? 0 : d->custom_size;
-  d->p->iterations = (gint) (scale_get (&d->iterations) + 0.5);
-  d->p->tv_weight  = scale_get (&d->smoothness);
-  d->p->optimizer  = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->optimizer)));
-  d->p->init       = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->init)));
-  d->p->seed       = (gint) spin_get (d->seed);
+      d->p->e.size = q == NS_QUALITY_DRAFT ? NS_DRAFT_SIZE : q == NS_QUALITY_FINAL ? 0 : d->custom_size;
+  d->p->e.iterations = (gint) (scale_get (&d->iterations) + 0.5);
+  d->p->e.tv_weight  = scale_get (&d->smoothness);
+  d->p->e.optimizer  = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->optimizer)));
+  d->p->e.init       = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->init)));
+  d->p->e.seed       = (gint) spin_get (d->seed);
   d->p->device     = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->device)));
-  d->p->precision  = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->precision)));
-  d->p->max_memory = spin_get (d->memory);
-  d->p->content_weight = spin_get (d->content_weight);
-  d->p->style_weight   = spin_get (d->style_weight);
+  d->p->e.precision  = MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (d->precision)));
+  d->p->e.max_memory = spin_get (d->memory) * 1e9;
+  d->p->e.content_weight = spin_get (d->content_weight);
+  d->p->e.style_weight   = spin_get (d->style_weight);
   read_published (d);
   read_paintings (d);
 
@@ -873,8 +866,8 @@ strength_changed (NsDialog *d)
     return;
   ns_restyle_set_strength (d->p, scale_get (&d->strength));
   d->updating = TRUE;
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->content_weight);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->style_weight);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->content_weight), d->p->e.content_weight);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->style_weight), d->p->e.style_weight);
   d->updating = FALSE;
   refresh (d);
   if (d->host.changed)
@@ -1101,7 +1094,7 @@ published_rows (NsDialog  *d,
                                      NULL);
   labelled (grid, row++, _("Layer weig_hts:"), d->layer_weights, NULL);
 
-  d->shift = spin_new (d->p->activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
+  d->shift = spin_new (d->p->e.activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
                        NS_PARAM_ACTIVATION_SHIFT_MAX, 0.5, 1);
   gimp_help_set_help_data (d->shift, _("Style statistics of the activations plus this number; "
                                        "Novak & Nikulin use -1"), NULL);
@@ -1140,7 +1133,7 @@ advanced_section (NsDialog *d)
   gtk_container_add (GTK_CONTAINER (expander), grid);
   row = published_rows (d, grid, row);
 
-  d->iterations = scale_new (grid, row++, _("_Iterations:"), d->p->iterations, 20, 1000, 0, NS_PARAM_ITERATIONS_MAX, 0,
+  d->iterations = scale_new (grid, row++, _("_Iterations:"), d->p->e.iterations, 20, 1000, 0, NS_PARAM_ITERATIONS_MAX, 0,
                              FALSE, _("Optimisation steps: more refine the result further; "
                                       "100 to 300 are usually enough"));
   scale_connect (&d->iterations, G_CALLBACK (widgets_changed), d);
@@ -1151,7 +1144,7 @@ advanced_section (NsDialog *d)
   d->init = text_combo_new (_("The photo"), _("Random noise"), NULL);
   labelled (grid, row++, _("Start fro_m:"), d->init, NULL);
 
-  d->seed = spin_new (d->p->seed, 0, G_MAXINT, 1, 0);
+  d->seed = spin_new (d->p->e.seed, 0, G_MAXINT, 1, 0);
   gimp_help_set_help_data (d->seed, _("The random noise's seed: the same seed gives the same "
                                       "picture"), NULL);
   labelled (grid, row++, _("S_eed:"), d->seed, &d->seed_label);
@@ -1164,23 +1157,23 @@ advanced_section (NsDialog *d)
                                  _("BFloat16 (half the memory; Ampere or newer)"), NULL);
   labelled (grid, row++, _("_GPU precision:"), d->precision, &d->precision_label);
 
-  d->memory = spin_new (d->p->max_memory, 0, NS_MAX_MEMORY_GB, 0.5, 1);
+  d->memory = spin_new (d->p->e.max_memory / 1e9, 0, 1024, 0.5, 1);
   gimp_help_set_help_data (d->memory, _("The most memory a run may use, in GB: a larger photo is "
                                         "then restyled in tiles, with the same result. 0 = what "
                                         "the computer or GPU has free"), NULL);
   labelled (grid, row++, _("_Memory limit (GB):"), d->memory, NULL);
 
-  d->smoothness = scale_new (grid, row++, _("Smoothness:"), d->p->tv_weight, 0, 50, 0, 1e6, 1, FALSE,
+  d->smoothness = scale_new (grid, row++, _("Smoothness:"), d->p->e.tv_weight, 0, 50, 0, 1e6, 1, FALSE,
                              _("Total-variation weight: higher values give smoother, less "
                                "noisy results"));
   scale_connect (&d->smoothness, G_CALLBACK (widgets_changed), d);
 
-  d->content_weight = spin_new (d->p->content_weight, 0, 1e6, 0.1, 2);
+  d->content_weight = spin_new (d->p->e.content_weight, 0, 1e6, 0.1, 2);
   gimp_help_set_help_data (d->content_weight, _("Content loss weight: how strongly the result "
                                                 "keeps the photo's shapes"), NULL);
   labelled (grid, row++, _("Content weight:"), d->content_weight, NULL);
 
-  d->style_weight = spin_new (d->p->style_weight, 0, 1e9, 1, 1);
+  d->style_weight = spin_new (d->p->e.style_weight, 0, 1e9, 1, 1);
   gimp_help_set_help_data (d->style_weight, _("Style loss weight; Style strength sets it "
                                               "relative to the content weight"), NULL);
   labelled (grid, row++, _("Style weight:"), d->style_weight, NULL);
@@ -1225,7 +1218,7 @@ main_column (NsDialog *d)
                                             "the photo recognisable, high paints it over"));
   scale_connect (&d->strength, G_CALLBACK (strength_changed), d);
 
-  d->brush = scale_new (grid, row++, _("_Brush size (%):"), 100.0 * d->p->style_scale, 25, 400,
+  d->brush = scale_new (grid, row++, _("_Brush size (%):"), 100.0 * d->p->e.style_scale, 25, 400,
                         100.0 * NS_PARAM_STYLE_SCALE_MIN, 100.0 * NS_PARAM_STYLE_SCALE_MAX,
                         0, TRUE, _("Size of the painting's strokes in the result: larger values "
                                    "give larger strokes"));
@@ -1269,7 +1262,7 @@ ns_dialog_new (GtkWidget           *dialog,
   d->channels    = channels;
   d->ctx         = ctx;
   d->ctx_device  = -1;
-  d->custom_size = ns_restyle_quality (params) == NS_QUALITY_CUSTOM ? params->size : 1024;
+  d->custom_size = ns_restyle_quality (params) == NS_QUALITY_CUSTOM ? params->e.size : 1024;
 
   gtk_container_set_border_width (GTK_CONTAINER (hbox), 12);
   gtk_box_pack_start (GTK_BOX (hbox), preview_column (d), FALSE, FALSE, 0);

@@ -163,8 +163,8 @@ ns_restyle_work_size (struct ns_context     *ctx,
 
   if (capped)
     *capped = FALSE;
-  if (p->size != 0)
-    return p->size;
+  if (p->e.size != 0)
+    return p->e.size;
   fits = ctx ? ns_largest_size (ctx, &e, w, h, style_w, style_h) : longest;
   if (fits >= longest || fits == 0)
     return 0;  /* the layer's own size (or nothing fits: the run says so) */
@@ -202,7 +202,7 @@ ns_restyle_device_text (struct ns_context  *ctx,
         default:
           break;
         }
-      *why_not_gpu = why && device != NS_DEVICE_CHOICE_CPU ? g_strdup (why) : NULL;
+      *why_not_gpu = why && device != NS_BACKEND_CPU ? g_strdup (why) : NULL;
     }
 
   if (info.kind == NS_BACKEND_CUDA)
@@ -304,7 +304,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
   g_free (line);
   append_memory_plan (text, ctx, &e, cw, ch, sw, sh);
 
-  if (p->device == NS_DEVICE_CHOICE_GPU && ns_context_backend_kind (ctx) != NS_BACKEND_CUDA)
+  if (p->device == NS_BACKEND_CUDA && ns_context_backend_kind (ctx) != NS_BACKEND_CUDA)
     {
       gchar *msg = g_strdup_printf (_("The GPU cannot be used: %s Choose Automatic or CPU "
                                       "under Advanced."), why ? why : "");
@@ -313,7 +313,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
       g_free (msg);
       *blocked = TRUE;
     }
-  else if (why && p->device == NS_DEVICE_CHOICE_AUTO)
+  else if (why && p->device == NS_BACKEND_AUTO)
     {
       append_warning (text, why);
     }

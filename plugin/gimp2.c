@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <libgimp/gimp.h>
@@ -24,8 +25,12 @@
 #include "host.h"
 
 #define PLUG_IN_PROC2  PLUG_IN_PROC "2"
-#define N_ARGS         16  /* plug-in-neural-style */
-#define N_ARGS2        34  /* plug-in-neural-style2 */
+/* run-mode, image, drawable and style-layer come first, the other
+ * paintings and their regions last */
+#define ARGS_BEFORE    4
+#define ARGS_AFTER     11
+#define N_ARGS         (ARGS_BEFORE + NS_RESTYLE_FIRST_ARGS)  /* plug-in-neural-style */
+#define N_ARGS2        (ARGS_BEFORE + ns_restyle_n_args () + ARGS_AFTER) /* plug-in-neural-style2 */
 #define RESPONSE_RESET 1
 
 /* What gimp_set_data keeps between runs of a session. */
@@ -54,39 +59,56 @@ const GimpPlugInInfo PLUG_IN_INFO =
 
 MAIN ()
 
-static void
-query (void)
+/* A setting argument's description: its label and help, and a choice's
+ * numbers (GIMP 2.10's procedure browser shows it as written). */
+static gchar *
+arg_blurb (const struct ns_setting *s)
 {
-  static const GimpParamDef args[] =
+  GString            *text = g_string_new (NULL);
+  const gchar *const *labels;
+  const gchar *const *nicks = s ? s->choices : ns_restyle_device_choices (&labels);
+  gint                n     = s ? ns_restyle_n_choices (s) : (gint) g_strv_length ((gchar **) nicks);
+  gint                k;
+
+  if (s)
+    g_string_printf (text, "%s: %s", s->label, s->help);
+  else
+    g_string_assign (text, "Where to compute");
+  if (s && s->type == NS_SETTING_BOOL)
+    g_string_append (text, " { FALSE (0), TRUE (1) }");
+  if (s && s->type != NS_SETTING_CHOICE)
+    return g_string_free (text, FALSE);
+  for (k = 0; k < n; k++)
+    g_string_append_printf (text, "%s%s (%d)", k ? ", " : " { ", nicks[k], k);
+  g_string_append (text, " }");
+  return g_string_free (text, FALSE);
+}
+
+static GimpPDBArgType
+arg_type (const struct ns_setting *s)
+{
+  if (s && s->type == NS_SETTING_STRING)
+    return GIMP_PDB_STRING;
+  if (s && (s->type == NS_SETTING_FLOAT || s->type == NS_SETTING_DOUBLE))
+    return GIMP_PDB_FLOAT;
+  return GIMP_PDB_INT32;
+}
+
+/* The arguments, in the order scripts pass them (N_ARGS2 of them; the
+ * first N_ARGS are plug-in-neural-style's).  The strings live as long as
+ * the plug-in. */
+static GimpParamDef *
+make_args (void)
+{
+  static const GimpParamDef first[ARGS_BEFORE] =
   {
     { GIMP_PDB_INT32,    "run-mode",        "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }" },
     { GIMP_PDB_IMAGE,    "image",           "Input image" },
     { GIMP_PDB_DRAWABLE, "drawable",        "The photo: the layer to restyle" },
-    { GIMP_PDB_LAYER,    "style-layer",     "The painting (another layer of the same image)" },
-    { GIMP_PDB_INT32,    "iterations",      "Optimization iterations (0-" G_STRINGIFY (NS_PARAM_ITERATIONS_MAX) ")" },
-    { GIMP_PDB_INT32,    "size",            "Longest side to optimize at, in pixels (0 = the layer's own, "
-                                            "or the largest that fits in memory)" },
-    { GIMP_PDB_FLOAT,    "content-weight",  "Content loss weight (>= 0)" },
-    { GIMP_PDB_FLOAT,    "style-weight",    "Style loss weight (>= 0)" },
-    { GIMP_PDB_FLOAT,    "tv-weight",       "Total-variation (smoothness) weight (>= 0)" },
-    { GIMP_PDB_INT32,    "optimizer",       "Optimizer { L-BFGS (0), Adam (1) }" },
-    { GIMP_PDB_INT32,    "init",            "Start from { the photo (0), noise (1) }" },
-    { GIMP_PDB_INT32,    "preserve-colors", "Keep the photo's colors { FALSE (0), TRUE (1) }" },
-    { GIMP_PDB_FLOAT,    "style-scale",     "Brush size: the painting's size relative to the photo ("
-                                            G_STRINGIFY (NS_PARAM_STYLE_SCALE_MIN) "-"
-                                            G_STRINGIFY (NS_PARAM_STYLE_SCALE_MAX) ")" },
-    { GIMP_PDB_INT32,    "seed",            "Random seed (for noise)" },
-    { GIMP_PDB_INT32,    "device",          "Device { auto (0), CPU (1), GPU (2) }" },
-    { GIMP_PDB_INT32,    "precision",       "GPU arithmetic { float32 (0), TF32 (1), bfloat16 (2) }" },
-    /* plug-in-neural-style2 */
-    { GIMP_PDB_INT32,    "pooling",         "VGG pooling { max (0), average (1) }" },
-    { GIMP_PDB_STRING,   "content-layers",  "Content layers, e.g. \"relu4_2\" (\"\" = the weights' default)" },
-    { GIMP_PDB_STRING,   "style-layers",    "Style layers, e.g. \"relu1_1,relu2_1:0.5\" (\"\" = the default, "
-                                            "\"all\" = every layer)" },
-    { GIMP_PDB_INT32,    "layer-weights",   "How layers share their term { uniform (0), geometric (1) }" },
-    { GIMP_PDB_FLOAT,    "activation-shift", "Style statistics of the activations plus this (Novak & Nikulin: -1)" },
-    { GIMP_PDB_INT32,    "correlation-chain", "Match adjacent style layers' correlations { FALSE (0), TRUE (1) }" },
-    { GIMP_PDB_INT32,    "match-colors",    "The painting's colours onto the photo's first { FALSE (0), TRUE (1) }" },
+    { GIMP_PDB_LAYER,    "style-layer",     "The painting (another layer of the same image)" }
+  };
+  static const GimpParamDef more[ARGS_AFTER] =
+  {
     { GIMP_PDB_LAYER,    "style-layer-2",   "A second painting (-1 = none)" },
     { GIMP_PDB_LAYER,    "style-layer-3",   "A third painting (-1 = none; needs a second)" },
     { GIMP_PDB_FLOAT,    "blend-1",         "Weight of the first painting (>= 0; with regions, its strength there)" },
@@ -101,7 +123,28 @@ query (void)
     { GIMP_PDB_CHANNEL,  "region-channel-2", "The second painting's channel" },
     { GIMP_PDB_CHANNEL,  "region-channel-3", "The third painting's channel" }
   };
-  G_STATIC_ASSERT (G_N_ELEMENTS (args) == N_ARGS2);
+  GimpParamDef *args = g_new0 (GimpParamDef, N_ARGS2);
+  gint          pos;
+
+  memcpy (args, first, sizeof first);
+  for (pos = 1; pos <= ns_restyle_n_args (); pos++)
+    {
+      const struct ns_setting *s = ns_restyle_arg (pos);
+      GimpParamDef            *a = &args[ARGS_BEFORE - 1 + pos];
+
+      a->type        = arg_type (s);
+      a->name        = (gchar *) (s ? s->name : "device");
+      a->description = arg_blurb (s);
+    }
+  memcpy (args + N_ARGS2 - ARGS_AFTER, more, sizeof more);
+  return args;
+}
+
+static void
+query (void)
+{
+  GimpParamDef *args = make_args ();
+
   static const GimpParamDef return_vals[] =
   {
     { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
@@ -132,8 +175,8 @@ query (void)
                           args, return_vals);
   gimp_install_procedure (PLUG_IN_PROC2,
                           "Restyle a photo after up to three paintings, each in its own region",
-                          "plug-in-neural-style with the published options (pooling, layers, "
-                          "activation shift, correlation chain, colour matching) and up to three "
+                          "plug-in-neural-style with the settings added later (the published "
+                          "improvements and colour matching) and up to three "
                           "paintings, blended by weight or each acting in its region (the "
                           "selection, the painting layer's mask or a channel); outside every "
                           "region the photo stays as it is.",
@@ -478,57 +521,51 @@ restyle (gint32                 image,
   return layer;
 }
 
+/* One setting argument into p (NULL s: the device). */
+static void
+read_arg (const struct ns_setting *s,
+          const GimpParam         *param,
+          NsRestyleParams         *p)
+{
+  if (! s)
+    p->device = param->data.d_int32;
+  else if (s->type == NS_SETTING_STRING)
+    ns_restyle_set_text (p, s, param->data.d_string);
+  else if (param->type == GIMP_PDB_FLOAT)
+    ns_restyle_set (p, s, param->data.d_float);
+  else
+    ns_restyle_set (p, s, param->data.d_int32);
+}
+
 static void
 read_args (const GimpParam *param,
            gint             nparams,
            LastValues      *vals)
 {
-  NsRestyleParams *p = &vals->params;
-  gint             k;
+  NsRestyleParams *p     = &vals->params;
+  NsRestyleParams  last  = *p;
+  gint             n     = nparams < N_ARGS2 ? NS_RESTYLE_FIRST_ARGS : ns_restyle_n_args ();
+  const GimpParam *after = param + ARGS_BEFORE + ns_restyle_n_args ();
+  gint             pos, k;
 
-  vals->styles[0]    = param[3].data.d_layer;
-  p->iterations      = param[4].data.d_int32;
-  p->size            = param[5].data.d_int32;
-  p->content_weight  = param[6].data.d_float;
-  p->style_weight    = param[7].data.d_float;
-  p->tv_weight       = param[8].data.d_float;
-  p->optimizer       = param[9].data.d_int32;
-  p->init            = param[10].data.d_int32;
-  p->preserve_colors = param[11].data.d_int32 != 0;
-  p->style_scale     = param[12].data.d_float;
-  p->seed            = param[13].data.d_int32;
-  p->device          = param[14].data.d_int32;
-  p->precision       = param[15].data.d_int32;
+  /* plug-in-neural-style: one painting, the later settings' defaults */
+  *p = ns_restyle_defaults ();
+  ns_restyle_keep_machine (p, &last);
+  vals->styles[0] = param[3].data.d_layer;
+  for (pos = 1; pos <= n; pos++)
+    read_arg (ns_restyle_arg (pos), &param[ARGS_BEFORE - 1 + pos], p);
+  vals->styles[1] = vals->styles[2] = -1;
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    vals->channels[k] = -1;
   if (nparams < N_ARGS2)
-    {
-      /* plug-in-neural-style: one painting, the engine's objective */
-      NsRestyleParams d = ns_restyle_defaults ();
-
-      vals->styles[1] = vals->styles[2] = -1;
-      p->pooling = d.pooling, p->layer_weights = d.layer_weights;
-      p->activation_shift = d.activation_shift, p->correlation_chain = d.correlation_chain;
-      p->match_colors = d.match_colors, p->paintings = 1;
-      *p->content_layers = *p->style_layers = '\0';
-      for (k = 0; k < NS_MAX_PAINTINGS; k++)
-        p->blend[k] = 1.0, p->region[k] = NS_REGION_CHOICE_WHOLE, vals->channels[k] = -1;
-      return;
-    }
-  p->pooling           = param[16].data.d_int32;
-  g_strlcpy (p->content_layers, param[17].data.d_string ? param[17].data.d_string : "",
-             sizeof p->content_layers);
-  g_strlcpy (p->style_layers, param[18].data.d_string ? param[18].data.d_string : "",
-             sizeof p->style_layers);
-  p->layer_weights     = param[19].data.d_int32;
-  p->activation_shift  = param[20].data.d_float;
-  p->correlation_chain = param[21].data.d_int32 != 0;
-  p->match_colors      = param[22].data.d_int32 != 0;
-  vals->styles[1]      = param[23].data.d_layer;
-  vals->styles[2]      = param[24].data.d_layer;
+    return;
+  vals->styles[1] = after[0].data.d_layer;
+  vals->styles[2] = after[1].data.d_layer;
   for (k = 0; k < NS_MAX_PAINTINGS; k++)
     {
-      p->blend[k]       = param[25 + k].data.d_float;
-      p->region[k]      = param[28 + k].data.d_int32;
-      vals->channels[k] = param[31 + k].data.d_channel;
+      p->blend[k]       = after[2 + k].data.d_float;
+      p->region[k]      = after[5 + k].data.d_int32;
+      vals->channels[k] = after[8 + k].data.d_channel;
     }
   /* a third painting without a second: both counted, the second refused */
   p->paintings = vals->styles[2] > 0 ? 3 : vals->styles[1] > 0 ? 2 : 1;

@@ -53,13 +53,7 @@ G_DEFINE_TYPE (NeuralStyle, neural_style, GIMP_TYPE_PLUG_IN)
 
 GIMP_MAIN (NEURAL_STYLE_TYPE)
 
-/* the GimpChoice nicks, in the order of the Ns*Choice enums */
-static const gchar *optimizer_nicks[] = { "lbfgs", "adam" };
-static const gchar *init_nicks[]      = { "content", "noise" };
-static const gchar *device_nicks[]    = { "auto", "cpu", "gpu" };
-static const gchar *precision_nicks[] = { "fp32", "tf32", "bf16" };
-static const gchar *pooling_nicks[]   = { "max", "avg" };
-static const gchar *weights_nicks[]   = { "uniform", "geometric" };
+/* the regions' GimpChoice nicks, in the order of NsRegionChoice */
 static const gchar *region_nicks[]    = { "whole", "selection", "layer-mask", "channel" };
 
 static void
@@ -115,42 +109,71 @@ add_choice (GimpProcedure *procedure,
   gimp_procedure_add_choice_argument (procedure, name, nick, blurb, choice, value, G_PARAM_READWRITE);
 }
 
-/* Novak & Nikulin's options and colour matching (issue 12), after the
- * first arguments so that existing calls keep working. */
-static void
-add_published_options (GimpProcedure *procedure)
+/* A choice of nicks (the first n), its ids their indices. */
+static GimpChoice *
+choice_new (const gchar *const *nicks,
+            const gchar *const *labels,
+            gint                n)
 {
-  add_choice (procedure, "pooling", _("Pooling"), _("VGG's pooling: max, or average as Gatys et al. 2016"),
-              gimp_choice_new_with_values ("max", NS_POOLING_CHOICE_MAX, _("Max"), NULL,
-                                           "avg", NS_POOLING_CHOICE_AVG, _("Average"), NULL,
-                                           NULL),
-              "max");
-  gimp_procedure_add_string_argument (procedure, "content-layers", _("Content layers"),
-                                      _("VGG layers for the photo's shapes, e.g. relu4_2 (empty = the "
-                                        "weights' default)"),
-                                      "", G_PARAM_READWRITE);
-  gimp_procedure_add_string_argument (procedure, "style-layers", _("Style layers"),
-                                      _("VGG layers for the painting's style, e.g. "
-                                        "relu1_1,relu2_1:0.5 (empty = the default, all = every layer)"),
-                                      "", G_PARAM_READWRITE);
-  add_choice (procedure, "layer-weights", _("Layer weights"), _("How the layers share their term"),
-              gimp_choice_new_with_values ("uniform", NS_LAYER_WEIGHTS_CHOICE_UNIFORM, _("Equal"), NULL,
-                                           "geometric", NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC,
-                                           _("Geometric (shallow style layers weigh more)"), NULL,
-                                           NULL),
-              "uniform");
-  gimp_procedure_add_double_argument (procedure, "activation-shift", _("Activation shift"),
-                                      _("Style statistics of the activations plus this (Novak & "
-                                        "Nikulin use -1)"),
-                                      -NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX, 0.0,
-                                      G_PARAM_READWRITE);
-  gimp_procedure_add_boolean_argument (procedure, "correlation-chain", _("Correlation chain"),
-                                       _("Also match how adjacent style layers go together"),
-                                       FALSE, G_PARAM_READWRITE);
-  gimp_procedure_add_boolean_argument (procedure, "match-colors", _("Match the colours first"),
-                                       _("Move the painting's colours onto the photo's before "
-                                         "restyling"),
-                                       FALSE, G_PARAM_READWRITE);
+  GimpChoice *choice = gimp_choice_new ();
+  gint        k;
+
+  for (k = 0; k < n; k++)
+    gimp_choice_add (choice, nicks[k], k, labels ? _(labels[k]) : nicks[k], NULL);
+  return choice;
+}
+
+/* One setting argument of the table (s), or the device (NULL); the
+ * default is def's. */
+static void
+add_setting (GimpProcedure           *procedure,
+             const struct ns_setting *s,
+             const NsRestyleParams   *def)
+{
+  const gchar *const *labels;
+  const gchar *const *nicks;
+  GParamFlags         rw = G_PARAM_READWRITE;
+  gdouble             v  = s ? ns_restyle_get (def, s) : def->device;
+
+  if (! s)
+    {
+      nicks = ns_restyle_device_choices (&labels);
+      gimp_procedure_add_choice_argument (procedure, "device", _("Compute on"), _("Where to compute"),
+                                          choice_new (nicks, labels, g_strv_length ((gchar **) nicks)),
+                                          nicks[def->device], rw);
+      return;
+    }
+  switch (s->type)
+    {
+    case NS_SETTING_INT:
+      gimp_procedure_add_int_argument (procedure, s->name, _(s->label), _(s->help), s->min, s->max, v, rw);
+      break;
+    case NS_SETTING_U64:
+      gimp_procedure_add_int_argument (procedure, s->name, _(s->label), _(s->help), 0, G_MAXINT,
+                                       MIN (v, G_MAXINT), rw);
+      break;
+    case NS_SETTING_FLOAT:
+    case NS_SETTING_DOUBLE:
+      if (s->arg == NS_SETTING_ARG_AUX)
+        gimp_procedure_add_double_aux_argument (procedure, s->name, _(s->label), _(s->help), s->min, s->max,
+                                                v, rw);
+      else
+        gimp_procedure_add_double_argument (procedure, s->name, _(s->label), _(s->help), s->min, s->max, v,
+                                            rw);
+      break;
+    case NS_SETTING_BOOL:
+      gimp_procedure_add_boolean_argument (procedure, s->name, _(s->label), _(s->help), v != 0, rw);
+      break;
+    case NS_SETTING_CHOICE:
+      gimp_procedure_add_choice_argument (procedure, s->name, _(s->label), _(s->help),
+                                          choice_new (s->choices, s->choice_labels, ns_restyle_n_choices (s)),
+                                          s->choices[(gint) v], rw);
+      break;
+    case NS_SETTING_STRING:
+      gimp_procedure_add_string_argument (procedure, s->name, _(s->label), _(s->help),
+                                          ns_restyle_get_text (def, s), rw);
+      break;
+    }
 }
 
 /* The second and third paintings, each painting's weight and region. */
@@ -212,74 +235,20 @@ static void
 add_arguments (GimpProcedure *procedure)
 {
   NsRestyleParams def = ns_restyle_defaults ();
-  gint            k;
+  gint            n, i, k;
+  const struct ns_setting *t = ns_settings (&n);
 
   gimp_procedure_add_layer_argument (procedure, "style-layer", _("Painting"),
                                      _("The painting: another layer of the same image"),
                                      TRUE, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "iterations", _("Iterations"),
-                                   _("Optimization steps; 100-300 is usually enough"),
-                                   0, NS_PARAM_ITERATIONS_MAX, def.iterations, G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "size", _("Size"),
-                                   _("Longest side in pixels at which to restyle (0 = the layer's "
-                                     "own, or the largest that fits in memory); the result is "
-                                     "scaled back to the layer"),
-                                   0, NS_PARAM_SIZE_MAX, def.size, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "content-weight", _("Content weight"),
-                                      _("How strongly the result keeps the photo's shapes"),
-                                      0.0, 1e6, def.content_weight, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "style-weight", _("Style weight"),
-                                      _("How strongly the result takes the painting's colours "
-                                        "and brushwork"),
-                                      0.0, 1e9, def.style_weight, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "tv-weight", _("Smoothness"),
-                                      _("Total-variation weight: higher values give smoother, "
-                                        "less noisy results"),
-                                      0.0, 1e6, def.tv_weight, G_PARAM_READWRITE);
-  add_choice (procedure, "optimizer", _("Optimizer"), _("The optimization method"),
-              gimp_choice_new_with_values ("lbfgs", NS_OPTIMIZER_CHOICE_LBFGS, _("L-BFGS (best quality)"), NULL,
-                                           "adam", NS_OPTIMIZER_CHOICE_ADAM, _("Adam"), NULL,
-                                           NULL),
-              "lbfgs");
-  add_choice (procedure, "init", _("Start from"), _("The image the optimization starts from"),
-              gimp_choice_new_with_values ("content", NS_INIT_CHOICE_CONTENT, _("The photo"), NULL,
-                                           "noise", NS_INIT_CHOICE_NOISE, _("Random noise"), NULL,
-                                           NULL),
-              "content");
-  gimp_procedure_add_boolean_argument (procedure, "preserve-colors", _("Keep the photo's colours"),
-                                       _("Take only the painting's brushwork and keep the photo's "
-                                         "colours"),
-                                       def.preserve_colors, G_PARAM_READWRITE);
-  gimp_procedure_add_double_argument (procedure, "style-scale", _("Brush size"),
-                                      _("Size of the painting relative to the photo: larger values "
-                                        "give larger brush strokes"),
-                                      NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX, def.style_scale,
-                                      G_PARAM_READWRITE);
-  gimp_procedure_add_int_argument (procedure, "seed", _("Seed"),
-                                   _("The random noise's seed"),
-                                   0, G_MAXINT, def.seed, G_PARAM_READWRITE);
-  add_choice (procedure, "device", _("Compute on"), _("Where to compute"),
-              gimp_choice_new_with_values ("auto", NS_DEVICE_CHOICE_AUTO,
-                                           _("Automatic (the GPU if one is usable)"), NULL,
-                                           "cpu", NS_DEVICE_CHOICE_CPU, _("CPU"), NULL,
-                                           "gpu", NS_DEVICE_CHOICE_GPU, _("GPU (NVIDIA, CUDA)"), NULL,
-                                           NULL),
-              "auto");
-  add_choice (procedure, "precision", _("GPU precision"), _("The GPU's arithmetic"),
-              gimp_choice_new_with_values ("fp32", NS_PRECISION_CHOICE_FP32, _("Float32 (exact)"), NULL,
-                                           "tf32", NS_PRECISION_CHOICE_TF32,
-                                           _("TF32 (tensor cores, faster)"), NULL,
-                                           "bf16", NS_PRECISION_CHOICE_BF16,
-                                           _("BFloat16 (half the memory; Ampere or newer)"), NULL,
-                                           NULL),
-              "fp32");
-  add_published_options (procedure);
+  for (k = 1; k <= ns_restyle_n_args (); k++)
+    add_setting (procedure, ns_restyle_arg (k), &def);
   add_paintings (procedure);
-  /* a setting of this machine, not of a call: kept with the dialog's
+  /* settings of this machine, not of a call: kept with the dialog's
      values, so that Script-Fu calls keep their arguments */
-  gimp_procedure_add_double_aux_argument (procedure, "max-memory", _("Memory limit (GB)"),
-                                          _("The most memory a run may use; 0 = what is free"),
-                                          0.0, NS_MAX_MEMORY_GB, 0.0, G_PARAM_READWRITE);
+  for (i = 0; i < n; i++)
+    if (t[i].arg == NS_SETTING_ARG_AUX)
+      add_setting (procedure, &t[i], &def);
   /* the last run's photo and painting (GimpConfig cannot store layers) */
   gimp_procedure_add_int_aux_argument (procedure, "last-content", "last-content", "",
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
@@ -336,27 +305,45 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
 /* ---- the config <-> NsRestyleParams ---- */
 
+/* One setting from the config into p (NULL s: the device). */
 static void
-published_from_config (GimpProcedureConfig *config,
-                       NsRestyleParams     *p)
+setting_from_config (GimpProcedureConfig     *config,
+                     const struct ns_setting *s,
+                     NsRestyleParams         *p)
 {
-  gchar *content = NULL, *style = NULL;
-  gint   k;
+  gint     i = 0;
+  gdouble  d = 0;
+  gboolean b = FALSE;
+  gchar   *text = NULL;
 
-  g_object_get (config,
-                "content-layers",    &content,
-                "style-layers",      &style,
-                "activation-shift",  &p->activation_shift,
-                "correlation-chain", &p->correlation_chain,
-                "match-colors",      &p->match_colors,
-                NULL);
-  g_strlcpy (p->content_layers, content ? content : "", sizeof p->content_layers);
-  g_strlcpy (p->style_layers, style ? style : "", sizeof p->style_layers);
-  g_free (content);
-  g_free (style);
-  p->pooling       = gimp_procedure_config_get_choice_id (config, "pooling");
-  p->layer_weights = gimp_procedure_config_get_choice_id (config, "layer-weights");
-  p->paintings     = 1;
+  if (! s)
+    p->device = gimp_procedure_config_get_choice_id (config, "device");
+  else if (s->type == NS_SETTING_CHOICE)
+    ns_restyle_set (p, s, gimp_procedure_config_get_choice_id (config, s->name));
+  else if (s->type == NS_SETTING_INT || s->type == NS_SETTING_U64)
+    g_object_get (config, s->name, &i, NULL), ns_restyle_set (p, s, i);
+  else if (s->type == NS_SETTING_BOOL)
+    g_object_get (config, s->name, &b, NULL), ns_restyle_set (p, s, b);
+  else if (s->type == NS_SETTING_STRING)
+    g_object_get (config, s->name, &text, NULL), ns_restyle_set_text (p, s, text);
+  else
+    g_object_get (config, s->name, &d, NULL), ns_restyle_set (p, s, d);
+  g_free (text);
+}
+
+static NsRestyleParams
+params_from_config (GimpProcedureConfig *config)
+{
+  NsRestyleParams p = ns_restyle_defaults ();
+  gint            n, i, k;
+  const struct ns_setting *t = ns_settings (&n);
+
+  for (k = 1; k <= ns_restyle_n_args (); k++)
+    setting_from_config (config, ns_restyle_arg (k), &p);
+  for (i = 0; i < n; i++)
+    if (t[i].arg == NS_SETTING_ARG_AUX)
+      setting_from_config (config, &t[i], &p);
+  p.paintings = 1;
   for (k = 1; k <= NS_MAX_PAINTINGS; k++)
     {
       gchar     *blend  = g_strdup_printf ("blend-%d", k);
@@ -364,51 +351,44 @@ published_from_config (GimpProcedureConfig *config,
       gchar     *layer  = g_strdup_printf ("style-layer-%d", k);
       GimpLayer *l      = NULL;
 
-      g_object_get (config, blend, &p->blend[k - 1], NULL);
-      p->region[k - 1] = gimp_procedure_config_get_choice_id (config, region);
+      g_object_get (config, blend, &p.blend[k - 1], NULL);
+      p.region[k - 1] = gimp_procedure_config_get_choice_id (config, region);
       if (k > 1)
         {
           g_object_get (config, layer, &l, NULL);
           if (l)
-            p->paintings = k;  /* painting 3 without 2: the two in use, the unset one refused */
+            p.paintings = k;  /* painting 3 without 2: the two in use, the unset one refused */
           g_clear_object (&l);
         }
       g_free (blend);
       g_free (region);
       g_free (layer);
     }
-}
-
-static NsRestyleParams
-params_from_config (GimpProcedureConfig *config)
-{
-  NsRestyleParams p = ns_restyle_defaults ();
-
-  g_object_get (config,
-                "iterations",      &p.iterations,
-                "size",            &p.size,
-                "content-weight",  &p.content_weight,
-                "style-weight",    &p.style_weight,
-                "tv-weight",       &p.tv_weight,
-                "preserve-colors", &p.preserve_colors,
-                "style-scale",     &p.style_scale,
-                "seed",            &p.seed,
-                "max-memory",      &p.max_memory,
-                NULL);
-  p.optimizer = gimp_procedure_config_get_choice_id (config, "optimizer");
-  p.init      = gimp_procedure_config_get_choice_id (config, "init");
-  p.device    = gimp_procedure_config_get_choice_id (config, "device");
-  p.precision = gimp_procedure_config_get_choice_id (config, "precision");
-  published_from_config (config, &p);
   return p;
 }
 
-static const gchar *
-nick (const gchar **nicks,
-      gint          n,
-      gint          id)
+/* One setting of p into the config, within the argument's range. */
+static void
+setting_to_config (GimpProcedureConfig     *config,
+                   const struct ns_setting *s,
+                   const NsRestyleParams   *p)
 {
-  return nicks[CLAMP (id, 0, n - 1)];
+  const gchar *const *nicks = s ? s->choices : ns_restyle_device_choices (NULL);
+  gdouble             v     = s ? ns_restyle_get (p, s) : p->device;
+  gint                top   = s ? ns_restyle_n_choices (s) - 1 : 2;
+
+  if (! s || s->type == NS_SETTING_CHOICE)
+    g_object_set (config, s ? s->name : "device", nicks[(gint) CLAMP (v, 0, top)], NULL);
+  else if (s->type == NS_SETTING_INT)
+    g_object_set (config, s->name, (gint) CLAMP (v, s->min, s->max), NULL);
+  else if (s->type == NS_SETTING_U64)
+    g_object_set (config, s->name, (gint) CLAMP (v, 0, G_MAXINT), NULL);
+  else if (s->type == NS_SETTING_BOOL)
+    g_object_set (config, s->name, (gboolean) (v != 0), NULL);
+  else if (s->type == NS_SETTING_STRING)
+    g_object_set (config, s->name, ns_restyle_get_text (p, s), NULL);
+  else
+    g_object_set (config, s->name, CLAMP (v, s->min, s->max), NULL);
 }
 
 typedef struct
@@ -423,39 +403,22 @@ params_to_config (const NsRestyleParams *p,
                   gpointer               data)
 {
   Sync *s = data;
-  gint  k;
+  gint  n, i, k;
+  const struct ns_setting *t = ns_settings (&n);
 
   s->pushing = TRUE;
-  g_object_set (s->config,
-                "iterations",      p->iterations,
-                "size",            p->size,
-                "content-weight",  p->content_weight,
-                "style-weight",    p->style_weight,
-                "tv-weight",       p->tv_weight,
-                "preserve-colors", p->preserve_colors,
-                "style-scale",     CLAMP (p->style_scale, NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX),
-                "seed",            p->seed,
-                "optimizer",       nick (optimizer_nicks, 2, p->optimizer),
-                "init",            nick (init_nicks, 2, p->init),
-                "device",          nick (device_nicks, 3, p->device),
-                "precision",       nick (precision_nicks, 3, p->precision),
-                "max-memory",      CLAMP (p->max_memory, 0.0, NS_MAX_MEMORY_GB),
-                "pooling",         nick (pooling_nicks, 2, p->pooling),
-                "content-layers",  p->content_layers,
-                "style-layers",    p->style_layers,
-                "layer-weights",   nick (weights_nicks, 2, p->layer_weights),
-                "activation-shift", CLAMP (p->activation_shift, -NS_PARAM_ACTIVATION_SHIFT_MAX,
-                                           NS_PARAM_ACTIVATION_SHIFT_MAX),
-                "correlation-chain", p->correlation_chain,
-                "match-colors",    p->match_colors,
-                NULL);
+  for (k = 1; k <= ns_restyle_n_args (); k++)
+    setting_to_config (s->config, ns_restyle_arg (k), p);
+  for (i = 0; i < n; i++)
+    if (t[i].arg == NS_SETTING_ARG_AUX)
+      setting_to_config (s->config, &t[i], p);
   for (k = 1; k <= NS_MAX_PAINTINGS; k++)
     {
       gchar *blend  = g_strdup_printf ("blend-%d", k);
       gchar *region = g_strdup_printf ("region-%d", k);
 
       g_object_set (s->config, blend, CLAMP (p->blend[k - 1], 0.0, 1e6),
-                    region, nick (region_nicks, 4, p->region[k - 1]), NULL);
+                    region, region_nicks[CLAMP (p->region[k - 1], 0, 3)], NULL);
       g_free (blend);
       g_free (region);
     }

@@ -15,8 +15,7 @@ struct _NsPreviewJob
 {
   struct ns_context *ctx;
   struct ns_params   params;
-  gchar              content_layers[64];  /* copies: the dialog's change under the thread */
-  gchar              style_layers[128];
+  NsRestyleParams    settings;  /* a copy: the dialog's change under the thread */
   struct ns_image    content;
   struct ns_image    style;
   struct ns_image    result;
@@ -90,10 +89,11 @@ ns_preview_start (struct ns_context     *ctx,
   NsPreviewJob *job        = g_new0 (NsPreviewJob, 1);
   gdouble       scale      = MIN (1.0, (gdouble) work_longest / longest_side (content));
   /* the painting as the run sizes it, after the whole photo at work size */
-  gdouble       style_side = MIN (NS_PREVIEW_MAX_STYLE, params->style_scale * work_longest);
+  gdouble       style_side = MIN (NS_PREVIEW_MAX_STYLE, params->e.style_scale * work_longest);
 
   job->ctx               = ctx;
-  job->params            = ns_restyle_engine_params (params);
+  job->settings          = *params;  /* the engine's strings point into it */
+  job->params            = ns_restyle_engine_params (&job->settings);
   job->params.size       = 0;  /* the crop is at the work size already */
   job->params.iterations = MIN (job->params.iterations, max_iterations);
   /* the first painting over the whole crop: regions and the other
@@ -101,10 +101,6 @@ ns_preview_start (struct ns_context     *ctx,
   job->params.n_style_masks = 0;
   job->params.style_masks   = NULL;
   job->params.style_blend   = NULL;
-  g_strlcpy (job->content_layers, params->content_layers, sizeof job->content_layers);
-  g_strlcpy (job->style_layers, params->style_layers, sizeof job->style_layers);
-  job->params.content_layers = *job->content_layers ? job->content_layers : NULL;
-  job->params.style_layers   = *job->style_layers ? job->style_layers : NULL;
   job->content           = read_scaled (content, scale, side);
   job->style             = read_scaled (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT);
   /* the engine sizes the painting after the crop: tell it the photo's size

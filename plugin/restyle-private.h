@@ -7,7 +7,6 @@
 
 G_BEGIN_DECLS
 
-struct ns_params ns_restyle_engine_params   (const NsRestyleParams *params);
 
 /* "about 4 min" (translated) for seconds >= 0, "--" when unknown. */
 void             ns_restyle_format_duration (gdouble                seconds,

@@ -15,57 +15,6 @@
 
 G_DEFINE_QUARK (ns-restyle-error-quark, ns_restyle_error)
 
-/* The engine's defaults, but fewer iterations: a dialog run should finish
- * while the photographer waits. */
-NsRestyleParams
-ns_restyle_defaults (void)
-{
-  struct ns_params e = ns_params_default ();
-  NsRestyleParams  p = {
-    .iterations      = 200,
-    .size            = e.size,
-    .content_weight  = e.content_weight,
-    .style_weight    = e.style_weight,
-    .tv_weight       = e.tv_weight,
-    .optimizer       = NS_OPTIMIZER_CHOICE_LBFGS,
-    .init            = NS_INIT_CHOICE_CONTENT,
-    .preserve_colors = e.preserve_colors,
-    .style_scale     = e.style_scale,
-    .seed            = (gint) e.seed,
-    .device          = NS_DEVICE_CHOICE_AUTO,
-    .precision       = NS_PRECISION_CHOICE_FP32,
-    .max_memory      = 0.0,
-    .pooling         = NS_POOLING_CHOICE_MAX,
-    .layer_weights   = NS_LAYER_WEIGHTS_CHOICE_UNIFORM,
-    .paintings       = 1,
-    .blend           = { 1.0, 1.0, 1.0 },
-  };
-
-  return p;
-}
-
-gboolean
-ns_restyle_selection_is_region (const NsRestyleParams *p)
-{
-  gint k;
-
-  for (k = 0; k < CLAMP (p->paintings, 1, NS_MAX_PAINTINGS); k++)
-    if (p->region[k] == NS_REGION_CHOICE_SELECTION)
-      return TRUE;
-  return FALSE;
-}
-
-gboolean
-ns_restyle_has_regions (const NsRestyleParams *p)
-{
-  gint k;
-
-  for (k = 0; k < CLAMP (p->paintings, 1, NS_MAX_PAINTINGS); k++)
-    if (p->region[k] != NS_REGION_CHOICE_WHOLE)
-      return TRUE;
-  return FALSE;
-}
-
 /* Translations live beside the plug-in binary, in locale/<lang>/LC_MESSAGES,
  * so one installed folder carries everything. */
 void
@@ -83,203 +32,6 @@ ns_restyle_init_i18n (void)
   g_free (locale);
   g_free (dir);
   g_free (exe);
-}
-
-/* The paintings' weights and regions, as a sentence when wrong. */
-static gchar *
-check_paintings (const NsRestyleParams *p)
-{
-  gdouble sum = 0.0;
-  gint    k;
-
-  for (k = 0; k < p->paintings; k++)
-    {
-      if (! (p->blend[k] >= 0 && p->blend[k] <= 1e6))
-        return g_strdup (_("the paintings' weights must be between 0 and 1000000"));
-      if (p->region[k] < NS_REGION_CHOICE_WHOLE || p->region[k] > NS_REGION_CHOICE_CHANNEL)
-        return g_strdup (_("a region must be the whole photo (0), the selection (1), the "
-                           "painting's layer mask (2) or a channel (3)"));
-      sum += p->blend[k];
-    }
-  if (! (sum > 0))
-    return g_strdup (_("at least one painting needs a weight above 0"));
-  if (p->correlation_chain && ns_restyle_has_regions (p))
-    return g_strdup (_("the correlation chain cannot be combined with regions yet"));
-  return NULL;
-}
-
-gboolean
-ns_restyle_check_params (const NsRestyleParams  *p,
-                         GError                **error)
-{
-  gchar *what = NULL;
-
-  /* the numbers are the engine's (ns.h) */
-  if (p->iterations < 0 || p->iterations > NS_PARAM_ITERATIONS_MAX)
-    what = g_strdup_printf (_("iterations must be between 0 and %d"), NS_PARAM_ITERATIONS_MAX);
-  else if (p->size < 0 || p->size > NS_PARAM_SIZE_MAX)
-    what = g_strdup_printf (_("size must be between 0 and %d pixels"), NS_PARAM_SIZE_MAX);
-  else if (! (p->content_weight >= 0) || ! (p->style_weight >= 0) || ! (p->tv_weight >= 0))
-    what = g_strdup (_("the loss weights must not be negative"));
-  else if (p->optimizer < 0 || p->optimizer > 1)
-    what = g_strdup (_("optimizer must be 0 (L-BFGS) or 1 (Adam)"));
-  else if (p->init < 0 || p->init > 1)
-    what = g_strdup (_("init must be 0 (content) or 1 (noise)"));
-  else if (! (p->style_scale >= NS_PARAM_STYLE_SCALE_MIN && p->style_scale <= NS_PARAM_STYLE_SCALE_MAX))
-    what = g_strdup_printf (_("style scale must be between %g and %g"),
-                            NS_PARAM_STYLE_SCALE_MIN, NS_PARAM_STYLE_SCALE_MAX);
-  else if (p->device < 0 || p->device > 2)
-    what = g_strdup (_("device must be 0 (auto), 1 (CPU) or 2 (GPU)"));
-  else if (p->precision < 0 || p->precision > 2)
-    what = g_strdup (_("precision must be 0 (float32), 1 (TF32) or 2 (bfloat16)"));
-  else if (! (p->max_memory >= 0 && p->max_memory <= NS_MAX_MEMORY_GB))
-    what = g_strdup_printf (_("the memory limit must be between 0 (automatic) and %g GB"),
-                            NS_MAX_MEMORY_GB);
-  else if (p->pooling < 0 || p->pooling > 1)
-    what = g_strdup (_("pooling must be max or average"));
-  else if (p->layer_weights < 0 || p->layer_weights > 1)
-    what = g_strdup (_("layer weights must be uniform or geometric"));
-  else if (! (fabs (p->activation_shift) <= NS_PARAM_ACTIVATION_SHIFT_MAX))
-    what = g_strdup_printf (_("the activation shift must be between -%g and %g"),
-                            NS_PARAM_ACTIVATION_SHIFT_MAX, NS_PARAM_ACTIVATION_SHIFT_MAX);
-  else if (p->paintings < 1 || p->paintings > NS_MAX_PAINTINGS)
-    what = g_strdup_printf (_("between 1 and %d paintings can be used"), NS_MAX_PAINTINGS);
-  else
-    what = check_paintings (p);
-
-  if (what)
-    {
-      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("Invalid argument: %s."), what);
-      g_free (what);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* the default balance of style to content, strength 50 */
-static gdouble
-default_ratio (void)
-{
-  NsRestyleParams d = ns_restyle_defaults ();
-
-  return d.style_weight / d.content_weight;
-}
-
-gdouble
-ns_restyle_strength (const NsRestyleParams *p)
-{
-  gdouble s;
-
-  if (! (p->style_weight > 0))
-    return 0.0;
-  if (! (p->content_weight > 0))
-    return 100.0;
-  s = 50.0 + 25.0 * log10 (p->style_weight / p->content_weight / default_ratio ());
-  return CLAMP (s, 0.0, 100.0);
-}
-
-void
-ns_restyle_set_strength (NsRestyleParams *p,
-                         gdouble          strength)
-{
-  gdouble cw = p->content_weight > 0 ? p->content_weight : 1.0;
-
-  p->content_weight = cw;
-  p->style_weight   = cw * default_ratio () * pow (10.0, (CLAMP (strength, 0.0, 100.0) - 50.0) / 25.0);
-}
-
-NsQuality
-ns_restyle_quality (const NsRestyleParams *p)
-{
-  if (p->size == 0)
-    return NS_QUALITY_FINAL;
-  if (p->size == NS_DRAFT_SIZE)
-    return NS_QUALITY_DRAFT;
-  return NS_QUALITY_CUSTOM;
-}
-
-/* ---- presets ---- */
-
-const gchar *
-ns_restyle_preset_label (const gchar *name)
-{
-  if (! g_strcmp0 (name, "gatys2016"))
-    return _("Gatys et al. 2016 (the paper)");
-  if (! g_strcmp0 (name, "improved"))
-    return _("Improved (Novak & Nikulin)");
-  if (! g_strcmp0 (name, "faithful"))
-    return _("Faithful: a light touch");
-  if (! g_strcmp0 (name, "balanced"))
-    return _("Balanced");
-  if (! g_strcmp0 (name, "painterly"))
-    return _("Painterly: boldly painted");
-  return name;
-}
-
-/* The engine's view of a layer list, back into the fixed-size field. */
-static void
-set_layers (gchar       *field,
-            gsize        len,
-            const gchar *layers)
-{
-  g_strlcpy (field, layers ? layers : "", len);
-}
-
-void
-ns_restyle_apply_preset (NsRestyleParams   *p,
-                         const gchar       *name,
-                         struct ns_context *ctx)
-{
-  struct ns_params e = ns_restyle_engine_params (p);
-
-  if (ns_params_preset (&e, name) != NS_STATUS_OK)
-    return;
-  /* the fields a preset may set (presets.c) */
-  p->pooling        = e.pooling == NS_POOLING_AVG ? NS_POOLING_CHOICE_AVG : NS_POOLING_CHOICE_MAX;
-  p->init           = e.init == NS_INIT_NOISE ? NS_INIT_CHOICE_NOISE : NS_INIT_CHOICE_CONTENT;
-  p->layer_weights  = e.layer_weights == NS_LAYER_WEIGHTS_GEOMETRIC ? NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC
-                                                                     : NS_LAYER_WEIGHTS_CHOICE_UNIFORM;
-  p->activation_shift  = e.activation_shift;
-  p->correlation_chain = e.correlation_chain;
-  p->style_weight      = e.style_weight;
-  p->tv_weight         = e.tv_weight;
-  set_layers (p->content_layers, sizeof p->content_layers, e.content_layers);
-  set_layers (p->style_layers, sizeof p->style_layers, e.style_layers);
-  /* improved's relu5_2 on weights that stop earlier: their own default */
-  if (ctx && *p->content_layers && ! strstr (ns_context_layers (ctx), p->content_layers))
-    *p->content_layers = '\0';
-}
-
-/* Whether a and b agree on every setting a preset sets. */
-static gboolean
-same_preset_fields (const NsRestyleParams *a,
-                    const NsRestyleParams *b)
-{
-  return a->pooling == b->pooling && a->init == b->init && a->layer_weights == b->layer_weights &&
-         a->activation_shift == b->activation_shift && a->correlation_chain == b->correlation_chain &&
-         a->style_weight == b->style_weight && a->tv_weight == b->tv_weight &&
-         ! strcmp (a->style_layers, b->style_layers) &&
-         (! strcmp (a->content_layers, b->content_layers) || ! *b->content_layers ||
-          ! *a->content_layers);
-}
-
-const gchar *
-ns_restyle_preset_of (const NsRestyleParams *p)
-{
-  const gchar *const *names = ns_preset_names ();
-  gint                i;
-
-  for (i = 0; names[i]; i++)
-    {
-      NsRestyleParams q = *p;
-
-      ns_restyle_apply_preset (&q, names[i], NULL);
-      if (same_preset_fields (p, &q))
-        return names[i];
-    }
-  return NULL;
 }
 
 /* A painting's region, when it cannot be used. */
@@ -366,23 +118,12 @@ ns_restyle_layer_name (const gchar *style_name)
   return g_strdup_printf (_("Neural Style: %s"), style_name);
 }
 
-static enum ns_backend_kind
-backend_of (gint device)
-{
-  switch (device)
-    {
-    case NS_DEVICE_CHOICE_CPU: return NS_BACKEND_CPU;
-    case NS_DEVICE_CHOICE_GPU: return NS_BACKEND_CUDA;
-    default:                   return NS_BACKEND_AUTO;
-    }
-}
-
 struct ns_context *
 ns_restyle_open (gint     device,
                  GError **error)
 {
   struct ns_context *ctx    = NULL;
-  enum ns_status     status = ns_context_new (NULL, backend_of (device), &ctx);
+  enum ns_status     status = ns_context_new (NULL, (enum ns_backend_kind) device, &ctx);
 
   if (status == NS_STATUS_OK)
     return ctx;
@@ -423,49 +164,6 @@ ns_restyle_open (gint     device,
   return NULL;
 }
 
-static enum ns_precision
-precision_of (gint precision)
-{
-  switch (precision)
-    {
-    case NS_PRECISION_CHOICE_TF32: return NS_PRECISION_TF32;
-    case NS_PRECISION_CHOICE_BF16: return NS_PRECISION_BF16;
-    default:                       return NS_PRECISION_FP32;
-    }
-}
-
-struct ns_params
-ns_restyle_engine_params (const NsRestyleParams *p)
-{
-  struct ns_params e = ns_params_default ();
-
-  e.iterations      = p->iterations;
-  e.size            = p->size;
-  e.content_weight  = (float) p->content_weight;
-  e.style_weight    = (float) p->style_weight;
-  e.tv_weight       = (float) p->tv_weight;
-  e.optimizer       = p->optimizer == NS_OPTIMIZER_CHOICE_ADAM ? NS_OPTIMIZER_ADAM : NS_OPTIMIZER_LBFGS;
-  e.init            = p->init == NS_INIT_CHOICE_NOISE ? NS_INIT_NOISE : NS_INIT_CONTENT;
-  e.preserve_colors = p->preserve_colors;
-  e.style_scale     = (float) p->style_scale;
-  e.seed            = (uint64_t) (guint) p->seed;
-  e.precision       = precision_of (p->precision);
-  e.max_memory      = p->max_memory * 1e9;
-  e.pooling         = p->pooling == NS_POOLING_CHOICE_AVG ? NS_POOLING_AVG : NS_POOLING_MAX;
-  e.content_layers  = *p->content_layers ? p->content_layers : NULL;
-  e.style_layers    = *p->style_layers ? p->style_layers : NULL;
-  e.layer_weights   = p->layer_weights == NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC ? NS_LAYER_WEIGHTS_GEOMETRIC
-                                                                            : NS_LAYER_WEIGHTS_UNIFORM;
-  e.activation_shift  = (float) p->activation_shift;
-  e.correlation_chain = p->correlation_chain;
-  e.match_colors      = p->match_colors;
-  /* regions are planned on whole levels: the count is enough for the
-   * estimates; ns_restyle points style_masks at the masks */
-  e.n_style_masks     = ns_restyle_has_regions (p) ? CLAMP (p->paintings, 1, NS_MAX_PAINTINGS) : 0;
-
-  return e;
-}
-
 /* ---- the run ---- */
 
 typedef struct
@@ -492,7 +190,7 @@ on_progress (const struct ns_progress *p,
   if (p->backend != pr->kind)
     {
       gchar *why = NULL;
-      gchar *on  = ns_restyle_device_text (pr->ctx, NS_DEVICE_CHOICE_AUTO, &why);
+      gchar *on  = ns_restyle_device_text (pr->ctx, NS_BACKEND_AUTO, &why);
 
       /* auto mode left the GPU (out of memory, a CUDA error) */
       pr->kind = p->backend;

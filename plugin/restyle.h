@@ -10,6 +10,8 @@
 
 #include <gegl.h>
 
+#include "ns.h"
+
 struct ns_context;
 
 #define PLUG_IN_PROC    "plug-in-neural-style"
@@ -20,44 +22,6 @@ struct ns_context;
 #define NS_DRAFT_SIZE   512
 
 G_BEGIN_DECLS
-
-typedef enum
-{
-  NS_OPTIMIZER_CHOICE_LBFGS = 0,
-  NS_OPTIMIZER_CHOICE_ADAM  = 1
-} NsOptimizerChoice;
-
-typedef enum
-{
-  NS_INIT_CHOICE_CONTENT = 0,
-  NS_INIT_CHOICE_NOISE   = 1
-} NsInitChoice;
-
-typedef enum
-{
-  NS_DEVICE_CHOICE_AUTO = 0,
-  NS_DEVICE_CHOICE_CPU  = 1,
-  NS_DEVICE_CHOICE_GPU  = 2
-} NsDeviceChoice;
-
-typedef enum
-{
-  NS_PRECISION_CHOICE_FP32 = 0,
-  NS_PRECISION_CHOICE_TF32 = 1,
-  NS_PRECISION_CHOICE_BF16 = 2
-} NsPrecisionChoice;
-
-typedef enum
-{
-  NS_POOLING_CHOICE_MAX = 0,
-  NS_POOLING_CHOICE_AVG = 1
-} NsPoolingChoice;
-
-typedef enum
-{
-  NS_LAYER_WEIGHTS_CHOICE_UNIFORM   = 0,
-  NS_LAYER_WEIGHTS_CHOICE_GEOMETRIC = 1
-} NsLayerWeightsChoice;
 
 /* Where a painting acts (one style per region, Gatys et al. 2017) */
 typedef enum
@@ -78,33 +42,18 @@ typedef enum
   NS_QUALITY_CUSTOM
 } NsQuality;
 
+/* The strings among the table's settings (ns_settings), in its order */
+#define NS_RESTYLE_TEXTS    2
+#define NS_RESTYLE_TEXT_LEN 256
+
 typedef struct
 {
-  gint     iterations;
-  gint     size;            /* longest side to work at; 0 = the layer's own
-                               (or the largest the machine holds) */
-  gdouble  content_weight;
-  gdouble  style_weight;
-  gdouble  tv_weight;
-  gint     optimizer;       /* NsOptimizerChoice */
-  gint     init;            /* NsInitChoice */
-  gboolean preserve_colors;
-  gdouble  style_scale;
-  gint     seed;
-  gint     device;          /* NsDeviceChoice */
-  gint     precision;       /* NsPrecisionChoice */
-  gdouble  max_memory;      /* GB a run may use; 0 = what is free, less a
-                               fifth (larger sizes then run in tiles) */
-
-  /* the published options (Advanced, and the presets) */
-  gint     pooling;            /* NsPoolingChoice */
-  gchar    content_layers[64]; /* "" = the weights file's default */
-  gchar    style_layers[128];  /* "" = the default, "all" = every layer */
-  gint     layer_weights;      /* NsLayerWeightsChoice */
-  gdouble  activation_shift;
-  gboolean correlation_chain;
-  gboolean match_colors;       /* the painting's colours onto the photo's,
-                                  before the run */
+  /* every setting of the table (ns_settings), read and written through its
+     rows; the strings and pointers stay NULL here: the strings live in
+     text, and ns_restyle_engine_params points at them */
+  struct ns_params e;
+  gchar    text[NS_RESTYLE_TEXTS][NS_RESTYLE_TEXT_LEN];
+  gint     device;          /* enum ns_backend_kind: where to compute */
 
   /* several paintings: how many are in use (the first is the painting),
      each one's blend weight and region */
@@ -121,9 +70,6 @@ typedef struct
   gint        region_x;  /* where the photo layer's origin falls in region */
   gint        region_y;
 } NsPainting;
-
-/* The Memory limit's range, GB */
-#define NS_MAX_MEMORY_GB 1024.0
 
 #define NS_RESTYLE_ERROR (ns_restyle_error_quark ())
 
@@ -144,6 +90,46 @@ typedef gboolean (* NsProgressFunc) (gdouble      fraction,
 GQuark    ns_restyle_error_quark   (void);
 void      ns_restyle_init_i18n     (void);
 NsRestyleParams ns_restyle_defaults (void);
+
+/* A table row's value in p, as ns_setting_get gives it, and setting it
+ * (clamped to its range); a string row's text ("" = the default) and
+ * setting it. */
+gdouble   ns_restyle_get           (const NsRestyleParams    *p,
+                                    const struct ns_setting  *s);
+void      ns_restyle_set           (NsRestyleParams          *p,
+                                    const struct ns_setting  *s,
+                                    gdouble                   value);
+const gchar * ns_restyle_get_text  (const NsRestyleParams    *p,
+                                    const struct ns_setting  *s);
+void      ns_restyle_set_text      (NsRestyleParams          *p,
+                                    const struct ns_setting  *s,
+                                    const gchar              *text);
+
+/* Whether a and b restyle alike: every setting a dialog shows but the
+ * machine's own (the memory limit). */
+gboolean  ns_restyle_same_look     (const NsRestyleParams    *a,
+                                    const NsRestyleParams    *b);
+
+/* The settings of this machine (NS_SETTING_ARG_AUX: the memory limit)
+ * copied from `from` into p: a call's arguments do not carry them. */
+void      ns_restyle_keep_machine  (NsRestyleParams          *p,
+                                    const NsRestyleParams    *from);
+
+/* The procedures' setting arguments, after run-mode, image, drawable and
+ * style-layer, in the order scripts pass them: positions 1 to
+ * ns_restyle_n_args (), each a row of the table or, where ns_restyle_arg
+ * gives NULL, the plug-in's own device (ns_restyle_device_choices: the
+ * nicks, and the labels to translate).  The first NS_RESTYLE_FIRST_ARGS
+ * are plug-in-neural-style's; the others came later and are appended.
+ * ns_restyle_n_choices is how many of a choice row's a plug-in offers. */
+#define NS_RESTYLE_FIRST_ARGS 12
+gint      ns_restyle_n_args        (void);
+const struct ns_setting * ns_restyle_arg (gint position);
+const gchar *const * ns_restyle_device_choices (const gchar *const **labels);
+gint      ns_restyle_n_choices     (const struct ns_setting  *s);
+
+/* The engine's parameters of a run of p (its strings point into p). */
+struct ns_params ns_restyle_engine_params (const NsRestyleParams *p);
 
 /* Checks the arguments; a failure is a calling error. */
 gboolean  ns_restyle_check_params  (const NsRestyleParams *params,
