@@ -33,14 +33,6 @@
 #define N_ARGS2        (ARGS_BEFORE + ns_restyle_n_args () + ARGS_AFTER) /* plug-in-neural-style2 */
 #define RESPONSE_RESET 1
 
-/* What gimp_set_data keeps between runs of a session. */
-typedef struct
-{
-  NsRestyleParams params;
-  gint32          content;
-  gint32          styles[NS_MAX_PAINTINGS];    /* the paintings, -1 = none */
-  gint32          channels[NS_MAX_PAINTINGS];  /* their region channels, -1 = none */
-} LastValues;
 
 static void query (void);
 static void run   (const gchar      *name,
@@ -196,97 +188,166 @@ query (void)
   g_free (dir);
 }
 
-/* ---- the host: GIMP 2.10's layers by ID ---- */
+/* ---- the host: GIMP 2.10's API under the core ---- */
+
+static void
+gimp2_item_info (gint        id,
+           NsItemInfo *info)
+{
+  GimpParasite *mark;
+
+  if (! gimp_item_is_valid (id))
+    return;
+  info->kind = gimp_item_is_layer_mask (id) ? NS_ITEM_MASK :
+               gimp_item_is_layer (id) ? NS_ITEM_LAYER :
+               gimp_item_is_channel (id) ? NS_ITEM_CHANNEL : NS_ITEM_OTHER;
+  info->image = gimp_item_get_image (id);
+  if (info->kind == NS_ITEM_MASK)
+    info->owner = gimp_layer_from_mask (id);
+  if (info->kind == NS_ITEM_OTHER)
+    return;
+  info->width   = gimp_drawable_width (id);
+  info->height  = gimp_drawable_height (id);
+  gimp_drawable_offsets (id, &info->x, &info->y);
+  info->visible = gimp_item_get_visible (id);
+  info->group   = gimp_item_is_group (id);
+  if (info->kind != NS_ITEM_LAYER)
+    return;
+  mark          = gimp_item_get_parasite (id, NS_RESULT_PARASITE);
+  info->result  = mark != NULL;
+  info->mask    = info->group ? -1 : gimp_layer_get_mask (id);
+  gimp_parasite_free (mark);
+}
+
+static void
+gimp2_image_info (gint         image,
+            NsImageInfo *info)
+{
+  gchar *uri  = gimp_image_get_imported_uri (image);
+  gchar *file = uri ? g_filename_from_uri (uri, NULL, NULL) : gimp_image_get_filename (image);
+
+  info->width           = gimp_image_width (image);
+  info->height          = gimp_image_height (image);
+  info->indexed         = gimp_image_base_type (image) == GIMP_INDEXED;
+  info->selection       = gimp_image_get_selection (image);
+  info->selection_empty = gimp_selection_is_empty (image);
+  info->file            = file ? g_path_get_basename (file) : NULL;
+  g_free (file);
+  g_free (uri);
+}
+
+static gint *
+gimp2_children (gint  image,
+          gint  group,
+          gint *n)
+{
+  return group == -1 ? gimp_image_get_layers (image, n) : gimp_item_get_children (group, n);
+}
+
+static gint *
+gimp2_channels (gint  image,
+          gint *n)
+{
+  return gimp_image_get_channels (image, n);
+}
 
 static GeglBuffer *
-layer_buffer (gint id)
+gimp2_layer_buffer (gint id)
 {
   return gimp_drawable_get_buffer (id);
 }
 
 static GdkPixbuf *
-layer_thumbnail (gint id,
+gimp2_layer_thumbnail (gint id,
                  gint size)
 {
   return gimp_drawable_get_thumbnail (id, size, size, GIMP_PIXBUF_SMALL_CHECKS);
 }
 
-static void
-add_layers (NsLayerList *list,
-            const gint  *ids,
-            gint         n,
-            NsLayer     *parent)
+static gboolean
+gimp2_mask_intersect (gint           drawable,
+                GeglRectangle *area)
 {
-  gint i;
+  return gimp_drawable_mask_intersect (drawable, &area->x, &area->y, &area->width, &area->height);
+}
 
-  for (i = 0; i < n; i++)
-    {
-      NsLayer       l    = { 0, };
-      GimpParasite *mark = gimp_item_get_parasite (ids[i], NS_RESULT_PARASITE);
+static gint
+gimp2_new_layer (gint         image,
+           gint         like,
+           gint         above,
+           const gchar *name)
+{
+  GimpParasite *mark  = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
+  gint32        layer = gimp_layer_new (image, name, gimp_drawable_width (like), gimp_drawable_height (like),
+                                        gimp_drawable_type (like), 100.0, GIMP_LAYER_MODE_NORMAL);
+  gint          x, y;
 
-      l.id      = ids[i];
-      l.name    = gimp_item_get_name (ids[i]);
-      l.width   = gimp_drawable_width (ids[i]);
-      l.height  = gimp_drawable_height (ids[i]);
-      gimp_drawable_offsets (ids[i], &l.x, &l.y);
-      l.visible = gimp_item_get_visible (ids[i]);
-      l.group   = gimp_item_is_group (ids[i]);
-      l.result  = mark != NULL;
-      l.has_mask = ! l.group && gimp_layer_get_mask (ids[i]) != -1;
-      ns_layer_place (&l, parent, i);
-      ns_layer_list_add (list, &l);
-      gimp_parasite_free (mark);
+  /* the mark before the layer is in the image: attached later, GIMP
+   * pushes a "Can't undo Attach Parasite to Item" step into the group,
+   * and every Undo of the run pops that message */
+  gimp_item_attach_parasite (layer, mark);
+  gimp_parasite_free (mark);
+  gimp_image_insert_layer (image, layer, gimp_item_get_parent (like),
+                           gimp_image_get_item_position (image, above));
+  gimp_drawable_offsets (like, &x, &y);
+  gimp_layer_set_offsets (layer, x, y);
+  return layer;
+}
 
-      if (l.group && l.depth + 1 < NS_LAYER_MAX_DEPTH)
-        {
-          gint  nc;
-          gint *children = gimp_item_get_children (ids[i], &nc);
+static gint
+gimp2_add_mask (gint layer)
+{
+  gint32 mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
 
-          add_layers (list, children, nc, &l);
-          g_free (children);
-        }
-      g_free (l.name);
-    }
+  gimp_layer_add_mask (layer, mask);
+  return mask;
 }
 
 static void
-list_layers (gint32       image,
-             NsLayerList *list)
+gimp2_update (gint drawable)
 {
-  gint   n;
-  gint  *ids  = gimp_image_get_layers (image, &n);
-  gchar *uri  = gimp_image_get_imported_uri (image);
-  gchar *file = uri ? g_filename_from_uri (uri, NULL, NULL) : gimp_image_get_filename (image);
-
-  gint   nc, i;
-  gint  *channels = gimp_image_get_channels (image, &nc);
-
-  memset (list, 0, sizeof *list);
-  add_layers (list, ids, n, NULL);
-  for (i = 0; i < nc; i++)
-    {
-      gchar *name = gimp_item_get_name (channels[i]);
-
-      ns_layer_list_add_channel (list, channels[i], name);
-      g_free (name);
-    }
-  g_free (channels);
-  list->image_name = file ? g_path_get_basename (file) : NULL;
-  list->width      = gimp_image_width (image);
-  list->height     = gimp_image_height (image);
-  g_free (file);
-  g_free (uri);
-  g_free (ids);
+  gimp_drawable_update (drawable, 0, 0, gimp_drawable_width (drawable), gimp_drawable_height (drawable));
 }
+
+static void
+gimp2_set_visible (gint     id,
+             gboolean visible)
+{
+  gimp_item_set_visible (id, visible);
+}
+
+static void
+gimp2_select_layer (gint image,
+              gint layer)
+{
+  gimp_image_set_active_layer (image, layer);
+}
+
+static void
+gimp2_undo_group (gint     image,
+            gboolean start)
+{
+  if (start)
+    gimp_image_undo_group_start (image);
+  else
+    gimp_image_undo_group_end (image);
+}
+
+static const NsHostOps gimp2_ops =
+{
+  gimp2_item_info, gimp_item_get_name, gimp2_image_info, gimp2_children, gimp2_channels,
+  gimp2_layer_buffer, gimp2_layer_thumbnail, gimp2_mask_intersect, gimp2_new_layer, gimp2_add_mask,
+  gimp2_update, gimp2_set_visible, gimp2_select_layer, gimp2_undo_group
+};
 
 /* ---- dialog ---- */
 
 static gboolean
-show_dialog (LastValues         *vals,
+gimp2_show_dialog (NsHostChoice       *vals,
              const NsLayerList  *layers,
              struct ns_context **ctx)
 {
-  NsDialogHost host = { layer_buffer, layer_thumbnail, NULL, NULL };
+  NsDialogHost host = { gimp2_layer_buffer, gimp2_layer_thumbnail, NULL, NULL };
   NsDialog    *d;
   GtkWidget   *dialog;
   gint         response;
@@ -317,210 +378,6 @@ show_dialog (LastValues         *vals,
 
 /* ---- run ---- */
 
-/* What check_layers needs of painting k. */
-static void
-painting_facts (gint32                 image,
-                const LastValues      *vals,
-                gint                   k,
-                NsPaintingFacts       *f)
-{
-  gint32 s  = vals->styles[k];
-  gint32 ch = vals->channels[k];
-
-  f->is_layer   = s != -1 && gimp_item_is_valid (s) && gimp_item_is_layer (s);
-  f->in_image   = f->is_layer && gimp_item_get_image (s) == image;
-  f->is_content = s == vals->content;
-  f->empty      = f->is_layer && (gimp_drawable_width (s) < 1 || gimp_drawable_height (s) < 1);
-  f->region     = vals->params.region[k];
-  switch (f->region)
-    {
-    case NS_REGION_CHOICE_SELECTION:
-      f->region_usable = ! gimp_selection_is_empty (image);
-      break;
-    case NS_REGION_CHOICE_LAYER_MASK:
-      f->region_usable = f->is_layer && gimp_layer_get_mask (s) != -1;
-      break;
-    case NS_REGION_CHOICE_CHANNEL:
-      f->region_usable = ch != -1 && gimp_item_is_valid (ch) && gimp_item_is_channel (ch) &&
-                         gimp_item_get_image (ch) == image;
-      break;
-    default:
-      f->region_usable = TRUE;
-    }
-}
-
-static gboolean
-check_layers (gint32            image,
-              const LastValues *vals,
-              GError          **error)
-{
-  NsLayerFacts f       = { 0, };
-  gint32       content = vals->content;
-  gint32       style   = vals->styles[0];
-  gint         k;
-
-  f.content_is_layer = gimp_item_is_valid (content) && gimp_item_is_layer (content) &&
-                       gimp_item_get_image (content) == image;
-  f.indexed          = gimp_image_base_type (image) == GIMP_INDEXED;
-  f.style_is_layer   = gimp_item_is_valid (style) && gimp_item_is_layer (style);
-  f.style_in_image   = f.style_is_layer && gimp_item_get_image (style) == image;
-  f.same_layer       = style == content;
-  if (f.content_is_layer)
-    {
-      f.content_width  = gimp_drawable_width (content);
-      f.content_height = gimp_drawable_height (content);
-    }
-  if (f.style_is_layer)
-    {
-      f.style_width  = gimp_drawable_width (style);
-      f.style_height = gimp_drawable_height (style);
-      painting_facts (image, vals, 0, &f.first);
-    }
-  f.n_more = vals->params.paintings - 1;
-  for (k = 1; k < vals->params.paintings; k++)
-    painting_facts (image, vals, k, &f.more[k - 1]);
-  return ns_restyle_check_layers (&f, error);
-}
-
-/* The result's layer, in view, in one undo step: above the photo (and the
- * earlier results over it), with a copy of the photo's mask and the mark,
- * and the paintings hidden where they would hide it. */
-static gint32
-add_result (gint32              image,
-            const LastValues   *vals,
-            GeglBuffer         *pixels)
-{
-  gint32        content = vals->content;
-  gchar        *name   = ns_restyle_layer_name (gimp_item_get_name (vals->styles[0]));
-  gint32        mask   = gimp_layer_get_mask (content);
-  GimpParasite *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
-  NsLayerList   layers;
-  gint32        anchor, layer;
-  GeglBuffer   *buf;
-  gint          ox, oy, k;
-
-  list_layers (image, &layers);
-  anchor = ns_layers_result_anchor (&layers, content);
-  gimp_image_undo_group_start (image);
-  gimp_drawable_offsets (content, &ox, &oy);
-  layer = gimp_layer_new (image, name,
-                          gimp_drawable_width (content), gimp_drawable_height (content),
-                          gimp_drawable_type (content), 100.0,
-                          GIMP_LAYER_MODE_NORMAL);
-  /* the mark before the layer is in the image: attached later, GIMP
-   * pushes a "Can't undo Attach Parasite to Item" step into the group,
-   * and every Undo of the run pops that message */
-  gimp_item_attach_parasite (layer, mark);
-  gimp_image_insert_layer (image, layer, gimp_item_get_parent (content),
-                           gimp_image_get_item_position (image, anchor));
-  gimp_layer_set_offsets (layer, ox, oy);
-  buf = gimp_drawable_get_buffer (layer);
-  gegl_buffer_copy (pixels, NULL, GEGL_ABYSS_NONE, buf, NULL);
-  g_object_unref (buf);
-  gimp_drawable_update (layer, 0, 0, gimp_drawable_width (layer), gimp_drawable_height (layer));
-
-  if (mask != -1)
-    {
-      gint32      copy = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
-      GeglBuffer *from = gimp_drawable_get_buffer (mask);
-      GeglBuffer *to;
-
-      gimp_layer_add_mask (layer, copy);
-      to = gimp_drawable_get_buffer (copy);
-      gegl_buffer_copy (from, NULL, GEGL_ABYSS_NONE, to, NULL);
-      g_object_unref (from);
-      g_object_unref (to);
-      gimp_drawable_update (copy, 0, 0, gimp_drawable_width (copy), gimp_drawable_height (copy));
-    }
-  for (k = 0; k < vals->params.paintings; k++)
-    if (ns_layers_style_hides (&layers, anchor, vals->styles[k]))
-      gimp_item_set_visible (vals->styles[k], FALSE);
-  gimp_image_set_active_layer (image, layer);
-  gimp_image_undo_group_end (image);
-
-  ns_layer_list_clear (&layers);
-  gimp_parasite_free (mark);
-  g_free (name);
-  return layer;
-}
-
-/* Painting k's region: its drawable and where the photo's origin (at ox,
- * oy in the image) falls in it. */
-static void
-region_of (gint32            image,
-           const LastValues *vals,
-           gint              k,
-           gint              ox,
-           gint              oy,
-           NsPainting       *p)
-{
-  gint32 d  = -1;
-  gint   dx = 0, dy = 0;
-
-  switch (vals->params.region[k])
-    {
-    case NS_REGION_CHOICE_SELECTION:
-      d = gimp_image_get_selection (image);
-      break;
-    case NS_REGION_CHOICE_LAYER_MASK:
-      d = gimp_layer_get_mask (vals->styles[k]);
-      gimp_drawable_offsets (vals->styles[k], &dx, &dy);
-      break;
-    case NS_REGION_CHOICE_CHANNEL:
-      d = vals->channels[k];
-      break;
-    default:
-      return;
-    }
-  p->region   = gimp_drawable_get_buffer (d);
-  p->region_x = ox - dx;
-  p->region_y = oy - dy;
-}
-
-static gint32
-restyle (gint32                 image,
-         const LastValues      *vals,
-         struct ns_context     *ctx,
-         GError               **error)
-{
-  const NsRestyleParams *params  = &vals->params;
-  gint32                 content = vals->content;
-  NsHostRun              r       = { 0, };
-  gint32                 layer   = -1;
-  gboolean               by_sel  = ns_restyle_selection_is_region (params);
-  gboolean               touches;
-  gint                   k;
-
-  /* the selection as a painting's region: the whole layer is restyled */
-  if (by_sel)
-    {
-      r.area  = (GeglRectangle) { 0, 0, gimp_drawable_width (content), gimp_drawable_height (content) };
-      touches = TRUE;
-    }
-  else
-    {
-      touches = gimp_drawable_mask_intersect (content, &r.area.x, &r.area.y,
-                                              &r.area.width, &r.area.height);
-    }
-
-  if (touches)
-    {
-      gimp_drawable_offsets (content, &r.offset_x, &r.offset_y);
-      r.content = gimp_drawable_get_buffer (content);
-      for (k = 0; k < params->paintings; k++)
-        {
-          r.paintings[k].buffer = gimp_drawable_get_buffer (vals->styles[k]);
-          region_of (image, vals, k, r.offset_x, r.offset_y, &r.paintings[k]);
-        }
-      if (! by_sel && ! gimp_selection_is_empty (image))
-        r.mask = gimp_drawable_get_buffer (gimp_image_get_selection (image));
-    }
-  if (ns_host_restyle (&r, touches, ctx, params, error))
-    layer = add_result (image, vals, r.result);
-  ns_host_run_clear (&r);
-  return layer;
-}
-
 /* One setting argument into p (NULL s: the device). */
 static void
 read_arg (const struct ns_setting *s,
@@ -540,7 +397,7 @@ read_arg (const struct ns_setting *s,
 static void
 read_args (const GimpParam *param,
            gint             nparams,
-           LastValues      *vals)
+           NsHostChoice      *vals)
 {
   NsRestyleParams *p     = &vals->params;
   NsRestyleParams  last  = *p;
@@ -571,61 +428,22 @@ read_args (const GimpParam *param,
   p->paintings = vals->styles[2] > 0 ? 3 : vals->styles[1] > 0 ? 2 : 1;
 }
 
-/* The photo the menu was opened on: a mask stands for its layer, a channel
- * for nothing. */
-static gint32
-photo_of (gint32 drawable)
-{
-  if (gimp_item_is_valid (drawable) && gimp_item_is_layer_mask (drawable))
-    return gimp_layer_from_mask (drawable);
-  return gimp_item_is_valid (drawable) && gimp_item_is_layer (drawable) ? drawable : -1;
-}
-
-/* The last run's second and third paintings and channels, where they are
- * not of this image: none. */
-static void
-forget_foreign (const NsLayerList *layers,
-                LastValues        *vals)
-{
-  gint k, i, found;
-
-  for (k = 1; k < NS_MAX_PAINTINGS; k++)
-    if (! ns_layer_list_find (layers, vals->styles[k]))
-      vals->styles[k] = -1;
-  for (k = 0; k < NS_MAX_PAINTINGS; k++)
-    {
-      for (i = 0, found = 0; i < layers->n_channels; i++)
-        found |= layers->channel_ids[i] == vals->channels[k];
-      if (! found)
-        vals->channels[k] = -1;
-    }
-}
-
 /* The photo and the painting in vals for this image: guessed from the
  * drawable the menu was opened on and the pair in vals (the last run's).
- * FALSE, after a message saying how to add a painting, when there is none. */
+ * FALSE, after a message, when there is no painting. */
 static gboolean
-guess_pair (gint32       image,
-            gint32       drawable,
-            LastValues  *vals,
-            NsLayerList *layers)
+guess_pair (gint32        image,
+            gint32        drawable,
+            NsHostChoice *vals,
+            NsLayerList  *layers)
 {
-  gint selected = photo_of (drawable);
+  gint selected = ns_host_photo_of (&gimp2_ops, drawable);
 
-  list_layers (image, layers);
-  ns_layers_guess (layers, &selected, selected != -1, vals->content, vals->styles[0],
-                   &vals->content, &vals->styles[0]);
-  forget_foreign (layers, vals);
-  if (vals->styles[0] != -1)
-    return TRUE;
-  g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
-               "one image. Add the painting with File > Open as Layers..., then choose "
-               "Filters > Artistic > Neural Style... again."));
-  return FALSE;
+  return ns_host_guess (&gimp2_ops, image, &selected, selected != -1, vals, layers);
 }
 
 static void
-load_last (LastValues *vals)
+load_last (NsHostChoice *vals)
 {
   if (gimp_get_data_size (PLUG_IN_PROC) == sizeof *vals)
     gimp_get_data (PLUG_IN_PROC, vals);
@@ -637,7 +455,7 @@ interactive (gint32              image,
              gint32              drawable,
              gint                nparams,
              const GimpParam    *param,
-             LastValues         *vals,
+             NsHostChoice       *vals,
              struct ns_context **ctx)
 {
   NsLayerList layers;
@@ -648,9 +466,9 @@ interactive (gint32              image,
   if (nparams == N_ARGS || nparams == N_ARGS2)
     {
       read_args (param, nparams, vals);
-      vals->content = photo_of (drawable);
+      vals->content = ns_host_photo_of (&gimp2_ops, drawable);
     }
-  ok = guess_pair (image, drawable, vals, &layers) && show_dialog (vals, &layers, ctx);
+  ok = guess_pair (image, drawable, vals, &layers) && gimp2_show_dialog (vals, &layers, ctx);
   ns_layer_list_clear (&layers);
   return ok;
 }
@@ -664,7 +482,7 @@ choose_values (const gchar        *name,
                gint32              image,
                gint                nparams,
                const GimpParam    *param,
-               LastValues         *vals,
+               NsHostChoice       *vals,
                struct ns_context **ctx,
                GError            **error)
 {
@@ -704,14 +522,14 @@ run (const gchar      *name,
   static GimpParam   values[2];
   GimpRunMode        run_mode = param[0].data.d_int32;
   gint32             image    = param[1].data.d_image;
-  LastValues         vals     = { ns_restyle_defaults (), param[2].data.d_drawable,
-                                  { -1, -1, -1 }, { -1, -1, -1 } };
+  NsHostChoice       vals     = ns_host_choice_new ();
   struct ns_context *ctx      = NULL;
   GError            *error    = NULL;
   gint32             layer    = -1;
 
   ns_restyle_init_i18n ();
   gegl_init (NULL, NULL);
+  vals.content = param[2].data.d_drawable;
 
   *nreturn_vals = 1;
   *return_vals  = values;
@@ -725,13 +543,8 @@ run (const gchar      *name,
       return;
     }
 
-  if (! error &&
-      ns_restyle_check_params (&vals.params, &error) &&
-      check_layers (image, &vals, &error) &&
-      (ctx || (ctx = ns_restyle_open (vals.params.device, &error))))
-    {
-      layer = restyle (image, &vals, ctx, &error);
-    }
+  if (! error)
+    layer = ns_host_run (&gimp2_ops, image, &vals, &ctx, &error);
   ns_context_free (ctx);
 
   if (layer != -1)

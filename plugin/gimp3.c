@@ -439,106 +439,223 @@ config_changed (GObject    *config,
   ns_dialog_set_params (s->dialog, &p);
 }
 
-/* ---- the host: GIMP 3's layers by ID ---- */
+/* ---- the host: GIMP 3's API under the core, by ID ---- */
 
-static GeglBuffer *
-layer_buffer (gint id)
+static void
+gimp3_item_info (gint        id,
+           NsItemInfo *info)
 {
-  return gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_item_get_by_id (id)));
+  GimpItem     *item = gimp_item_get_by_id (id);
+  GimpParasite *mark;
+
+  if (! item)
+    return;
+  info->kind  = GIMP_IS_LAYER_MASK (item) ? NS_ITEM_MASK :
+                GIMP_IS_LAYER (item) ? NS_ITEM_LAYER :
+                GIMP_IS_CHANNEL (item) ? NS_ITEM_CHANNEL : NS_ITEM_OTHER;
+  info->image = gimp_image_get_id (gimp_item_get_image (item));
+  if (info->kind == NS_ITEM_MASK)
+    info->owner = gimp_item_get_id (GIMP_ITEM (gimp_layer_from_mask (GIMP_LAYER_MASK (item))));
+  if (info->kind == NS_ITEM_OTHER)
+    return;
+  info->width   = gimp_drawable_get_width (GIMP_DRAWABLE (item));
+  info->height  = gimp_drawable_get_height (GIMP_DRAWABLE (item));
+  gimp_drawable_get_offsets (GIMP_DRAWABLE (item), &info->x, &info->y);
+  info->visible = gimp_item_get_visible (item);
+  info->group   = gimp_item_is_group (item);
+  if (info->kind != NS_ITEM_LAYER)
+    return;
+  mark          = gimp_item_get_parasite (item, NS_RESULT_PARASITE);
+  info->result  = mark != NULL;
+  info->mask    = ! info->group && gimp_layer_get_mask (GIMP_LAYER (item))
+                    ? gimp_item_get_id (GIMP_ITEM (gimp_layer_get_mask (GIMP_LAYER (item)))) : -1;
+  gimp_parasite_free (mark);
 }
 
-static GdkPixbuf *
-layer_thumbnail (gint id,
-                 gint size)
+static gchar *
+gimp3_item_name (gint id)
 {
-  return gimp_drawable_get_thumbnail (GIMP_DRAWABLE (gimp_item_get_by_id (id)), size, size,
-                                      GIMP_PIXBUF_SMALL_CHECKS);
+  GimpItem *item = gimp_item_get_by_id (id);
+
+  return item ? gimp_item_get_name (item) : g_strdup ("");
 }
 
 static void
-add_layers (NsLayerList  *list,
-            GimpItem    **items,
-            NsLayer      *parent)
+gimp3_image_info (gint         id,
+            NsImageInfo *info)
 {
-  gint i;
-
-  for (i = 0; items && items[i]; i++)
-    {
-      NsLayer       l    = { 0, };
-      GimpParasite *mark = gimp_item_get_parasite (items[i], NS_RESULT_PARASITE);
-
-      l.id      = gimp_item_get_id (items[i]);
-      l.name    = gimp_item_get_name (items[i]);
-      l.width   = gimp_drawable_get_width (GIMP_DRAWABLE (items[i]));
-      l.height  = gimp_drawable_get_height (GIMP_DRAWABLE (items[i]));
-      gimp_drawable_get_offsets (GIMP_DRAWABLE (items[i]), &l.x, &l.y);
-      l.visible = gimp_item_get_visible (items[i]);
-      l.group   = gimp_item_is_group (items[i]);
-      l.result  = mark != NULL;
-      l.has_mask = ! l.group && gimp_layer_get_mask (GIMP_LAYER (items[i])) != NULL;
-      ns_layer_place (&l, parent, i);
-      ns_layer_list_add (list, &l);
-      gimp_parasite_free (mark);
-
-      if (l.group && l.depth + 1 < NS_LAYER_MAX_DEPTH)
-        {
-          GimpItem **children = gimp_item_get_children (items[i]);
-
-          add_layers (list, children, &l);
-          g_free (children);
-        }
-      g_free (l.name);
-    }
-}
-
-static void
-list_layers (GimpImage   *image,
-             NsLayerList *list)
-{
-  GimpLayer   **layers   = gimp_image_get_layers (image);
-  GimpChannel **channels = gimp_image_get_channels (image);
-  GFile        *file     = gimp_image_get_imported_file (image);
-  gint          i;
+  GimpImage *image = gimp_image_get_by_id (id);
+  GFile     *file  = gimp_image_get_imported_file (image);
 
   if (! file)
     file = gimp_image_get_file (image);
-  memset (list, 0, sizeof *list);
-  add_layers (list, (GimpItem **) layers, NULL);
-  for (i = 0; channels && channels[i]; i++)
-    {
-      gchar *name = gimp_item_get_name (GIMP_ITEM (channels[i]));
-
-      ns_layer_list_add_channel (list, gimp_item_get_id (GIMP_ITEM (channels[i])), name);
-      g_free (name);
-    }
-  g_free (channels);
-  list->image_name = file ? g_file_get_basename (file) : NULL;
-  list->width      = gimp_image_get_width (image);
-  list->height     = gimp_image_get_height (image);
+  info->width           = gimp_image_get_width (image);
+  info->height          = gimp_image_get_height (image);
+  info->indexed         = gimp_image_get_base_type (image) == GIMP_INDEXED;
+  info->selection       = gimp_item_get_id (GIMP_ITEM (gimp_image_get_selection (image)));
+  info->selection_empty = gimp_selection_is_empty (image);
+  info->file            = file ? g_file_get_basename (file) : NULL;
   g_clear_object (&file);
-  g_free (layers);
 }
+
+/* The IDs of a NULL-terminated array of items, which is freed. */
+static gint *
+gimp3_ids_of (gpointer  items,
+        gint     *n)
+{
+  GimpItem **list = items;
+  gint      *ids;
+  gint       i;
+
+  for (*n = 0; list && list[*n]; (*n)++)
+    ;
+  ids = g_new (gint, MAX (*n, 1));
+  for (i = 0; i < *n; i++)
+    ids[i] = gimp_item_get_id (list[i]);
+  g_free (list);
+  return ids;
+}
+
+static gint *
+gimp3_children (gint  image,
+          gint  group,
+          gint *n)
+{
+  if (group == -1)
+    return gimp3_ids_of (gimp_image_get_layers (gimp_image_get_by_id (image)), n);
+  return gimp3_ids_of (gimp_item_get_children (gimp_item_get_by_id (group)), n);
+}
+
+static gint *
+gimp3_channels (gint  image,
+          gint *n)
+{
+  return gimp3_ids_of (gimp_image_get_channels (gimp_image_get_by_id (image)), n);
+}
+
+static GimpDrawable *
+gimp3_drawable_of (gint id)
+{
+  return GIMP_DRAWABLE (gimp_item_get_by_id (id));
+}
+
+static GeglBuffer *
+gimp3_layer_buffer (gint id)
+{
+  return gimp_drawable_get_buffer (gimp3_drawable_of (id));
+}
+
+static GdkPixbuf *
+gimp3_layer_thumbnail (gint id,
+                 gint size)
+{
+  return gimp_drawable_get_thumbnail (gimp3_drawable_of (id), size, size, GIMP_PIXBUF_SMALL_CHECKS);
+}
+
+static gboolean
+gimp3_mask_intersect (gint           id,
+                GeglRectangle *area)
+{
+  return gimp_drawable_mask_intersect (gimp3_drawable_of (id), &area->x, &area->y, &area->width, &area->height);
+}
+
+static gint
+gimp3_new_layer (gint         image_id,
+           gint         like_id,
+           gint         above,
+           const gchar *name)
+{
+  GimpImage     *image = gimp_image_get_by_id (image_id);
+  GimpDrawable  *like  = gimp3_drawable_of (like_id);
+  GimpParasite  *mark  = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
+  GimpLayer     *layer = gimp_layer_new (image, name, gimp_drawable_get_width (like),
+                                         gimp_drawable_get_height (like), gimp_drawable_type (like), 100.0,
+                                         GIMP_LAYER_MODE_NORMAL);
+  gint           x, y;
+
+  /* the mark before the layer is in the image: attached later, GIMP
+   * pushes a "Can't undo Attach Parasite to Item" step into the group,
+   * and every Undo of the run pops that message */
+  gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
+  gimp_parasite_free (mark);
+  gimp_image_insert_layer (image, layer, GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (like))),
+                           gimp_image_get_item_position (image, gimp_item_get_by_id (above)));
+  gimp_drawable_get_offsets (like, &x, &y);
+  gimp_layer_set_offsets (layer, x, y);
+  return gimp_item_get_id (GIMP_ITEM (layer));
+}
+
+static gint
+gimp3_add_mask (gint id)
+{
+  GimpLayer     *layer = GIMP_LAYER (gimp_item_get_by_id (id));
+  GimpLayerMask *mask  = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
+
+  gimp_layer_add_mask (layer, mask);
+  return gimp_item_get_id (GIMP_ITEM (mask));
+}
+
+static void
+gimp3_update (gint id)
+{
+  GimpDrawable *d = gimp3_drawable_of (id);
+
+  gimp_drawable_update (d, 0, 0, gimp_drawable_get_width (d), gimp_drawable_get_height (d));
+}
+
+static void
+gimp3_set_visible (gint     id,
+             gboolean visible)
+{
+  gimp_item_set_visible (gimp_item_get_by_id (id), visible);
+}
+
+static void
+gimp3_select_layer (gint image,
+              gint layer)
+{
+  const GimpLayer *selected[2] = { gimp_layer_get_by_id (layer), NULL };
+
+  gimp_image_set_selected_layers (gimp_image_get_by_id (image), selected);
+}
+
+static void
+gimp3_undo_group (gint     image,
+            gboolean start)
+{
+  if (start)
+    gimp_image_undo_group_start (gimp_image_get_by_id (image));
+  else
+    gimp_image_undo_group_end (gimp_image_get_by_id (image));
+}
+
+static const NsHostOps gimp3_ops =
+{
+  gimp3_item_info, gimp3_item_name, gimp3_image_info, gimp3_children, gimp3_channels,
+  gimp3_layer_buffer, gimp3_layer_thumbnail, gimp3_mask_intersect, gimp3_new_layer, gimp3_add_mask,
+  gimp3_update, gimp3_set_visible, gimp3_select_layer, gimp3_undo_group
+};
 
 /* ---- dialog ---- */
 
 static gboolean
-show_dialog (GimpProcedure       *procedure,
+gimp3_show_dialog (GimpProcedure       *procedure,
              GimpProcedureConfig *config,
              const NsLayerList   *layers,
              NsRestyleParams     *params,
              gint                *content,
              gint                *styles,
-             gint                *channels,
+             gint                *gimp3_channels,
              struct ns_context  **ctx)
 {
   Sync          sync = { config, NULL, FALSE };
-  NsDialogHost  host = { layer_buffer, layer_thumbnail, params_to_config, &sync };
+  NsDialogHost  host = { gimp3_layer_buffer, gimp3_layer_thumbnail, params_to_config, &sync };
   GtkWidget    *dialog;
   gboolean      ok;
 
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = gimp_procedure_dialog_new (procedure, config, _("Neural Style"));
-  sync.dialog = ns_dialog_new (dialog, &host, layers, params, content, styles, channels, ctx);
+  sync.dialog = ns_dialog_new (dialog, &host, layers, params, content, styles, gimp3_channels, ctx);
   g_signal_connect (config, "notify", G_CALLBACK (config_changed), &sync);
 
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
@@ -551,396 +668,111 @@ show_dialog (GimpProcedure       *procedure,
 
 /* ---- run ---- */
 
-/* The layers and channels a run uses. */
-typedef struct
-{
-  GimpDrawable *content;
-  GimpLayer    *styles[NS_MAX_PAINTINGS];    /* new references; NULL = none */
-  GimpChannel  *channels[NS_MAX_PAINTINGS];  /* each painting's region channel */
-} Choice;
-
-static void
-choice_clear (Choice *c)
-{
-  gint k;
-
-  for (k = 0; k < NS_MAX_PAINTINGS; k++)
-    {
-      g_clear_object (&c->styles[k]);
-      g_clear_object (&c->channels[k]);
-    }
-}
-
-/* The result's layer, in view, in one undo step: above the photo (and the
- * earlier results over it), with a copy of the photo's mask and the mark,
- * and the paintings hidden where they would hide it. */
-static GimpLayer *
-add_result (GimpImage             *image,
-            const Choice          *c,
-            const NsRestyleParams *params,
-            GeglBuffer            *pixels)
-{
-  GimpDrawable  *content = c->content;
-  gchar         *name   = ns_restyle_layer_name (gimp_item_get_name (GIMP_ITEM (c->styles[0])));
-  GimpLayerMask *mask   = gimp_layer_get_mask (GIMP_LAYER (content));
-  GimpParasite  *mark   = gimp_parasite_new (NS_RESULT_PARASITE, GIMP_PARASITE_PERSISTENT, 1, "1");
-  NsLayerList    layers;
-  GimpItem      *anchor;
-  GimpLayer     *layer;
-  GeglBuffer    *buf;
-  const GimpLayer *selected[2] = { NULL, NULL };
-  gint           ox, oy, k;
-
-  list_layers (image, &layers);
-  anchor = gimp_item_get_by_id (ns_layers_result_anchor (&layers, gimp_item_get_id (GIMP_ITEM (content))));
-  gimp_image_undo_group_start (image);
-  gimp_drawable_get_offsets (content, &ox, &oy);
-  layer = gimp_layer_new (image, name,
-                          gimp_drawable_get_width (content), gimp_drawable_get_height (content),
-                          gimp_drawable_type (content), 100.0, GIMP_LAYER_MODE_NORMAL);
-  /* the mark before the layer is in the image: attached later, GIMP
-   * pushes a "Can't undo Attach Parasite to Item" step into the group,
-   * and every Undo of the run pops that message */
-  gimp_item_attach_parasite (GIMP_ITEM (layer), mark);
-  gimp_image_insert_layer (image, layer, GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (content))),
-                           gimp_image_get_item_position (image, anchor));
-  gimp_layer_set_offsets (layer, ox, oy);
-  buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  gegl_buffer_copy (pixels, NULL, GEGL_ABYSS_NONE, buf, NULL);
-  g_object_unref (buf);
-  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0,
-                        gimp_drawable_get_width (GIMP_DRAWABLE (layer)),
-                        gimp_drawable_get_height (GIMP_DRAWABLE (layer)));
-
-  if (mask)
-    {
-      GimpLayerMask *copy = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
-      GeglBuffer    *from = gimp_drawable_get_buffer (GIMP_DRAWABLE (mask));
-      GeglBuffer    *to;
-
-      gimp_layer_add_mask (layer, copy);
-      to = gimp_drawable_get_buffer (GIMP_DRAWABLE (copy));
-      gegl_buffer_copy (from, NULL, GEGL_ABYSS_NONE, to, NULL);
-      g_object_unref (from);
-      g_object_unref (to);
-      gimp_drawable_update (GIMP_DRAWABLE (copy), 0, 0,
-                            gimp_drawable_get_width (GIMP_DRAWABLE (copy)),
-                            gimp_drawable_get_height (GIMP_DRAWABLE (copy)));
-    }
-  for (k = 0; k < params->paintings; k++)
-    if (c->styles[k] &&
-        ns_layers_style_hides (&layers, gimp_item_get_id (anchor), gimp_item_get_id (GIMP_ITEM (c->styles[k]))))
-      gimp_item_set_visible (GIMP_ITEM (c->styles[k]), FALSE);
-  selected[0] = layer;
-  gimp_image_set_selected_layers (image, selected);
-  gimp_image_undo_group_end (image);
-
-  ns_layer_list_clear (&layers);
-  gimp_parasite_free (mark);
-  g_free (name);
-  return layer;
-}
-
-/* Painting k's region: its drawable and where the photo's origin falls in
- * it (the photo at ox, oy in the image). */
-static void
-region_of (GimpImage             *image,
-           const Choice          *c,
-           const NsRestyleParams *params,
-           gint                   k,
-           gint                   ox,
-           gint                   oy,
-           NsPainting            *p)
-{
-  GimpDrawable *d  = NULL;
-  gint          dx = 0, dy = 0;
-
-  switch (params->region[k])
-    {
-    case NS_REGION_CHOICE_SELECTION:
-      d = GIMP_DRAWABLE (gimp_image_get_selection (image));
-      break;
-    case NS_REGION_CHOICE_LAYER_MASK:
-      d = GIMP_DRAWABLE (gimp_layer_get_mask (c->styles[k]));
-      gimp_drawable_get_offsets (GIMP_DRAWABLE (c->styles[k]), &dx, &dy);
-      break;
-    case NS_REGION_CHOICE_CHANNEL:
-      d = GIMP_DRAWABLE (c->channels[k]);
-      break;
-    default:
-      return;
-    }
-  p->region   = gimp_drawable_get_buffer (d);
-  p->region_x = ox - dx;
-  p->region_y = oy - dy;
-}
-
-static GimpLayer *
-restyle (GimpImage             *image,
-         const Choice          *c,
-         const NsRestyleParams *params,
-         struct ns_context     *ctx,
-         GError               **error)
-{
-  NsHostRun  r       = { 0, };
-  GimpLayer *layer   = NULL;
-  gboolean   by_sel  = ns_restyle_selection_is_region (params);
-  gboolean   touches;
-  gint       k;
-
-  /* the selection as a painting's region: the whole layer is restyled */
-  if (by_sel)
-    {
-      r.area  = (GeglRectangle) { 0, 0, gimp_drawable_get_width (c->content),
-                                  gimp_drawable_get_height (c->content) };
-      touches = TRUE;
-    }
-  else
-    {
-      touches = gimp_drawable_mask_intersect (c->content, &r.area.x, &r.area.y,
-                                              &r.area.width, &r.area.height);
-    }
-
-  if (touches)
-    {
-      gimp_drawable_get_offsets (c->content, &r.offset_x, &r.offset_y);
-      r.content = gimp_drawable_get_buffer (c->content);
-      for (k = 0; k < params->paintings; k++)
-        {
-          r.paintings[k].buffer = gimp_drawable_get_buffer (GIMP_DRAWABLE (c->styles[k]));
-          region_of (image, c, params, k, r.offset_x, r.offset_y, &r.paintings[k]);
-        }
-      if (! by_sel && ! gimp_selection_is_empty (image))
-        r.mask = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
-    }
-  if (ns_host_restyle (&r, touches, ctx, params, error))
-    layer = add_result (image, c, params, r.result);
-  ns_host_run_clear (&r);
-  return layer;
-}
-
-/* The photo a selected drawable stands for: a mask for its layer, a channel
- * for none. */
+/* The ID of the config's layer or channel argument `name` (-1 = none). */
 static gint
-photo_of (GimpDrawable *drawable)
+id_in_config (GimpProcedureConfig *config,
+              const gchar         *name)
 {
-  if (GIMP_IS_LAYER_MASK (drawable))
-    return gimp_item_get_id (GIMP_ITEM (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable))));
-  return GIMP_IS_LAYER (drawable) ? gimp_item_get_id (GIMP_ITEM (drawable)) : -1;
+  GimpItem *item = NULL;
+  gint      id;
+
+  g_object_get (config, name, &item, NULL);
+  id = item ? gimp_item_get_id (item) : -1;
+  g_clear_object (&item);
+  return id;
 }
 
-/* The photo and the painting for this image, guessed from the selected
- * drawables and the last run's pair, in *content and the config's
- * style-layer.  FALSE, after a message saying how to add a painting, when
- * there is none.  layers is filled for the dialog. */
-static gboolean
-guess_pair (GimpProcedureConfig  *config,
-            GimpImage            *image,
-            GimpDrawable        **drawables,
-            NsLayerList          *layers,
-            gint                 *content,
-            gint                 *style)
-{
-  GArray *selected = g_array_new (FALSE, FALSE, sizeof (gint));
-  gint    last_content, last_style, i;
-
-  g_object_get (config, "last-content", &last_content, "last-style", &last_style, NULL);
-  for (i = 0; drawables && drawables[i]; i++)
-    {
-      gint id = photo_of (drawables[i]);
-
-      if (id != -1)
-        g_array_append_val (selected, id);
-    }
-  list_layers (image, layers);
-  ns_layers_guess (layers, (gint *) selected->data, selected->len, last_content, last_style,
-                   content, style);
-  g_array_free (selected, TRUE);
-  if (*style != -1)
-    return TRUE;
-  g_message (_("Neural Style restyles a photo after a painting, and needs both as layers of "
-               "one image. Add the painting with File > Open as Layers..., then choose "
-               "Filters > Artistic > Neural Style... again."));
-  return FALSE;
-}
-
-/* The last run's second and third paintings and region channels, as IDs
- * of this image (-1 where they are not in it). */
+/* The config's (or with `last`, the last run's) paintings and region
+ * channels into c. */
 static void
-last_more (GimpProcedureConfig *config,
-           const NsLayerList   *layers,
-           gint                *styles,
-           gint                *channels)
-{
-  gint k, i;
-
-  for (k = 0; k < NS_MAX_PAINTINGS; k++)
-    {
-      gchar *s = g_strdup_printf ("last-style-%d", k + 1);
-      gchar *c = g_strdup_printf ("last-channel-%d", k + 1);
-      gint   ch;
-
-      if (k > 0)
-        {
-          g_object_get (config, s, &styles[k], NULL);
-          if (! ns_layer_list_find (layers, styles[k]))
-            styles[k] = -1;
-        }
-      g_object_get (config, c, &ch, NULL);
-      channels[k] = -1;
-      for (i = 0; i < layers->n_channels; i++)
-        if (layers->channel_ids[i] == ch)
-          channels[k] = ch;
-      g_free (s);
-      g_free (c);
-    }
-}
-
-/* The dialog's paintings and channels into the config. */
-static void
-more_to_config (GimpProcedureConfig *config,
-                const gint          *styles,
-                const gint          *channels)
+items_from_config (GimpProcedureConfig *config,
+                   gboolean             last,
+                   NsHostChoice        *c)
 {
   gint k;
 
+  for (k = 0; k < NS_MAX_PAINTINGS; k++)
+    {
+      gchar *s  = last ? g_strdup_printf ("last-style-%d", k + 1)
+                       : k ? g_strdup_printf ("style-layer-%d", k + 1) : g_strdup ("style-layer");
+      gchar *ch = g_strdup_printf (last ? "last-channel-%d" : "region-channel-%d", k + 1);
+
+      if (! last)
+        c->styles[k] = id_in_config (config, s), c->channels[k] = id_in_config (config, ch);
+      else if (k > 0)
+        g_object_get (config, s, &c->styles[k], ch, &c->channels[k], NULL);
+      else
+        g_object_get (config, "last-content", &c->content, "last-style", &c->styles[0], ch, &c->channels[0],
+                      NULL);
+      g_free (s);
+      g_free (ch);
+    }
+}
+
+/* c's photo, paintings and channels into the config, and as the last run's. */
+static void
+items_to_config (GimpProcedureConfig *config,
+                 const NsHostChoice  *c)
+{
+  gint k;
+
+  g_object_set (config, "style-layer", gimp_layer_get_by_id (c->styles[0]),
+                "last-content", c->content, "last-style", c->styles[0], NULL);
   for (k = 0; k < NS_MAX_PAINTINGS; k++)
     {
       gchar *s  = g_strdup_printf ("style-layer-%d", k + 1);
       gchar *ls = g_strdup_printf ("last-style-%d", k + 1);
-      gchar *c  = g_strdup_printf ("region-channel-%d", k + 1);
+      gchar *ch = g_strdup_printf ("region-channel-%d", k + 1);
       gchar *lc = g_strdup_printf ("last-channel-%d", k + 1);
 
       if (k > 0)
-        g_object_set (config, s, styles[k] == -1 ? NULL : gimp_layer_get_by_id (styles[k]),
-                      ls, styles[k], NULL);
-      g_object_set (config, c, channels[k] == -1 ? NULL : gimp_channel_get_by_id (channels[k]),
-                    lc, channels[k], NULL);
+        g_object_set (config, s, c->styles[k] == -1 ? NULL : gimp_layer_get_by_id (c->styles[k]),
+                      ls, c->styles[k], NULL);
+      g_object_set (config, ch, c->channels[k] == -1 ? NULL : gimp_channel_get_by_id (c->channels[k]),
+                    lc, c->channels[k], NULL);
       g_free (s);
       g_free (ls);
-      g_free (c);
+      g_free (ch);
       g_free (lc);
     }
 }
 
 /* Interactive (with the dialog) or with the last values (Filters > Repeat,
- * maybe on another image): the pair, then *content and the config hold the
- * photo and the paintings.  FALSE when there is none or the dialog was
- * cancelled. */
+ * maybe on another image): the pair guessed from the selected drawables
+ * and the last run's, then c and the config hold the photo and the
+ * paintings.  FALSE when there is none or the dialog was cancelled. */
 static gboolean
 choose_pair (GimpProcedure        *procedure,
              GimpProcedureConfig  *config,
              GimpRunMode           run_mode,
              GimpImage            *image,
              GimpDrawable        **drawables,
-             GimpDrawable        **content,
+             NsHostChoice         *c,
              struct ns_context   **ctx)
 {
-  NsLayerList     layers;
-  NsRestyleParams params = params_from_config (config);
-  gint            c;
-  gint            styles[NS_MAX_PAINTINGS]   = { -1, -1, -1 };
-  gint            channels[NS_MAX_PAINTINGS] = { -1, -1, -1 };
-  gboolean        ok;
+  NsLayerList layers;
+  GArray     *selected = g_array_new (FALSE, FALSE, sizeof (gint));
+  gboolean    ok;
+  gint        i;
 
-  ok = guess_pair (config, image, drawables, &layers, &c, &styles[0]);
-  if (ok)
-    last_more (config, &layers, styles, channels);
+  for (i = 0; drawables && drawables[i]; i++)
+    {
+      gint id = ns_host_photo_of (&gimp3_ops, gimp_item_get_id (GIMP_ITEM (drawables[i])));
+
+      if (id != -1)
+        g_array_append_val (selected, id);
+    }
+  items_from_config (config, TRUE, c);
+  c->params = params_from_config (config);
+  ok = ns_host_guess (&gimp3_ops, gimp_image_get_id (image), (gint *) selected->data, selected->len, c,
+                      &layers);
   ok = ok && (run_mode != GIMP_RUN_INTERACTIVE ||
-              show_dialog (procedure, config, &layers, &params, &c, styles, channels, ctx));
+              gimp3_show_dialog (procedure, config, &layers, &c->params, &c->content, c->styles, c->channels, ctx));
   if (ok)
-    {
-      g_object_set (config, "style-layer", gimp_layer_get_by_id (styles[0]),
-                    "last-content", c, "last-style", styles[0], NULL);
-      more_to_config (config, styles, channels);
-      *content = GIMP_DRAWABLE (gimp_item_get_by_id (c));
-    }
+    items_to_config (config, c);
   ns_layer_list_clear (&layers);
+  g_array_free (selected, TRUE);
   return ok;
-}
-
-/* What check_layers needs of painting k. */
-static void
-painting_facts (GimpImage             *image,
-                const Choice          *c,
-                const NsRestyleParams *params,
-                gint                   k,
-                NsPaintingFacts       *f)
-{
-  GimpLayer *s = c->styles[k];
-
-  f->is_layer   = s != NULL;
-  f->in_image   = s && gimp_item_get_image (GIMP_ITEM (s)) == image;
-  f->is_content = s && GIMP_DRAWABLE (s) == c->content;
-  f->empty      = s && (gimp_drawable_get_width (GIMP_DRAWABLE (s)) < 1 ||
-                        gimp_drawable_get_height (GIMP_DRAWABLE (s)) < 1);
-  f->region     = params->region[k];
-  switch (f->region)
-    {
-    case NS_REGION_CHOICE_SELECTION:
-      f->region_usable = ! gimp_selection_is_empty (image);
-      break;
-    case NS_REGION_CHOICE_LAYER_MASK:
-      f->region_usable = s && gimp_layer_get_mask (s) != NULL;
-      break;
-    case NS_REGION_CHOICE_CHANNEL:
-      f->region_usable = c->channels[k] && gimp_item_get_image (GIMP_ITEM (c->channels[k])) == image;
-      break;
-    default:
-      f->region_usable = TRUE;
-    }
-}
-
-static gboolean
-check_layers (GimpImage             *image,
-              const Choice          *c,
-              const NsRestyleParams *params,
-              GError               **error)
-{
-  NsLayerFacts  f       = { 0, };
-  GimpDrawable *content = c->content;
-  GimpLayer    *style   = c->styles[0];
-  gint          k;
-
-  f.content_is_layer = content && GIMP_IS_LAYER (content) &&
-                       gimp_item_get_image (GIMP_ITEM (content)) == image;
-  f.indexed          = gimp_image_get_base_type (image) == GIMP_INDEXED;
-  f.style_is_layer   = style != NULL;
-  f.style_in_image   = style && gimp_item_get_image (GIMP_ITEM (style)) == image;
-  f.same_layer       = style && GIMP_DRAWABLE (style) == content;
-  if (f.content_is_layer)
-    {
-      f.content_width  = gimp_drawable_get_width (content);
-      f.content_height = gimp_drawable_get_height (content);
-    }
-  if (style)
-    {
-      f.style_width  = gimp_drawable_get_width (GIMP_DRAWABLE (style));
-      f.style_height = gimp_drawable_get_height (GIMP_DRAWABLE (style));
-      painting_facts (image, c, params, 0, &f.first);
-    }
-  f.n_more = params->paintings - 1;
-  for (k = 1; k < params->paintings; k++)
-    painting_facts (image, c, params, k, &f.more[k - 1]);
-  return ns_restyle_check_layers (&f, error);
-}
-
-/* The paintings and region channels the config names. */
-static void
-choice_from_config (GimpProcedureConfig *config,
-                    Choice              *c)
-{
-  gint k;
-
-  for (k = 0; k < NS_MAX_PAINTINGS; k++)
-    {
-      gchar *s  = k ? g_strdup_printf ("style-layer-%d", k + 1) : g_strdup ("style-layer");
-      gchar *ch = g_strdup_printf ("region-channel-%d", k + 1);
-
-      g_object_get (config, s, &c->styles[k], ch, &c->channels[k], NULL);
-      g_free (s);
-      g_free (ch);
-    }
 }
 
 static GimpValueArray *
@@ -951,46 +783,36 @@ neural_style_run (GimpProcedure        *procedure,
                   GimpProcedureConfig  *config,
                   gpointer              run_data)
 {
-  Choice             c       = { NULL, };
-  GimpLayer         *layer   = NULL;
-  GError            *error   = NULL;
-  struct ns_context *ctx     = NULL;
+  NsHostChoice       c     = ns_host_choice_new ();
+  GError            *error = NULL;
+  struct ns_context *ctx   = NULL;
   GimpValueArray    *values;
-  NsRestyleParams    params;
-  gint               n       = 0;
+  gint               layer, n = 0;
 
   gegl_init (NULL, NULL);
 
   while (drawables && drawables[n])
     n++;
-  if (n == 1)
-    c.content = drawables[0];
-
   if (run_mode != GIMP_RUN_NONINTERACTIVE &&
-      ! choose_pair (procedure, config, run_mode, image, drawables, &c.content, &ctx))
+      ! choose_pair (procedure, config, run_mode, image, drawables, &c, &ctx))
     {
       ns_context_free (ctx);
       return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
     }
+  if (run_mode == GIMP_RUN_NONINTERACTIVE)
+    c.content = n == 1 ? gimp_item_get_id (GIMP_ITEM (drawables[0])) : -1;
+  c.params = params_from_config (config);
+  items_from_config (config, FALSE, &c);
 
-  params = params_from_config (config);
-  choice_from_config (config, &c);
-
-  if (ns_restyle_check_params (&params, &error) &&
-      check_layers (image, &c, &params, &error) &&
-      (ctx || (ctx = ns_restyle_open (params.device, &error))))
-    layer = restyle (image, &c, &params, ctx, &error);
-
+  layer = ns_host_run (&gimp3_ops, gimp_image_get_id (image), &c, &ctx, &error);
   ns_context_free (ctx);
-  choice_clear (&c);
-
-  if (! layer)
+  if (layer == -1)
     return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
 
   values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
-  GIMP_VALUES_SET_LAYER (values, 1, layer);
+  GIMP_VALUES_SET_LAYER (values, 1, gimp_layer_get_by_id (layer));
   return values;
 }

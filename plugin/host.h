@@ -1,11 +1,15 @@
-/* host.h - what both GIMP plug-ins do alike around a run: where the plug-in
- * is installed, the run's buffers, and the PDB status of an error.
+/* host.h - the plug-in's core, written once for both GIMPs: which layers
+ * are the photo and the paintings, whether they can be used, the regions,
+ * the run and where its result goes.  Each GIMP version is a thin adapter
+ * (gimp2.c, gimp3.c) that answers NsHostOps' questions through its own
+ * API, with items named by their GIMP IDs.
  */
 #ifndef __NS_HOST_H__
 #define __NS_HOST_H__
 
 #include <libgimp/gimp.h>
 
+#include "layers.h"
 #include "restyle.h"
 
 G_BEGIN_DECLS
@@ -14,29 +18,127 @@ G_BEGIN_DECLS
  * the binary). */
 #define NS_HELP_DOMAIN "neural-style"
 
+typedef enum
+{
+  NS_ITEM_NONE,     /* no such item (-1, or it was deleted) */
+  NS_ITEM_LAYER,
+  NS_ITEM_MASK,     /* a layer mask: owner is its layer */
+  NS_ITEM_CHANNEL,
+  NS_ITEM_OTHER     /* a path, the selection... */
+} NsItemKind;
+
+/* What a version's API tells of one item. */
 typedef struct
 {
-  GeglRectangle  area;      /* the part restyled, layer coordinates */
-  gint           offset_x;  /* the photo's offsets in the image */
-  gint           offset_y;
-  GeglBuffer    *content;   /* the photo */
-  NsPainting     paintings[NS_MAX_PAINTINGS];  /* params->paintings of them */
-  GeglBuffer    *mask;      /* the selection where it limits the run, or NULL */
-  GeglBuffer    *result;    /* set by ns_host_restyle */
-} NsHostRun;
+  NsItemKind kind;
+  gint       image;     /* its image's ID */
+  gint       owner;     /* a mask's layer */
+  gint       width;
+  gint       height;
+  gint       x;         /* offsets in the image */
+  gint       y;
+  gboolean   visible;   /* its own flag */
+  gboolean   group;
+  gboolean   result;    /* carries NS_RESULT_PARASITE */
+  gint       mask;      /* a layer's mask, -1 = none */
+} NsItemInfo;
+
+/* What a version's API tells of one image. */
+typedef struct
+{
+  gint      width;
+  gint      height;
+  gboolean  indexed;
+  gint      selection;        /* the selection channel's ID */
+  gboolean  selection_empty;
+  gchar    *file;             /* the file it came from or was saved to, without
+                                 folder (new string), or NULL */
+} NsImageInfo;
+
+/* The GIMP API under the core.  IDs are GIMP's item and image IDs. */
+typedef struct
+{
+  void         (* item)           (gint                 id,
+                                   NsItemInfo          *info);
+  gchar      * (* name)           (gint                 id);
+  void         (* image)          (gint                 image,
+                                   NsImageInfo         *info);
+  /* the layers in a group, or in the image when group is -1, the topmost
+     first; the image's channels (g_free the arrays) */
+  gint       * (* children)       (gint                 image,
+                                   gint                 group,
+                                   gint                *n);
+  gint       * (* channels)       (gint                 image,
+                                   gint                *n);
+  GeglBuffer * (* buffer)         (gint                 drawable);
+  GdkPixbuf  * (* thumbnail)      (gint                 drawable,
+                                   gint                 size);
+  /* the part of the drawable the selection covers, drawable coordinates;
+     FALSE when it covers none */
+  gboolean     (* mask_intersect) (gint                 drawable,
+                                   GeglRectangle       *area);
+  /* a new layer like `like` (size, type, offsets) called name, marked with
+     NS_RESULT_PARASITE before it is in the image, put in like's stack
+     directly above `above` */
+  gint         (* new_layer)      (gint                 image,
+                                   gint                 like,
+                                   gint                 above,
+                                   const gchar         *name);
+  gint         (* add_mask)       (gint                 layer);  /* white */
+  void         (* update)         (gint                 drawable);
+  void         (* set_visible)    (gint                 id,
+                                   gboolean             visible);
+  void         (* select_layer)   (gint                 image,
+                                   gint                 layer);
+  void         (* undo_group)     (gint                 image,
+                                   gboolean             start);
+} NsHostOps;
+
+/* The photo, the paintings and the settings of one run. */
+typedef struct
+{
+  NsRestyleParams params;
+  gint            content;
+  gint            styles[NS_MAX_PAINTINGS];    /* the paintings, -1 = none */
+  gint            channels[NS_MAX_PAINTINGS];  /* their region channels, -1 = none */
+} NsHostChoice;
+
+/* The defaults: no layers chosen. */
+NsHostChoice      ns_host_choice_new  (void);
 
 /* The folder the plug-in binary is in (new string). */
 gchar           * ns_host_plugin_dir  (void);
 
-/* Restyles r's buffers into r->result with GIMP's progress bar; touches
- * says whether the selection meets the photo (r's buffers are set only
- * then).  FALSE and an error on failure. */
-gboolean          ns_host_restyle     (NsHostRun             *r,
-                                       gboolean               touches,
-                                       struct ns_context     *ctx,
-                                       const NsRestyleParams *params,
-                                       GError               **error);
-void              ns_host_run_clear   (NsHostRun             *r);
+/* The image's layers and channels as the rules (layers.h) see them. */
+void              ns_host_list_layers (const NsHostOps      *ops,
+                                       gint                  image,
+                                       NsLayerList          *list);
+
+/* The photo a selected drawable stands for: a mask for its layer, a
+ * channel for none (-1). */
+gint              ns_host_photo_of    (const NsHostOps      *ops,
+                                       gint                  drawable);
+
+/* The photo and the painting for this image, guessed from the selected
+ * drawables and c's (the last run's), into c; the paintings and channels
+ * that are not of this image are forgotten.  layers is filled for the
+ * dialog.  FALSE, after a message saying how to add a painting, when the
+ * image has none. */
+gboolean          ns_host_guess       (const NsHostOps      *ops,
+                                       gint                  image,
+                                       const gint           *selected,
+                                       gint                  n_selected,
+                                       NsHostChoice         *c,
+                                       NsLayerList          *layers);
+
+/* Checks c against the image, opens the engine when *ctx is NULL, runs
+ * with GIMP's progress bar and adds the result in view, in one undo step:
+ * the new layer's ID, or -1 and an error. */
+gint              ns_host_run         (const NsHostOps      *ops,
+                                       gint                  image,
+                                       const NsHostChoice   *c,
+                                       struct ns_context   **ctx,
+                                       GError              **error);
 
 GimpPDBStatusType ns_host_status_of   (const GError          *error);
 
