@@ -1,15 +1,18 @@
 /* gimp2.c - the GIMP 2.10 plug-in: Filters > Artistic > Neural Style...
  *
- * PDB: plug-in-neural-style (run-mode, image, drawable, style-layer,
- * iterations, size, content-weight, style-weight, tv-weight, optimizer,
- * init, preserve-colors, style-scale, seed, device, precision) -> new-layer
+ * PDB: plug-in-neural-style (run-mode, image, drawable, style-layer, and
+ * the first NS_RESTYLE_FIRST_ARGS settings in the table's `arg` order,
+ * engine/settings.c; a choice is its index, the device 0 auto, 1 CPU,
+ * 2 GPU) -> new-layer
  *
- * plug-in-neural-style2 takes the same and then pooling, content-layers,
- * style-layers, layer-weights, activation-shift, correlation-chain,
- * match-colors, style-layer-2, style-layer-3, blend-1..3, region-1..3 and
+ * plug-in-neural-style2 takes the same, then the settings added later and
+ * style-layer-2, style-layer-3, blend-1..3, region-1..3 and
  * region-channel-1..3.  Script-Fu 2.10 refuses a call whose argument count
  * differs from the procedure's, so the appended list has its own name (as
  * GIMP's file-png-save2 does) and existing calls keep working.
+ *
+ * The adapter of GIMP 2.10's API under the core (host.c), the arguments
+ * and the GimpDialog.
  */
 #include "config.h"
 

@@ -1,11 +1,13 @@
 /* gimp3.c - the GIMP 3.0 plug-in: Filters > Artistic > Neural Style...
  *
- * PDB: plug-in-neural-style (run-mode, image, drawables, style-layer,
- * iterations, size, content-weight, style-weight, tv-weight, optimizer,
- * init, preserve-colors, style-scale, seed, device, precision) -> new-layer,
- * where optimizer, init, device and precision are GimpChoice values
- * ("lbfgs"/"adam", "content"/"noise", "auto"/"cpu"/"gpu",
- * "fp32"/"tf32"/"bf16").
+ * PDB: plug-in-neural-style (run-mode, image, drawables, style-layer, the
+ * settings in the table's `arg` order (engine/settings.c; a choice is a
+ * GimpChoice named as on the command line, the device "auto", "cpu" or
+ * "gpu"), style-layer-2, style-layer-3, blend-1..3, region-1..3,
+ * region-channel-1..3) -> new-layer.
+ *
+ * The adapter of GIMP 3's API under the core (host.c), the arguments and
+ * the config, and the GimpProcedureDialog.
  */
 #include "config.h"
 
