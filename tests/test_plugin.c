@@ -391,6 +391,54 @@ static void test_regions(struct ns_context *ctx) {
     g_object_unref(photo);
 }
 
+/* The procedures' arguments: today's order, so that existing scripts keep
+ * working; the settings read and written by row. */
+static void test_arguments(void) {
+    static const char *const order[] = {"iterations",     "size",          "content-weight", "style-weight",
+                                        "tv-weight",      "optimizer",     "init",           "preserve-colors",
+                                        "style-scale",    "seed",          NULL /* device */, "precision",
+                                        "pooling",        "content-layers", "style-layers",  "layer-weights",
+                                        "activation-shift", "correlation-chain", "match-colors"};
+    CHECK(ns_restyle_n_args() == (int) G_N_ELEMENTS(order), "%d setting arguments", ns_restyle_n_args());
+    for (int i = 0; i < (int) G_N_ELEMENTS(order); i++) {
+        const struct ns_setting *s = ns_restyle_arg(i + 1);
+        CHECK(order[i] ? s && !strcmp(s->name, order[i]) : !s, "argument %d is %s, not %s", i + 1,
+              order[i] ? order[i] : "the device", s ? s->name : "the device");
+    }
+    CHECK(NS_RESTYLE_FIRST_ARGS == 12, "plug-in-neural-style takes 12 settings");
+    CHECK(ns_restyle_n_choices(ns_setting_find("init")) == 2, "a plug-in offers content and noise, no image file");
+
+    NsRestyleParams p = ns_restyle_defaults(), q = p;
+    const struct ns_setting *shift = ns_setting_find("activation-shift");
+    CHECK(p.e.iterations == 200 && !p.e.content_layers && !p.e.style_layers,
+          "the plug-in's defaults: 200 iterations, strings kept in text");
+    ns_restyle_set(&p, shift, -1);
+    CHECK(p.e.activation_shift == -1 && ns_restyle_get(&p, shift) == -1, "a row is set and read back");
+    CHECK(!ns_restyle_same_look(&p, &q), "a changed option changes the look");
+    ns_restyle_set_text(&p, ns_setting_find("style-layers"), "relu1_1,relu2_1:0.5");
+    struct ns_params e = ns_restyle_engine_params(&p);
+    CHECK(e.style_layers && !strcmp(e.style_layers, "relu1_1,relu2_1:0.5") && !e.content_layers,
+          "the strings reach the engine ('' = the default)");
+    q = p;
+    ns_restyle_set(&q, ns_setting_find("max-memory"), 3);
+    CHECK(q.e.max_memory == 3e9 && ns_restyle_same_look(&p, &q), "the memory limit is GB, and not a look");
+    p = ns_restyle_defaults();
+    ns_restyle_keep_machine(&p, &q);
+    CHECK(p.e.max_memory == 3e9 && p.e.activation_shift == 0, "a call keeps the machine's memory limit only");
+
+    GError *error = NULL;
+    ns_restyle_set(&p, shift, 2000);
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "activation shift") &&
+              strstr(error->message, "between -1000 and 1000"),
+          "an argument out of range is refused, not clamped: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+    p = ns_restyle_defaults();
+    ns_restyle_set(&p, ns_setting_find("optimizer"), 2);
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "optimizer"),
+          "an unknown choice is refused: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+}
+
 int main(void) {
     char cache[] = "/tmp/ns-test-plugin-XXXXXX";
     g_assert(g_mkdtemp(cache));
@@ -406,6 +454,7 @@ int main(void) {
     g_setenv("NS_WEIGHTS", weights_path, TRUE);
 
     test_strength();
+    test_arguments();
     GError *error = NULL;
     struct ns_context *ctx = ns_restyle_open(NS_BACKEND_CPU, &error);
     CHECK(ctx != NULL, "the engine opens: %s", error ? error->message : "");
