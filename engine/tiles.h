@@ -46,6 +46,7 @@ int ns_tiling_region(const struct ns_tiling *t, bool rows);
  * block's reach: every feature its pixels change (the block grown by the
  * halo), as the interior, and what those features read (grown again) as
  * the region. */
+
 /* The blocks of a tiling's grid moved by `shift` px (a multiple of the
  * jump; 0 = the tiles themselves): their number, and block i with its
  * region (the block grown by the halo) and its reach. */
