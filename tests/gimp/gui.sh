@@ -52,9 +52,11 @@ fake_browser() { # HOME_DIR SCRIPT_PATH_AS_GIMP_SEES_IT SCRIPT_PATH_HERE URL_FIL
 }
 
 # ---- X server, window manager ----
+# a laptop's screen: the dialog must fit it with every tab shown
+SCREEN_W=1366 SCREEN_H=768
 for n in $(seq 40 99); do [ -e "/tmp/.X11-unix/X$n" ] || { DISPLAY_NUM=$n; break; }; done
 export DISPLAY=:$DISPLAY_NUM
-Xvfb "$DISPLAY" -screen 0 1400x1000x24 -ac -nolisten tcp >"$OUT/xvfb.log" 2>&1 &
+Xvfb "$DISPLAY" -screen 0 ${SCREEN_W}x${SCREEN_H}x24 -ac -nolisten tcp >"$OUT/xvfb.log" 2>&1 &
 XVFB=$!
 for _ in $(seq 100); do xdotool getdisplaygeometry >/dev/null 2>&1 && break; sleep 0.1; done
 openbox >"$OUT/openbox.log" 2>&1 &
@@ -72,7 +74,7 @@ cleanup() {
 trap cleanup EXIT
 
 # the pointer out of the way (no tooltips), then the whole screen
-shot() { xdotool mousemove 1395 995; sleep 0.3; import -window root "$OUT/$1.png" 2>/dev/null; }
+shot() { xdotool mousemove $((SCREEN_W - 5)) $((SCREEN_H - 5)); sleep 0.3; import -window root "$OUT/$1.png" 2>/dev/null; }
 # wait_window REGEX [SECONDS]: the id of a visible window whose name matches
 wait_window() {
     local w
@@ -370,6 +372,32 @@ if [ "$LANG_CASE" = final ]; then
     exit 0
 fi
 
+# dialog_fits STEP: the open dialog $P on each tab and on Draft and Custom,
+# a screenshot of each; facts: the dialog's geometry on each ("geometry-NAME
+# X Y W H", the window without its frame: OK and Cancel are its last row),
+# the screen's size, mnemonics the plug-in found used twice
+dialog_fits() {
+    local name key
+    fact "screen $SCREEN_W $SCREEN_H"
+    geometry() {
+        local X Y WIDTH HEIGHT
+        eval "$(xdotool getwindowgeometry --shell "$P" 2>/dev/null | grep -E '^(X|Y|WIDTH|HEIGHT)=')"
+        fact "geometry-$1 $X $Y $WIDTH $HEIGHT"
+    }
+    geometry style
+    for name in paintings:alt+x advanced:alt+a draft:alt+d custom:alt+t style:alt+s; do
+        key=${name#*:} name=${name%:*}
+        keys "$P" "$key"
+        sleep 1.5
+        geometry "$name"
+        shot "$1-dialog-$name"
+        [ "$name" = advanced ] && import -window "$P" "$OUT/dialog-expanded.png" 2>/dev/null
+    done
+    keys "$P" alt+d   # back to Draft
+    sleep 1
+    grep -i "mnemonic" "$OUT/gimp.log" | head -3 | while read -r line; do fact "mnemonic-twice $line"; done
+}
+
 # 1. one layer: a message, no dialog, no crash
 if [ "$LANG_CASE" = en ]; then
     open_filter "$W"
@@ -395,11 +423,8 @@ if [ "$LANG_CASE" = en ]; then
     for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
     fact "help $(head -1 "$URLS" 2>/dev/null)"
     if M=$(wait_window "GIMP Message" 1); then shot 3-help-error; keys "$M" Return; fi
-    # the extra paintings and regions, and Advanced with the presets, opened
-    keys "$P" alt+x alt+a
-    sleep 2
-    shot 3-dialog-expanded
-    import -window "$P" "$OUT/dialog-expanded.png" 2>/dev/null
+    # every tab, Draft and Custom, on a laptop's screen
+    dialog_fits 3
     keys "$P" Escape
     for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
     plugin_running && step_failed cancel-closes
@@ -416,6 +441,7 @@ if [ "$LANG_CASE" = ja ]; then
     for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
     fact "help $(head -1 "$URLS" 2>/dev/null)"
     if M=$(wait_window "GIMP Message" 1); then shot 4-help-error; keys "$M" Return; fi
+    dialog_fits 4
 fi
 # Preview: done when the plug-in notes its speed (the estimate learns from it)
 TIMINGS=$HOME_DIR/.cache/neural-style/timings.ini
