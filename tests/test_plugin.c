@@ -2,6 +2,7 @@
  * quality, the estimate's words and warnings, the timings it learns from,
  * and the dialog's threaded preview. */
 #include "restyle-private.h"
+#include "remember.h"
 #include "restyle.h"
 #include "testlib.h"
 
@@ -439,6 +440,80 @@ static void test_arguments(void) {
     g_clear_error(&error);
 }
 
+/* The settings kept between GIMP sessions (remember.c): every row of the
+ * table, the device and the paintings come back; a bad or unknown value
+ * keeps the setting as it was; a file that cannot be written says so and
+ * leaves nothing behind. */
+static void test_remember(const char *dir) {
+    NsRestyleParams p = ns_restyle_defaults(), q = ns_restyle_defaults(), d = ns_restyle_defaults();
+    int n;
+    const struct ns_setting *t = ns_settings(&n);
+    for (int i = 0; i < n; i++) {
+        const struct ns_setting *s = &t[i];
+        double v = ns_restyle_get(&p, s);
+        switch (s->type) {
+        case NS_SETTING_STRING: ns_restyle_set_text(&p, s, "relu2_2,relu3_1:0.5"); break;
+        case NS_SETTING_BOOL: ns_restyle_set(&p, s, !v); break;
+        case NS_SETTING_CHOICE: ns_restyle_set(&p, s, v == 0 ? ns_restyle_n_choices(s) - 1 : 0); break;
+        case NS_SETTING_U64: *(uint64_t *) ((char *) &p.e + s->offset) = 12345678901234ULL; break;
+        default: {
+            double hi = s->max > 1e6 ? 1e6 : s->max;
+            double w = s->type == NS_SETTING_INT ? floor(s->min + 0.37 * (hi - s->min)) : s->min + 0.37 * (hi - s->min);
+            ns_restyle_set(&p, s, w == v ? w + 1 : w);
+        }
+        }
+    }
+    p.device = NS_BACKEND_CPU, p.paintings = 3;
+    p.blend[1] = 0.25, p.blend[2] = 2.5;
+    p.region[0] = NS_REGION_CHOICE_SELECTION, p.region[2] = NS_REGION_CHOICE_CHANNEL;
+    char *path = g_build_filename(dir, NS_REMEMBER_FILE, NULL);
+    GError *error = NULL;
+    CHECK(ns_remember_save(&p, path, &error), "the settings are saved: %s", error ? error->message : "");
+    g_clear_error(&error);
+    CHECK(ns_remember_load(&q, path), "the settings file is read");
+    for (int i = 0; i < n; i++) {
+        const struct ns_setting *s = &t[i];
+        if (s->type == NS_SETTING_STRING)
+            CHECK(!strcmp(ns_restyle_get_text(&q, s), ns_restyle_get_text(&p, s)), "%s comes back as '%s'", s->name,
+                  ns_restyle_get_text(&q, s));
+        else if (s->type == NS_SETTING_U64)
+            CHECK(*(uint64_t *) ((char *) &q.e + s->offset) == 12345678901234ULL, "%s comes back", s->name);
+        else
+            CHECK(ns_restyle_get(&q, s) == ns_restyle_get(&p, s) && ns_restyle_get(&q, s) != ns_restyle_get(&d, s),
+                  "%s comes back: %g, saved %g", s->name, ns_restyle_get(&q, s), ns_restyle_get(&p, s));
+    }
+    CHECK(q.device == NS_BACKEND_CPU && q.paintings == 3 && q.blend[1] == 0.25 && q.blend[2] == 2.5 &&
+              q.region[0] == NS_REGION_CHOICE_SELECTION && q.region[1] == NS_REGION_CHOICE_WHOLE &&
+              q.region[2] == NS_REGION_CHOICE_CHANNEL,
+          "device %d, %d paintings, blend %g %g, regions %d %d %d", q.device, q.paintings, q.blend[1], q.blend[2],
+          q.region[0], q.region[1], q.region[2]);
+
+    /* values a hand or another version wrote: the bad ones keep the setting */
+    const char *bad = "[settings]\niterations=many\npooling=median\ninit=image\nstyle-scale=100\n"
+                      "tv-weight=-1\nnew-setting=3\nseed=7\n[plug-in]\ndevice=tpu\npaintings=9\nregion=7;1\n";
+    CHECK(g_file_set_contents(path, bad, -1, NULL), "a hand-written file");
+    q = ns_restyle_defaults();
+    CHECK(ns_remember_load(&q, path), "a file with bad values is read");
+    CHECK(q.e.iterations == d.e.iterations && q.e.pooling == d.e.pooling && q.e.init == d.e.init &&
+              q.e.style_scale == d.e.style_scale && q.e.tv_weight == d.e.tv_weight && q.device == d.device &&
+              q.paintings == d.paintings && q.region[0] == d.region[0],
+          "bad values keep the settings: iterations %d, pooling %d, init %d, style scale %g, device %d, %d "
+          "paintings, region %d",
+          q.e.iterations, q.e.pooling, q.e.init, q.e.style_scale, q.device, q.paintings, q.region[0]);
+    CHECK(q.e.seed == 7 && q.region[1] == NS_REGION_CHOICE_SELECTION, "the good ones are read beside them");
+
+    q = ns_restyle_defaults();
+    g_unlink(path);
+    CHECK(!ns_remember_load(&q, path) && q.e.iterations == d.e.iterations, "no file: the settings stay");
+    char *no_dir = g_build_filename(dir, "missing", NS_REMEMBER_FILE, NULL);
+    CHECK(!ns_remember_save(&p, no_dir, &error) && error && strstr(error->message, no_dir),
+          "an unwritable file is an error naming it: %s", error ? error->message : "(none)");
+    CHECK(!g_file_test(no_dir, G_FILE_TEST_EXISTS), "and nothing is left");
+    g_clear_error(&error);
+    g_free(no_dir);
+    g_free(path);
+}
+
 int main(void) {
     char cache[] = "/tmp/ns-test-plugin-XXXXXX";
     g_assert(g_mkdtemp(cache));
@@ -455,6 +530,7 @@ int main(void) {
 
     test_strength();
     test_arguments();
+    test_remember(cache);
     GError *error = NULL;
     struct ns_context *ctx = ns_restyle_open(NS_BACKEND_CPU, &error);
     CHECK(ctx != NULL, "the engine opens: %s", error ? error->message : "");

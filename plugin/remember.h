@@ -1,0 +1,31 @@
+/* remember.h - the dialog's settings kept between GIMP sessions, in a key
+ * file, for both GIMP versions (GIMP 2.10's gimp_set_data lasts one
+ * session only).
+ */
+#ifndef __NS_REMEMBER_H__
+#define __NS_REMEMBER_H__
+
+#include "restyle.h"
+
+G_BEGIN_DECLS
+
+/* The key file's name in GIMP's profile folder (gimp_directory ()) */
+#define NS_REMEMBER_FILE "neural-style-settings.ini"
+
+/* Writes p to path: every row of the table of settings by its name
+ * (choices by their names), then device, paintings, blend and region.
+ * The file is replaced whole or not at all (ns_write_file): a full disk
+ * leaves the old one.  FALSE and a translated error on failure. */
+gboolean ns_remember_save (const NsRestyleParams *p,
+                           const gchar           *path,
+                           GError               **error);
+
+/* Reads path into p: each setting found and valid replaces p's, the others
+ * (missing, out of range, from a newer version) keep p's value.  FALSE
+ * when the file cannot be read at all (p untouched). */
+gboolean ns_remember_load (NsRestyleParams       *p,
+                           const gchar           *path);
+
+G_END_DECLS
+
+#endif /* __NS_REMEMBER_H__ */
