@@ -38,7 +38,7 @@ static const struct ns_setting table[] = {
     {"scales", NS_SETTING_INT, AT(scales), 0, NS_PARAM_SCALES_MAX, false, 1, NULL, "N", NS_N_("Levels"),
      NS_N_("coarse-to-fine levels (default 0 = auto)"), NS_SETTING_HIDDEN, false, .arg = 0},
     {"max-memory", NS_SETTING_DOUBLE, AT(max_memory), 0, NS_PARAM_MAX_MEMORY_MAX / 1e9, false, 1e9, NULL, "GB",
-     NS_N_("Memory limit (GB)"),
+     NS_N_("_Memory limit (GB)"),
      NS_N_("memory the run may use, the images read and written included (default: what is free, less a "
            "fifth); larger sizes are computed in tiles to fit"),
      NS_SETTING_ADVANCED, false, .arg = NS_SETTING_ARG_AUX},
@@ -51,7 +51,7 @@ static const struct ns_setting table[] = {
            "--max-memory needs)"),
      NS_SETTING_HIDDEN, false, .arg = 0},
     {"optimizer", NS_SETTING_CHOICE, AT(optimizer), 0, 1, false, 1, optimizers, "lbfgs|adam",
-     NS_N_("Optimizer"), NS_N_("(default lbfgs)"), NS_SETTING_ADVANCED, false, .arg = 6, .choice_labels = optimizer_labels},
+     NS_N_("Optimi_zer"), NS_N_("(default lbfgs)"), NS_SETTING_ADVANCED, false, .arg = 6, .choice_labels = optimizer_labels},
     {"learning-rate", NS_SETTING_FLOAT, AT(learning_rate), 0, 1e6, true, 1, NULL, "X", NS_N_("Learning rate"),
      NS_N_("Adam step in 0..1 pixel units (default 0.02)"), NS_SETTING_HIDDEN, false, .arg = 0},
     {"lbfgs-history", NS_SETTING_INT, AT(lbfgs_history), 1, NS_PARAM_LBFGS_HISTORY_MAX, false, 1, NULL, "N",
@@ -75,7 +75,7 @@ static const struct ns_setting table[] = {
      1, NULL, "X", NS_N_("Style scale"), NS_N_("style size relative to the photo (default 1)"),
      NS_SETTING_ADVANCED, false, .arg = 9},
     {"preserve-colors", NS_SETTING_BOOL, AT(preserve_colors), 0, 1, false, 1, NULL, NULL,
-     NS_N_("Keep the photo's colours"), NS_N_("keep the photo's colours, take only the painting's texture"),
+     NS_N_("_Keep the photo's colours"), NS_N_("keep the photo's colours, take only the painting's texture"),
      NS_SETTING_MAIN, false, .arg = 8},
     {"match-colors", NS_SETTING_BOOL, AT(match_colors), 0, 1, false, 1, NULL, NULL,
      NS_N_("Match the painting's colours"),
@@ -241,7 +241,12 @@ enum ns_status ns_params_check(const struct ns_params *p, char *err, size_t err_
             snprintf(want, sizeof want, "more than %g and at most %g", s->min, s->max);
         else
             snprintf(want, sizeof want, "between %.*g and %.*g", 12, s->min, 12, s->max);
-        snprintf(err, err_len, "%s (--%s) must be %s, not %g", s->label, s->name, want, v);
+        char label[128];
+        size_t k = 0;
+        for (const char *c = s->label; *c && k + 1 < sizeof label; c++)
+            if (*c != '_') label[k++] = *c; /* the dialog's mnemonic */
+        label[k] = '\0';
+        snprintf(err, err_len, "%s (--%s) must be %s, not %g", label, s->name, want, v);
         return NS_STATUS_INVALID_ARGUMENT;
     }
     return NS_STATUS_OK;

@@ -746,13 +746,13 @@ special_row (const struct ns_setting *s,
       gimp_help_set_help_data (d->content_layer, _("The VGG layer whose features keep the photo's "
                                                    "shapes: deeper layers let the style change more"),
                                NULL);
-      ns_labelled (grid, (*row)++, _("Content la_yer:"), d->content_layer, NULL);
+      ns_labelled (grid, (*row)++, _("Content layer:"), d->content_layer, NULL);
       g_signal_connect_swapped (d->content_layer, "changed", G_CALLBACK (widgets_changed), d);
       return TRUE;
     }
   if (s == ns_setting_find ("style-layers"))
     {
-      d->all_layers = gtk_check_button_new_with_mnemonic (_("Style from every _layer"));
+      d->all_layers = gtk_check_button_new_with_mnemonic (_("Style from every layer"));
       gimp_help_set_help_data (d->all_layers, _("Match the painting at every layer of the network, "
                                                 "not only the first of each block"), NULL);
       ns_grid_attach (grid, d->all_layers, 1, (*row)++, 2);
@@ -879,7 +879,7 @@ main_column (NsDialog *d)
 
   d->style_page     = style_page (d);
   d->paintings_page = paintings_page (d);
-  add_page (notebook, d->style_page, _("_Style"));
+  add_page (notebook, d->style_page, _("St_yle"));
   add_page (notebook, d->paintings_page, _("E_xtra paintings and regions"));
   add_page (notebook, advanced_page (d), _("_Advanced"));
   gtk_box_pack_start (GTK_BOX (vbox), notebook, FALSE, FALSE, 0);

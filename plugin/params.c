@@ -208,11 +208,20 @@ ns_restyle_n_choices (const struct ns_setting *s)
 static gchar *
 label_in_sentence (const struct ns_setting *s)
 {
-  const gchar *label = _(s->label);
-  gchar       *first = g_utf8_strdown (label, g_utf8_next_char (label) - label);
-  gchar       *text  = g_strconcat (first, g_utf8_next_char (label), NULL);
+  GString     *plain = g_string_new (NULL);
+  const gchar *c;
+  gchar       *first, *text;
 
+  /* without the dialog's mnemonic: "_Memory", "メモリー上限(_M)" */
+  for (c = _(s->label); *c; c++)
+    if (c[0] == '(' && c[1] == '_' && c[2] && c[3] == ')')
+      c += 3;
+    else if (*c != '_')
+      g_string_append_c (plain, *c);
+  first = g_utf8_strdown (plain->str, g_utf8_next_char (plain->str) - plain->str);
+  text  = g_strconcat (first, g_utf8_next_char (plain->str), NULL);
   g_free (first);
+  g_string_free (plain, TRUE);
   return text;
 }
 
