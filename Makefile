@@ -124,10 +124,10 @@ $(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $
 
 # Translations: `make update-po` after changing a user-visible string, then
 # translate what msgmerge marks; `make test-po` fails while anything is stale.
-XGETTEXT := xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=g_dngettext:2,3 --add-comments=TRANSLATORS \
+XGETTEXT := xgettext --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=NS_N_ --keyword=g_dngettext:2,3 --add-comments=TRANSLATORS \
             --package-name=gimp-neural-style --msgid-bugs-address=neural-style@users.noreply.example
 update-po:
-	$(XGETTEXT) -o po/gimp-neural-style.pot $(sort $(wildcard plugin/*.c))
+	$(XGETTEXT) -o po/gimp-neural-style.pot $(sort $(wildcard plugin/*.c)) engine/settings.c
 	for l in $(LANGS); do msgmerge --quiet --update --backup=none po/$$l.po po/gimp-neural-style.pot; done
 
 test-po: $(MO)

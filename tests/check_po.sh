@@ -13,7 +13,8 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 bad() { echo "  FAIL $*"; fails=$((fails + 1)); }
 
-$XGETTEXT -o "$T/new.pot" $(ls plugin/*.c | sort)
+# the plug-ins and the table of settings, whose labels and help they show
+$XGETTEXT -o "$T/new.pot" $(ls plugin/*.c | sort) engine/settings.c
 ids() { msgcat --no-wrap --sort-output "$1" | grep -E '^msgid ' ; }
 if ! diff <(ids "$T/new.pot") <(ids po/gimp-neural-style.pot) >"$T/diff"; then
     bad "po/gimp-neural-style.pot is out of date with the sources (run make update-po):"
