@@ -15,7 +15,9 @@
 #      Neural Style...: a message says how to add a painting (en only);
 #   2. File > Open as Layers... autumn-oak.jpg (the painting, now active);
 #   3. opens the filter, looks at the dialog, presses Help (the page the
-#      plug-in installs opens), Cancel (en only; Help also in ja);
+#      plug-in installs opens), shows every tab, Draft and Custom, noting
+#      the dialog's geometry on the 1366 x 768 screen (dialog_fits), Cancel
+#      (en only; Help and dialog_fits also in ja, in step 4);
 #   4. opens it again, Preview, Quality Custom 96 px, OK: the new layer;
 #   5. selects the photo, opens the filter, OK (en only): a second result;
 #      Edit > Undo from the menu (after step 4's run in ja): no message
@@ -385,7 +387,7 @@ dialog_fits() {
         fact "geometry-$1 $X $Y $WIDTH $HEIGHT"
     }
     geometry style
-    for name in paintings:alt+x advanced:alt+a draft:alt+d custom:alt+t style:alt+s; do
+    for name in paintings:alt+x advanced:alt+a draft:alt+d custom:alt+t style:alt+y; do
         key=${name#*:} name=${name%:*}
         keys "$P" "$key"
         sleep 1.5
