@@ -182,6 +182,15 @@ static inline void ns_release(struct ns_backend *be, struct ns_buf **b) {
     *b = NULL;
 }
 
+/* A backend that only counts (backend_count.c): alloc() adds up bytes and
+ * keeps the peak, ops do nothing, scalars read 0.  The planner runs the
+ * run's own allocation code against it. */
+struct ns_backend_count {
+    struct ns_backend base;
+    double bytes, peak; /* held now, most held at once */
+};
+void ns_backend_count_init(struct ns_backend_count *c, enum ns_dtype tensors);
+
 /* CPU backend (OpenBLAS + OpenMP); threads 0 = all available cores. */
 enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out);
 /* The cores this process may run on (its affinity mask). */

@@ -211,19 +211,6 @@ static enum ns_status leave_block(struct blocks *b, const struct ns_optim *opt) 
     return be->ops->sync(be);
 }
 
-size_t ns_blocks_floats(const struct ns_model *m, const struct ns_net_shape *full, int block,
-                        const struct ns_layer_sel *style, enum ns_optimizer kind, int history) {
-    struct ns_tiling t;
-    ns_tiling_plan(full, block, &t);
-    size_t rh = (size_t) ns_block_region(&t, true), rw = (size_t) ns_block_region(&t, false);
-    size_t side = (size_t) t.tile < (size_t) t.h ? (size_t) t.tile : (size_t) t.h;
-    size_t across = (size_t) t.tile < (size_t) t.w ? (size_t) t.tile : (size_t) t.w;
-    size_t nb = 3 * side * across, n = 3 * rh * rw + nb + ns_optim_floats(kind, nb, history);
-    for (int i = 0; i < style->n; i++)
-        n += 2 * (size_t) m->cout[style->layer[i]] * m->cout[style->layer[i]];
-    return n;
-}
-
 static void release_blocks(struct blocks *b) {
     if (!b->be) return;
     ns_release(b->be, &b->rfix);
@@ -250,6 +237,20 @@ enum ns_status ns_blocks_eval(struct ns_objective *o, struct ns_buf *x, const st
     if (!st) st = whole_pass(&b, start);
     if (!st) st = enter_block(&b, 0, k);
     if (!st) st = block_eval(&b, b.xb, grad, terms);
+    release_blocks(&b);
+    return st;
+}
+
+enum ns_status ns_blocks_reserve(struct ns_objective *o, enum ns_optimizer kind, int history) {
+    if (!o->block) return NS_STATUS_INVALID_ARGUMENT;
+    struct blocks b = {.o = o, .be = o->net->be};
+    const struct ns_tiling *tl = &o->tiling;
+    struct ns_optim opt = {0};
+    /* the largest block's optimiser, as ns_blocks_optimise makes it */
+    int bh = tl->tile < tl->h ? tl->tile : tl->h, bw = tl->tile < tl->w ? tl->tile : tl->w;
+    enum ns_status st = alloc_blocks(&b);
+    if (!st) st = ns_optim_init(&opt, b.be, kind, (size_t) 3 * bh * bw, 0.0f, history, block_eval, &b);
+    ns_optim_release(&opt);
     release_blocks(&b);
     return st;
 }

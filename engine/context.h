@@ -4,6 +4,13 @@
 
 #include "objective.h"
 
+/* A sample of the CPU time spent on the machine and by this process. */
+struct ns_cpu_sample {
+    double wall; /* monotonic seconds */
+    double busy; /* every CPU's non-idle seconds since boot (/proc/stat); < 0 = unknown */
+    double own;  /* this process's CPU seconds */
+};
+
 struct ns_context {
     enum ns_backend_kind requested;
     enum ns_backend_kind kind; /* in use: CPU or CUDA */
@@ -20,6 +27,8 @@ struct ns_context {
     enum ns_gpu_state gpu;
     char gpu_detail[700];
     char error[1024];
+    struct ns_cpu_sample load_at; /* ns_context_slowdown's last sample */
+    double last_slowdown;         /* the last ns_run's (ns_context_last_slowdown) */
 };
 
 enum ns_status ns_set_error(struct ns_context *ctx, enum ns_status st, const char *fmt, ...)

@@ -61,21 +61,6 @@ static int plan_pairs(const struct ns_net_shape *s, const struct ns_layer_sel *s
     return n > 1 ? n - 1 : 0;
 }
 
-size_t ns_gram_opts_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_net_shape *ss,
-                           const struct ns_layer_sel *style, const struct ns_gram_opts *g) {
-    if (!g || (!g->chain && g->shift == 0.0f)) return 0;
-    int k = g->chain ? 3 : 1; /* shifted; with the chain pooled and pending (or the gradient's ping-pong) */
-    size_t n = ss ? k * ns_style_elems(ss, style) : 0;
-    if (!s) return n;
-    n += k * ns_style_elems(s, style);
-    int lo[NS_MAX_LAYERS], hi[NS_MAX_LAYERS], pools[NS_MAX_LAYERS];
-    float wt[NS_MAX_LAYERS];
-    int pairs = g->chain ? plan_pairs(s, style, lo, hi, pools, wt) : 0;
-    for (int i = 0; i < pairs; i++) /* targets and G - T */
-        n += 2 * (size_t) m->cout[lo[i]] * m->cout[hi[i]];
-    return n;
-}
-
 void ns_gram_release(struct ns_objective *o) {
     struct ns_backend *be = o->net->be;
     for (int i = 0; i < NS_MAX_LAYERS; i++) {

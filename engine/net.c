@@ -129,16 +129,6 @@ int ns_net_halo(const struct ns_net_shape *s) {
     return (reach + r.jump - 1) / r.jump * r.jump;
 }
 
-size_t ns_net_floats(const struct ns_net_shape *s, bool train) {
-    size_t n = (size_t) 3 * (s->depth ? s->h[0] * (size_t) s->w[0] : 0);
-    if (!train) return n + 2 * s->max_elems;
-    for (int l = 0; l < s->depth; l++) {
-        n += (size_t) s->c[l] * s->h[l] * s->w[l];
-        if (s->pooled[l]) n += (size_t) s->c[l] * (s->h[l] / 2) * (s->w[l] / 2);
-    }
-    return n + 2 * s->max_elems;
-}
-
 void ns_net_free(struct ns_net *net) {
     if (!net) return;
     struct ns_backend *be = net->be;

@@ -55,9 +55,6 @@ void ns_net_support(const struct ns_net_shape *s, int layer, struct ns_net_suppo
  * at every layer of the shape, is what the whole image gives: the deepest
  * layer's reach, rounded up to its jump so that tiles stay on its grid. */
 int ns_net_halo(const struct ns_net_shape *s);
-/* Backend floats a net of this shape holds (train: every activation kept
- * plus gradient buffers; otherwise ping-pong buffers only). */
-size_t ns_net_floats(const struct ns_net_shape *s, bool train);
 
 struct ns_net {
     const struct ns_model *m;

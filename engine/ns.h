@@ -254,6 +254,9 @@ struct ns_level_info {
     int block;         /* block side when optimised block by block; else 0 */
     int history;       /* L-BFGS pairs */
     double bytes;      /* its estimated peak */
+    double device_bytes; /* of bytes, what the run allocates on the backend
+                            at once (the rest: weights, the ops' workspace,
+                            the engine's host images) */
 };
 
 /* The levels a run of params would compute, at most `max` of them into
@@ -288,8 +291,37 @@ struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_pa
 double ns_estimate_flops(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                          int style_w, int style_h);
 
+/* Everything the front ends tell before a run, in one pass of the planner
+ * (ns_plan): the size it works at, its levels, memory and work. */
+#define NS_PLAN_MAX_LEVELS 8
+struct ns_plan_info {
+    int size;           /* the params.size the run takes: params.size, or under
+                           NS_PLAN_FIT_SIZE the largest that fits */
+    bool capped;        /* size was lowered from the photo's own to fit */
+    int width, height;  /* the result's size (ns_output_size at size) */
+    int n_levels;
+    struct ns_level_info levels[NS_PLAN_MAX_LEVELS];
+    double bytes;       /* the largest level's peak (ns_estimate_memory) */
+    double budget;      /* bytes the run may take; INFINITY = no limit known */
+    bool fits;          /* bytes <= budget */
+    struct ns_work work;   /* ns_estimate_work */
+    double overhead_flops; /* the time model's first guess of an evaluation's
+                              fixed cost, as flops (ns_plan_seconds) */
+};
+/* NS_PLAN_FIT_SIZE: params.size 0 (the photo's own size) is lowered to the
+ * largest that fits the budget when the own size does not (the plug-in's
+ * Final; ns_largest_size). */
+#define NS_PLAN_FIT_SIZE 1u
+/* The plan of a run of params on ctx's backend (ctx may be NULL: a full
+ * VGG-19 on the CPU, no budget) for a content of w x h and a style of
+ * style_w x style_h, answered without allocating.  Memory is counted by
+ * making the run's own allocations on a backend that only counts them. */
+void ns_plan(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+             int style_h, unsigned flags, struct ns_plan_info *out);
+
 /* A finished run on some backend: its work and the seconds it took (the
- * last ns_progress.elapsed). */
+ * last ns_progress.elapsed), divided by ns_context_last_slowdown so that a
+ * run on a busy machine does not make the next estimates slow. */
 struct ns_timing {
     struct ns_work work;
     double seconds;
@@ -301,6 +333,21 @@ struct ns_timing {
  * does not shrink with the image, so a tiny run predicts a large one. */
 double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, const struct ns_timing *past,
                            int n);
+
+/* ns_estimate_seconds for a plan (ns_plan), without planning again. */
+double ns_plan_seconds(const struct ns_context *ctx, const struct ns_plan_info *plan, const struct ns_timing *past,
+                       int n);
+
+/* How many times longer than on an idle machine a run on ctx would take
+ * now, from the CPU time other processes take: (the run's threads + their
+ * demand for cores) / the cores, at least 1 (1 on a GPU).  It samples the
+ * CPUs over 0.1 s, or since its last call on ctx when that was 0.25 to 30 s
+ * ago (a dialog's refreshes then cost nothing). */
+double ns_context_slowdown(struct ns_context *ctx);
+/* The same for the last ns_run on ctx, over the time it ran (1 before any):
+ * its seconds divided by this are what an idle machine would have taken,
+ * the timing the model wants (ns_timing.seconds). */
+double ns_context_last_slowdown(const struct ns_context *ctx);
 
 /* Restyles content after styles[0..n_styles-1].  result must be allocated
  * by the caller with the size from ns_output_size() and 3 or 4 channels;

@@ -104,21 +104,6 @@ int ns_objective_depth(const struct ns_layer_sel *content, const struct ns_layer
     return d;
 }
 
-size_t ns_objective_floats(const struct ns_model *m, const struct ns_net_shape *s,
-                           const struct ns_layer_sel *content, const struct ns_layer_sel *style) {
-    size_t n = 0, maxcc = 0;
-    for (int i = 0; i < content->n; i++) {
-        int l = content->layer[i];
-        n += (size_t) s->c[l] * s->h[l] * s->w[l];
-    }
-    for (int i = 0; i < style->n; i++) {
-        size_t cc = (size_t) m->cout[style->layer[i]] * m->cout[style->layer[i]];
-        n += cc;
-        if (cc > maxcc) maxcc = cc;
-    }
-    return n + maxcc;
-}
-
 void ns_objective_release(struct ns_objective *o) {
     if (!o->net) return;
     struct ns_backend *be = o->net->be;
@@ -152,17 +137,7 @@ void ns_objective_region_size(const struct ns_model *m, int depth, int h, int w,
     *rw = ns_tiling_region(&t, false);
 }
 
-size_t ns_objective_tile_floats(const struct ns_model *m, const struct ns_net_shape *region,
-                                const struct ns_layer_sel *style, bool tensors) {
-    if (tensors) return 3 * region->max_elems;                                   /* win, pwin, gwin */
-    size_t n = region->depth ? (size_t) 2 * 3 * region->h[0] * region->w[0] : 0; /* region, gregion */
-    for (int i = 0; i < style->n; i++)
-        n += (size_t) m->cout[style->layer[i]] * m->cout[style->layer[i]];
-    return n;
-}
-
-/* The window, gradient and Gram-sum buffers that tiles need (as
- * ns_objective_tile_floats counts them). */
+/* The window, gradient and Gram-sum buffers that tiles need. */
 static bool alloc_tiles(struct ns_objective *o) {
     struct ns_backend *be = o->net->be;
     size_t rn = (size_t) 3 * o->net->h * o->net->w, me = o->net->s.max_elems;

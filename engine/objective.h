@@ -87,17 +87,9 @@ struct ns_objective {
 /* Sets the Gram options after init (allocating what they need): the chain
  * needs an untiled level (NS_STATUS_UNAVAILABLE otherwise). */
 enum ns_status ns_objective_set_gram(struct ns_objective *o, const struct ns_gram_opts *g);
-/* Backend floats the Gram options add: at an untiled level of shape s (NULL
- * when tiled: windows are shifted in place) and for a painting's untiled
- * pass of shape ss (NULL when the painting goes in tiles). */
-size_t ns_gram_opts_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_net_shape *ss,
-                           const struct ns_layer_sel *style, const struct ns_gram_opts *g);
 
 /* Depth (conv layers) the selections need. */
 int ns_objective_depth(const struct ns_layer_sel *content, const struct ns_layer_sel *style);
-/* Backend floats the targets and scratch take. */
-size_t ns_objective_floats(const struct ns_model *m, const struct ns_net_shape *s,
-                           const struct ns_layer_sel *content, const struct ns_layer_sel *style);
 
 /* Allocates targets; the net must be a train net deep enough. */
 enum ns_status ns_objective_init(struct ns_objective *o, struct ns_net *net,
@@ -116,10 +108,6 @@ enum ns_status ns_objective_init_blocks(struct ns_objective *o, struct ns_net *n
                                         const struct ns_layer_sel *content, const struct ns_layer_sel *style,
                                         float cw, float sw, float tw);
 void ns_objective_region_size(const struct ns_model *m, int depth, int h, int w, int tile, int *rh, int *rw);
-/* Backend floats tiles add beyond the region's net: its tensors (windows)
- * or else its float32 buffers (the region, its gradient, the Gram sums). */
-size_t ns_objective_tile_floats(const struct ns_model *m, const struct ns_net_shape *region,
-                                const struct ns_layer_sel *style, bool tensors);
 void ns_objective_release(struct ns_objective *o);
 
 /* Content targets from u_content (3 x h x w on the backend, the net's size). */
@@ -164,9 +152,9 @@ enum ns_status ns_blocks_optimise(struct ns_objective *o, struct ns_buf *x, cons
  * its rows x its columns), which are the whole objective's. */
 enum ns_status ns_blocks_eval(struct ns_objective *o, struct ns_buf *x, const struct ns_buf *content, int k,
                               struct ns_buf *grad, struct ns_terms *start, struct ns_terms *terms);
-/* Backend floats ns_blocks_optimise adds beyond the objective's own. */
-size_t ns_blocks_floats(const struct ns_model *m, const struct ns_net_shape *full, int block,
-                        const struct ns_layer_sel *style, enum ns_optimizer kind, int history);
+/* The buffers ns_blocks_optimise allocates (its largest block's
+ * optimiser), allocated and released: the planner counts them so. */
+enum ns_status ns_blocks_reserve(struct ns_objective *o, enum ns_optimizer kind, int history);
 
 /* gram_opts.c, for objective.c and tiles.c */
 /* Largest c x h x w among the style layers of shape s (regions.c too). */
@@ -204,10 +192,6 @@ void ns_regions_layer(struct ns_objective *o, int layer, const struct ns_buf *ac
 /* L_s of the last evaluation. */
 enum ns_status ns_regions_style(struct ns_objective *o, double *style);
 void ns_regions_release(struct ns_objective *o);
-/* Backend floats the regions of n_styles add at a level of shape s: float32
- * (targets, masks) returned, tensors in *tensors. */
-size_t ns_regions_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_layer_sel *style,
-                         int n_styles, size_t *tensors);
 
 /* Loss at u; when grad != NULL also its gradient (3 x h x w). */
 enum ns_status ns_objective_eval(struct ns_objective *o, const struct ns_buf *u, struct ns_buf *grad,

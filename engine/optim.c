@@ -20,12 +20,6 @@
 #define SLOT_MISC      (NS_SLOT_OPT + 2 * NS_MAX_HISTORY)
 #define ARMIJO_C1      1e-4
 
-size_t ns_optim_floats(enum ns_optimizer kind, size_t n, int history) {
-    if (kind == NS_OPTIMIZER_ADAM) return 4 * n; /* x g m v */
-    if (history > NS_MAX_HISTORY) history = NS_MAX_HISTORY;
-    return (5 + 2 * (size_t) history) * n; /* x g d xt gt + S Y */
-}
-
 void ns_optim_release(struct ns_optim *o) {
     if (!o->be) return;
     struct ns_buf **bufs[] = {&o->x, &o->g, &o->m, &o->v, &o->d, &o->xt, &o->gt};

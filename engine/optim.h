@@ -38,8 +38,6 @@ struct ns_optim {
     bool have_dir;
 };
 
-/* Backend floats an optimiser over n unknowns needs. */
-size_t ns_optim_floats(enum ns_optimizer kind, size_t n, int history);
 
 enum ns_status ns_optim_init(struct ns_optim *o, struct ns_backend *be, enum ns_optimizer kind, size_t n,
                              float lr, int history, ns_eval_fn eval, void *ud);

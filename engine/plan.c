@@ -102,90 +102,28 @@ static double last_copy(const struct plan *pl, int s) {
     return pl->n > 1 && s < pl->n - 1 ? (double) pl->sw[pl->n - 2] * pl->sh[pl->n - 2] : 0;
 }
 
-/* Bytes level s takes in tiles of `tile` (0 = whole) with `history` L-BFGS
- * pairs: the backend's buffers and, on the CPU, the engine's host images. */
-static double level_bytes(const struct plan *pl, int s, int tile, int history) {
-    const struct ns_model *m = pl->m;
-    int w, h, depth = pl->rl.depth, stw, sth;
-    ns_plan_canvas(pl, s, &w, &h);
-    int rh = h, rw = w;
-    style_at(pl, s, &stw, &sth);
-    struct ns_net_shape full, ss, region;
-    struct ns_tiling t;
-    ns_net_shape(m, depth, h, w, &full);
-    ns_tiling_plan(&full, tile, &t);
-    bool tiled = tile > 0 && t.ny * t.nx > 1;
-    if (tiled) rh = ns_tiling_region(&t, true), rw = ns_tiling_region(&t, false);
-    ns_net_shape(m, depth, rh, rw, &region);
-    ns_net_shape(m, depth, sth, stw, &ss);
-    size_t n = (size_t) 3 * w * h;
-    size_t net = ns_net_floats(&region, true),
-           tensors = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, true) : 0;
-    /* a tiled level runs the painting through the level's net */
-    size_t snet = tiled && ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : ns_net_floats(&ss, false);
-    if (pl->half) net = (net + 1) / 2, snet = (snet + 1) / 2, tensors = (tensors + 1) / 2;
-    size_t style_net = snet + (size_t) 3 * stw * sth;
-    size_t opt = ns_optim_floats(pl->p.optimizer, n, history) + n;
-    size_t tiles = tiled ? ns_objective_tile_floats(m, &region, &pl->rl.style, false) : 0;
-    struct ns_gram_opts g = ns_run_gram_opts(&pl->p);
-    size_t gram = ns_gram_opts_floats(m, tiled ? NULL : &full, snet ? &ss : NULL, &pl->rl.style, &g);
-    size_t regions = 0, region_tensors = 0;
-    if (pl->p.n_style_masks && !tiled)
-        regions = ns_regions_floats(m, &full, &pl->rl.style, pl->p.n_style_masks, &region_tensors);
-    gram += region_tensors; /* tensors: halved below in bfloat16 */
-    if (pl->half) gram = (gram + 1) / 2;
-    gram += regions;
-    double floats =
-        (double) (net + tensors + tiles + gram + ns_objective_floats(m, &full, &pl->rl.content, &pl->rl.style)) +
-        (double) (style_net > opt ? style_net : opt);
+/* Bytes level s takes in `fit`: the backend's buffers, counted by making
+ * the run's own allocations (ns_level_allocate) on a counting backend; on
+ * the CPU the engine's host images besides (the result, the last level's
+ * copy, the canvas, a resized image on its way in); the weights and the
+ * ops' workspace. */
+static double level_bytes(const struct plan *pl, int s, const struct level_fit *fit, double *device) {
+    struct ns_backend_count count;
+    ns_backend_count_init(&count, pl->half ? NS_DTYPE_BF16 : NS_DTYPE_F32);
+    struct ns_model m = *pl->m;
+    m.be = &count.base;
+    ns_level_allocate(&count.base, &m, pl, s, fit);
     double host = 0;
-    if (!pl->gpu) { /* the result, the last level's copy, the canvas, a resized image on its way in */
-        double prev = last_copy(pl, s);
+    if (!pl->gpu) {
+        int w, h, stw, sth;
+        ns_plan_canvas(pl, s, &w, &h);
+        style_at(pl, s, &stw, &sth);
         double in = (double) w * h > (double) stw * sth ? (double) w * h : (double) stw * sth;
-        host = 3.0 * ((double) pl->ow * pl->oh + prev + (double) w * h + in);
+        /* blocks free the host canvas while they run */
+        host = 3.0 * ((double) pl->ow * pl->oh + last_copy(pl, s) + (fit->block ? 0 : (double) w * h) + in);
     }
-    return (floats + host) * sizeof(float) + pl->fixed;
-}
-
-/* Bytes level s takes optimised block by block in blocks of `block` px
- * with `history` L-BFGS pairs per block: the content canvas, one reach's
- * net, and the host images throughout; then, in turn, the painting on its
- * way in, the canvas on its way in, and the canvas with a block's
- * optimiser (run_blocks). */
-static double block_bytes(const struct plan *pl, int s, int block, int history) {
-    const struct ns_model *m = pl->m;
-    int w, h, depth = pl->rl.depth, stw, sth;
-    ns_plan_canvas(pl, s, &w, &h);
-    style_at(pl, s, &stw, &sth);
-    struct ns_net_shape full, region, ss;
-    struct ns_tiling t;
-    ns_net_shape(m, depth, h, w, &full);
-    ns_tiling_plan(&full, block, &t);
-    int rh = ns_block_region(&t, true), rw = ns_block_region(&t, false);
-    ns_net_shape(m, depth, rh, rw, &region);
-    ns_net_shape(m, depth, sth, stw, &ss);
-    double n = 3.0 * w * h, st = 3.0 * stw * sth, targets = 0;
-    double net = (double) ns_net_floats(&region, true), windows = 3.0 * ns_block_window_elems(&full, &t);
-    for (int i = 0; i < pl->rl.content.n; i++)
-        targets += (double) ns_block_target_elems(&full, &t, pl->rl.content.layer[i]);
-    double snet = ns_tiling_style(m, depth, &t, rh, rw, sth, stw) ? 0 : (double) ns_net_floats(&ss, false);
-    if (pl->half) net /= 2, snet /= 2, windows /= 2, targets /= 2;
-    /* the style targets and their scratch, the region and its gradient, the Gram sums */
-    double grams = (double) (ns_objective_floats(m, &region, &(struct ns_layer_sel){0}, &pl->rl.style) +
-                             ns_objective_tile_floats(m, &region, &pl->rl.style, false));
-    double opt = (double) ns_blocks_floats(m, &full, block, &pl->rl.style, pl->p.optimizer, history);
-    struct ns_gram_opts g = ns_run_gram_opts(&pl->p); /* blocks shift windows in place: the painting's pass only */
-    double gram = (double) ns_gram_opts_floats(m, NULL, snet ? &ss : NULL, &pl->rl.style, &g);
-    if (pl->half) gram /= 2;
-    double host = 0, style_in = 0, canvas_in = 0;
-    if (!pl->gpu) { /* the result and the last level's copy; the images on their way in */
-        host = 3.0 * ((double) pl->ow * pl->oh + last_copy(pl, s));
-        style_in = st, canvas_in = n;
-    }
-    double phase[3] = {snet + st + style_in, n + canvas_in, n + opt}, most = 0;
-    for (int k = 0; k < 3; k++)
-        most = phase[k] > most ? phase[k] : most;
-    return (net + windows + targets + grams + gram + n + host + most) * sizeof(float) + pl->fixed;
+    if (device) *device = count.peak;
+    return count.peak + host * sizeof(float) + pl->fixed;
 }
 
 /* The tile sides tried, largest first, when the tile is automatic; below
@@ -194,16 +132,18 @@ static const int tile_sides[] = {0, 1024, 768, 512, 384, 256, 192, 128, 96, 64};
 #define COMFORT_TILE 256
 
 /* The most L-BFGS pairs level s keeps in tiles of `tile` within the budget,
- * at most `want`; -1 when the level does not fit even without history
- * (Adam: want or -1). */
+ * at most `want`; -1 when the level does not fit even with one pair
+ * (Adam: want or -1).  A pair is two vectors of the canvas. */
 static int history_fitting(const struct plan *pl, int s, int tile, int want) {
-    double base = level_bytes(pl, s, tile, 0);
-    if (pl->p.optimizer != NS_OPTIMIZER_LBFGS) return base <= pl->budget ? want : -1;
+    double top = level_bytes(pl, s, &(struct level_fit){tile, want, 0, 0, 0}, NULL);
+    if (top <= pl->budget) return want;
+    if (pl->p.optimizer != NS_OPTIMIZER_LBFGS) return -1;
     int cw, ch;
     ns_plan_canvas(pl, s, &cw, &ch);
-    double pair = 2.0 * 3 * cw * ch * sizeof(float), room = pl->budget - base;
-    if (room < 0) return -1;
-    return room / pair >= want ? want : (int) (room / pair);
+    double pair = 2.0 * 3 * cw * ch * sizeof(float);
+    int h = want - (int) ceil((top - pl->budget) / pair);
+    if (level_bytes(pl, s, &(struct level_fit){tile, h > 1 ? h : 1, 0, 0, 0}, NULL) > pl->budget) return -1;
+    return h > 0 ? h : 0;
 }
 
 /* Level s block by block, when nothing else fits: the largest block that
@@ -217,9 +157,9 @@ static void fit_blocks(struct plan *pl, int s) {
         for (size_t i = 1; i < sizeof tile_sides / sizeof tile_sides[0]; i++) {
             int block = tile_sides[i], history = pass ? least : want;
             if (block >= (cw > ch ? cw : ch)) continue;
-            double bytes = block_bytes(pl, s, block, history);
+            double device, bytes = level_bytes(pl, s, &(struct level_fit){block, history, 0, 0, block}, &device);
             if (bytes > pl->budget) continue;
-            pl->fit[s] = (struct level_fit){block, history, bytes, block};
+            pl->fit[s] = (struct level_fit){block, history, bytes, device, block};
             return;
         }
 }
@@ -239,12 +179,12 @@ static void fit_level(struct plan *pl, int s) {
     bool one = pl->p.tile || ns_whole_levels(&pl->p);
     const int *sides = one ? forced : tile_sides;
     int n_sides = one ? 1 : (int) (sizeof tile_sides / sizeof tile_sides[0]);
-    struct level_fit comfy = {0, -1, 0, 0}, *f = &pl->fit[s];
+    struct level_fit comfy = {0, -1, 0, 0, 0}, *f = &pl->fit[s];
     for (int i = 0; i < n_sides; i++) {
         int tile = sides[i];
         if (tile && tile >= longest && n_sides > 1) continue; /* one tile: the whole level, tried first */
         int h = history_fitting(pl, s, tile, want);
-        *f = (struct level_fit){tile, h < 0 ? least : h, 0, 0};
+        *f = (struct level_fit){tile, h < 0 ? least : h, 0, 0, 0};
         if (h == want) goto done;
         if (!tile || tile >= COMFORT_TILE) {
             if (h > comfy.history) comfy = *f;
@@ -258,7 +198,7 @@ static void fit_level(struct plan *pl, int s) {
     }
     if (comfy.history >= least) *f = comfy;
 done:
-    f->bytes = level_bytes(pl, s, f->tile, f->history);
+    f->bytes = level_bytes(pl, s, f, &f->device);
     if ((f->bytes > pl->budget || f->history < least) && !one) fit_blocks(pl, s);
 }
 
@@ -321,44 +261,99 @@ static double plan_bytes(const struct plan *pl) {
     return most;
 }
 
-size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
-                          int style_w, int style_h) {
-    struct plan pl;
-    ns_plan_make(ctx, params, w, h, style_w, style_h, &pl);
-    return (size_t) plan_bytes(&pl);
-}
-
-int ns_estimate_levels(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
-                       int style_w, int style_h, struct ns_level_info *levels, int max) {
-    struct plan *pl = malloc(sizeof *pl);
-    if (!pl) return 0;
-    ns_plan_make(ctx, params, w, h, style_w, style_h, pl);
-    for (int s = 0; s < pl->n && s < max; s++) {
-        const struct level_fit *f = &pl->fit[s];
-        levels[s] =
-            (struct ns_level_info){pl->sw[s], pl->sh[s], pl->it[s], f->tile, f->block, f->history, f->bytes};
-    }
-    int n = pl->n;
-    free(pl);
-    return n;
-}
-
-int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
-                    int style_h) {
+/* The largest longest side in [least, longest] whose plan of p fits its
+ * budget, 0 when none does. */
+static int largest_fitting(const struct ns_context *ctx, struct ns_params p, int w, int h, int style_w,
+                           int style_h, struct plan *pl) {
     int longest = w > h ? w : h;
-    struct ns_params p = params ? *params : ns_params_default();
-    if (!isfinite(run_budget(ctx, &p))) return longest;
     int least = longest < 64 ? longest : 64, lo = 0, hi = longest;
     while (lo < hi) { /* the largest size in [least, longest] whose plan fits */
         p.size = lo + (hi - lo + 1) / 2;
-        struct plan pl;
-        ns_plan_make(ctx, &p, w, h, style_w, style_h, &pl);
-        if (p.size >= least && plan_bytes(&pl) <= pl.budget)
+        ns_plan_make(ctx, &p, w, h, style_w, style_h, pl);
+        if (p.size >= least && plan_bytes(pl) <= pl->budget)
             lo = p.size;
         else
             hi = p.size - 1;
     }
     return lo >= least ? lo : 0;
+}
+
+int ns_largest_size(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+                    int style_h) {
+    struct ns_params p = params ? *params : ns_params_default();
+    if (!isfinite(run_budget(ctx, &p))) return w > h ? w : h;
+    struct plan *pl = malloc(sizeof *pl);
+    if (!pl) return 0;
+    int size = largest_fitting(ctx, p, w, h, style_w, style_h, pl);
+    free(pl);
+    return size;
+}
+
+/* The work of the plan's run: its evaluations and their flops. */
+static struct ns_work plan_work(const struct plan *pl) {
+    struct ns_work work = {0, 0};
+    for (int s = 0; s < pl->n; s++) {
+        struct ns_net_shape ss;
+        int stw, sth;
+        style_at(pl, s, &stw, &sth);
+        ns_net_shape(pl->m, pl->rl.depth, sth, stw, &ss);
+        /* the iterations and the start point, the content target's forward
+         * pass (counted as a whole evaluation) and the style's */
+        double evals = pl->it[s] + 1;
+        work.flops += (evals + 1) * ns_plan_eval_flops(pl, s) + ss.flops;
+        work.evaluations += evals + 2;
+    }
+    return work;
+}
+
+static double overhead_flops(const struct ns_context *ctx);
+
+void ns_plan(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
+             int style_h, unsigned flags, struct ns_plan_info *out) {
+    struct ns_params p = params ? *params : ns_params_default();
+    memset(out, 0, sizeof *out);
+    struct plan *pl = malloc(sizeof *pl);
+    if (!pl) return;
+    ns_plan_make(ctx, &p, w, h, style_w, style_h, pl);
+    /* Final: the largest size that fits, when the photo's own does not */
+    if ((flags & NS_PLAN_FIT_SIZE) && p.size == 0 && isfinite(pl->budget) && plan_bytes(pl) > pl->budget) {
+        int fits = largest_fitting(ctx, p, w, h, style_w, style_h, pl);
+        if (fits > 0 && fits < (w > h ? w : h)) {
+            p.size = fits;
+            out->capped = true;
+        }
+        ns_plan_make(ctx, &p, w, h, style_w, style_h, pl);
+    }
+    out->size = p.size;
+    out->width = pl->ow, out->height = pl->oh;
+    out->n_levels = pl->n < NS_PLAN_MAX_LEVELS ? pl->n : NS_PLAN_MAX_LEVELS;
+    for (int s = 0; s < out->n_levels; s++) {
+        const struct level_fit *f = &pl->fit[s];
+        out->levels[s] =
+            (struct ns_level_info){pl->sw[s], pl->sh[s], pl->it[s], f->tile, f->block, f->history, f->bytes, f->device};
+    }
+    out->bytes = plan_bytes(pl);
+    out->budget = pl->budget;
+    out->fits = out->bytes <= pl->budget;
+    out->work = plan_work(pl);
+    out->overhead_flops = overhead_flops(ctx);
+    free(pl);
+}
+
+size_t ns_estimate_memory(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                          int style_w, int style_h) {
+    struct ns_plan_info info;
+    ns_plan(ctx, params, w, h, style_w, style_h, 0, &info);
+    return (size_t) info.bytes;
+}
+
+int ns_estimate_levels(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
+                       int style_w, int style_h, struct ns_level_info *levels, int max) {
+    struct ns_plan_info info;
+    ns_plan(ctx, params, w, h, style_w, style_h, 0, &info);
+    for (int s = 0; s < info.n_levels && s < max; s++)
+        levels[s] = info.levels[s];
+    return info.n_levels;
 }
 
 /* Floating-point operations of one evaluation (forward and backward) of
@@ -395,20 +390,11 @@ double ns_plan_eval_flops(const struct plan *pl, int s) {
 
 struct ns_work ns_estimate_work(const struct ns_context *ctx, const struct ns_params *params, int w, int h,
                                 int style_w, int style_h) {
-    struct plan pl;
-    ns_plan_make(ctx, params, w, h, style_w, style_h, &pl);
-    struct ns_work work = {0, 0};
-    for (int s = 0; s < pl.n; s++) {
-        struct ns_net_shape ss;
-        int stw, sth;
-        style_at(&pl, s, &stw, &sth);
-        ns_net_shape(pl.m, pl.rl.depth, sth, stw, &ss);
-        /* the iterations and the start point, the content target's forward
-         * pass (counted as a whole evaluation) and the style's */
-        double evals = pl.it[s] + 1;
-        work.flops += (evals + 1) * ns_plan_eval_flops(&pl, s) + ss.flops;
-        work.evaluations += evals + 2;
-    }
+    struct plan *pl = malloc(sizeof *pl);
+    if (!pl) return (struct ns_work){0, 0};
+    ns_plan_make(ctx, params, w, h, style_w, style_h, pl);
+    struct ns_work work = plan_work(pl);
+    free(pl);
     return work;
 }
 
@@ -439,9 +425,9 @@ static double first_guess_speed(const struct ns_context *ctx) {
 /* Seconds = u * flops + v * evaluations, (u, v) >= 0 fitted to the past
  * runs in relative error; v is fitted only when the runs differ enough in
  * flops per evaluation to tell the two apart, else v = u * overhead_flops. */
-double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, const struct ns_timing *past,
-                           int n) {
-    double f0 = overhead_flops(ctx), u = 1.0 / first_guess_speed(ctx), v = u * f0;
+static double fit_seconds(const struct ns_context *ctx, double f0, struct ns_work work,
+                          const struct ns_timing *past, int n) {
+    double u = 1.0 / first_guess_speed(ctx), v = u * f0;
     double aa = 0, ab = 0, bb = 0, a1 = 0, b1 = 0, lo = INFINITY, hi = 0;
     int used = 0;
     for (int i = 0; i < n; i++) {
@@ -464,4 +450,65 @@ double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, co
         }
     }
     return u * work.flops + v * work.evaluations;
+}
+
+double ns_estimate_seconds(const struct ns_context *ctx, struct ns_work work, const struct ns_timing *past,
+                           int n) {
+    return fit_seconds(ctx, overhead_flops(ctx), work, past, n);
+}
+
+double ns_plan_seconds(const struct ns_context *ctx, const struct ns_plan_info *plan, const struct ns_timing *past,
+                       int n) {
+    return fit_seconds(ctx, plan->overhead_flops, plan->work, past, n);
+}
+
+/* ---- how busy the machine is ---- */
+
+void ns_cpu_sample_now(struct ns_cpu_sample *s) {
+    struct timespec ts;
+    s->wall = ns_now_seconds();
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    s->own = ts.tv_sec + ts.tv_nsec * 1e-9;
+    s->busy = -1;
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    if (f && fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                    &v[6], &v[7]) == 8) { /* user nice system idle iowait irq softirq steal */
+        long tick = sysconf(_SC_CLK_TCK);
+        s->busy = (double) (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (tick > 0 ? tick : 100);
+    }
+    if (f) fclose(f);
+}
+
+double ns_cpu_slowdown(const struct ns_cpu_sample *a, const struct ns_cpu_sample *b, int threads, bool ran) {
+    double dt = b->wall - a->wall;
+    int cores = ns_cpu_cores();
+    if (!(dt > 0.02) || a->busy < 0 || b->busy < 0 || threads < 1 || cores < 1) return 1.0;
+    double own = (b->own - a->own) / dt, others = (b->busy - a->busy) / dt - own;
+    if (others < 0) others = 0;
+    /* While we ran on a full machine every runnable thread got about the
+     * same share, so the others' demand is their use scaled by our threads'
+     * share; alone (a dialog waiting) their use is their demand. */
+    if (ran && own > 0.05 && own + others > 0.9 * cores) others *= threads / own;
+    double f = (threads + others) / cores;
+    return f > 1 ? f : 1;
+}
+
+double ns_context_slowdown(struct ns_context *ctx) {
+    if (!ctx || !ctx->be || ctx->kind == NS_BACKEND_CUDA) return 1.0;
+    struct ns_cpu_sample now;
+    ns_cpu_sample_now(&now);
+    double age = now.wall - ctx->load_at.wall;
+    if (!(ctx->load_at.wall > 0 && age >= 0.25 && age <= 30)) { /* no recent sample to measure from */
+        ctx->load_at = now;
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+        ns_cpu_sample_now(&now);
+    }
+    double f = ns_cpu_slowdown(&ctx->load_at, &now, ctx->be->threads, false);
+    ctx->load_at = now;
+    return f;
+}
+
+double ns_context_last_slowdown(const struct ns_context *ctx) {
+    return ctx && ctx->last_slowdown >= 1 ? ctx->last_slowdown : 1.0;
 }

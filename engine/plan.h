@@ -16,6 +16,7 @@ struct level_fit {
     int tile;     /* tile side, px; 0 = the whole level */
     int history;  /* L-BFGS pairs */
     double bytes; /* estimated peak */
+    double device; /* of bytes, the backend's buffers at once (counted) */
     int block;    /* block side, px, when optimised block by block (blocks.c); else 0 */
 };
 
@@ -48,7 +49,19 @@ bool ns_whole_levels(const struct ns_params *p);
 void ns_plan_canvas(const struct plan *pl, int s, int *cw, int *ch);
 void ns_plan_make(const struct ns_context *ctx, const struct ns_params *params, int w, int h, int style_w,
                       int style_h, struct plan *pl);
+/* Level s of pl in `fit` allocated on be, a counting backend, by the run's
+ * own code (run.c), and released: be's peak is what the level holds there.
+ * m is the plan's model with its buffers on be. */
+enum ns_status ns_level_allocate(struct ns_backend *be, const struct ns_model *m, const struct plan *pl, int s,
+                                 const struct level_fit *fit);
 /* one evaluation's floating-point operations at level s */
 double ns_plan_eval_flops(const struct plan *pl, int s);
+
+void ns_cpu_sample_now(struct ns_cpu_sample *s);
+/* How many times slower than alone `threads` threads ran (ran: this
+ * process computed between the samples) or would run (it waited) given the
+ * other processes' CPU use from a to b: (threads + their demand) / cores,
+ * at least 1. */
+double ns_cpu_slowdown(const struct ns_cpu_sample *a, const struct ns_cpu_sample *b, int threads, bool ran);
 
 #endif /* NS_PLAN_H */

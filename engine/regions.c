@@ -34,17 +34,6 @@ static int slot(int k, int i) {
     return NS_SLOT_REGION + k * NS_MAX_LAYERS + i;
 }
 
-size_t ns_regions_floats(const struct ns_model *m, const struct ns_net_shape *s, const struct ns_layer_sel *style,
-                         int n_styles, size_t *tensors) {
-    size_t n = 0;
-    for (int i = 0; i < style->n; i++) {
-        int l = style->layer[i];
-        n += (size_t) n_styles * ((size_t) m->cout[l] * m->cout[l] + (size_t) s->h[l] * s->w[l]); /* targets, masks */
-    }
-    *tensors = 2 * ns_style_elems(s, style);
-    return n;
-}
-
 void ns_regions_release(struct ns_objective *o) {
     struct ns_regions *r = o->regions;
     if (!r) return;

@@ -93,6 +93,9 @@ static enum ns_status check_params(struct ns_context *ctx, const struct ns_param
 
 struct run {
     struct ns_context *ctx;
+    struct ns_backend *be;         /* ctx's, or the planner's counting backend */
+    const struct ns_model *model;  /* ctx's, or a layout on the counting backend */
+    bool dry;                      /* the planner's: allocations only, no pixels, no steps */
     const struct ns_params *p;
     ns_progress_fn progress;
     void *ud;
@@ -117,12 +120,14 @@ static bool report(struct run *r, const struct ns_terms *t) {
     return r->progress ? r->progress(&r->rep, r->ud) : true;
 }
 
-/* `im` resized to w x h as planar R'G'B' in a new backend buffer (*out). */
 /* `im` resized to w x h, mirrored m px beyond its edges, as planar R'G'B'
- * in a new backend buffer (*out) of 3 x (h + 2m) x (w + 2m). */
-static enum ns_status upload_resized(struct ns_backend *be, const struct ns_image *im, int w, int h, int m,
+ * in a new backend buffer (*out) of 3 x (h + 2m) x (w + 2m); a dry run
+ * only allocates it. */
+static enum ns_status upload_resized(const struct run *r, const struct ns_image *im, int w, int h, int m,
                                      struct ns_buf **out) {
+    struct ns_backend *be = r->be;
     size_t n = (size_t) 3 * (w + 2 * m) * (h + 2 * m);
+    if (r->dry) return (*out = ns_alloc_f32(be, n)) ? NS_STATUS_OK : NS_STATUS_OUT_OF_MEMORY;
     float *host = malloc(sizeof(float) * n);
     if (!host || !(*out = ns_alloc_f32(be, n))) {
         free(host);
@@ -142,7 +147,7 @@ static double blend_of(const struct ns_params *p, int k) {
 
 /* The blended style targets of a level of w x h. */
 static enum ns_status set_styles(struct run *r, const struct ns_image *styles, int n_styles, int w, int h) {
-    struct ns_backend *be = r->ctx->be;
+    struct ns_backend *be = r->be;
     const struct ns_params *p = r->p;
     struct ns_buf *buf = NULL;
     enum ns_status st = NS_STATUS_OK;
@@ -154,7 +159,7 @@ static enum ns_status set_styles(struct run *r, const struct ns_image *styles, i
         int stw, sth;
         ns_style_size(&styles[k], w, h, p->style_scale, &stw, &sth);
         float blend = own ? 1.0f : (float) (blend_of(p, k) / blend_sum);
-        st = upload_resized(be, &styles[k], stw, sth, 0, &buf);
+        st = upload_resized(r, &styles[k], stw, sth, 0, &buf);
         if (!st) st = ns_objective_add_style(&r->obj, buf, sth, stw, blend, own || k == 0);
         ns_release(be, &buf);
         if (!st && own && !(st = ns_objective_finish_style(&r->obj))) st = ns_regions_take_target(&r->obj, k);
@@ -173,12 +178,16 @@ static enum ns_status set_regions(struct run *r, int n_styles, int w, int h, int
         sum += blend_of(p, k);
     for (int k = 0; k < n_styles; k++)
         beta[k] = (float) (blend_of(p, k) * n_styles / sum);
-    enum ns_status st = ns_masks_canvas(p->style_masks, n_styles, w, h, m, p->threads, planes);
+    enum ns_status st = NS_STATUS_OK;
+    if (r->dry) /* masks of ones: the same buffers */
+        memset(planes, 0, sizeof planes);
+    else
+        st = ns_masks_canvas(p->style_masks, n_styles, w, h, m, p->threads, planes);
     if (!st) st = ns_regions_init(&r->obj, n_styles, (const float *const *) planes, beta);
-    for (int k = 0; k < n_styles; k++)
+    for (int k = 0; k < n_styles && !r->dry; k++)
         free(planes[k]);
-    if (st == NS_STATUS_UNAVAILABLE)
-        ns_set_error(r->ctx, st, "the %s backend cannot compute regions", r->ctx->be->ops->name);
+    if (st == NS_STATUS_UNAVAILABLE && !r->dry)
+        ns_set_error(r->ctx, st, "the %s backend cannot compute regions", r->be->ops->name);
     return st;
 }
 
@@ -186,9 +195,9 @@ static enum ns_status set_regions(struct run *r, int n_styles, int w, int h, int
  * style targets. */
 static enum ns_status set_targets(struct run *r, const struct ns_image *content,
                                   const struct ns_image *styles, int n_styles, int w, int h, int m) {
-    struct ns_backend *be = r->ctx->be;
+    struct ns_backend *be = r->be;
     struct ns_buf *buf = NULL;
-    enum ns_status st = upload_resized(be, content, w, h, m, &buf);
+    enum ns_status st = upload_resized(r, content, w, h, m, &buf);
     if (!st) st = ns_objective_set_content(&r->obj, buf);
     ns_release(be, &buf);
     return st ? st : set_styles(r, styles, n_styles, w, h);
@@ -198,7 +207,7 @@ static enum ns_status set_targets(struct run *r, const struct ns_image *content,
  * each reported; `cost` is one evaluation's share of the run's work. */
 static enum ns_status iterate(struct run *r, struct ns_optim *opt, const float *u, int iterations,
                               double cost, bool first) {
-    struct ns_backend *be = r->ctx->be;
+    struct ns_backend *be = r->be;
     /* u goes in through a buffer the optimiser overwrites anyway */
     struct ns_buf *staging = opt->xt ? opt->xt : opt->g;
     be->ops->upload(be, staging, u, opt->n);
@@ -272,14 +281,15 @@ static bool block_report(void *ud, const struct ns_terms *t, int done, int total
     return done == 0 && !bp->first ? true : report(r, t);
 }
 
-/* Level s block by block (blocks.c): the canvas and the content canvas stay
- * on the backend, each block takes the level's steps in turn. */
-static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, const struct ns_image *content,
-                                 const struct ns_image *styles, int n_styles, float *u) {
+/* Level s block by block (blocks.c) in `fit`: the canvas and the content
+ * canvas stay on the backend, each block takes the level's steps in turn.
+ * A dry run makes the same allocations and stops before the first step. */
+static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, const struct level_fit *fit,
+                                 const struct ns_image *content, const struct ns_image *styles, int n_styles,
+                                 float *u) {
     struct ns_context *ctx = r->ctx;
-    struct ns_backend *be = ctx->be;
+    struct ns_backend *be = r->be;
     const struct ns_params *p = r->p;
-    const struct level_fit *fit = &pl->fit[s];
     int w = pl->sw[s], h = pl->sh[s], m = pl->mg[s], cw, ch, depth = pl->rl.depth;
     ns_plan_canvas(pl, s, &cw, &ch);
     size_t n = (size_t) 3 * cw * ch;
@@ -289,24 +299,24 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     memset(&r->obj, 0, sizeof r->obj);
     struct ns_net_shape full;
     struct ns_tiling t;
-    ns_net_shape(&ctx->model, depth, ch, cw, &full);
+    ns_net_shape(r->model, depth, ch, cw, &full);
     ns_tiling_plan(&full, fit->block, &t);
-    enum ns_status st = ns_net_new(&ctx->model, depth, ns_block_region(&t, true), ns_block_region(&t, false),
+    enum ns_status st = ns_net_new(r->model, depth, ns_block_region(&t, true), ns_block_region(&t, false),
                                    true, p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
     struct ns_gram_opts g = ns_run_gram_opts(p);
     if (!st)
         st = ns_objective_init_blocks(&r->obj, net, ch, cw, fit->block, &pl->rl.content, &pl->rl.style,
                                       p->content_weight, p->style_weight, p->tv_weight);
     if (!st) st = ns_objective_set_gram(&r->obj, &g);
-    if (st == NS_STATUS_UNAVAILABLE)
+    if (st == NS_STATUS_UNAVAILABLE && !r->dry)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     r->rep.tile = r->rep.block = r->obj.block;
-    if (!st) st = upload_resized(be, content, w, h, m, &photo);
+    if (!st) st = upload_resized(r, content, w, h, m, &photo);
     if (!st) st = set_styles(r, styles, n_styles, w, h);
-    if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
+    if (!st && !r->dry && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
     if (!st && !(x = ns_alloc_f32(be, n))) st = NS_STATUS_OUT_OF_MEMORY;
-    if (!st) st = canvas_from_level(u, w, h, m, canvas, p->threads);
-    if (!st) {
+    if (!st && !r->dry) st = canvas_from_level(u, w, h, m, canvas, p->threads);
+    if (!st && !r->dry) {
         be->ops->upload(be, x, canvas, n);
         st = be->ops->sync(be);
     }
@@ -314,66 +324,81 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     canvas = NULL;
     struct block_progress bp = {r,     r->rep.iteration, pl->it[s], r->work_done, ns_plan_eval_flops(pl, s),
                                 s == 0};
-    if (!st)
+    if (!st && r->dry)
+        st = ns_blocks_reserve(&r->obj, p->optimizer, fit->history);
+    else if (!st)
         st = ns_blocks_optimise(&r->obj, x, photo, p->optimizer, p->learning_rate, fit->history, pl->it[s],
                                 block_report, &bp);
     r->rep.iteration = bp.base + pl->it[s];
     ns_release(be, &photo);
-    if (!st && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
-    if (!st) st = level_from_canvas(be, x, canvas, w, h, m, u, p->threads);
+    if (!st && !r->dry && !(canvas = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
+    if (!st && !r->dry) st = level_from_canvas(be, x, canvas, w, h, m, u, p->threads);
     free(canvas);
     ns_release(be, &x);
     ns_objective_release(&r->obj);
     ns_net_free(net);
     r->rep.block = 0;
-    scale_error(ctx, st, w, h);
+    if (!r->dry) scale_error(ctx, st, w, h);
     return st;
 }
 
-/* Level s of the plan: targets, start point, iterations, on the level's
- * canvas (the level and its mirrored margins).  u (host, 3 x w x h) holds
- * the start point on entry and the result, the canvas cut, on return. */
-static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, const struct ns_image *content,
-                                const struct ns_image *styles, int n_styles, float *u) {
+/* Level s of the plan in `fit`: targets, start point, iterations, on the
+ * level's canvas (the level and its mirrored margins).  u (host, 3 x w x h)
+ * holds the start point on entry and the result, the canvas cut, on
+ * return.  A dry run (the planner's) makes the same backend allocations in
+ * the same order and stops before the first step. */
+static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, const struct level_fit *fit,
+                                const struct ns_image *content, const struct ns_image *styles, int n_styles,
+                                float *u) {
     struct ns_context *ctx = r->ctx;
-    struct ns_backend *be = ctx->be;
+    struct ns_backend *be = r->be;
     const struct ns_params *p = r->p;
-    const struct level_fit *fit = &pl->fit[s];
-    if (fit->block) return run_blocks(r, pl, s, content, styles, n_styles, u);
+    if (fit->block) return run_blocks(r, pl, s, fit, content, styles, n_styles, u);
     int w = pl->sw[s], h = pl->sh[s], m = pl->mg[s], cw, ch, depth = pl->rl.depth;
     ns_plan_canvas(pl, s, &cw, &ch);
     size_t n = (size_t) 3 * cw * ch;
     struct ns_net *net = NULL;
     struct ns_optim opt = {0};
     memset(&r->obj, 0, sizeof r->obj);
-    float *canvas = malloc(sizeof(float) * n);
-    if (!canvas)
+    float *canvas = r->dry ? NULL : malloc(sizeof(float) * n);
+    if (!canvas && !r->dry)
         return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", cw, ch);
 
     int rh = ch, rw = cw; /* the net covers a tile's region, or the level */
-    if (fit->tile) ns_objective_region_size(&ctx->model, depth, ch, cw, fit->tile, &rh, &rw);
-    enum ns_status st = ns_net_new(&ctx->model, depth, rh, rw, true,
+    if (fit->tile) ns_objective_region_size(r->model, depth, ch, cw, fit->tile, &rh, &rw);
+    enum ns_status st = ns_net_new(r->model, depth, rh, rw, true,
                                    p->pooling == NS_POOLING_AVG ? NS_POOL_AVG : NS_POOL_MAX, &net);
     struct ns_gram_opts g = ns_run_gram_opts(p);
     if (!st)
         st = ns_objective_init_tiled(&r->obj, net, ch, cw, fit->tile, &pl->rl.content, &pl->rl.style,
                                      p->content_weight, p->style_weight, p->tv_weight);
     if (!st) st = ns_objective_set_gram(&r->obj, &g);
-    if (st == NS_STATUS_UNAVAILABLE)
+    if (st == NS_STATUS_UNAVAILABLE && !r->dry)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
     r->rep.tile = r->obj.tiling.tile; /* 0 where one tile covers the level */
     if (!st) st = set_regions(r, n_styles, w, h, m);
     if (!st) st = set_targets(r, content, styles, n_styles, w, h, m);
     if (!st) st = ns_optim_init(&opt, be, p->optimizer, n, p->learning_rate, fit->history, eval_cb, r);
-    if (!st) st = canvas_from_level(u, w, h, m, canvas, p->threads);
-    if (!st) st = iterate(r, &opt, canvas, pl->it[s], ns_plan_eval_flops(pl, s), s == 0);
-    if (!st) st = level_from_canvas(be, opt.x, canvas, w, h, m, u, p->threads);
+    if (!st && !r->dry) st = canvas_from_level(u, w, h, m, canvas, p->threads);
+    if (!st && !r->dry) st = iterate(r, &opt, canvas, pl->it[s], ns_plan_eval_flops(pl, s), s == 0);
+    if (!st && !r->dry) st = level_from_canvas(be, opt.x, canvas, w, h, m, u, p->threads);
     free(canvas);
     ns_optim_release(&opt);
     ns_objective_release(&r->obj);
     ns_net_free(net);
-    scale_error(ctx, st, w, h);
+    if (!r->dry) scale_error(ctx, st, w, h);
     return st;
+}
+
+enum ns_status ns_level_allocate(struct ns_backend *be, const struct ns_model *m, const struct plan *pl, int s,
+                                 const struct level_fit *fit) {
+    /* the paintings as large as the plan's largest, one per region */
+    int n_styles = pl->p.n_style_masks > 0 ? pl->p.n_style_masks : 1;
+    struct ns_image styles[NS_MAX_STYLES], content = {NULL, pl->ow, pl->oh, 3, 0};
+    for (int k = 0; k < n_styles && k < NS_MAX_STYLES; k++)
+        styles[k] = (struct ns_image){NULL, pl->style_w, pl->style_h, 3, 0};
+    struct run r = {.be = be, .model = m, .dry = true, .p = &pl->p};
+    return run_scale(&r, pl, s, fit, &content, styles, n_styles, NULL);
 }
 
 /* The start point of the first scale, host planar 3 x w x h. */
@@ -542,7 +567,7 @@ static enum ns_status run_levels(struct run *r, const struct plan *pl, const str
         r->rep.width = sw[s];
         r->rep.height = sh[s];
         r->rep.history = pl->fit[s].history;
-        st = run_scale(r, pl, s, content, styles, n_styles, u);
+        st = run_scale(r, pl, s, &pl->fit[s], content, styles, n_styles, u);
         if (!st && s + 1 < n) { /* room for the level before the last */
             if (!prev && !(prev = malloc(sizeof(float) * 3 * (size_t) sw[n - 2] * sh[n - 2])))
                 st = NS_STATUS_OUT_OF_MEMORY;
@@ -573,7 +598,8 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         return st;
     }
     int ow = result->width, oh = result->height;
-    struct run r = {.ctx = ctx, .p = p, .progress = progress, .ud = ud, .t0 = ns_now_seconds()};
+    struct run r = {.ctx = ctx, .be = ctx->be, .model = &ctx->model, .p = p, .progress = progress, .ud = ud,
+                    .t0 = ns_now_seconds()};
     r.rep.backend = ctx->kind;
     r.rep.n_scales = pl->n;
     for (int s = 0; s < pl->n; s++) {
@@ -591,7 +617,13 @@ static enum ns_status run_on_backend(struct ns_context *ctx, const struct ns_ima
         free(pl);
         return ctx->error[0] ? st : ns_set_error(ctx, st, "cannot prepare the initial image");
     }
+    struct ns_cpu_sample load0, load1;
+    ns_cpu_sample_now(&load0);
     st = run_levels(&r, pl, content, styles, n_styles, u);
+    ns_cpu_sample_now(&load1);
+    /* how much other work slowed this run: its timing then tells the time
+     * model what an idle machine would have taken */
+    ctx->last_slowdown = ctx->kind == NS_BACKEND_CUDA ? 1.0 : ns_cpu_slowdown(&load0, &load1, ctx->be->threads, true);
     if (!st) st = write_result(p, content, u, result);
     free(u);
     free(pl);
