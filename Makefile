@@ -65,7 +65,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-estimates bench-preview bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -139,6 +139,16 @@ $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
 
 $(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+$(BUILD)/bench/estimates: tests/bench/estimates.c $(LIBNS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+# the dialog's time estimates against measured runs, idle and busy (about
+# 25 min), and the preview's seconds (about 1 min); docs/plugin.md's tables
+bench-estimates: all $(BUILD)/bench/estimates
+	@bash tests/bench/estimates.sh $(BUILD) estimates
+bench-preview: all $(BUILD)/bench/estimates
+	@bash tests/bench/estimates.sh $(BUILD) preview
 
 $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cuda:
 	mkdir -p $@

@@ -2,6 +2,7 @@
  * what a real CPU run allocates, level by level; one plan serves every
  * estimate; the time model is not thrown off by previews or busy runs. */
 #include "context.h"
+#include "backend.h"
 #include "plan.h"
 #include "testlib.h"
 
@@ -165,12 +166,70 @@ static void test_one_plan(void) {
     ns_context_free(ctx);
 }
 
+/* ---- the time model under other work ---- */
+
+/* How much other processes slow a run, from CPU samples (synthetic: no
+ * timing in the test): on 2 cores, two busy threads beside a run of 2
+ * threads halve its share; a dialog waiting beside them sees their demand. */
+static void test_slowdown(void) {
+    int cores = ns_cpu_cores();
+    struct ns_cpu_sample a = {100, 1000, 10}, b;
+    /* ran 10 s: this process got cores / 2, the others the rest */
+    b = (struct ns_cpu_sample){110, 1000 + 10.0 * cores, 10 + 5.0 * cores};
+    double ran = ns_cpu_slowdown(&a, &b, cores, true);
+    CHECK(fabs(ran - 2) < 1e-9, "a run at half its share was slowed %.3fx, not 2x", ran);
+    /* waited 1 s while others took every core */
+    b = (struct ns_cpu_sample){101, 1000 + cores, 10};
+    double waited = ns_cpu_slowdown(&a, &b, cores, false);
+    CHECK(fabs(waited - 2) < 1e-9, "beside %d busy threads: %.3fx, not 2x", cores, waited);
+    b = (struct ns_cpu_sample){101, 1000.05, 10.05}; /* idle: only our own 5 %% */
+    CHECK(ns_cpu_slowdown(&a, &b, cores, false) == 1, "an idle machine slows nothing");
+    b = (struct ns_cpu_sample){101, -1, 10}; /* no /proc/stat */
+    CHECK(ns_cpu_slowdown(&a, &b, cores, false) == 1, "unknown load: 1");
+}
+
+/* A preview or a busy run recorded as the plug-in records it (its seconds
+ * divided by its slowdown) leaves the estimate of a run where the idle
+ * runs put it: the issue's "about 4 min" became "about 14 min" after a
+ * preview of 58 s on a busy machine. */
+static void test_preview_no_throw(void) {
+    struct ns_params p = ns_params_default();
+    struct ns_plan_info draft, preview;
+    ns_plan(NULL, &p, 2048, 1365, 1717, 1200, NS_PLAN_FIT_SIZE, &draft);
+    p.size = 0, p.iterations = 20, p.style_scale = 4;
+    ns_plan(NULL, &p, 96, 96, 384, 256, 0, &preview);
+    /* an idle machine at 2e-9 s per flop and 30 ms per evaluation */
+    struct ns_timing runs[3], with[4];
+    for (int i = 0; i < 3; i++) {
+        struct ns_params q = ns_params_default();
+        q.size = 256 + 128 * i, q.iterations = 20 + 90 * i;
+        struct ns_plan_info pi;
+        ns_plan(NULL, &q, 2048, 1365, 1717, 1200, 0, &pi);
+        runs[i] = (struct ns_timing){pi.work, 2e-9 * pi.work.flops + 0.03 * pi.work.evaluations};
+    }
+    double before = ns_plan_seconds(NULL, &draft, runs, 3);
+    /* the preview took 3.4x its idle time beside other work (58 s / 17 s);
+     * the run that measured it says so, and it is recorded divided by that */
+    double slow = 3.4, idle = 2e-9 * preview.work.flops + 0.03 * preview.work.evaluations;
+    with[0] = (struct ns_timing){preview.work, idle * slow / slow};
+    memcpy(with + 1, runs, sizeof runs);
+    double after = ns_plan_seconds(NULL, &draft, with, 4);
+    CHECK(fabs(after / before - 1) < 0.05, "a busy preview moved the estimate from %.0f s to %.0f s", before, after);
+    /* had it been kept as measured, it would have thrown the estimate off */
+    with[0].seconds = idle * slow;
+    double thrown = ns_plan_seconds(NULL, &draft, with, 4);
+    printf("Draft estimated %.0f s; after a busy preview %.0f s (kept as measured: %.0f s)\n", before, after, thrown);
+    CHECK(fabs(thrown / before - 1) > 0.1, "the unnormalised preview should show the issue: %.0f s", thrown);
+}
+
 int main(void) {
     snprintf(weights_path, sizeof weights_path, "/tmp/ns-test-plan-%d.safetensors", (int) getpid());
     struct ns_weights w;
     random_weights(&w, 19, 5);
     write_safetensors(weights_path, &w, NULL);
     ns_weights_free(&w);
+    test_slowdown();
+    test_preview_no_throw();
     test_memory();
     test_one_plan();
     unlink(weights_path);
