@@ -30,11 +30,39 @@ backend_key (struct ns_context *ctx)
   return ns_context_backend_kind (ctx) == NS_BACKEND_CUDA ? "cuda" : "cpu";
 }
 
-/* Up to MAX_TIMINGS, newest first: "flops evaluations seconds" each. */
+/* Previews are kept apart from runs: a preview is mostly fixed costs, and
+ * one on a busy machine once turned "about 4 min" into "about 14 min".  Its
+ * timing serves only until a run has been timed. */
+static gchar *
+timings_key (struct ns_context *ctx,
+             gboolean           preview)
+{
+  return g_strconcat (backend_key (ctx), preview ? "-preview" : "", NULL);
+}
+
+/* Up to MAX_TIMINGS, newest first: "flops evaluations seconds [slowdown]"
+ * each, the seconds divided by the slowdown (what an idle machine takes); the
+ * previews' when no run was timed. */
+static gint
+load_key (struct ns_context *ctx,
+          gboolean           preview,
+          struct ns_timing  *out);
+
 static gint
 load_timings (struct ns_context *ctx,
               struct ns_timing  *out)
 {
+  gint n = load_key (ctx, FALSE, out);
+
+  return n > 0 ? n : load_key (ctx, TRUE, out);
+}
+
+static gint
+load_key (struct ns_context *ctx,
+          gboolean           preview,
+          struct ns_timing  *out)
+{
+  gchar     *key  = timings_key (ctx, preview);
   GKeyFile  *kf   = g_key_file_new ();
   gchar     *path = timings_file ();
   gchar    **runs = NULL;
@@ -42,32 +70,43 @@ load_timings (struct ns_context *ctx,
   gint       i;
 
   if (g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
-    runs = g_key_file_get_string_list (kf, "timings", backend_key (ctx), NULL, NULL);
+    runs = g_key_file_get_string_list (kf, "timings", key, NULL, NULL);
   for (i = 0; runs && runs[i] && n < MAX_TIMINGS; i++)
     {
       struct ns_timing t;
       gchar           *end;
+      gdouble          slowdown;
 
       t.work.flops       = g_ascii_strtod (runs[i], &end);
       t.work.evaluations = g_ascii_strtod (end, &end);
       t.seconds          = g_ascii_strtod (end, &end);
+      slowdown           = g_ascii_strtod (end, &end);
+      if (slowdown >= 1)
+        t.seconds /= slowdown;
       if (t.work.flops > 0 && t.work.evaluations > 0 && t.seconds > 0)
         out[n++] = t;
     }
 
   g_strfreev (runs);
+  g_free (key);
   g_free (path);
   g_key_file_free (kf);
   return n;
 }
 
-void
-ns_restyle_record_timing (struct ns_context *ctx,
-                          struct ns_work     work,
-                          gdouble            seconds)
+/* The last ns_run on ctx took `seconds` for `work`: kept with how much
+ * other processes slowed it, so that a run or preview on a busy machine
+ * does not slow the next estimates (load_key divides); the estimate
+ * multiplies by how busy the machine is then. */
+static void
+record (struct ns_context *ctx,
+        gboolean           preview,
+        struct ns_work     work,
+        gdouble            seconds)
 {
   struct ns_timing  old[MAX_TIMINGS];
-  gint              n    = load_timings (ctx, old);
+  gint              n    = load_key (ctx, preview, old);
+  gchar            *key  = timings_key (ctx, preview);
   GKeyFile         *kf   = g_key_file_new ();
   gchar            *path = timings_file ();
   gchar            *dir  = g_path_get_dirname (path);
@@ -77,7 +116,9 @@ ns_restyle_record_timing (struct ns_context *ctx,
 
   if (! (seconds > 0.2 && work.flops > 0))
     goto out;
-  text[0] = g_strdup_printf ("%.6g %.6g %.6g", work.flops, work.evaluations, seconds);
+  /* the seconds as measured and how much other work slowed them */
+  text[0] = g_strdup_printf ("%.6g %.6g %.6g %.3g", work.flops, work.evaluations, seconds,
+                             ns_context_last_slowdown (ctx));
   for (i = 0; i < n && i + 1 < MAX_TIMINGS; i++)
     text[i + 1] = g_strdup_printf ("%.6g %.6g %.6g", old[i].work.flops,
                                    old[i].work.evaluations, old[i].seconds);
@@ -87,7 +128,7 @@ ns_restyle_record_timing (struct ns_context *ctx,
   runs[n] = NULL;
 
   g_key_file_load_from_file (kf, path, G_KEY_FILE_KEEP_COMMENTS, NULL);
-  g_key_file_set_string_list (kf, "timings", backend_key (ctx), runs, n);
+  g_key_file_set_string_list (kf, "timings", key, runs, n);
   for (i = 0; i < n; i++)
     g_free (text[i]);
   /* whole or not at all; a timing not kept only makes the next estimate
@@ -108,9 +149,26 @@ ns_restyle_record_timing (struct ns_context *ctx,
     }
 
 out:
+  g_free (key);
   g_free (dir);
   g_free (path);
   g_key_file_free (kf);
+}
+
+void
+ns_restyle_record_timing (struct ns_context *ctx,
+                          struct ns_work     work,
+                          gdouble            seconds)
+{
+  record (ctx, FALSE, work, seconds);
+}
+
+void
+ns_restyle_record_preview_timing (struct ns_context *ctx,
+                                  struct ns_work     work,
+                                  gdouble            seconds)
+{
+  record (ctx, TRUE, work, seconds);
 }
 
 void
@@ -157,20 +215,19 @@ ns_restyle_work_size (struct ns_context     *ctx,
                       gint                   style_h,
                       gboolean              *capped)
 {
-  struct ns_params e       = ns_restyle_engine_params (p);
-  gint             longest = MAX (w, h);
-  gint             fits;
+  struct ns_params    e = ns_restyle_engine_params (p);
+  struct ns_plan_info plan;
 
   if (capped)
     *capped = FALSE;
-  if (p->e.size != 0)
-    return p->e.size;
-  fits = ctx ? ns_largest_size (ctx, &e, w, h, style_w, style_h) : longest;
-  if (fits >= longest || fits == 0)
-    return 0;  /* the layer's own size (or nothing fits: the run says so) */
+  if (e.size != 0 || ! ctx)
+    return e.size;
+  /* the layer's own size, or the largest that fits (when nothing fits,
+   * the own size: the run says so) */
+  ns_plan (ctx, &e, w, h, style_w, style_h, NS_PLAN_FIT_SIZE, &plan);
   if (capped)
-    *capped = TRUE;
-  return fits;
+    *capped = plan.capped;
+  return plan.size;
 }
 
 gchar *
@@ -225,26 +282,19 @@ append_warning (GString     *text,
 }
 
 /* A sentence when the plan computes the largest sizes in tiles or piece by
- * piece to fit in memory (ns_estimate_levels). */
+ * piece to fit in memory. */
 static void
-append_memory_plan (GString                 *text,
-                    const struct ns_context *ctx,
-                    const struct ns_params  *e,
-                    gint                     cw,
-                    gint                     ch,
-                    gint                     sw,
-                    gint                     sh)
+append_memory_plan (GString                   *text,
+                    const struct ns_plan_info *plan)
 {
-  struct ns_level_info levels[8];
-  gint                 n      = ns_estimate_levels (ctx, e, cw, ch, sw, sh, levels, G_N_ELEMENTS (levels));
-  gboolean             tiled  = FALSE;
-  gboolean             pieces = FALSE;
-  gchar               *escaped;
+  gboolean tiled  = FALSE;
+  gboolean pieces = FALSE;
+  gchar   *escaped;
 
-  for (gint i = 0; i < MIN (n, (gint) G_N_ELEMENTS (levels)); i++)
+  for (gint i = 0; i < plan->n_levels; i++)
     {
-      tiled  = tiled || levels[i].tile > 0;
-      pieces = pieces || levels[i].block > 0;
+      tiled  = tiled || plan->levels[i].tile > 0;
+      pieces = pieces || plan->levels[i].block > 0;
     }
   if (! tiled && ! pieces)
     return;
@@ -265,15 +315,15 @@ ns_restyle_estimate (struct ns_context     *ctx,
                      gint                   sh,
                      gboolean              *blocked)
 {
-  struct ns_timing  past[MAX_TIMINGS];
-  struct ns_params  e;
-  GString          *text;
+  struct ns_timing    past[MAX_TIMINGS];
+  struct ns_params    e;
+  struct ns_plan_info plan;
+  GString            *text;
   gchar            *on;
   gchar            *why = NULL;
   gchar            *line;
   gchar             when[64];
   gchar             memory[32];
-  gboolean          capped;
   gint              ow, oh;
 
   *blocked = FALSE;
@@ -285,16 +335,19 @@ ns_restyle_estimate (struct ns_context     *ctx,
                                      "folder, then open Neural Style again."), -1);
     }
 
-  e      = ns_restyle_engine_params (p);
-  e.size = ns_restyle_work_size (ctx, p, cw, ch, sw, sh, &capped);
-  ns_output_size (&e, cw, ch, &ow, &oh);
-  ns_restyle_format_duration (ns_estimate_seconds (ctx, ns_estimate_work (ctx, &e, cw, ch, sw, sh),
-                                                   past, load_timings (ctx, past)),
+  /* one plan for everything below: size, memory, levels, work */
+  e = ns_restyle_engine_params (p);
+  ns_plan (ctx, &e, cw, ch, sw, sh, NS_PLAN_FIT_SIZE, &plan);
+  ow = plan.width;
+  oh = plan.height;
+  /* the timings are an idle machine's: as busy as the machine is now */
+  ns_restyle_format_duration (ns_plan_seconds (ctx, &plan, past, load_timings (ctx, past))
+                              * ns_context_slowdown (ctx),
                               when, sizeof when);
   on   = ns_restyle_device_text (ctx, p->device, &why);
   text = g_string_new (NULL);
 
-  format_bytes (ns_estimate_memory (ctx, &e, cw, ch, sw, sh), memory, sizeof memory);
+  format_bytes (plan.bytes, memory, sizeof memory);
   /* TRANSLATORS: "Restyles at 512 × 341 px: about 4 min and 0.6 GB of memory
      on the CPU (2 threads)."  The <b> tags are markup. */
   line = g_markup_printf_escaped (_("Restyles at <b>%d × %d</b> px: <b>%s</b> and "
@@ -302,7 +355,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
                                   ow, oh, when, memory, on);
   g_string_append (text, line);
   g_free (line);
-  append_memory_plan (text, ctx, &e, cw, ch, sw, sh);
+  append_memory_plan (text, &plan);
 
   if (p->device == NS_BACKEND_CUDA && ns_context_backend_kind (ctx) != NS_BACKEND_CUDA)
     {
@@ -318,7 +371,7 @@ ns_restyle_estimate (struct ns_context     *ctx,
       append_warning (text, why);
     }
 
-  if (capped)
+  if (plan.capped)
     append_warning (text, _("The layer's full size needs more memory than this machine has "
                             "free; Final restyles at the largest size that fits."));
   if (MAX (cw, ch) >= 2 * MAX (ow, oh))

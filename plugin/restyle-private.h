@@ -20,6 +20,10 @@ void             ns_restyle_format_duration (gdouble                seconds,
 void             ns_restyle_record_timing   (struct ns_context     *ctx,
                                              struct ns_work         work,
                                              gdouble                seconds);
+/* a preview's: kept apart, used only until a run has been timed */
+void             ns_restyle_record_preview_timing (struct ns_context *ctx,
+                                                   struct ns_work     work,
+                                                   gdouble            seconds);
 
 /* A painting's R'G'B'A pixels (g_free the data), its fully transparent
  * border cut off. */
