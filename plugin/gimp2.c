@@ -26,6 +26,7 @@
 #include "ns.h"
 #include "dialog.h"
 #include "host.h"
+#include "remember.h"
 
 #define PLUG_IN_PROC2  PLUG_IN_PROC "2"
 /* run-mode, image, drawable and style-layer come first, the other
@@ -66,7 +67,14 @@ arg_blurb (const struct ns_setting *s)
   gint                k;
 
   if (s)
-    g_string_printf (text, "%s: %s", s->label, s->help);
+    {
+      gchar **parts = g_strsplit (s->label, "_", -1);  /* the dialog's mnemonic */
+      gchar  *label = g_strjoinv ("", parts);
+
+      g_string_printf (text, "%s: %s", label, s->help);
+      g_free (label);
+      g_strfreev (parts);
+    }
   else
     g_string_assign (text, "Where to compute");
   if (s && s->type == NS_SETTING_BOOL)
@@ -445,9 +453,23 @@ guess_pair (gint32        image,
   return ns_host_guess (&gimp2_ops, image, &selected, selected != -1, vals, layers);
 }
 
+/* The settings file GIMP 2.10 keeps across restarts (GIMP 3's config
+ * does this itself). */
+static gchar *
+remember_path (void)
+{
+  return g_build_filename (gimp_directory (), NS_REMEMBER_FILE, NULL);
+}
+
+/* The last session's settings, then this session's last values (which
+ * hold the layers too). */
 static void
 load_last (NsHostChoice *vals)
 {
+  gchar *path = remember_path ();
+
+  ns_remember_load (&vals->params, path);
+  g_free (path);
   if (gimp_get_data_size (PLUG_IN_PROC) == sizeof *vals)
     gimp_get_data (PLUG_IN_PROC, vals);
 }
@@ -553,7 +575,13 @@ run (const gchar      *name,
   if (layer != -1)
     {
       if (run_mode == GIMP_RUN_INTERACTIVE)
-        gimp_set_data (PLUG_IN_PROC, &vals, sizeof vals);
+        {
+          gchar *path = remember_path ();
+
+          gimp_set_data (PLUG_IN_PROC, &vals, sizeof vals);
+          ns_remember_save (&vals.params, path, NULL);  /* a failure costs only the memory */
+          g_free (path);
+        }
       if (run_mode != GIMP_RUN_NONINTERACTIVE)
         gimp_displays_flush ();
       *nreturn_vals = 2;
