@@ -82,6 +82,7 @@ struct ns_objective {
     struct ns_buf *tmp[3];                   /* shifted and pooled features, their gradients */
     int block;                          /* block side, px (blocks.c); 0 = the level is optimised at once */
     struct ns_regions *regions;         /* one style per region (regions.c); NULL = none */
+    bool measure; /* the planner's dry run: the tile passes, which allocate nothing, are skipped */
 };
 
 /* Sets the Gram options after init (allocating what they need): the chain

@@ -372,16 +372,22 @@ double ns_plan_eval_flops(const struct plan *pl, int s) {
     const struct level_fit *f = &pl->fit[s];
     ns_tiling_plan(&sh, f->tile, &t);
     if (!f->tile || t.ny * t.nx == 1) return 2.0 * sh.flops + grams; /* backward ~ forward */
-    double area = 0;
-    for (int k = 0; k < t.ny * t.nx; k++) {
-        struct ns_tile tt;
-        struct ns_tile bt;
+    /* the regions form a grid: their area is the sum of the rows' heights
+     * times the sum of the columns' widths */
+    double rows = 0, cols = 0;
+    for (int k = 0; k < t.ny + t.nx; k++) {
+        struct ns_tile tt, bt;
+        int i = k < t.ny ? k * t.nx : k - t.ny;
         if (f->block)
-            ns_block_get(&t, 0, k, &bt, &tt);
+            ns_block_get(&t, 0, i, &bt, &tt);
         else
-            ns_tiling_get(&t, k, &tt);
-        area += (double) (tt.ry1 - tt.ry0) * (tt.rx1 - tt.rx0);
+            ns_tiling_get(&t, i, &tt);
+        if (k < t.ny)
+            rows += tt.ry1 - tt.ry0;
+        else
+            cols += tt.rx1 - tt.rx0;
     }
+    double area = rows * cols;
     /* blocks: each step a reach's forward and backward, and each block's
      * content, start and end forward passes shared out over its steps */
     double passes = f->block ? 2.0 + 3.0 / (pl->it[s] > 0 ? pl->it[s] : 1) : 3.0;

@@ -307,6 +307,7 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     if (!st)
         st = ns_objective_init_blocks(&r->obj, net, ch, cw, fit->block, &pl->rl.content, &pl->rl.style,
                                       p->content_weight, p->style_weight, p->tv_weight);
+    r->obj.measure = r->dry;
     if (!st) st = ns_objective_set_gram(&r->obj, &g);
     if (st == NS_STATUS_UNAVAILABLE && !r->dry)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
@@ -322,8 +323,8 @@ static enum ns_status run_blocks(struct run *r, const struct plan *pl, int s, co
     }
     free(canvas); /* not needed while the blocks run */
     canvas = NULL;
-    struct block_progress bp = {r,     r->rep.iteration, pl->it[s], r->work_done, ns_plan_eval_flops(pl, s),
-                                s == 0};
+    struct block_progress bp = {r, r->rep.iteration, pl->it[s], r->work_done,
+                                r->dry ? 0 : ns_plan_eval_flops(pl, s), s == 0};
     if (!st && r->dry)
         st = ns_blocks_reserve(&r->obj, p->optimizer, fit->history);
     else if (!st)
@@ -372,6 +373,7 @@ static enum ns_status run_scale(struct run *r, const struct plan *pl, int s, con
     if (!st)
         st = ns_objective_init_tiled(&r->obj, net, ch, cw, fit->tile, &pl->rl.content, &pl->rl.style,
                                      p->content_weight, p->style_weight, p->tv_weight);
+    r->obj.measure = r->dry;
     if (!st) st = ns_objective_set_gram(&r->obj, &g);
     if (st == NS_STATUS_UNAVAILABLE && !r->dry)
         ns_set_error(ctx, st, "the %s backend cannot compute in tiles", be->ops->name);
