@@ -154,7 +154,10 @@ $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cud
 	mkdir -p $@
 
 # ---- tests ----
-test: test-deps all plugins test-unit test-cuda test-cuda-emu test-asan test-fuzz test-po test-weights test-ref test-cli test-gimp
+TEST_STEPS := test-deps all plugins test-unit test-cuda test-cuda-emu test-asan test-fuzz test-po test-weights \
+              test-ref test-cli test-gimp
+test:
+	@bash tests/run_steps.sh "$(MAKE)" $(TEST_STEPS)
 
 # what only the tests need (PyTorch, debootstrap, Xvfb, xdotool...): installed here, not by install.sh
 test-deps:
@@ -187,10 +190,10 @@ FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iengine
 test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_weights tests/fuzz/fuzz_weights.c \
-	    engine/weights.c $(shell $(PKG) --libs json-glib-1.0) -lm 2>$(BUILD)/fuzz/build.log; then :; \
+	    engine/weights.c engine/safetensors.c $(shell $(PKG) --libs json-glib-1.0) -lm 2>$(BUILD)/fuzz/build.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_weights; tail -3 $(BUILD)/fuzz/build.log; fi
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) -Iweights $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_keras \
-	    tests/fuzz/fuzz_keras.c weights/keras.c engine/weights.c $(HDF5_LIBS) $(shell $(PKG) --libs json-glib-1.0) \
+	    tests/fuzz/fuzz_keras.c weights/keras.c engine/weights.c engine/safetensors.c $(HDF5_LIBS) $(shell $(PKG) --libs json-glib-1.0) \
 	    -lm 2>$(BUILD)/fuzz/build-keras.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_keras; tail -3 $(BUILD)/fuzz/build-keras.log; fi
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE -DIO_MAX_MEGAPIXELS=4 -Icli $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) \

@@ -40,6 +40,9 @@ struct cli {
     struct ns_context *ctx;
     enum ns_backend_kind kind; /* the backend the run started on */
     const char *preset;        /* --preset, applied before the other options */
+    const char *model;         /* --model: a fast style instead of --style */
+    float strength;            /* --strength, percent (fast styles) */
+    bool size_given;           /* --size was given (a fast style otherwise runs at the photo's size) */
 };
 
 /* One --help entry: the flag and its value name in a column of 25, the
@@ -66,7 +69,9 @@ static void help_line(FILE *f, const char *flag, const char *value, const char *
 
 static void usage(FILE *f) {
     fprintf(f, "Usage: neural-style --content FILE --style FILE --output FILE [options]\n"
-               "Restyles a photo after a painting (Gatys et al., VGG-19).\n\n");
+               "       neural-style --content FILE --model FILE --output FILE [options]\n"
+               "Restyles a photo after a painting (Gatys et al., VGG-19), or with a fast style's network\n"
+               "(Johnson et al.).\n\n");
     help_line(f, "content", "FILE", "the photo");
     help_line(f, "style", "FILE", "the painting (repeat for a blend of styles)");
     help_line(f, "style", "FILE:MASK",
@@ -80,6 +85,10 @@ static void usage(FILE *f) {
     help_line(f, "colors", "keep|match|off",
               "keep: the photo's colours after the run (= --preserve-colors); match: the painting's colours "
               "matched to the photo's first (= --match-colors)");
+    help_line(f, "model", "FILE",
+              "a fast style (.safetensors from ./install.sh --styles): restyles in one pass, no --style; at "
+              "the photo's own size unless --size is given");
+    help_line(f, "strength", "PERCENT", "a fast style's strength, 0 to 100 (default 100)");
     help_line(f, "preset", "NAME",
               "gatys2016, improved, faithful, balanced or painterly; the other options given override it");
     int n;
@@ -284,6 +293,8 @@ static const struct opt_spec cli_specs[] = {
     STRING("init-image", init_image),
     SPECIAL("colors"),
     SPECIAL("preset"),
+    STRING("model", model),
+    SPECIAL("strength"),
     CHOICE("device", device, device),
     INT("gpu", gpu, 0, 64),
     STRING("log-json", log_json),
@@ -372,6 +383,12 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
                 snprintf(want + strlen(want), sizeof want - strlen(want), "%s %s", n == ns_preset_names() ? "" : ",", *n);
             bad_value(o, v, want);
         }
+    } else if (!strcmp(o->name, "strength")) {
+        char *end;
+        errno = 0;
+        double s = strtod(v, &end);
+        if (end == v || *end || errno || !(s >= 0 && s <= 100)) bad_value(o, v, "a percentage from 0 to 100");
+        c->strength = (float) s;
     } else if (!strcmp(o->name, "version")) {
         printf("neural-style %s\n", NS_VERSION_STRING);
         exit(0);
@@ -447,17 +464,67 @@ static void parse_args(int argc, char **argv, struct cli *c) {
             exit(2);
         }
         read_option(c, &specs[o], optarg);
+        c->size_given |= !strcmp(specs[o].name, "size");
     }
     if (optind < argc) bad_usage("unexpected argument '%s'", argv[optind]);
-    if (!c->content || !c->n_styles || !c->output)
-        bad_usage("--content, --style and --output are required%s", "");
+    if (c->model && c->n_styles) bad_usage("--model and --style: one or the other%s", "");
+    if (!c->content || !(c->n_styles || c->model) || !c->output)
+        bad_usage("--content, --style (or --model) and --output are required%s", "");
     if (c->p.init == NS_INIT_IMAGE && !c->init_image) bad_usage("--init image needs --init-image FILE%s", "");
     if (c->n_blend && c->n_blend != c->n_styles)
         bad_usage("--style-blend needs one weight per --style%s", "");
 }
 
+/* Saves result as the output, a signal during the save waiting for it to
+ * end: where the file system has no O_TMPFILE, a named temp file exists
+ * until then. */
+static void save_output(const struct cli *c, const struct io_image *content, const struct ns_image *result) {
+    char err[600];
+    sigset_t stop, was_mask;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT), sigaddset(&stop, SIGTERM), sigaddset(&stop, SIGHUP), sigaddset(&stop, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &stop, &was_mask);
+    bool saved = io_save(c->output, result, content->has_alpha, content->depth, err, sizeof err);
+    sigprocmask(SIG_SETMASK, &was_mask, NULL);
+    if (!saved) die("%s", err);
+    if (!c->quiet) fprintf(stderr, "neural-style: wrote %s (%d x %d)\n", c->output, result->width, result->height);
+}
+
+/* --model: the photo through a fast style's network, at its own size. */
+static int run_model(struct cli *c) {
+    char err[600];
+    struct ns_style_model *model = NULL;
+    if (ns_style_model_load(c->model, &model, err, sizeof err)) die("%s", err);
+    struct io_image content;
+    if (!io_load(c->content, &content, err, sizeof err)) die("%s", err);
+    struct ns_context *ctx = NULL;
+    if (ns_context_new_device(c->device, c->gpu, &ctx)) die("%s", ns_last_error(ctx));
+    if (ns_context_set_threads(ctx, c->p.threads, NULL)) die("%s", ns_last_error(ctx));
+    struct ns_stylize_params p = ns_stylize_params_default();
+    p.size = c->size_given ? c->p.size : 0;
+    p.strength = c->strength / 100.0f;
+    p.preserve_colors = c->p.preserve_colors;
+    p.threads = c->p.threads;
+    int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
+    struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
+    if (!result.data) die("not enough memory for a %d x %d result", w, h);
+    if (!c->quiet) {
+        const char *name = ns_style_model_info(model, "name");
+        fprintf(stderr, "neural-style: %s, on %s\n", name ? name : c->model, ns_context_backend(ctx));
+    }
+    if (ns_stylize(ctx, model, &content.im, &p, &result)) die("%s", ns_last_error(ctx));
+    save_output(c, &content, &result);
+    free(result.data);
+    ns_context_free(ctx);
+    ns_style_model_free(model);
+    io_free(&content);
+    io_exit();
+    return 0;
+}
+
 int main(int argc, char **argv) {
-    struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1};
+    struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1,
+                    .strength = 100};
     parse_args(argc, argv, &c);
     c.tty = isatty(2);
 
@@ -472,6 +539,7 @@ int main(int argc, char **argv) {
     io_init();
     char err[600];
     if (!io_check_output(c.output, err, sizeof err)) die("%s", err);
+    if (c.model) return run_model(&c);
     struct io_image content, styles[NS_MAX_STYLES], init = {0};
     if (!io_load(c.content, &content, err, sizeof err)) die("%s", err);
     for (int k = 0; k < c.n_styles; k++)
@@ -481,11 +549,7 @@ int main(int argc, char **argv) {
     struct ns_context *ctx = NULL;
     enum ns_status st = ns_context_new_ex(c.weights, c.device, c.gpu, &ctx);
     if (st) die("%s", ctx ? ns_last_error(ctx) : ns_status_str(st));
-    /* a preset's content layer the file lacks: the file's default */
-    struct ns_params preset = ns_params_default();
-    if (c.preset && !ns_params_preset(&preset, c.preset) && c.p.content_layers == preset.content_layers &&
-        preset.content_layers && !strstr(ns_context_layers(ctx), preset.content_layers))
-        c.p.content_layers = NULL;
+    if (c.preset) ns_params_preset_fit(ctx, &c.p, c.preset);
     int threads = 0;
     if (ns_context_set_threads(ctx, c.p.threads, &threads)) die("%s", ns_last_error(ctx));
     if (threads > 0 && c.p.threads > threads)
@@ -557,16 +621,7 @@ int main(int argc, char **argv) {
         return 130;
     }
     if (st) die("%s", ns_last_error(ctx));
-    /* a signal during the save waits for it to end: where the file system
-     * has no O_TMPFILE, a named temp file exists until then */
-    sigset_t stop, was_mask;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT), sigaddset(&stop, SIGTERM), sigaddset(&stop, SIGHUP), sigaddset(&stop, SIGQUIT);
-    sigprocmask(SIG_BLOCK, &stop, &was_mask);
-    bool saved = io_save(c.output, &result, content.has_alpha, content.depth, err, sizeof err);
-    sigprocmask(SIG_SETMASK, &was_mask, NULL);
-    if (!saved) die("%s", err);
-    if (!c.quiet) fprintf(stderr, "neural-style: wrote %s (%d x %d)\n", c.output, ow, oh);
+    save_output(&c, &content, &result);
 
     free(result.data);
     ns_context_free(ctx);

@@ -146,6 +146,26 @@ struct ns_backend_ops {
     void (*adam)(struct ns_backend *be, struct ns_buf *x, const struct ns_buf *g, struct ns_buf *m,
                  struct ns_buf *v, size_t n, float lr, float beta1, float beta2, float eps, int t);
 
+    /* feed-forward style networks (stylize.c; optional: NULL = this backend
+     * cannot run them).  Planar float32 buffers. */
+    /* out (c x (h+2p) x (w+2p)) = in (c x h x w) mirrored p pixels out on
+     * each side, the edge not repeated (PyTorch's ReflectionPad2d); p < h, p < w */
+    void (*reflect_pad)(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int p,
+                        struct ns_buf *out);
+    /* out (cout x oh x ow, oh = (h - k) / stride + 1) = the k x k convolution
+     * of in (cin x h x w), no padding; wt [cout][cin*k*k]; bias may be NULL */
+    void (*conv2d)(struct ns_backend *be, const struct ns_buf *in, int cin, int h, int w, const struct ns_buf *wt,
+                   const struct ns_buf *bias, int cout, int k, int stride, struct ns_buf *out);
+    /* slot0 + 2 ch = the sum of channel ch of x (c x m), slot0 + 2 ch + 1 the
+     * sum of its squares */
+    void (*moments)(struct ns_backend *be, const struct ns_buf *x, int c, size_t m, int slot0);
+    /* x[ch][j] = a[ch] * x[ch][j] + b[ch] over c x m, then max(0, .) when
+     * relu; a and b float32 of c */
+    void (*affine)(struct ns_backend *be, struct ns_buf *x, int c, size_t m, const struct ns_buf *a,
+                   const struct ns_buf *b, bool relu);
+    /* out (c x 2h x 2w) = in (c x h x w), each pixel repeated 2 x 2 */
+    void (*upsample2)(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, struct ns_buf *out);
+
     /* scalars and errors */
     enum ns_status (*read_scalars)(struct ns_backend *be, int slot0, int n, double *out);
     enum ns_status (*sync)(struct ns_backend *be);
@@ -210,7 +230,7 @@ typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend 
 /* The ops table and the structs above, as a number: a loaded backend
  * exports ns_backend_api_version() and is used only when it returns this.
  * Raise it with any change to them. */
-#define NS_BACKEND_API_VERSION    5
+#define NS_BACKEND_API_VERSION    6
 #define NS_BACKEND_VERSION_SYMBOL "ns_backend_api_version"
 typedef int (*ns_backend_version_fn)(void);
 

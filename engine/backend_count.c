@@ -83,6 +83,16 @@ static void count_lincomb(struct ns_backend *be, struct ns_buf *y, float alpha, 
                           const struct ns_buf *const *v, int k, const double *coef, size_t n) { }
 static void count_adam(struct ns_backend *be, struct ns_buf *x, const struct ns_buf *g, struct ns_buf *m,
                        struct ns_buf *v, size_t n, float lr, float b1, float b2, float eps, int t) { }
+static void count_reflect_pad(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int p,
+                              struct ns_buf *out) { }
+static void count_conv2d(struct ns_backend *be, const struct ns_buf *in, int cin, int h, int w,
+                         const struct ns_buf *wt, const struct ns_buf *bias, int cout, int k, int stride,
+                         struct ns_buf *out) { }
+static void count_moments(struct ns_backend *be, const struct ns_buf *x, int c, size_t m, int slot0) { }
+static void count_affine(struct ns_backend *be, struct ns_buf *x, int c, size_t m, const struct ns_buf *a,
+                         const struct ns_buf *b, bool relu) { }
+static void count_upsample2(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w,
+                            struct ns_buf *out) { }
 static enum ns_status count_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
    
     memset(out, 0, sizeof(double) * (size_t) (n > 0 ? n : 0));
@@ -98,7 +108,8 @@ static const struct ns_backend_ops count_ops = {
     count_pool_fwd,   count_pool_bwd,    count_gram,         count_crop,        count_add_window,
     count_gram_grad,  count_shift_scale, count_cross_gram,   count_gram_diff,   count_cross_grad,
     count_content_loss, count_style_loss, count_tv_loss,     count_fill,        count_copy,
-    count_axpby,      count_dots,        count_lincomb,      count_adam,        count_read_scalars,
+    count_axpby,      count_dots,        count_lincomb,      count_adam,        count_reflect_pad,
+    count_conv2d,     count_moments,     count_affine,       count_upsample2,   count_read_scalars,
     count_sync,       count_error,
 };
 

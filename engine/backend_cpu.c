@@ -664,6 +664,123 @@ static void cpu_adam(struct ns_backend *be, struct ns_buf *x_b, const struct ns_
     }
 }
 
+/* ---- feed-forward style networks ---- */
+
+static void cpu_reflect_pad(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int p,
+                            struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
+    int oh = h + 2 * p, ow = w + 2 * p;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static) collapse(2)
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < oh; y++) {
+            int sy = y - p < 0 ? p - y : y - p >= h ? 2 * (h - 1) - (y - p) : y - p;
+            const float *src = in + ((size_t) ch * h + sy) * w;
+            float *dst = out + ((size_t) ch * oh + y) * ow;
+            for (int x = 0; x < p; x++)
+                dst[x] = src[p - x], dst[p + w + x] = src[w - 2 - x];
+            memcpy(dst + p, src, (size_t) w * sizeof(float));
+        }
+}
+
+/* Fills col (cin*k*k rows of p1 - p0 floats) with the k x k windows, at
+ * `stride`, of output pixels p0..p1-1 of an ow-wide output over the
+ * unpadded input in (cin x h x w). */
+static void im2col_k(const float *in, int cin, int h, int w, int k, int stride, int ow, size_t p0, size_t p1,
+                     float *col) {
+    size_t n = p1 - p0;
+    for (int ci = 0; ci < cin; ci++)
+        for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+                float *dst = col + (((size_t) ci * k + ky) * k + kx) * n;
+                for (size_t p = p0; p < p1;) {
+                    int oy = (int) (p / ow), ox = (int) (p % ow);
+                    size_t run = (size_t) (ow - ox) < p1 - p ? (size_t) (ow - ox) : p1 - p;
+                    const float *src = in + ((size_t) ci * h + (size_t) oy * stride + ky) * w + kx;
+                    if (stride == 1)
+                        memcpy(dst, src + ox, run * sizeof(float));
+                    else
+                        for (size_t i = 0; i < run; i++)
+                            dst[i] = src[(ox + i) * stride];
+                    dst += run, p += run;
+                }
+            }
+}
+
+static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                       const struct ns_buf *wt_b, const struct ns_buf *bias_b, int cout, int k, int stride,
+                       struct ns_buf *out_b) {
+    const float *in = CF(in_b), *wt = CF(wt_b), *bias = CF(bias_b);
+    float *out = F(out_b);
+    struct cpu_backend *cb = cpu(be);
+    int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+    size_t hw = (size_t) oh * ow, kk = (size_t) cin * k * k;
+    size_t tile = cb->col_floats / kk;
+    if (tile >= 64) tile &= ~(size_t) 15;
+    if (tile < 1) tile = 1; /* cin * k * k beyond the column buffer: set_threads sized it for VGG */
+    if (tile > hw) tile = hw;
+    long ntiles = (long) ((hw + tile - 1) / tile);
+#pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
+    for (long t = 0; t < ntiles; t++) {
+        float *col = cb->col + (size_t) omp_get_thread_num() * cb->col_floats;
+        size_t p0 = (size_t) t * tile, p1 = p0 + tile < hw ? p0 + tile : hw, n = p1 - p0;
+        im2col_k(in, cin, h, w, k, stride, ow, p0, p1, col);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int) n, (int) kk, 1.0f, wt, (int) kk, col,
+                    (int) n, 0.0f, out + p0, (int) hw);
+        for (int co = 0; co < cout && bias; co++) {
+            float *o = out + (size_t) co * hw + p0;
+            for (size_t i = 0; i < n; i++)
+                o[i] += bias[co];
+        }
+    }
+}
+
+static void cpu_moments(struct ns_backend *be, const struct ns_buf *x_b, int c, size_t m, int slot0) {
+    const float *x = CF(x_b);
+    struct cpu_backend *cb = cpu(be);
+#pragma omp parallel for num_threads(cb->threads) schedule(static)
+    for (int ch = 0; ch < c; ch++) {
+        const float *v = x + (size_t) ch * m;
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < m; i++)
+            s += v[i], s2 += (double) v[i] * v[i];
+        cb->slots[slot0 + 2 * ch] = s;
+        cb->slots[slot0 + 2 * ch + 1] = s2;
+    }
+}
+
+static void cpu_affine(struct ns_backend *be, struct ns_buf *x_b, int c, size_t m, const struct ns_buf *a_b,
+                       const struct ns_buf *b_b, bool relu) {
+    float *x = F(x_b);
+    const float *a = CF(a_b), *b = CF(b_b);
+    size_t cs = 16384, per = (m + cs - 1) / cs;
+    long n = (long) (c * per);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+    for (long t = 0; t < n; t++) {
+        int ch = (int) (t / per);
+        size_t i0 = (t % per) * cs, i1 = i0 + cs < m ? i0 + cs : m;
+        float *v = x + (size_t) ch * m;
+        for (size_t i = i0; i < i1; i++) {
+            float y = a[ch] * v[i] + b[ch];
+            v[i] = relu && y < 0.0f ? 0.0f : y;
+        }
+    }
+}
+
+static void cpu_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w,
+                          struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static) collapse(2)
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < 2 * h; y++) {
+            const float *src = in + ((size_t) ch * h + y / 2) * w;
+            float *dst = out + ((size_t) ch * 2 * h + y) * 2 * w;
+            for (int x = 0; x < w; x++)
+                dst[2 * x] = dst[2 * x + 1] = src[x];
+        }
+}
+
 static enum ns_status cpu_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
     memcpy(out, cpu(be)->slots + slot0, (size_t) n * sizeof(double));
     return NS_STATUS_OK;
@@ -720,6 +837,11 @@ static const struct ns_backend_ops cpu_ops = {
     .dots = cpu_dots,
     .lincomb = cpu_lincomb,
     .adam = cpu_adam,
+    .reflect_pad = cpu_reflect_pad,
+    .conv2d = cpu_conv2d,
+    .moments = cpu_moments,
+    .affine = cpu_affine,
+    .upsample2 = cpu_upsample2,
     .read_scalars = cpu_read_scalars,
     .sync = cpu_sync,
     .error = cpu_error,

@@ -202,9 +202,10 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
     ctx->kind = NS_BACKEND_CPU;
     ctx->gpu = gpu;
     snprintf(ctx->gpu_detail, sizeof ctx->gpu_detail, "%s", detail ? detail : "");
-    if (!ctx->weights.n_layers) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
+    if (!ctx->weights.n_layers && ctx->weights_path[0])
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "the weights are gone");
     enum ns_status st = ns_backend_cpu_new(0, &ctx->be);
-    if (!st) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
+    if (!st && ctx->weights.n_layers) st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
     if (st == NS_STATUS_OUT_OF_MEMORY && ns_address_room() != SIZE_MAX)
         return ns_set_error(ctx, st,
                             "not enough memory to start: this process may take only %.0f MB more (ulimit -v), "
@@ -230,6 +231,8 @@ enum ns_status ns_context_set_threads(struct ns_context *ctx, int threads, int *
     if (used) *used = ctx->kind == NS_BACKEND_CPU ? ctx->be->threads : 0;
     return NS_STATUS_OK;
 }
+
+static enum ns_status open_device(struct ns_context *ctx, enum ns_backend_kind backend, int gpu_index);
 
 enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,
                                  struct ns_context **out) {
@@ -272,7 +275,13 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
     }
     ns_layers_default(&layout, ctx->def_content, sizeof ctx->def_content, ctx->def_style,
                       sizeof ctx->def_style);
+    return open_device(ctx, backend, gpu_index);
+}
 
+/* ctx's backend: the GPU, the CPU, or auto's choice; the VGG weights, when
+ * loaded, onto it. */
+static enum ns_status open_device(struct ns_context *ctx, enum ns_backend_kind backend, int gpu_index) {
+    enum ns_status st;
     char why[600] = "";
     /* CUDA maps hundreds of MB of libraries and reserves address space for
      * the device: under `ulimit -v` auto mode leaves the CPU its room */
@@ -287,7 +296,7 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
         st = open_cuda(ctx, gpu_index, &ctx->be, why, sizeof why);
         if (!st) {
             ctx->kind = NS_BACKEND_CUDA;
-            st = ns_model_init(&ctx->model, ctx->be, &ctx->weights);
+            st = ctx->weights.n_layers ? ns_model_init(&ctx->model, ctx->be, &ctx->weights) : NS_STATUS_OK;
             if (st) {
                 snprintf(why, sizeof why, "cannot load the weights onto the GPU (%s)", ns_status_str(st));
                 ctx->gpu = st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
@@ -308,6 +317,14 @@ enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind 
         return ns_context_use_cpu(ctx, ctx->gpu, note, why);
     }
     return ns_context_use_cpu(ctx, NS_GPU_NOT_ASKED, NULL, NULL);
+}
+
+enum ns_status ns_context_new_device(enum ns_backend_kind backend, int gpu_index, struct ns_context **out) {
+    struct ns_context *ctx = calloc(1, sizeof *ctx);
+    *out = ctx;
+    if (!ctx) return NS_STATUS_OUT_OF_MEMORY;
+    ctx->requested = backend;
+    return open_device(ctx, backend, gpu_index);
 }
 
 enum ns_status ns_context_new(const char *weights_path, enum ns_backend_kind backend,

@@ -195,6 +195,9 @@ enum ns_status ns_context_new(const char *weights_path, enum ns_backend_kind bac
                               struct ns_context **ctx);
 enum ns_status ns_context_new_ex(const char *weights_path, enum ns_backend_kind backend, int gpu_index,
                                  struct ns_context **ctx);
+/* A context without VGG weights, for what needs only a device: applying
+ * fast styles (ns_stylize). */
+enum ns_status ns_context_new_device(enum ns_backend_kind backend, int gpu_index, struct ns_context **ctx);
 void ns_context_free(struct ns_context *ctx);
 
 /* A human sentence for the last failure on this context ("" if none). */
@@ -362,11 +365,14 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
  * all style layers, geometric weights, the chain), "faithful", "balanced"
  * and "painterly" (three strengths).  Sets only the fields the preset is
  * about, so that what is applied after it wins; INVALID_ARGUMENT for an
- * unknown name.  ns_preset_names() lists them, NULL-terminated.  A preset's
- * content layer the weights file lacks falls back to the file's default
- * where a front end checks ns_context_layers(). */
+ * unknown name.  ns_preset_names() lists them, NULL-terminated. */
 enum ns_status ns_params_preset(struct ns_params *params, const char *name);
 const char *const *ns_preset_names(void);
+/* After preset `name` and the options given after it: each layer list that
+ * is still the preset's and names a layer ctx's weights lack goes back to
+ * the file's default (NULL): improved's relu5_2 on weights that stop at
+ * conv3_4.  Lists the person gave otherwise are left to ns_run's check. */
+void ns_params_preset_fit(const struct ns_context *ctx, struct ns_params *params, const char *name);
 
 /* The table of settings: every field of struct ns_params a person sets,
  * with its name (the command line's --NAME, GIMP 3's argument), type,
@@ -488,5 +494,34 @@ const char *ns_errno_str(int errnum);
 #ifdef __cplusplus
 }
 #endif
+
+/* ---- Fast styles: a feed-forward network trained for one painting ----
+ *
+ * Johnson et al. 2016's transformation network with Ulyanov et al.'s
+ * instance normalisation, as pytorch/examples' fast_neural_style
+ * TransformerNet: one forward pass restyles a photo.  A model file is
+ * safetensors with the network's tensors under PyTorch's names and
+ * __metadata__ saying the architecture ("transformer-net"), the style's
+ * name and where it came from (docs/fast-styles.md). */
+struct ns_style_model;
+/* Reads and checks a model file; on failure err holds one sentence. */
+enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out, char *err, size_t err_len);
+void ns_style_model_free(struct ns_style_model *m);
+/* The model's metadata value for key ("name", "source", "license",
+ * "architecture", "training", ...), NULL if none. */
+const char *ns_style_model_info(const struct ns_style_model *m, const char *key);
+
+struct ns_stylize_params {
+    int size;       /* longest side the network sees; 0 = the photo's own */
+    float strength; /* 0..1: the result blended over the photo */
+    bool preserve_colors;
+    int threads;    /* CPU threads, 0 = all cores */
+};
+struct ns_stylize_params ns_stylize_params_default(void);
+/* Restyles content (3 or 4 channels, R'G'B' 0..1) with the model into
+ * result, allocated by the caller at the content's size with 3 or 4
+ * channels; alpha is the content's.  Any size works, odd ones included. */
+enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *model, const struct ns_image *content,
+                          const struct ns_stylize_params *params, struct ns_image *result);
 
 #endif /* NS_H */

@@ -27,7 +27,7 @@ enum ns_status ns_params_preset(struct ns_params *p, const char *name) {
         p->correlation_chain = false;
     } else if (!strcmp(name, "improved")) {
         /* Novak & Nikulin's set; content relu5_2 where the file has it
-         * (ns_preset_content_fallback) */
+         * (ns_params_preset_fit) */
         p->pooling = NS_POOLING_AVG;
         p->init = NS_INIT_CONTENT;
         p->content_layers = "relu5_2";
@@ -54,4 +54,36 @@ enum ns_status ns_params_preset(struct ns_params *p, const char *name) {
         return NS_STATUS_INVALID_ARGUMENT;
     }
     return NS_STATUS_OK;
+}
+
+/* Whether every layer of a list ("relu1_1,relu2_1:0.5", "all") is in the
+ * comma-separated `have`. */
+static bool layers_in(const char *list, const char *have) {
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",:");
+        bool found = n == 3 && !strncmp(p, "all", 3);
+        for (const char *h = have; !found && *h;) {
+            size_t m = strcspn(h, ",");
+            found = m == n && !strncmp(h, p, n);
+            h += m + (h[m] == ',');
+        }
+        if (!found) return false;
+        p += strcspn(p, ",");
+        p += *p == ',';
+        p += strspn(p, " ");
+    }
+    return true;
+}
+
+void ns_params_preset_fit(const struct ns_context *ctx, struct ns_params *params, const char *name) {
+    struct ns_params preset = ns_params_default();
+    if (!ctx || !params || ns_params_preset(&preset, name)) return;
+    int n;
+    const struct ns_setting *t = ns_settings(&n);
+    for (int i = 0; i < n; i++) {
+        if (t[i].type != NS_SETTING_STRING) continue;
+        const char **list = (const char **) ((char *) params + t[i].offset);
+        const char *ours = *(const char **) ((char *) &preset + t[i].offset);
+        if (*list && ours && !strcmp(*list, ours) && !layers_in(ours, ns_context_layers(ctx))) *list = NULL;
+    }
 }

@@ -3,6 +3,7 @@
 #define NS_WEIGHTS_H
 
 #include "ns.h"
+#include "safetensors.h" /* ns_json_check, for the importer */
 
 struct ns_conv_weights {
     char name[16]; /* "conv3_1" */
@@ -45,12 +46,6 @@ int ns_vgg_arch_from_convs(ns_vgg_has_conv_fn has, void *user);
 #define NS_META_CAFFE_FMT                                                                                    \
     "\"architecture\":\"vgg%d\",\"input_channel_order\":\"BGR\",\"input_range\":\"0..255\","                 \
     "\"input_mean\":\"103.939,116.779,123.68\",\"input_std\":\"1,1,1\""
-
-/* Checks JSON text before a parser that recurses sees it: the offset of
- * the first '[' or '{' deeper than max_depth, or of a byte strict JSON never
- * has outside a string (a quote other than ", a comment, a control
- * character), else len.  *depth: the deepest nesting seen. */
-size_t ns_json_check(const char *text, size_t len, int max_depth, int *depth);
 
 /* Reads and checks the whole file; on failure fills err with one sentence. */
 enum ns_status ns_weights_load(const char *path, struct ns_weights *w, char *err, size_t err_len);

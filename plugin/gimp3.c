@@ -125,17 +125,21 @@ choice_new (const gchar *const *nicks,
   return choice;
 }
 
-/* One setting argument of the table (s), or the device (NULL); the
- * default is def's. */
+/* One setting argument of the table (s), or the device (NULL), to the
+ * procedure (data), with the plug-in's default.  The rows kept as this
+ * machine's own are aux arguments: GIMP keeps them with the dialog's
+ * values and Script-Fu calls do not pass them. */
 static void
-add_setting (GimpProcedure           *procedure,
-             const struct ns_setting *s,
-             const NsRestyleParams   *def)
+add_setting (const struct ns_setting *s,
+             gpointer                 data)
 {
-  const gchar *const *labels;
-  const gchar *const *nicks;
-  GParamFlags         rw = G_PARAM_READWRITE;
-  gdouble             v  = s ? ns_restyle_get (def, s) : def->device;
+  GimpProcedure        *procedure = data;
+  const NsRestyleParams defaults  = ns_restyle_defaults ();
+  const NsRestyleParams *def      = &defaults;
+  const gchar *const   *labels;
+  const gchar *const   *nicks;
+  GParamFlags           rw = G_PARAM_READWRITE;
+  gdouble               v  = s ? ns_restyle_get (def, s) : def->device;
 
   if (! s)
     {
@@ -236,21 +240,13 @@ add_paintings (GimpProcedure *procedure)
 static void
 add_arguments (GimpProcedure *procedure)
 {
-  NsRestyleParams def = ns_restyle_defaults ();
-  gint            n, i, k;
-  const struct ns_setting *t = ns_settings (&n);
+  gint k;
 
   gimp_procedure_add_layer_argument (procedure, "style-layer", _("Painting"),
                                      _("The painting: another layer of the same image"),
                                      TRUE, G_PARAM_READWRITE);
-  for (k = 1; k <= ns_restyle_n_args (); k++)
-    add_setting (procedure, ns_restyle_arg (k), &def);
+  ns_restyle_foreach_setting (add_setting, procedure);
   add_paintings (procedure);
-  /* settings of this machine, not of a call: kept with the dialog's
-     values, so that Script-Fu calls keep their arguments */
-  for (i = 0; i < n; i++)
-    if (t[i].arg == NS_SETTING_ARG_AUX)
-      add_setting (procedure, &t[i], &def);
   /* the last run's photo and painting (GimpConfig cannot store layers) */
   gimp_procedure_add_int_aux_argument (procedure, "last-content", "last-content", "",
                                        -1, G_MAXINT, -1, G_PARAM_READWRITE);
@@ -307,12 +303,19 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
 /* ---- the config <-> NsRestyleParams ---- */
 
-/* One setting from the config into p (NULL s: the device). */
-static void
-setting_from_config (GimpProcedureConfig     *config,
-                     const struct ns_setting *s,
-                     NsRestyleParams         *p)
+typedef struct
 {
+  GimpProcedureConfig *config;
+  NsRestyleParams     *params;
+} FromConfig;
+
+/* One setting from the config into the params (NULL s: the device). */
+static void
+setting_from_config (const struct ns_setting *s,
+                     gpointer                 data)
+{
+  GimpProcedureConfig *config = ((FromConfig *) data)->config;
+  NsRestyleParams     *p      = ((FromConfig *) data)->params;
   gint     i = 0;
   gdouble  d = 0;
   gboolean b = FALSE;
@@ -337,14 +340,10 @@ static NsRestyleParams
 params_from_config (GimpProcedureConfig *config)
 {
   NsRestyleParams p = ns_restyle_defaults ();
-  gint            n, i, k;
-  const struct ns_setting *t = ns_settings (&n);
+  FromConfig      from = { config, &p };
+  gint            k;
 
-  for (k = 1; k <= ns_restyle_n_args (); k++)
-    setting_from_config (config, ns_restyle_arg (k), &p);
-  for (i = 0; i < n; i++)
-    if (t[i].arg == NS_SETTING_ARG_AUX)
-      setting_from_config (config, &t[i], &p);
+  ns_restyle_foreach_setting (setting_from_config, &from);
   p.paintings = 1;
   for (k = 1; k <= NS_MAX_PAINTINGS; k++)
     {
@@ -369,12 +368,19 @@ params_from_config (GimpProcedureConfig *config)
   return p;
 }
 
-/* One setting of p into the config, within the argument's range. */
-static void
-setting_to_config (GimpProcedureConfig     *config,
-                   const struct ns_setting *s,
-                   const NsRestyleParams   *p)
+typedef struct
 {
+  GimpProcedureConfig   *config;
+  const NsRestyleParams *params;
+} ToConfig;
+
+/* One setting of the params into the config, within the argument's range. */
+static void
+setting_to_config (const struct ns_setting *s,
+                   gpointer                 data)
+{
+  GimpProcedureConfig   *config = ((ToConfig *) data)->config;
+  const NsRestyleParams *p      = ((ToConfig *) data)->params;
   const gchar *const *nicks = s ? s->choices : ns_restyle_device_choices (NULL);
   gdouble             v     = s ? ns_restyle_get (p, s) : p->device;
   gint                top   = s ? ns_restyle_n_choices (s) - 1 : 2;
@@ -404,16 +410,12 @@ static void
 params_to_config (const NsRestyleParams *p,
                   gpointer               data)
 {
-  Sync *s = data;
-  gint  n, i, k;
-  const struct ns_setting *t = ns_settings (&n);
+  Sync     *s  = data;
+  ToConfig  to = { s->config, p };
+  gint      k;
 
   s->pushing = TRUE;
-  for (k = 1; k <= ns_restyle_n_args (); k++)
-    setting_to_config (s->config, ns_restyle_arg (k), p);
-  for (i = 0; i < n; i++)
-    if (t[i].arg == NS_SETTING_ARG_AUX)
-      setting_to_config (s->config, &t[i], p);
+  ns_restyle_foreach_setting (setting_to_config, &to);
   for (k = 1; k <= NS_MAX_PAINTINGS; k++)
     {
       gchar *blend  = g_strdup_printf ("blend-%d", k);

@@ -150,20 +150,18 @@ ns_host_guess (const NsHostOps *ops,
 
 /* ---- checks ---- */
 
-/* What ns_restyle_check_layers needs of painting k. */
+/* What ns_restyle_check_layers needs of painting k; im is the image's. */
 static void
 painting_facts (const NsHostOps    *ops,
                 gint                image,
+                const NsImageInfo  *im,
                 const NsHostChoice *c,
                 gint                k,
                 NsPaintingFacts    *f)
 {
   NsItemInfo s  = item_of (ops, c->styles[k]);
   NsItemInfo ch = item_of (ops, c->channels[k]);
-  NsImageInfo im = { 0, };
 
-  ops->image (image, &im);
-  g_free (im.file);
   f->is_layer   = s.kind == NS_ITEM_LAYER;
   f->in_image   = f->is_layer && s.image == image;
   f->is_content = c->styles[k] == c->content;
@@ -172,7 +170,7 @@ painting_facts (const NsHostOps    *ops,
   switch (f->region)
     {
     case NS_REGION_CHOICE_SELECTION:
-      f->region_usable = ! im.selection_empty;
+      f->region_usable = ! im->selection_empty;
       break;
     case NS_REGION_CHOICE_LAYER_MASK:
       f->region_usable = f->is_layer && s.mask != -1;
@@ -213,11 +211,11 @@ check_layers (const NsHostOps    *ops,
     {
       f.style_width  = style.width;
       f.style_height = style.height;
-      painting_facts (ops, image, c, 0, &f.first);
+      painting_facts (ops, image, &im, c, 0, &f.first);
     }
   f.n_more = c->params.paintings - 1;
   for (k = 1; k < c->params.paintings; k++)
-    painting_facts (ops, image, c, k, &f.more[k - 1]);
+    painting_facts (ops, image, &im, c, k, &f.more[k - 1]);
   return ns_restyle_check_layers (&f, error);
 }
 

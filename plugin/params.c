@@ -184,6 +184,20 @@ ns_restyle_arg (gint position)
   return NULL;
 }
 
+void
+ns_restyle_foreach_setting (NsRestyleSettingFunc func,
+                            gpointer             data)
+{
+  gint                     n, i, k;
+  const struct ns_setting *t = ns_settings (&n);
+
+  for (k = 1; k <= ns_restyle_n_args (); k++)
+    func (ns_restyle_arg (k), data);
+  for (i = 0; i < n; i++)
+    if (t[i].arg == NS_SETTING_ARG_AUX)
+      func (&t[i], data);
+}
+
 const gchar *const *
 ns_restyle_device_choices (const gchar *const **labels)
 {
@@ -384,50 +398,18 @@ set_from_engine (NsRestyleParams        *p,
       ns_restyle_set (p, &t[i], ns_setting_get (&t[i], e));
 }
 
-/* Whether every layer of a list ("relu1_1,relu2_1:0.5", "all") is one of
- * ctx's weights file. */
-static gboolean
-layers_exist (struct ns_context *ctx,
-              const gchar       *list)
-{
-  gchar  **names = g_strsplit (list, ",", -1);
-  gchar  **have  = g_strsplit (ns_context_layers (ctx), ",", -1);
-  gboolean all   = TRUE;
-  gint     i;
-
-  for (i = 0; names[i] && all; i++)
-    {
-      gchar *colon = strchr (names[i], ':');
-
-      if (colon)
-        *colon = '\0';
-      g_strstrip (names[i]);
-      all = ! strcmp (names[i], "all") || g_strv_contains ((const gchar *const *) have, names[i]);
-    }
-  g_strfreev (have);
-  g_strfreev (names);
-  return all;
-}
-
 void
 ns_restyle_apply_preset (NsRestyleParams   *p,
                          const gchar       *name,
                          struct ns_context *ctx)
 {
   struct ns_params e = ns_restyle_engine_params (p);
-  NsRestyleParams  q = *p;
-  gint             n, i;
-  const struct ns_setting *t = ns_settings (&n);
+  NsRestyleParams  q = *p;  /* e's strings point into p */
 
   if (ns_params_preset (&e, name) != NS_STATUS_OK)
     return;
+  ns_params_preset_fit (ctx, &e, name);
   set_from_engine (&q, &e);
-  /* a preset's layer the weights file lacks (improved's relu5_2 on weights
-   * that stop earlier): the file's own default */
-  for (i = 0; i < n && ctx; i++)
-    if (t[i].type == NS_SETTING_STRING && *ns_restyle_get_text (&q, &t[i]) &&
-        ! layers_exist (ctx, ns_restyle_get_text (&q, &t[i])))
-      ns_restyle_set_text (&q, &t[i], "");
   *p = q;
 }
 

@@ -127,6 +127,13 @@ gint      ns_restyle_n_args        (void);
 const struct ns_setting * ns_restyle_arg (gint position);
 const gchar *const * ns_restyle_device_choices (const gchar *const **labels);
 gint      ns_restyle_n_choices     (const struct ns_setting  *s);
+/* Calls func on every setting a procedure holds: the arguments in their
+ * order (NULL for the device), then the rows kept as this machine's own
+ * (NS_SETTING_ARG_AUX). */
+typedef void (*NsRestyleSettingFunc) (const struct ns_setting *s,
+                                      gpointer                 data);
+void      ns_restyle_foreach_setting (NsRestyleSettingFunc func,
+                                      gpointer             data);
 
 /* The engine's parameters of a run of p (its strings point into p). */
 struct ns_params ns_restyle_engine_params (const NsRestyleParams *p);

@@ -136,6 +136,16 @@ print("  engine / best torch = %.3f (limit 1.1)" % ratio)
 sys.exit(0 if ratio <= 1.1 else 1)
 EOF
 
+echo "== a fast style (TransformerNet, random weights): neural-style --model vs PyTorch, 8-bit levels"
+PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors"
+for size in 320x240 400x300; do
+    convert "$EX/rainier.jpg" -resize "$size!" "$T/fast-in.ppm"
+    "$NS" --quiet --device cpu --model "$T/fast.safetensors" --content "$T/fast-in.ppm" --output "$T/fast-ours.ppm"
+    PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" run "$T/fast.safetensors" "$T/fast-in.ppm" "$T/fast-torch.ppm"
+    echo -n "  $size: "
+    PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" compare "$T/fast-ours.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
+done
+
 if [ $fail -ne 0 ]; then
     echo "reference tests FAILED"
     exit 1

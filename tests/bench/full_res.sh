@@ -11,13 +11,8 @@
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
-EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
-W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+source "$(dirname "$0")/common.sh"
 ITERS=${NS_BENCH_ITERATIONS:-300}
-OUT=$BUILD/bench
-mkdir -p "$OUT"
 
 # row LABEL WEIGHTS PHOTO ARGS...: one table row per level and one in total
 row() {

@@ -10,12 +10,7 @@
 # (the README's table).
 set -euo pipefail
 BUILD=${1:-build}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
-EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
-W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
-OUT=$BUILD/bench
-mkdir -p "$OUT"
+source "$(dirname "$0")/common.sh"
 [ -f "$OUT/photo24.jpg" ] || convert "$EX/rainier.jpg" -resize '6000x4000!' -quality 92 "$OUT/photo24.jpg"
 
 run() { # label photo size

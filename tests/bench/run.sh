@@ -9,14 +9,11 @@
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-/usr/bin/python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
+source "$(dirname "$0")/common.sh"
 SIZES=${NS_BENCH_SIZES:-256 512}
 ITERS=${NS_BENCH_ITERS:-6}
 THREADS=${NS_BENCH_THREADS:-$(nproc)}
-OUT="$BUILD/bench"
-mkdir -p "$OUT"
-REAL=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
+REAL=$W
 FULL="$OUT/vgg19-random.safetensors"
 [ -f "$FULL" ] || "$BUILD/bench/bench" --write-random-vgg19 "$FULL"
 HAVE_TORCH=1

@@ -11,13 +11,10 @@
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
+source "$(dirname "$0")/common.sh"
 SIZES=${NS_BENCH_SIZES:-512 1024 2048}
 ITERS=${NS_BENCH_ITERS:-20}
-OUT="$BUILD/bench"
 LIB=${NS_BENCH_LIBRARY:-$BUILD/libns-cuda.so}
-mkdir -p "$OUT"
 if [ ! -f "$LIB" ]; then
     echo "make bench-gpu: $LIB was not built (needs nvcc and cuDNN; see the README)"
     exit 0

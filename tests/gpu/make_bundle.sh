@@ -21,7 +21,7 @@ cp "$BUILD/bench/bench" "$D/build/bench/"
 cp "$BUILD/libns-cuda.so" "$D/build/"
 strip "$D/build/tests/test_cuda" "$D/build/bench/bench"
 cp tests/reference.py "$D/tests/"
-cp tests/bench/run_gpu.sh "$D/tests/bench/"
+cp tests/bench/run_gpu.sh tests/bench/common.sh "$D/tests/bench/"
 cp tests/gpu/on_device.sh "$D/tests/gpu/"
 W=../shared/weights/vgg19-conv1_1-conv3_4.safetensors
 [ -f "$W" ] && cp "$W" "$D/weights/"

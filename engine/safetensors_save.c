@@ -1,8 +1,9 @@
-/* weights_save.c - the one safetensors writer (the Keras importer, the
- * tests, the fuzz seeds): the header through json-glib, so names and
- * metadata are escaped, padded with spaces to 8 bytes as the format asks;
- * then each layer's weight and bias, F32, in layer order; the file is
- * written whole or not at all (ns_file_*, file.c). */
+/* safetensors_save.c - the one safetensors writer (VGG weights from the
+ * Keras importer, style models from the ONNX importer, the tests, the fuzz
+ * seeds): the header through json-glib, so names and metadata are escaped,
+ * padded with spaces to 8 bytes as the format asks; then the tensors, F32,
+ * in order; the file is written whole or not at all (ns_file_*, file.c). */
+#include "safetensors.h"
 #include "weights.h"
 
 #include <json-glib/json-glib.h>
@@ -45,21 +46,14 @@ static JsonNode *parse_meta(const char *members) {
 }
 
 /* The header text, padded with spaces to a multiple of 8 bytes. */
-static gchar *build_header(const struct ns_weights *w, JsonNode *meta, size_t *len) {
+static gchar *build_header(const struct ns_st_out *t, int n, JsonNode *meta, size_t *len) {
     JsonBuilder *jb = json_builder_new();
     json_builder_begin_object(jb);
     json_builder_set_member_name(jb, "__metadata__");
     json_builder_add_value(jb, meta); /* the builder owns it now */
     uint64_t off = 0;
-    for (int l = 0; l < w->n_layers; l++) {
-        const struct ns_conv_weights *L = &w->layer[l];
-        const int shape[4] = {L->cout, L->cin, 3, 3};
-        char key[64];
-        snprintf(key, sizeof key, "%.15s.weight", L->name);
-        add_tensor(jb, key, shape, 4, &off);
-        snprintf(key, sizeof key, "%.15s.bias", L->name);
-        add_tensor(jb, key, shape, 1, &off);
-    }
+    for (int i = 0; i < n; i++)
+        add_tensor(jb, t[i].name, t[i].shape, t[i].ndim, &off);
     json_builder_end_object(jb);
     JsonGenerator *gen = json_generator_new();
     JsonNode *root = json_builder_get_root(jb);
@@ -75,17 +69,22 @@ static gchar *build_header(const struct ns_weights *w, JsonNode *meta, size_t *l
     return text;
 }
 
-enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta, char *err,
-                               size_t err_len) {
-    char *members = meta ? g_strdup(meta) : g_strdup_printf(NS_META_CAFFE_FMT, w->arch);
-    JsonNode *meta_node = parse_meta(members);
-    g_free(members);
+static size_t elements(const struct ns_st_out *t) {
+    size_t n = 1;
+    for (int d = 0; d < t->ndim; d++)
+        n *= (size_t) t->shape[d];
+    return n;
+}
+
+enum ns_status ns_st_save(const char *path, const struct ns_st_out *t, int n, const char *meta, char *err,
+                          size_t err_len) {
+    JsonNode *meta_node = parse_meta(meta ? meta : "");
     if (!meta_node) {
         snprintf(err, err_len, "cannot write '%s': its metadata is not JSON members", path);
         return NS_STATUS_INVALID_ARGUMENT;
     }
     size_t len;
-    gchar *header = build_header(w, meta_node, &len);
+    gchar *header = build_header(t, n, meta_node, &len);
     /* whole or not at all: a new file renamed over the target (file.c) */
     struct ns_file *f;
     enum ns_status st = ns_file_begin(path, &f, err, err_len);
@@ -95,13 +94,27 @@ enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, con
             lb[i] = (unsigned char) ((uint64_t) len >> (8 * i));
         ns_file_write(f, lb, 8);
         ns_file_write(f, header, len);
-        for (int l = 0; l < w->n_layers; l++) {
-            const struct ns_conv_weights *L = &w->layer[l];
-            ns_file_write(f, L->weight, sizeof(float) * (size_t) L->cout * (size_t) L->cin * 9);
-            ns_file_write(f, L->bias, sizeof(float) * (size_t) L->cout);
-        }
+        for (int i = 0; i < n; i++)
+            ns_file_write(f, t[i].data, sizeof(float) * elements(&t[i]));
         st = ns_file_commit(f, err, err_len);
     }
     g_free(header);
+    return st;
+}
+
+enum ns_status ns_weights_save(const char *path, const struct ns_weights *w, const char *meta, char *err,
+                               size_t err_len) {
+    struct ns_st_out t[2 * NS_MAX_LAYERS];
+    char names[2 * NS_MAX_LAYERS][32];
+    for (int l = 0; l < w->n_layers; l++) {
+        const struct ns_conv_weights *L = &w->layer[l];
+        snprintf(names[2 * l], sizeof names[0], "%.15s.weight", L->name);
+        snprintf(names[2 * l + 1], sizeof names[0], "%.15s.bias", L->name);
+        t[2 * l] = (struct ns_st_out){names[2 * l], {L->cout, L->cin, 3, 3}, 4, L->weight};
+        t[2 * l + 1] = (struct ns_st_out){names[2 * l + 1], {L->cout}, 1, L->bias};
+    }
+    char *members = meta ? g_strdup(meta) : g_strdup_printf(NS_META_CAFFE_FMT, w->arch);
+    enum ns_status st = ns_st_save(path, t, 2 * w->n_layers, members, err, err_len);
+    g_free(members);
     return st;
 }

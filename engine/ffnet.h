@@ -1,0 +1,68 @@
+/* ffnet.h - feed-forward style networks as tables of steps (private).
+ *
+ * An architecture is a list of steps over one running tensor; a new
+ * network (a half-width one for previews, say) is a new table, not new
+ * code.  The model file names each step's tensors "<name>.weight" and
+ * "<name>.bias", as PyTorch's state_dict does.
+ */
+#ifndef NS_FFNET_H
+#define NS_FFNET_H
+
+#include "ns.h"
+
+#define NS_FF_MAX_STEPS 64
+
+enum ns_ff_kind {
+    NS_FF_CONV, /* reflection padding of k / 2, then a k x k convolution at stride */
+    NS_FF_NORM, /* affine instance normalisation (eps 1e-5), then ReLU when relu */
+    NS_FF_SAVE, /* keeps the tensor for the next ADD */
+    NS_FF_ADD,  /* adds the kept tensor */
+    NS_FF_UP,   /* nearest-neighbour upsampling x 2 */
+};
+
+struct ns_ff_step {
+    enum ns_ff_kind kind;
+    char name[32];          /* the tensors' prefix */
+    int cin, cout, k, stride; /* NS_FF_CONV; NS_FF_NORM: cout channels */
+    bool relu;
+};
+
+struct ns_ff_arch {
+    const char *name;  /* the model file's "architecture" */
+    int multiple;      /* the input's sides are padded to a multiple of this */
+    float in_scale;    /* network input = in_scale * R'G'B' (0..1); output / in_scale */
+    int n_steps;
+    struct ns_ff_step steps[NS_FF_MAX_STEPS];
+};
+
+/* The architecture called name, NULL if none; ns_ff_arch_names lists them
+ * (NULL-terminated). */
+const struct ns_ff_arch *ns_ff_arch_find(const char *name);
+const char *const *ns_ff_arch_names(void);
+
+/* The tensor shape of step s's weight (part 0) or bias (part 1); returns
+ * its rank, 0 when the step has no such tensor. */
+int ns_ff_param_shape(const struct ns_ff_step *s, int part, int64_t shape[4]);
+
+struct ns_style_model {
+    const struct ns_ff_arch *arch;
+    float *param[NS_FF_MAX_STEPS][2]; /* host: each step's weight and bias */
+    int n_info;
+    char *info_key[32], *info_value[32];
+};
+
+/* The running tensor's channels, height and width after each step, for an
+ * input of h x w (sides already a multiple of arch->multiple). */
+struct ns_ff_shape {
+    int c[NS_FF_MAX_STEPS + 1], h[NS_FF_MAX_STEPS + 1], w[NS_FF_MAX_STEPS + 1];
+    double flops; /* multiply-adds x 2 of the convolutions */
+};
+void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out);
+
+/* Writes m (its tensors and metadata) whole or not at all (the ONNX
+ * importer, the tests); err as ns_st_save's. */
+enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len);
+/* Sets a metadata value (at most 32 keys). */
+enum ns_status ns_style_model_set_info(struct ns_style_model *m, const char *key, const char *value);
+
+#endif /* NS_FFNET_H */

@@ -1,0 +1,232 @@
+/* style_model.c - the fast styles' architectures and their model files.
+ *
+ * A model file is safetensors (read by safetensors.c, which checks every
+ * offset and shape first): each step's tensors under PyTorch's state_dict
+ * names, __metadata__ with "architecture" and what a gallery shows.  Every
+ * tensor the architecture needs must be there, F32, of its exact shape;
+ * the first that is not is named in the one-sentence error.
+ */
+#include "ffnet.h"
+#include "safetensors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define CONV(n, ci, co, kk, s) {NS_FF_CONV, n, ci, co, kk, s, false}
+#define NORM(n, c, r)          {NS_FF_NORM, n, c, c, 0, 0, r}
+#define RES(i)                                                                                               \
+    {NS_FF_SAVE, "res" #i, 0, 0, 0, 0, false}, CONV("res" #i ".conv1.conv2d", 128, 128, 3, 1),               \
+        NORM("res" #i ".in1", 128, true), CONV("res" #i ".conv2.conv2d", 128, 128, 3, 1),                    \
+        NORM("res" #i ".in2", 128, false), {NS_FF_ADD, "res" #i, 0, 0, 0, 0, false}
+#define UP(n) {NS_FF_UP, n, 0, 0, 0, 0, false}
+
+/* pytorch/examples' fast_neural_style TransformerNet (BSD-3): input and
+ * output R'G'B' in 0..255 */
+static const struct ns_ff_arch transformer_net = {
+    "transformer-net",
+    4,
+    255.0f,
+    43,
+    {CONV("conv1.conv2d", 3, 32, 9, 1),     NORM("in1", 32, true),   CONV("conv2.conv2d", 32, 64, 3, 2),
+     NORM("in2", 64, true),                 CONV("conv3.conv2d", 64, 128, 3, 2), NORM("in3", 128, true),
+     RES(1),                                RES(2),                  RES(3),
+     RES(4),                                RES(5),                  UP("deconv1"),
+     CONV("deconv1.conv2d", 128, 64, 3, 1), NORM("in4", 64, true),   UP("deconv2"),
+     CONV("deconv2.conv2d", 64, 32, 3, 1),  NORM("in5", 32, true),   CONV("deconv3.conv2d", 32, 3, 9, 1)},
+};
+
+static const struct ns_ff_arch *const archs[] = {&transformer_net};
+static const char *const arch_names[] = {"transformer-net", NULL};
+
+const struct ns_ff_arch *ns_ff_arch_find(const char *name) {
+    for (size_t i = 0; name && i < sizeof archs / sizeof archs[0]; i++)
+        if (!strcmp(archs[i]->name, name)) return archs[i];
+    return NULL;
+}
+
+const char *const *ns_ff_arch_names(void) {
+    return arch_names;
+}
+
+int ns_ff_param_shape(const struct ns_ff_step *s, int part, int64_t shape[4]) {
+    if (s->kind == NS_FF_CONV && part == 0) {
+        shape[0] = s->cout, shape[1] = s->cin, shape[2] = s->k, shape[3] = s->k;
+        return 4;
+    }
+    if (s->kind == NS_FF_CONV || s->kind == NS_FF_NORM) {
+        shape[0] = s->cout;
+        return 1;
+    }
+    return 0;
+}
+
+void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out) {
+    int c = 3;
+    out->flops = 0;
+    out->c[0] = c, out->h[0] = h, out->w[0] = w;
+    for (int i = 0; i < a->n_steps; i++) {
+        const struct ns_ff_step *s = &a->steps[i];
+        if (s->kind == NS_FF_CONV) {
+            int p = s->k / 2;
+            h = (h + 2 * p - s->k) / s->stride + 1;
+            w = (w + 2 * p - s->k) / s->stride + 1;
+            c = s->cout;
+            out->flops += 2.0 * s->cin * s->k * s->k * c * (double) h * w;
+        } else if (s->kind == NS_FF_UP) {
+            h *= 2, w *= 2;
+        }
+        out->c[i + 1] = c, out->h[i + 1] = h, out->w[i + 1] = w;
+    }
+}
+
+void ns_style_model_free(struct ns_style_model *m) {
+    if (!m) return;
+    for (int i = 0; i < NS_FF_MAX_STEPS; i++)
+        free(m->param[i][0]), free(m->param[i][1]);
+    for (int i = 0; i < m->n_info; i++)
+        free(m->info_key[i]), free(m->info_value[i]);
+    free(m);
+}
+
+const char *ns_style_model_info(const struct ns_style_model *m, const char *key) {
+    for (int i = 0; m && key && i < m->n_info; i++)
+        if (!strcmp(m->info_key[i], key)) return m->info_value[i];
+    return NULL;
+}
+
+/* Step s's tensor `part` from the file into m, checked. */
+static enum ns_status read_param(struct ns_st_file *f, const struct ns_ff_step *s, int part, float **out) {
+    int64_t want[4];
+    int rank = ns_ff_param_shape(s, part, want);
+    char name[48];
+    snprintf(name, sizeof name, "%s.%s", s->name, part ? "bias" : "weight");
+    const struct ns_st_tensor *t = ns_st_find(f, name);
+    if (!t)
+        return ns_st_fail(f, NS_STATUS_BAD_WEIGHTS, "tensor '%s' is missing: not a complete %s model", name,
+                          f->what);
+    bool ok = t->ndim == rank;
+    for (int d = 0; d < rank && ok; d++)
+        ok = t->shape[d] == want[d];
+    if (!ok) {
+        char got[64], need[64];
+        struct ns_st_tensor w = {.ndim = rank};
+        memcpy(w.shape, want, sizeof want);
+        ns_st_shape_text(t, got, sizeof got);
+        ns_st_shape_text(&w, need, sizeof need);
+        return ns_st_fail(f, NS_STATUS_BAD_WEIGHTS, "'%s' has shape %s, the network needs %s", name, got, need);
+    }
+    return ns_st_read_f32(f, t, out);
+}
+
+/* The metadata's strings into m (at most 32 of them). */
+static enum ns_status copy_info(struct ns_st_file *f, struct ns_style_model *m) {
+    if (!f->meta) return NS_STATUS_OK;
+    GList *keys = json_object_get_members(f->meta);
+    enum ns_status st = NS_STATUS_OK;
+    for (GList *k = keys; k && m->n_info < 32; k = k->next) {
+        m->info_key[m->n_info] = strdup(k->data);
+        m->info_value[m->n_info] = strdup(ns_json_string(f->meta, k->data));
+        if (!m->info_key[m->n_info] || !m->info_value[m->n_info]) {
+            st = ns_st_fail(f, NS_STATUS_OUT_OF_MEMORY, "not enough memory for its metadata");
+            m->n_info++;
+            break;
+        }
+        m->n_info++;
+    }
+    g_list_free(keys);
+    return st;
+}
+
+enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out, char *err, size_t err_len) {
+    struct ns_st_file f;
+    *out = NULL;
+    enum ns_status st = ns_st_open(&f, path, "style model", err, err_len);
+    if (st) return st;
+    struct ns_style_model *m = calloc(1, sizeof *m);
+    const char *arch = ns_st_meta(&f, "architecture");
+    if (!m)
+        st = ns_st_fail(&f, NS_STATUS_OUT_OF_MEMORY, "not enough memory");
+    else if (!arch)
+        st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS,
+                        "its metadata names no architecture: not a fast style model (a VGG weights file?)");
+    else if (!strncasecmp(arch, "vgg", 3))
+        st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "these are VGG weights for the exact method, not a fast style model");
+    else if (!(m->arch = ns_ff_arch_find(arch)))
+        st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "architecture '%s' is not one this version knows (%s)", arch,
+                        transformer_net.name);
+    for (int i = 0; !st && i < m->arch->n_steps; i++)
+        for (int part = 0; !st && part < 2; part++)
+            if (ns_ff_param_shape(&m->arch->steps[i], part, (int64_t[4]){0}))
+                st = read_param(&f, &m->arch->steps[i], part, &m->param[i][part]);
+    if (!st) st = copy_info(&f, m);
+    ns_st_close(&f);
+    if (st) {
+        ns_style_model_free(m);
+        return st;
+    }
+    *out = m;
+    return NS_STATUS_OK;
+}
+
+/* m's metadata as JSON members. */
+static char *info_members(const struct ns_style_model *m) {
+    JsonBuilder *jb = json_builder_new();
+    json_builder_begin_object(jb);
+    for (int i = 0; i < m->n_info; i++) {
+        json_builder_set_member_name(jb, m->info_key[i]);
+        json_builder_add_string_value(jb, m->info_value[i]);
+    }
+    json_builder_end_object(jb);
+    JsonGenerator *gen = json_generator_new();
+    JsonNode *root = json_builder_get_root(jb);
+    json_generator_set_root(gen, root);
+    gchar *text = json_generator_to_data(gen, NULL);
+    json_node_unref(root);
+    g_object_unref(gen);
+    g_object_unref(jb);
+    /* "{...}" without its braces */
+    size_t n = strlen(text);
+    memmove(text, text + 1, n - 2);
+    text[n - 2] = '\0';
+    return text;
+}
+
+enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len) {
+    struct ns_st_out t[2 * NS_FF_MAX_STEPS];
+    char names[2 * NS_FF_MAX_STEPS][48];
+    int n = 0;
+    for (int i = 0; i < m->arch->n_steps; i++)
+        for (int part = 0; part < 2; part++) {
+            int64_t shape[4];
+            int rank = ns_ff_param_shape(&m->arch->steps[i], part, shape);
+            if (!rank) continue;
+            snprintf(names[n], sizeof names[0], "%s.%s", m->arch->steps[i].name, part ? "bias" : "weight");
+            t[n] = (struct ns_st_out){names[n], {0}, rank, m->param[i][part]};
+            for (int d = 0; d < rank; d++)
+                t[n].shape[d] = (int) shape[d];
+            n++;
+        }
+    char *meta = info_members(m);
+    enum ns_status st = ns_st_save(path, t, n, meta, err, err_len);
+    g_free(meta);
+    return st;
+}
+
+enum ns_status ns_style_model_set_info(struct ns_style_model *m, const char *key, const char *value) {
+    int i = 0;
+    while (i < m->n_info && strcmp(m->info_key[i], key))
+        i++;
+    if (i == 32) return NS_STATUS_INVALID_ARGUMENT;
+    char *v = strdup(value), *k = i < m->n_info ? m->info_key[i] : strdup(key);
+    if (!v || !k) {
+        free(v);
+        if (i == m->n_info) free(k);
+        return NS_STATUS_OUT_OF_MEMORY;
+    }
+    if (i < m->n_info) free(m->info_value[i]);
+    m->info_key[i] = k, m->info_value[i] = v;
+    if (i == m->n_info) m->n_info++;
+    return NS_STATUS_OK;
+}
