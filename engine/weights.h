@@ -3,7 +3,6 @@
 #define NS_WEIGHTS_H
 
 #include "ns.h"
-#include "safetensors.h" /* ns_json_check, for the importer */
 
 struct ns_conv_weights {
     char name[16]; /* "conv3_1" */

@@ -12,6 +12,7 @@
  *       prints "file md5 url" lines of the manifest for install.sh.
  */
 #include "keras.h"
+#include "safetensors.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
