@@ -208,6 +208,15 @@ static void cpu_input_bwd(struct ns_backend *be, const struct ns_buf *gx_b, stru
     }
 }
 
+/* Output pixels per im2col tile for k rows of columns, out of hw: as many
+ * as a thread's column buffer holds, a multiple of 16 when there are many. */
+static size_t col_tile(const struct cpu_backend *cb, size_t k, size_t hw) {
+    size_t tile = cb->col_floats / k;
+    if (tile >= 64) tile &= ~(size_t) 15;
+    if (tile < 1) tile = 1;
+    return tile > hw ? hw : tile;
+}
+
 /* Fills col(cin*9 rows of n = p1 - p0 floats) with the 3x3 neighbourhoods
  * of pixels p0..p1-1 of the flattened h x w image; zeros outside it. */
 static void im2col_range(const float *in, int cin, int h, int w, size_t p0, size_t p1, float *col) {
@@ -257,11 +266,7 @@ static void cpu_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int ci
     const float *bias = CF(bias_b);
     float *out = F(out_b);
     struct cpu_backend *cb = cpu(be);
-    size_t hw = (size_t) h * w, k = (size_t) cin * 9;
-    size_t tile = cb->col_floats / k;
-    if (tile >= 64) tile &= ~(size_t) 15;
-    if (tile < 1) tile = 1;
-    if (tile > hw) tile = hw;
+    size_t hw = (size_t) h * w, k = (size_t) cin * 9, tile = col_tile(cb, k, hw);
     long ntiles = (long) ((hw + tile - 1) / tile);
 
 #pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
@@ -714,11 +719,7 @@ static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin
     float *out = F(out_b);
     struct cpu_backend *cb = cpu(be);
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
-    size_t hw = (size_t) oh * ow, kk = (size_t) cin * k * k;
-    size_t tile = cb->col_floats / kk;
-    if (tile >= 64) tile &= ~(size_t) 15;
-    if (tile < 1) tile = 1; /* cin * k * k beyond the column buffer: set_threads sized it for VGG */
-    if (tile > hw) tile = hw;
+    size_t hw = (size_t) oh * ow, kk = (size_t) cin * k * k, tile = col_tile(cb, kk, hw);
     long ntiles = (long) ((hw + tile - 1) / tile);
 #pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
     for (long t = 0; t < ntiles; t++) {
