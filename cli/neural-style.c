@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <glib.h>
 
 static volatile sig_atomic_t interrupted;
 
@@ -43,6 +47,9 @@ struct cli {
     const char *model;         /* --model: a fast style instead of --style */
     float strength;            /* --strength, percent (fast styles) */
     bool size_given;           /* --size was given (a fast style otherwise runs at the photo's size) */
+    const char *output_dir;    /* --output-dir: a batch of photos through --model */
+    char **photos;             /* the batch's photos and folders (the arguments after the options) */
+    int n_photos;
 };
 
 /* One --help entry: the flag and its value name in a column of 25, the
@@ -70,6 +77,7 @@ static void help_line(FILE *f, const char *flag, const char *value, const char *
 static void usage(FILE *f) {
     fprintf(f, "Usage: neural-style --content FILE --style FILE --output FILE [options]\n"
                "       neural-style --content FILE --model FILE --output FILE [options]\n"
+               "       neural-style --model FILE --output-dir DIR [options] PHOTO|FOLDER...\n"
                "Restyles a photo after a painting (Gatys et al., VGG-19), or with a fast style's network\n"
                "(Johnson et al.).\n\n");
     help_line(f, "content", "FILE", "the photo");
@@ -89,6 +97,10 @@ static void usage(FILE *f) {
               "a fast style (.safetensors from ./install.sh --styles): restyles in one pass, no --style; at "
               "the photo's own size unless --size is given");
     help_line(f, "strength", "PERCENT", "a fast style's strength, 0 to 100 (default 100)");
+    help_line(f, "output-dir", "DIR",
+              "with --model: restyle every PHOTO (or every image in a FOLDER) given after the options into "
+              "DIR, same name and format; photos already there are skipped, one that fails is reported and "
+              "the others go on; exit 1 if any failed");
     help_line(f, "preset", "NAME",
               "gatys2016, improved, faithful, balanced or painterly; the other options given override it");
     int n;
@@ -294,6 +306,7 @@ static const struct opt_spec cli_specs[] = {
     SPECIAL("colors"),
     SPECIAL("preset"),
     STRING("model", model),
+    STRING("output-dir", output_dir),
     SPECIAL("strength"),
     CHOICE("device", device, device),
     INT("gpu", gpu, 0, 64),
@@ -466,8 +479,15 @@ static void parse_args(int argc, char **argv, struct cli *c) {
         read_option(c, &specs[o], optarg);
         c->size_given |= !strcmp(specs[o].name, "size");
     }
-    if (optind < argc) bad_usage("unexpected argument '%s'", argv[optind]);
+    if (optind < argc && !c->output_dir) bad_usage("unexpected argument '%s'", argv[optind]);
+    c->photos = argv + optind, c->n_photos = argc - optind;
     if (c->model && c->n_styles) bad_usage("--model and --style: one or the other%s", "");
+    if (c->output_dir) {
+        if (!c->model) bad_usage("--output-dir restyles with a fast style: it needs --model%s", "");
+        if (c->output) bad_usage("--output and --output-dir: one or the other%s", "");
+        if (!c->n_photos && !c->content) bad_usage("--output-dir: name the photos or folders after the options%s", "");
+        return;
+    }
     if (!c->content || !(c->n_styles || c->model) || !c->output)
         bad_usage("--content, --style (or --model) and --output are required%s", "");
     if (c->p.init == NS_INIT_IMAGE && !c->init_image) bad_usage("--init image needs --init-image FILE%s", "");
@@ -522,6 +542,134 @@ static int run_model(struct cli *c) {
     return 0;
 }
 
+static gint by_name(gconstpointer a, gconstpointer b) {
+    return g_strcmp0(*(char *const *) a, *(char *const *) b);
+}
+
+/* Adds path, or the image files of the folder it names (sorted, hidden
+ * ones left out), to list. */
+static void add_photos(GPtrArray *list, const char *path) {
+    GDir *dir = g_file_test(path, G_FILE_TEST_IS_DIR) ? g_dir_open(path, 0, NULL) : NULL;
+    if (!dir) {
+        g_ptr_array_add(list, g_strdup(path));
+        return;
+    }
+    GPtrArray *names = g_ptr_array_new();
+    for (const char *n; (n = g_dir_read_name(dir));)
+        if (n[0] != '.') g_ptr_array_add(names, g_build_filename(path, n, NULL));
+    g_dir_close(dir);
+    g_ptr_array_sort(names, by_name);
+    for (guint i = 0; i < names->len; i++) {
+        char *p = g_ptr_array_index(names, i);
+        if (g_file_test(p, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add(list, p);
+        else
+            g_free(p);
+    }
+    g_ptr_array_free(names, TRUE);
+}
+
+/* Where photo's result goes: the folder, its name, its format if the
+ * command line writes it, else PNG; NULL (err says why) when neither can
+ * be written there. */
+static char *batch_output(const struct cli *c, const char *photo, char *err, size_t err_len) {
+    char *base = g_path_get_basename(photo), *out = g_build_filename(c->output_dir, base, NULL);
+    if (!io_check_output(out, err, err_len)) {
+        char *dot = strrchr(base, '.');
+        if (dot) *dot = '\0';
+        char *png = g_strconcat(base, ".png", NULL);
+        g_free(out);
+        out = g_build_filename(c->output_dir, png, NULL);
+        g_free(png);
+        if (!io_check_output(out, err, err_len)) g_clear_pointer(&out, g_free);
+    }
+    g_free(base);
+    return out;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* One photo of a batch into out; false (err one line) when it failed. */
+static bool batch_one(const struct cli *c, struct ns_context *ctx, const struct ns_style_model *model,
+                      const struct ns_stylize_params *p, const char *photo, const char *out, char *err,
+                      size_t err_len) {
+    struct io_image content;
+    if (!io_load(photo, &content, err, err_len)) return false;
+    int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
+    struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
+    bool ok = result.data != NULL;
+    if (!ok) snprintf(err, err_len, "'%s': not enough memory for a %d x %d result", photo, w, h);
+    if (ok && ns_stylize(ctx, model, &content.im, p, &result)) {
+        snprintf(err, err_len, "'%s': %s", photo, ns_last_error(ctx));
+        ok = false;
+    }
+    if (ok) ok = io_save(out, &result, content.has_alpha, content.depth, err, err_len);
+    free(result.data);
+    io_free(&content);
+    return ok;
+}
+
+/* --output-dir: the photos through the model, loaded once; each result
+ * written whole, those already there skipped, a failure reported in one
+ * line while the others go on.  0 when none failed, 1 otherwise, 130 when
+ * interrupted (between photos: none is left half-written). */
+static int run_batch(struct cli *c) {
+    char err[600];
+    if (!g_file_test(c->output_dir, G_FILE_TEST_IS_DIR)) die("--output-dir: '%s' is not a folder", c->output_dir);
+    struct ns_style_model *model = NULL;
+    if (ns_style_model_load(c->model, &model, err, sizeof err)) die("%s", err);
+    struct ns_context *ctx = NULL;
+    if (ns_context_new_device(c->device, c->gpu, &ctx)) die("%s", ns_last_error(ctx));
+    if (ns_context_set_threads(ctx, c->p.threads, NULL)) die("%s", ns_last_error(ctx));
+    struct ns_stylize_params p = ns_stylize_params_default();
+    p.size = c->size_given ? c->p.size : 0;
+    p.strength = c->strength / 100.0f;
+    p.preserve_colors = c->p.preserve_colors;
+    p.threads = c->p.threads;
+    GPtrArray *photos = g_ptr_array_new_with_free_func(g_free);
+    if (c->content) add_photos(photos, c->content);
+    for (int i = 0; i < c->n_photos; i++)
+        add_photos(photos, c->photos[i]);
+    struct sigaction was;
+    if (sigaction(SIGINT, NULL, &was) == 0 && was.sa_handler != SIG_IGN) signal(SIGINT, on_sigint);
+    int n = (int) photos->len, done = 0, skipped = 0, failed = 0;
+    double spent = 0;
+    for (int i = 0; i < n && !interrupted; i++) {
+        const char *photo = g_ptr_array_index(photos, i);
+        char *out = batch_output(c, photo, err, sizeof err);
+        if (!out) die("%s", err); /* the folder cannot be written: no photo can */
+        if (g_file_test(out, G_FILE_TEST_EXISTS)) {
+            skipped++;
+        } else {
+            double t0 = now_s();
+            if (batch_one(c, ctx, model, &p, photo, out, err, sizeof err)) {
+                done++, spent += now_s() - t0;
+                char left[32];
+                format_time(spent / done * (n - i - 1), left, sizeof left);
+                if (!c->quiet)
+                    fprintf(stderr, "neural-style: [%d/%d] %s (%.1f s), about %s left\n", i + 1, n, out,
+                            now_s() - t0, left);
+            } else {
+                failed++;
+                fprintf(stderr, "neural-style: [%d/%d] skipped: %s\n", i + 1, n, err);
+            }
+        }
+        g_free(out);
+    }
+    if (!c->quiet || failed)
+        fprintf(stderr, "neural-style: %d restyled, %d already done, %d failed%s\n", done, skipped, failed,
+                interrupted ? "; interrupted, run the same command again to go on" : "");
+    g_ptr_array_free(photos, TRUE);
+    ns_context_free(ctx);
+    ns_style_model_free(model);
+    io_exit();
+    return interrupted ? 130 : failed ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
     struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1,
                     .strength = 100};
@@ -538,6 +686,7 @@ int main(int argc, char **argv) {
             room / 1e6, NS_MIN_ROOM_BYTES / 1e6);
     io_init();
     char err[600];
+    if (c.output_dir) return run_batch(&c);
     if (!io_check_output(c.output, err, sizeof err)) die("%s", err);
     if (c.model) return run_model(&c);
     struct io_image content, styles[NS_MAX_STYLES], init = {0};

@@ -389,4 +389,28 @@ else
     echo "  skip importer: python3-h5py is missing"
 fi
 
+echo "== a fast style over a batch (at ${SECONDS}s)"
+if PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors" 2>/dev/null; then
+    mkdir -p "$T/shoot" "$T/styled"
+    for i in $(seq 1 19); do cp "$T/rgb8.png" "$T/shoot/p$(printf %02d "$i").png"; done
+    head -c 500 "$T/rgb8.png" >"$T/shoot/p10b.png" # a photo cut short on the card
+    "$NS" --quiet --device cpu --model "$T/fast.safetensors" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
+    check "20 photos, one corrupt: exit 1" test $rc -eq 1
+    check "...19 results" test "$(ls "$T/styled" | wc -l)" -eq 19
+    check "...one line about the corrupt one, and the count" test "$(wc -l <"$T/err")" -eq 2 -a \
+        "$(grep -c "p10b.png" "$T/err")" -eq 1
+    grep -q "19 restyled, 0 already done, 1 failed" "$T/err"; check "...the summary" test $? -eq 0
+    rm "$T/shoot/p10b.png" "$T/styled/p03.png"
+    "$NS" --device cpu --model "$T/fast.safetensors" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
+    check "a re-run does only what is missing, exit 0" test $rc -eq 0 && grep -q "1 restyled, 18 already done, 0 failed" "$T/err"
+    "$NS" --model "$T/fast.safetensors" --output-dir "$T/nope" "$T/shoot" 2>"$T/err"; rc=$?
+    check "a missing output folder: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1
+    "$NS" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
+    check "--output-dir without --model exits 2" test $rc -eq 2
+    "$NS" --quiet --model "$W" --content "$T/rgb8.png" --output "$T/o.png" 2>"$T/err"; rc=$?
+    check "VGG weights as --model: exit 1, said" test $rc -eq 1 && grep -q "VGG weights" "$T/err"
+else
+    echo "  skip fast styles: $PY cannot import torch"
+fi
+
 checks_done "command-line tests"
