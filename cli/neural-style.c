@@ -93,9 +93,10 @@ static void usage(FILE *f) {
     help_line(f, "colors", "keep|match|off",
               "keep: the photo's colours after the run (= --preserve-colors); match: the painting's colours "
               "matched to the photo's first (= --match-colors)");
-    help_line(f, "model", "FILE",
-              "a fast style (.safetensors from ./install.sh --styles): restyles in one pass, no --style; at "
-              "the photo's own size unless --size is given");
+    help_line(f, "model", "FILE|NAME",
+              "a fast style (a .safetensors file, or the name of an installed one): restyles in one pass, no "
+              "--style; at the photo's own size unless --size is given");
+    help_line(f, "list-styles", NULL, "the installed fast styles, and where they are looked for");
     help_line(f, "strength", "PERCENT", "a fast style's strength, 0 to 100 (default 100)");
     help_line(f, "output-dir", "DIR",
               "with --model: restyle every PHOTO (or every image in a FOLDER) given after the options into "
@@ -314,6 +315,7 @@ static const struct opt_spec cli_specs[] = {
     FLAG("quiet", quiet),
     SPECIAL("version"),
     SPECIAL("help"),
+    SPECIAL("list-styles"),
 };
 #define N_CLI_SPECS (sizeof cli_specs / sizeof cli_specs[0])
 #define MAX_SPECS   64
@@ -364,6 +366,49 @@ static int read_choice(const struct opt_spec *o, const char *s) {
     return 0;
 }
 
+static gint by_name(gconstpointer a, gconstpointer b) {
+    return g_strcmp0(*(char *const *) a, *(char *const *) b);
+}
+
+/* --list-styles: each installed style's file name, name, licence and
+ * source; a file that does not load, with why.  The exit status. */
+static int list_styles(void) {
+    char *dirs[3];
+    int n = ns_style_dirs(dirs, 3), found = 0;
+    for (int i = 0; i < n; i++) {
+        GDir *d = g_dir_open(dirs[i], 0, NULL);
+        GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+        for (const char *f; d && (f = g_dir_read_name(d));)
+            if (g_str_has_suffix(f, ".safetensors")) g_ptr_array_add(files, g_strdup(f));
+        g_ptr_array_sort(files, by_name);
+        for (guint k = 0; k < files->len; k++) {
+            const char *f = g_ptr_array_index(files, k);
+            char *path = g_build_filename(dirs[i], f, NULL), err[600];
+            struct ns_style_model *m = NULL;
+            printf("%-24.*s ", (int) (strlen(f) - strlen(".safetensors")), f);
+            if (ns_style_model_load(path, &m, err, sizeof err)) {
+                printf("not usable: %s\n", err);
+            } else {
+                const char *name = ns_style_model_info(m, "name"), *lic = ns_style_model_info(m, "license"),
+                           *src = ns_style_model_info(m, "source");
+                printf("%s (%s%s%s)\n", name ? name : "", lic ? lic : "licence not given", src ? "; " : "",
+                       src ? src : "");
+                found++;
+            }
+            ns_style_model_free(m);
+            g_free(path);
+        }
+        g_ptr_array_free(files, TRUE);
+        if (d) g_dir_close(d);
+    }
+    if (!found) printf("No fast styles installed. ./install.sh --styles installs five public ones.\n");
+    printf("Looked in:");
+    for (int i = 0; i < n; i++)
+        printf(" %s", dirs[i]), free(dirs[i]);
+    printf("\n");
+    return 0;
+}
+
 static void read_special(struct cli *c, const struct opt_spec *o, const char *v) {
     if (!strcmp(o->name, "style")) {
         if (c->n_styles == NS_MAX_STYLES) die("--style: at most %d paintings", NS_MAX_STYLES);
@@ -402,6 +447,8 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
         double s = strtod(v, &end);
         if (end == v || *end || errno || !(s >= 0 && s <= 100)) bad_value(o, v, "a percentage from 0 to 100");
         c->strength = (float) s;
+    } else if (!strcmp(o->name, "list-styles")) {
+        exit(list_styles());
     } else if (!strcmp(o->name, "version")) {
         printf("neural-style %s\n", NS_VERSION_STRING);
         exit(0);
@@ -458,6 +505,7 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     struct option opts[MAX_SPECS + 1];
     for (size_t i = 0; i < n_specs; i++) {
         bool no_value = specs[i].kind == OPT_FLAG || !strcmp(specs[i].name, "version") ||
+                        !strcmp(specs[i].name, "list-styles") ||
                         !strcmp(specs[i].name, "help") ||
                         (specs[i].kind == OPT_SETTING && specs[i].setting->type == NS_SETTING_BOOL);
         opts[i] = (struct option){specs[i].name, no_value ? no_argument : required_argument, NULL, (int) i};
@@ -510,11 +558,22 @@ static void save_output(const struct cli *c, const struct io_image *content, con
     if (!c->quiet) fprintf(stderr, "neural-style: wrote %s (%d x %d)\n", c->output, result->width, result->height);
 }
 
+/* --model's file, or the installed style of that name. */
+static struct ns_style_model *load_model(const char *arg) {
+    char err[600], *installed = NULL;
+    struct ns_style_model *m = NULL;
+    if (!strchr(arg, '/') && access(arg, F_OK) != 0 && !(installed = ns_style_find(arg)))
+        die("--model: no file '%s' and no installed style of that name (neural-style --list-styles lists them)",
+            arg);
+    if (ns_style_model_load(installed ? installed : arg, &m, err, sizeof err)) die("%s", err);
+    free(installed);
+    return m;
+}
+
 /* --model: the photo through a fast style's network, at its own size. */
 static int run_model(struct cli *c) {
     char err[600];
-    struct ns_style_model *model = NULL;
-    if (ns_style_model_load(c->model, &model, err, sizeof err)) die("%s", err);
+    struct ns_style_model *model = load_model(c->model);
     struct io_image content;
     if (!io_load(c->content, &content, err, sizeof err)) die("%s", err);
     struct ns_context *ctx = NULL;
@@ -540,10 +599,6 @@ static int run_model(struct cli *c) {
     io_free(&content);
     io_exit();
     return 0;
-}
-
-static gint by_name(gconstpointer a, gconstpointer b) {
-    return g_strcmp0(*(char *const *) a, *(char *const *) b);
 }
 
 /* Adds path, or the image files of the folder it names (sorted, hidden
@@ -620,8 +675,7 @@ static bool batch_one(const struct cli *c, struct ns_context *ctx, const struct 
 static int run_batch(struct cli *c) {
     char err[600];
     if (!g_file_test(c->output_dir, G_FILE_TEST_IS_DIR)) die("--output-dir: '%s' is not a folder", c->output_dir);
-    struct ns_style_model *model = NULL;
-    if (ns_style_model_load(c->model, &model, err, sizeof err)) die("%s", err);
+    struct ns_style_model *model = load_model(c->model);
     struct ns_context *ctx = NULL;
     if (ns_context_new_device(c->device, c->gpu, &ctx)) die("%s", ns_last_error(ctx));
     if (ns_context_set_threads(ctx, c->p.threads, NULL)) die("%s", ns_last_error(ctx));

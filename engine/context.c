@@ -109,6 +109,36 @@ char *ns_user_weights_path(void) {
     return data_path(home && *home ? home : ".", "/.local/share/neural-style/vgg19.safetensors");
 }
 
+int ns_style_dirs(char **out, int max) {
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    char *dirs[3] = {xdg && *xdg ? data_path(xdg, "/neural-style/styles")
+                                 : data_path(home && *home ? home : ".", "/.local/share/neural-style/styles"),
+                     strdup("/usr/local/share/neural-style/styles"), strdup("/usr/share/neural-style/styles")};
+    int n = 0;
+    for (int i = 0; i < 3; i++)
+        if (n < max && dirs[i])
+            out[n++] = dirs[i];
+        else
+            free(dirs[i]);
+    return n;
+}
+
+char *ns_style_find(const char *name) {
+    char *dirs[3], *found = NULL;
+    int n = ns_style_dirs(dirs, 3);
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(dirs[i]) + strlen(name) + 16;
+        char *p = malloc(len);
+        if (p && !found) snprintf(p, len, "%s/%s.safetensors", dirs[i], name);
+        if (p && !found && access(p, R_OK) == 0)
+            found = p;
+        else
+            free(p);
+        free(dirs[i]);
+    }
+    return found;
+}
+
 char *ns_find_weights(void) {
     const char *env = getenv("NS_WEIGHTS");
     if (env && *env) return access(env, R_OK) == 0 ? strdup(env) : NULL;

@@ -511,6 +511,15 @@ void ns_style_model_free(struct ns_style_model *m);
  * "architecture", "training", ...), NULL if none. */
 const char *ns_style_model_info(const struct ns_style_model *m, const char *key);
 
+/* The folders installed styles are kept in, in the order they are looked
+ * in: $XDG_DATA_HOME/neural-style/styles (~/.local/share/...), then
+ * /usr/local/share/neural-style/styles and /usr/share/neural-style/styles.
+ * Fills out (malloc'ed strings, at most max) and returns how many. */
+int ns_style_dirs(char **out, int max);
+/* The installed style called name (NAME.safetensors in those folders),
+ * malloc'ed, or NULL. */
+char *ns_style_find(const char *name);
+
 struct ns_stylize_params {
     int size;       /* longest side the network sees; 0 = the photo's own */
     float strength; /* 0..1: the result blended over the photo */

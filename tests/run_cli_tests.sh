@@ -409,6 +409,16 @@ if PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors
     check "--output-dir without --model exits 2" test $rc -eq 2
     "$NS" --quiet --model "$W" --content "$T/rgb8.png" --output "$T/o.png" 2>"$T/err"; rc=$?
     check "VGG weights as --model: exit 1, said" test $rc -eq 1 && grep -q "VGG weights" "$T/err"
+    mkdir -p "$T/xdg/neural-style/styles"
+    cp "$T/fast.safetensors" "$T/xdg/neural-style/styles/random.safetensors"
+    echo junk >"$T/xdg/neural-style/styles/broken.safetensors"
+    XDG_DATA_HOME="$T/xdg" "$NS" --list-styles >"$T/out" 2>&1; rc=$?
+    check "--list-styles names the installed style and the unusable file" test $rc -eq 0 &&
+        grep -q "^random .*random test style (CC0" "$T/out" && grep -q "^broken .*not usable: .*truncated" "$T/out"
+    XDG_DATA_HOME="$T/xdg" "$NS" --quiet --model random --content "$T/rgb8.png" --output "$T/named.png"; rc=$?
+    check "--model NAME finds the installed style" test $rc -eq 0 -a -s "$T/named.png"
+    XDG_DATA_HOME="$T/xdg" "$NS" --quiet --model nosuch --content "$T/rgb8.png" --output "$T/o.png" 2>"$T/err"; rc=$?
+    check "--model with an unknown name: exit 1, says --list-styles" test $rc -eq 1 && grep -q "list-styles" "$T/err"
 else
     echo "  skip fast styles: $PY cannot import torch"
 fi
