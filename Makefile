@@ -83,7 +83,9 @@ $(BUILD)/libns-cuda.so: $(CUDA_OBJ)
 $(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
 	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
 
+# made afresh: an object whose source was renamed or removed must not stay in it
 $(LIBNS): $(ENGINE_OBJ)
+	rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
