@@ -65,7 +65,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-estimates bench-preview bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-estimates bench-preview bench-fast bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -151,6 +151,9 @@ bench-estimates: all $(BUILD)/bench/estimates
 	@bash tests/bench/estimates.sh $(BUILD) estimates
 bench-preview: all $(BUILD)/bench/estimates
 	@bash tests/bench/estimates.sh $(BUILD) preview
+# a fast style on rainier at 512 px and 2.8 MP, the engine beside PyTorch (about 1 min)
+bench-fast: all
+	@bash tests/bench/fast.sh $(BUILD) $(PYTHON)
 
 $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cuda:
 	mkdir -p $@

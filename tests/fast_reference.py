@@ -7,6 +7,8 @@ reference, with random weights scaled so that its output spans 0..255.
       a random network, written as the engine's model file
   fast_reference.py run MODEL.safetensors IN.ppm OUT.ppm
       the network on a photo (R'G'B' 0..255 in and out, clamped), 8-bit PPM
+  fast_reference.py time MODEL.safetensors IN.ppm THREADS
+      seconds of the forward pass alone (no file reading), and peak RSS MB
   fast_reference.py compare A.ppm B.ppm MEAN MAX
       exit 1 unless the mean and max absolute differences in 8-bit levels
       are within MEAN and MAX
@@ -142,6 +144,19 @@ def main():
         with torch.no_grad():
             y = net(u)[0].double().numpy() / 255
         write_ppm(sys.argv[4], np.clip(y, 0, 1))
+    elif cmd == "time":
+        import resource
+        import time
+        torch.set_num_threads(int(sys.argv[4]))
+        net = TransformerNet()
+        net.load_state_dict(load_safetensors(sys.argv[2]))
+        net.eval()
+        u = torch.from_numpy(read_ppm(sys.argv[3])).float()[None] * 255
+        with torch.no_grad():
+            t = time.perf_counter()
+            net(u)
+            s = time.perf_counter() - t
+        print("%.2f %.0f" % (s, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
     elif cmd == "compare":
         a, b = read_ppm(sys.argv[2]) * 255, read_ppm(sys.argv[3]) * 255
         if a.shape != b.shape:
