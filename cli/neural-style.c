@@ -570,6 +570,18 @@ static struct ns_style_model *load_model(const char *arg) {
     return m;
 }
 
+/* The device and the parameters of a fast style's runs, from the options. */
+static struct ns_stylize_params fast_setup(const struct cli *c, struct ns_context **ctx) {
+    if (ns_context_new_device(c->device, c->gpu, ctx)) die("%s", ns_last_error(*ctx));
+    if (ns_context_set_threads(*ctx, c->p.threads, NULL)) die("%s", ns_last_error(*ctx));
+    struct ns_stylize_params p = ns_stylize_params_default();
+    p.size = c->size_given ? c->p.size : 0;
+    p.strength = c->strength / 100.0f;
+    p.preserve_colors = c->p.preserve_colors;
+    p.threads = c->p.threads;
+    return p;
+}
+
 /* --model: the photo through a fast style's network, at its own size. */
 static int run_model(struct cli *c) {
     char err[600];
@@ -577,13 +589,7 @@ static int run_model(struct cli *c) {
     struct io_image content;
     if (!io_load(c->content, &content, err, sizeof err)) die("%s", err);
     struct ns_context *ctx = NULL;
-    if (ns_context_new_device(c->device, c->gpu, &ctx)) die("%s", ns_last_error(ctx));
-    if (ns_context_set_threads(ctx, c->p.threads, NULL)) die("%s", ns_last_error(ctx));
-    struct ns_stylize_params p = ns_stylize_params_default();
-    p.size = c->size_given ? c->p.size : 0;
-    p.strength = c->strength / 100.0f;
-    p.preserve_colors = c->p.preserve_colors;
-    p.threads = c->p.threads;
+    struct ns_stylize_params p = fast_setup(c, &ctx);
     int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
     struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
     if (!result.data) die("not enough memory for a %d x %d result", w, h);
@@ -677,13 +683,7 @@ static int run_batch(struct cli *c) {
     if (!g_file_test(c->output_dir, G_FILE_TEST_IS_DIR)) die("--output-dir: '%s' is not a folder", c->output_dir);
     struct ns_style_model *model = load_model(c->model);
     struct ns_context *ctx = NULL;
-    if (ns_context_new_device(c->device, c->gpu, &ctx)) die("%s", ns_last_error(ctx));
-    if (ns_context_set_threads(ctx, c->p.threads, NULL)) die("%s", ns_last_error(ctx));
-    struct ns_stylize_params p = ns_stylize_params_default();
-    p.size = c->size_given ? c->p.size : 0;
-    p.strength = c->strength / 100.0f;
-    p.preserve_colors = c->p.preserve_colors;
-    p.threads = c->p.threads;
+    struct ns_stylize_params p = fast_setup(c, &ctx);
     GPtrArray *photos = g_ptr_array_new_with_free_func(g_free);
     if (c->content) add_photos(photos, c->content);
     for (int i = 0; i < c->n_photos; i++)

@@ -78,13 +78,12 @@ static enum ns_status ff_alloc(struct ff_run *r, const struct ns_ff_shape *sh) {
 static enum ns_status ff_norm(struct ff_run *r, int i, int c, size_t m, bool relu) {
     struct ns_backend *be = r->be;
     double mom[2 * 512];
-    float a[512], b[512], gamma[512], beta[512];
+    float a[512], b[512];
+    const float *gamma = r->m->param[i][0], *beta = r->m->param[i][1];
     if (c > 512) return NS_STATUS_INVALID_ARGUMENT;
     be->ops->moments(be, r->x, c, m, 0);
     enum ns_status st = be->ops->read_scalars(be, 0, 2 * c, mom);
     if (st) return st;
-    memcpy(gamma, r->m->param[i][0], sizeof(float) * c);
-    memcpy(beta, r->m->param[i][1], sizeof(float) * c);
     for (int ch = 0; ch < c; ch++) {
         double mean = mom[2 * ch] / m, var = mom[2 * ch + 1] / m - mean * mean;
         double inv = 1.0 / sqrt((var > 0 ? var : 0) + NS_FF_EPS);
