@@ -15,9 +15,13 @@ BABL_PC := $(shell $(PKG) --exists babl-0.1 && echo babl-0.1 || echo babl)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 OPT     ?= -O2 -g
 CFLAGS  += -std=gnu11 $(OPT) $(WARN) -fPIC -fopenmp -D_GNU_SOURCE
-ENGINE_PC := glib-2.0 json-glib-1.0 $(BABL_PC) openblas
-ENGINE_CFLAGS := $(shell $(PKG) --cflags $(ENGINE_PC))
+ENGINE_PC := glib-2.0 json-glib-1.0 $(BABL_PC) openblas libprotobuf-c
+ENGINE_CFLAGS := $(shell $(PKG) --cflags $(ENGINE_PC)) -I$(BUILD)/gen
 ENGINE_LIBS   := $(shell $(PKG) --libs $(ENGINE_PC)) -fopenmp -ldl -lm
+# ONNX import: protoc-c generates the parser from the onnx.proto that
+# libonnx-dev ships (./install.sh installs both)
+PROTOC_C   ?= protoc-c
+ONNX_PROTO ?= $(firstword $(wildcard /usr/include/onnx/onnx.proto))
 # the command line's image files: each format through its own library
 CLI_IO_PC     := libpng libtiff-4 libwebp gexiv2
 CLI_IO_CFLAGS := $(shell $(PKG) --cflags $(CLI_IO_PC) 2>/dev/null) -I/usr/include/OpenEXR
@@ -49,7 +53,7 @@ CUDA_OBJ  := $(CUDA_SRC:%.cu=$(BUILD)/%.o)
 LIBNS_CUDA := $(if $(HAVE_CUDA),$(BUILD)/libns-cuda.so)
 
 ENGINE_SRC := $(wildcard engine/*.c)
-ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/onnx.pb-c.o
 LIBNS      := $(BUILD)/libns.a
 
 CLI_SRC := $(wildcard cli/*.c)
@@ -80,8 +84,16 @@ $(BUILD)/libns-cuda-emu.so: $(CUDA_SRC) $(EMU_SRC) tests/cuda_emu/*.h cuda/*.h e
 $(BUILD)/libns-cuda.so: $(CUDA_OBJ)
 	$(NVCC) -shared -o $@ $^ -L$(CUDA_HOME)/lib64 -lcudnn -lcublas -Xlinker -rpath,$(CUDA_HOME)/lib64
 
-$(BUILD)/engine/%.o: engine/%.c engine/*.h | $(BUILD)/engine
+$(BUILD)/engine/%.o: engine/%.c engine/*.h $(BUILD)/gen/onnx.pb-c.h | $(BUILD)/engine
 	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(ONNX_PROTO)
+	@[ -n "$(ONNX_PROTO)" ] || { echo "onnx.proto not found: install libonnx-dev, protobuf-c-compiler and libprotobuf-c-dev (./install.sh does)"; exit 1; }
+	mkdir -p $(BUILD)/gen
+	$(PROTOC_C) --c_out=$(BUILD)/gen -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+$(BUILD)/gen/onnx.pb-c.o: $(BUILD)/gen/onnx.pb-c.c $(BUILD)/gen/onnx.pb-c.h
+	$(CC) $(filter-out $(WARN),$(CFLAGS)) $(ENGINE_CFLAGS) -c $< -o $@
 
 # made afresh: an object whose source was renamed or removed must not stay in it
 $(LIBNS): $(ENGINE_OBJ)
@@ -193,7 +205,7 @@ test-asan:
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iengine
-test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style
+test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style $(BUILD)/gen/onnx.pb-c.c
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_weights tests/fuzz/fuzz_weights.c \
 	    engine/weights.c engine/safetensors.c $(shell $(PKG) --libs json-glib-1.0) -lm 2>$(BUILD)/fuzz/build.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_weights; tail -3 $(BUILD)/fuzz/build.log; fi
@@ -205,7 +217,12 @@ test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style
 	    -o $(BUILD)/fuzz/fuzz_images tests/fuzz/fuzz_images.c $(filter-out cli/neural-style.c,$(CLI_SRC)) engine/file.c \
 	    $(CLI_IO_LIBS) $(shell $(PKG) --libs glib-2.0 $(BABL_PC)) -lm 2>$(BUILD)/fuzz/build-images.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_images; tail -3 $(BUILD)/fuzz/build-images.log; fi
-	@bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+	@if $(FUZZ_CC) $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_styles tests/fuzz/fuzz_styles.c \
+	    engine/onnx_import.c engine/onnx_fold.c engine/style_model.c engine/safetensors.c engine/safetensors_save.c \
+	    engine/file.c $(BUILD)/gen/onnx.pb-c.c $(shell $(PKG) --libs json-glib-1.0 libprotobuf-c) -lm \
+	    2>$(BUILD)/fuzz/build-styles.log; then :; \
+	else rm -f $(BUILD)/fuzz/fuzz_styles; tail -3 $(BUILD)/fuzz/build-styles.log; fi
+	@PYTHON=$(PYTHON) bash tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 $(BUILD)/fuzz/write_seeds: tests/fuzz/write_seeds.c tests/fuzz/keras_recipe.h tests/testlib.h $(LIBNS)
 	mkdir -p $(dir $@)

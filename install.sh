@@ -37,6 +37,7 @@ PACKAGES=(
     build-essential pkg-config gettext curl ca-certificates
     libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev libhdf5-dev libjpeg-dev
     libpng-dev libtiff-dev libwebp-dev libgif-dev libopenexr-dev libgexiv2-dev
+    protobuf-c-compiler libprotobuf-c-dev libonnx-dev
     gimp GIMP_DEV
 )
 # GIMP 3.0's development files where the distribution has them (Debian 13,

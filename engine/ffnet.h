@@ -29,7 +29,7 @@ struct ns_ff_step {
 
 struct ns_ff_arch {
     const char *name;  /* the model file's "architecture" */
-    int multiple;      /* the input's sides are padded to a multiple of this */
+    int multiple;      /* its total stride: tiles start on multiples of this */
     float in_scale;    /* network input = in_scale * R'G'B' (0..1); output / in_scale */
     int n_steps;
     struct ns_ff_step steps[NS_FF_MAX_STEPS];
@@ -52,7 +52,7 @@ struct ns_style_model {
 };
 
 /* The running tensor's channels, height and width after each step, for an
- * input of h x w (sides already a multiple of arch->multiple). */
+ * input of h x w (any size: strided convolutions round up, as PyTorch's). */
 struct ns_ff_shape {
     int c[NS_FF_MAX_STEPS + 1], h[NS_FF_MAX_STEPS + 1], w[NS_FF_MAX_STEPS + 1];
     double flops; /* multiply-adds x 2 of the convolutions */

@@ -504,8 +504,16 @@ const char *ns_errno_str(int errnum);
  * __metadata__ saying the architecture ("transformer-net"), the style's
  * name and where it came from (docs/fast-styles.md). */
 struct ns_style_model;
-/* Reads and checks a model file; on failure err holds one sentence. */
+/* Reads and checks a model file; on failure err holds one sentence.  A
+ * file whose name ends in .onnx is imported (ns_style_model_import_onnx). */
 enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out, char *err, size_t err_len);
+/* An ONNX file of a TransformerNet (torch.onnx.export at opset 7 to 21, the
+ * ONNX model zoo's fast_neural_style models): any other graph is refused
+ * with a sentence naming the first operation that differs.  _mem reads
+ * len bytes at data; what names them in messages. */
+enum ns_status ns_style_model_import_onnx(const char *path, struct ns_style_model **out, char *err, size_t err_len);
+enum ns_status ns_style_model_import_onnx_mem(const void *data, size_t len, const char *what,
+                                              struct ns_style_model **out, char *err, size_t err_len);
 void ns_style_model_free(struct ns_style_model *m);
 /* The model's metadata value for key ("name", "source", "license",
  * "architecture", "training", ...), NULL if none. */

@@ -142,6 +142,8 @@ static enum ns_status copy_info(struct ns_st_file *f, struct ns_style_model *m) 
 enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out, char *err, size_t err_len) {
     struct ns_st_file f;
     *out = NULL;
+    size_t len = strlen(path);
+    if (len > 5 && !strcasecmp(path + len - 5, ".onnx")) return ns_style_model_import_onnx(path, out, err, err_len);
     enum ns_status st = ns_st_open(&f, path, "style model", err, err_len);
     if (st) return st;
     struct ns_style_model *m = calloc(1, sizeof *m);

@@ -4,8 +4,11 @@
  * the context's backend: reflection padding and a convolution, instance
  * normalisation as the channel moments (read back as doubles) and an
  * affine step, upsampling, and the residual blocks' save and add.  The
- * photo is mirrored out to a multiple of the network's stride first and the
- * result cut back, so any size comes back at its own size.
+ * network runs at the photo's own size, as PyTorch runs it; its output is
+ * up to 3 px larger where a side is not a multiple of 4 (its strided
+ * convolutions round up), and its top-left part is the result, aligned
+ * with the photo.  Only a photo under NS_FF_MIN_SIDE px is mirrored out
+ * first: reflection padding needs more pixels than it pads.
  */
 #include "backend.h"
 #include "context.h"
@@ -17,6 +20,7 @@
 #include <string.h>
 
 #define NS_FF_EPS 1e-5
+#define NS_FF_MIN_SIDE 8
 
 struct ns_stylize_params ns_stylize_params_default(void) {
     return (struct ns_stylize_params){.size = 0, .strength = 1.0f, .preserve_colors = false, .threads = 0};
@@ -154,7 +158,7 @@ static enum ns_status network_input(const struct ns_image *content, int w, int h
     return st;
 }
 
-/* The network's output (3 x ph x pw, in its units) cut to w x h, brought
+/* The network's output (3 x ph x pw, in its units) cut to its top-left w x h, brought
  * to the result's size, clamped, with the strength, the photo's colours if
  * asked and its alpha. */
 static enum ns_status write_result(float *y, int w, int h, int pw, int ph, float scale,
@@ -217,23 +221,25 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
     int w, h;
     ns_fit_size(content->width, content->height, p.size, &w, &h);
     const struct ns_ff_arch *a = m->arch;
-    int q = a->multiple, pw = (w + q - 1) / q * q, ph = (h + q - 1) / q * q;
+    int iw = w > NS_FF_MIN_SIDE ? w : NS_FF_MIN_SIDE, ih = h > NS_FF_MIN_SIDE ? h : NS_FF_MIN_SIDE;
     struct ns_ff_shape sh;
-    ns_ff_shape(a, ph, pw, &sh);
+    ns_ff_shape(a, ih, iw, &sh);
+    int ow = sh.w[a->n_steps], oh = sh.h[a->n_steps];
+    size_t most = (size_t) 3 * (ow > iw ? ow : iw) * (oh > ih ? oh : ih);
     struct ff_run r = {.be = ctx->be, .m = m};
-    float *host = malloc(sizeof(float) * 3 * (size_t) pw * ph);
-    if (!host) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", pw, ph);
+    float *host = malloc(sizeof(float) * most);
+    if (!host) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", iw, ih);
     st = ff_alloc(&r, &sh);
-    if (!st) st = network_input(content, w, h, pw, ph, a->in_scale, p.threads, host);
+    if (!st) st = network_input(content, w, h, iw, ih, a->in_scale, p.threads, host);
     if (!st) {
-        ctx->be->ops->upload(ctx->be, r.x, host, (size_t) 3 * pw * ph);
+        ctx->be->ops->upload(ctx->be, r.x, host, (size_t) 3 * iw * ih);
         st = ff_forward(&r, &sh);
     }
     if (!st) {
-        ctx->be->ops->download(ctx->be, host, r.x, (size_t) 3 * pw * ph);
+        ctx->be->ops->download(ctx->be, host, r.x, (size_t) 3 * ow * oh);
         st = ctx->be->ops->sync(ctx->be);
     }
-    if (!st) st = write_result(host, w, h, pw, ph, a->in_scale, content, &p, result);
+    if (!st) st = write_result(host, w, h, ow, oh, a->in_scale, content, &p, result);
     ff_release(&r);
     free(host);
     if (st == NS_STATUS_OUT_OF_MEMORY)

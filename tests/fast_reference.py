@@ -6,9 +6,22 @@ reference, with random weights scaled so that its output spans 0..255.
   fast_reference.py model OUT.safetensors [--seed N]
       a random network, written as the engine's model file
   fast_reference.py run MODEL.safetensors IN.ppm OUT.ppm
-      the network on a photo (R'G'B' 0..255 in and out, clamped), 8-bit PPM
+      the network on a photo (R'G'B' 0..255 in and out, clamped), 8-bit PPM,
+      its top-left part at the photo's size
   fast_reference.py time MODEL.safetensors IN.ppm THREADS
       seconds of the forward pass alone (no file reading), and peak RSS MB
+  fast_reference.py export MODEL.safetensors OUT.onnx OPSET
+      the network exported by torch.onnx.export at OPSET, traced at 96 x 128
+      (opset 8, which this PyTorch cannot write, through onnx's converter
+      from 9, as the zoo's opset 8 files were made)
+  fast_reference.py variants MODEL.safetensors DIR
+      ONNX files the importer must refuse: other architectures, and a
+      tensor whose size is crafted
+  fast_reference.py seeds DIR
+      small inputs for the fuzzer (make test-fuzz): the exports' graphs at
+      opsets 8, 9 and 11 with one-value weights past the first convolution,
+      and a model file cut down
+      to its first tensor
   fast_reference.py compare A.ppm B.ppm MEAN MAX
       exit 1 unless the mean and max absolute differences in 8-bit levels
       are within MEAN and MAX
@@ -100,6 +113,74 @@ def random_net(seed):
     return net.eval()
 
 
+def load_net(path):
+    net = TransformerNet()
+    net.load_state_dict(load_safetensors(path))
+    return net.eval()
+
+
+def export(net, path, opset):
+    x = torch.rand(1, 3, 96, 128) * 255
+    if opset >= 9:
+        torch.onnx.export(net, x, path, opset_version=opset, input_names=["input1"], output_names=["output1"])
+        return
+    import onnx
+    from onnx import version_converter
+    export(net, path, 9)
+    onnx.save(version_converter.convert_version(onnx.load(path), opset), path)
+
+
+class ZeroPadConv(torch.nn.Module):
+    """A convolution padded with zeros: another architecture."""
+    def __init__(self, cin, cout, k, stride):
+        super().__init__()
+        self.conv2d = torch.nn.Conv2d(cin, cout, k, stride, padding=k // 2)
+
+    def forward(self, x):
+        return self.conv2d(x)
+
+
+def variants(net, out):
+    import onnx
+    zero = TransformerNet()
+    zero.conv1 = ZeroPadConv(3, 32, 9, 1)
+    export(zero.eval(), out + "/zero-padding.onnx", 9)
+    short = TransformerNet()
+    short.res5 = torch.nn.Identity()
+    export(short.eval(), out + "/four-blocks.onnx", 9)
+    wide = TransformerNet()
+    wide.conv2 = ConvLayer(32, 64, 5, 2)
+    export(wide.eval(), out + "/5x5.onnx", 9)
+    export(net, out + "/crafted.onnx", 9)
+    m = onnx.load(out + "/crafted.onnx")
+    m.graph.initializer[0].dims[0] *= 2   # more values than the file holds
+    onnx.save(m, out + "/crafted.onnx")
+    m.graph.initializer[0].dims[0] = 1 << 40
+    onnx.save(m, out + "/crafted-huge.onnx")
+
+
+def seeds(out):
+    import os
+    import tempfile
+    import onnx
+    net = random_net(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        for opset in (8, 9, 11):
+            export(net, tmp + "/m.onnx", opset)
+            m = onnx.load(tmp + "/m.onnx")
+            for t in m.graph.initializer:   # the first convolution stays whole
+                if len(t.raw_data) <= 4 * 8192:
+                    continue
+                del t.dims[:]
+                t.dims.append(1)
+                t.raw_data = t.raw_data[:4]
+            onnx.save(m, os.path.join(out, "graph-%d.onnx" % opset))
+    state = net.state_dict()
+    first = next(iter(state))
+    save_safetensors(os.path.join(out, "model.safetensors"), {first: state[first]},
+                     {"architecture": "transformer-net", "name": "seed"})
+
+
 def save_safetensors(path, tensors, meta):
     header, blobs, off = {"__metadata__": meta}, [], 0
     for name, t in tensors.items():
@@ -136,21 +217,27 @@ def main():
         save_safetensors(sys.argv[2], random_net(seed).state_dict(),
                          {"architecture": "transformer-net", "name": "random test style",
                           "license": "CC0", "source": "tests/fast_reference.py"})
+    elif cmd == "export":
+        export(load_net(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+    elif cmd == "seeds":
+        seeds(sys.argv[2])
+    elif cmd == "variants":
+        variants(load_net(sys.argv[2]), sys.argv[3])
     elif cmd == "run":
-        net = TransformerNet()
-        net.load_state_dict(load_safetensors(sys.argv[2]))
-        net.eval()
+        net = load_net(sys.argv[2])
         u = torch.from_numpy(read_ppm(sys.argv[3])).float()[None] * 255
         with torch.no_grad():
             y = net(u)[0].double().numpy() / 255
+        # the top-left part at the photo's size, as neural-style gives: the
+        # network's output is up to 3 px larger where a side is not a
+        # multiple of 4
+        y = y[:, :u.shape[2], :u.shape[3]]
         write_ppm(sys.argv[4], np.clip(y, 0, 1))
     elif cmd == "time":
         import resource
         import time
         torch.set_num_threads(int(sys.argv[4]))
-        net = TransformerNet()
-        net.load_state_dict(load_safetensors(sys.argv[2]))
-        net.eval()
+        net = load_net(sys.argv[2])
         u = torch.from_numpy(read_ppm(sys.argv[3])).float()[None] * 255
         with torch.no_grad():
             t = time.perf_counter()

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # What only the tests need, installed by `make test` itself (./install.sh
 # installs what the plug-in and the command line need):
-#   PyTorch and NumPy for the independent reference, h5py for the Keras
+#   PyTorch and NumPy for the independent reference, onnx for its opset 8
+#   and crafted ONNX files, h5py for the Keras
 #   importer's test file, debootstrap for the GIMP 3.0 chroot, Xvfb, a window
 #   manager, xdotool and ImageMagick's import for the GUI tests, a Japanese
 #   font for their screenshots.
 # Without root or sudo it says what is missing, and the tests that need it
 # say SKIP.
 set -euo pipefail
-PACKAGES=(python3-torch python3-numpy python3-h5py debootstrap xvfb xauth xdotool openbox imagemagick procps shared-mime-info
+PACKAGES=(python3-torch python3-numpy python3-h5py python3-onnx debootstrap xvfb xauth xdotool openbox imagemagick procps shared-mime-info
           fonts-ipafont-gothic bc)
 # libFuzzer for make test-fuzz: Debian 12's clang is 14, its fuzzer in libclang-rt
 if apt-cache show libclang-rt-14-dev >/dev/null 2>&1; then PACKAGES+=(clang libclang-rt-14-dev); fi

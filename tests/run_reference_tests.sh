@@ -146,6 +146,43 @@ for size in 320x240 400x300; do
     PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" compare "$T/fast-ours.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
 done
 
+echo "== ONNX import: torch.onnx.export at opsets 8, 9 and 11 (traced at 96 x 128), run at other sizes, vs PyTorch"
+FR() { PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" "$@" 2>/dev/null; }
+for opset in 8 9 11; do FR export "$T/fast.safetensors" "$T/fast-$opset.onnx" $opset || fail=1; done
+for size in 320x240 401x299; do
+    convert "$EX/rainier.jpg" -resize "$size!" "$T/fast-in.ppm"
+    FR run "$T/fast.safetensors" "$T/fast-in.ppm" "$T/fast-torch.ppm"
+    for opset in 8 9 11; do
+        "$NS" --quiet --device cpu --model "$T/fast-$opset.onnx" --size 0 --content "$T/fast-in.ppm" \
+            --output "$T/fast-onnx.ppm" || fail=1
+        echo -n "  $size, opset $opset: "
+        FR compare "$T/fast-onnx.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
+    done
+done
+# ns-weights import gives the same network, with the metadata asked for
+"$BUILD/ns-weights" import "$T/fast-9.onnx" "$T/imported.safetensors" --name "Test style" --license CC0 \
+    --source "tests" >/dev/null || fail=1
+"$NS" --quiet --device cpu --model "$T/imported.safetensors" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-imp.ppm"
+if cmp -s "$T/fast-imp.ppm" "$T/fast-onnx.ppm"; then echo "  ns-weights import: the same result as --model FILE.onnx"
+else echo "  ns-weights import: FAILED (a different result from --model FILE.onnx)"; fail=1; fi
+echo "== ONNX import refuses other graphs and broken files in one sentence, writing nothing"
+FR variants "$T/fast.safetensors" "$T"
+head -c 3000000 "$T/fast-9.onnx" >"$T/truncated.onnx"
+refuse() {  # FILE PATTERN
+    rm -f "$T/refused.png"
+    if "$NS" --quiet --device cpu --model "$T/$1" --content "$T/fast-in.ppm" --output "$T/refused.png" 2>"$T/refusal.txt"; then
+        echo "  $1: FAILED (accepted)"; fail=1
+    elif [ "$(wc -l <"$T/refusal.txt")" -eq 1 ] && grep -q "$2" "$T/refusal.txt" && [ ! -e "$T/refused.png" ]; then
+        echo "  $1: $(cat "$T/refusal.txt")"
+    else echo "  $1: FAILED: $(cat "$T/refusal.txt")"; fail=1; fi
+}
+refuse zero-padding.onnx "operation 1 (Conv .*) stands where transformer-net has Pad"
+refuse four-blocks.onnx "operation 45 (Upsample .*) stands where transformer-net has Pad"
+refuse 5x5.onnx "operation 5 (Pad .*) pads by 2, 2, 2 and 2 where transformer-net pads each side by 1"
+refuse crafted.onnx "holds 7776 values where its shape needs 15552"
+refuse crafted-huge.onnx "has an impossible size"
+refuse truncated.onnx "not an ONNX model"
+
 if [ $fail -ne 0 ]; then
     echo "reference tests FAILED"
     exit 1

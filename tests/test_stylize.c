@@ -266,9 +266,10 @@ static struct ns_image test_photo(int w, int h, int channels) {
     return im;
 }
 
-static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
-    /* 20 x 16: a multiple of 4, so the network sees the photo as it is */
-    int w = 20, h = 16;
+/* ns_stylize at w x h against the float64 forward pass, whose output (up
+ * to 3 px larger when a side is not a multiple of 4) is cut to its top-left
+ * w x h, as the engine's is. */
+static void check_forward(struct ns_context *ctx, struct ns_style_model *m, int w, int h) {
     struct ns_image photo = test_photo(w, h, 3), out = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
     struct ns_stylize_params p = ns_stylize_params_default();
     CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "stylize: %s", ns_last_error(ctx));
@@ -276,22 +277,42 @@ static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
     ns_ff_shape(m->arch, h, w, &sh);
     size_t most = 0;
     for (int i = 0; i <= m->arch->n_steps; i++)
-        most = fmax(most, (double) sh.c[i] * sh.h[i] * sh.w[i]);
-    double *x = dalloc(most), *ref = dalloc((size_t) 3 * w * h);
+        most = fmax(most, (double) sh.c[i] * (sh.h[i] + 8) * (sh.w[i] + 8));
+    double *x = dalloc(most);
     for (int c = 0; c < 3; c++)
         for (int i = 0; i < w * h; i++)
             x[(size_t) c * w * h + i] = 255.0 * photo.data[3 * i + c];
     ref_forward(m, x, h, w);
+    int ow = sh.w[m->arch->n_steps], oh = sh.h[m->arch->n_steps];
     double lo = 1e9, hi = -1e9, err = 0;
     for (int c = 0; c < 3; c++)
-        for (int i = 0; i < w * h; i++) {
-            double v = x[(size_t) c * w * h + i];
-            lo = fmin(lo, v), hi = fmax(hi, v);
-            err = fmax(err, fabs(fmin(fmax(v / 255.0, 0), 1) - out.data[3 * i + c]));
-        }
-    CHECK(err < 1e-4, "stylize against a float64 forward pass: %.3g of 1 (levels %.3g)", err, err * 255);
+        for (int yy = 0; yy < h; yy++)
+            for (int xx = 0; xx < w; xx++) {
+                double v = x[((size_t) c * oh + yy) * ow + xx];
+                lo = fmin(lo, v), hi = fmax(hi, v);
+                err = fmax(err, fabs(fmin(fmax(v / 255.0, 0), 1) - out.data[3 * (yy * w + xx) + c]));
+            }
+    CHECK(err < 1e-4, "stylize %d x %d against a float64 forward pass: %.3g of 1 (levels %.3g)", w, h, err,
+          err * 255);
     CHECK(hi - lo > 100, "the test network's output spans %.0f..%.0f", lo, hi);
     printf("stylize: %d x %d against float64: max %.2g levels, output %.0f..%.0f\n", w, h, err * 255, lo, hi);
+    free(photo.data), free(out.data), free(x);
+}
+
+static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
+    /* a multiple of 4, and odd sides that PyTorch's network rounds up */
+    check_forward(ctx, m, 20, 16);
+    check_forward(ctx, m, 23, 17);
+    int w = 20, h = 16;
+    struct ns_image photo = test_photo(w, h, 3), out = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+    struct ns_stylize_params p = ns_stylize_params_default();
+    /* smaller than reflection padding allows: mirrored out first */
+    for (int t = 0; t < 3; t++) {
+        int tw = (int[]){1, 3, 9}[t], th = (int[]){1, 7, 2}[t];
+        struct ns_image tiny = test_photo(tw, th, 3), to = {falloc((size_t) tw * th * 3), tw, th, 3, 3 * tw};
+        CHECK(ns_stylize(ctx, m, &tiny, &p, &to) == NS_STATUS_OK, "%d x %d: %s", tw, th, ns_last_error(ctx));
+        free(tiny.data), free(to.data);
+    }
 
     /* odd sizes and alpha: the photo's size back, alpha kept */
     struct ns_image odd = test_photo(23, 17, 4), oo = {falloc(23 * 17 * 4), 23, 17, 4, 23 * 4};
@@ -322,7 +343,7 @@ static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
     /* the result must be the photo's size */
     struct ns_image small = {out.data, w - 1, h, 3, 3 * w};
     CHECK(ns_stylize(ctx, m, &photo, &p, &small) == NS_STATUS_INVALID_ARGUMENT, "a result of another size is refused");
-    free(photo.data), free(out.data), free(odd.data), free(oo.data), free(x), free(ref), free(one);
+    free(photo.data), free(out.data), free(odd.data), free(oo.data), free(one);
 }
 
 int main(void) {

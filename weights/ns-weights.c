@@ -6,11 +6,16 @@
  *       conv<B>_<C>.weight [out,in,3,3] and .bias, Caffe/BGR metadata,
  *       written whole or not at all by the engine's one writer
  *       (ns_weights_save).
+ *   ns-weights import IN.onnx OUT.safetensors [--name N] [--license L] [--source S]
+ *       a fast style network exported to ONNX (a TransformerNet; the ONNX
+ *       model zoo's fast_neural_style models) -> the engine's style model
+ *       file, with the style's name, licence and source as its metadata.
  *   ns-weights info FILE.safetensors
  *       loads the file with the engine's loader and prints what it holds.
  *   ns-weights manifest MANIFEST.json
  *       prints "file md5 url" lines of the manifest for install.sh.
  */
+#include "ffnet.h"
 #include "keras.h"
 #include "safetensors.h"
 
@@ -26,6 +31,7 @@
 
 static int usage(void) {
     fprintf(stderr, "usage: ns-weights import-keras IN.h5 OUT.safetensors\n"
+                    "       ns-weights import IN.onnx OUT.safetensors [--name N] [--license L] [--source S]\n"
                     "       ns-weights info FILE.safetensors\n"
                     "       ns-weights manifest MANIFEST.json\n");
     return 2;
@@ -88,6 +94,32 @@ static int import_keras(const char *in, const char *out) {
             "ns-weights: '%s': libhdf5 failed on it (%s): the file is corrupt; '%s' was not written\n", in,
             strsignal(WTERMSIG(status)), out);
     return 1;
+}
+
+/* An ONNX style network -> a model file; the options set its metadata. */
+static int import_onnx(int argc, char **argv) {
+    const char *in = argv[2], *out = argv[3];
+    struct ns_style_model *m;
+    char err[600];
+    if (ns_style_model_import_onnx(in, &m, err, sizeof err)) {
+        fprintf(stderr, "ns-weights: %s\n", err);
+        return 1;
+    }
+    for (int i = 4; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--name") && strcmp(argv[i], "--license") && strcmp(argv[i], "--source")) {
+            ns_style_model_free(m);
+            return usage();
+        }
+        ns_style_model_set_info(m, argv[i] + 2, argv[i + 1]);
+    }
+    enum ns_status st = ns_style_model_save(out, m, err, sizeof err);
+    if (st)
+        fprintf(stderr, "ns-weights: %s\n", err);
+    else
+        printf("ns-weights: wrote %s: %s '%s' (%s)\n", out, ns_style_model_info(m, "architecture"),
+               ns_style_model_info(m, "name"), ns_style_model_info(m, "source"));
+    ns_style_model_free(m);
+    return st ? 1 : 0;
 }
 
 static int info(const char *path) {
@@ -158,6 +190,7 @@ static int manifest(const char *path) {
 
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "import-keras") == 0) return import_keras(argv[2], argv[3]);
+    if (argc >= 4 && argc % 2 == 0 && strcmp(argv[1], "import") == 0) return import_onnx(argc, argv);
     if (argc == 3 && strcmp(argv[1], "info") == 0) return info(argv[2]);
     if (argc == 3 && strcmp(argv[1], "manifest") == 0) return manifest(argv[2]);
     return usage();

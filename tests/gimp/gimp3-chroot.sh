@@ -11,7 +11,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC_DEFAULT=$(dirname "$(dirname "$HERE")")
 ROOTFS=${NS_GIMP3_ROOT:-$SRC_DEFAULT/build/gimp3-root}
 MIRROR=${NS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales fonts-ipafont-gothic"
+PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales fonts-ipafont-gothic protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
 
 mounted=0
 mount_proc() {
@@ -41,6 +41,16 @@ prepare() {
             >"$ROOTFS.apt.log" 2>&1 || { tail -5 "$ROOTFS.apt.log"; return 1; }
     fi
     mount_proc
+    # packages added since the chroot was built
+    local missing=""
+    for p in $PACKAGES; do
+        in_root dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        in_root apt-get update -q >/dev/null
+        in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing \
+            >"$ROOTFS.apt.log" 2>&1 || { tail -5 "$ROOTFS.apt.log"; return 1; }
+    fi
     # Japanese glyphs for the GUI tests' screenshots (their X server is this machine's)
     [ -d "$ROOTFS/usr/share/fonts/opentype/ipafont-gothic" ] ||
         in_root DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-ipafont-gothic \
