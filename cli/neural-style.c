@@ -579,6 +579,8 @@ static struct ns_stylize_params fast_setup(const struct cli *c, struct ns_contex
     p.strength = c->strength / 100.0f;
     p.preserve_colors = c->p.preserve_colors;
     p.threads = c->p.threads;
+    p.max_memory = c->p.max_memory;
+    p.band = c->p.tile; /* --tile N: in bands of N rows */
     return p;
 }
 
@@ -593,6 +595,12 @@ static int run_model(struct cli *c) {
     int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
     struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
     if (!result.data) die("not enough memory for a %d x %d result", w, h);
+    /* --max-memory covers the photo and the result held here too */
+    double held = image_bytes(&content.im) + image_bytes(&result);
+    if (p.max_memory > 0 && held >= p.max_memory)
+        die("the photo and the result alone take %.0f MB, more than the memory limit of %.0f MB", held / 1e6,
+            p.max_memory / 1e6);
+    if (p.max_memory > 0) p.max_memory -= held;
     if (!c->quiet) {
         const char *name = ns_style_model_info(model, "name");
         fprintf(stderr, "neural-style: %s, on %s\n", name ? name : c->model, ns_context_backend(ctx));

@@ -10,6 +10,9 @@
 
 #include "ns.h"
 
+struct ns_backend;
+struct ns_buf;
+
 #define NS_FF_MAX_STEPS 64
 
 enum ns_ff_kind {
@@ -58,6 +61,16 @@ struct ns_ff_shape {
     double flops; /* multiply-adds x 2 of the convolutions */
 };
 void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out);
+
+/* stylize_stream.c: the network over input (3 x h x w on the host, in its
+ * units) layer by layer in bands of rows through temporary files, with
+ * the whole image's normalisation statistics; the output (3 x oh x ow,
+ * ns_ff_shape's last) into output.  param: the weights on be.  budget:
+ * bytes for a band's buffers; band > 0 forces that many rows per band.
+ * On failure why holds a sentence. */
+enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *m, struct ns_buf *const param[][2],
+                            const float *input, int h, int w, double budget, int band, float *output, char *why,
+                            size_t why_len);
 
 /* Writes m (its tensors and metadata) whole or not at all (the ONNX
  * importer, the tests); err as ns_st_save's. */

@@ -533,6 +533,11 @@ struct ns_stylize_params {
     float strength; /* 0..1: the result blended over the photo */
     bool preserve_colors;
     int threads;    /* CPU threads, 0 = all cores */
+    double max_memory; /* bytes the run may take, 0 = what the backend has
+                        * free less a fifth; a photo whose network does not
+                        * fit runs layer by layer in bands, through files in
+                        * $TMPDIR, with the same result */
+    int band;       /* > 0: in bands of this many rows even when it fits (tests) */
 };
 struct ns_stylize_params ns_stylize_params_default(void);
 /* Restyles content (3 or 4 channels, R'G'B' 0..1) with the model into

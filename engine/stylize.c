@@ -21,6 +21,7 @@
 
 #define NS_FF_EPS 1e-5
 #define NS_FF_MIN_SIDE 8
+#define NS_FF_MIN_BAND_BYTES 16e6 /* a few bands of rows of a 24 MP photo's widest layer */
 
 struct ns_stylize_params ns_stylize_params_default(void) {
     return (struct ns_stylize_params){.size = 0, .strength = 1.0f, .preserve_colors = false, .threads = 0};
@@ -41,11 +42,28 @@ static void ff_release(struct ff_run *r) {
     ns_release(r->be, &r->saved), ns_release(r->be, &r->a), ns_release(r->be, &r->b);
 }
 
-/* Uploads the weights and allocates the buffers for an h x w input. */
-static enum ns_status ff_alloc(struct ff_run *r, const struct ns_ff_shape *sh) {
+/* Uploads the weights. */
+static enum ns_status ff_upload(struct ff_run *r) {
     const struct ns_ff_arch *a = r->m->arch;
+    for (int i = 0; i < a->n_steps; i++)
+        for (int part = 0; part < 2; part++) {
+            int64_t shape[4];
+            int rank = ns_ff_param_shape(&a->steps[i], part, shape);
+            if (!rank) continue;
+            size_t count = 1;
+            for (int d = 0; d < rank; d++)
+                count *= (size_t) shape[d];
+            if (!(r->param[i][part] = ns_alloc_f32(r->be, count))) return NS_STATUS_OUT_OF_MEMORY;
+            r->be->ops->upload(r->be, r->param[i][part], r->m->param[i][part], count);
+        }
+    return NS_STATUS_OK;
+}
+
+/* The floats of the running buffers for an input of sh (*most each for x
+ * and y, *padded, *saved); returns their bytes in all. */
+static double ff_sizes(const struct ns_ff_arch *a, const struct ns_ff_shape *sh, size_t *most_out,
+                       size_t *padded_out, size_t *saved_out) {
     size_t most = 0, padded = 0, saved = 0;
-    int widest = 0;
     for (int i = 0; i < a->n_steps; i++) {
         const struct ns_ff_step *s = &a->steps[i];
         size_t n = (size_t) sh->c[i + 1] * sh->h[i + 1] * sh->w[i + 1];
@@ -57,17 +75,19 @@ static enum ns_status ff_alloc(struct ff_run *r, const struct ns_ff_shape *sh) {
             padded = p > padded ? p : padded;
         }
         if (s->kind == NS_FF_SAVE) saved = in > saved ? in : saved;
+    }
+    if (most_out) *most_out = most, *padded_out = padded, *saved_out = saved;
+    return sizeof(float) * (2.0 * most + padded + saved);
+}
+
+/* Allocates the running buffers for an input of sh. */
+static enum ns_status ff_alloc(struct ff_run *r, const struct ns_ff_shape *sh) {
+    const struct ns_ff_arch *a = r->m->arch;
+    size_t most, padded, saved;
+    int widest = 0;
+    ff_sizes(a, sh, &most, &padded, &saved);
+    for (int i = 0; i < a->n_steps; i++) {
         if (sh->c[i + 1] > widest) widest = sh->c[i + 1];
-        for (int part = 0; part < 2; part++) {
-            int64_t shape[4];
-            int rank = ns_ff_param_shape(s, part, shape);
-            if (!rank) continue;
-            size_t count = 1;
-            for (int d = 0; d < rank; d++)
-                count *= (size_t) shape[d];
-            if (!(r->param[i][part] = ns_alloc_f32(r->be, count))) return NS_STATUS_OUT_OF_MEMORY;
-            r->be->ops->upload(r->be, r->param[i][part], r->m->param[i][part], count);
-        }
     }
     r->x = ns_alloc_f32(r->be, most);
     r->y = ns_alloc_f32(r->be, most);
@@ -226,22 +246,39 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
     ns_ff_shape(a, ih, iw, &sh);
     int ow = sh.w[a->n_steps], oh = sh.h[a->n_steps];
     size_t most = (size_t) 3 * (ow > iw ? ow : iw) * (oh > ih ? oh : ih);
+    /* the host's images (the input, the output and write_result's two),
+     * then the network's buffers in memory, or else in bands */
+    double budget = p.max_memory > 0 ? p.max_memory : 0.8 * (double) ctx->be->ops->mem_free(ctx->be);
+    double fixed = sizeof(float) * (most + 6.0 * result->width * result->height);
+    bool stream = p.band > 0 || ff_sizes(a, &sh, NULL, NULL, NULL) > budget - fixed;
+    if (stream && budget - fixed < NS_FF_MIN_BAND_BYTES)
+        return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY,
+                            "a %d x %d photo needs about %.1f GB for its images alone, more than the %.1f GB "
+                            "this run may take",
+                            w, h, (fixed + NS_FF_MIN_BAND_BYTES) / 1e9, budget / 1e9);
     struct ff_run r = {.be = ctx->be, .m = m};
     float *host = malloc(sizeof(float) * most);
     if (!host) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", iw, ih);
-    st = ff_alloc(&r, &sh);
+    char why[4400] = "";
+    st = ff_upload(&r);
     if (!st) st = network_input(content, w, h, iw, ih, a->in_scale, p.threads, host);
-    if (!st) {
-        ctx->be->ops->upload(ctx->be, r.x, host, (size_t) 3 * iw * ih);
-        st = ff_forward(&r, &sh);
+    if (!st && stream) {
+        st = ns_ff_stream(ctx->be, m, r.param, host, ih, iw, budget - fixed, p.band, host, why, sizeof why);
+    } else if (!st) {
+        st = ff_alloc(&r, &sh);
+        if (!st) {
+            ctx->be->ops->upload(ctx->be, r.x, host, (size_t) 3 * iw * ih);
+            st = ff_forward(&r, &sh);
+        }
+        if (!st) {
+            ctx->be->ops->download(ctx->be, host, r.x, (size_t) 3 * ow * oh);
+            st = ctx->be->ops->sync(ctx->be);
+        }
     }
-    if (!st) {
-        ctx->be->ops->download(ctx->be, host, r.x, (size_t) 3 * ow * oh);
-        st = ctx->be->ops->sync(ctx->be);
-    }
-    if (!st) st = write_result(host, w, h, ow, oh, a->in_scale, content, &p, result);
     ff_release(&r);
+    if (!st) st = write_result(host, w, h, ow, oh, a->in_scale, content, &p, result);
     free(host);
+    if (why[0]) return ns_set_error(ctx, st, "%s", why);
     if (st == NS_STATUS_OUT_OF_MEMORY)
         return ns_set_error(ctx, st, "not enough memory to restyle %d x %d px with a fast style", w, h);
     if (st) return ns_set_error(ctx, st, "the fast style failed: %s", ns_status_str(st));

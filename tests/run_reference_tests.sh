@@ -165,6 +165,23 @@ done
 "$NS" --quiet --device cpu --model "$T/imported.safetensors" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-imp.ppm"
 if cmp -s "$T/fast-imp.ppm" "$T/fast-onnx.ppm"; then echo "  ns-weights import: the same result as --model FILE.onnx"
 else echo "  ns-weights import: FAILED (a different result from --model FILE.onnx)"; fail=1; fi
+echo "== ./install.sh --styles DIR: checked by sha256, converted, installed with its attribution, once"
+mkdir -p "$T/zoo"
+cp "$T/fast-9.onnx" "$T/zoo/test-9.onnx"
+printf "test-style %s 0 test-9.onnx\nother-style %s 0 other-9.onnx\n" "$(sha256sum "$T/zoo/test-9.onnx" | cut -d' ' -f1)" \
+    0000 >"$T/zoo/list.txt"
+cp "$T/fast-9.onnx" "$T/zoo/other-9.onnx"  # not the file the list names
+export XDG_DATA_HOME=$T/data XDG_CACHE_HOME=$T/cache
+inst() { NS_STYLES_LIST="$T/zoo/list.txt" "$ROOT/install.sh" --no-deps --no-plugin --weights "$W" --styles "$T/zoo" >"$T/inst.log" 2>&1; }
+inst && { echo "  FAILED: a style whose sha256 differs was not reported"; fail=1; }
+if grep -q "other-9.onnx: missing, or not the zoo's file" "$T/inst.log" && grep -q "1 of the 2 fast styles" "$T/inst.log" &&
+    "$NS" --list-styles | grep -q "^test-style .*BSD-3-Clause; ONNX model zoo"; then
+    echo "  installed test-style, refused other-style (sha256), exit 1 with how to finish"
+else echo "  FAILED:"; tail -5 "$T/inst.log"; fail=1; fi
+inst || true
+grep -q "style already installed: test-style" "$T/inst.log" && echo "  run again: test-style already installed" ||
+    { echo "  FAILED: a second run did not skip test-style"; fail=1; }
+unset XDG_DATA_HOME XDG_CACHE_HOME
 echo "== ONNX import refuses other graphs and broken files in one sentence, writing nothing"
 FR variants "$T/fast.safetensors" "$T"
 head -c 3000000 "$T/fast-9.onnx" >"$T/truncated.onnx"

@@ -299,6 +299,44 @@ static void check_forward(struct ns_context *ctx, struct ns_style_model *m, int 
     free(photo.data), free(out.data), free(x);
 }
 
+/* In bands through files (forced, or by a memory limit) against in memory:
+ * the whole image's statistics, so the same result; and a folder without
+ * room is a sentence. */
+static void test_stream(struct ns_context *ctx, struct ns_style_model *m) {
+    int w = 41, h = 37;
+    struct ns_image photo = test_photo(w, h, 3), ref = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+    struct ns_image out = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+    struct ns_stylize_params p = ns_stylize_params_default();
+    CHECK(ns_stylize(ctx, m, &photo, &p, &ref) == NS_STATUS_OK, "in memory: %s", ns_last_error(ctx));
+    for (int t = 0; t < 3; t++) {
+        if (t == 2) { /* 320 x 256: a network of 35 MB, in a limit that leaves it 17 */
+            free(photo.data), free(ref.data), free(out.data);
+            w = 320, h = 256;
+            photo = test_photo(w, h, 3);
+            ref = (struct ns_image){falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+            out = (struct ns_image){falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+            p.band = 0, p.max_memory = 0;
+            CHECK(ns_stylize(ctx, m, &photo, &p, &ref) == NS_STATUS_OK, "in memory: %s", ns_last_error(ctx));
+        }
+        p.band = (int[]){1, 5, 0}[t];
+        p.max_memory = t == 2 ? sizeof(float) * 9.0 * w * h + 17e6 : 0;
+        CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "in bands: %s", ns_last_error(ctx));
+        double err = 0;
+        for (int i = 0; i < w * h * 3; i++)
+            err = fmax(err, fabs(out.data[i] - ref.data[i]));
+        CHECK(err < 2e-5, "bands of %d rows (limit %.0f MB) against in memory: %.3g levels", p.band,
+              p.max_memory / 1e6, err * 255);
+        printf("stream: %d x %d, bands of %d rows, limit %.0f MB: max %.2g levels from in memory\n", w, h, p.band,
+               p.max_memory / 1e6, err * 255);
+    }
+    p.band = 4, p.max_memory = 0;
+    setenv("TMPDIR", "/nonexistent-ns-test", 1);
+    CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_IO_ERROR && strstr(ns_last_error(ctx), "TMPDIR"),
+          "no room for the layers is said: %s", ns_last_error(ctx));
+    unsetenv("TMPDIR");
+    free(photo.data), free(ref.data), free(out.data);
+}
+
 static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
     /* a multiple of 4, and odd sides that PyTorch's network rounds up */
     check_forward(ctx, m, 20, 16);
@@ -356,6 +394,7 @@ int main(void) {
     struct ns_style_model *m = random_model();
     test_model_file(dir, m);
     test_stylize(ctx, m);
+    test_stream(ctx, m);
     ns_style_model_free(m);
     ns_context_free(ctx);
     char cmd[600];

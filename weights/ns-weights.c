@@ -11,7 +11,8 @@
  *       model zoo's fast_neural_style models) -> the engine's style model
  *       file, with the style's name, licence and source as its metadata.
  *   ns-weights info FILE.safetensors
- *       loads the file with the engine's loader and prints what it holds.
+ *       loads the file (VGG weights or a fast style) with the engine's
+ *       loader and prints what it holds.
  *   ns-weights manifest MANIFEST.json
  *       prints "file md5 url" lines of the manifest for install.sh.
  */
@@ -122,9 +123,36 @@ static int import_onnx(int argc, char **argv) {
     return st ? 1 : 0;
 }
 
+/* A fast style's model file: what --list-styles shows. */
+static int style_info(const char *path) {
+    struct ns_style_model *m;
+    char err[512];
+    if (ns_style_model_load(path, &m, err, sizeof err)) {
+        fprintf(stderr, "ns-weights: %s\n", err);
+        return 1;
+    }
+    const char *lic = ns_style_model_info(m, "license"), *src = ns_style_model_info(m, "source");
+    printf("%s: fast style '%s' (%s), licence %s, from %s\n", path, ns_style_model_info(m, "name"),
+           ns_style_model_info(m, "architecture"), lic ? lic : "not stated", src ? src : "not stated");
+    ns_style_model_free(m);
+    return 0;
+}
+
+/* A file whose metadata names a feed-forward architecture is a style model. */
+static bool is_style_model(const char *path) {
+    struct ns_st_file f;
+    char err[512];
+    if (ns_st_open(&f, path, "file", err, sizeof err)) return false;
+    const char *arch = ns_st_meta(&f, "architecture");
+    bool style = arch && ns_ff_arch_find(arch);
+    ns_st_close(&f);
+    return style;
+}
+
 static int info(const char *path) {
     struct ns_weights w;
     char err[512];
+    if (is_style_model(path)) return style_info(path);
     if (ns_weights_load(path, &w, err, sizeof err)) {
         fprintf(stderr, "ns-weights: %s\n", err);
         return 1;
