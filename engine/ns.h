@@ -531,6 +531,9 @@ char *ns_style_find(const char *name);
 struct ns_stylize_params {
     int size;       /* longest side the network sees; 0 = the photo's own */
     float strength; /* 0..1: the result blended over the photo */
+    float brush_size; /* the strokes, times their trained size: the network
+                       * sees the photo (at size) this many times smaller
+                       * and its result is enlarged back (1; 0.25..8) */
     bool preserve_colors;
     int threads;    /* CPU threads, 0 = all cores */
     double max_memory; /* bytes the run may take, 0 = what the backend has

@@ -24,7 +24,7 @@
 #define NS_FF_MIN_BAND_BYTES 16e6 /* a few bands of rows of a 24 MP photo's widest layer */
 
 struct ns_stylize_params ns_stylize_params_default(void) {
-    return (struct ns_stylize_params){.size = 0, .strength = 1.0f, .preserve_colors = false, .threads = 0};
+    return (struct ns_stylize_params){.size = 0, .strength = 1.0f, .brush_size = 1.0f, .preserve_colors = false};
 }
 
 /* The forward pass's buffers on the backend. */
@@ -224,8 +224,9 @@ static enum ns_status check_args(struct ns_context *ctx, const struct ns_style_m
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "stylize: images need 3 or 4 channels");
     if (result->width != content->width || result->height != content->height)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "stylize: the result must have the photo's size");
-    if (!(p->strength >= 0 && p->strength <= 1) || p->size < 0)
-        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "stylize: strength must be 0..1 and size >= 0");
+    if (!(p->strength >= 0 && p->strength <= 1) || p->size < 0 || !(p->brush_size >= 0.25f && p->brush_size <= 8))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "stylize: strength must be 0..1, size >= 0 and brush size 0.25..8");
     const struct ns_backend_ops *o = ctx->be->ops;
     if (!o->conv2d || !o->reflect_pad || !o->moments || !o->affine || !o->upsample2)
         return ns_set_error(ctx, NS_STATUS_UNAVAILABLE, "the %s backend cannot run fast styles", o->name);
@@ -240,6 +241,10 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
     if (st) return st;
     int w, h;
     ns_fit_size(content->width, content->height, p.size, &w, &h);
+    if (p.brush_size != 1) { /* larger strokes: the network sees a smaller photo */
+        w = (int) lroundf(w / p.brush_size), h = (int) lroundf(h / p.brush_size);
+        w = w < 1 ? 1 : w, h = h < 1 ? 1 : h;
+    }
     const struct ns_ff_arch *a = m->arch;
     int iw = w > NS_FF_MIN_SIDE ? w : NS_FF_MIN_SIDE, ih = h > NS_FF_MIN_SIDE ? h : NS_FF_MIN_SIDE;
     struct ns_ff_shape sh;

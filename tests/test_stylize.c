@@ -362,6 +362,22 @@ static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
     }
     CHECK(alpha == 23 * 17 && finite == 23 * 17, "23 x 17 with alpha: %d alpha kept, %d in range", alpha, finite);
 
+    /* brush size 2: the network at half the size, the result at the photo's */
+    p.brush_size = 2;
+    CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "brush size 2: %s", ns_last_error(ctx));
+    float *big = falloc((size_t) w * h * 3);
+    memcpy(big, out.data, sizeof(float) * w * h * 3);
+    p.brush_size = 1;
+    CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "brush size 1");
+    double moved = 0;
+    for (int i = 0; i < w * h * 3; i++)
+        moved += fabs(big[i] - out.data[i]) / (w * h * 3);
+    CHECK(moved > 0.01, "brush size 2 changes the strokes (mean %.3g)", moved);
+    p.brush_size = 9;
+    CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_INVALID_ARGUMENT, "brush size 9 is refused");
+    p.brush_size = 1;
+    free(big);
+
     /* strength 0 is the photo; threads do not change a byte */
     p.strength = 0;
     CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "strength 0 runs");
