@@ -342,13 +342,18 @@ static void bad_value(const struct opt_spec *o, const char *arg, const char *wan
     die("--%s: '%s' is not %s", o->name, arg, want);
 }
 
-/* A blend weight: a number, 0 or more. */
-static float read_weight(const struct opt_spec *o, const char *s) {
+/* A number from lo to hi, or a sentence saying it must be `want`. */
+static double number_in(const struct opt_spec *o, const char *s, double lo, double hi, const char *want) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || v < 0 || v > FLT_MAX) bad_value(o, s, "a number, 0 or more");
-    return (float) v;
+    if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi) bad_value(o, s, want);
+    return v;
+}
+
+/* A blend weight: a number, 0 or more. */
+static float read_weight(const struct opt_spec *o, const char *s) {
+    return (float) number_in(o, s, 0, FLT_MAX, "a number, 0 or more");
 }
 
 static int read_int(const struct opt_spec *o, const char *s) {
@@ -448,17 +453,9 @@ static void read_special(struct cli *c, const struct opt_spec *o, const char *v)
             bad_value(o, v, want);
         }
     } else if (!strcmp(o->name, "strength")) {
-        char *end;
-        errno = 0;
-        double s = strtod(v, &end);
-        if (end == v || *end || errno || !(s >= 0 && s <= 100)) bad_value(o, v, "a percentage from 0 to 100");
-        c->strength = (float) s;
+        c->strength = (float) number_in(o, v, 0, 100, "a percentage from 0 to 100");
     } else if (!strcmp(o->name, "brush-size")) {
-        char *end;
-        errno = 0;
-        double b = strtod(v, &end);
-        if (end == v || *end || errno || !(b >= 0.25 && b <= 8)) bad_value(o, v, "a factor from 0.25 to 8");
-        c->brush = (float) b;
+        c->brush = (float) number_in(o, v, 0.25, 8, "a factor from 0.25 to 8");
     } else if (!strcmp(o->name, "list-styles")) {
         exit(list_styles());
     } else if (!strcmp(o->name, "version")) {

@@ -302,6 +302,11 @@ static struct ns_backend_ops make_ops(void) {
     o.dots = nsc_dots;
     o.lincomb = nsc_lincomb;
     o.adam = nsc_adam;
+    o.reflect_pad = nsc_reflect_pad;
+    o.conv2d = nsc_conv2d;
+    o.moments = nsc_moments;
+    o.affine = nsc_affine;
+    o.upsample2 = nsc_upsample2;
     o.read_scalars = nsc_read_scalars;
     o.sync = nsc_sync;
     o.error = nsc_error;

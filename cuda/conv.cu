@@ -1,4 +1,5 @@
-/* conv.cu - 3x3 convolutions through cuDNN, forward and backward to the input.
+/* conv.cu - convolutions through cuDNN: VGG's 3x3, forward and backward to
+ * the input, and the fast styles' k x k at a stride.
  *
  * A shape's algorithm is cuDNN's heuristic pick on its first call; the second
  * call times the algorithms on the real buffers (cudnnFind...Ex) and keeps
@@ -65,17 +66,33 @@ static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, 
     return false;
 }
 
-static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+/* A plan's shape: the VGG's 3 x 3 convolutions (padded by 1, stride 1) or
+ * the fast styles' k x k at a stride, unpadded, in float32 tensors even in
+ * bf16 mode (prec then TF32). */
+struct plan_shape {
+    bool bwd;
+    enum ns_precision prec;
+    int cin, cout, h, w, k, stride, pad;
+};
+
+static struct plan_shape vgg_shape(const struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+    return (struct plan_shape){bwd, b->prec, cin, cout, h, w, 3, 1, 1};
+}
+
+static struct nsc_plan *new_plan(struct nsc_backend *b, const struct plan_shape *sh) {
     if (b->n_plans == NSC_MAX_PLANS) nsc_plans_free(b); /* many sizes seen: start over */
     struct nsc_plan *p = &b->plans[b->n_plans];
     *p = nsc_plan();
-    p->bwd = bwd;
-    p->cin = cin, p->cout = cout, p->h = h, p->w = w;
-    p->prec = b->prec;
+    p->bwd = sh->bwd;
+    p->cin = sh->cin, p->cout = sh->cout, p->h = sh->h, p->w = sh->w;
+    p->k = sh->k, p->stride = sh->stride;
+    p->prec = sh->prec;
     p->algo = -1;
+    int cin = sh->cin, cout = sh->cout, h = sh->h, w = sh->w, k = sh->k;
+    int oh = (h + 2 * sh->pad - k) / sh->stride + 1, ow = (w + 2 * sh->pad - k) / sh->stride + 1;
     /* bf16: tensors and weights in bfloat16, accumulation in float32 */
-    cudnnDataType_t t = b->prec == NS_PRECISION_BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
-    cudnnMathType_t math = b->prec == NS_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
+    cudnnDataType_t t = sh->prec == NS_PRECISION_BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    cudnnMathType_t math = sh->prec == NS_PRECISION_FP32 ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH;
     bool ok = !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->x), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->y), "descriptor") &&
               !nsc_dnn_failed(b, cudnnCreateTensorDescriptor(&p->bias), "descriptor") &&
@@ -83,27 +100,27 @@ static struct nsc_plan *new_plan(struct nsc_backend *b, bool bwd, int cin, int c
               !nsc_dnn_failed(b, cudnnCreateConvolutionDescriptor(&p->conv), "descriptor") &&
               !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, t, 1, cin, h, w),
                               "input shape") &&
-              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, t, 1, cout, h, w),
+              !nsc_dnn_failed(b, cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, t, 1, cout, oh, ow),
                               "output shape") &&
               !nsc_dnn_failed(
                   b, cudnnSetTensor4dDescriptor(p->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, cout, 1, 1),
                   "bias shape") &&
-              !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, t, CUDNN_TENSOR_NCHW, cout, cin, 3, 3),
+              !nsc_dnn_failed(b, cudnnSetFilter4dDescriptor(p->filt, t, CUDNN_TENSOR_NCHW, cout, cin, k, k),
                               "filter shape") &&
               !nsc_dnn_failed(b,
-                              cudnnSetConvolution2dDescriptor(p->conv, 1, 1, 1, 1, 1, 1,
-                                                              CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                              cudnnSetConvolution2dDescriptor(p->conv, sh->pad, sh->pad, sh->stride, sh->stride,
+                                                              1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                               "convolution") &&
               !nsc_dnn_failed(b, cudnnSetConvolutionMathType(p->conv, math), "math type");
     b->n_plans++; /* counted even on failure, so that its descriptors are freed */
     return ok ? p : NULL;
 }
 
-static struct nsc_plan *find_plan(struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+static struct nsc_plan *find_plan(struct nsc_backend *b, const struct plan_shape *sh) {
     for (int i = 0; i < b->n_plans; i++) {
         struct nsc_plan *p = &b->plans[i];
-        if (p->bwd == bwd && p->cin == cin && p->cout == cout && p->h == h && p->w == w &&
-            p->prec == b->prec && p->algo >= 0)
+        if (p->bwd == sh->bwd && p->cin == sh->cin && p->cout == sh->cout && p->h == sh->h && p->w == sh->w &&
+            p->k == sh->k && p->stride == sh->stride && p->prec == sh->prec && p->algo >= 0)
             return p;
     }
     return NULL;
@@ -120,14 +137,14 @@ static bool widest_math(struct nsc_backend *b, struct nsc_plan *p) {
  * the style image's forward pass, is not worth timing every algorithm on);
  * its second use times them on the real buffers and keeps the fastest. */
 static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out,
-                                     int cin, int cout, int h, int w) {
+                                     const struct plan_shape *sh) {
     if (b->status) return NULL;
-    struct nsc_plan *p = find_plan(b, false, cin, cout, h, w);
+    struct nsc_plan *p = find_plan(b, sh);
     if (p && p->timed) return p;
     cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int n = 0;
     if (!p) {
-        if (!(p = new_plan(b, false, cin, cout, h, w)) ||
+        if (!(p = new_plan(b, sh)) ||
             nsc_dnn_failed(b,
                            cudnnGetConvolutionForwardAlgorithm_v7(b->dnn, p->x, p->filt, p->conv, p->y,
                                                                   CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf),
@@ -151,12 +168,13 @@ static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, cons
 static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, const void *wt, void *gin,
                                       int cin, int cout, int h, int w) {
     if (b->status) return NULL;
-    struct nsc_plan *p = find_plan(b, true, cin, cout, h, w);
+    struct plan_shape sh = vgg_shape(b, true, cin, cout, h, w);
+    struct nsc_plan *p = find_plan(b, &sh);
     if (p && p->timed) return p;
     cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     int n = 0;
     if (!p) {
-        if (!(p = new_plan(b, true, cin, cout, h, w)) ||
+        if (!(p = new_plan(b, &sh)) ||
             nsc_dnn_failed(b,
                            cudnnGetConvolutionBackwardDataAlgorithm_v7(b->dnn, p->filt, p->y, p->conv, p->x,
                                                                        CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
@@ -198,7 +216,8 @@ void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int 
     }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt_b) : (const void *) wt;
     if (!w_dev) return;
-    struct nsc_plan *p = forward_plan(b, in, w_dev, out, cin, cout, h, w);
+    struct plan_shape sh = vgg_shape(b, false, cin, cout, h, w);
+    struct nsc_plan *p = forward_plan(b, in, w_dev, out, &sh);
     if (!p) return;
     cudnnConvolutionFwdAlgo_t algo = (cudnnConvolutionFwdAlgo_t) p->algo;
     /* fused bias and ReLU in float32 only: cuDNN wants the bias in the tensors' type */
@@ -241,4 +260,30 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int cou
                                                 (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, NSC_WORKSPACE,
                                                 &zero, p->x, gin),
                    "backward convolution");
+}
+
+/* The fast styles' convolution: k x k at a stride over an input already
+ * padded (reflection, nsc_reflect_pad), float32 tensors at any precision
+ * (bf16 mode computes it as TF32), then the bias. */
+void nsc_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w, const struct ns_buf *wt_b,
+                const struct ns_buf *bias_b, int cout, int k, int stride, struct ns_buf *out_b) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status) return;
+    if (nsc_half(in_b) || nsc_half(out_b)) {
+        nsc_fail(b, NS_STATUS_BACKEND_ERROR, "convolution", "the fast styles' tensors are float32");
+        return;
+    }
+    enum ns_precision prec = b->prec == NS_PRECISION_FP32 ? NS_PRECISION_FP32 : NS_PRECISION_TF32;
+    struct plan_shape sh = {false, prec, cin, cout, h, w, k, stride, 0};
+    float *out = D(out_b);
+    struct nsc_plan *p = forward_plan(b, CD(in_b), CD(wt_b), out, &sh);
+    if (!p ||
+        nsc_dnn_failed(b,
+                       cudnnConvolutionForward(b->dnn, &one, p->x, CD(in_b), p->filt, CD(wt_b), p->conv,
+                                               (cudnnConvolutionFwdAlgo_t) p->algo, b->ws, NSC_WORKSPACE, &zero,
+                                               p->y, out),
+                       "convolution"))
+        return;
+    int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+    if (bias_b) nsc_bias_relu(b, false, out, CD(bias_b), cout, (size_t) oh * ow, false);
 }

@@ -36,7 +36,8 @@ extern "C" {
 /* One convolution shape with its descriptors and the algorithm cudnnFind chose. */
 struct nsc_plan {
     bool bwd; /* backward to the input */
-    int cin, cout, h, w;
+    int cin, cout, h, w; /* h, w: the input's */
+    int k, stride;
     enum ns_precision prec;
     cudnnTensorDescriptor_t x, y, bias;
     cudnnFilterDescriptor_t filt;
@@ -122,6 +123,15 @@ void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int 
 void nsc_conv3x3_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int cout, int h, int w,
                      const struct ns_buf *wt_b, int cin, struct ns_buf *gin_b);
 void nsc_plans_free(struct nsc_backend *b);
+/* the fast styles' ops (kernels.cu, conv.cu) */
+void nsc_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w, const struct ns_buf *wt_b,
+                const struct ns_buf *bias_b, int cout, int k, int stride, struct ns_buf *out_b);
+void nsc_reflect_pad(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int p,
+                     struct ns_buf *out_b);
+void nsc_moments(struct ns_backend *be, const struct ns_buf *x_b, int c, size_t m, int slot0);
+void nsc_affine(struct ns_backend *be, struct ns_buf *x_b, int c, size_t m, const struct ns_buf *a_b,
+                const struct ns_buf *b_b, bool relu);
+void nsc_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, struct ns_buf *out_b);
 
 /* kernels.cu */
 void nsc_bias_relu(struct nsc_backend *b, bool half, float *out, const float *bias, int c, size_t hw,

@@ -622,3 +622,83 @@ void nsc_adam(struct ns_backend *be, struct ns_buf *x_b, const struct ns_buf *g_
     NSC_LAUNCH(k_adam, grid_for(n), b->stream)(x, g, m, v, n, lr / c1, 1.0f / sqrtf(c2), beta1, beta2, eps);
     nsc_launched(b, "Adam");
 }
+
+/* ---- the fast styles' ops (float32 tensors) ---- */
+
+__device__ static inline int mirror(int y, int n) {
+    return y < 0 ? -y : y >= n ? 2 * (n - 1) - y : y;
+}
+
+__global__ static void k_reflect_pad(const float *in, int h, int w, int p, float *out, size_t n) {
+    int oh = h + 2 * p, ow = w + 2 * p;
+    GRID_STRIDE(i, n) {
+        size_t plane = i / ((size_t) oh * ow);
+        int y = (int) (i / ow % oh), x = (int) (i % ow);
+        out[i] = in[(plane * h + mirror(y - p, h)) * w + mirror(x - p, w)];
+    }
+}
+
+void nsc_reflect_pad(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int p,
+                     struct ns_buf *out_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * (h + 2 * p) * (w + 2 * p);
+    NSC_LAUNCH(k_reflect_pad, grid_for(n), b->stream)(CD(in_b), h, w, p, D(out_b), n);
+    nsc_launched(b, "reflection padding");
+}
+
+/* One block per channel: its sum and sum of squares in double, in a fixed
+ * order, straight into the slots. */
+__global__ static void k_moments(const float *x, size_t m, double *slots, int slot0) {
+    const float *v = x + (size_t) blockIdx.x * m;
+    double s = 0.0, s2 = 0.0;
+    for (size_t i = threadIdx.x; i < m; i += blockDim.x) {
+        double f = v[i];
+        s += f, s2 += f * f;
+    }
+    s = block_sum(s);
+    __syncthreads();
+    s2 = block_sum(s2);
+    if (threadIdx.x == 0) slots[slot0 + 2 * blockIdx.x] = s, slots[slot0 + 2 * blockIdx.x + 1] = s2;
+}
+
+void nsc_moments(struct ns_backend *be, const struct ns_buf *x_b, int c, size_t m, int slot0) {
+    struct nsc_backend *b = nsc(be);
+    if (slot0 < 0 || slot0 + 2 * c > NS_MAX_SLOTS) {
+        nsc_fail(b, NS_STATUS_INVALID_ARGUMENT, "moments", "more channels than scalar slots");
+        return;
+    }
+    NSC_LAUNCH(k_moments, (unsigned) c, b->stream)(CD(x_b), m, b->slots, slot0);
+    nsc_launched(b, "moments");
+}
+
+__global__ static void k_affine(float *x, size_t m, const float *a, const float *bb, bool relu, size_t n) {
+    GRID_STRIDE(i, n) {
+        size_t ch = i / m;
+        float v = a[ch] * x[i] + bb[ch];
+        x[i] = relu && v < 0.0f ? 0.0f : v;
+    }
+}
+
+void nsc_affine(struct ns_backend *be, struct ns_buf *x_b, int c, size_t m, const struct ns_buf *a_b,
+                const struct ns_buf *b_b, bool relu) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * m;
+    NSC_LAUNCH(k_affine, grid_for(n), b->stream)(D(x_b), m, CD(a_b), CD(b_b), relu, n);
+    nsc_launched(b, "affine");
+}
+
+__global__ static void k_upsample2(const float *in, int h, int w, float *out, size_t n) {
+    int oh = 2 * h, ow = 2 * w;
+    GRID_STRIDE(i, n) {
+        size_t plane = i / ((size_t) oh * ow);
+        int y = (int) (i / ow % oh), x = (int) (i % ow);
+        out[i] = in[(plane * h + y / 2) * w + x / 2];
+    }
+}
+
+void nsc_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, struct ns_buf *out_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * 4 * h * w;
+    NSC_LAUNCH(k_upsample2, grid_for(n), b->stream)(CD(in_b), h, w, D(out_b), n);
+    nsc_launched(b, "upsampling");
+}

@@ -179,6 +179,26 @@ static void strides(const struct ns_onnx_const *c, size_t *st) {
     }
 }
 
+/* A new constant of dims whose element (k0, k1, ...) is x's at
+ * lo[d] + k_d * step[d] along x's axis axis[d]: Slice and Transpose. */
+static struct ns_onnx_const *gather(const struct ns_onnx_const *x, const int64_t *dims, const int64_t *axis,
+                                    const int64_t *lo, const int64_t *step) {
+    struct ns_onnx_const *c = new_const(x->ndim, dims, x->integer);
+    if (!c) return NULL;
+    size_t xs[NS_ONNX_MAX_RANK];
+    strides(x, xs);
+    for (size_t i = 0; i < c->n; i++) {
+        size_t rest = i, src = 0;
+        for (int d = x->ndim - 1; d >= 0; d--) {
+            size_t k = rest % (size_t) c->dims[d];
+            rest /= (size_t) c->dims[d];
+            src += (size_t) (lo[d] + (int64_t) k * step[d]) * xs[axis[d]];
+        }
+        c->v[i] = x->v[src];
+    }
+    return c;
+}
+
 /* The integer list of an attribute or of a constant input. */
 static int int_list(struct ns_onnx_imp *im, const Onnx__NodeProto *nd, const char *attr, size_t input, int64_t *out,
                     int max) {
@@ -268,20 +288,10 @@ static struct ns_onnx_const *fold_slice(struct ns_onnx_imp *im, const Onnx__Node
         }
         lo[ax] = b, step[ax] = st;
     }
-    struct ns_onnx_const *c = new_const(x->ndim, dims, x->integer);
-    if (!c) return NULL;
-    size_t xs[NS_ONNX_MAX_RANK];
-    strides(x, xs);
-    for (size_t i = 0; i < c->n; i++) {
-        size_t rest = i, src = 0;
-        for (int d = x->ndim - 1; d >= 0; d--) {
-            size_t k = c->dims[d] ? rest % (size_t) c->dims[d] : 0;
-            rest = c->dims[d] ? rest / (size_t) c->dims[d] : 0;
-            src += (size_t) (lo[d] + (int64_t) k * step[d]) * xs[d];
-        }
-        c->v[i] = x->v[src];
-    }
-    return c;
+    int64_t same[NS_ONNX_MAX_RANK];
+    for (int d = 0; d < x->ndim; d++)
+        same[d] = d;
+    return gather(x, dims, same, lo, step);
 }
 
 static struct ns_onnx_const *fold_transpose(const Onnx__NodeProto *nd, const struct ns_onnx_const *x) {
@@ -293,19 +303,10 @@ static struct ns_onnx_const *fold_transpose(const Onnx__NodeProto *nd, const str
         if (perm[d] < 0 || perm[d] >= x->ndim) return NULL;
         dims[d] = x->dims[perm[d]];
     }
-    struct ns_onnx_const *c = new_const(x->ndim, dims, x->integer);
-    if (!c) return NULL;
-    size_t xs[NS_ONNX_MAX_RANK];
-    strides(x, xs);
-    for (size_t i = 0; i < c->n; i++) {
-        size_t rest = i, src = 0;
-        for (int d = x->ndim - 1; d >= 0; d--) {
-            src += (rest % (size_t) c->dims[d]) * xs[perm[d]];
-            rest /= (size_t) c->dims[d];
-        }
-        c->v[i] = x->v[src];
-    }
-    return c;
+    int64_t zero[NS_ONNX_MAX_RANK] = {0}, one[NS_ONNX_MAX_RANK];
+    for (int d = 0; d < x->ndim; d++)
+        one[d] = 1;
+    return gather(x, dims, perm, zero, one);
 }
 
 /* The same values under new dimensions: Reshape, Unsqueeze, Squeeze, Cast,

@@ -12,6 +12,7 @@
  */
 #include "context.h"
 #include "testlib.h"
+#include "test_style_model.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -409,7 +410,63 @@ static void test_gram_variants(int ca, int cb, size_t m) {
         gpu->ops->release(gpu, all[i]);
 }
 
+/* The fast styles' ops, float32 at every precision (the convolution as
+ * TF32 outside fp32 mode). */
+static void test_fast_ops(int c, int h, int w) {
+    char what[96];
+    int p = 4, ph = h + 2 * p, pw = w + 2 * p;
+    size_t n = (size_t) c * h * w, np = (size_t) c * ph * pw;
+    float *x = rnd(n, -1, 1), *pad = falloc(np);
+    struct ns_buf *dx = dev(x, n), *dpad = dev_poisoned(np);
+    cpu->ops->reflect_pad(cpu, V(x), c, h, w, p, V(pad));
+    gpu->ops->reflect_pad(gpu, dx, c, h, w, p, dpad);
+    expect_close("reflection padding", pad, dpad, np, lim_exact);
+    /* 9 x 9 at stride 1, 3 x 3 at stride 2: heuristic, timed, kept */
+    for (int v = 0; v < 2; v++) {
+        int k = v ? 3 : 9, stride = v ? 2 : 1, cout = v ? 16 : 8;
+        int oh = (ph - k) / stride + 1, ow = (pw - k) / stride + 1;
+        size_t nw = (size_t) cout * c * k * k, no = (size_t) cout * oh * ow;
+        float *wt = rnd(nw, -0.2, 0.2), *bias = rnd(cout, -0.5, 0.5), *out = falloc(no);
+        struct ns_buf *dwt = dev(wt, nw), *dbias = dev(bias, cout);
+        cpu->ops->conv2d(cpu, V(pad), c, ph, pw, V(wt), V(bias), cout, k, stride, V(out));
+        for (int call = 1; call <= 3; call++) {
+            struct ns_buf *dout = dev_poisoned(no);
+            gpu->ops->conv2d(gpu, dpad, c, ph, pw, dwt, dbias, cout, k, stride, dout);
+            snprintf(what, sizeof what, "conv2d %d->%d %dx%d stride %d, call %d", c, cout, k, k, stride, call);
+            expect_close(what, out, dout, no, lim_conv);
+            gpu->ops->release(gpu, dout);
+        }
+        free(wt), free(bias), free(out);
+        gpu->ops->release(gpu, dwt), gpu->ops->release(gpu, dbias);
+    }
+    /* moments into slots 10.., the affine step, upsampling */
+    cpu->ops->moments(cpu, V(x), c, (size_t) h * w, 10);
+    gpu->ops->moments(gpu, dx, c, (size_t) h * w, 10);
+    for (int i = 0; i < 2 * c; i++)
+        expect_scalar(i % 2 ? "a channel's sum of squares" : "a channel's sum", 10 + i, 1e-12);
+    float *a = rnd(c, 0.5, 2), *b = rnd(c, -1, 1), *up = falloc(4 * n);
+    struct ns_buf *da = dev(a, c), *db = dev(b, c), *dup = dev_poisoned(4 * n);
+    for (int relu = 0; relu < 2; relu++) {
+        float *y = falloc(n);
+        memcpy(y, x, n * sizeof *y);
+        struct ns_buf *dy = dev(x, n);
+        cpu->ops->affine(cpu, V(y), c, (size_t) h * w, V(a), V(b), relu);
+        gpu->ops->affine(gpu, dy, c, (size_t) h * w, da, db, relu);
+        expect_close(relu ? "affine + ReLU" : "affine", y, dy, n, lim_exact);
+        free(y);
+        gpu->ops->release(gpu, dy);
+    }
+    cpu->ops->upsample2(cpu, V(x), c, h, w, V(up));
+    gpu->ops->upsample2(gpu, dx, c, h, w, dup);
+    expect_close("upsampling x 2", up, dup, 4 * n, lim_exact);
+    free(x), free(pad), free(a), free(b), free(up);
+    struct ns_buf *all[] = {dx, dpad, da, db, dup};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        gpu->ops->release(gpu, all[i]);
+}
+
 static void test_ops(void) {
+    test_fast_ops(5, 19, 14);
     test_gram_variants(24, 40, 333);
     test_input(37, 23);
     test_conv(3, 64, 37, 29);
@@ -635,6 +692,44 @@ out:
     ns_context_free(on_gpu);
 }
 
+/* A fast style through the engine on both backends, at each precision:
+ * fp32 within 1e-4 of the CPU's result (normalised), TF32 and bf16 (whose
+ * fast-style convolutions run as TF32) within 3e-3. */
+static void test_fast_runs(void) {
+    struct ns_context *on_cpu = NULL, *on_gpu = NULL;
+    CHECK(ns_context_new_device(NS_BACKEND_CPU, 0, &on_cpu) == NS_STATUS_OK, "a CPU context");
+    CHECK(ns_context_new_device(NS_BACKEND_CUDA, 0, &on_gpu) == NS_STATUS_OK, "a CUDA context: %s",
+          ns_last_error(on_gpu));
+    if (!on_cpu || !on_gpu) return;
+    struct ns_style_model *m = test_style_model();
+    int w = 45, h = 37;
+    struct ns_image photo = image(w, h, 0.3);
+    struct ns_image ref = {falloc((size_t) w * h * 3), w, h, 3, 3 * w}, got = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+    struct ns_stylize_params p = ns_stylize_params_default();
+    CHECK(ns_stylize(on_cpu, m, &photo, &p, &ref) == NS_STATUS_OK, "stylize on the CPU: %s", ns_last_error(on_cpu));
+    for (int k = 0; k < 3; k++) {
+        static const char *names[] = {"fp32", "tf32", "bf16"};
+        on_gpu->be->ops->set_precision(on_gpu->be, (enum ns_precision) k);
+        for (int band = 0; band <= 5; band += 5) { /* in memory, and in bands through files */
+            p.band = band;
+            CHECK(ns_stylize(on_gpu, m, &photo, &p, &got) == NS_STATUS_OK, "stylize on CUDA: %s",
+                  ns_last_error(on_gpu));
+            double num = 0, den = 0;
+            for (int i = 0; i < w * h * 3; i++)
+                num += pow(got.data[i] - ref.data[i], 2), den += pow(ref.data[i], 2);
+            double err = sqrt(num / den), limit = k ? 3e-3 : 1e-4;
+            CHECK(err <= limit, "a fast style in %s%s: normalised error %.3g > %.3g", names[k],
+                  band ? " in bands" : "", err, limit);
+            printf("fast style %dx%d in %s%s: normalised error %.2e from the CPU (limit %.0e)\n", w, h, names[k],
+                   band ? ", in bands of 5 rows" : "", err, limit);
+        }
+    }
+    on_gpu->be->ops->set_precision(on_gpu->be, NS_PRECISION_FP32);
+    free(photo.data), free(ref.data), free(got.data);
+    ns_style_model_free(m);
+    ns_context_free(on_cpu), ns_context_free(on_gpu);
+}
+
 int main(int argc, char **argv) {
     const char *lib = getenv("NS_CUDA_LIBRARY");
     if (!lib || access(lib, R_OK) != 0) {
@@ -688,6 +783,7 @@ int main(int argc, char **argv) {
         ns_weights_free(&w);
         weights = path;
     }
+    test_fast_runs();
     printf("whole runs with %s\n", weights);
     test_runs(weights);
     if (weights == path) unlink(path);
