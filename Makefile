@@ -217,7 +217,7 @@ test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style $(BUILD)/gen/onnx.pb-
 	    -o $(BUILD)/fuzz/fuzz_images tests/fuzz/fuzz_images.c $(filter-out cli/neural-style.c,$(CLI_SRC)) engine/file.c \
 	    $(CLI_IO_LIBS) $(shell $(PKG) --libs glib-2.0 $(BABL_PC)) -lm 2>$(BUILD)/fuzz/build-images.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_images; tail -3 $(BUILD)/fuzz/build-images.log; fi
-	@if $(FUZZ_CC) $(FUZZ_FLAGS) $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_styles tests/fuzz/fuzz_styles.c \
+	@if $(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_styles tests/fuzz/fuzz_styles.c \
 	    engine/onnx_import.c engine/onnx_fold.c engine/style_model.c engine/safetensors.c engine/safetensors_save.c \
 	    engine/file.c $(BUILD)/gen/onnx.pb-c.c $(shell $(PKG) --libs json-glib-1.0 libprotobuf-c) -lm \
 	    2>$(BUILD)/fuzz/build-styles.log; then :; \

@@ -2,7 +2,9 @@
  * model file loader (safetensors) and the ONNX importer.  Any bytes are a
  * model or a status with a sentence, never a crash, a leak or undefined
  * behaviour (built with ASan and UBSan; make test-fuzz). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "ns.h"
 
 #include <stdint.h>
