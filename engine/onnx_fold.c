@@ -236,9 +236,9 @@ static struct ns_onnx_const *fold_constant(const Onnx__NodeProto *nd, struct ns_
     return c;
 }
 
-static struct ns_onnx_const *fold_shape(const int64_t *shape) {
-    struct ns_onnx_const *c = new_const(1, (int64_t[]){4}, true);
-    for (int i = 0; c && i < 4; i++)
+static struct ns_onnx_const *fold_shape(int ndim, const int64_t *shape) {
+    struct ns_onnx_const *c = new_const(1, (int64_t[]){ndim}, true);
+    for (int i = 0; c && i < ndim; i++)
         c->v[i] = (double) shape[i];
     return c;
 }
@@ -404,9 +404,11 @@ static struct ns_onnx_const *fold_op(struct ns_onnx_imp *im, const Onnx__NodePro
     const char *op = nd->op_type;
     if (!strcmp(op, "Constant")) return fold_constant(nd, im);
     if (!nd->n_input) return NULL;
-    if (!strcmp(op, "Shape")) {
+    if (!strcmp(op, "Shape")) { /* of a running tensor at the nominal size, or of a constant */
         const int64_t *s = g_hash_table_lookup(im->shapes, nd->input[0]);
-        return s ? fold_shape(s) : NULL;
+        if (s) return fold_shape(4, s);
+        struct ns_onnx_const *x = ns_onnx_const_get(im, nd->input[0]);
+        return x ? fold_shape(x->ndim, x->dims) : NULL;
     }
     if (!strcmp(op, "Concat") || !strcmp(op, "Gather")) return fold_list(im, nd);
     struct ns_onnx_const *x = ns_onnx_const_get(im, nd->input[0]);

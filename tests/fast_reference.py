@@ -10,8 +10,10 @@ reference, with random weights scaled so that its output spans 0..255.
       its top-left part at the photo's size
   fast_reference.py time MODEL.safetensors IN.ppm THREADS
       seconds of the forward pass alone (no file reading), and peak RSS MB
-  fast_reference.py export MODEL.safetensors OUT.onnx OPSET
+  fast_reference.py export MODEL.safetensors OUT.onnx OPSET [--dynamic] [--no-folding]
       the network exported by torch.onnx.export at OPSET, traced at 96 x 128
+      (with dynamic height and width; without constant folding, so that
+      the pads are computed by the graph)
       (opset 8, which this PyTorch cannot write, through onnx's converter
       from 9, as the zoo's opset 8 files were made)
   fast_reference.py variants MODEL.safetensors DIR
@@ -119,10 +121,12 @@ def load_net(path):
     return net.eval()
 
 
-def export(net, path, opset):
+def export(net, path, opset, dynamic=False, folding=True):
     x = torch.rand(1, 3, 96, 128) * 255
+    axes = {"input1": {2: "h", 3: "w"}, "output1": {2: "h", 3: "w"}} if dynamic else None
     if opset >= 9:
-        torch.onnx.export(net, x, path, opset_version=opset, input_names=["input1"], output_names=["output1"])
+        torch.onnx.export(net, x, path, opset_version=opset, input_names=["input1"], output_names=["output1"],
+                          dynamic_axes=axes, do_constant_folding=folding)
         return
     import onnx
     from onnx import version_converter
@@ -218,7 +222,8 @@ def main():
                          {"architecture": "transformer-net", "name": "random test style",
                           "license": "CC0", "source": "tests/fast_reference.py"})
     elif cmd == "export":
-        export(load_net(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        export(load_net(sys.argv[2]), sys.argv[3], int(sys.argv[4]), "--dynamic" in sys.argv,
+               "--no-folding" not in sys.argv)
     elif cmd == "seeds":
         seeds(sys.argv[2])
     elif cmd == "variants":

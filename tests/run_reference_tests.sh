@@ -159,6 +159,14 @@ for size in 320x240 401x299; do
         FR compare "$T/fast-onnx.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
     done
 done
+# other ways of exporting: dynamic sides, and pads left to the graph (Shape, Gather, Sub...)
+FR export "$T/fast.safetensors" "$T/fast-dyn.onnx" 9 --dynamic || fail=1
+FR export "$T/fast.safetensors" "$T/fast-nofold.onnx" 11 --no-folding || fail=1
+for v in dyn nofold; do
+    "$NS" --quiet --device cpu --model "$T/fast-$v.onnx" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-onnx-$v.ppm" || fail=1
+    echo -n "  401x299, $( [ $v = dyn ] && echo "opset 9, dynamic sides" || echo "opset 11, no constant folding"): "
+    FR compare "$T/fast-onnx-$v.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
+done
 # ns-weights import gives the same network, with the metadata asked for
 "$BUILD/ns-weights" import "$T/fast-9.onnx" "$T/imported.safetensors" --name "Test style" --license CC0 \
     --source "tests" >/dev/null || fail=1
