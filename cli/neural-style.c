@@ -594,6 +594,21 @@ static struct ns_stylize_params fast_setup(const struct cli *c, struct ns_contex
     return p;
 }
 
+/* --max-memory covers the photo and the result held here too: what is
+ * left of it for the network, or false (err) when they alone exceed it. */
+static bool fast_budget(struct ns_stylize_params *p, const struct ns_image *content, const struct ns_image *result,
+                        char *err, size_t err_len) {
+    double held = image_bytes(content) + image_bytes(result);
+    if (p->max_memory <= 0) return true;
+    if (held >= p->max_memory) {
+        snprintf(err, err_len, "the photo and the result alone take %.0f MB, more than the memory limit of %.0f MB",
+                 held / 1e6, p->max_memory / 1e6);
+        return false;
+    }
+    p->max_memory -= held;
+    return true;
+}
+
 /* --model: the photo through a fast style's network, at its own size. */
 static int run_model(struct cli *c) {
     char err[600];
@@ -605,12 +620,7 @@ static int run_model(struct cli *c) {
     int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
     struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
     if (!result.data) die("not enough memory for a %d x %d result", w, h);
-    /* --max-memory covers the photo and the result held here too */
-    double held = image_bytes(&content.im) + image_bytes(&result);
-    if (p.max_memory > 0 && held >= p.max_memory)
-        die("the photo and the result alone take %.0f MB, more than the memory limit of %.0f MB", held / 1e6,
-            p.max_memory / 1e6);
-    if (p.max_memory > 0) p.max_memory -= held;
+    if (!fast_budget(&p, &content.im, &result, err, sizeof err)) die("%s", err);
     if (!c->quiet) {
         const char *name = ns_style_model_info(model, "name");
         fprintf(stderr, "neural-style: %s, on %s\n", name ? name : c->model, ns_context_backend(ctx));
@@ -681,8 +691,12 @@ static bool batch_one(const struct cli *c, struct ns_context *ctx, const struct 
     int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
     struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
     bool ok = result.data != NULL;
+    struct ns_stylize_params run = *p;
+    char why[400];
     if (!ok) snprintf(err, err_len, "'%s': not enough memory for a %d x %d result", photo, w, h);
-    if (ok && ns_stylize(ctx, model, &content.im, p, &result)) {
+    if (ok && !(ok = fast_budget(&run, &content.im, &result, why, sizeof why)))
+        snprintf(err, err_len, "'%s': %s", photo, why);
+    if (ok && ns_stylize(ctx, model, &content.im, &run, &result)) {
         snprintf(err, err_len, "'%s': %s", photo, ns_last_error(ctx));
         ok = false;
     }
@@ -710,11 +724,19 @@ static int run_batch(struct cli *c) {
     if (sigaction(SIGINT, NULL, &was) == 0 && was.sa_handler != SIG_IGN) signal(SIGINT, on_sigint);
     int n = (int) photos->len, done = 0, skipped = 0, failed = 0;
     double spent = 0;
+    /* result -> the photo it came from, in this run: p3.gif and p3.png
+     * both give p3.png where GIF cannot be written */
+    GHashTable *made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (int i = 0; i < n && !interrupted; i++) {
         const char *photo = g_ptr_array_index(photos, i);
         char *out = batch_output(c, photo, err, sizeof err);
         if (!out) die("%s", err); /* the folder cannot be written: no photo can */
-        if (g_file_test(out, G_FILE_TEST_EXISTS)) {
+        const char *first = g_hash_table_lookup(made, out);
+        if (first) {
+            failed++;
+            fprintf(stderr, "neural-style: [%d/%d] skipped: '%s': its result, %s, is that of '%s' (the same name): "
+                    "rename one\n", i + 1, n, photo, out, first);
+        } else if (g_file_test(out, G_FILE_TEST_EXISTS)) {
             skipped++;
         } else {
             double t0 = now_s();
@@ -730,8 +752,9 @@ static int run_batch(struct cli *c) {
                 fprintf(stderr, "neural-style: [%d/%d] skipped: %s\n", i + 1, n, err);
             }
         }
-        g_free(out);
+        g_hash_table_insert(made, out, (gpointer) photo);
     }
+    g_hash_table_destroy(made);
     if (!c->quiet || failed)
         fprintf(stderr, "neural-style: %d restyled, %d already done, %d failed%s\n", done, skipped, failed,
                 interrupted ? "; interrupted, run the same command again to go on" : "");

@@ -403,6 +403,12 @@ if PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors
     rm "$T/shoot/p10b.png" "$T/styled/p03.png"
     "$NS" --device cpu --model "$T/fast.safetensors" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
     check "a re-run does only what is missing, exit 0" test $rc -eq 0 && grep -q "1 restyled, 18 already done, 0 failed" "$T/err"
+    mkdir -p "$T/pair" "$T/pair-out"
+    cp "$T/rgb8.png" "$T/pair/p3.png"
+    convert "$T/rgb8.png" "$T/pair/p3.gif" 2>/dev/null || cp "$T/rgb8.png" "$T/pair/p3.gif"
+    "$NS" --quiet --device cpu --model "$T/fast.safetensors" --output-dir "$T/pair-out" "$T/pair" 2>"$T/err"; rc=$?
+    check "p3.gif and p3.png (GIF not written: both p3.png): the second refused in a line, exit 1" \
+        test $rc -eq 1 -a "$(ls "$T/pair-out")" = p3.png && grep -q "is that of .*p3.gif' (the same name)" "$T/err"
     "$NS" --model "$T/fast.safetensors" --output-dir "$T/nope" "$T/shoot" 2>"$T/err"; rc=$?
     check "a missing output folder: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1
     "$NS" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
