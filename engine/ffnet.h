@@ -32,7 +32,6 @@ struct ns_ff_step {
 
 struct ns_ff_arch {
     const char *name;  /* the model file's "architecture" */
-    int multiple;      /* its total stride: tiles start on multiples of this */
     float in_scale;    /* network input = in_scale * R'G'B' (0..1); output / in_scale */
     int n_steps;
     struct ns_ff_step steps[NS_FF_MAX_STEPS];
@@ -61,6 +60,12 @@ struct ns_ff_shape {
     double flops; /* multiply-adds x 2 of the convolutions */
 };
 void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out);
+
+/* Step i's instance norm as a per-channel scale a and shift b, from the
+ * sums and sums of squares (mom, interleaved) of its c channels over count
+ * pixels: in memory (stylize.c) and in bands (stylize_stream.c) alike. */
+void ns_ff_norm_coeffs(const struct ns_style_model *m, int i, int c, double count, const double *mom, float *a,
+                       float *b);
 
 /* stylize_stream.c: the network over input (3 x h x w on the host, in its
  * units) layer by layer in bands of rows through temporary files, with

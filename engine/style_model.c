@@ -26,7 +26,6 @@
  * output R'G'B' in 0..255 */
 static const struct ns_ff_arch transformer_net = {
     "transformer-net",
-    4,
     255.0f,
     43,
     {CONV("conv1.conv2d", 3, 32, 9, 1),     NORM("in1", 32, true),   CONV("conv2.conv2d", 32, 64, 3, 2),

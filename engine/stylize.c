@@ -98,22 +98,27 @@ static enum ns_status ff_alloc(struct ff_run *r, const struct ns_ff_shape *sh) {
     return r->x && r->y && r->pad && r->saved && r->a && r->b ? NS_STATUS_OK : NS_STATUS_OUT_OF_MEMORY;
 }
 
+void ns_ff_norm_coeffs(const struct ns_style_model *m, int i, int c, double count, const double *mom, float *a,
+                       float *b) {
+    const float *gamma = m->param[i][0], *beta = m->param[i][1];
+    for (int ch = 0; ch < c; ch++) {
+        double mean = mom[2 * ch] / count, var = mom[2 * ch + 1] / count - mean * mean;
+        double inv = 1.0 / sqrt((var > 0 ? var : 0) + NS_FF_EPS);
+        a[ch] = (float) (gamma[ch] * inv);
+        b[ch] = (float) (beta[ch] - gamma[ch] * inv * mean);
+    }
+}
+
 /* Instance normalisation of r->x (c x m) with step i's scale and shift. */
 static enum ns_status ff_norm(struct ff_run *r, int i, int c, size_t m, bool relu) {
     struct ns_backend *be = r->be;
     double mom[2 * 512];
     float a[512], b[512];
-    const float *gamma = r->m->param[i][0], *beta = r->m->param[i][1];
     if (c > 512) return NS_STATUS_INVALID_ARGUMENT;
     be->ops->moments(be, r->x, c, m, 0);
     enum ns_status st = be->ops->read_scalars(be, 0, 2 * c, mom);
     if (st) return st;
-    for (int ch = 0; ch < c; ch++) {
-        double mean = mom[2 * ch] / m, var = mom[2 * ch + 1] / m - mean * mean;
-        double inv = 1.0 / sqrt((var > 0 ? var : 0) + NS_FF_EPS);
-        a[ch] = (float) (gamma[ch] * inv);
-        b[ch] = (float) (beta[ch] - gamma[ch] * inv * mean);
-    }
+    ns_ff_norm_coeffs(r->m, i, c, (double) m, mom, a, b);
     be->ops->upload(be, r->a, a, (size_t) c);
     be->ops->upload(be, r->b, b, (size_t) c);
     be->ops->affine(be, r->x, c, m, r->a, r->b, relu);

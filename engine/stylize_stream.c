@@ -31,8 +31,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FF_EPS 1e-5
-
 struct ff_file {
     int fd, c, h, w;
 };
@@ -193,18 +191,6 @@ static enum ns_status pointwise(struct ff_stream *s, const struct ff_file *f, co
     return r;
 }
 
-/* The normalisation's scale and shift from the whole layer's moments. */
-static void norm_coeffs(const struct ns_style_model *m, int i, int c, double count, const double *mom, float *a,
-                        float *b) {
-    const float *gamma = m->param[i][0], *beta = m->param[i][1];
-    for (int ch = 0; ch < c; ch++) {
-        double mean = mom[2 * ch] / count, var = mom[2 * ch + 1] / count - mean * mean;
-        double inv = 1.0 / sqrt((var > 0 ? var : 0) + FF_EPS);
-        a[ch] = (float) (gamma[ch] * inv);
-        b[ch] = (float) (beta[ch] - gamma[ch] * inv * mean);
-    }
-}
-
 enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *m, struct ns_buf *const param[][2],
                             const float *input, int h, int w, double budget, int band, float *output, char *why,
                             size_t why_len) {
@@ -234,7 +220,7 @@ enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *
             cur = next, next.fd = -1;
             break;
         case NS_FF_NORM:
-            norm_coeffs(m, i, st->cout, (double) cur.h * cur.w, mom, ca, cb);
+            ns_ff_norm_coeffs(m, i, st->cout, (double) cur.h * cur.w, mom, ca, cb);
             r = pointwise(&s, &cur, ca, cb, st->relu, NULL);
             break;
         case NS_FF_SAVE: saved = cur; break;
