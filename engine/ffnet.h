@@ -67,15 +67,26 @@ void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *o
 void ns_ff_norm_coeffs(const struct ns_style_model *m, int i, int c, double count, const double *mom, float *a,
                        float *b);
 
+/* The progress of one forward pass: the convolutions' share of its flops. */
+struct ns_ff_progress {
+    bool (*fn)(float done, void *data);
+    void *data;
+    double done;
+};
+/* Counts step i (of a on shapes sh) as done and reports it; false when the
+ * caller asked to stop. */
+bool ns_ff_progress_step(struct ns_ff_progress *p, const struct ns_ff_arch *a, const struct ns_ff_shape *sh, int i);
+
 /* stylize_stream.c: the network over input (3 x h x w on the host, in its
  * units) layer by layer in bands of rows through temporary files, with
  * the whole image's normalisation statistics; the output (3 x oh x ow,
  * ns_ff_shape's last) into output.  param: the weights on be.  budget:
- * bytes for a band's buffers; band > 0 forces that many rows per band.
+ * bytes for a band's buffers; band > 0 forces that many rows per band;
+ * pr reports each convolution (NULL = none).
  * On failure why holds a sentence. */
 enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *m, struct ns_buf *const param[][2],
-                            const float *input, int h, int w, double budget, int band, float *output, char *why,
-                            size_t why_len);
+                            const float *input, int h, int w, double budget, int band, struct ns_ff_progress *pr,
+                            float *output, char *why, size_t why_len);
 
 /* Writes m (its tensors and metadata) whole or not at all (the ONNX
  * importer, the tests); err as ns_st_save's. */

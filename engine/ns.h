@@ -541,6 +541,11 @@ struct ns_stylize_params {
                         * fit runs layer by layer in bands, through files in
                         * $TMPDIR, with the same result */
     int band;       /* > 0: in bands of this many rows even when it fits (tests) */
+    /* called after each convolution with the share of the work done
+     * (0..1); returning false stops the run with NS_STATUS_CANCELLED.
+     * NULL = none. */
+    bool (*progress)(float done, void *data);
+    void *progress_data;
 };
 struct ns_stylize_params ns_stylize_params_default(void);
 /* Restyles content (3 or 4 channels, R'G'B' 0..1) with the model into

@@ -80,6 +80,13 @@ void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *o
     }
 }
 
+bool ns_ff_progress_step(struct ns_ff_progress *p, const struct ns_ff_arch *a, const struct ns_ff_shape *sh, int i) {
+    const struct ns_ff_step *s = &a->steps[i];
+    if (!p || !p->fn || s->kind != NS_FF_CONV) return true;
+    p->done += 2.0 * s->cin * s->k * s->k * s->cout * (double) sh->h[i + 1] * sh->w[i + 1];
+    return p->fn(sh->flops > 0 ? (float) (p->done / sh->flops) : 1.0f, p->data);
+}
+
 void ns_style_model_free(struct ns_style_model *m) {
     if (!m) return;
     for (int i = 0; i < NS_FF_MAX_STEPS; i++)

@@ -127,7 +127,7 @@ static enum ns_status ff_norm(struct ff_run *r, int i, int c, size_t m, bool rel
 
 /* The network over r->x, which holds the input (3 x h x w) on entry and
  * the output on return. */
-static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh) {
+static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh, struct ns_ff_progress *pr) {
     struct ns_backend *be = r->be;
     const struct ns_ff_arch *a = r->m->arch;
     enum ns_status st = NS_STATUS_OK;
@@ -142,6 +142,9 @@ static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh)
             be->ops->conv2d(be, r->pad, c, h + 2 * p, w + 2 * p, r->param[i][0], r->param[i][1], s->cout, s->k,
                             s->stride, r->y);
             t = r->x, r->x = r->y, r->y = t;
+            /* on a GPU the work is queued: its progress is the queue's */
+            if (pr->fn && (st = be->ops->sync(be)) == NS_STATUS_OK && !ns_ff_progress_step(pr, a, sh, i))
+                st = NS_STATUS_CANCELLED;
             break;
         }
         case NS_FF_NORM:
@@ -267,18 +270,19 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
                             "this run may take",
                             w, h, (fixed + NS_FF_MIN_BAND_BYTES) / 1e9, budget / 1e9);
     struct ff_run r = {.be = ctx->be, .m = m};
+    struct ns_ff_progress pr = {p.progress, p.progress_data, 0};
     float *host = malloc(sizeof(float) * most);
     if (!host) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory for a %d x %d image", iw, ih);
     char why[4400] = "";
     st = ff_upload(&r);
     if (!st) st = network_input(content, w, h, iw, ih, a->in_scale, p.threads, host);
     if (!st && stream) {
-        st = ns_ff_stream(ctx->be, m, r.param, host, ih, iw, budget - fixed, p.band, host, why, sizeof why);
+        st = ns_ff_stream(ctx->be, m, r.param, host, ih, iw, budget - fixed, p.band, &pr, host, why, sizeof why);
     } else if (!st) {
         st = ff_alloc(&r, &sh);
         if (!st) {
             ctx->be->ops->upload(ctx->be, r.x, host, (size_t) 3 * iw * ih);
-            st = ff_forward(&r, &sh);
+            st = ff_forward(&r, &sh, &pr);
         }
         if (!st) {
             ctx->be->ops->download(ctx->be, host, r.x, (size_t) 3 * ow * oh);
@@ -289,6 +293,7 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
     if (!st) st = write_result(host, w, h, ow, oh, a->in_scale, content, &p, result);
     free(host);
     if (why[0]) return ns_set_error(ctx, st, "%s", why);
+    if (st == NS_STATUS_CANCELLED) return ns_set_error(ctx, st, "the fast style was cancelled");
     if (st == NS_STATUS_OUT_OF_MEMORY)
         return ns_set_error(ctx, st, "not enough memory to restyle %d x %d px with a fast style", w, h);
     if (st) return ns_set_error(ctx, st, "the fast style failed: %s", ns_status_str(st));

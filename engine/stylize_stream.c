@@ -192,8 +192,8 @@ static enum ns_status pointwise(struct ff_stream *s, const struct ff_file *f, co
 }
 
 enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *m, struct ns_buf *const param[][2],
-                            const float *input, int h, int w, double budget, int band, float *output, char *why,
-                            size_t why_len) {
+                            const float *input, int h, int w, double budget, int band, struct ns_ff_progress *pr,
+                            float *output, char *why, size_t why_len) {
     struct ff_stream s = {be, m, param, budget, band, why, why_len};
     const struct ns_ff_arch *a = m->arch;
     struct ns_ff_shape sh;
@@ -218,6 +218,7 @@ enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *
             up = false;
             if (cur.fd != saved.fd) file_close(&cur);
             cur = next, next.fd = -1;
+            if (!r && !ns_ff_progress_step(pr, a, &sh, i)) r = NS_STATUS_CANCELLED;
             break;
         case NS_FF_NORM:
             ns_ff_norm_coeffs(m, i, st->cout, (double) cur.h * cur.w, mom, ca, cb);

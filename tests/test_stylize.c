@@ -374,6 +374,38 @@ static void test_stylize(struct ns_context *ctx, struct ns_style_model *m) {
     free(photo.data), free(out.data), free(odd.data), free(oo.data), free(one);
 }
 
+/* Progress: rising to 1 over the convolutions, in memory and in bands;
+ * false stops the run. */
+struct seen {
+    int calls, stop_at;
+    float last;
+    bool rising;
+};
+static bool on_progress(float done, void *data) {
+    struct seen *s = data;
+    s->rising = s->rising && done >= s->last && done <= 1.0001f;
+    s->last = done;
+    return ++s->calls != s->stop_at;
+}
+
+static void test_progress(struct ns_context *ctx, struct ns_style_model *m) {
+    int w = 24, h = 20;
+    struct ns_image photo = test_photo(w, h, 3), out = {falloc((size_t) w * h * 3), w, h, 3, 3 * w};
+    struct ns_stylize_params p = ns_stylize_params_default();
+    p.progress = on_progress;
+    for (int band = 0; band <= 6; band += 6) {
+        struct seen s = {0, 0, 0, true};
+        p.band = band, p.progress_data = &s;
+        CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_OK, "with progress: %s", ns_last_error(ctx));
+        CHECK(s.calls == 16 && s.rising && fabsf(s.last - 1) < 1e-5f,
+              "bands %d: one report per convolution (%d), rising to 1 (%g)", band, s.calls, s.last);
+        s = (struct seen){0, 3, 0, true};
+        CHECK(ns_stylize(ctx, m, &photo, &p, &out) == NS_STATUS_CANCELLED && s.calls == 3,
+              "bands %d: false at the third report stops the run (%d reports)", band, s.calls);
+    }
+    free(photo.data), free(out.data);
+}
+
 int main(void) {
     char dir[] = "/tmp/ns-test-stylize-XXXXXX";
     if (!mkdtemp(dir)) return 1;
@@ -385,6 +417,7 @@ int main(void) {
     test_model_file(dir, m);
     test_stylize(ctx, m);
     test_stream(ctx, m);
+    test_progress(ctx, m);
     ns_style_model_free(m);
     ns_context_free(ctx);
     char cmd[600];
