@@ -64,7 +64,9 @@ UNIT_TESTS := $(filter-out test_cuda,$(patsubst tests/%.c,%,$(wildcard tests/tes
 # GIMP plug-ins: one binary per GIMP version found by pkg-config
 GIMP2_PC := $(shell $(PKG) --exists gimpui-2.0 && echo gimpui-2.0)
 GIMP3_PC := $(shell $(PKG) --exists gimpui-3.0 && echo gimpui-3.0)
-PLUGIN_COMMON := $(filter-out plugin/gimp2.c plugin/gimp3.c,$(wildcard plugin/*.c))
+PLUGIN_COMMON := $(filter-out plugin/gimp2%.c plugin/gimp3%.c,$(wildcard plugin/*.c))
+PLUGIN_GIMP2  := $(wildcard plugin/gimp2*.c)
+PLUGIN_GIMP3  := $(wildcard plugin/gimp3*.c)
 PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC),$(BUILD)/plugin/gimp3/neural-style)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
@@ -126,15 +128,15 @@ $(BUILD)/tests/test_layers: tests/test_layers.c tests/*.h plugin/layers.c plugin
 
 plugins: $(PLUGINS) $(MO)
 
-$(BUILD)/plugin/gimp2/neural-style: plugin/gimp2.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
+$(BUILD)/plugin/gimp2/neural-style: $(PLUGIN_GIMP2) $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-deprecated-declarations -Wno-strict-prototypes -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP2_PC) gegl-0.4) \
-	    -o $@ plugin/gimp2.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP2_PC) gegl-0.4) $(ENGINE_LIBS)
+	    -o $@ $(PLUGIN_GIMP2) $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP2_PC) gegl-0.4) $(ENGINE_LIBS)
 
-$(BUILD)/plugin/gimp3/neural-style: plugin/gimp3.c $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
+$(BUILD)/plugin/gimp3/neural-style: $(PLUGIN_GIMP3) $(PLUGIN_COMMON) plugin/*.h $(LIBNS)
 	mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-ignored-qualifiers -Iengine -Iplugin $(shell $(PKG) --cflags $(GIMP3_PC) gegl-0.4) \
-	    -o $@ plugin/gimp3.c $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP3_PC) gegl-0.4) $(ENGINE_LIBS)
+	    -o $@ $(PLUGIN_GIMP3) $(PLUGIN_COMMON) $(LIBNS) $(shell $(PKG) --libs $(GIMP3_PC) gegl-0.4) $(ENGINE_LIBS)
 
 # Translations: `make update-po` after changing a user-visible string, then
 # translate what msgmerge marks; `make test-po` fails while anything is stale.

@@ -26,6 +26,7 @@
 #include "ns.h"
 #include "dialog.h"
 #include "host.h"
+#include "gimp2.h"
 #include "remember.h"
 
 #define PLUG_IN_PROC2  PLUG_IN_PROC "2"
@@ -193,6 +194,7 @@ query (void)
                           args, return_vals);
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
+  ns_gimp2_fast_query ();
   g_free (uri);
   g_free (help);
   g_free (loc);
@@ -344,7 +346,7 @@ gimp2_undo_group (gint     image,
     gimp_image_undo_group_end (image);
 }
 
-static const NsHostOps gimp2_ops =
+const NsHostOps gimp2_ops =
 {
   gimp2_item_info, gimp_item_get_name, gimp2_image_info, gimp2_children, gimp2_channels,
   gimp2_layer_buffer, gimp2_layer_thumbnail, gimp2_mask_intersect, gimp2_new_layer, gimp2_add_mask,
@@ -554,6 +556,11 @@ run (const gchar      *name,
 
   ns_restyle_init_i18n ();
   gegl_init (NULL, NULL);
+  if (! strcmp (name, NS_FAST_PROC))
+    {
+      ns_gimp2_fast_run (nparams, param, nreturn_vals, return_vals);
+      return;
+    }
   vals.content = param[2].data.d_drawable;
 
   *nreturn_vals = 1;

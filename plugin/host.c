@@ -340,41 +340,41 @@ copy_mask (const NsHostOps *ops,
   ops->update (copy);
 }
 
-/* The result's layer, in view, in one undo step: above the photo (and the
- * earlier results over it), with a copy of the photo's mask and the mark,
- * and the paintings hidden where they would hide it. */
+/* The result's layer called name, in view, in one undo step: above the
+ * photo (and the earlier results over it), with a copy of the photo's mask
+ * and the mark, and the n paintings in hide hidden where they would hide
+ * it. */
 static gint
-add_result (const NsHostOps    *ops,
-            gint                image,
-            const NsHostChoice *c,
-            GeglBuffer         *pixels)
+add_result (const NsHostOps *ops,
+            gint             image,
+            gint             content,
+            const gchar     *name,
+            const gint      *hide,
+            gint             n,
+            GeglBuffer      *pixels)
 {
-  gchar      *style  = ops->name (c->styles[0]);
-  gchar      *name   = ns_restyle_layer_name (style);
-  NsItemInfo  photo  = item_of (ops, c->content);
+  NsItemInfo  photo  = item_of (ops, content);
   NsLayerList layers;
   GeglBuffer *buf;
   gint        anchor, layer, k;
 
   ns_host_list_layers (ops, image, &layers);
-  anchor = ns_layers_result_anchor (&layers, c->content);
+  anchor = ns_layers_result_anchor (&layers, content);
   ops->undo_group (image, TRUE);
-  layer = ops->new_layer (image, c->content, anchor, name);
+  layer = ops->new_layer (image, content, anchor, name);
   buf   = ops->buffer (layer);
   gegl_buffer_copy (pixels, NULL, GEGL_ABYSS_NONE, buf, NULL);
   g_object_unref (buf);
   ops->update (layer);
   if (photo.mask != -1)
     copy_mask (ops, photo.mask, layer);
-  for (k = 0; k < c->params.paintings; k++)
-    if (c->styles[k] != -1 && ns_layers_style_hides (&layers, anchor, c->styles[k]))
-      ops->set_visible (c->styles[k], FALSE);
+  for (k = 0; k < n; k++)
+    if (hide[k] != -1 && ns_layers_style_hides (&layers, anchor, hide[k]))
+      ops->set_visible (hide[k], FALSE);
   ops->select_layer (image, layer);
   ops->undo_group (image, FALSE);
 
   ns_layer_list_clear (&layers);
-  g_free (name);
-  g_free (style);
   return layer;
 }
 
@@ -402,8 +402,90 @@ ns_host_run (const NsHostOps     *ops,
                          &c->params, progress_update, NULL, error);
   gimp_progress_end ();
   if (r.result)
-    layer = add_result (ops, image, c, r.result);
+    {
+      gchar *style = ops->name (c->styles[0]);
+      gchar *name  = ns_restyle_layer_name (style);
+
+      layer = add_result (ops, image, c->content, name, c->styles, c->params.paintings, r.result);
+      g_free (name);
+      g_free (style);
+    }
   run_clear (&r);
+  return layer;
+}
+
+/* ---- Neural Style (Fast) ---- */
+
+/* The photo can be restyled: a layer of this image, not indexed. */
+static gboolean
+check_photo (const NsHostOps *ops,
+             gint             image,
+             gint             content,
+             GError         **error)
+{
+  NsItemInfo   photo = item_of (ops, content);
+  NsImageInfo  im    = { 0, };
+  const gchar *msg   = NULL;
+
+  ops->image (image, &im);
+  g_free (im.file);
+  if (photo.kind != NS_ITEM_LAYER || photo.image != image)
+    msg = _("Neural Style restyles a layer: select the photo's layer (not a channel "
+            "or a mask) and try again.");
+  else if (im.indexed)
+    msg = _("Neural Style works on RGB and grayscale images; convert this indexed "
+            "image with Image > Mode > RGB first.");
+  if (msg)
+    g_set_error_literal (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID, msg);
+  return msg == NULL;
+}
+
+gint
+ns_host_run_fast (const NsHostOps     *ops,
+                  gint                 image,
+                  gint                 content,
+                  const NsFastParams  *p,
+                  struct ns_context  **ctx,
+                  GError             **error)
+{
+  struct ns_style_model *model = NULL;
+  NsImageInfo            im    = { 0, };
+  GeglRectangle          area;
+  GeglBuffer            *pixels, *mask = NULL, *result = NULL;
+  NsItemInfo             photo = item_of (ops, content);
+  gint                   layer = -1;
+
+  if (! ns_fast_check (p, error) || ! check_photo (ops, image, content, error) ||
+      ! (model = ns_fast_load (p->style, error)) ||
+      ! (*ctx || (*ctx = ns_fast_open (p->device, error))))
+    goto out;
+  if (! ops->mask_intersect (content, &area))
+    {
+      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
+                   _("The selection does not touch the photo's layer."));
+      goto out;
+    }
+  ops->image (image, &im);
+  g_free (im.file);
+  pixels = ops->buffer (content);
+  if (! im.selection_empty)
+    mask = ops->buffer (im.selection);
+  gimp_progress_init (_("Neural Style (Fast)"));
+  result = ns_fast_restyle (*ctx, model, pixels, &area, mask, photo.x, photo.y, p, progress_update, NULL, error);
+  gimp_progress_end ();
+  if (result)
+    {
+      const gchar *title = ns_style_model_info (model, "name");
+      gchar       *name  = ns_fast_layer_name (title && *title ? title : p->style);
+
+      layer = add_result (ops, image, content, name, NULL, 0, result);
+      g_free (name);
+      g_object_unref (result);
+    }
+  g_object_unref (pixels);
+  g_clear_object (&mask);
+out:
+  ns_style_model_free (model);
   return layer;
 }
 

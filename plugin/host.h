@@ -9,6 +9,7 @@
 
 #include <libgimp/gimp.h>
 
+#include "fast.h"
 #include "layers.h"
 #include "restyle.h"
 
@@ -137,6 +138,17 @@ gboolean          ns_host_guess       (const NsHostOps      *ops,
 gint              ns_host_run         (const NsHostOps      *ops,
                                        gint                  image,
                                        const NsHostChoice   *c,
+                                       struct ns_context   **ctx,
+                                       GError              **error);
+
+/* Neural Style (Fast): checks p and the photo layer `content`, loads the
+ * style, opens the device when *ctx is NULL, runs with GIMP's progress
+ * bar (through the selection) and adds the result above the photo in
+ * view, in one undo step: the new layer's ID, or -1 and an error. */
+gint              ns_host_run_fast    (const NsHostOps      *ops,
+                                       gint                  image,
+                                       gint                  content,
+                                       const NsFastParams   *p,
                                        struct ns_context   **ctx,
                                        GError              **error);
 

@@ -29,6 +29,23 @@ void             ns_restyle_record_preview_timing (struct ns_context *ctx,
  * border cut off. */
 struct ns_image  ns_restyle_read_painting   (GeglBuffer            *buffer);
 
+/* area of buffer as R'G'B'A float (g_free), NULL when memory is short. */
+gfloat         * ns_restyle_read_rgba       (GeglBuffer            *buffer,
+                                             const GeglRectangle   *rect);
+
+/* A copy of content with area replaced by styled, through the selection
+ * mask where there is one and the regions' union where there are regions
+ * (area-sized, NULL = none): where either is 0, the content's own values;
+ * the alpha stays the content's (pixels: area's own RGBA). */
+GeglBuffer     * ns_restyle_compose         (GeglBuffer            *content,
+                                             const GeglRectangle   *area,
+                                             GeglBuffer            *styled,
+                                             const gfloat          *pixels,
+                                             GeglBuffer            *mask,
+                                             gint                   mask_offset_x,
+                                             gint                   mask_offset_y,
+                                             const gfloat          *regions);
+
 G_END_DECLS
 
 #endif /* __NS_RESTYLE_PRIVATE_H__ */

@@ -225,9 +225,9 @@ on_progress (const struct ns_progress *p,
   return go_on;
 }
 
-static gfloat *
-read_rgba (GeglBuffer          *buffer,
-           const GeglRectangle *rect)
+gfloat *
+ns_restyle_read_rgba (GeglBuffer          *buffer,
+                      const GeglRectangle *rect)
 {
   gfloat *data = g_try_new (gfloat, (gsize) rect->width * rect->height * 4);
 
@@ -313,19 +313,15 @@ set_run_error (struct ns_context  *ctx,
     }
 }
 
-/* A copy of content with area replaced by styled, through the selection
- * mask where there is one and the regions' union where there are regions
- * (area-sized, NULL = none): where either is 0, the content's own values;
- * the alpha stays the content's (pixels: area's own RGBA). */
-static GeglBuffer *
-compose (GeglBuffer          *content,
-         const GeglRectangle *area,
-         GeglBuffer          *styled,
-         const gfloat        *pixels,
-         GeglBuffer          *mask,
-         gint                 mask_offset_x,
-         gint                 mask_offset_y,
-         const gfloat        *regions)
+GeglBuffer *
+ns_restyle_compose (GeglBuffer          *content,
+                    const GeglRectangle *area,
+                    GeglBuffer          *styled,
+                    const gfloat        *pixels,
+                    GeglBuffer          *mask,
+                    gint                 mask_offset_x,
+                    gint                 mask_offset_y,
+                    const gfloat        *regions)
 {
   const Babl    *rgba    = babl_format ("R'G'B'A float");
   GeglBuffer    *output  = gegl_buffer_new (gegl_buffer_get_extent (content), rgba);
@@ -395,7 +391,7 @@ struct ns_image
 ns_restyle_read_painting (GeglBuffer *buffer)
 {
   const GeglRectangle *e  = gegl_buffer_get_extent (buffer);
-  struct ns_image      im = { read_rgba (buffer, e), e->width, e->height, 4, e->width * 4 };
+  struct ns_image      im = { ns_restyle_read_rgba (buffer, e), e->width, e->height, 4, e->width * 4 };
   gint                 x0 = e->width, y0 = e->height, x1 = -1, y1 = -1, x, y;
 
   for (y = 0; im.data && y < e->height; y++)
@@ -512,7 +508,7 @@ ns_restyle (struct ns_context     *ctx,
 
   e.size  = ns_restyle_work_size (ctx, params, area->width, area->height,
                                   style_extent->width, style_extent->height, NULL);
-  pixels  = read_rgba (content, area);
+  pixels  = ns_restyle_read_rgba (content, area);
   read    = read_paintings (&ps, paintings, params, area);
   ns_output_size (&e, area->width, area->height, &ow, &oh);
   result  = g_try_new (gfloat, (gsize) ow * oh * 4);
@@ -546,7 +542,7 @@ ns_restyle (struct ns_context     *ctx,
   /* back to the layer's size, then through the selection and the regions
    * onto the content */
   styled = scale_to (result, ow, oh, area->width, area->height);
-  output = compose (content, area, styled, pixels, mask, mask_offset_x, mask_offset_y, ps.union_);
+  output = ns_restyle_compose (content, area, styled, pixels, mask, mask_offset_x, mask_offset_y, ps.union_);
 
 out:
   if (styled)
