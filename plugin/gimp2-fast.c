@@ -85,7 +85,7 @@ ns_gimp2_fast_query (void)
                           "Neural Style for GIMP developers",
                           "Neural Style for GIMP developers",
                           "2026",
-                          N_("Neural Style (_Fast)..."),
+                          N_("Neural Style (Fas_t)..."),
                           "RGB*, GRAY*",
                           GIMP_PLUGIN,
                           ARGS_BEFORE + n, G_N_ELEMENTS (return_vals),

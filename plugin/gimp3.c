@@ -19,6 +19,7 @@
 
 #include "ns.h"
 #include "dialog.h"
+#include "gimp3.h"
 #include "host.h"
 
 typedef struct _NeuralStyle      NeuralStyle;
@@ -84,7 +85,7 @@ neural_style_query_procedures (GimpPlugIn *plug_in)
   g_object_unref (uri);
   g_free (help);
   g_free (dir);
-  return g_list_append (NULL, g_strdup (PLUG_IN_PROC));
+  return g_list_append (g_list_append (NULL, g_strdup (PLUG_IN_PROC)), g_strdup (NS_FAST_PROC));
 }
 
 /* The same catalogue and folder as the GIMP 2.10 plug-in: locale/ beside
@@ -271,6 +272,8 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 {
   GimpProcedure *procedure;
 
+  if (g_strcmp0 (name, NS_FAST_PROC) == 0)
+    return ns_gimp3_fast_procedure (plug_in);
   if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
     return NULL;
 
@@ -633,7 +636,7 @@ gimp3_undo_group (gint     image,
     gimp_image_undo_group_end (gimp_image_get_by_id (image));
 }
 
-static const NsHostOps gimp3_ops =
+const NsHostOps gimp3_ops =
 {
   gimp3_item_info, gimp3_item_name, gimp3_image_info, gimp3_children, gimp3_channels,
   gimp3_layer_buffer, gimp3_layer_thumbnail, gimp3_mask_intersect, gimp3_new_layer, gimp3_add_mask,

@@ -40,6 +40,24 @@ need("failed" not in facts, "the session stopped at step '%s' (screenshot failed
 need("crashed" not in facts, "the plug-in crashed (gimp.log)")
 need("saved" in facts, "the image was not saved")
 
+if lang == "fast":
+    need(facts.get("dialog-title") == "Neural Style (Fast)", "the dialog is titled %r" % facts.get("dialog-title"))
+    need("mnemonic-twice" not in facts, "two widgets share a mnemonic: %s" % facts.get("mnemonic-twice"))
+    moved = {k: facts.get("preview-%s-diff" % k, "") for k in ("strength", "brush")}
+    print("    the dialog's pixels that changed: Strength 30 %s, Brush size 2 %s" % (moved["strength"], moved["brush"]))
+    need(all(v.isdigit() and int(v) > 5000 for v in moved.values()), "the preview did not follow the controls")
+    results = [l for l in layers if l[2]]
+    need(len(results) == 1 and results[0][3].startswith("Neural Style (Fast): random test style"),
+         "results %s" % results)
+    photo = [l for l in layers if l[3] == "rainier.jpg"]
+    need(photo and results[0][0] + 1 == photo[0][0], "the result is not directly above the photo")
+    need(results[0][1] and active == results[0][0], "the result is not visible and active")
+    p, n = (read_ppm(os.path.join(ins, "layer-%d.ppm" % l[0])) for l in (photo[0], results[0]))
+    print("    %s: %s, mean |result - photo| %.3f" % (results[0][3], "x".join(map(str, n.shape[:0:-1])),
+                                                   np.abs(n - p).mean()))
+    need(n.shape == p.shape and np.abs(n - p).mean() > 0.04, "the result is not the whole photo restyled")
+    sys.exit(0)
+
 if lang == "regions":
     # the layers top first: sea, the painting (both hidden), the result, the photo
     names = [l[3] for l in layers]

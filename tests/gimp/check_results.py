@@ -55,6 +55,25 @@ if case == "basic":
     print("    mean |new - content| = %.3f; distance to the style's mean colour %.3f -> %.3f" % (diff, before, after))
     need(diff > 0.04, "the new layer is too close to the content")
     need(after < 0.8 * before, "the colours did not move toward the style's")
+elif case == "fast":
+    # an unknown style: one sentence on how to install styles, no layer added
+    need("install.sh --styles" in log, "an unknown style's error does not say how to install styles")
+    need(facts.get("layers-after-error", ["?"])[0] == "1", "the failed call changed the layers: %s"
+         % facts.get("layers-after-error"))
+    need("new" in facts, "the plug-in did not return a layer")
+    c, n = facts["content"], facts["new"]
+    need(n[:4] == c[:4], "new layer size/offsets %s differ from the photo's %s" % (n[:4], c[:4]))
+    need(int(n[4]) + 1 == int(c[4]), "new layer at position %s, the photo at %s: not directly above" % (n[4], c[4]))
+    need(" ".join(facts["name"]).startswith("Neural Style (Fast): random test style"), "layer name %s" % facts["name"])
+    need(facts["visible"][0] in ("1", "#t", "TRUE"), "the new layer is hidden")
+    content, new = image("content"), image("new")
+    inside = np.abs(new - content)[:, 80:280, 100:400].mean()
+    outside = np.abs(new - content).copy()
+    outside[:, 80:280, 100:400] = 0
+    print("    through a 300 x 200 selection: mean |new - photo| %.3f inside, max %.4f outside"
+          % (inside, outside.max()))
+    need(inside > 0.04, "the selection was not restyled")
+    need(outside.max() < 1e-6, "pixels outside the selection changed")
 elif case == "selection":
     need("new" in facts, "the plug-in did not return a layer")
     content, new = image("content"), image("new")

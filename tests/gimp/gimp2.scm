@@ -217,5 +217,25 @@
     (gimp-xcf-save 0 img (car (gimp-image-get-active-layer img)) "@OUT@/result.xcf" "result.xcf")
     (case-inspect)))
 (define (case-inspect-ja) (case-inspect))
+(define (case-inspect-fast) (case-inspect))
+
+;; Neural Style (Fast) from a script: an unknown style is an error that
+;; leaves the image as it was; then the installed test style on a 512 px
+;; photo through a selection
+(define (case-fast)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg" "rainier.jpg")))
+         (content (car (gimp-image-get-active-layer img))))
+    (catch #f (plug-in-neural-style-fast RUN-NONINTERACTIVE img content "no-such-style" 100.0 1.0 0 @DEVICE@))
+    (say "layers-after-error" (car (gimp-image-get-layers img)))
+    (gimp-image-scale img 512 341)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 100 80 300 200)
+    (let ((new (car (plug-in-neural-style-fast RUN-NONINTERACTIVE img content "random" 100.0 1.0 0 @DEVICE@))))
+      (layer-facts "content" img content)
+      (layer-facts "new" img new)
+      (say "name" (car (gimp-item-get-name new)))
+      (say "visible" (car (gimp-item-get-visible new)))
+      (gimp-selection-none img)
+      (export img content "content")
+      (export img new "new"))))
 
 (@CASE@)

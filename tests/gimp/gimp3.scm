@@ -258,5 +258,29 @@
           (gimp-image-delete im2)))
       layers)))
 (define (case-inspect-ja) (case-inspect))
+(define (case-inspect-fast) (case-inspect))
+
+;; Neural Style (Fast) from a script, by argument name: an unknown style is
+;; an error that leaves the image as it was; then the installed test style
+;; on a 512 px photo through a selection
+(define (fast img content style)
+  (car (plug-in-neural-style-fast #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector content)
+                                  #:style style #:strength 100.0 #:brush-size 1.0 #:keep-colors FALSE
+                                  #:device "cpu")))
+(define (case-fast)
+  (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE "@EXAMPLES@/rainier.jpg")))
+         (content (vector-ref (car (gimp-image-get-layers img)) 0)))
+    (catch #f (fast img content "no-such-style"))
+    (say "layers-after-error" (n-layers img))
+    (gimp-image-scale img 512 341)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 100 80 300 200)
+    (let ((new (fast img content "random")))
+      (layer-facts "content" img content)
+      (layer-facts "new" img new)
+      (say "name" (car (gimp-item-get-name new)))
+      (say "visible" (car (gimp-item-get-visible new)))
+      (gimp-selection-none img)
+      (export-layer img content "content" "ppm")
+      (export-layer img new "new" "ppm"))))
 
 (@CASE@)

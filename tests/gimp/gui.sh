@@ -8,6 +8,10 @@
 #   gui.sh 2|3 regions OUT XCF    two paintings in two regions (regions-xcf)
 #   gui.sh 2|3 final OUT          Draft, then Final, each seen at 1:1 (for
 #                                 make pictures: Final takes minutes)
+#   gui.sh 2|3 fast OUT           Neural Style (Fast)... on the photo with
+#                                 the style $NS_TEST_STYLE installed: the
+#                                 gallery, a hover, Strength and Brush size
+#                                 in the preview, OK at full size
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -182,6 +186,12 @@ else
     GIMP_PID=$!
 fi
 
+# the fast styles, installed where a photographer's ./install.sh --styles puts them
+if [ -n "${NS_TEST_STYLE:-}" ]; then
+    mkdir -p "$HOME_DIR/.local/share/neural-style/styles"
+    cp "$NS_TEST_STYLE" "$HOME_DIR/.local/share/neural-style/styles/"
+fi
+
 # what a failed step leaves behind: the screen, the visible windows, GIMP's log
 step_failed() {
     local w
@@ -335,6 +345,47 @@ if [ "$LANG_CASE" = states ]; then
     fact "gray-dialog 1"
     keys "$P" Escape
     for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
+    save_as
+    grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
+    log "done"
+    exit 0
+fi
+
+# The fast session: Filters > Artistic > Neural Style (Fast)... on the photo
+# alone; the dialog as it opens (the gallery's thumbnails, the preview), the
+# first style's hover text, Strength 30 (the preview at once), Brush size 2
+# (the network again), OK: the whole layer restyled
+if [ "$LANG_CASE" = fast ]; then
+    keys "$W" alt+r a t
+    P=$(plugin_window 60) || step_failed fast-dialog
+    sleep 5
+    shot f1-dialog
+    fact "dialog-title $(xdotool getwindowname "$P")"
+    import -window "$P" "$OUT/fast-dialog-1.png" 2>/dev/null
+    eval "$(xdotool getwindowgeometry --shell "$P" 2>/dev/null | grep -E '^(X|Y)=')"
+    xdotool mousemove $((X + 70)) $((Y + 90))
+    sleep 2.5
+    import -window root "$OUT/f2-hover.png" 2>/dev/null
+    keys "$P" alt+s ctrl+a
+    xdotool type "30"
+    keys "$P" Tab
+    sleep 1.5
+    shot f3-strength-30
+    import -window "$P" "$OUT/fast-dialog-2.png" 2>/dev/null
+    keys "$P" alt+b ctrl+a
+    xdotool type "2"
+    keys "$P" Tab
+    sleep 5
+    shot f4-brush-2
+    import -window "$P" "$OUT/fast-dialog-3.png" 2>/dev/null
+    fact "preview-strength-diff $(compare -metric AE "$OUT/fast-dialog-1.png" "$OUT/fast-dialog-2.png" null: 2>&1)"
+    fact "preview-brush-diff $(compare -metric AE "$OUT/fast-dialog-2.png" "$OUT/fast-dialog-3.png" null: 2>&1)"
+    grep -i "mnemonic" "$OUT/gimp.log" | head -3 | while read -r line; do fact "mnemonic-twice $line"; done
+    keys "$P" alt+o
+    wait_run 5 || step_failed fast-run-ends
+    sleep 2
+    shot f5-result
+    fact "run-1 done"
     save_as
     grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
     log "done"

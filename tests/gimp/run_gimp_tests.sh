@@ -76,6 +76,17 @@ suite() { # version
     check "a grayscale image gives a grayscale layer" "$PY" "$HERE/check_results.py" gray "$d"
     d=$(run_case "$v" float)
     check "a 32-bit float image keeps its precision" "$PY" "$HERE/check_results.py" float "$d" "$BUILD" "$W"
+    if [ -f "$STYLE" ]; then
+        if [ "$v" = 2 ]; then
+            d=$(run_case 2 fast XDG_DATA_HOME="$T/xdg")
+        else
+            mkdir -p "$CHROOT/opt/ns-data/neural-style/styles"
+            cp "$STYLE" "$CHROOT/opt/ns-data/neural-style/styles/"
+            d=$(run_case 3 fast XDG_DATA_HOME=/opt/ns-data)
+        fi
+        check "Neural Style (Fast) from a script: an unknown style says how to install, the style through a selection" \
+            "$PY" "$HERE/check_results.py" fast "$d"
+    fi
     if [ "$v" = 2 ] && [ -f "$BUILD/libns-cuda-emu.so" ]; then
         # auto mode on the emulated GPU, which runs out of memory at once
         d=$(NS_GIMP_DEVICE=0 run_case 2 basic NS_CUDA_LIBRARY="$BUILD/libns-cuda-emu.so" NS_CUDA_TEST_ALLOC_LIMIT=100000)
@@ -140,6 +151,18 @@ gui_suite() { # version
         check "$what" "$PY" "$HERE/check_gui.py" "$lang" "$g" "$d"
         rm -rf "$SHOTS/$v-$lang" && mkdir -p "$SHOTS/$v-$lang" && cp "$g"/*.png "$SHOTS/$v-$lang/" 2>/dev/null
     done
+    if [ -f "$STYLE" ]; then
+        echo "== GIMP $v GUI: Filters > Artistic > Neural Style (Fast)... from the menu, a style installed"
+        g=$T/gui-$v-fast
+        NS_TEST_STYLE=$STYLE NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" fast "$g" >"$g.log" 2>&1
+        d=$T/$v-inspect-fast
+        mkdir -p "$d"
+        cp "$g/result.xcf" "$d/" 2>/dev/null
+        d=$(run_case "$v" inspect-fast)
+        check "the gallery, the preview following Strength and Brush size, OK: the photo restyled whole, in view" \
+            "$PY" "$HERE/check_gui.py" fast "$g" "$d"
+        rm -rf "${SHOTS:?}/$v-fast" && mkdir -p "$SHOTS/$v-fast" && cp "$g"/*.png "$SHOTS/$v-fast/" 2>/dev/null
+    fi
     echo "== GIMP $v GUI: the photo in a layer group with a mask, a text layer, the painting; then grayscale"
     xcf_session "$v" states "the guess, a result inside the group with the photo's mask, a grayscale image: no crash"
     echo "== GIMP $v GUI: two paintings in two regions chosen in the dialog (the selection, a layer mask)"
@@ -148,6 +171,12 @@ gui_suite() { # version
 
 T=$(mktemp -d)
 trap '[ -n "${NS_KEEP_TEST_DIR:-}" ] || rm -rf "$T"' EXIT
+CHROOT=${NS_GIMP3_ROOT:-$BUILD/gimp3-root}
+# a fast style for Neural Style (Fast): a network with random weights
+STYLE=$T/xdg/neural-style/styles/random.safetensors
+mkdir -p "$(dirname "$STYLE")"
+PYTHONPATH="$ROOT/tests" "$PY" "$ROOT/tests/fast_reference.py" model "$STYLE" >/dev/null 2>&1 ||
+    echo "  (python3-torch is missing: the Neural Style (Fast) cases are skipped; make test-deps installs it)"
 
 if [ "$WHICH" = all ] || [ "$WHICH" = 2 ]; then
     if command -v gimp-console-2.10 >/dev/null && [ -x "$BUILD/plugin/gimp2/neural-style" ]; then

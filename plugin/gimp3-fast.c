@@ -1,0 +1,222 @@
+/* gimp3-fast.c - GIMP 3.0: Filters > Artistic > Neural Style (Fast)...
+ *
+ * PDB: plug-in-neural-style-fast (run-mode, image, drawables, then the
+ * settings of fast.c's table by name: style, strength, brush-size,
+ * keep-colors, device "auto", "cpu" or "gpu") -> new-layer
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n-lib.h>
+
+#include "fast-dialog.h"
+#include "gimp3.h"
+
+static GimpChoice *
+device_choice (void)
+{
+  const gchar *const *labels;
+  const gchar *const *nicks  = ns_restyle_device_choices (&labels);
+  GimpChoice         *choice = gimp_choice_new ();
+  gint                k;
+
+  for (k = 0; nicks[k]; k++)
+    gimp_choice_add (choice, nicks[k], k, _(labels[k]), NULL);
+  return choice;
+}
+
+static void
+add_arguments (GimpProcedure *procedure)
+{
+  gint                 n, i;
+  const NsFastSetting *t = ns_fast_settings (&n);
+  GParamFlags          rw = G_PARAM_READWRITE;
+
+  for (i = 0; i < n; i++)
+    {
+      const NsFastSetting *s     = &t[i];
+      gchar              **parts = g_strsplit (_(s->label), "_", -1);
+      gchar               *nick  = g_strjoinv ("", parts);
+
+      switch (s->type)
+        {
+        case NS_FAST_TEXT:
+          gimp_procedure_add_string_argument (procedure, s->name, nick, _(s->help), "", rw);
+          break;
+        case NS_FAST_NUMBER:
+          gimp_procedure_add_double_argument (procedure, s->name, nick, _(s->help), s->min, s->max, s->value,
+                                              rw);
+          break;
+        case NS_FAST_BOOL:
+          gimp_procedure_add_boolean_argument (procedure, s->name, nick, _(s->help), s->value != 0, rw);
+          break;
+        case NS_FAST_DEVICE:
+          gimp_procedure_add_choice_argument (procedure, s->name, nick, _(s->help), device_choice (),
+                                              ns_restyle_device_choices (NULL)[(gint) s->value], rw);
+          break;
+        }
+      g_free (nick);
+      g_strfreev (parts);
+    }
+}
+
+static NsFastParams
+params_from_config (GimpProcedureConfig *config)
+{
+  NsFastParams         p = ns_fast_defaults ();
+  gint                 n, i;
+  const NsFastSetting *t = ns_fast_settings (&n);
+
+  for (i = 0; i < n; i++)
+    {
+      gchar    *text = NULL;
+      gdouble   d    = 0;
+      gboolean  b    = FALSE;
+
+      switch (t[i].type)
+        {
+        case NS_FAST_TEXT:
+          g_object_get (config, t[i].name, &text, NULL);
+          ns_fast_set_style (&p, text);
+          g_free (text);
+          break;
+        case NS_FAST_NUMBER:
+          g_object_get (config, t[i].name, &d, NULL);
+          ns_fast_set (&p, &t[i], d);
+          break;
+        case NS_FAST_BOOL:
+          g_object_get (config, t[i].name, &b, NULL);
+          ns_fast_set (&p, &t[i], b);
+          break;
+        case NS_FAST_DEVICE:
+          ns_fast_set (&p, &t[i], gimp_procedure_config_get_choice_id (config, t[i].name));
+          break;
+        }
+    }
+  return p;
+}
+
+/* The dialog's choices into the config, which GIMP keeps as the last
+ * values. */
+static void
+params_to_config (const NsFastParams  *p,
+                  GimpProcedureConfig *config)
+{
+  gint                 n, i;
+  const NsFastSetting *t = ns_fast_settings (&n);
+
+  for (i = 0; i < n; i++)
+    {
+      gdouble v = ns_fast_get (p, &t[i]);
+
+      switch (t[i].type)
+        {
+        case NS_FAST_TEXT:   g_object_set (config, t[i].name, p->style, NULL); break;
+        case NS_FAST_NUMBER: g_object_set (config, t[i].name, CLAMP (v, t[i].min, t[i].max), NULL); break;
+        case NS_FAST_BOOL:   g_object_set (config, t[i].name, (gboolean) (v != 0), NULL); break;
+        case NS_FAST_DEVICE:
+          g_object_set (config, t[i].name, ns_restyle_device_choices (NULL)[(gint) CLAMP (v, 0, 2)], NULL);
+          break;
+        }
+    }
+}
+
+static gboolean
+show_dialog (GimpProcedure       *procedure,
+             GimpProcedureConfig *config,
+             gint                 photo,
+             NsFastParams        *p,
+             struct ns_context  **ctx)
+{
+  GeglBuffer   *pixels = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_item_get_by_id (photo)));
+  GtkWidget    *dialog;
+  NsFastDialog *d;
+  gboolean      ok;
+
+  gimp_ui_init (PLUG_IN_BINARY);
+  dialog = gimp_procedure_dialog_new (procedure, config, _("Neural Style (Fast)"));
+  d  = ns_fast_dialog_new (dialog, pixels, p, ctx);
+  ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
+  ns_fast_dialog_free (d);
+  gtk_widget_destroy (dialog);
+  g_object_unref (pixels);
+  if (ok)
+    params_to_config (p, config);
+  return ok;
+}
+
+static GimpValueArray *
+fast_run (GimpProcedure        *procedure,
+          GimpRunMode           run_mode,
+          GimpImage            *image,
+          GimpDrawable        **drawables,
+          GimpProcedureConfig  *config,
+          gpointer              run_data)
+{
+  NsFastParams       p     = params_from_config (config);
+  struct ns_context *ctx   = NULL;
+  GError            *error = NULL;
+  GimpValueArray    *values;
+  gint               photo = -1, layer;
+
+  gegl_init (NULL, NULL);
+  /* one photo: the selected layer (a mask stands for its layer) */
+  if (drawables && drawables[0] && ! drawables[1])
+    photo = ns_host_photo_of (&gimp3_ops, gimp_item_get_id (GIMP_ITEM (drawables[0])));
+  if (run_mode == GIMP_RUN_INTERACTIVE)
+    {
+      if (photo == -1)
+        {
+          g_set_error_literal (&error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
+                               _("Neural Style restyles a layer: select the photo's layer (not a channel "
+                                 "or a mask) and try again."));
+          return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR, error);
+        }
+      if (! show_dialog (procedure, config, photo, &p, &ctx))
+        {
+          ns_context_free (ctx);
+          return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+        }
+    }
+
+  layer = ns_host_run_fast (&gimp3_ops, gimp_image_get_id (image), photo, &p, &ctx, &error);
+  ns_context_free (ctx);
+  if (layer == -1)
+    return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+  values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+  GIMP_VALUES_SET_LAYER (values, 1, gimp_layer_get_by_id (layer));
+  return values;
+}
+
+GimpProcedure *
+ns_gimp3_fast_procedure (GimpPlugIn *plug_in)
+{
+  GimpProcedure *procedure = gimp_image_procedure_new (plug_in, NS_FAST_PROC, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                                       fast_run, NULL, NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, _("Neural Style (Fas_t)..."));
+  gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
+  gimp_procedure_set_documentation (procedure,
+                                    _("Restyle a photo in seconds with a trained style network"),
+                                    "Runs a fast style's feed-forward network (Johnson et al. "
+                                    "2016, with instance normalisation) over the layer at its "
+                                    "full size. The result lands in a new layer above the "
+                                    "photo; with a selection only the selected part is "
+                                    "restyled. Styles are installed with ./install.sh --styles; "
+                                    "neural-style --list-styles lists their names.",
+                                    NS_FAST_PROC);
+  gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
+                                  "Neural Style for GIMP developers", "2026");
+  add_arguments (procedure);
+  gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
+                                         _("The restyled layer, above the photo"),
+                                         FALSE, G_PARAM_READWRITE);
+  return procedure;
+}

@@ -1,0 +1,19 @@
+/* gimp3.h - what the GIMP 3.0 plug-in's files share. */
+#ifndef __NS_GIMP3_H__
+#define __NS_GIMP3_H__
+
+#include <libgimp/gimp.h>
+
+#include "host.h"
+
+G_BEGIN_DECLS
+
+/* GIMP 3's API under the core (gimp3.c) */
+extern const NsHostOps gimp3_ops;
+
+/* Neural Style (Fast) (gimp3-fast.c): its procedure */
+GimpProcedure * ns_gimp3_fast_procedure (GimpPlugIn *plug_in);
+
+G_END_DECLS
+
+#endif /* __NS_GIMP3_H__ */
