@@ -375,6 +375,9 @@ controls_new (NsFastDialog *d)
 
   d->strength = scale_of (d, grid, 0, "strength", 100, FALSE);
   d->brush    = scale_of (d, grid, 1, "brush-size", 4, TRUE);
+  /* GIMP 3's scale entries start at their lower bound whatever the value */
+  ns_scale_set (&d->strength, d->p->strength);
+  ns_scale_set (&d->brush, d->p->brush_size);
   d->colors   = gtk_check_button_new_with_mnemonic (_(setting ("keep-colors")->label));
   gimp_help_set_help_data (d->colors, _(setting ("keep-colors")->help), NULL);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->colors), d->p->keep_colors);

@@ -20,7 +20,7 @@ static const NsFastSetting settings[] =
     N_("The installed style's name (neural-style --list-styles lists them), or a model file "
        "(.safetensors or .onnx)") },
   { "strength", NS_FAST_NUMBER, G_STRUCT_OFFSET (NsFastParams, strength), 0, 100, 100, 0,
-    N_("_Strength"),
+    N_("S_trength"),
     N_("How much of the style, in percent: 0 leaves the photo as it is, 100 is the style alone") },
   { "brush-size", NS_FAST_NUMBER, G_STRUCT_OFFSET (NsFastParams, brush_size), 0.25, 8, 1, 2,
     N_("_Brush size"),

@@ -366,7 +366,7 @@ if [ "$LANG_CASE" = fast ]; then
     xdotool mousemove $((X + 70)) $((Y + 90))
     sleep 2.5
     import -window root "$OUT/f2-hover.png" 2>/dev/null
-    keys "$P" alt+s ctrl+a
+    keys "$P" alt+t ctrl+a
     xdotool type "30"
     keys "$P" Tab
     sleep 1.5
