@@ -117,9 +117,10 @@ $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 
 # the plug-ins' shared code (settings, estimate, preview) with GEGL, without GIMP
 $(BUILD)/tests/test_plugin: tests/test_plugin.c tests/*.h plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c \
-                            plugin/remember.c plugin/*.h $(LIBNS) | $(BUILD)/tests
+                            plugin/remember.c plugin/fast.c plugin/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine -Iplugin $(ENGINE_CFLAGS) $(GEGL_CFLAGS) -o $@ tests/test_plugin.c \
-	    plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c plugin/remember.c $(LIBNS) $(GEGL_LIBS) $(ENGINE_LIBS)
+	    plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c plugin/remember.c plugin/fast.c $(LIBNS) \
+	    $(GEGL_LIBS) $(ENGINE_LIBS)
 
 # the plug-ins' decisions on the layer stack, without GIMP
 $(BUILD)/tests/test_layers: tests/test_layers.c tests/*.h plugin/layers.c plugin/layers.h | $(BUILD)/tests

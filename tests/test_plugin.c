@@ -2,9 +2,11 @@
  * quality, the estimate's words and warnings, the timings it learns from,
  * and the dialog's threaded preview. */
 #include "restyle-private.h"
+#include "fast.h"
 #include "remember.h"
 #include "restyle.h"
 #include "testlib.h"
+#include "test_style_model.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -514,6 +516,111 @@ static void test_remember(const char *dir) {
     g_free(path);
 }
 
+/* Neural Style (Fast) without GIMP: the table, the checks, the installed
+ * styles, the run through a selection and the preview's composition. */
+static void test_fast(const char *dir, struct ns_context *ctx) {
+    gint n;
+    const NsFastSetting *t = ns_fast_settings(&n);
+    const char *names[] = {"style", "strength", "brush-size", "keep-colors", "device"};
+    CHECK(n == 5, "five fast settings (%d)", n);
+    for (int i = 0; i < n && i < 5; i++)
+        CHECK(!strcmp(t[i].name, names[i]), "argument %d is %s (%s)", i, names[i], t[i].name);
+    NsFastParams p = ns_fast_defaults();
+    CHECK(p.strength == 100 && p.brush_size == 1 && !p.keep_colors && p.device == NS_BACKEND_AUTO && !p.style[0],
+          "defaults: 100 %%, brush 1, the photo's colours off, auto");
+    GError *error = NULL;
+    CHECK(!ns_fast_check(&p, &error) && strstr(error->message, "Choose a style"), "no style is refused");
+    g_clear_error(&error);
+    ns_fast_set_style(&p, "candy");
+    ns_fast_set(&p, &t[2], 9);
+    CHECK(!ns_fast_check(&p, &error) && strstr(error->message, "Brush size must be between 0.25 and 8"),
+          "brush size 9 is refused: %s", error ? error->message : "");
+    g_clear_error(&error);
+    ns_fast_set(&p, &t[2], 2);
+    CHECK(ns_fast_check(&p, NULL) && ns_fast_get(&p, &t[2]) == 2, "brush size 2 is fine");
+
+    /* installed: two good styles and a broken file, found sorted, the broken one left out */
+    gchar *xdg = g_build_filename(dir, "xdg", NULL), *styles = g_build_filename(xdg, "neural-style", "styles", NULL);
+    g_mkdir_with_parents(styles, 0755);
+    g_setenv("XDG_DATA_HOME", xdg, TRUE);
+    struct ns_style_model *m = test_style_model();
+    char err[600];
+    const char *files[] = {"zeta.safetensors", "alpha.safetensors"};
+    for (int i = 0; i < 2; i++) {
+        gchar *path = g_build_filename(styles, files[i], NULL);
+        CHECK(ns_style_model_save(path, m, err, sizeof err) == NS_STATUS_OK, "%s saved: %s", files[i], err);
+        g_free(path);
+    }
+    gchar *bad = g_build_filename(styles, "broken.safetensors", NULL);
+    g_file_set_contents(bad, "not a model", -1, NULL);
+    GPtrArray *found = ns_fast_styles();
+    CHECK(found->len == 2 && !strcmp(((NsFastStyle *) found->pdata[0])->name, "alpha") &&
+              !strcmp(((NsFastStyle *) found->pdata[1])->name, "zeta"),
+          "the two usable styles, sorted (%u found)", found->len);
+    gchar *tip = found->len ? ns_fast_style_tooltip(found->pdata[0]) : g_strdup("");
+    CHECK(strstr(tip, "Test &quot;random&quot; style") && strstr(tip, "CC0"), "the hover text: %s", tip);
+    g_free(tip);
+    g_ptr_array_unref(found);
+    CHECK(!ns_fast_load("nosuch", &error) && strstr(error->message, "./install.sh --styles"),
+          "an unknown style says how to install styles");
+    g_clear_error(&error);
+    CHECK(!ns_fast_load("broken", &error) && error && strstr(error->message, "cannot be used"),
+          "a broken style says so: %s", error ? error->message : "");
+    g_clear_error(&error);
+
+    /* the run on a 40 x 30 RGBA buffer through a selection of its left half */
+    GeglRectangle all = {0, 0, 40, 30}, area = {0, 0, 40, 30};
+    GeglBuffer *content = gegl_buffer_new(&all, babl_format("R'G'B'A float")),
+               *mask = gegl_buffer_new(&all, babl_format("Y float"));
+    float *px = g_new(float, 40 * 30 * 4), *sel = g_new0(float, 40 * 30);
+    for (int i = 0; i < 40 * 30; i++) {
+        for (int c = 0; c < 3; c++) px[4 * i + c] = (float) ((i * (c + 3)) % 97) / 96.0f;
+        px[4 * i + 3] = (i % 40) < 5 ? 0.5f : 1.0f;
+        sel[i] = (i % 40) < 20;
+    }
+    gegl_buffer_set(content, &all, 0, babl_format("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE);
+    gegl_buffer_set(mask, &all, 0, babl_format("Y float"), sel, GEGL_AUTO_ROWSTRIDE);
+    ns_fast_set(&p, &t[2], 1);
+    GeglBuffer *out = ns_fast_restyle(ctx, m, content, &area, mask, 0, 0, &p, NULL, NULL, &error);
+    CHECK(out != NULL, "the run: %s", error ? error->message : "");
+    if (out) {
+        float *got = g_new(float, 40 * 30 * 4);
+        gegl_buffer_get(out, &all, 1.0, babl_format("R'G'B'A float"), got, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        double inside = 0, outside = 0;
+        int alpha = 0;
+        for (int i = 0; i < 40 * 30; i++) {
+            for (int c = 0; c < 3; c++) {
+                double d = fabs(got[4 * i + c] - px[4 * i + c]);
+                if (sel[i]) inside += d / (20 * 30 * 3);
+                else outside = fmax(outside, d);
+            }
+            alpha += got[4 * i + 3] == px[4 * i + 3];
+        }
+        CHECK(inside > 0.05 && outside == 0 && alpha == 40 * 30,
+              "through the selection: mean %.3f inside, max %.3g outside, %d alphas kept", inside, outside, alpha);
+        g_free(got);
+        g_object_unref(out);
+    }
+    g_clear_error(&error);
+
+    /* the preview: strength 0 is the photo; 100 the network's result */
+    struct ns_image photo = ns_fast_read(content, 0, 24, 16), styled;
+    CHECK(photo.width == 24 && photo.height == 16, "the preview's crop is 24 x 16 (%d x %d)", photo.width, photo.height);
+    CHECK(ns_fast_style_image(ctx, m, &photo, 1.0, &styled, NULL, NULL, NULL), "the preview's network");
+    p.strength = 0;
+    guchar *rgb = ns_fast_compose8(&photo, &styled, &p);
+    int same = 0;
+    for (int i = 0; i < 24 * 16 * 3; i++) same += rgb[i] == (guchar) (CLAMP(photo.data[i], 0, 1) * 255 + 0.5f);
+    CHECK(same == 24 * 16 * 3, "strength 0 shows the photo (%d of %d)", same, 24 * 16 * 3);
+    g_free(rgb);
+    g_free(photo.data), g_free(styled.data);
+    g_free(px), g_free(sel);
+    g_object_unref(content), g_object_unref(mask);
+    ns_style_model_free(m);
+    g_unsetenv("XDG_DATA_HOME");
+    g_free(bad), g_free(styles), g_free(xdg);
+}
+
 int main(void) {
     char cache[] = "/tmp/ns-test-plugin-XXXXXX";
     g_assert(g_mkdtemp(cache));
@@ -541,6 +648,7 @@ int main(void) {
         test_presets(ctx);
         test_transparent_border();
         test_regions(ctx);
+        test_fast(cache, ctx);
         ns_context_free(ctx);
     }
     gchar *cmd = g_strdup_printf("rm -rf %s", cache);
