@@ -362,6 +362,10 @@ if [ "$LANG_CASE" = fast ]; then
     shot f1-dialog
     fact "dialog-title $(xdotool getwindowname "$P")"
     import -window "$P" "$OUT/fast-dialog-1.png" 2>/dev/null
+    keys "$P" F1
+    for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done
+    fact "help $(head -1 "$URLS" 2>/dev/null)"
+    if M=$(wait_window "GIMP Message" 1); then shot f1-help-error; keys "$M" Return; fi
     eval "$(xdotool getwindowgeometry --shell "$P" 2>/dev/null | grep -E '^(X|Y)=')"
     xdotool mousemove $((X + 70)) $((Y + 90))
     sleep 2.5
