@@ -108,9 +108,11 @@ $(BUILD)/cli/%.o: cli/%.c cli/*.h engine/ns.h | $(BUILD)/cli
 $(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
 
-$(BUILD)/ns-weights: weights/ns-weights.c weights/keras.c weights/keras.h $(LIBNS) | $(BUILD)
-	$(CC) $(CFLAGS) -Iengine $(HDF5_CFLAGS) $(ENGINE_CFLAGS) -o $@ weights/ns-weights.c weights/keras.c $(LIBNS) \
-	    $(HDF5_LIBS) $(ENGINE_LIBS)
+# ns-weights reads a painting for a style's thumbnail with the command line's decoders
+NS_WEIGHTS_IO := $(filter-out $(BUILD)/cli/neural-style.o,$(CLI_OBJ))
+$(BUILD)/ns-weights: weights/ns-weights.c weights/keras.c weights/keras.h $(NS_WEIGHTS_IO) $(LIBNS) | $(BUILD)
+	$(CC) $(CFLAGS) -Iengine -Icli $(HDF5_CFLAGS) $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) -o $@ weights/ns-weights.c \
+	    weights/keras.c $(NS_WEIGHTS_IO) $(LIBNS) $(HDF5_LIBS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
 
 $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)

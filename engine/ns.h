@@ -518,6 +518,12 @@ void ns_style_model_free(struct ns_style_model *m);
 /* The model's metadata value for key ("name", "source", "license",
  * "architecture", "training", ...), NULL if none. */
 const char *ns_style_model_info(const struct ns_style_model *m, const char *key);
+/* The picture of the painting a model carries: metadata "thumbnail", a PNG
+ * of at most NS_STYLE_THUMB px a side as a data URI
+ * ("data:image/png;base64,...").  Its PNG bytes (malloc'ed, *len of them),
+ * or NULL when the model has none or the value is malformed. */
+#define NS_STYLE_THUMB 128
+unsigned char *ns_style_model_thumbnail(const struct ns_style_model *m, size_t *len);
 
 /* The folders installed styles are kept in, in the order they are looked
  * in: $XDG_DATA_HOME/neural-style/styles (~/.local/share/...), then

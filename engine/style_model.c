@@ -9,6 +9,7 @@
 #include "ffnet.h"
 #include "safetensors.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,4 +238,24 @@ enum ns_status ns_style_model_set_info(struct ns_style_model *m, const char *key
     m->info_key[i] = k, m->info_value[i] = v;
     if (i == m->n_info) m->n_info++;
     return NS_STATUS_OK;
+}
+
+#define NS_THUMB_PREFIX "data:image/png;base64,"
+
+unsigned char *ns_style_model_thumbnail(const struct ns_style_model *m, size_t *len) {
+    static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const char *v = m ? ns_style_model_info(m, "thumbnail") : NULL;
+    if (!v || strncmp(v, NS_THUMB_PREFIX, strlen(NS_THUMB_PREFIX))) return NULL;
+    v += strlen(NS_THUMB_PREFIX);
+    /* g_base64_decode skips what is not base64: check the alphabet first */
+    if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen(v)) return NULL;
+    gsize n = 0;
+    guchar *bytes = g_base64_decode(v, &n);
+    unsigned char *out = NULL;
+    if (n > sizeof png && !memcmp(bytes, png, sizeof png) && (out = malloc(n))) {
+        memcpy(out, bytes, n);
+        *len = n;
+    }
+    g_free(bytes);
+    return out;
 }

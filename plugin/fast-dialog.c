@@ -2,9 +2,10 @@
  * (GTK 2) and 3.0 (GTK 3) plug-ins: a gallery of the installed styles, a
  * live preview, Strength, Brush size and Keep colours.
  *
- * The gallery's pictures are the photo itself through each style (the
- * public models carry no picture of their painting), made one per idle
- * call so that the dialog opens at once.  The preview is the middle of the
+ * The gallery shows each style's painting where its model carries one,
+ * else the photo itself through the style (the public models carry no
+ * picture of their painting), made one per idle call so that the dialog
+ * opens at once.  The preview is the middle of the
  * photo at 1:1, as OK will restyle it: the network runs in a thread when
  * the style or the brush size changes, and its full-strength result is
  * kept, so that Strength and Keep colours show at once.
@@ -206,7 +207,31 @@ style_at (NsFastDialog *d,
   return g_ptr_array_index (d->styles, k);
 }
 
-/* One style's thumbnail per idle call: the photo through it. */
+/* The painting's picture a style carries, fitted to THUMB_SIZE, or NULL. */
+static GdkPixbuf *
+painting_of (const NsFastStyle *s)
+{
+  GdkPixbufLoader *loader = gdk_pixbuf_loader_new_with_type ("png", NULL);
+  GdkPixbuf       *pixbuf = NULL;
+  gsize            n;
+  const guchar    *png    = s->painting ? g_bytes_get_data (s->painting, &n) : NULL;
+
+  if (png && loader && gdk_pixbuf_loader_write (loader, png, n, NULL) && gdk_pixbuf_loader_close (loader, NULL))
+    {
+      GdkPixbuf *full  = gdk_pixbuf_loader_get_pixbuf (loader);
+      gint       w     = gdk_pixbuf_get_width (full);
+      gint       h     = gdk_pixbuf_get_height (full);
+      gdouble    scale = MIN (1.0, (gdouble) THUMB_SIZE / MAX (w, h));
+
+      pixbuf = gdk_pixbuf_scale_simple (full, MAX (1, w * scale), MAX (1, h * scale), GDK_INTERP_BILINEAR);
+    }
+  else if (loader)
+    gdk_pixbuf_loader_close (loader, NULL);
+  g_clear_object (&loader);
+  return pixbuf;
+}
+
+/* One style's thumbnail per idle call: its painting, or the photo through it. */
 static gboolean
 next_thumbnail (gpointer data)
 {
@@ -214,12 +239,22 @@ next_thumbnail (gpointer data)
   struct ns_style_model *m = NULL;
   struct ns_image        styled;
   GtkTreeIter            iter;
+  GdkPixbuf             *painting;
   gchar                  err[600];
 
   if (d->next_thumb >= (gint) d->styles->len || ! d->thumb_ctx)
     {
       d->thumbs_idle = 0;
       return G_SOURCE_REMOVE;
+    }
+  painting = painting_of (style_at (d, d->next_thumb));
+  if (painting && gtk_tree_model_iter_nth_child (GTK_TREE_MODEL (d->store), &iter, NULL, d->next_thumb))
+    gtk_list_store_set (d->store, &iter, COL_PIXBUF, painting, -1);
+  if (painting)
+    {
+      g_object_unref (painting);
+      d->next_thumb++;
+      return G_SOURCE_CONTINUE;
     }
   if (ns_style_model_load (style_at (d, d->next_thumb)->path, &m, err, sizeof err) == NS_STATUS_OK &&
       ns_fast_style_image (d->thumb_ctx, m, &d->thumb_photo, 1.0, &styled, NULL, NULL, NULL) &&

@@ -138,6 +138,8 @@ style_free (gpointer data)
   g_free (s->license);
   g_free (s->source);
   g_free (s->path);
+  if (s->painting)
+    g_bytes_unref (s->painting);
   g_free (s);
 }
 
@@ -160,6 +162,8 @@ style_of (const gchar *path,
   NsFastStyle           *s;
   gchar                  err[600];
   const gchar           *title;
+  unsigned char         *png;
+  size_t                 n = 0;
 
   if (ns_style_model_load (path, &m, err, sizeof err) != NS_STATUS_OK)
     {
@@ -174,6 +178,9 @@ style_of (const gchar *path,
   s->license = g_strdup (ns_style_model_info (m, "license"));
   s->source  = g_strdup (ns_style_model_info (m, "source"));
   s->path    = g_strdup (path);
+  if ((png = ns_style_model_thumbnail (m, &n)))
+    s->painting = g_bytes_new (png, n);
+  free (png);
   ns_style_model_free (m);
   return s;
 }

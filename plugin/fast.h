@@ -72,6 +72,7 @@ typedef struct
   gchar *license;  /* NULL when not given */
   gchar *source;
   gchar *path;
+  GBytes *painting;  /* the PNG of the painting the model carries, or NULL */
 } NsFastStyle;
 
 /* The usable installed styles (ns_style_dirs), sorted by name; a name in

@@ -7,6 +7,9 @@
  *       written whole or not at all by the engine's one writer
  *       (ns_weights_save).
  *   ns-weights import IN.onnx OUT.safetensors [--name N] [--license L] [--source S]
+ *                     [--thumbnail PAINTING]
+ *   ns-weights describe MODEL.safetensors [--name N] [--license L] [--source S]
+ *                       [--thumbnail PAINTING]       (the metadata, in place)
  *       a fast style network exported to ONNX (a TransformerNet; the ONNX
  *       model zoo's fast_neural_style models) -> the engine's style model
  *       file, with the style's name, licence and source as its metadata.
@@ -17,6 +20,7 @@
  *       prints "file md5 url" lines of the manifest for install.sh.
  */
 #include "ffnet.h"
+#include "image_io.h"
 #include "keras.h"
 #include "safetensors.h"
 
@@ -33,6 +37,9 @@
 static int usage(void) {
     fprintf(stderr, "usage: ns-weights import-keras IN.h5 OUT.safetensors\n"
                     "       ns-weights import IN.onnx OUT.safetensors [--name N] [--license L] [--source S]\n"
+                    "                         [--thumbnail PAINTING]\n"
+                    "       ns-weights describe MODEL.safetensors [--name N] [--license L] [--source S]\n"
+                    "                           [--thumbnail PAINTING]\n"
                     "       ns-weights info FILE.safetensors\n"
                     "       ns-weights manifest MANIFEST.json\n");
     return 2;
@@ -97,6 +104,74 @@ static int import_keras(const char *in, const char *out) {
     return 1;
 }
 
+/* The painting in file, shrunk to fit NS_STYLE_THUMB px, as m's thumbnail:
+ * a PNG as a data URI (ns_style_model_thumbnail reads it). */
+static bool set_thumbnail(struct ns_style_model *m, const char *file, char *err, size_t err_len) {
+    struct io_image img;
+    if (!io_load(file, &img, err, err_len)) return false;
+    int w = img.im.width, h = img.im.height, c = img.im.channels, side = w > h ? w : h;
+    double scale = side > NS_STYLE_THUMB ? (double) NS_STYLE_THUMB / side : 1.0;
+    int tw = (int) (w * scale + 0.5), th = (int) (h * scale + 0.5);
+    tw = tw < 1 ? 1 : tw, th = th < 1 ? 1 : th;
+    struct ns_image small = {malloc(sizeof(float) * tw * th * c), tw, th, c, tw * c};
+    unsigned char *rgb = malloc((size_t) tw * th * 3);
+    GByteArray *png = g_byte_array_new();
+    bool ok = small.data && rgb && ns_resize(&img.im, &small) == NS_STATUS_OK;
+    for (int i = 0; ok && i < tw * th; i++)
+        for (int k = 0; k < 3; k++) {
+            float v = small.data[(size_t) i * c + k];
+            rgb[3 * i + k] = (unsigned char) ((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f + 0.5f);
+        }
+    struct io_pixels px = {rgb, tw, th, 3, IO_DEPTH_U8};
+    if (ok && (ok = io_png_encode(&px, png, err, err_len))) {
+        gchar *b64 = g_base64_encode(png->data, png->len);
+        gchar *uri = g_strconcat("data:image/png;base64,", b64, NULL);
+        ok = ns_style_model_set_info(m, "thumbnail", uri) == NS_STATUS_OK;
+        g_free(b64), g_free(uri);
+    }
+    if (!ok && !err[0]) snprintf(err, err_len, "not enough memory for the thumbnail of %s", file);
+    g_byte_array_unref(png);
+    free(small.data), free(rgb);
+    io_free(&img);
+    return ok;
+}
+
+/* The options from argv[first] on into m's metadata: --name, --license,
+ * --source, --thumbnail PAINTING.  Exit status 0, or 1 / 2 after saying
+ * why (out is the file that will not be written). */
+static int set_metadata(struct ns_style_model *m, int argc, char **argv, int first, const char *out) {
+    char err[600];
+    for (int i = first; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--thumbnail")) {
+            err[0] = 0;
+            io_init();
+            bool ok = set_thumbnail(m, argv[i + 1], err, sizeof err);
+            io_exit();
+            if (!ok) {
+                fprintf(stderr, "ns-weights: --thumbnail: %s; '%s' was not written\n", err, out);
+                return 1;
+            }
+        } else if (!strcmp(argv[i], "--name") || !strcmp(argv[i], "--license") || !strcmp(argv[i], "--source")) {
+            ns_style_model_set_info(m, argv[i] + 2, argv[i + 1]);
+        } else {
+            return usage();
+        }
+    }
+    return 0;
+}
+
+/* Writes m to out whole, and says so. */
+static int save_model(struct ns_style_model *m, const char *out) {
+    char err[600];
+    enum ns_status st = ns_style_model_save(out, m, err, sizeof err);
+    if (st)
+        fprintf(stderr, "ns-weights: %s\n", err);
+    else
+        printf("ns-weights: wrote %s: %s '%s' (%s)\n", out, ns_style_model_info(m, "architecture"),
+               ns_style_model_info(m, "name"), ns_style_model_info(m, "source"));
+    return st ? 1 : 0;
+}
+
 /* An ONNX style network -> a model file; the options set its metadata. */
 static int import_onnx(int argc, char **argv) {
     const char *in = argv[2], *out = argv[3];
@@ -106,21 +181,26 @@ static int import_onnx(int argc, char **argv) {
         fprintf(stderr, "ns-weights: %s\n", err);
         return 1;
     }
-    for (int i = 4; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--name") && strcmp(argv[i], "--license") && strcmp(argv[i], "--source")) {
-            ns_style_model_free(m);
-            return usage();
-        }
-        ns_style_model_set_info(m, argv[i] + 2, argv[i + 1]);
-    }
-    enum ns_status st = ns_style_model_save(out, m, err, sizeof err);
-    if (st)
-        fprintf(stderr, "ns-weights: %s\n", err);
-    else
-        printf("ns-weights: wrote %s: %s '%s' (%s)\n", out, ns_style_model_info(m, "architecture"),
-               ns_style_model_info(m, "name"), ns_style_model_info(m, "source"));
+    int rc = set_metadata(m, argc, argv, 4, out);
+    if (!rc) rc = save_model(m, out);
     ns_style_model_free(m);
-    return st ? 1 : 0;
+    return rc;
+}
+
+/* A model file's metadata changed in place (its name, licence, source, the
+ * painting's thumbnail): the file is replaced whole or not at all. */
+static int describe(int argc, char **argv) {
+    const char *path = argv[2];
+    struct ns_style_model *m;
+    char err[600];
+    if (ns_style_model_load(path, &m, err, sizeof err)) {
+        fprintf(stderr, "ns-weights: %s\n", err);
+        return 1;
+    }
+    int rc = set_metadata(m, argc, argv, 3, path);
+    if (!rc) rc = save_model(m, path);
+    ns_style_model_free(m);
+    return rc;
 }
 
 /* A fast style's model file: what --list-styles shows. */
@@ -134,6 +214,20 @@ static int style_info(const char *path) {
     const char *lic = ns_style_model_info(m, "license"), *src = ns_style_model_info(m, "source");
     printf("%s: fast style '%s' (%s), licence %s, from %s\n", path, ns_style_model_info(m, "name"),
            ns_style_model_info(m, "architecture"), lic ? lic : "not stated", src ? src : "not stated");
+    size_t n = 0;
+    unsigned char *png = ns_style_model_thumbnail(m, &n);
+    FILE *f = png ? fmemopen(png, n, "rb") : NULL;
+    struct io_image thumb;
+    io_init();
+    if (f && io_png_load("thumbnail", f, &thumb, err, sizeof err)) {
+        printf("  the painting's thumbnail: %d x %d\n", thumb.im.width, thumb.im.height);
+        io_free(&thumb);
+    } else if (ns_style_model_info(m, "thumbnail")) {
+        printf("  the painting's thumbnail is unreadable\n");
+    }
+    io_exit();
+    if (f) fclose(f);
+    free(png);
     ns_style_model_free(m);
     return 0;
 }
@@ -219,6 +313,7 @@ static int manifest(const char *path) {
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "import-keras") == 0) return import_keras(argv[2], argv[3]);
     if (argc >= 4 && argc % 2 == 0 && strcmp(argv[1], "import") == 0) return import_onnx(argc, argv);
+    if (argc >= 5 && argc % 2 == 1 && strcmp(argv[1], "describe") == 0) return describe(argc, argv);
     if (argc == 3 && strcmp(argv[1], "info") == 0) return info(argv[2]);
     if (argc == 3 && strcmp(argv[1], "manifest") == 0) return manifest(argv[2]);
     return usage();

@@ -9,13 +9,17 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 static void check(enum ns_status st, struct ns_style_model *m, const char *err) {
-    if (st == NS_STATUS_OK)
+    if (st == NS_STATUS_OK) {
+        size_t n = 0;
+        free(ns_style_model_thumbnail(m, &n)); /* the painting's picture, if any */
         ns_style_model_free(m);
+    }
     else if (!err[0])
         __builtin_trap(); /* every refusal says why */
 }

@@ -9,9 +9,10 @@
 #   gui.sh 2|3 final OUT          Draft, then Final, each seen at 1:1 (for
 #                                 make pictures: Final takes minutes)
 #   gui.sh 2|3 fast OUT           Neural Style (Fast)... on the photo with
-#                                 the style $NS_TEST_STYLE installed: the
-#                                 gallery, a hover, Strength and Brush size
-#                                 in the preview, OK at full size
+#                                 the styles $NS_TEST_STYLES installed: the
+#                                 gallery, the last style chosen, a hover,
+#                                 Strength and Brush size in the preview, OK
+#                                 at full size
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -187,9 +188,10 @@ else
 fi
 
 # the fast styles, installed where a photographer's ./install.sh --styles puts them
-if [ -n "${NS_TEST_STYLE:-}" ]; then
+if [ -n "${NS_TEST_STYLES:-}" ]; then
     mkdir -p "$HOME_DIR/.local/share/neural-style/styles"
-    cp "$NS_TEST_STYLE" "$HOME_DIR/.local/share/neural-style/styles/"
+    # shellcheck disable=SC2086
+    cp $NS_TEST_STYLES "$HOME_DIR/.local/share/neural-style/styles/"
 fi
 
 # what a failed step leaves behind: the screen, the visible windows, GIMP's log
@@ -352,15 +354,19 @@ if [ "$LANG_CASE" = states ]; then
 fi
 
 # The fast session: Filters > Artistic > Neural Style (Fast)... on the photo
-# alone; the dialog as it opens (the gallery's thumbnails, the preview), the
-# first style's hover text, Strength 30 (the preview at once), Brush size 2
-# (the network again), OK: the whole layer restyled
+# alone; the dialog as it opens (the gallery's thumbnails: a painting, the
+# photo through a style; the preview), End in the gallery chooses the last
+# style, the first one's hover text, Help, Strength 30 (the preview at
+# once), Brush size 2 (the network again), OK: the whole layer restyled
 if [ "$LANG_CASE" = fast ]; then
     keys "$W" alt+r a t
     P=$(plugin_window 60) || step_failed fast-dialog
     sleep 5
     shot f1-dialog
     fact "dialog-title $(xdotool getwindowname "$P")"
+    keys "$P" End
+    sleep 4
+    shot f1-last-style
     import -window "$P" "$OUT/fast-dialog-1.png" 2>/dev/null
     keys "$P" F1
     for _ in $(seq 40); do [ -s "$URLS" ] && break; sleep 0.25; done

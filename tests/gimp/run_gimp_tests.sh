@@ -154,7 +154,7 @@ gui_suite() { # version
     if [ -f "$STYLE" ]; then
         echo "== GIMP $v GUI: Filters > Artistic > Neural Style (Fast)... from the menu, a style installed"
         g=$T/gui-$v-fast
-        NS_TEST_STYLE=$STYLE NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" fast "$g" >"$g.log" 2>&1
+        NS_TEST_STYLES="$T/gallery/oaks.safetensors $T/gallery/random.safetensors" NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" fast "$g" >"$g.log" 2>&1
         d=$T/$v-inspect-fast
         mkdir -p "$d"
         cp "$g/result.xcf" "$d/" 2>/dev/null
@@ -172,11 +172,18 @@ gui_suite() { # version
 T=$(mktemp -d)
 trap '[ -n "${NS_KEEP_TEST_DIR:-}" ] || rm -rf "$T"' EXIT
 CHROOT=${NS_GIMP3_ROOT:-$BUILD/gimp3-root}
-# a fast style for Neural Style (Fast): a network with random weights
+# fast styles for Neural Style (Fast): a network with random weights, and
+# the same as "Autumn oaks" with a thumbnail of its painting
 STYLE=$T/xdg/neural-style/styles/random.safetensors
-mkdir -p "$(dirname "$STYLE")"
-PYTHONPATH="$ROOT/tests" "$PY" "$ROOT/tests/fast_reference.py" model "$STYLE" >/dev/null 2>&1 ||
+mkdir -p "$(dirname "$STYLE")" "$T/gallery"
+if PYTHONPATH="$ROOT/tests" "$PY" "$ROOT/tests/fast_reference.py" model "$STYLE" >/dev/null 2>&1; then
+    cp "$STYLE" "$T/gallery/random.safetensors"
+    cp "$STYLE" "$T/gallery/oaks.safetensors"
+    "$BUILD/ns-weights" describe "$T/gallery/oaks.safetensors" --name "Autumn oaks" \
+        --thumbnail "$EX/autumn-oak.jpg" >/dev/null
+else
     echo "  (python3-torch is missing: the Neural Style (Fast) cases are skipped; make test-deps installs it)"
+fi
 
 if [ "$WHICH" = all ] || [ "$WHICH" = 2 ]; then
     if command -v gimp-console-2.10 >/dev/null && [ -x "$BUILD/plugin/gimp2/neural-style" ]; then
