@@ -502,7 +502,7 @@ const char *ns_errno_str(int errnum);
  * TransformerNet: one forward pass restyles a photo.  A model file is
  * safetensors with the network's tensors under PyTorch's names and
  * __metadata__ saying the architecture ("transformer-net"), the style's
- * name and where it came from (docs/fast-styles.md). */
+ * name, the painting's thumbnail and where it came from (docs/engine.md). */
 struct ns_style_model;
 /* Reads and checks a model file; on failure err holds one sentence.  A
  * file whose name ends in .onnx is imported (ns_style_model_import_onnx). */

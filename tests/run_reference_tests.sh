@@ -173,6 +173,21 @@ done
 "$NS" --quiet --device cpu --model "$T/imported.safetensors" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-imp.ppm"
 if cmp -s "$T/fast-imp.ppm" "$T/fast-onnx.ppm"; then echo "  ns-weights import: the same result as --model FILE.onnx"
 else echo "  ns-weights import: FAILED (a different result from --model FILE.onnx)"; fail=1; fi
+# the painting's thumbnail, given at import or later with describe; a
+# painting that cannot be read leaves the model as it was
+"$BUILD/ns-weights" describe "$T/imported.safetensors" --name "Autumn oaks" --thumbnail "$EX/autumn-oak.jpg" >/dev/null
+cp "$T/imported.safetensors" "$T/described.safetensors"
+"$BUILD/ns-weights" describe "$T/imported.safetensors" --thumbnail "$T/nothing.jpg" 2>"$T/err"; rc=$?
+"$BUILD/ns-weights" info "$T/imported.safetensors" >"$T/info"
+"$NS" --quiet --device cpu --model "$T/imported.safetensors" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-desc.ppm"
+if grep -q "'Autumn oaks'" "$T/info" && grep -q "thumbnail: 128 x 8[0-9]" "$T/info" && [ $rc -eq 1 ] &&
+    grep -q "nothing.jpg" "$T/err" && cmp -s "$T/imported.safetensors" "$T/described.safetensors" &&
+    cmp -s "$T/fast-desc.ppm" "$T/fast-onnx.ppm"; then
+    echo "  ns-weights describe: the name and a 128 px thumbnail of the painting set, the network unchanged;"
+    echo "    an unreadable painting refused in a sentence, the file untouched"
+else
+    echo "  ns-weights describe: FAILED ($(cat "$T/info" "$T/err"))"; fail=1
+fi
 echo "== ./install.sh --styles DIR: checked by sha256, converted, installed with its attribution, once"
 mkdir -p "$T/zoo"
 cp "$T/fast-9.onnx" "$T/zoo/test-9.onnx"

@@ -406,6 +406,27 @@ static void test_progress(struct ns_context *ctx, struct ns_style_model *m) {
     free(photo.data), free(out.data);
 }
 
+/* The painting's thumbnail: a PNG as a data URI, anything else none. */
+static void test_thumbnail(struct ns_style_model *m) {
+    size_t n = 0;
+    unsigned char *png = ns_style_model_thumbnail(m, &n);
+    CHECK(!png, "a model without a thumbnail has none");
+    /* the 8-byte PNG signature and one more byte */
+    ns_style_model_set_info(m, "thumbnail", "data:image/png;base64,iVBORw0KGgoA");
+    png = ns_style_model_thumbnail(m, &n);
+    CHECK(png && n == 9 && png[1] == 'P' && png[8] == 0, "a PNG data URI decodes (%zu bytes)", n);
+    free(png);
+    const char *bad[] = {"iVBORw0KGgoA", "data:image/png;base64,", "data:image/png;base64,iVBO Rw0KGgoA",
+                         "data:image/png;base64,AAAAAAAAAAAA", "data:image/jpeg;base64,iVBORw0KGgoA"};
+    for (int i = 0; i < 5; i++) {
+        ns_style_model_set_info(m, "thumbnail", bad[i]);
+        png = ns_style_model_thumbnail(m, &n);
+        CHECK(!png, "'%s' is no thumbnail", bad[i]);
+        free(png);
+    }
+    ns_style_model_set_info(m, "thumbnail", "");
+}
+
 int main(void) {
     char dir[] = "/tmp/ns-test-stylize-XXXXXX";
     if (!mkdtemp(dir)) return 1;
@@ -418,6 +439,7 @@ int main(void) {
     test_stylize(ctx, m);
     test_stream(ctx, m);
     test_progress(ctx, m);
+    test_thumbnail(m);
     ns_style_model_free(m);
     ns_context_free(ctx);
     char cmd[600];
