@@ -406,19 +406,10 @@ ns_fast_read (GeglBuffer *buffer,
               gint        w,
               gint        h)
 {
-  const GeglRectangle *e     = gegl_buffer_get_extent (buffer);
-  gdouble              scale = longest > 0 ? MIN (1.0, (gdouble) longest / MAX (e->width, e->height)) : 1.0;
-  gint                 sw    = MAX (1, (gint) (e->width * scale));
-  gint                 sh    = MAX (1, (gint) (e->height * scale));
-  GeglRectangle        r     = { (gint) (e->x * scale) + (sw - MIN (sw, w)) / 2,
-                                 (gint) (e->y * scale) + (sh - MIN (sh, h)) / 2,
-                                 MIN (sw, w), MIN (sh, h) };
-  struct ns_image      im    = { g_new (gfloat, (gsize) r.width * r.height * 3),
-                                 r.width, r.height, 3, r.width * 3 };
+  const GeglRectangle *e = gegl_buffer_get_extent (buffer);
 
-  gegl_buffer_get (buffer, &r, scale, babl_format ("R'G'B' float"), im.data,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
-  return im;
+  return ns_restyle_read_middle (buffer, longest > 0 ? MIN (1.0, (gdouble) longest / MAX (e->width, e->height)) : 1.0,
+                                 w, h, 3);
 }
 
 gboolean

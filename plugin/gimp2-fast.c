@@ -186,23 +186,7 @@ ns_gimp2_fast_run (gint              nparams,
   if (! error)
     layer = ns_host_run_fast (&gimp2_ops, image, photo, &p, &ctx, &error);
   ns_context_free (ctx);
-  if (layer != -1)
-    {
-      if (run_mode != GIMP_RUN_NONINTERACTIVE)
-        {
-          gimp_set_data (NS_FAST_PROC, &p, sizeof p);
-          gimp_displays_flush ();
-        }
-      *nreturn_vals = 2;
-      values[1].type         = GIMP_PDB_LAYER;
-      values[1].data.d_layer = layer;
-    }
-  else if (error)
-    {
-      values[0].data.d_status = ns_host_status_of (error);
-      *nreturn_vals = 2;
-      values[1].type          = GIMP_PDB_STRING;
-      values[1].data.d_string = g_strdup (error->message);
-      g_error_free (error);
-    }
+  if (layer != -1 && run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_set_data (NS_FAST_PROC, &p, sizeof p);
+  ns_gimp2_return (run_mode, layer, error, values, nreturn_vals);
 }

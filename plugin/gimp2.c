@@ -539,6 +539,32 @@ choose_values (const gchar        *name,
   return TRUE;
 }
 
+void
+ns_gimp2_return (GimpRunMode  run_mode,
+                 gint         layer,
+                 GError      *error,
+                 GimpParam   *values,
+                 gint        *nreturn_vals)
+{
+  if (layer != -1)
+    {
+      if (run_mode != GIMP_RUN_NONINTERACTIVE)
+        gimp_displays_flush ();
+      *nreturn_vals = 2;
+      values[1].type         = GIMP_PDB_LAYER;
+      values[1].data.d_layer = layer;
+    }
+  else if (error)
+    {
+      values[0].data.d_status = ns_host_status_of (error);
+      *nreturn_vals = 2;
+      values[1].type          = GIMP_PDB_STRING;
+      values[1].data.d_string = g_strdup (error->message);
+      /* GIMP shows the message of a failed interactive run itself */
+      g_error_free (error);
+    }
+}
+
 static void
 run (const gchar      *name,
      gint              nparams,
@@ -579,29 +605,13 @@ run (const gchar      *name,
     layer = ns_host_run (&gimp2_ops, image, &vals, &ctx, &error);
   ns_context_free (ctx);
 
-  if (layer != -1)
+  if (layer != -1 && run_mode == GIMP_RUN_INTERACTIVE)
     {
-      if (run_mode == GIMP_RUN_INTERACTIVE)
-        {
-          gchar *path = remember_path ();
+      gchar *path = remember_path ();
 
-          gimp_set_data (PLUG_IN_PROC, &vals, sizeof vals);
-          ns_remember_save (&vals.params, path, NULL);  /* a failure costs only the memory */
-          g_free (path);
-        }
-      if (run_mode != GIMP_RUN_NONINTERACTIVE)
-        gimp_displays_flush ();
-      *nreturn_vals = 2;
-      values[1].type         = GIMP_PDB_LAYER;
-      values[1].data.d_layer = layer;
+      gimp_set_data (PLUG_IN_PROC, &vals, sizeof vals);
+      ns_remember_save (&vals.params, path, NULL);  /* a failure costs only the memory */
+      g_free (path);
     }
-  else if (error)
-    {
-      values[0].data.d_status = ns_host_status_of (error);
-      *nreturn_vals = 2;
-      values[1].type          = GIMP_PDB_STRING;
-      values[1].data.d_string = g_strdup (error->message);
-      /* GIMP shows the message of a failed interactive run itself */
-      g_error_free (error);
-    }
+  ns_gimp2_return (run_mode, layer, error, values, nreturn_vals);
 }

@@ -11,6 +11,14 @@ G_BEGIN_DECLS
 /* GIMP 2.10's API under the core (gimp2.c) */
 extern const NsHostOps gimp2_ops;
 
+/* A run's return values: the new layer (displays flushed unless
+ * non-interactive), or the error's status and message (error freed). */
+void ns_gimp2_return     (GimpRunMode       run_mode,
+                          gint              layer,
+                          GError           *error,
+                          GimpParam        *values,
+                          gint             *nreturn_vals);
+
 /* Neural Style (Fast) (gimp2-fast.c): its procedure, and its run */
 void ns_gimp2_fast_query (void);
 void ns_gimp2_fast_run   (gint              nparams,

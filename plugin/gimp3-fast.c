@@ -159,7 +159,6 @@ fast_run (GimpProcedure        *procedure,
   NsFastParams       p     = params_from_config (config);
   struct ns_context *ctx   = NULL;
   GError            *error = NULL;
-  GimpValueArray    *values;
   gint               photo = -1, layer;
 
   gegl_init (NULL, NULL);
@@ -184,13 +183,7 @@ fast_run (GimpProcedure        *procedure,
 
   layer = ns_host_run_fast (&gimp3_ops, gimp_image_get_id (image), photo, &p, &ctx, &error);
   ns_context_free (ctx);
-  if (layer == -1)
-    return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);
-  if (run_mode != GIMP_RUN_NONINTERACTIVE)
-    gimp_displays_flush ();
-  values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
-  GIMP_VALUES_SET_LAYER (values, 1, gimp_layer_get_by_id (layer));
-  return values;
+  return ns_gimp3_return (procedure, run_mode, layer, error);
 }
 
 GimpProcedure *

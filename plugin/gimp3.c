@@ -793,7 +793,6 @@ neural_style_run (GimpProcedure        *procedure,
   NsHostChoice       c     = ns_host_choice_new ();
   GError            *error = NULL;
   struct ns_context *ctx   = NULL;
-  GimpValueArray    *values;
   gint               layer, n = 0;
 
   gegl_init (NULL, NULL);
@@ -813,12 +812,21 @@ neural_style_run (GimpProcedure        *procedure,
 
   layer = ns_host_run (&gimp3_ops, gimp_image_get_id (image), &c, &ctx, &error);
   ns_context_free (ctx);
+  return ns_gimp3_return (procedure, run_mode, layer, error);
+}
+
+GimpValueArray *
+ns_gimp3_return (GimpProcedure *procedure,
+                 GimpRunMode    run_mode,
+                 gint           layer,
+                 GError        *error)
+{
+  GimpValueArray *values;
+
   if (layer == -1)
     return gimp_procedure_new_return_values (procedure, ns_host_status_of (error), error);
-
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
-
   values = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
   GIMP_VALUES_SET_LAYER (values, 1, gimp_layer_get_by_id (layer));
   return values;

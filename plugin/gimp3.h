@@ -11,6 +11,13 @@ G_BEGIN_DECLS
 /* GIMP 3's API under the core (gimp3.c) */
 extern const NsHostOps gimp3_ops;
 
+/* A run's return values: the new layer (displays flushed unless
+ * non-interactive), or the error's status and the error (taken). */
+GimpValueArray * ns_gimp3_return (GimpProcedure *procedure,
+                                  GimpRunMode    run_mode,
+                                  gint           layer,
+                                  GError        *error);
+
 /* Neural Style (Fast) (gimp3-fast.c): its procedure */
 GimpProcedure * ns_gimp3_fast_procedure (GimpPlugIn *plug_in);
 

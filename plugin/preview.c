@@ -27,26 +27,6 @@ struct _NsPreviewJob
   gdouble            seconds;
 };
 
-/* At most side x side px from the middle of buffer scaled by `scale`. */
-static struct ns_image
-read_scaled (GeglBuffer *buffer,
-             gdouble     scale,
-             gint        side)
-{
-  const GeglRectangle *e = gegl_buffer_get_extent (buffer);
-  gint                 w = MAX (1, (gint) (e->width * scale));
-  gint                 h = MAX (1, (gint) (e->height * scale));
-  GeglRectangle        r = { (gint) (e->x * scale) + (w - MIN (w, side)) / 2,
-                             (gint) (e->y * scale) + (h - MIN (h, side)) / 2,
-                             MIN (w, side), MIN (h, side) };
-  struct ns_image      im = { g_new (gfloat, (gsize) r.width * r.height * 4),
-                              r.width, r.height, 4, r.width * 4 };
-
-  gegl_buffer_get (buffer, &r, scale, babl_format ("R'G'B'A float"), im.data,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
-  return im;
-}
-
 static gint
 longest_side (GeglBuffer *buffer)
 {
@@ -115,8 +95,8 @@ ns_preview_start (struct ns_context     *ctx,
   job->params.n_style_masks = 0;
   job->params.style_masks   = NULL;
   job->params.style_blend   = NULL;
-  job->content           = read_scaled (content, scale, side);
-  job->style             = read_scaled (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT);
+  job->content           = ns_restyle_read_middle (content, scale, side, side, 4);
+  job->style             = ns_restyle_read_middle (style, MIN (1.0, style_side / longest_side (style)), G_MAXINT, G_MAXINT, 4);
   /* the engine sizes the painting after the crop: tell it the photo's size
    * (within the engine's range: only a crop under 128 px could ask more) */
   job->params.style_scale = (gfloat) CLAMP (style_side / MAX (job->content.width, job->content.height),

@@ -29,6 +29,14 @@ void             ns_restyle_record_preview_timing (struct ns_context *ctx,
  * border cut off. */
 struct ns_image  ns_restyle_read_painting   (GeglBuffer            *buffer);
 
+/* At most w x h px from the middle of buffer scaled by `scale`, as R'G'B'A
+ * (channels 4) or R'G'B' (3) float (g_free the data). */
+struct ns_image  ns_restyle_read_middle     (GeglBuffer            *buffer,
+                                             gdouble                scale,
+                                             gint                   w,
+                                             gint                   h,
+                                             gint                   channels);
+
 /* area of buffer as R'G'B'A float (g_free), NULL when memory is short. */
 gfloat         * ns_restyle_read_rgba       (GeglBuffer            *buffer,
                                              const GeglRectangle   *rect);

@@ -237,6 +237,27 @@ ns_restyle_read_rgba (GeglBuffer          *buffer,
   return data;
 }
 
+struct ns_image
+ns_restyle_read_middle (GeglBuffer *buffer,
+                        gdouble     scale,
+                        gint        w,
+                        gint        h,
+                        gint        channels)
+{
+  const GeglRectangle *e  = gegl_buffer_get_extent (buffer);
+  gint                 sw = MAX (1, (gint) (e->width * scale));
+  gint                 sh = MAX (1, (gint) (e->height * scale));
+  GeglRectangle        r  = { (gint) (e->x * scale) + (sw - MIN (sw, w)) / 2,
+                              (gint) (e->y * scale) + (sh - MIN (sh, h)) / 2,
+                              MIN (sw, w), MIN (sh, h) };
+  struct ns_image      im = { g_new (gfloat, (gsize) r.width * r.height * channels),
+                              r.width, r.height, channels, r.width * channels };
+
+  gegl_buffer_get (buffer, &r, scale, babl_format (channels == 4 ? "R'G'B'A float" : "R'G'B' float"), im.data,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+  return im;
+}
+
 /* A w x h R'G'B'A float buffer resampled from data (ow x oh) with GEGL. */
 static GeglBuffer *
 scale_to (const gfloat *data,
