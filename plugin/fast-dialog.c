@@ -32,6 +32,9 @@ struct _NsFastDialog
 {
   GtkWidget             *dialog;
   NsFastParams          *p;
+  NsFastChanged          changed;
+  gpointer               changed_data;
+  gboolean               showing;    /* set_params is moving the widgets */
   struct ns_context    **ctx;
   struct ns_context     *thumb_ctx;  /* the thumbnails', on the CPU, beside the preview's thread */
   GPtrArray             *styles;
@@ -63,6 +66,13 @@ struct _NsFastDialog
 };
 
 /* ---- the preview ---- */
+
+static void
+tell (NsFastDialog *d)
+{
+  if (d->changed && ! d->showing)
+    d->changed (d->p, d->changed_data);
+}
 
 static void
 free_pixels (guchar   *pixels,
@@ -287,7 +297,19 @@ style_chosen (GtkIconView  *view,
   if (k < 0 || ! g_strcmp0 (d->p->style, style_at (d, k)->name))
     return;
   ns_fast_set_style (d->p, style_at (d, k)->name);
+  tell (d);
   start_job (d);
+}
+
+static void
+select_style (NsFastDialog *d,
+              gint          k)
+{
+  GtkTreePath *path = gtk_tree_path_new_from_indices (k, -1);
+
+  gtk_icon_view_select_path (GTK_ICON_VIEW (d->gallery), path);
+  gtk_icon_view_set_cursor (GTK_ICON_VIEW (d->gallery), path, NULL, FALSE);
+  gtk_tree_path_free (path);
 }
 
 static GtkWidget *
@@ -329,13 +351,7 @@ gallery_new (NsFastDialog *d)
 
   /* the chosen style is the last run's, else the first */
   ns_fast_set_style (d->p, style_at (d, chosen)->name);
-  {
-    GtkTreePath *path = gtk_tree_path_new_from_indices (chosen, -1);
-
-    gtk_icon_view_select_path (GTK_ICON_VIEW (d->gallery), path);
-    gtk_icon_view_set_cursor (GTK_ICON_VIEW (d->gallery), path, NULL, FALSE);
-    gtk_tree_path_free (path);
-  }
+  select_style (d, chosen);
   g_signal_connect (d->gallery, "selection-changed", G_CALLBACK (style_chosen), d);
   return scroll;
 }
@@ -346,6 +362,7 @@ static void
 strength_changed (NsFastDialog *d)
 {
   d->p->strength = ns_scale_get (&d->strength);
+  tell (d);
   show_preview (d);
 }
 
@@ -354,6 +371,7 @@ colors_toggled (GtkToggleButton *button,
                 NsFastDialog    *d)
 {
   d->p->keep_colors = gtk_toggle_button_get_active (button);
+  tell (d);
   show_preview (d);
 }
 
@@ -372,6 +390,7 @@ static void
 brush_changed (NsFastDialog *d)
 {
   d->p->brush_size = ns_scale_get (&d->brush);
+  tell (d);
   if (d->brush_timer)
     g_source_remove (d->brush_timer);
   d->brush_timer = g_timeout_add (BRUSH_DELAY, brush_settled, d);
@@ -446,7 +465,9 @@ NsFastDialog *
 ns_fast_dialog_new (GtkWidget          *dialog,
                     GeglBuffer         *photo,
                     NsFastParams       *params,
-                    struct ns_context **ctx)
+                    struct ns_context **ctx,
+                    NsFastChanged       changed,
+                    gpointer            data)
 {
   NsFastDialog *d     = g_new0 (NsFastDialog, 1);
   GtkWidget    *hbox  = ns_box_new (FALSE, 12);
@@ -455,6 +476,8 @@ ns_fast_dialog_new (GtkWidget          *dialog,
 
   d->dialog      = dialog;
   d->p           = params;
+  d->changed     = changed;
+  d->changed_data = data;
   d->ctx         = ctx;
   d->styles      = ns_fast_styles ();
   d->photo       = ns_fast_read (photo, 0, PREVIEW_W, PREVIEW_H);
@@ -493,6 +516,23 @@ ns_fast_dialog_new (GtkWidget          *dialog,
   start_job (d);
   ns_check_mnemonics (dialog);
   return d;
+}
+
+void
+ns_fast_dialog_set_params (NsFastDialog       *d,
+                           const NsFastParams *params)
+{
+  guint k;
+
+  d->showing = TRUE;
+  ns_scale_set (&d->strength, params->strength);
+  ns_scale_set (&d->brush, params->brush_size);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->colors), params->keep_colors);
+  d->p->device = params->device;
+  for (k = 0; k < d->styles->len; k++)
+    if (! g_strcmp0 (style_at (d, k)->name, params->style))
+      select_style (d, k);  /* a style not installed keeps the one shown */
+  d->showing = FALSE;
 }
 
 void

@@ -17,13 +17,24 @@ G_BEGIN_DECLS
 
 typedef struct _NsFastDialog NsFastDialog;
 
+/* The settings changed in the dialog (GIMP 3 keeps them in its config). */
+typedef void (* NsFastChanged) (const NsFastParams *params,
+                                gpointer            data);
+
 /* Fills `dialog` for the photo's pixels (read now).  *ctx is opened on
  * params->device when NULL, for the preview and the run after OK.  With
- * no style installed the dialog says how to get one, and OK is off. */
+ * no style installed the dialog says how to get one, and OK is off.
+ * changed (may be NULL) hears of every change. */
 NsFastDialog * ns_fast_dialog_new  (GtkWidget          *dialog,
                                     GeglBuffer         *photo,
                                     NsFastParams       *params,
-                                    struct ns_context **ctx);
+                                    struct ns_context **ctx,
+                                    NsFastChanged       changed,
+                                    gpointer            data);
+
+/* New settings from outside (Reset, saved settings): shown, previewed. */
+void           ns_fast_dialog_set_params (NsFastDialog       *d,
+                                          const NsFastParams *params);
 
 /* Stops the preview and frees d (not the dialog). */
 void           ns_fast_dialog_free (NsFastDialog       *d);

@@ -15,7 +15,8 @@
 #include "fast-dialog.h"
 #include "gimp2.h"
 
-#define ARGS_BEFORE 3  /* run-mode, image, drawable */
+#define ARGS_BEFORE    3  /* run-mode, image, drawable */
+#define RESPONSE_RESET 1
 
 static GimpPDBArgType
 arg_type (const NsFastSetting *s)
@@ -106,15 +107,22 @@ show_dialog (gint                photo,
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
   dialog = gimp_dialog_new (_("Neural Style (Fast)"), PLUG_IN_ROLE "-fast", NULL, 0,
                             gimp_standard_help_func, NS_FAST_PROC,
+                            _("_Reset"),  RESPONSE_RESET,
                             _("_Cancel"), GTK_RESPONSE_CANCEL,
                             _("_OK"),     GTK_RESPONSE_OK,
                             NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), GTK_RESPONSE_OK, GTK_RESPONSE_CANCEL, -1);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), RESPONSE_RESET, GTK_RESPONSE_OK,
+                                           GTK_RESPONSE_CANCEL, -1);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  d = ns_fast_dialog_new (dialog, pixels, p, ctx);
+  d = ns_fast_dialog_new (dialog, pixels, p, ctx, NULL, NULL);
   gtk_widget_show (dialog);
-  response = gimp_dialog_run (GIMP_DIALOG (dialog));
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+    {
+      NsFastParams defaults = ns_fast_defaults ();
+
+      ns_fast_dialog_set_params (d, &defaults);
+    }
   ns_fast_dialog_free (d);
   gtk_widget_destroy (dialog);
   g_object_unref (pixels);

@@ -124,6 +124,38 @@ params_to_config (const NsFastParams  *p,
     }
 }
 
+typedef struct
+{
+  GimpProcedureConfig *config;
+  NsFastDialog        *dialog;
+  gboolean             pushing;  /* the dialog is writing the config */
+} Sync;
+
+static void
+dialog_changed (const NsFastParams *p,
+                gpointer            data)
+{
+  Sync *s = data;
+
+  s->pushing = TRUE;
+  params_to_config (p, s->config);
+  s->pushing = FALSE;
+}
+
+/* Reset and saved settings change the config: show them */
+static void
+config_changed (GObject    *config,
+                GParamSpec *pspec,
+                Sync       *s)
+{
+  NsFastParams p;
+
+  if (s->pushing || ! s->dialog)
+    return;
+  p = params_from_config (s->config);
+  ns_fast_dialog_set_params (s->dialog, &p);
+}
+
 static gboolean
 show_dialog (GimpProcedure       *procedure,
              GimpProcedureConfig *config,
@@ -132,15 +164,17 @@ show_dialog (GimpProcedure       *procedure,
              struct ns_context  **ctx)
 {
   GeglBuffer   *pixels = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_item_get_by_id (photo)));
+  Sync          sync   = { config, NULL, FALSE };
   GtkWidget    *dialog;
-  NsFastDialog *d;
   gboolean      ok;
 
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = gimp_procedure_dialog_new (procedure, config, _("Neural Style (Fast)"));
-  d  = ns_fast_dialog_new (dialog, pixels, p, ctx);
+  sync.dialog = ns_fast_dialog_new (dialog, pixels, p, ctx, dialog_changed, &sync);
+  g_signal_connect (config, "notify", G_CALLBACK (config_changed), &sync);
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
-  ns_fast_dialog_free (d);
+  g_signal_handlers_disconnect_by_func (config, config_changed, &sync);
+  ns_fast_dialog_free (sync.dialog);
   gtk_widget_destroy (dialog);
   g_object_unref (pixels);
   if (ok)
