@@ -241,10 +241,11 @@ ns_fast_style_tooltip (const NsFastStyle *style)
 const gchar *
 ns_fast_none_text (void)
 {
-  return _("No fast style is installed. In the neural-style source folder, run "
-           "./install.sh --styles: it installs five public styles (candy, mosaic, "
-           "pointilism, rain-princess and udnie). neural-style train makes one from "
-           "your own painting.");
+  return _("No fast style is installed. In the neural-style source folder, run\n\n"
+           "./install.sh --styles\n\n"
+           "to install five public styles (candy, mosaic, pointilism, rain-princess "
+           "and udnie), or install a network of your own with ns-weights import "
+           "(see the README's Fast styles).");
 }
 
 struct ns_style_model *

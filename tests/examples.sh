@@ -13,6 +13,10 @@
 #   regions.jpg  the photo, the painting, a hue-rotated copy of it (green
 #                leaves, pink sky), the two masks, and
 #                --style oak:left-half --style green:right-third
+#   brush.jpg    a fast style (TransformerNet with random weights: no trained
+#                style can be downloaded here) on rainier at 2.8 MP and
+#                enlarged to 24 MP, --brush-size 1, 2 and 4: the same 384 x 256
+#                px of each at 1:1 (about four minutes)
 # Each run's exact command is printed before it runs, its seconds after.
 # NS_EXAMPLES_SIZE and NS_EXAMPLES_ITERATIONS change the size and iterations.
 set -euo pipefail
@@ -118,5 +122,35 @@ tile "$T/left-half.png" "left-half mask (for oak)"
 tile "$T/right-third.png" "right-third mask (for green)"
 tile "$T/regions.png" "--style oak:left-half\n--style green:right-third"
 strip regions
+
+echo "== brush.jpg"
+# the same part of the scene (a little right of the middle, the lodge's
+# hillside) at 1:1 in each result: 384 x 256 px of the 2.8 MP one, and the
+# 24 MP one's pixels at the same place scaled up 2.93 times
+M=$T/fast.safetensors
+PYTHONPATH=tests "${PYTHON:-/usr/bin/python3}" tests/fast_reference.py model "$M" --seed 1
+convert "$PHOTO" -resize "6000x4000!" "$T/rainier-24mp.ppm"
+for b in 1 2 4; do
+    for mp in 2.8 24; do
+        in=$PHOTO limit=""
+        [ "$mp" = 24 ] && in=$T/rainier-24mp.ppm limit="--max-memory 2"
+        cmd=("$NS" --quiet --device cpu $limit --model "$M" --brush-size "$b" --content "$in" --output "$T/brush-$mp-$b.ppm")
+        echo "${cmd[*]}"
+        t0=$SECONDS
+        "${cmd[@]}"
+        echo "  ($((SECONDS - t0)) s)"
+    done
+done
+H=258 LINES=1
+for mp in 2.8 24; do
+    for b in 1 2 4; do
+        if [ "$mp" = 24 ]; then crop=384x256+3516+2344; else crop=384x256+1200+800; fi
+        convert "$T/brush-$mp-$b.ppm" -crop "$crop" +repage "$T/crop-$mp-$b.png"
+        tile "$T/crop-$mp-$b.png" "$mp MP, --brush-size $b"
+    done
+    strip "brush-$mp"
+done
+convert "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg" -append -strip -quality 85 "$OUT/brush.jpg"
+rm -f "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg"
 
 ls -l "$OUT"

@@ -4,7 +4,8 @@
 # (24 MP, with --max-memory 2): the engine (neural-style --model, whole
 # command: decode, network, encode) and PyTorch's forward pass alone, side
 # by side on the same threads.  Seconds and peak RSS.  Then the 2048 px run
-# forced into bands of 64 rows against the run in memory, in 8-bit levels.
+# forced into bands of 64 rows against the run in memory, in 8-bit levels,
+# and the GIMP dialog's preview (tests/bench/fast_preview.c).
 # Writes build/bench/fast.md.  NS_BENCH_24MP=0 leaves out the 24 MP row
 # (about 3 minutes for the engine, and PyTorch needs about 9 GB for it).
 set -euo pipefail
@@ -43,4 +44,9 @@ sizes="512 2048"
         --content "$OUT/fast-2048.ppm" --output "$OUT/fast-2048-bands.ppm"
     echo
     echo "2048 px in bands of 64 rows against in memory: $(FR compare "$OUT/fast-2048-bands.ppm" "$OUT/fast-2048-out.ppm" 2 2)"
+    echo
+    echo "| GIMP's Neural Style (Fast) dialog, on rainier 2048 x 1365 | median of 5 |"
+    echo "|---|---|"
+    convert "$EX/rainier.jpg" "$OUT/fast-rainier.ppm"
+    "$BUILD/bench/fast_preview" "$M" "$OUT/fast-rainier.ppm" "$THREADS" 448 320
 } | tee "$OUT/fast.md"

@@ -44,6 +44,7 @@ if lang == "fast":
     need(facts.get("dialog-title") == "Neural Style (Fast)", "the dialog is titled %r" % facts.get("dialog-title"))
     need("mnemonic-twice" not in facts, "two widgets share a mnemonic: %s" % facts.get("mnemonic-twice"))
     need(facts.get("help", "").endswith("help/en/index.html#fast"), "Help opened %r" % facts.get("help"))
+    need("no-styles-ok-refused" in facts, "with no style installed, OK ran (f0-no-styles.png)")
     moved = {k: facts.get("preview-%s-diff" % k, "") for k in ("strength", "brush")}
     print("    the dialog's pixels that changed: Strength 30 %s, Brush size 2 %s" % (moved["strength"], moved["brush"]))
     need(all(v.isdigit() and int(v) > 5000 for v in moved.values()), "the preview did not follow the controls")

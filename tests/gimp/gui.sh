@@ -187,13 +187,6 @@ else
     GIMP_PID=$!
 fi
 
-# the fast styles, installed where a photographer's ./install.sh --styles puts them
-if [ -n "${NS_TEST_STYLES:-}" ]; then
-    mkdir -p "$HOME_DIR/.local/share/neural-style/styles"
-    # shellcheck disable=SC2086
-    cp $NS_TEST_STYLES "$HOME_DIR/.local/share/neural-style/styles/"
-fi
-
 # what a failed step leaves behind: the screen, the visible windows, GIMP's log
 step_failed() {
     local w
@@ -359,6 +352,20 @@ fi
 # style, the first one's hover text, Help, Strength 30 (the preview at
 # once), Brush size 2 (the network again), OK: the whole layer restyled
 if [ "$LANG_CASE" = fast ]; then
+    # none installed yet: the dialog says how to get styles, and OK does nothing
+    keys "$W" alt+r a t
+    P=$(plugin_window 60) || step_failed fast-no-styles
+    sleep 3
+    shot f0-no-styles
+    keys "$P" alt+o
+    sleep 2
+    plugin_running && fact "no-styles-ok-refused 1"
+    keys "$P" Escape
+    for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
+    # the styles, where a photographer's ./install.sh --styles puts them
+    mkdir -p "$HOME_DIR/.local/share/neural-style/styles"
+    # shellcheck disable=SC2086
+    cp $NS_TEST_STYLES "$HOME_DIR/.local/share/neural-style/styles/"
     keys "$W" alt+r a t
     P=$(plugin_window 60) || step_failed fast-dialog
     sleep 5
