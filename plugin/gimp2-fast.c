@@ -14,6 +14,7 @@
 
 #include "fast-dialog.h"
 #include "gimp2.h"
+#include "remember.h"
 
 #define ARGS_BEFORE    3  /* run-mode, image, drawable */
 #define RESPONSE_RESET 1
@@ -171,14 +172,21 @@ ns_gimp2_fast_run (gint              nparams,
   struct ns_context *ctx      = NULL;
   GError            *error    = NULL;
   gint               layer    = -1;
+  gchar             *remember = g_build_filename (gimp_directory (), NS_REMEMBER_FAST_FILE, NULL);
 
   *nreturn_vals = 1;
   *return_vals  = values;
   values[0].type          = GIMP_PDB_STATUS;
   values[0].data.d_status = GIMP_PDB_SUCCESS;
 
-  if (run_mode != GIMP_RUN_NONINTERACTIVE && gimp_get_data_size (NS_FAST_PROC) == sizeof p)
-    gimp_get_data (NS_FAST_PROC, &p);
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    {
+      /* the last session's settings, then this session's (GIMP 2.10's
+       * gimp_set_data lasts one session) */
+      ns_remember_fast_load (&p, remember);
+      if (gimp_get_data_size (NS_FAST_PROC) == sizeof p)
+        gimp_get_data (NS_FAST_PROC, &p);
+    }
   if (run_mode == GIMP_RUN_NONINTERACTIVE)
     read_args (nparams, param, &p, &error);
   else if (run_mode == GIMP_RUN_INTERACTIVE && (photo == -1 || ! show_dialog (photo, &p, &ctx)))
@@ -188,6 +196,7 @@ ns_gimp2_fast_run (gint              nparams,
                      "or a mask) and try again."));
       ns_context_free (ctx);
       values[0].data.d_status = GIMP_PDB_CANCEL;
+      g_free (remember);
       return;
     }
 
@@ -195,6 +204,10 @@ ns_gimp2_fast_run (gint              nparams,
     layer = ns_host_run_fast (&gimp2_ops, image, photo, &p, &ctx, &error);
   ns_context_free (ctx);
   if (layer != -1 && run_mode != GIMP_RUN_NONINTERACTIVE)
-    gimp_set_data (NS_FAST_PROC, &p, sizeof p);
+    {
+      gimp_set_data (NS_FAST_PROC, &p, sizeof p);
+      ns_remember_fast_save (&p, remember, NULL);  /* a failure costs only the memory */
+    }
   ns_gimp2_return (run_mode, layer, error, values, nreturn_vals);
+  g_free (remember);
 }

@@ -166,3 +166,69 @@ ns_remember_load (NsRestyleParams *p,
   g_key_file_free (file);
   return TRUE;
 }
+
+/* ---- Neural Style (Fast) ---- */
+
+#define FAST_GROUP "fast"
+
+gboolean
+ns_remember_fast_save (const NsFastParams *p,
+                       const gchar        *path,
+                       GError            **error)
+{
+  GKeyFile            *file = g_key_file_new ();
+  gint                 n, i;
+  const NsFastSetting *t = ns_fast_settings (&n);
+  gchar               *data, err[256] = "";
+  gsize                len;
+  gboolean             ok;
+
+  for (i = 0; i < n; i++)
+    if (t[i].type == NS_FAST_TEXT)
+      g_key_file_set_string (file, FAST_GROUP, t[i].name, p->style);
+    else
+      g_key_file_set_double (file, FAST_GROUP, t[i].name, ns_fast_get (p, &t[i]));
+  g_key_file_set_comment (file, NULL, NULL, " Neural Style (Fast)'s last settings, written by the plug-in", NULL);
+  data = g_key_file_to_data (file, &len, NULL);
+  ok   = ns_write_file (path, data, len, err, sizeof err) == NS_STATUS_OK;
+  if (! ok)
+    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_FAILED,
+                 _("The settings could not be saved in %s: %s"), path, err);
+  g_free (data);
+  g_key_file_free (file);
+  return ok;
+}
+
+gboolean
+ns_remember_fast_load (NsFastParams *p,
+                       const gchar  *path)
+{
+  GKeyFile            *file = g_key_file_new ();
+  gint                 n, i;
+  const NsFastSetting *t = ns_fast_settings (&n);
+  gboolean             ok = g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL);
+
+  for (i = 0; ok && i < n; i++)
+    {
+      GError *error = NULL;
+
+      if (t[i].type == NS_FAST_TEXT)
+        {
+          gchar *text = g_key_file_get_string (file, FAST_GROUP, t[i].name, NULL);
+
+          if (text)
+            ns_fast_set_style (p, text);
+          g_free (text);
+        }
+      else
+        {
+          gdouble v = g_key_file_get_double (file, FAST_GROUP, t[i].name, &error);
+
+          if (! error && v >= t[i].min && v <= t[i].max)
+            ns_fast_set (p, &t[i], v);
+          g_clear_error (&error);
+        }
+    }
+  g_key_file_free (file);
+  return ok;
+}

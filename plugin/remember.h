@@ -5,6 +5,7 @@
 #ifndef __NS_REMEMBER_H__
 #define __NS_REMEMBER_H__
 
+#include "fast.h"
 #include "restyle.h"
 
 G_BEGIN_DECLS
@@ -25,6 +26,17 @@ gboolean ns_remember_save (const NsRestyleParams *p,
  * when the file cannot be read at all (p untouched). */
 gboolean ns_remember_load (NsRestyleParams       *p,
                            const gchar           *path);
+
+/* Neural Style (Fast)'s: fast.c's rows by name, in their own file (GIMP
+ * 2.10; GIMP 3's config keeps them) */
+#define NS_REMEMBER_FAST_FILE "neural-style-fast-settings.ini"
+
+gboolean ns_remember_fast_save (const NsFastParams    *p,
+                                const gchar           *path,
+                                GError               **error);
+/* Each row found and within its range replaces p's. */
+gboolean ns_remember_fast_load (NsFastParams          *p,
+                                const gchar           *path);
 
 G_END_DECLS
 

@@ -539,6 +539,20 @@ static void test_fast(const char *dir, struct ns_context *ctx) {
     ns_fast_set(&p, &t[2], 2);
     CHECK(ns_fast_check(&p, NULL) && ns_fast_get(&p, &t[2]) == 2, "brush size 2 is fine");
 
+    /* kept between GIMP 2.10 sessions: read back as written; a value out of
+     * range keeps the default */
+    gchar *ini = g_build_filename(dir, NS_REMEMBER_FAST_FILE, NULL);
+    p.strength = 35, p.keep_colors = TRUE, p.device = NS_BACKEND_CPU;
+    CHECK(ns_remember_fast_save(&p, ini, NULL), "the fast settings are saved");
+    NsFastParams back = ns_fast_defaults();
+    CHECK(ns_remember_fast_load(&back, ini) && !memcmp(&back, &p, sizeof p), "...and read back as they were");
+    g_file_set_contents(ini, "[fast]\nbrush-size=12\nstrength=abc\nstyle=mosaic\n", -1, NULL);
+    back = ns_fast_defaults();
+    CHECK(ns_remember_fast_load(&back, ini) && back.brush_size == 1 && back.strength == 100 &&
+              !strcmp(back.style, "mosaic"), "bad values keep the defaults");
+    g_free(ini);
+    p.strength = 100, p.keep_colors = FALSE, p.device = NS_BACKEND_AUTO;
+
     /* installed: two good styles and a broken file, found sorted, the broken one left out */
     gchar *xdg = g_build_filename(dir, "xdg", NULL), *styles = g_build_filename(xdg, "neural-style", "styles", NULL);
     g_mkdir_with_parents(styles, 0755);
