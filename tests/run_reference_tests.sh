@@ -177,7 +177,8 @@ else echo "  ns-weights import: FAILED (a different result from --model FILE.onn
 # painting that cannot be read leaves the model as it was
 "$BUILD/ns-weights" describe "$T/imported.safetensors" --name "Autumn oaks" --thumbnail "$EX/autumn-oak.jpg" >/dev/null
 cp "$T/imported.safetensors" "$T/described.safetensors"
-"$BUILD/ns-weights" describe "$T/imported.safetensors" --thumbnail "$T/nothing.jpg" 2>"$T/err"; rc=$?
+rc=0
+"$BUILD/ns-weights" describe "$T/imported.safetensors" --thumbnail "$T/nothing.jpg" 2>"$T/err" || rc=$?
 "$BUILD/ns-weights" info "$T/imported.safetensors" >"$T/info"
 "$NS" --quiet --device cpu --model "$T/imported.safetensors" --size 0 --content "$T/fast-in.ppm" --output "$T/fast-desc.ppm"
 if grep -q "'Autumn oaks'" "$T/info" && grep -q "thumbnail: 128 x 8[0-9]" "$T/info" && [ $rc -eq 1 ] &&
