@@ -35,6 +35,26 @@ row_text (const NsRestyleParams   *p,
     }
 }
 
+/* Writes file to path whole or not at all (ns_write_file) and frees it;
+ * FALSE and a translated error on failure. */
+static gboolean
+write_keys (GKeyFile     *file,
+            const gchar  *path,
+            GError      **error)
+{
+  gchar    err[256] = "";
+  gsize    len;
+  gchar   *data = g_key_file_to_data (file, &len, NULL);
+  gboolean ok   = ns_write_file (path, data, len, err, sizeof err) == NS_STATUS_OK;
+
+  if (! ok)
+    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_FAILED,
+                 _("The settings could not be saved in %s: %s"), path, err);
+  g_free (data);
+  g_key_file_free (file);
+  return ok;
+}
+
 gboolean
 ns_remember_save (const NsRestyleParams *p,
                   const gchar           *path,
@@ -44,9 +64,6 @@ ns_remember_save (const NsRestyleParams *p,
   const gchar *const      *devices = ns_restyle_device_choices (NULL);
   gint                     n, i;
   const struct ns_setting *t = ns_settings (&n);
-  gchar                   *data, err[256] = "";
-  gsize                    len;
-  gboolean                 ok;
 
   for (i = 0; i < n; i++)
     {
@@ -62,14 +79,7 @@ ns_remember_save (const NsRestyleParams *p,
   g_key_file_set_integer_list (file, PLUGIN_GROUP, "region", (gint *) p->region, NS_MAX_PAINTINGS);
   g_key_file_set_comment (file, NULL, NULL, " Neural Style's last settings, written by the plug-in", NULL);
 
-  data = g_key_file_to_data (file, &len, NULL);
-  ok   = ns_write_file (path, data, len, err, sizeof err) == NS_STATUS_OK;
-  if (! ok)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_FAILED,
-                 _("The settings could not be saved in %s: %s"), path, err);
-  g_free (data);
-  g_key_file_free (file);
-  return ok;
+  return write_keys (file, path, error);
 }
 
 /* One row from the file into p when it is valid. */
@@ -179,9 +189,6 @@ ns_remember_fast_save (const NsFastParams *p,
   GKeyFile            *file = g_key_file_new ();
   gint                 n, i;
   const NsFastSetting *t = ns_fast_settings (&n);
-  gchar               *data, err[256] = "";
-  gsize                len;
-  gboolean             ok;
 
   for (i = 0; i < n; i++)
     if (t[i].type == NS_FAST_TEXT)
@@ -189,14 +196,7 @@ ns_remember_fast_save (const NsFastParams *p,
     else
       g_key_file_set_double (file, FAST_GROUP, t[i].name, ns_fast_get (p, &t[i]));
   g_key_file_set_comment (file, NULL, NULL, " Neural Style (Fast)'s last settings, written by the plug-in", NULL);
-  data = g_key_file_to_data (file, &len, NULL);
-  ok   = ns_write_file (path, data, len, err, sizeof err) == NS_STATUS_OK;
-  if (! ok)
-    g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_FAILED,
-                 _("The settings could not be saved in %s: %s"), path, err);
-  g_free (data);
-  g_key_file_free (file);
-  return ok;
+  return write_keys (file, path, error);
 }
 
 gboolean
