@@ -170,6 +170,33 @@ struct ns_backend_ops {
     enum ns_status (*read_scalars)(struct ns_backend *be, int slot0, int n, double *out);
     enum ns_status (*sync)(struct ns_backend *be);
     const char *(*error)(struct ns_backend *be); /* the first error, "" if none */
+
+    /* training a fast style (fftrain.c; optional: NULL = this backend
+     * cannot train).  The backward passes of the ops above, float32. */
+    /* gin (cin x h x w, conv2d's input) = the gradient of conv2d's input
+     * for gout (cout x oh x ow), overwritten */
+    void (*conv2d_bwd_data)(struct ns_backend *be, const struct ns_buf *gout, int cout, const struct ns_buf *wt,
+                            int cin, int h, int w, int k, int stride, struct ns_buf *gin);
+    /* gwt ([cout][cin*k*k]) and gbias (cout) += the gradients of conv2d's
+     * weight and bias for input in (cin x h x w) and gout */
+    void (*conv2d_bwd_filter)(struct ns_backend *be, const struct ns_buf *in, int cin, int h, int w,
+                              const struct ns_buf *gout, int cout, int k, int stride, struct ns_buf *gwt,
+                              struct ns_buf *gbias);
+    /* gin (c x h x w) = the gradient of reflect_pad's input for gout
+     * (c x (h+2p) x (w+2p)), overwritten */
+    void (*reflect_pad_bwd)(struct ns_backend *be, const struct ns_buf *gout, int c, int h, int w, int p,
+                            struct ns_buf *gin);
+    /* gin (c x h x w) = the gradient of upsample2's input for gout (c x 2h x 2w) */
+    void (*upsample2_bwd)(struct ns_backend *be, const struct ns_buf *gout, int c, int h, int w,
+                          struct ns_buf *gin);
+    /* slot0 + 2 ch = the sum of channel ch of g (c x m), slot0 + 2 ch + 1
+     * the sum of g * x over it: instance norm's backward statistics */
+    void (*dot_moments)(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
+                        int slot0);
+    /* out[ch][j] = a[ch] g[ch][j] + b[ch] x[ch][j] + c[ch], abc = a, b, c
+     * (3 x c floats); out may be g */
+    void (*affine2)(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
+                    const struct ns_buf *abc, struct ns_buf *out);
 };
 
 struct ns_backend {
@@ -230,7 +257,7 @@ typedef enum ns_status (*ns_backend_new_fn)(int device_index, struct ns_backend 
 /* The ops table and the structs above, as a number: a loaded backend
  * exports ns_backend_api_version() and is used only when it returns this.
  * Raise it with any change to them. */
-#define NS_BACKEND_API_VERSION    6
+#define NS_BACKEND_API_VERSION    7
 #define NS_BACKEND_VERSION_SYMBOL "ns_backend_api_version"
 typedef int (*ns_backend_version_fn)(void);
 

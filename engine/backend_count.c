@@ -101,6 +101,22 @@ static enum ns_status count_read_scalars(struct ns_backend *be, int slot0, int n
 static enum ns_status count_sync(struct ns_backend *be) { return NS_STATUS_OK; }
 static const char *count_error(struct ns_backend *be) { return ""; }
 
+/* training */
+static void count_conv2d_bwd_data(struct ns_backend *be, const struct ns_buf *gout, int cout,
+                                  const struct ns_buf *wt, int cin, int h, int w, int k, int stride,
+                                  struct ns_buf *gin) {}
+static void count_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in, int cin, int h, int w,
+                                    const struct ns_buf *gout, int cout, int k, int stride, struct ns_buf *gwt,
+                                    struct ns_buf *gbias) {}
+static void count_reflect_pad_bwd(struct ns_backend *be, const struct ns_buf *gout, int c, int h, int w, int p,
+                                  struct ns_buf *gin) {}
+static void count_upsample2_bwd(struct ns_backend *be, const struct ns_buf *gout, int c, int h, int w,
+                                struct ns_buf *gin) {}
+static void count_dot_moments(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c,
+                              size_t m, int slot0) {}
+static void count_affine2(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
+                          const struct ns_buf *abc, struct ns_buf *out) {}
+
 static const struct ns_backend_ops count_ops = {
     "count",          count_free,        count_alloc,        count_release,     count_upload,
     count_download,   count_mem_free,    count_set_threads,  count_set_precision,
@@ -110,7 +126,8 @@ static const struct ns_backend_ops count_ops = {
     count_content_loss, count_style_loss, count_tv_loss,     count_fill,        count_copy,
     count_axpby,      count_dots,        count_lincomb,      count_adam,        count_reflect_pad,
     count_conv2d,     count_moments,     count_affine,       count_upsample2,   count_read_scalars,
-    count_sync,       count_error,
+    count_sync,       count_error,       count_conv2d_bwd_data, count_conv2d_bwd_filter,
+    count_reflect_pad_bwd, count_upsample2_bwd, count_dot_moments, count_affine2,
 };
 
 void ns_backend_count_init(struct ns_backend_count *c, enum ns_dtype tensors) {

@@ -7,7 +7,7 @@
  * any thread count.  Convolution builds an im2col matrix one tile of pixels
  * at a time, so its memory stays bounded at any image size.
  */
-#include "backend.h"
+#include "backend_cpu.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -34,6 +34,7 @@ struct cpu_backend {
     size_t col_floats;
     double slots[NS_MAX_SLOTS];
     double *partials; /* CPU_MAX_CHUNKS * NS_MAX_SLOTS */
+    char error[160];  /* the first error: sync() returns it */
 };
 
 static struct cpu_backend *cpu(struct ns_backend *be) {
@@ -688,11 +689,8 @@ static void cpu_reflect_pad(struct ns_backend *be, const struct ns_buf *in_b, in
         }
 }
 
-/* Fills col (cin*k*k rows of p1 - p0 floats) with the k x k windows, at
- * `stride`, of output pixels p0..p1-1 of an ow-wide output over the
- * unpadded input in (cin x h x w). */
-static void im2col_k(const float *in, int cin, int h, int w, int k, int stride, int ow, size_t p0, size_t p1,
-                     float *col) {
+void ns_cpu_im2col(const float *in, int cin, int h, int w, int k, int stride, int ow, size_t p0, size_t p1,
+                   float *col) {
     size_t n = p1 - p0;
     for (int ci = 0; ci < cin; ci++)
         for (int ky = 0; ky < k; ky++)
@@ -725,7 +723,7 @@ static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin
     for (long t = 0; t < ntiles; t++) {
         float *col = cb->col + (size_t) omp_get_thread_num() * cb->col_floats;
         size_t p0 = (size_t) t * tile, p1 = p0 + tile < hw ? p0 + tile : hw, n = p1 - p0;
-        im2col_k(in, cin, h, w, k, stride, ow, p0, p1, col);
+        ns_cpu_im2col(in, cin, h, w, k, stride, ow, p0, p1, col);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int) n, (int) kk, 1.0f, wt, (int) kk, col,
                     (int) n, 0.0f, out + p0, (int) hw);
         for (int co = 0; co < cout && bias; co++) {
@@ -788,13 +786,25 @@ static enum ns_status cpu_read_scalars(struct ns_backend *be, int slot0, int n, 
 }
 
 static enum ns_status cpu_sync(struct ns_backend *be) {
-    (void) be;
-    return NS_STATUS_OK;
+    return cpu(be)->error[0] ? NS_STATUS_OUT_OF_MEMORY : NS_STATUS_OK;
 }
 
 static const char *cpu_error(struct ns_backend *be) {
-    (void) be;
-    return "";
+    return cpu(be)->error;
+}
+
+float *ns_cpu_col(struct ns_backend *be, int t, size_t *floats) {
+    if (floats) *floats = cpu(be)->col_floats;
+    return cpu(be)->col + (size_t) t * cpu(be)->col_floats;
+}
+
+double *ns_cpu_slots(struct ns_backend *be) {
+    return cpu(be)->slots;
+}
+
+void ns_cpu_fail(struct ns_backend *be, const char *what) {
+    struct cpu_backend *cb = cpu(be);
+    if (!cb->error[0]) snprintf(cb->error, sizeof cb->error, "%s", what);
 }
 
 static void cpu_free(struct ns_backend *be) {
@@ -846,6 +856,12 @@ static const struct ns_backend_ops cpu_ops = {
     .read_scalars = cpu_read_scalars,
     .sync = cpu_sync,
     .error = cpu_error,
+    .conv2d_bwd_data = ns_cpu_conv2d_bwd_data,
+    .conv2d_bwd_filter = ns_cpu_conv2d_bwd_filter,
+    .reflect_pad_bwd = ns_cpu_reflect_pad_bwd,
+    .upsample2_bwd = ns_cpu_upsample2_bwd,
+    .dot_moments = ns_cpu_dot_moments,
+    .affine2 = ns_cpu_affine2,
 };
 
 int ns_cpu_cores(void) {

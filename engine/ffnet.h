@@ -91,6 +91,8 @@ enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *
 /* Writes m (its tensors and metadata) whole or not at all (the ONNX
  * importer, the tests); err as ns_st_save's. */
 enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len);
+/* m's metadata as JSON members ("\"k\":\"v\",...", g_free). */
+char *ns_style_model_info_members(const struct ns_style_model *m);
 /* Sets a metadata value (at most 32 keys). */
 enum ns_status ns_style_model_set_info(struct ns_style_model *m, const char *key, const char *value);
 

@@ -491,9 +491,6 @@ enum ns_status ns_write_file(const char *path, const void *data, size_t n, char 
  * device", "permission denied"...). */
 const char *ns_errno_str(int errnum);
 
-#ifdef __cplusplus
-}
-#endif
 
 /* ---- Fast styles: a feed-forward network trained for one painting ----
  *
@@ -559,5 +556,61 @@ struct ns_stylize_params ns_stylize_params_default(void);
  * channels; alpha is the content's.  Any size works, odd ones included. */
 enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *model, const struct ns_image *content,
                           const struct ns_stylize_params *params, struct ns_image *result);
+
+/* Training a fast style (Johnson et al. 2016): the network learns to give,
+ * in one pass, what the exact method's objective asks of each photo: the
+ * photo as the content target, the painting's Grams, total variation.
+ * One step is a batch of photo crops, the objective of each back through
+ * VGG and the network, and Adam on every weight with the batch's mean
+ * gradient. */
+struct ns_train_params {
+    int size;            /* the crops' side, px, a multiple of 4 (256) */
+    int batch;           /* crops per step (4) */
+    float learning_rate; /* Adam's (1e-3) */
+    float content_weight, style_weight, tv_weight; /* the exact objective's weights */
+    float style_scale;   /* the painting's longest side = size * style_scale (2) */
+    const char *content_layers, *style_layers; /* NULL = the exact method's defaults */
+    uint64_t seed;       /* the network's first weights */
+    int threads;         /* CPU threads, 0 = all cores */
+};
+struct ns_train_params ns_train_params_default(void);
+
+/* The exact objective's terms, means over the crops given. */
+struct ns_train_terms {
+    double loss, content, style, tv;
+};
+
+struct ns_trainer;
+/* A trainer for the painting (3 or 4 channels, any size) with ctx's VGG
+ * weights: a new network, or the checkpoint at resume (NULL = none), which
+ * must have been written with the same settings.  err: a sentence. */
+enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *painting, const struct ns_train_params *p,
+                              const char *resume, struct ns_trainer **out);
+/* One step on n crops (each size x size, 3 or 4 channels); terms (may be
+ * NULL) are the crops' before the step. */
+enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crops, int n,
+                               struct ns_train_terms *terms);
+/* The terms of the network's output on n crops, nothing learnt. */
+enum ns_status ns_trainer_eval(struct ns_trainer *t, const struct ns_image *crops, int n,
+                               struct ns_train_terms *terms);
+/* Steps taken, a resumed run's included. */
+int ns_trainer_steps(const struct ns_trainer *t);
+/* Writes the model whole or not at all (metadata: name and the rest set by
+ * ns_trainer_set_info); a checkpoint also holds Adam's moments and the
+ * step, for resume. */
+enum ns_status ns_trainer_save(struct ns_trainer *t, const char *path, bool checkpoint);
+enum ns_status ns_trainer_set_info(struct ns_trainer *t, const char *key, const char *value);
+/* The network now (a copy, free with ns_style_model_free). */
+enum ns_status ns_trainer_model(struct ns_trainer *t, struct ns_style_model **out);
+/* Bytes a trainer with p takes on ctx's backend. */
+double ns_train_memory(const struct ns_context *ctx, const struct ns_train_params *p, int painting_w,
+                       int painting_h);
+/* Floating-point operations of one step. */
+double ns_train_flops(const struct ns_context *ctx, const struct ns_train_params *p);
+void ns_trainer_free(struct ns_trainer *t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* NS_H */

@@ -179,8 +179,7 @@ enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out
     return NS_STATUS_OK;
 }
 
-/* m's metadata as JSON members. */
-static char *info_members(const struct ns_style_model *m) {
+char *ns_style_model_info_members(const struct ns_style_model *m) {
     JsonBuilder *jb = json_builder_new();
     json_builder_begin_object(jb);
     for (int i = 0; i < m->n_info; i++) {
@@ -217,7 +216,7 @@ enum ns_status ns_style_model_save(const char *path, const struct ns_style_model
                 t[n].shape[d] = (int) shape[d];
             n++;
         }
-    char *meta = info_members(m);
+    char *meta = ns_style_model_info_members(m);
     enum ns_status st = ns_st_save(path, t, n, meta, err, err_len);
     g_free(meta);
     return st;
