@@ -109,7 +109,7 @@ $(BUILD)/neural-style: $(CLI_OBJ) $(LIBNS)
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(LIBNS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
 
 # ns-weights reads a painting for a style's thumbnail with the command line's decoders
-NS_WEIGHTS_IO := $(filter-out $(BUILD)/cli/neural-style.o,$(CLI_OBJ))
+NS_WEIGHTS_IO := $(filter-out $(BUILD)/cli/neural-style.o $(BUILD)/cli/train.o,$(CLI_OBJ))
 $(BUILD)/ns-weights: weights/ns-weights.c weights/keras.c weights/keras.h $(NS_WEIGHTS_IO) $(LIBNS) | $(BUILD)
 	$(CC) $(CFLAGS) -Iengine -Icli $(HDF5_CFLAGS) $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) -o $@ weights/ns-weights.c \
 	    weights/keras.c $(NS_WEIGHTS_IO) $(LIBNS) $(HDF5_LIBS) $(CLI_IO_LIBS) $(ENGINE_LIBS)
@@ -223,7 +223,7 @@ test-fuzz: $(BUILD)/fuzz/write_seeds $(BUILD)/neural-style $(BUILD)/gen/onnx.pb-
 	    -lm 2>$(BUILD)/fuzz/build-keras.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_keras; tail -3 $(BUILD)/fuzz/build-keras.log; fi
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE -DIO_MAX_MEGAPIXELS=4 -Icli $(ENGINE_CFLAGS) $(CLI_IO_CFLAGS) \
-	    -o $(BUILD)/fuzz/fuzz_images tests/fuzz/fuzz_images.c $(filter-out cli/neural-style.c,$(CLI_SRC)) engine/file.c \
+	    -o $(BUILD)/fuzz/fuzz_images tests/fuzz/fuzz_images.c $(filter-out cli/neural-style.c cli/train.c,$(CLI_SRC)) engine/file.c \
 	    $(CLI_IO_LIBS) $(shell $(PKG) --libs glib-2.0 $(BABL_PC)) -lm 2>$(BUILD)/fuzz/build-images.log; then :; \
 	else rm -f $(BUILD)/fuzz/fuzz_images; tail -3 $(BUILD)/fuzz/build-images.log; fi
 	@if $(FUZZ_CC) $(FUZZ_FLAGS) -D_GNU_SOURCE $(ENGINE_CFLAGS) -o $(BUILD)/fuzz/fuzz_styles tests/fuzz/fuzz_styles.c \

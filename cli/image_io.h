@@ -43,6 +43,9 @@ bool io_save(const char *path, const struct ns_image *im, bool has_alpha, enum i
  * asked before a long run rather than after it. */
 bool io_check_output(const char *path, char *err, size_t err_len);
 void io_free(struct io_image *img);
+/* thumbnail.c: im shrunk to fit NS_STYLE_THUMB px as a PNG data URI
+ * (g_free it), or NULL with err a sentence. */
+char *io_thumbnail_uri(const struct ns_image *im, char *err, size_t err_len);
 /* Whether an image of w x h may be read: at most IO_MAX_MEGAPIXELS, and
  * it fits in free memory; else a sentence naming the file. */
 bool io_size_ok(const char *path, int w, int h, char *err, size_t err_len);

@@ -1,4 +1,5 @@
 /* neural-style.c - command-line front end over ns.h. */
+#include "cli.h"
 #include "image_io.h"
 #include "ns.h"
 
@@ -123,20 +124,6 @@ static void usage(FILE *f) {
     help_line(f, "help", NULL, "");
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "neural-style: error: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n");
-    va_end(ap);
-    /* not exit(): OpenBLAS's exit handler joins its thread pool, and a pool
-     * thread that could not map its buffer (ulimit -v) retries forever */
-    fflush(NULL);
-    _exit(1);
-}
 
 static void bad_usage(const char *fmt, const char *arg) {
     fprintf(stderr, "neural-style: ");
@@ -145,17 +132,6 @@ static void bad_usage(const char *fmt, const char *arg) {
     exit(2);
 }
 
-static void format_time(double s, char *buf, size_t n) {
-    if (s < 0) {
-        snprintf(buf, n, "--:--");
-        return;
-    }
-    long t = lround(s);
-    if (t >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
-}
 
 static void log_number(struct ns_file *f, const char *key, double v, bool last) {
     if (isfinite(v))
@@ -676,11 +652,6 @@ static char *batch_output(const struct cli *c, const char *photo, char *err, siz
     return out;
 }
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 /* One photo of a batch into out; false (err one line) when it failed. */
 static bool batch_one(const struct cli *c, struct ns_context *ctx, const struct ns_style_model *model,
@@ -768,6 +739,7 @@ static int run_batch(struct cli *c) {
 int main(int argc, char **argv) {
     struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1,
                     .strength = 100, .brush = 1};
+    if (argc > 1 && !strcmp(argv[1], "train")) return cli_train(argc - 1, argv + 1);
     parse_args(argc, argv, &c);
     c.tty = isatty(2);
 

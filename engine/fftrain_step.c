@@ -41,7 +41,7 @@ struct ns_train_params ns_train_params_default(void) {
                                     .content_weight = 1.0f,
                                     .style_weight = 1e2f,
                                     .tv_weight = 10.0f,
-                                    .style_scale = 2.0f};
+                                    .style_scale = 1.0f};
 }
 
 void ns_trainer_free(struct ns_trainer *t) {
@@ -198,7 +198,7 @@ enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *pai
 /* Crop k through the network and the objective; with grad, the output's
  * gradient (scaled by `scale`) back through the network. */
 static enum ns_status crop_pass(struct ns_trainer *t, const struct ns_image *crop, bool grad, float scale,
-                                struct ns_terms *terms) {
+                                bool as_is, struct ns_terms *terms) {
     struct ns_backend *be = t->ctx->be;
     int s = t->p.size;
     size_t n = (size_t) 3 * s * s;
@@ -210,8 +210,12 @@ static enum ns_status crop_pass(struct ns_trainer *t, const struct ns_image *cro
     be->ops->upload(be, t->photo, t->host, n);
     be->ops->axpby(be, in_scale, t->photo, 0.0f, t->tape.act[0], n);
     if ((st = ns_objective_set_content(&t->obj, t->photo))) return st;
-    if ((st = ns_ff_tape_forward(&t->tape))) return st;
-    be->ops->axpby(be, 1.0f / in_scale, t->tape.act[t->m->arch->n_steps], 0.0f, t->u, n);
+    if (as_is) {
+        be->ops->copy(be, t->u, t->photo, n);
+    } else {
+        if ((st = ns_ff_tape_forward(&t->tape))) return st;
+        be->ops->axpby(be, 1.0f / in_scale, t->tape.act[t->m->arch->n_steps], 0.0f, t->u, n);
+    }
     if ((st = ns_objective_eval(&t->obj, t->u, grad ? t->gu : NULL, terms))) return st;
     if (!isfinite(terms->loss)) return NS_STATUS_NUMERIC_ERROR;
     if (!grad) return NS_STATUS_OK;
@@ -231,12 +235,12 @@ static enum ns_status pass_error(struct ns_trainer *t, enum ns_status st) {
     return st;
 }
 
-enum ns_status ns_trainer_eval(struct ns_trainer *t, const struct ns_image *crops, int n,
+enum ns_status ns_trainer_eval(struct ns_trainer *t, const struct ns_image *crops, int n, bool as_is,
                                struct ns_train_terms *terms) {
     struct ns_train_terms sum = {0};
     for (int k = 0; k < n; k++) {
         struct ns_terms x;
-        enum ns_status st = crop_pass(t, &crops[k], false, 0, &x);
+        enum ns_status st = crop_pass(t, &crops[k], false, 0, as_is, &x);
         if (st) return pass_error(t, st);
         add_terms(&sum, &x, n);
     }
@@ -252,7 +256,7 @@ enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crop
     ns_ff_tape_zero(&t->tape);
     for (int k = 0; k < n; k++) {
         struct ns_terms x;
-        enum ns_status st = crop_pass(t, &crops[k], true, 1.0f / n, &x);
+        enum ns_status st = crop_pass(t, &crops[k], true, 1.0f / n, false, &x);
         if (st) return pass_error(t, st);
         add_terms(&sum, &x, n);
     }

@@ -568,7 +568,7 @@ struct ns_train_params {
     int batch;           /* crops per step (4) */
     float learning_rate; /* Adam's (1e-3) */
     float content_weight, style_weight, tv_weight; /* the exact objective's weights */
-    float style_scale;   /* the painting's longest side = size * style_scale (2) */
+    float style_scale;   /* the painting's longest side = size * style_scale (1, as the exact method's) */
     const char *content_layers, *style_layers; /* NULL = the exact method's defaults */
     uint64_t seed;       /* the network's first weights */
     int threads;         /* CPU threads, 0 = all cores */
@@ -590,8 +590,9 @@ enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *pai
  * NULL) are the crops' before the step. */
 enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crops, int n,
                                struct ns_train_terms *terms);
-/* The terms of the network's output on n crops, nothing learnt. */
-enum ns_status ns_trainer_eval(struct ns_trainer *t, const struct ns_image *crops, int n,
+/* The terms of the network's output on n crops (as_is: of the crops
+ * themselves, the yardstick), nothing learnt. */
+enum ns_status ns_trainer_eval(struct ns_trainer *t, const struct ns_image *crops, int n, bool as_is,
                                struct ns_train_terms *terms);
 /* Steps taken, a resumed run's included. */
 int ns_trainer_steps(const struct ns_trainer *t);

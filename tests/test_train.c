@@ -263,11 +263,11 @@ static void test_training(void) {
         ph[k] = photo(32, k), crops[k] = (struct ns_image){ph[k], 32, 32, 3, 96};
     struct ns_trainer *t = trainer(ctx, &p, NULL, paint);
     struct ns_train_terms before, after, step;
-    ns_trainer_eval(t, &crops[3], 1, &before);
+    ns_trainer_eval(t, &crops[3], 1, false, &before);
     for (int i = 0; i < 40; i++)
         CHECK(ns_trainer_step(t, &crops[i % 2 ? 0 : 1], 2, &step) == NS_STATUS_OK, "step %d: %s", i,
               ns_last_error(ctx));
-    ns_trainer_eval(t, &crops[3], 1, &after);
+    ns_trainer_eval(t, &crops[3], 1, false, &after);
     printf("held-out style term %.4g -> %.4g after 40 steps (%.1fx)\n", before.style, after.style,
            before.style / after.style);
     CHECK(after.style < 0.5 * before.style, "40 steps: held-out style term %.4g -> %.4g", before.style,

@@ -108,30 +108,12 @@ static int import_keras(const char *in, const char *out) {
  * a PNG as a data URI (ns_style_model_thumbnail reads it). */
 static bool set_thumbnail(struct ns_style_model *m, const char *file, char *err, size_t err_len) {
     struct io_image img;
+    err[0] = '\0';
     if (!io_load(file, &img, err, err_len)) return false;
-    int w = img.im.width, h = img.im.height, c = img.im.channels, side = w > h ? w : h;
-    double scale = side > NS_STYLE_THUMB ? (double) NS_STYLE_THUMB / side : 1.0;
-    int tw = (int) (w * scale + 0.5), th = (int) (h * scale + 0.5);
-    tw = tw < 1 ? 1 : tw, th = th < 1 ? 1 : th;
-    struct ns_image small = {malloc(sizeof(float) * tw * th * c), tw, th, c, tw * c};
-    unsigned char *rgb = malloc((size_t) tw * th * 3);
-    GByteArray *png = g_byte_array_new();
-    bool ok = small.data && rgb && ns_resize(&img.im, &small) == NS_STATUS_OK;
-    for (int i = 0; ok && i < tw * th; i++)
-        for (int k = 0; k < 3; k++) {
-            float v = small.data[(size_t) i * c + k];
-            rgb[3 * i + k] = (unsigned char) ((v < 0 ? 0 : v > 1 ? 1 : v) * 255.0f + 0.5f);
-        }
-    struct io_pixels px = {rgb, tw, th, 3, IO_DEPTH_U8};
-    if (ok && (ok = io_png_encode(&px, png, err, err_len))) {
-        gchar *b64 = g_base64_encode(png->data, png->len);
-        gchar *uri = g_strconcat("data:image/png;base64,", b64, NULL);
-        ok = ns_style_model_set_info(m, "thumbnail", uri) == NS_STATUS_OK;
-        g_free(b64), g_free(uri);
-    }
-    if (!ok && !err[0]) snprintf(err, err_len, "not enough memory for the thumbnail of %s", file);
-    g_byte_array_unref(png);
-    free(small.data), free(rgb);
+    char *uri = io_thumbnail_uri(&img.im, err, err_len);
+    bool ok = uri && ns_style_model_set_info(m, "thumbnail", uri) == NS_STATUS_OK;
+    if (uri && !ok) snprintf(err, err_len, "not enough memory for the thumbnail of %s", file);
+    g_free(uri);
     io_free(&img);
     return ok;
 }
