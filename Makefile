@@ -71,7 +71,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-estimates bench-preview bench-fast bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-estimates bench-preview bench-fast bench-train bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -176,6 +176,10 @@ $(BUILD)/bench/fast_preview: tests/bench/fast_preview.c $(LIBNS) | $(BUILD)/benc
 bench-fast: all $(BUILD)/bench/fast_preview
 	@bash tests/bench/fast.sh $(BUILD) $(PYTHON)
 
+# one training step of a fast style against PyTorch's (build/bench/train.txt)
+bench-train: all
+	@bash tests/bench/train.sh $(BUILD) $(PYTHON)
+
 $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cuda:
 	mkdir -p $@
 
@@ -240,7 +244,7 @@ $(BUILD)/fuzz/write_seeds: tests/fuzz/write_seeds.c tests/fuzz/keras_recipe.h te
 test-weights: all
 	@bash tests/run_weights_tests.sh $(BUILD)
 
-test-ref: all
+test-ref: all $(BUILD)/tests/train_step
 	@bash tests/run_reference_tests.sh $(BUILD) $(PYTHON)
 
 test-cli: all $(LIBNS_EMU)

@@ -34,7 +34,7 @@ struct photo {
 };
 
 struct train {
-    const char *style, *photos, *output, *samples, *weights, *name, *checkpoint;
+    const char *style, *photos, *output, *samples, *weights, *name, *checkpoint, *log_steps;
     int steps, sample_every, gpu;
     double checkpoint_minutes, max_memory;
     bool resume, quiet;
@@ -62,7 +62,7 @@ static void usage(FILE *f) {
             "  --content-weight X     the content term's weight (default 1)\n"
             "  --tv-weight X          smoothness (default 10)\n"
             "  --style-scale X        the painting's size, times the crops' (default 1)\n"
-            "  --learning-rate X      Adam's step (default 0.001)\n"
+            "  --learning-rate X      Adam's step (default 0.01)\n"
             "  --name NAME            the style's name in galleries (default: the painting's file name)\n"
             "  --samples DIR          writes a few of the photos restyled as it learns\n"
             "  --sample-every N       steps between samples (default 100)\n"
@@ -71,6 +71,7 @@ static void usage(FILE *f) {
             "  --seed N               the network's first weights and the crops' order (default 0)\n"
             "  --device auto|cpu|cuda, --gpu N, --threads N, --weights FILE\n"
             "  --max-memory GB        refuse a run that would take more\n"
+            "  --log-steps FILE       appends a line a step: its seconds, loss, content, style, tv\n"
             "  --quiet                no progress\n");
 }
 
@@ -87,7 +88,7 @@ static double number(const char *opt, const char *s, double lo, double hi) {
 
 static void parse(int argc, char **argv, struct train *t) {
     enum { STEPS = 256, SIZE, BATCH, SW, CW, TW, SS, LR, NAME, SAMPLES, EVERY, CKPT, RESUME, SEED, DEVICE, GPU,
-           THREADS, WEIGHTS, MEM, QUIET, HELP, STYLE, PHOTOS, OUTPUT };
+           THREADS, WEIGHTS, MEM, QUIET, HELP, STYLE, PHOTOS, OUTPUT, LOG };
     static const struct option opts[] = {
         {"style", 1, 0, STYLE},          {"photos", 1, 0, PHOTOS},
         {"output", 1, 0, OUTPUT},        {"steps", 1, 0, STEPS},
@@ -101,6 +102,7 @@ static void parse(int argc, char **argv, struct train *t) {
         {"gpu", 1, 0, GPU},              {"threads", 1, 0, THREADS},
         {"weights", 1, 0, WEIGHTS},      {"max-memory", 1, 0, MEM},
         {"quiet", 0, 0, QUIET},          {"help", 0, 0, HELP},
+        {"log-steps", 1, 0, LOG},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -137,6 +139,7 @@ static void parse(int argc, char **argv, struct train *t) {
         case WEIGHTS: t->weights = optarg; break;
         case MEM: t->max_memory = number("max-memory", optarg, 0.01, 1e4) * 1e9; break;
         case QUIET: t->quiet = true; break;
+        case LOG: t->log_steps = optarg; break;
         case HELP: usage(stdout); exit(0);
         default: fprintf(stderr, "Try 'neural-style train --help'.\n"); exit(2);
         }
@@ -357,13 +360,17 @@ int cli_train(int argc, char **argv) {
     int first = ns_trainer_steps(tr);
     if (first >= t.steps) die("the checkpoint has %d steps already: ask for more with --steps", first);
     if (first && !t.quiet) fprintf(stderr, "neural-style train: resuming at step %d\n", first);
-    double t0 = now_s(), last_ckpt = t0, last_print = 0;
+    FILE *log = t.log_steps ? fopen(t.log_steps, "a") : NULL;
+    if (t.log_steps && !log) die("--log-steps '%s': %s", t.log_steps, strerror(errno));
+    double t0 = now_s(), last_ckpt = t0, last_print = 0, before = t0;
     for (int s = first; s < t.steps && !interrupted; s++) {
         for (int k = 0; k < t.p.batch; k++)
             make_crop(&t, s, k, crops[k].data);
         struct ns_train_terms terms;
         if (ns_trainer_step(tr, crops, t.p.batch, &terms)) die("%s", ns_last_error(ctx));
         double now = now_s(), per = (now - t0) / (s + 1 - first);
+        if (log) fprintf(log, "%.3f %.6g %.6g %.6g %.6g\n", now - before, terms.loss, terms.content, terms.style,
+                         terms.tv), fflush(log);
         if (!t.quiet && (now - last_print > 10 || s == first || s + 1 == t.steps)) {
             char left[32];
             format_time(per * (t.steps - s - 1), left, sizeof left);
@@ -375,6 +382,7 @@ int cli_train(int argc, char **argv) {
                     per, left);
             last_print = now_s();
         }
+        before = now_s();
         if (t.samples && ((s + 1) % t.sample_every == 0 || s + 1 == t.steps)) write_samples(ctx, tr, &t, s + 1);
         if (now - last_ckpt > 60 * t.checkpoint_minutes && s + 1 < t.steps) {
             save(ctx, tr, ckpt, true);
@@ -394,6 +402,7 @@ int cli_train(int argc, char **argv) {
             fprintf(stderr, "neural-style train: wrote %s (%d steps in %.0f s)\n", t.output, t.steps, now_s() - t0);
     }
     free(pix), free(yard_pix);
+    if (log) fclose(log);
     ns_trainer_free(tr);
     ns_context_free(ctx);
     io_free(&painting);

@@ -193,8 +193,9 @@ struct ns_backend_ops {
      * the sum of g * x over it: instance norm's backward statistics */
     void (*dot_moments)(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
                         int slot0);
-    /* out[ch][j] = a[ch] g[ch][j] + b[ch] x[ch][j] + c[ch], abc = a, b, c
-     * (3 x c floats); out may be g */
+    /* out[ch][j] = a[ch] g[ch][j] + b[ch] (x[ch][j] - d[ch]) + c[ch], abc =
+     * a, b, c, d (4 x c floats; x centred first, or b x and c would cancel
+     * in float32 where a channel's mean is large); out may be g */
     void (*affine2)(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
                     const struct ns_buf *abc, struct ns_buf *out);
 };

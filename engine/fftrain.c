@@ -43,7 +43,7 @@ void ns_ff_tape_release(struct ns_ff_tape *t) {
     for (int i = 0; i <= NS_FF_MAX_STEPS; i++)
         if (t->owned[i]) ns_release(be, &t->act[i]);
     ns_release(be, &t->g), ns_release(be, &t->g2), ns_release(be, &t->gpad);
-    ns_release(be, &t->gsaved), ns_release(be, &t->abc), ns_release(be, &t->shift);
+    ns_release(be, &t->gsaved), ns_release(be, &t->abc);
     memset(t, 0, sizeof *t);
 }
 
@@ -96,9 +96,8 @@ enum ns_status ns_ff_tape_init(struct ns_ff_tape *t, struct ns_backend *be, stru
     }
     if (!st) {
         t->g = ns_alloc_f32(be, most), t->g2 = ns_alloc_f32(be, most), t->gsaved = ns_alloc_f32(be, most);
-        t->gpad = ns_alloc_f32(be, padded), t->abc = ns_alloc_f32(be, 3 * widest);
-        t->shift = ns_alloc_f32(be, widest);
-        if (!t->g || !t->g2 || !t->gsaved || !t->gpad || !t->abc || !t->shift) st = NS_STATUS_OUT_OF_MEMORY;
+        t->gpad = ns_alloc_f32(be, padded), t->abc = ns_alloc_f32(be, 4 * widest);
+        if (!t->g || !t->g2 || !t->gsaved || !t->gpad || !t->abc) st = NS_STATUS_OUT_OF_MEMORY;
     }
     if (st) ns_ff_tape_release(t);
     return st;
@@ -114,11 +113,14 @@ void ns_ff_tape_zero(struct ns_ff_tape *t) {
         }
 }
 
-/* Step i's instance norm from act[i] into act[i + 1]. */
+/* Step i's instance norm from act[i] into act[i + 1]: gamma (x - mean)
+ * inv + beta, centred first as PyTorch computes it (the folded a x + b of
+ * inference loses digits where a channel's mean is large, and here every
+ * ReLU input that lands on the other side of 0 moves the gradients). */
 static enum ns_status norm_forward(struct ns_ff_tape *t, int i, int c, size_t m, bool relu) {
     struct ns_backend *be = t->be;
     double mom[2 * 512];
-    float ab[2 * 512];
+    float abcd[4 * 512];
     if (c > 512) return NS_STATUS_INVALID_ARGUMENT;
     be->ops->moments(be, t->act[i], c, m, NS_FF_SLOT);
     enum ns_status st = be->ops->read_scalars(be, NS_FF_SLOT, 2 * c, mom);
@@ -128,13 +130,14 @@ static enum ns_status norm_forward(struct ns_ff_tape *t, int i, int c, size_t m,
         double mean = mom[2 * ch] / (double) m, var = mom[2 * ch + 1] / (double) m - mean * mean;
         double inv = 1.0 / sqrt((var > 0 ? var : 0) + NS_FF_EPS);
         t->mean[i][ch] = mean, t->inv[i][ch] = inv;
-        ab[ch] = (float) (gamma[ch] * inv);
-        ab[c + ch] = (float) (beta[ch] - gamma[ch] * inv * mean);
+        abcd[ch] = 0.0f;
+        abcd[c + ch] = (float) (gamma[ch] * inv);
+        abcd[2 * c + ch] = beta[ch];
+        abcd[3 * c + ch] = (float) mean;
     }
-    be->ops->upload(be, t->abc, ab, (size_t) c);
-    be->ops->upload(be, t->shift, ab + c, (size_t) c);
-    be->ops->copy(be, t->act[i + 1], t->act[i], (size_t) c * m);
-    be->ops->affine(be, t->act[i + 1], c, m, t->abc, t->shift, relu);
+    be->ops->upload(be, t->abc, abcd, 4 * (size_t) c);
+    be->ops->affine2(be, t->act[i], t->act[i], c, m, t->abc, t->act[i + 1]);
+    if (relu) be->ops->relu_bwd(be, t->act[i + 1], t->act[i + 1], (size_t) c * m); /* max(0, y) */
     return NS_STATUS_OK;
 }
 
@@ -179,7 +182,7 @@ enum ns_status ns_ff_tape_forward(struct ns_ff_tape *t) {
 static enum ns_status norm_backward(struct ns_ff_tape *t, int i, int c, size_t m, bool relu, struct ns_buf *g) {
     struct ns_backend *be = t->be;
     double mom[2 * 512];
-    float abc[3 * 512];
+    float abc[4 * 512];
     if (relu) be->ops->relu_bwd(be, g, t->act[i + 1], (size_t) c * m);
     be->ops->dot_moments(be, g, t->act[i], c, m, NS_FF_SLOT);
     enum ns_status st = be->ops->read_scalars(be, NS_FF_SLOT, 2 * c, mom);
@@ -192,9 +195,10 @@ static enum ns_status norm_backward(struct ns_ff_tape *t, int i, int c, size_t m
         double gi = gamma[ch] * inv, b = -gi * inv * sgx / (double) m;
         abc[ch] = (float) gi;
         abc[c + ch] = (float) b;
-        abc[2 * c + ch] = (float) (-gi * sg / (double) m - b * mu);
+        abc[2 * c + ch] = (float) (-gi * sg / (double) m);
+        abc[3 * c + ch] = (float) mu;
     }
-    be->ops->upload(be, t->abc, abc, 3 * (size_t) c);
+    be->ops->upload(be, t->abc, abc, 4 * (size_t) c);
     be->ops->affine2(be, g, t->act[i], c, m, t->abc, g);
     return NS_STATUS_OK;
 }

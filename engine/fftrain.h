@@ -20,7 +20,7 @@ struct ns_ff_tape {
     double *mean[NS_FF_MAX_STEPS], *inv[NS_FF_MAX_STEPS]; /* a norm's statistics, per channel */
     double *ngrad[NS_FF_MAX_STEPS][2]; /* a norm's weight and bias gradients, on the host */
     struct ns_buf *g, *g2, *gpad, *gsaved; /* the backward pass's running buffers */
-    struct ns_buf *abc, *shift;            /* a norm's per-channel coefficients */
+    struct ns_buf *abc;                    /* a norm's per-channel coefficients */
 };
 
 /* Allocates everything for m at h x w (a multiple of 4) and uploads the
@@ -43,6 +43,11 @@ enum ns_status ns_ff_tape_download(struct ns_ff_tape *t, bool norms_only);
 size_t ns_ff_param_count(const struct ns_ff_step *s, int part);
 
 #endif /* NS_FFTRAIN_H */
+
+/* fftrain_step.c, for tests: the last step's mean gradients, as a model
+ * whose tensors are them (free with ns_style_model_free). */
+struct ns_trainer;
+enum ns_status ns_trainer_gradients(struct ns_trainer *t, struct ns_style_model **out);
 
 /* fftrain_ckpt.c */
 /* A new network of arch with PyTorch's first weights (a convolution's

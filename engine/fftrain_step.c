@@ -37,7 +37,7 @@ struct ns_trainer {
 struct ns_train_params ns_train_params_default(void) {
     return (struct ns_train_params){.size = 256,
                                     .batch = 4,
-                                    .learning_rate = 1e-3f,
+                                    .learning_rate = 1e-2f,
                                     .content_weight = 1.0f,
                                     .style_weight = 1e2f,
                                     .tv_weight = 10.0f,
@@ -121,6 +121,8 @@ static enum ns_status set_network(struct ns_trainer *t, const char *resume, char
             st = NS_STATUS_INVALID_ARGUMENT;
         }
         if (!st) t->step = atoi(step);
+    } else if (t->p.start) {
+        st = ns_style_model_load(t->p.start, &t->m, err, elen);
     } else {
         const struct ns_ff_arch *a = ns_ff_arch_find("transformer-net");
         st = ns_style_model_new(a, t->p.seed, &t->m);
@@ -325,4 +327,15 @@ enum ns_status ns_trainer_model(struct ns_trainer *t, struct ns_style_model **ou
     for (int i = 0; !st && i < t->m->n_info; i++)
         st = ns_style_model_set_info(*out, t->m->info_key[i], t->m->info_value[i]);
     return st;
+}
+
+enum ns_status ns_trainer_gradients(struct ns_trainer *t, struct ns_style_model **out) {
+    const struct ns_ff_arch *a = t->m->arch;
+    enum ns_status st = ns_style_model_new(a, 0, out);
+    for (int i = 0; !st && i < a->n_steps; i++)
+        for (int part = 0; part < 2; part++) {
+            size_t n = ns_ff_param_count(&a->steps[i], part);
+            if (n) t->ctx->be->ops->download(t->ctx->be, (*out)->param[i][part], t->tape.grad[i][part], n);
+        }
+    return st ? st : t->ctx->be->ops->sync(t->ctx->be);
 }

@@ -566,11 +566,13 @@ enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m
 struct ns_train_params {
     int size;            /* the crops' side, px, a multiple of 4 (256) */
     int batch;           /* crops per step (4) */
-    float learning_rate; /* Adam's (1e-3) */
+    float learning_rate; /* Adam's (1e-2: docs/training.md) */
     float content_weight, style_weight, tv_weight; /* the exact objective's weights */
     float style_scale;   /* the painting's longest side = size * style_scale (1, as the exact method's) */
     const char *content_layers, *style_layers; /* NULL = the exact method's defaults */
     uint64_t seed;       /* the network's first weights */
+    const char *start;   /* NULL, or a model to start from (its weights,
+                            Adam afresh): a style refined on another painting */
     int threads;         /* CPU threads, 0 = all cores */
 };
 struct ns_train_params ns_train_params_default(void);

@@ -221,6 +221,14 @@ def main():
         save_safetensors(sys.argv[2], random_net(seed).state_dict(),
                          {"architecture": "transformer-net", "name": "random test style",
                           "license": "CC0", "source": "tests/fast_reference.py"})
+    elif cmd == "start":
+        # PyTorch's first weights, the output grey: where training starts
+        # (tests/train_reference.py)
+        torch.manual_seed(int(sys.argv[3]))
+        net = TransformerNet()
+        with torch.no_grad():
+            net.deconv3.conv2d.bias.fill_(128)
+        save_safetensors(sys.argv[2], net.state_dict(), {"architecture": "transformer-net"})
     elif cmd == "export":
         export(load_net(sys.argv[2]), sys.argv[3], int(sys.argv[4]), "--dynamic" in sys.argv,
                "--no-folding" not in sys.argv)

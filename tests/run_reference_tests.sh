@@ -146,6 +146,24 @@ for size in 320x240 400x300; do
     PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" compare "$T/fast-ours.ppm" "$T/fast-torch.ppm" 1 2 || fail=1
 done
 
+echo "== one training step of a fast style against PyTorch (at ${SECONDS}s)"
+# two 64 px crops of the photo, the painting's top-left 64 x 48 (the
+# training size: the engine uses it as it is), a grey-output network
+"$PY" - "$T" "$HERE" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+from reference import read_ppm, write_ppm
+c, s = read_ppm(sys.argv[1] + "/content.ppm"), read_ppm(sys.argv[1] + "/style.ppm")
+write_ppm(sys.argv[1] + "/crop0.ppm", c[:, :64, :64])
+write_ppm(sys.argv[1] + "/crop1.ppm", c[:, 30:94, 90:154])
+write_ppm(sys.argv[1] + "/paint64.ppm", s[:, :48, :64])
+EOF
+PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" start "$T/start.safetensors" 4
+"$BUILD/tests/train_step" "$W" "$T/paint64.ppm" "$T" "$T/start.safetensors" "$T/crop0.ppm" "$T/crop1.ppm" \
+    >"$T/train-terms.json" || fail=1
+"$PY" "$HERE/train_reference.py" "$W" "$T/paint64.ppm" "$T" "$T/train-terms.json" "$T/start.safetensors" \
+    "$T/crop0.ppm" "$T/crop1.ppm" || fail=1
+
 echo "== ONNX import: torch.onnx.export at opsets 8, 9 and 11 (traced at 96 x 128), run at other sizes, vs PyTorch"
 FR() { PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" "$@" 2>/dev/null; }
 for opset in 8 9 11; do FR export "$T/fast.safetensors" "$T/fast-$opset.onnx" $opset || fail=1; done

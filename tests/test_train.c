@@ -87,9 +87,9 @@ static void test_small_ops(struct ns_backend *be) {
     free(fo), free(fg);
 
     size_t m = (size_t) h * w;
-    float abc[9];
-    fill_uniform(abc, 9, -1, 1);
-    struct ns_buf *babc = up(be, abc, 9), *gg = up(be, yu, nx);
+    float abc[12];
+    fill_uniform(abc, 12, -1, 1);
+    struct ns_buf *babc = up(be, abc, 12), *gg = up(be, yu, nx);
     be->ops->dot_moments(be, gg, bx, c, m, 10);
     double mom[6];
     be->ops->read_scalars(be, 10, 6, mom);
@@ -100,7 +100,7 @@ static void test_small_ops(struct ns_backend *be) {
         for (size_t i = 0; i < m; i++) {
             size_t j = ch * m + i;
             s += yu[j], sx += (double) yu[j] * x[j];
-            err = fmax(err, fabs(fg[j] - (abc[ch] * yu[j] + abc[3 + ch] * x[j] + abc[6 + ch])));
+            err = fmax(err, fabs(fg[j] - (abc[ch] * yu[j] + abc[3 + ch] * (x[j] - abc[9 + ch]) + abc[6 + ch])));
         }
         CHECK(close_rel(s, mom[2 * ch], 1e-6) && close_rel(sx, mom[2 * ch + 1], 1e-6), "dot_moments channel %d",
               ch);
