@@ -310,6 +310,12 @@ static struct ns_backend_ops make_ops(void) {
     o.read_scalars = nsc_read_scalars;
     o.sync = nsc_sync;
     o.error = nsc_error;
+    o.conv2d_bwd_data = nsc_conv2d_bwd_data;
+    o.conv2d_bwd_filter = nsc_conv2d_bwd_filter;
+    o.reflect_pad_bwd = nsc_reflect_pad_bwd;
+    o.upsample2_bwd = nsc_upsample2_bwd;
+    o.dot_moments = nsc_dot_moments;
+    o.affine2 = nsc_affine2;
     return o;
 }
 

@@ -36,6 +36,10 @@ static bool is_fft(cudnnConvolutionBwdDataAlgo_t a) {
     return a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING;
 }
 
+static bool is_fft(cudnnConvolutionBwdFilterAlgo_t a) {
+    return a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT || a == CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING;
+}
+
 /* Whether a timed algorithm may be chosen; later passes relax the wishes:
  * pass 1 takes the default math type (which some cuDNN versions report for
  * FMA kernels; the descriptor keeps FMA in float32 mode), pass 2 a
@@ -70,12 +74,12 @@ static bool choose(struct nsc_backend *b, struct nsc_plan *p, const Perf *perf, 
  * the fast styles' k x k at a stride, unpadded, in float32 tensors even in
  * bf16 mode (prec then TF32). */
 struct plan_shape {
-    bool bwd;
+    int bwd; /* NSC_FWD, NSC_BWD_DATA or NSC_BWD_FILTER */
     enum ns_precision prec;
     int cin, cout, h, w, k, stride, pad;
 };
 
-static struct plan_shape vgg_shape(const struct nsc_backend *b, bool bwd, int cin, int cout, int h, int w) {
+static struct plan_shape vgg_shape(const struct nsc_backend *b, int bwd, int cin, int cout, int h, int w) {
     return (struct plan_shape){bwd, b->prec, cin, cout, h, w, 3, 1, 1};
 }
 
@@ -135,65 +139,72 @@ static bool widest_math(struct nsc_backend *b, struct nsc_plan *p) {
 
 /* A shape's first use takes cuDNN's heuristic choice (a shape used once, like
  * the style image's forward pass, is not worth timing every algorithm on);
- * its second use times them on the real buffers and keeps the fastest. */
-static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out,
-                                     const struct plan_shape *sh) {
+ * its second use times them on the real buffers and keeps the fastest.
+ * heuristic(p, n, perf) and timing(p, n, perf) are the direction's two
+ * cuDNN calls. */
+template <typename Perf, int Count, typename Heuristic, typename Timing>
+static struct nsc_plan *plan_for(struct nsc_backend *b, const struct plan_shape *sh, Heuristic heuristic,
+                                 Timing timing) {
     if (b->status) return NULL;
     struct nsc_plan *p = find_plan(b, sh);
     if (p && p->timed) return p;
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    Perf perf[Count];
     int n = 0;
     if (!p) {
         if (!(p = new_plan(b, sh)) ||
-            nsc_dnn_failed(b,
-                           cudnnGetConvolutionForwardAlgorithm_v7(b->dnn, p->x, p->filt, p->conv, p->y,
-                                                                  CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf),
-                           "choosing a convolution algorithm") ||
+            nsc_dnn_failed(b, heuristic(p, Count, &n, perf), "choosing a convolution algorithm") ||
             !choose(b, p, perf, n))
             return NULL;
         return p;
     }
     p->timed = true;
-    if (!widest_math(b, p) ||
-        nsc_dnn_failed(b,
-                       cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y,
-                                                              out, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf,
-                                                              b->ws, NSC_WORKSPACE),
-                       "timing convolution algorithms") ||
+    if (!widest_math(b, p) || nsc_dnn_failed(b, timing(p, Count, &n, perf), "timing convolution algorithms") ||
         !choose(b, p, perf, n))
         return NULL;
     return p;
 }
 
+static struct nsc_plan *forward_plan(struct nsc_backend *b, const void *in, const void *wt, void *out,
+                                     const struct plan_shape *sh) {
+    return plan_for<cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT>(
+        b, sh,
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionFwdAlgoPerf_t *perf) {
+            return cudnnGetConvolutionForwardAlgorithm_v7(b->dnn, p->x, p->filt, p->conv, p->y, count, n, perf);
+        },
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionFwdAlgoPerf_t *perf) {
+            return cudnnFindConvolutionForwardAlgorithmEx(b->dnn, p->x, in, p->filt, wt, p->conv, p->y, out, count,
+                                                          n, perf, b->ws, NSC_WORKSPACE);
+        });
+}
+
 static struct nsc_plan *backward_plan(struct nsc_backend *b, const void *gout, const void *wt, void *gin,
-                                      int cin, int cout, int h, int w) {
-    if (b->status) return NULL;
-    struct plan_shape sh = vgg_shape(b, true, cin, cout, h, w);
-    struct nsc_plan *p = find_plan(b, &sh);
-    if (p && p->timed) return p;
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int n = 0;
-    if (!p) {
-        if (!(p = new_plan(b, &sh)) ||
-            nsc_dnn_failed(b,
-                           cudnnGetConvolutionBackwardDataAlgorithm_v7(b->dnn, p->filt, p->y, p->conv, p->x,
-                                                                       CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
-                                                                       &n, perf),
-                           "choosing a convolution algorithm") ||
-            !choose(b, p, perf, n))
-            return NULL;
-        return p;
-    }
-    p->timed = true;
-    if (!widest_math(b, p) ||
-        nsc_dnn_failed(b,
-                       cudnnFindConvolutionBackwardDataAlgorithmEx(
-                           b->dnn, p->filt, wt, p->y, gout, p->conv, p->x, gin,
-                           CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n, perf, b->ws, NSC_WORKSPACE),
-                       "timing convolution algorithms") ||
-        !choose(b, p, perf, n))
-        return NULL;
-    return p;
+                                      const struct plan_shape *sh) {
+    return plan_for<cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT>(
+        b, sh,
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionBwdDataAlgoPerf_t *perf) {
+            return cudnnGetConvolutionBackwardDataAlgorithm_v7(b->dnn, p->filt, p->y, p->conv, p->x, count, n,
+                                                               perf);
+        },
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionBwdDataAlgoPerf_t *perf) {
+            return cudnnFindConvolutionBackwardDataAlgorithmEx(b->dnn, p->filt, wt, p->y, gout, p->conv, p->x, gin,
+                                                               count, n, perf, b->ws, NSC_WORKSPACE);
+        });
+}
+
+/* The weights' gradient; timed into a scratch copy, since the real call
+ * accumulates (beta 1) and cudnnFind overwrites its output. */
+static struct nsc_plan *filter_plan(struct nsc_backend *b, const void *in, const void *gout, void *scratch,
+                                    const struct plan_shape *sh) {
+    return plan_for<cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT>(
+        b, sh,
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionBwdFilterAlgoPerf_t *perf) {
+            return cudnnGetConvolutionBackwardFilterAlgorithm_v7(b->dnn, p->x, p->y, p->conv, p->filt, count, n,
+                                                                 perf);
+        },
+        [&](struct nsc_plan *p, int count, int *n, cudnnConvolutionBwdFilterAlgoPerf_t *perf) {
+            return cudnnFindConvolutionBackwardFilterAlgorithmEx(b->dnn, p->x, in, p->y, gout, p->conv, p->filt,
+                                                                 scratch, count, n, perf, b->ws, NSC_WORKSPACE);
+        });
 }
 
 void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
@@ -216,7 +227,7 @@ void nsc_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int cin, int 
     }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt_b) : (const void *) wt;
     if (!w_dev) return;
-    struct plan_shape sh = vgg_shape(b, false, cin, cout, h, w);
+    struct plan_shape sh = vgg_shape(b, NSC_FWD, cin, cout, h, w);
     struct nsc_plan *p = forward_plan(b, in, w_dev, out, &sh);
     if (!p) return;
     cudnnConvolutionFwdAlgo_t algo = (cudnnConvolutionFwdAlgo_t) p->algo;
@@ -253,7 +264,8 @@ void nsc_conv3x3_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int cou
     }
     const void *w_dev = half ? (const void *) nsc_half_weights(b, wt_b) : (const void *) wt;
     if (!w_dev) return;
-    struct nsc_plan *p = backward_plan(b, gout, w_dev, gin, cin, cout, h, w);
+    struct plan_shape sh = vgg_shape(b, NSC_BWD_DATA, cin, cout, h, w);
+    struct nsc_plan *p = backward_plan(b, gout, w_dev, gin, &sh);
     if (!p) return;
     nsc_dnn_failed(b,
                    cudnnConvolutionBackwardData(b->dnn, &one, p->filt, w_dev, p->y, gout, p->conv,
@@ -274,7 +286,7 @@ void nsc_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h
         return;
     }
     enum ns_precision prec = b->prec == NS_PRECISION_FP32 ? NS_PRECISION_FP32 : NS_PRECISION_TF32;
-    struct plan_shape sh = {false, prec, cin, cout, h, w, k, stride, 0};
+    struct plan_shape sh = {NSC_FWD, prec, cin, cout, h, w, k, stride, 0};
     float *out = D(out_b);
     struct nsc_plan *p = forward_plan(b, CD(in_b), CD(wt_b), out, &sh);
     if (!p ||
@@ -286,4 +298,52 @@ void nsc_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h
         return;
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
     if (bias_b) nsc_bias_relu(b, false, out, CD(bias_b), cout, (size_t) oh * ow, false);
+}
+
+/* The fast styles' precision: float32, or TF32 in both reduced modes. */
+static enum ns_precision fast_prec(const struct nsc_backend *b) {
+    return b->prec == NS_PRECISION_FP32 ? NS_PRECISION_FP32 : NS_PRECISION_TF32;
+}
+
+static bool fast_f32(struct nsc_backend *b, const struct ns_buf *x, const struct ns_buf *y, const char *what) {
+    if (!nsc_half(x) && !nsc_half(y)) return true;
+    nsc_fail(b, NS_STATUS_BACKEND_ERROR, what, "the fast styles' tensors are float32");
+    return false;
+}
+
+void nsc_conv2d_bwd_data(struct ns_backend *be, const struct ns_buf *gout_b, int cout, const struct ns_buf *wt_b,
+                         int cin, int h, int w, int k, int stride, struct ns_buf *gin_b) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status || !fast_f32(b, gout_b, gin_b, "backward convolution")) return;
+    struct plan_shape sh = {NSC_BWD_DATA, fast_prec(b), cin, cout, h, w, k, stride, 0};
+    struct nsc_plan *p = backward_plan(b, CD(gout_b), CD(wt_b), D(gin_b), &sh);
+    if (p)
+        nsc_dnn_failed(b,
+                       cudnnConvolutionBackwardData(b->dnn, &one, p->filt, CD(wt_b), p->y, CD(gout_b), p->conv,
+                                                    (cudnnConvolutionBwdDataAlgo_t) p->algo, b->ws, NSC_WORKSPACE,
+                                                    &zero, p->x, D(gin_b)),
+                       "backward convolution");
+}
+
+void nsc_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                           const struct ns_buf *gout_b, int cout, int k, int stride, struct ns_buf *gwt_b,
+                           struct ns_buf *gbias_b) {
+    struct nsc_backend *b = nsc(be);
+    if (b->status || !fast_f32(b, in_b, gout_b, "weight gradient")) return;
+    struct plan_shape sh = {NSC_BWD_FILTER, fast_prec(b), cin, cout, h, w, k, stride, 0};
+    struct nsc_plan *p = find_plan(b, &sh);
+    void *scratch = NULL;
+    size_t bytes = sizeof(float) * cout * cin * k * k;
+    if (p && !p->timed && nsc_cuda_failed(b, cudaMalloc(&scratch, bytes), "cudaMalloc")) return;
+    p = filter_plan(b, CD(in_b), CD(gout_b), scratch, &sh);
+    if (scratch) nsc_cuda_failed(b, cudaFree(scratch), "cudaFree");
+    if (!p ||
+        nsc_dnn_failed(b,
+                       cudnnConvolutionBackwardFilter(b->dnn, &one, p->x, CD(in_b), p->y, CD(gout_b), p->conv,
+                                                      (cudnnConvolutionBwdFilterAlgo_t) p->algo, b->ws,
+                                                      NSC_WORKSPACE, &one, p->filt, D(gwt_b)),
+                       "weight gradient"))
+        return;
+    int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+    nsc_bias_grad(b, CD(gout_b), cout, (size_t) oh * ow, D(gbias_b));
 }

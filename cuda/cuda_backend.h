@@ -33,16 +33,18 @@ extern "C" {
 #define NSC_LAUNCH(kernel, grid, stream) kernel<<<(grid), NSC_THREADS, 0, (stream)>>>
 #endif
 
+enum { NSC_FWD = 0, NSC_BWD_DATA = 1, NSC_BWD_FILTER = 2 };
+
 /* One convolution shape with its descriptors and the algorithm cudnnFind chose. */
 struct nsc_plan {
-    bool bwd; /* backward to the input */
+    int bwd; /* NSC_FWD, NSC_BWD_DATA (to the input) or NSC_BWD_FILTER (to the weights) */
     int cin, cout, h, w; /* h, w: the input's */
     int k, stride;
     enum ns_precision prec;
     cudnnTensorDescriptor_t x, y, bias;
     cudnnFilterDescriptor_t filt;
     cudnnConvolutionDescriptor_t conv;
-    int algo;   /* cudnnConvolutionFwdAlgo_t or cudnnConvolutionBwdDataAlgo_t */
+    int algo;   /* cudnnConvolutionFwdAlgo_t, ...BwdDataAlgo_t or ...BwdFilterAlgo_t */
     bool fused; /* bias and ReLU fused into the convolution */
     bool timed; /* algorithm chosen by timing (cudnnFind), not heuristics */
 };
@@ -132,6 +134,22 @@ void nsc_moments(struct ns_backend *be, const struct ns_buf *x_b, int c, size_t 
 void nsc_affine(struct ns_backend *be, struct ns_buf *x_b, int c, size_t m, const struct ns_buf *a_b,
                 const struct ns_buf *b_b, bool relu);
 void nsc_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, struct ns_buf *out_b);
+/* training a fast style (backend.h) */
+void nsc_conv2d_bwd_data(struct ns_backend *be, const struct ns_buf *gout_b, int cout, const struct ns_buf *wt_b,
+                         int cin, int h, int w, int k, int stride, struct ns_buf *gin_b);
+void nsc_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
+                           const struct ns_buf *gout_b, int cout, int k, int stride, struct ns_buf *gwt_b,
+                           struct ns_buf *gbias_b);
+void nsc_reflect_pad_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int c, int h, int w, int p,
+                         struct ns_buf *gin_b);
+void nsc_upsample2_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int c, int h, int w,
+                       struct ns_buf *gin_b);
+void nsc_dot_moments(struct ns_backend *be, const struct ns_buf *g_b, const struct ns_buf *x_b, int c, size_t m,
+                     int slot0);
+void nsc_affine2(struct ns_backend *be, const struct ns_buf *g_b, const struct ns_buf *x_b, int c, size_t m,
+                 const struct ns_buf *abc_b, struct ns_buf *out_b);
+/* gbias[ch] += the sum of channel ch of g (c x m) */
+void nsc_bias_grad(struct nsc_backend *b, const float *g, int c, size_t m, float *gbias);
 
 /* kernels.cu */
 void nsc_bias_relu(struct nsc_backend *b, bool half, float *out, const float *bias, int c, size_t hw,

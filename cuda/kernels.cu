@@ -702,3 +702,111 @@ void nsc_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int c, int 
     NSC_LAUNCH(k_upsample2, grid_for(n), b->stream)(CD(in_b), h, w, D(out_b), n);
     nsc_launched(b, "upsampling");
 }
+
+/* ---- training a fast style ---- */
+
+/* The padded rows (or columns) that mirror onto row y of n (pad p): the
+ * row itself, its mirror above and its mirror below, -1 where none. */
+__device__ static inline void mirrored_from(int y, int n, int p, int out[3]) {
+    out[0] = y + p;
+    out[1] = y >= 1 && y <= p ? p - y : -1;
+    out[2] = y <= n - 2 && y > n - 2 - p ? p + 2 * (n - 1) - y : -1;
+}
+
+/* Each input element gathers the padded elements that copy it, in a fixed
+ * order: no atomics, the same bytes every run. */
+__global__ static void k_reflect_pad_bwd(const float *gout, int h, int w, int p, float *gin, size_t n) {
+    int oh = h + 2 * p, ow = w + 2 * p;
+    GRID_STRIDE(i, n) {
+        size_t plane = i / ((size_t) h * w);
+        int y = (int) (i / w % h), x = (int) (i % w), ys[3], xs[3];
+        mirrored_from(y, h, p, ys);
+        mirrored_from(x, w, p, xs);
+        float s = 0.0f;
+        for (int a = 0; a < 3; a++)
+            for (int c = 0; c < 3; c++)
+                if (ys[a] >= 0 && xs[c] >= 0) s += gout[(plane * oh + ys[a]) * ow + xs[c]];
+        gin[i] = s;
+    }
+}
+
+void nsc_reflect_pad_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int c, int h, int w, int p,
+                         struct ns_buf *gin_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * h * w;
+    NSC_LAUNCH(k_reflect_pad_bwd, grid_for(n), b->stream)(CD(gout_b), h, w, p, D(gin_b), n);
+    nsc_launched(b, "reflection padding's gradient");
+}
+
+__global__ static void k_upsample2_bwd(const float *gout, int h, int w, float *gin, size_t n) {
+    GRID_STRIDE(i, n) {
+        size_t plane = i / ((size_t) h * w);
+        int y = (int) (i / w % h), x = (int) (i % w);
+        const float *a = gout + (plane * 2 * h + 2 * y) * 2 * w + 2 * x, *c = a + 2 * w;
+        gin[i] = (a[0] + a[1]) + (c[0] + c[1]);
+    }
+}
+
+void nsc_upsample2_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int c, int h, int w,
+                       struct ns_buf *gin_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * h * w;
+    NSC_LAUNCH(k_upsample2_bwd, grid_for(n), b->stream)(CD(gout_b), h, w, D(gin_b), n);
+    nsc_launched(b, "upsampling's gradient");
+}
+
+/* One block per channel, as k_moments: the sums of g and of g x. */
+__global__ static void k_dot_moments(const float *g, const float *x, size_t m, double *slots, int slot0) {
+    const float *gv = g + (size_t) blockIdx.x * m, *xv = x + (size_t) blockIdx.x * m;
+    double s = 0.0, sx = 0.0;
+    for (size_t i = threadIdx.x; i < m; i += blockDim.x) {
+        double f = gv[i];
+        s += f, sx += f * xv[i];
+    }
+    s = block_sum(s);
+    __syncthreads();
+    sx = block_sum(sx);
+    if (threadIdx.x == 0) slots[slot0 + 2 * blockIdx.x] = s, slots[slot0 + 2 * blockIdx.x + 1] = sx;
+}
+
+void nsc_dot_moments(struct ns_backend *be, const struct ns_buf *g_b, const struct ns_buf *x_b, int c, size_t m,
+                     int slot0) {
+    struct nsc_backend *b = nsc(be);
+    if (slot0 < 0 || slot0 + 2 * c > NS_MAX_SLOTS) {
+        nsc_fail(b, NS_STATUS_INVALID_ARGUMENT, "moments", "more channels than scalar slots");
+        return;
+    }
+    NSC_LAUNCH(k_dot_moments, (unsigned) c, b->stream)(CD(g_b), CD(x_b), m, b->slots, slot0);
+    nsc_launched(b, "instance norm's gradient");
+}
+
+__global__ static void k_affine2(const float *g, const float *x, size_t m, int c, const float *abc, float *out,
+                                 size_t n) {
+    GRID_STRIDE(i, n) {
+        size_t ch = i / m;
+        out[i] = abc[ch] * g[i] + abc[c + ch] * (x[i] - abc[3 * c + ch]) + abc[2 * c + ch];
+    }
+}
+
+void nsc_affine2(struct ns_backend *be, const struct ns_buf *g_b, const struct ns_buf *x_b, int c, size_t m,
+                 const struct ns_buf *abc_b, struct ns_buf *out_b) {
+    struct nsc_backend *b = nsc(be);
+    size_t n = (size_t) c * m;
+    NSC_LAUNCH(k_affine2, grid_for(n), b->stream)(CD(g_b), CD(x_b), m, c, CD(abc_b), D(out_b), n);
+    nsc_launched(b, "affine2");
+}
+
+/* One block per channel: its sum, in double, added to the bias's gradient. */
+__global__ static void k_bias_grad(const float *g, size_t m, float *gbias) {
+    const float *v = g + (size_t) blockIdx.x * m;
+    double s = 0.0;
+    for (size_t i = threadIdx.x; i < m; i += blockDim.x)
+        s += v[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) gbias[blockIdx.x] += (float) s;
+}
+
+void nsc_bias_grad(struct nsc_backend *b, const float *g, int c, size_t m, float *gbias) {
+    NSC_LAUNCH(k_bias_grad, (unsigned) c, b->stream)(g, m, gbias);
+    nsc_launched(b, "bias gradient");
+}

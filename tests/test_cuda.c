@@ -13,6 +13,7 @@
 #include "context.h"
 #include "testlib.h"
 #include "test_style_model.h"
+#include "fftrain.h"
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -465,8 +466,62 @@ static void test_fast_ops(int c, int h, int w) {
         gpu->ops->release(gpu, all[i]);
 }
 
+/* Training a fast style's ops: the backward passes of the ones above. */
+static void test_train_ops(int c, int h, int w) {
+    char what[96];
+    int p = 4, ph = h + 2 * p, pw = w + 2 * p;
+    size_t n = (size_t) c * h * w, np = (size_t) c * ph * pw, m = (size_t) h * w;
+    float *gp = rnd(np, -1, 1), *g = falloc(n), *x = rnd(n, -1, 1), *gu = rnd(4 * n, -1, 1);
+    struct ns_buf *dgp = dev(gp, np), *dg = dev_poisoned(n), *dx = dev(x, n), *dgu = dev(gu, 4 * n);
+    cpu->ops->reflect_pad_bwd(cpu, V(gp), c, h, w, p, V(g));
+    gpu->ops->reflect_pad_bwd(gpu, dgp, c, h, w, p, dg);
+    expect_close("reflection padding's gradient", g, dg, n, lim_exact);
+    cpu->ops->upsample2_bwd(cpu, V(gu), c, h, w, V(g));
+    gpu->ops->upsample2_bwd(gpu, dgu, c, h, w, dg);
+    expect_close("upsampling's gradient", g, dg, n, lim_exact);
+    cpu->ops->dot_moments(cpu, V(gu), V(x), c, m, 10);
+    gpu->ops->dot_moments(gpu, dgu, dx, c, m, 10);
+    for (int i = 0; i < 2 * c; i++) expect_scalar(i % 2 ? "a channel's sum of g x" : "a channel's sum of g", 10 + i, 1e-12);
+    float *abc = rnd(4 * (size_t) c, -1, 1);
+    struct ns_buf *dabc = dev(abc, 4 * (size_t) c);
+    cpu->ops->affine2(cpu, V(gu), V(x), c, m, V(abc), V(g));
+    gpu->ops->affine2(gpu, dgu, dx, c, m, dabc, dg);
+    expect_close("affine2", g, dg, n, lim_exact);
+    /* 9 x 9 at stride 1, 3 x 3 at stride 2: heuristic, timed, kept */
+    for (int v = 0; v < 2; v++) {
+        int k = v ? 3 : 9, stride = v ? 2 : 1, cout = v ? 16 : 8;
+        int oh = (ph - k) / stride + 1, ow = (pw - k) / stride + 1;
+        size_t nw = (size_t) cout * c * k * k, no = (size_t) cout * oh * ow;
+        float *wt = rnd(nw, -0.2, 0.2), *gout = rnd(no, -1, 1), *gin = falloc(np);
+        float *gw = rnd(nw, -1, 1), *gb = rnd(cout, -1, 1); /* the ops add to them */
+        struct ns_buf *dwt = dev(wt, nw), *dgout = dev(gout, no);
+        cpu->ops->conv2d_bwd_data(cpu, V(gout), cout, V(wt), c, ph, pw, k, stride, V(gin));
+        float *gw1 = falloc(nw), *gb1 = falloc(cout);
+        memcpy(gw1, gw, nw * sizeof *gw), memcpy(gb1, gb, cout * sizeof *gb);
+        cpu->ops->conv2d_bwd_filter(cpu, V(gp), c, ph, pw, V(gout), cout, k, stride, V(gw1), V(gb1));
+        for (int call = 1; call <= 3; call++) {
+            struct ns_buf *dgin = dev_poisoned(np), *dgw = dev(gw, nw), *dgb = dev(gb, cout);
+            gpu->ops->conv2d_bwd_data(gpu, dgout, cout, dwt, c, ph, pw, k, stride, dgin);
+            gpu->ops->conv2d_bwd_filter(gpu, dgp, c, ph, pw, dgout, cout, k, stride, dgw, dgb);
+            snprintf(what, sizeof what, "conv2d_bwd_data %dx%d stride %d, call %d", k, k, stride, call);
+            expect_close(what, gin, dgin, np, lim_conv);
+            snprintf(what, sizeof what, "conv2d_bwd_filter %dx%d stride %d, call %d", k, k, stride, call);
+            expect_close(what, gw1, dgw, nw, lim_conv);
+            expect_close("the bias's gradient", gb1, dgb, cout, lim_conv);
+            gpu->ops->release(gpu, dgin), gpu->ops->release(gpu, dgw), gpu->ops->release(gpu, dgb);
+        }
+        free(wt), free(gout), free(gin), free(gw), free(gb), free(gw1), free(gb1);
+        gpu->ops->release(gpu, dwt), gpu->ops->release(gpu, dgout);
+    }
+    free(gp), free(g), free(x), free(gu), free(abc);
+    struct ns_buf *all[] = {dgp, dg, dx, dgu, dabc};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        gpu->ops->release(gpu, all[i]);
+}
+
 static void test_ops(void) {
     test_fast_ops(5, 19, 14);
+    test_train_ops(5, 19, 14);
     test_gram_variants(24, 40, 333);
     test_input(37, 23);
     test_conv(3, 64, 37, 29);
@@ -734,6 +789,56 @@ static void test_fast_runs(void) {
     ns_context_free(on_cpu), ns_context_free(on_gpu);
 }
 
+/* A few training steps of a fast style on both backends: the same losses
+ * step by step, and nearly the same network (Adam's first steps are about
+ * lr * sign(g), so a gradient within float32's error of 0 may step either
+ * way). */
+static void test_train_runs(const char *weights) {
+    struct ns_context *on_cpu = NULL, *on_gpu = NULL;
+    CHECK(ns_context_new(weights, NS_BACKEND_CPU, &on_cpu) == NS_STATUS_OK, "a CPU context");
+    CHECK(ns_context_new(weights, NS_BACKEND_CUDA, &on_gpu) == NS_STATUS_OK, "a CUDA context: %s",
+          ns_last_error(on_gpu));
+    if (!on_cpu || !on_gpu) return;
+    struct ns_image crops[2] = {image(32, 32, 0.3), image(32, 32, 0.6)}, painting = image(40, 30, 0.8);
+    struct ns_train_params p = ns_train_params_default();
+    p.size = 32, p.batch = 2, p.style_scale = 1.25f;
+    struct ns_trainer *tc = NULL, *tg = NULL;
+    CHECK(ns_trainer_new(on_cpu, &painting, &p, NULL, &tc) == NS_STATUS_OK, "trainer on the CPU: %s",
+          ns_last_error(on_cpu));
+    CHECK(ns_trainer_new(on_gpu, &painting, &p, NULL, &tg) == NS_STATUS_OK, "trainer on CUDA: %s",
+          ns_last_error(on_gpu));
+    double worst = 0;
+    for (int s = 0; tc && tg && s < 3; s++) {
+        struct ns_train_terms a, b;
+        CHECK(ns_trainer_step(tc, crops, 2, &a) == NS_STATUS_OK, "CPU step: %s", ns_last_error(on_cpu));
+        CHECK(ns_trainer_step(tg, crops, 2, &b) == NS_STATUS_OK, "CUDA step: %s", ns_last_error(on_gpu));
+        double e = fabs(a.loss - b.loss) / a.loss;
+        worst = e > worst ? e : worst;
+        /* the first step's loss is the same network's; later ones follow
+         * networks that differ where Adam stepped on float noise */
+        CHECK(e < (s ? 5e-4 : 1e-6), "training step %d: loss %.8g on CUDA, %.8g on the CPU", s + 1, b.loss,
+              a.loss);
+    }
+    struct ns_style_model *mc = NULL, *mg = NULL;
+    if (tc && tg && !ns_trainer_model(tc, &mc) && !ns_trainer_model(tg, &mg)) {
+        double num = 0, den = 0;
+        for (int i = 0; i < mc->arch->n_steps; i++)
+            for (int part = 0; part < 2; part++) {
+                size_t n = ns_ff_param_count(&mc->arch->steps[i], part);
+                for (size_t j = 0; j < n; j++)
+                    num += pow(mg->param[i][part][j] - mc->param[i][part][j], 2),
+                        den += pow(mc->param[i][part][j], 2);
+            }
+        CHECK(sqrt(num / den) < 3e-2, "after 3 training steps the networks differ by %.3g", sqrt(num / den));
+        printf("3 training steps at 32 px: losses within %.1e of the CPU's, the network within %.1e\n", worst,
+               sqrt(num / den));
+    }
+    ns_style_model_free(mc), ns_style_model_free(mg);
+    ns_trainer_free(tc), ns_trainer_free(tg);
+    free(crops[0].data), free(crops[1].data), free(painting.data);
+    ns_context_free(on_cpu), ns_context_free(on_gpu);
+}
+
 int main(int argc, char **argv) {
     const char *lib = getenv("NS_CUDA_LIBRARY");
     if (!lib || access(lib, R_OK) != 0) {
@@ -788,6 +893,7 @@ int main(int argc, char **argv) {
         weights = path;
     }
     test_fast_runs();
+    test_train_runs(weights);
     printf("whole runs with %s\n", weights);
     test_runs(weights);
     if (weights == path) unlink(path);

@@ -76,6 +76,15 @@ const algo BWD[] = {
     {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, CUDNN_FMA_MATH, true, MB, 2.0f, false, false},
 };
 
+const algo FLT[] = {
+    {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, CUDNN_FMA_MATH, false, 0, 0.4f, false, false},
+    {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED, CUDNN_TENSOR_OP_MATH, true, 512 * MB, 0.5f, false,
+     false},
+    {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, CUDNN_TENSOR_OP_MATH, true, MB, 1.0f, false, false},
+    {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING, CUDNN_FMA_MATH, true, 8 * MB, 1.5f, true, false},
+    {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, CUDNN_FMA_MATH, true, MB, 2.0f, false, false},
+};
+
 bool is_bf16(cudnnDataType_t t) {
     return t == CUDNN_DATA_BFLOAT16;
 }
@@ -217,6 +226,30 @@ std::vector<float> backward(const cudnnFilterStruct *w, const void *wp, const cu
             if (off >= 0) xi[off] += col[row * pix + p];
         });
     }
+    return out;
+}
+
+/* dw (k x c*kh*kw) = the sum over images of dy times im2col(x)^T, flipped
+ * back for true convolution. */
+std::vector<float> filter_grad(const cudnnTensorStruct *x, const void *xp, const cudnnTensorStruct *dy,
+                               const void *dyp, const cudnnConvolutionStruct *cv, const cudnnFilterStruct *w,
+                               bool tf32) {
+    std::vector<float> xf = widen(xp, x->type, count(x), tf32), gf = widen(dyp, dy->type, count(dy), tf32);
+    size_t rows = (size_t) w->c * w->h * w->w, pix = (size_t) dy->h * dy->w, xs = (size_t) x->c * x->h * x->w;
+    std::vector<float> col(rows * pix), out((size_t) w->k * rows, 0.0f);
+    for (int img = 0; img < x->n; img++) {
+        const float *xi = xf.data() + img * xs;
+        each_tap(x, w, cv, dy,
+                 [&](size_t row, size_t p, long off) { col[row * pix + p] = off < 0 ? 0.0f : xi[off]; });
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, w->k, (int) rows, (int) pix, 1.0f,
+                    gf.data() + img * (size_t) w->k * pix, (int) pix, col.data(), (int) pix, 1.0f, out.data(),
+                    (int) rows);
+    }
+    size_t taps = (size_t) w->h * w->w;
+    if (cv->mode == CUDNN_CONVOLUTION)
+        for (size_t i = 0; i < out.size(); i += taps)
+            for (size_t a = 0, b = taps - 1; a < b; a++, b--)
+                std::swap(out[i + a], out[i + b]);
     return out;
 }
 
@@ -415,6 +448,29 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithmEx(
                  perf);
 }
 
+cudnnStatus_t cudnnGetConvolutionBackwardFilterAlgorithm_v7(cudnnHandle_t h, const cudnnTensorDescriptor_t x,
+                                                            const cudnnTensorDescriptor_t dy,
+                                                            const cudnnConvolutionDescriptor_t cv,
+                                                            const cudnnFilterDescriptor_t dw, const int requested,
+                                                            int *returned, cudnnConvolutionBwdFilterAlgoPerf_t *perf) {
+    if (!check("cudnnGetConvolutionBackwardFilterAlgorithm_v7", x, NULL, dw, NULL, cv, dy, NULL))
+        return CUDNN_STATUS_BAD_PARAM;
+    list(FLT, sizeof FLT / sizeof *FLT, x->type, cv->math, false, requested, returned, perf);
+    return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithmEx(
+    cudnnHandle_t h, const cudnnTensorDescriptor_t x, const void *xp, const cudnnTensorDescriptor_t dy,
+    const void *dyp, const cudnnConvolutionDescriptor_t cv, const cudnnFilterDescriptor_t dw, void *dwp,
+    const int requested, int *returned, cudnnConvolutionBwdFilterAlgoPerf_t *perf, void *ws, size_t ws_bytes) {
+    const char *api = "cudnnFindConvolutionBackwardFilterAlgorithmEx";
+    if (!check(api, x, xp, dw, dwp, cv, dy, dyp)) return CUDNN_STATUS_BAD_PARAM;
+    /* the filter as a tensor for timed()'s scribble */
+    cudnnTensorStruct as_tensor = {true, dw->type, dw->k, dw->c, dw->h, dw->w};
+    return timed(api, FLT, sizeof FLT / sizeof *FLT, cv->math, &as_tensor, dwp, ws, ws_bytes, requested, returned,
+                 perf);
+}
+
 /* ---- convolutions ---- */
 
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void *alpha, const cudnnTensorDescriptor_t x,
@@ -507,5 +563,28 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void *alpha,
     float al = *(const float *) alpha, be = *(const float *) beta;
     bool tf = tf32_inputs(a, dx->type);
     emu_enqueue([=] { blend(dxp, dxs.type, backward(&fs, wp, &dys, dyp, &cs, &dxs, tf), al, be); });
+    return CUDNN_STATUS_SUCCESS;
+}
+
+cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void *alpha, const cudnnTensorDescriptor_t x,
+                                             const void *xp, const cudnnTensorDescriptor_t dy, const void *dyp,
+                                             const cudnnConvolutionDescriptor_t cv,
+                                             cudnnConvolutionBwdFilterAlgo_t algo_id, void *ws, size_t ws_bytes,
+                                             const void *beta, const cudnnFilterDescriptor_t dw, void *dwp) {
+    const char *api = "cudnnConvolutionBackwardFilter";
+    if (!check(api, x, xp, dw, dwp, cv, dy, dyp)) return CUDNN_STATUS_BAD_PARAM;
+    const algo *a = find(FLT, sizeof FLT / sizeof *FLT, algo_id, x->type, cv->math);
+    if (!a) {
+        emu_complain(api, "algorithm %d does not run on data type %d with math type %d", algo_id, x->type,
+                     cv->math);
+        return CUDNN_STATUS_NOT_SUPPORTED;
+    }
+    if (!check_ws(api, a, ws, ws_bytes)) return CUDNN_STATUS_BAD_PARAM;
+    cudnnTensorStruct xs = *x, dys = *dy;
+    cudnnFilterStruct fs = *dw;
+    cudnnConvolutionStruct cs = *cv;
+    float al = *(const float *) alpha, be = *(const float *) beta;
+    bool tf = tf32_inputs(a, x->type);
+    emu_enqueue([=] { blend(dwp, fs.type, filter_grad(&xs, xp, &dys, dyp, &cs, &fs, tf), al, be); });
     return CUDNN_STATUS_SUCCESS;
 }
