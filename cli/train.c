@@ -282,10 +282,25 @@ static void describe(struct ns_trainer *tr, const struct train *t, const struct 
     g_free(uri), g_free(base);
 }
 
-static struct ns_trainer *start(struct train *t, struct ns_context **ctx, const struct io_image *painting) {
+/* Refuses, in a sentence, a run that would not fit. */
+static double check_memory(struct ns_context *ctx, const struct train *t, const struct io_image *painting) {
+    double bytes = ns_train_memory(ctx, &t->p, painting->im.width, painting->im.height);
+    /* what it may take: --max-memory, or what the device has free less a fifth */
+    double room = t->max_memory > 0 ? t->max_memory : 0.8 * (double) ns_context_memory_free(ctx);
+    if (bytes > room)
+        die("training at %d px takes about %.2f GB, more than the %.2f GB %s: lower --size (memory grows with "
+            "its square)",
+            t->p.size, bytes / 1e9, room / 1e9, t->max_memory > 0 ? "--max-memory allows" : "free here");
+    return bytes;
+}
+
+/* The context and the trainer, after the memory check; *bytes the estimate. */
+static struct ns_trainer *start(struct train *t, struct ns_context **ctx, const struct io_image *painting,
+                                double *bytes) {
     struct ns_trainer *tr = NULL;
     enum ns_status st = ns_context_new_ex(t->weights, t->device, t->gpu, ctx);
     if (st) die("%s", *ctx ? ns_last_error(*ctx) : ns_status_str(st));
+    *bytes = check_memory(*ctx, t, painting);
     st = ns_trainer_new(*ctx, &painting->im, &t->p, t->resume ? t->checkpoint : NULL, &tr);
     if (st == NS_STATUS_UNAVAILABLE && t->device == NS_BACKEND_AUTO &&
         ns_context_backend_kind(*ctx) != NS_BACKEND_CPU) { /* this GPU backend cannot train: the CPU can */
@@ -293,6 +308,7 @@ static struct ns_trainer *start(struct train *t, struct ns_context **ctx, const 
         ns_context_free(*ctx);
         if ((st = ns_context_new_ex(t->weights, NS_BACKEND_CPU, 0, ctx)))
             die("%s", *ctx ? ns_last_error(*ctx) : ns_status_str(st));
+        *bytes = check_memory(*ctx, t, painting);
         st = ns_trainer_new(*ctx, &painting->im, &t->p, t->resume ? t->checkpoint : NULL, &tr);
     }
     if (st) die("%s", ns_last_error(*ctx));
@@ -327,12 +343,8 @@ int cli_train(int argc, char **argv) {
     read_photos(&t);
 
     struct ns_context *ctx = NULL;
-    struct ns_trainer *tr = start(&t, &ctx, &painting);
-    double bytes = ns_train_memory(ctx, &t.p, painting.im.width, painting.im.height);
-    if (t.max_memory > 0 && bytes > t.max_memory)
-        die("training at %d px in batches of %d takes about %.2f GB, more than --max-memory %.2f GB: lower --size "
-            "or --batch",
-            t.p.size, t.p.batch, bytes / 1e9, t.max_memory / 1e9);
+    double bytes;
+    struct ns_trainer *tr = start(&t, &ctx, &painting, &bytes);
     if (!t.quiet)
         fprintf(stderr, "neural-style train: %d photos, %d x %d px crops in batches of %d, on %s, about %.2f GB\n",
                 t.n_photos, t.p.size, t.p.size, t.p.batch, ns_context_backend(ctx), bytes / 1e9);

@@ -252,6 +252,10 @@ int ns_threads_usable(int requested) {
     return requested <= 0 || requested > cores ? cores : requested;
 }
 
+size_t ns_context_memory_free(const struct ns_context *ctx) {
+    return ctx && ctx->be ? ctx->be->ops->mem_free(ctx->be) : 0;
+}
+
 enum ns_status ns_context_set_threads(struct ns_context *ctx, int threads, int *used) {
     if (!ctx || !ctx->be) return NS_STATUS_INVALID_ARGUMENT;
     int n = ns_threads_usable(threads);

@@ -229,6 +229,9 @@ void ns_context_backend_info(const struct ns_context *ctx, struct ns_backend_inf
  * this process may run on are capped, since they only add memory and
  * switches; *used (may be NULL) gets the number used, 0 on a GPU. */
 enum ns_status ns_context_set_threads(struct ns_context *ctx, int threads, int *used);
+/* Bytes the context's backend has free now (GPU memory, or what this
+ * process may still take on the CPU). */
+size_t ns_context_memory_free(const struct ns_context *ctx);
 
 /* The precision runs on this backend get when asked for `want`: the CPU
  * always computes in float32, and bf16 needs a GPU of compute capability 8
@@ -605,7 +608,8 @@ enum ns_status ns_trainer_save(struct ns_trainer *t, const char *path, bool chec
 enum ns_status ns_trainer_set_info(struct ns_trainer *t, const char *key, const char *value);
 /* The network now (a copy, free with ns_style_model_free). */
 enum ns_status ns_trainer_model(struct ns_trainer *t, struct ns_style_model **out);
-/* Bytes a trainer with p takes on ctx's backend. */
+/* Bytes a trainer with p takes on ctx's backend (the VGG weights, already
+ * there, not counted). */
 double ns_train_memory(const struct ns_context *ctx, const struct ns_train_params *p, int painting_w,
                        int painting_h);
 /* Floating-point operations of one step. */

@@ -451,6 +451,9 @@ if command -v convert >/dev/null && [ -f "$EX/rainier.jpg" ] && [ -f "$REAL" ]; 
     "$NS" train --weights "$REAL" --style "$EX/autumn-oak.jpg" --photos "$T/few" --output "$T/few.safetensors" 2>"$T/err"; rc=$?
     check "two photos: exit 1, says how many are needed" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1 &&
         grep -q "has 2 readable photos; training needs at least 4" "$T/err"
+    "${TRAIN[@]}" --size 1024 --max-memory 0.5 --output "$T/big.safetensors" 2>"$T/err"; rc=$?
+    check "a run that does not fit: exit 1 before it starts, said in a sentence" test $rc -eq 1 -a \
+        ! -e "$T/big.safetensors" && grep -q "more than the 0.50 GB --max-memory allows: lower --size" "$T/err"
     # the quick style of the README, its progress and samples
     "${TRAIN[@]}" --steps 50 --output "$T/quick.safetensors" --samples "$T/samples" --sample-every 25 2>"$T/err"; rc=$?
     check "a quick style: exit 0, the model written, the checkpoint gone" test $rc -eq 0 -a -s "$T/quick.safetensors" \
