@@ -141,7 +141,9 @@ static double tape_loss(struct ns_ff_tape *t, const float *r, size_t n) {
 }
 
 /* The gradient of <network(x), r> against central differences, for a
- * few entries of every tensor and of the input. */
+ * few entries of every tensor and of the input: within 5e-2 relative
+ * (float32 differences; 0.017 seen, a wrong gradient is off by 0.3 and
+ * more). */
 static void test_network_fd(struct ns_backend *be) {
     int h = 12, w = 12;
     size_t n = (size_t) 3 * h * w;
@@ -184,7 +186,7 @@ static void test_network_fd(struct ns_backend *be) {
                 be->ops->upload(be, t.param[i][part], p, cnt);
                 double fd = (l[0] - l[1]) / (2 * eps), e = fabs(fd - an[j]) / (fabs(fd) + fabs(an[j]) + 0.1);
                 worst = fmax(worst, e);
-                CHECK(e < 2e-2, "%s.%s[%zu]: finite difference %.6g, backward %.6g", tiny.steps[i].name,
+                CHECK(e < 5e-2, "%s.%s[%zu]: finite difference %.6g, backward %.6g", tiny.steps[i].name,
                       part ? "bias" : "weight", j, fd, an[j]);
             }
             free(an);
@@ -202,7 +204,7 @@ static void test_network_fd(struct ns_backend *be) {
         x[j] = keep;
         double fd = (l[0] - l[1]) / (2 * eps), e = fabs(fd - gx[j]) / (fabs(fd) + fabs(gx[j]) + 0.1);
         worst = fmax(worst, e);
-        CHECK(e < 2e-2, "input[%zu]: finite difference %.6g, backward %.6g", j, fd, gx[j]);
+        CHECK(e < 5e-2, "input[%zu]: finite difference %.6g, backward %.6g", j, fd, gx[j]);
     }
     printf("network gradient against finite differences: worst relative error %.2g\n", worst);
     free(gx), free(x), free(r);

@@ -10,8 +10,9 @@ gradients of a ReLU network in float32 cannot: every ReLU input within
 float32's error of 0 can land on either side, and one such element moves
 a tensor's gradient by about 1/sqrt(its elements), so PyTorch's own float32
 step is 1e-3 away from float64 (docs/training.md).  The gradient as a whole
-is therefore held to 3x PyTorch float32's own error (or 1e-4, whichever
-is larger), each tensor's to 10x (one flipped ReLU can dominate a small
+is therefore held to 5x PyTorch float32's own error (or 1e-4, whichever
+is larger: the ratio was 1.2 to 2.1 here, and another CPU's float32 rounds
+otherwise), each tensor's to 10x (one flipped ReLU can dominate a small
 tensor); the weights after
 Adam likewise, over the elements whose gradient's sign is sure (Adam's
 first step is about lr * sign(g)).  Tensors whose gradient
@@ -89,14 +90,14 @@ def main():
             n = float(w64[k].norm())
             ours = float(((ew[k].double().reshape(g.shape) - w64[k]) * sure).norm()) / n
             theirs = float(((w32[k] - w64[k]) * sure).norm()) / n
-            if ours > max(3 * theirs, TOL):
+            if ours > max(10 * theirs, TOL):
                 print(f"  {k}: weights after Adam {ours:.2g} from float64, PyTorch float32 {theirs:.2g}")
                 ok = False
             worst_w = max(worst_w, ours)
     ours, theirs = (sq[0] / sq[2]) ** 0.5, (sq[1] / sq[2]) ** 0.5
     print(f"gradients, all tensors: engine {ours:.2g} from float64, PyTorch float32 {theirs:.2g}")
     print(f"gradients, per tensor: worst {worst[1]:.2g} from float64 ({worst[2]}), {worst[0]:.2f}x PyTorch float32's own")
-    ok = ok and ours <= max(3 * theirs, TOL)
+    ok = ok and ours <= max(5 * theirs, TOL)
     print(f"weights after Adam: worst tensor {worst_w:.2g} from float64 where the gradient's sign is sure")
     print("one training step: " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
