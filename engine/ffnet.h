@@ -45,6 +45,8 @@ const char *const *ns_ff_arch_names(void);
 /* The tensor shape of step s's weight (part 0) or bias (part 1); returns
  * its rank, 0 when the step has no such tensor. */
 int ns_ff_param_shape(const struct ns_ff_step *s, int part, int64_t shape[4]);
+/* Elements of that tensor; 0 = none. */
+size_t ns_ff_param_count(const struct ns_ff_step *s, int part);
 
 struct ns_style_model {
     const struct ns_ff_arch *arch;
@@ -91,6 +93,12 @@ enum ns_status ns_ff_stream(struct ns_backend *be, const struct ns_style_model *
 /* Writes m (its tensors and metadata) whole or not at all (the ONNX
  * importer, the tests); err as ns_st_save's. */
 enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len);
+/* Writes m with, when state is not NULL, Adam's moments state[i][part][0]
+ * and [1] as "adam_m.<tensor>" and "adam_v.<tensor>": whole or not at all. */
+enum ns_status ns_style_model_save_state(const char *path, const struct ns_style_model *m,
+                                         float *const (*state)[2][2], char *err, size_t err_len);
+/* Step s's tensor name: prefix, its name, ".weight" (part 0) or ".bias". */
+void ns_ff_tensor_name(const struct ns_ff_step *s, int part, const char *prefix, char *out, size_t len);
 /* m's metadata as JSON members ("\"k\":\"v\",...", g_free). */
 char *ns_style_model_info_members(const struct ns_style_model *m);
 /* Sets a metadata value (at most 32 keys). */

@@ -18,15 +18,6 @@
 #define NS_FF_EPS 1e-5
 #define NS_FF_SLOT 0 /* dot_moments' and moments' slots: 2 per channel */
 
-size_t ns_ff_param_count(const struct ns_ff_step *s, int part) {
-    int64_t shape[4];
-    int rank = ns_ff_param_shape(s, part, shape);
-    size_t n = rank ? 1 : 0;
-    for (int d = 0; d < rank; d++)
-        n *= (size_t) shape[d];
-    return n;
-}
-
 void ns_ff_tape_release(struct ns_ff_tape *t) {
     struct ns_backend *be = t->be;
     if (!be) return;

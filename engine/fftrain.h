@@ -39,8 +39,6 @@ enum ns_status ns_ff_tape_backward(struct ns_ff_tape *t, struct ns_buf *gout, st
 void ns_ff_tape_flush(struct ns_ff_tape *t);
 /* The weights back into m (all, or only the norms' when norms_only). */
 enum ns_status ns_ff_tape_download(struct ns_ff_tape *t, bool norms_only);
-/* Elements of step i's tensor part (0 weight, 1 bias); 0 = none. */
-size_t ns_ff_param_count(const struct ns_ff_step *s, int part);
 
 #endif /* NS_FFTRAIN_H */
 
@@ -53,10 +51,6 @@ enum ns_status ns_trainer_gradients(struct ns_trainer *t, struct ns_style_model 
 /* A new network of arch with PyTorch's first weights (a convolution's
  * weights and bias uniform in +-1/sqrt(fan-in), norms 1 and 0), from seed. */
 enum ns_status ns_style_model_new(const struct ns_ff_arch *arch, uint64_t seed, struct ns_style_model **out);
-/* Writes m with, when state is not NULL, Adam's moments state[i][part][0]
- * and [1] as "adam_m.<tensor>" and "adam_v.<tensor>": whole or not at all. */
-enum ns_status ns_style_model_save_state(const char *path, const struct ns_style_model *m,
-                                         float *const (*state)[2][2], char *err, size_t err_len);
 /* Reads a checkpoint's moments into state (malloc'ed), err a sentence. */
 enum ns_status ns_style_model_load_state(const char *path, const struct ns_style_model *m,
                                          float *(*state)[2][2], char *err, size_t err_len);

@@ -52,38 +52,6 @@ enum ns_status ns_style_model_new(const struct ns_ff_arch *arch, uint64_t seed, 
     return NS_STATUS_OK;
 }
 
-/* The tensor name of step i's part, with prefix. */
-static void tensor_name(const struct ns_ff_step *s, int part, const char *prefix, char *out, size_t len) {
-    snprintf(out, len, "%s%s.%s", prefix, s->name, part ? "bias" : "weight");
-}
-
-enum ns_status ns_style_model_save_state(const char *path, const struct ns_style_model *m,
-                                         float *const (*state)[2][2], char *err, size_t err_len) {
-    enum { MAX = 6 * NS_FF_MAX_STEPS };
-    struct ns_st_out *t = calloc(MAX, sizeof *t);
-    char(*names)[56] = calloc(MAX, sizeof *names);
-    static const char *const prefix[3] = {"", "adam_m.", "adam_v."};
-    int n = 0;
-    enum ns_status st = t && names ? NS_STATUS_OK : NS_STATUS_OUT_OF_MEMORY;
-    for (int k = 0; k < (state ? 3 : 1) && !st; k++)
-        for (int i = 0; i < m->arch->n_steps; i++)
-            for (int part = 0; part < 2; part++) {
-                int64_t shape[4];
-                int rank = ns_ff_param_shape(&m->arch->steps[i], part, shape);
-                if (!rank) continue;
-                tensor_name(&m->arch->steps[i], part, prefix[k], names[n], sizeof names[0]);
-                t[n] = (struct ns_st_out){names[n], {0}, rank, k ? state[i][part][k - 1] : m->param[i][part]};
-                for (int d = 0; d < rank; d++)
-                    t[n].shape[d] = (int) shape[d];
-                n++;
-            }
-    char *meta = st ? NULL : ns_style_model_info_members(m);
-    if (!st) st = ns_st_save(path, t, n, meta, err, err_len);
-    else snprintf(err, err_len, "not enough memory to write %s", path);
-    free(meta), free(t), free(names);
-    return st;
-}
-
 static size_t elems(const struct ns_st_tensor *t) {
     size_t n = 1;
     for (int d = 0; d < t->ndim && d < 4; d++)
@@ -100,7 +68,7 @@ enum ns_status ns_style_model_load_state(const char *path, const struct ns_style
         for (int part = 0; part < 2 && !st; part++)
             for (int k = 0; k < 2 && !st && ns_ff_param_count(&m->arch->steps[i], part); k++) {
                 char name[56];
-                tensor_name(&m->arch->steps[i], part, k ? "adam_v." : "adam_m.", name, sizeof name);
+                ns_ff_tensor_name(&m->arch->steps[i], part, k ? "adam_v." : "adam_m.", name, sizeof name);
                 const struct ns_st_tensor *tn = ns_st_find(&f, name);
                 if (!tn)
                     st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "'%s' is missing: a finished model, not a checkpoint",

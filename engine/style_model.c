@@ -62,6 +62,15 @@ int ns_ff_param_shape(const struct ns_ff_step *s, int part, int64_t shape[4]) {
     return 0;
 }
 
+size_t ns_ff_param_count(const struct ns_ff_step *s, int part) {
+    int64_t shape[4];
+    int rank = ns_ff_param_shape(s, part, shape);
+    size_t n = rank ? 1 : 0;
+    for (int d = 0; d < rank; d++)
+        n *= (size_t) shape[d];
+    return n;
+}
+
 void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out) {
     int c = 3;
     out->flops = 0;
@@ -108,7 +117,7 @@ static enum ns_status read_param(struct ns_st_file *f, const struct ns_ff_step *
     int64_t want[4];
     int rank = ns_ff_param_shape(s, part, want);
     char name[48];
-    snprintf(name, sizeof name, "%s.%s", s->name, part ? "bias" : "weight");
+    ns_ff_tensor_name(s, part, "", name, sizeof name);
     const struct ns_st_tensor *t = ns_st_find(f, name);
     if (!t)
         return ns_st_fail(f, NS_STATUS_BAD_WEIGHTS, "tensor '%s' is missing: not a complete %s model", name,
@@ -201,25 +210,39 @@ char *ns_style_model_info_members(const struct ns_style_model *m) {
     return text;
 }
 
-enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len) {
-    struct ns_st_out t[2 * NS_FF_MAX_STEPS];
-    char names[2 * NS_FF_MAX_STEPS][48];
+void ns_ff_tensor_name(const struct ns_ff_step *s, int part, const char *prefix, char *out, size_t len) {
+    snprintf(out, len, "%s%s.%s", prefix, s->name, part ? "bias" : "weight");
+}
+
+enum ns_status ns_style_model_save_state(const char *path, const struct ns_style_model *m,
+                                         float *const (*state)[2][2], char *err, size_t err_len) {
+    enum { MAX = 6 * NS_FF_MAX_STEPS };
+    struct ns_st_out *t = calloc(MAX, sizeof *t);
+    char(*names)[56] = calloc(MAX, sizeof *names);
+    static const char *const prefix[3] = {"", "adam_m.", "adam_v."};
     int n = 0;
-    for (int i = 0; i < m->arch->n_steps; i++)
-        for (int part = 0; part < 2; part++) {
-            int64_t shape[4];
-            int rank = ns_ff_param_shape(&m->arch->steps[i], part, shape);
-            if (!rank) continue;
-            snprintf(names[n], sizeof names[0], "%s.%s", m->arch->steps[i].name, part ? "bias" : "weight");
-            t[n] = (struct ns_st_out){names[n], {0}, rank, m->param[i][part]};
-            for (int d = 0; d < rank; d++)
-                t[n].shape[d] = (int) shape[d];
-            n++;
-        }
-    char *meta = ns_style_model_info_members(m);
-    enum ns_status st = ns_st_save(path, t, n, meta, err, err_len);
-    g_free(meta);
+    enum ns_status st = t && names ? NS_STATUS_OK : NS_STATUS_OUT_OF_MEMORY;
+    for (int k = 0; k < (state ? 3 : 1) && !st; k++)
+        for (int i = 0; i < m->arch->n_steps; i++)
+            for (int part = 0; part < 2; part++) {
+                int64_t shape[4];
+                int rank = ns_ff_param_shape(&m->arch->steps[i], part, shape);
+                if (!rank) continue;
+                ns_ff_tensor_name(&m->arch->steps[i], part, prefix[k], names[n], sizeof names[0]);
+                t[n] = (struct ns_st_out){names[n], {0}, rank, k ? state[i][part][k - 1] : m->param[i][part]};
+                for (int d = 0; d < rank; d++)
+                    t[n].shape[d] = (int) shape[d];
+                n++;
+            }
+    char *meta = st ? NULL : ns_style_model_info_members(m);
+    if (!st) st = ns_st_save(path, t, n, meta, err, err_len);
+    else snprintf(err, err_len, "not enough memory to write %s", path);
+    free(meta), free(t), free(names);
     return st;
+}
+
+enum ns_status ns_style_model_save(const char *path, const struct ns_style_model *m, char *err, size_t err_len) {
+    return ns_style_model_save_state(path, m, NULL, err, err_len);
 }
 
 enum ns_status ns_style_model_set_info(struct ns_style_model *m, const char *key, const char *value) {

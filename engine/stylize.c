@@ -47,12 +47,8 @@ static enum ns_status ff_upload(struct ff_run *r) {
     const struct ns_ff_arch *a = r->m->arch;
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            int64_t shape[4];
-            int rank = ns_ff_param_shape(&a->steps[i], part, shape);
-            if (!rank) continue;
-            size_t count = 1;
-            for (int d = 0; d < rank; d++)
-                count *= (size_t) shape[d];
+            size_t count = ns_ff_param_count(&a->steps[i], part);
+            if (!count) continue;
             if (!(r->param[i][part] = ns_alloc_f32(r->be, count))) return NS_STATUS_OUT_OF_MEMORY;
             r->be->ops->upload(r->be, r->param[i][part], r->m->param[i][part], count);
         }
