@@ -118,10 +118,11 @@ $(BUILD)/tests/%: tests/%.c tests/*.h $(LIBNS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
 # the plug-ins' shared code (settings, estimate, preview) with GEGL, without GIMP
+# (training runs the command line built beside it)
 $(BUILD)/tests/test_plugin: tests/test_plugin.c tests/*.h plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c \
-                            plugin/remember.c plugin/fast.c plugin/*.h $(LIBNS) | $(BUILD)/tests
+                            plugin/remember.c plugin/fast.c plugin/train.c plugin/*.h $(LIBNS) $(BUILD)/neural-style | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Iengine -Iplugin $(ENGINE_CFLAGS) $(GEGL_CFLAGS) -o $@ tests/test_plugin.c \
-	    plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c plugin/remember.c plugin/fast.c $(LIBNS) \
+	    plugin/params.c plugin/restyle.c plugin/estimate.c plugin/preview.c plugin/remember.c plugin/fast.c plugin/train.c $(LIBNS) \
 	    $(GEGL_LIBS) $(ENGINE_LIBS)
 
 # the plug-ins' decisions on the layer stack, without GIMP

@@ -177,12 +177,14 @@ static bool keep_photo(struct train *t, const char *path, char *err, size_t elen
     double s = (double) least / (w < h ? w : h);
     int kw = (int) lround(w * s), kh = (int) lround(h * s);
     kw = kw < least ? least : kw, kh = kh < least ? least : kh;
-    struct ns_image small = {malloc(sizeof(float) * 3 * kw * kh), kw, kh, 3, 3 * kw};
+    /* resized with the photo's own channels; an alpha channel then dropped */
+    int c = img.im.channels;
+    struct ns_image small = {malloc(sizeof(float) * c * kw * kh), kw, kh, c, c * kw};
     struct photo *ph = &t->ph[t->n_photos];
     ph->rgb = malloc((size_t) 3 * kw * kh);
     bool ok = small.data && ph->rgb && ns_resize(&img.im, &small) == NS_STATUS_OK;
     for (size_t i = 0; ok && i < (size_t) 3 * kw * kh; i++) {
-        float v = small.data[i];
+        float v = small.data[i / 3 * c + (c >= 3 ? i % 3 : 0)];
         ph->rgb[i] = (unsigned char) lroundf((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
     }
     if (ok) ph->w = kw, ph->h = kh, ph->path = g_strdup(path), t->n_photos++;

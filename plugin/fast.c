@@ -45,21 +45,17 @@ NsFastParams
 ns_fast_defaults (void)
 {
   NsFastParams p;
-  gsize        i;
 
   memset (&p, 0, sizeof p);
-
-  for (i = 0; i < G_N_ELEMENTS (settings); i++)
-    if (settings[i].type != NS_FAST_TEXT)
-      ns_fast_set (&p, &settings[i], settings[i].value);
+  ns_rows_defaults (settings, G_N_ELEMENTS (settings), &p);
   return p;
 }
 
 gdouble
-ns_fast_get (const NsFastParams  *p,
-             const NsFastSetting *s)
+ns_row_get (gconstpointer        params,
+            const NsFastSetting *s)
 {
-  gconstpointer field = G_STRUCT_MEMBER_P (p, s->offset);
+  gconstpointer field = G_STRUCT_MEMBER_P (params, s->offset);
 
   switch (s->type)
     {
@@ -71,11 +67,11 @@ ns_fast_get (const NsFastParams  *p,
 }
 
 void
-ns_fast_set (NsFastParams        *p,
-             const NsFastSetting *s,
-             gdouble              value)
+ns_row_set (gpointer             params,
+            const NsFastSetting *s,
+            gdouble              value)
 {
-  gpointer field = G_STRUCT_MEMBER_P (p, s->offset);
+  gpointer field = G_STRUCT_MEMBER_P (params, s->offset);
 
   switch (s->type)
     {
@@ -84,6 +80,85 @@ ns_fast_set (NsFastParams        *p,
     case NS_FAST_DEVICE: *(gint *) field     = (gint) value; break;
     default:             break;
     }
+}
+
+const gchar *
+ns_row_text (gconstpointer        params,
+             const NsFastSetting *s)
+{
+  return s->type == NS_FAST_TEXT ? G_STRUCT_MEMBER_P (params, s->offset) : "";
+}
+
+void
+ns_row_set_text (gpointer             params,
+                 const NsFastSetting *s,
+                 const gchar         *text)
+{
+  if (s->type == NS_FAST_TEXT)
+    g_strlcpy (G_STRUCT_MEMBER_P (params, s->offset), text ? text : "", NS_RESTYLE_TEXT_LEN);
+}
+
+gchar *
+ns_row_label (const NsFastSetting *s)
+{
+  gchar **parts = g_strsplit (_(s->label), "_", -1);
+  gchar  *label = g_strjoinv ("", parts);
+
+  g_strfreev (parts);
+  return label;
+}
+
+void
+ns_rows_defaults (const NsFastSetting *rows,
+                  gint                 n,
+                  gpointer             params)
+{
+  gint i;
+
+  for (i = 0; i < n; i++)
+    if (rows[i].type != NS_FAST_TEXT)
+      ns_row_set (params, &rows[i], rows[i].value);
+}
+
+gboolean
+ns_rows_check (const NsFastSetting *rows,
+               gint                 n,
+               gconstpointer        params,
+               GError             **error)
+{
+  gint i;
+
+  for (i = 0; i < n; i++)
+    {
+      const NsFastSetting *s = &rows[i];
+      gdouble              v = ns_row_get (params, s);
+      gchar               *label;
+
+      if (s->type == NS_FAST_TEXT || (v >= s->min && v <= s->max))
+        continue;
+      label = ns_row_label (s);
+      /* TRANSLATORS: "Brush size must be between 0.25 and 8, not 9." */
+      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
+                   _("%s must be between %g and %g, not %g."), label, s->min, s->max, v);
+      g_free (label);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gdouble
+ns_fast_get (const NsFastParams  *p,
+             const NsFastSetting *s)
+{
+  return ns_row_get (p, s);
+}
+
+void
+ns_fast_set (NsFastParams        *p,
+             const NsFastSetting *s,
+             gdouble              value)
+{
+  ns_row_set (p, s, value);
 }
 
 void
@@ -97,26 +172,8 @@ gboolean
 ns_fast_check (const NsFastParams *p,
                GError            **error)
 {
-  gsize i;
-
-  for (i = 0; i < G_N_ELEMENTS (settings); i++)
-    {
-      const NsFastSetting *s = &settings[i];
-      gdouble              v = ns_fast_get (p, s);
-      gchar              **parts;
-      gchar               *label;
-
-      if (s->type == NS_FAST_TEXT || (v >= s->min && v <= s->max))
-        continue;
-      parts = g_strsplit (_(s->label), "_", -1);
-      label = g_strjoinv ("", parts);
-      /* TRANSLATORS: "Brush size must be between 0.25 and 8, not 9." */
-      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("%s must be between %g and %g, not %g."), label, s->min, s->max, v);
-      g_free (label);
-      g_strfreev (parts);
-      return FALSE;
-    }
+  if (! ns_rows_check (settings, G_N_ELEMENTS (settings), p, error))
+    return FALSE;
   if (! p->style[0])
     {
       g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
@@ -200,11 +257,13 @@ ns_fast_styles (void)
 
       while (d && (f = g_dir_read_name (d)))
         {
-          gchar       *name = g_strndup (f, strlen (f) - strlen (".safetensors"));
-          gchar       *path = g_build_filename (dirs[i], f, NULL);
-          NsFastStyle *s    = NULL;
+          gboolean     model = g_str_has_suffix (f, ".safetensors") && f[0] != '.';
+          /* (training/ is there too: Train Neural Style's runs) */
+          gchar       *name  = model ? g_strndup (f, strlen (f) - strlen (".safetensors")) : NULL;
+          gchar       *path  = g_build_filename (dirs[i], f, NULL);
+          NsFastStyle *s     = NULL;
 
-          if (g_str_has_suffix (f, ".safetensors") && f[0] != '.' && ! g_hash_table_contains (seen, name))
+          if (model && ! g_hash_table_contains (seen, name))
             s = style_of (path, name);
           if (s)
             {

@@ -28,18 +28,19 @@ typedef struct
 
 typedef enum
 {
-  NS_FAST_TEXT,
+  NS_FAST_TEXT,     /* gchar[NS_RESTYLE_TEXT_LEN] */
   NS_FAST_NUMBER,
   NS_FAST_BOOL,
   NS_FAST_DEVICE    /* 0 auto, 1 CPU, 2 GPU (ns_restyle_device_choices) */
 } NsFastType;
 
-/* One setting: a procedure argument and a dialog control. */
+/* One setting: a procedure argument and a dialog control (of the fast
+ * styles' table and of training's, each over its own struct). */
 typedef struct
 {
   const gchar *name;    /* the argument's name */
   NsFastType   type;
-  gsize        offset;  /* in NsFastParams */
+  gsize        offset;  /* in the table's struct (NsFastParams, NsTrainParams) */
   gdouble      min;
   gdouble      max;
   gdouble      value;   /* the default (a text's is "") */
@@ -47,6 +48,30 @@ typedef struct
   const gchar *label;   /* N_(), with the dialog's mnemonic */
   const gchar *help;    /* N_() */
 } NsFastSetting;
+
+/* Any table of rows over its own params struct (the fast styles' here,
+ * training's in train.h): a row's value, set unclamped; a text row's
+ * text (at most NS_RESTYLE_TEXT_LEN); its label without the mnemonic (new
+ * string); every number row's default; each number within its row's
+ * range, else a translated error naming the setting. */
+gdouble               ns_row_get          (gconstpointer         params,
+                                           const NsFastSetting  *s);
+void                  ns_row_set          (gpointer              params,
+                                           const NsFastSetting  *s,
+                                           gdouble               value);
+const gchar         * ns_row_text         (gconstpointer         params,
+                                           const NsFastSetting  *s);
+void                  ns_row_set_text     (gpointer              params,
+                                           const NsFastSetting  *s,
+                                           const gchar          *text);
+gchar               * ns_row_label        (const NsFastSetting  *s);
+void                  ns_rows_defaults    (const NsFastSetting  *rows,
+                                           gint                  n,
+                                           gpointer              params);
+gboolean              ns_rows_check       (const NsFastSetting  *rows,
+                                           gint                  n,
+                                           gconstpointer         params,
+                                           GError              **error);
 
 /* The rows, in the order scripts pass them. */
 const NsFastSetting * ns_fast_settings    (gint                 *n);

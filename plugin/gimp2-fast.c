@@ -19,39 +19,6 @@
 #define ARGS_BEFORE    3  /* run-mode, image, drawable */
 #define RESPONSE_RESET 1
 
-static GimpPDBArgType
-arg_type (const NsFastSetting *s)
-{
-  switch (s->type)
-    {
-    case NS_FAST_TEXT:   return GIMP_PDB_STRING;
-    case NS_FAST_NUMBER: return GIMP_PDB_FLOAT;
-    default:             return GIMP_PDB_INT32;
-    }
-}
-
-/* The help, with the range or the choices' numbers (the procedure
- * browser shows it as written).  Lives as long as the plug-in. */
-static gchar *
-arg_blurb (const NsFastSetting *s)
-{
-  const gchar *const *nicks = ns_restyle_device_choices (NULL);
-  GString            *text  = g_string_new (s->help);
-  gint                k;
-
-  if (s->type == NS_FAST_NUMBER)
-    g_string_append_printf (text, " (%g..%g)", s->min, s->max);
-  else if (s->type == NS_FAST_BOOL)
-    g_string_append (text, " { FALSE (0), TRUE (1) }");
-  else if (s->type == NS_FAST_DEVICE)
-    {
-      for (k = 0; nicks[k]; k++)
-        g_string_append_printf (text, "%s%s (%d)", k ? ", " : " { ", nicks[k], k);
-      g_string_append (text, " }");
-    }
-  return g_string_free (text, FALSE);
-}
-
 void
 ns_gimp2_fast_query (void)
 {
@@ -65,17 +32,10 @@ ns_gimp2_fast_query (void)
   {
     { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
   };
-  gint                 n, i;
+  gint                 n;
   const NsFastSetting *t    = ns_fast_settings (&n);
-  GimpParamDef        *args = g_new0 (GimpParamDef, ARGS_BEFORE + n);
+  GimpParamDef        *args = ns_gimp2_row_defs (first, ARGS_BEFORE, t, n);
 
-  memcpy (args, first, sizeof first);
-  for (i = 0; i < n; i++)
-    {
-      args[ARGS_BEFORE + i].type        = arg_type (&t[i]);
-      args[ARGS_BEFORE + i].name        = (gchar *) t[i].name;
-      args[ARGS_BEFORE + i].description = arg_blurb (&t[i]);
-    }
   gimp_install_procedure (NS_FAST_PROC,
                           N_("Restyle a photo in seconds with a trained style network"),
                           "Runs a fast style's feed-forward network (Johnson et al. 2016, "
@@ -130,34 +90,6 @@ show_dialog (gint                photo,
   return response == GTK_RESPONSE_OK;
 }
 
-/* The arguments into p; FALSE and an error when their count is wrong. */
-static gboolean
-read_args (gint             nparams,
-           const GimpParam *param,
-           NsFastParams    *p,
-           GError         **error)
-{
-  gint                 n, i;
-  const NsFastSetting *t = ns_fast_settings (&n);
-
-  if (nparams != ARGS_BEFORE + n)
-    {
-      g_set_error (error, NS_RESTYLE_ERROR, NS_RESTYLE_ERROR_INVALID,
-                   _("Neural Style takes %d arguments, not %d."), ARGS_BEFORE + n, nparams);
-      return FALSE;
-    }
-  for (i = 0; i < n; i++)
-    {
-      const GimpParam *a = &param[ARGS_BEFORE + i];
-
-      if (t[i].type == NS_FAST_TEXT)
-        ns_fast_set_style (p, a->data.d_string);
-      else
-        ns_fast_set (p, &t[i], t[i].type == NS_FAST_NUMBER ? a->data.d_float : a->data.d_int32);
-    }
-  return TRUE;
-}
-
 void
 ns_gimp2_fast_run (gint              nparams,
                    const GimpParam  *param,
@@ -173,6 +105,8 @@ ns_gimp2_fast_run (gint              nparams,
   GError            *error    = NULL;
   gint               layer    = -1;
   gchar             *remember = g_build_filename (gimp_directory (), NS_REMEMBER_FAST_FILE, NULL);
+  gint               n;
+  const NsFastSetting *t      = ns_fast_settings (&n);
 
   *nreturn_vals = 1;
   *return_vals  = values;
@@ -183,12 +117,12 @@ ns_gimp2_fast_run (gint              nparams,
     {
       /* the last session's settings, then this session's (GIMP 2.10's
        * gimp_set_data lasts one session) */
-      ns_remember_fast_load (&p, remember);
+      ns_remember_rows_load (t, n, &p, NS_REMEMBER_FAST_GROUP, remember);
       if (gimp_get_data_size (NS_FAST_PROC) == sizeof p)
         gimp_get_data (NS_FAST_PROC, &p);
     }
   if (run_mode == GIMP_RUN_NONINTERACTIVE)
-    read_args (nparams, param, &p, &error);
+    ns_gimp2_read_rows (nparams, param, ARGS_BEFORE, t, n, &p, &error);
   else if (run_mode == GIMP_RUN_INTERACTIVE && (photo == -1 || ! show_dialog (photo, &p, &ctx)))
     {
       if (photo == -1)
@@ -206,7 +140,9 @@ ns_gimp2_fast_run (gint              nparams,
   if (layer != -1 && run_mode != GIMP_RUN_NONINTERACTIVE)
     {
       gimp_set_data (NS_FAST_PROC, &p, sizeof p);
-      ns_remember_fast_save (&p, remember, NULL);  /* a failure costs only the memory */
+      ns_remember_rows_save (t, n, &p, NS_REMEMBER_FAST_GROUP,
+                             " Neural Style (Fast)'s last settings, written by the plug-in", remember,
+                             NULL);  /* a failure costs only the memory */
     }
   ns_gimp2_return (run_mode, layer, error, values, nreturn_vals);
   g_free (remember);

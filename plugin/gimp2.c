@@ -153,7 +153,7 @@ query (void)
   {
     { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
   };
-  gchar *dir  = ns_host_plugin_dir ();
+  gchar *dir  = ns_restyle_plugin_dir ();
   gchar *loc  = g_build_filename (dir, "locale", NULL);
   gchar *help = g_build_filename (dir, "help", NULL);
   gchar *uri  = g_filename_to_uri (help, NULL, NULL);
@@ -195,6 +195,7 @@ query (void)
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
   ns_gimp2_fast_query ();
+  ns_gimp2_train_query ();
   g_free (uri);
   g_free (help);
   g_free (loc);
@@ -585,6 +586,11 @@ run (const gchar      *name,
   if (! strcmp (name, NS_FAST_PROC))
     {
       ns_gimp2_fast_run (nparams, param, nreturn_vals, return_vals);
+      return;
+    }
+  if (! strcmp (name, NS_TRAIN_PROC))
+    {
+      ns_gimp2_train_run (nparams, param, nreturn_vals, return_vals);
       return;
     }
   vals.content = param[2].data.d_drawable;

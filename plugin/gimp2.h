@@ -19,12 +19,34 @@ void ns_gimp2_return     (GimpRunMode       run_mode,
                           GimpParam        *values,
                           gint             *nreturn_vals);
 
+/* A table of settings (gimp2-rows.c): the argument list, first then the
+ * rows (lives as long as the plug-in), and the arguments after n_first
+ * into params; FALSE and an error when their count is wrong. */
+GimpParamDef * ns_gimp2_row_defs  (const GimpParamDef  *first,
+                                   gint                 n_first,
+                                   const NsFastSetting *rows,
+                                   gint                 n);
+gboolean       ns_gimp2_read_rows (gint                 nparams,
+                                   const GimpParam     *param,
+                                   gint                 n_first,
+                                   const NsFastSetting *rows,
+                                   gint                 n,
+                                   gpointer             params,
+                                   GError             **error);
+
 /* Neural Style (Fast) (gimp2-fast.c): its procedure, and its run */
 void ns_gimp2_fast_query (void);
 void ns_gimp2_fast_run   (gint              nparams,
                           const GimpParam  *param,
                           gint             *nreturn_vals,
                           GimpParam       **return_vals);
+
+/* Train Neural Style (gimp2-train.c): its procedure, and its run */
+void ns_gimp2_train_query (void);
+void ns_gimp2_train_run   (gint              nparams,
+                           const GimpParam  *param,
+                           gint             *nreturn_vals,
+                           GimpParam       **return_vals);
 
 G_END_DECLS
 

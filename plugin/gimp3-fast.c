@@ -15,87 +15,14 @@
 #include "fast-dialog.h"
 #include "gimp3.h"
 
-static GimpChoice *
-device_choice (void)
-{
-  const gchar *const *labels;
-  const gchar *const *nicks  = ns_restyle_device_choices (&labels);
-  GimpChoice         *choice = gimp_choice_new ();
-  gint                k;
-
-  for (k = 0; nicks[k]; k++)
-    gimp_choice_add (choice, nicks[k], k, _(labels[k]), NULL);
-  return choice;
-}
-
-static void
-add_arguments (GimpProcedure *procedure)
-{
-  gint                 n, i;
-  const NsFastSetting *t = ns_fast_settings (&n);
-  GParamFlags          rw = G_PARAM_READWRITE;
-
-  for (i = 0; i < n; i++)
-    {
-      const NsFastSetting *s     = &t[i];
-      gchar              **parts = g_strsplit (_(s->label), "_", -1);
-      gchar               *nick  = g_strjoinv ("", parts);
-
-      switch (s->type)
-        {
-        case NS_FAST_TEXT:
-          gimp_procedure_add_string_argument (procedure, s->name, nick, _(s->help), "", rw);
-          break;
-        case NS_FAST_NUMBER:
-          gimp_procedure_add_double_argument (procedure, s->name, nick, _(s->help), s->min, s->max, s->value,
-                                              rw);
-          break;
-        case NS_FAST_BOOL:
-          gimp_procedure_add_boolean_argument (procedure, s->name, nick, _(s->help), s->value != 0, rw);
-          break;
-        case NS_FAST_DEVICE:
-          gimp_procedure_add_choice_argument (procedure, s->name, nick, _(s->help), device_choice (),
-                                              ns_restyle_device_choices (NULL)[(gint) s->value], rw);
-          break;
-        }
-      g_free (nick);
-      g_strfreev (parts);
-    }
-}
-
 static NsFastParams
 params_from_config (GimpProcedureConfig *config)
 {
   NsFastParams         p = ns_fast_defaults ();
-  gint                 n, i;
+  gint                 n;
   const NsFastSetting *t = ns_fast_settings (&n);
 
-  for (i = 0; i < n; i++)
-    {
-      gchar    *text = NULL;
-      gdouble   d    = 0;
-      gboolean  b    = FALSE;
-
-      switch (t[i].type)
-        {
-        case NS_FAST_TEXT:
-          g_object_get (config, t[i].name, &text, NULL);
-          ns_fast_set_style (&p, text);
-          g_free (text);
-          break;
-        case NS_FAST_NUMBER:
-          g_object_get (config, t[i].name, &d, NULL);
-          ns_fast_set (&p, &t[i], d);
-          break;
-        case NS_FAST_BOOL:
-          g_object_get (config, t[i].name, &b, NULL);
-          ns_fast_set (&p, &t[i], b);
-          break;
-        case NS_FAST_DEVICE:
-          ns_fast_set (&p, &t[i], gimp_procedure_config_get_choice_id (config, t[i].name));
-          break;
-        }
-    }
+  ns_gimp3_rows_from_config (config, t, n, &p);
   return p;
 }
 
@@ -105,23 +32,10 @@ static void
 params_to_config (const NsFastParams  *p,
                   GimpProcedureConfig *config)
 {
-  gint                 n, i;
+  gint                 n;
   const NsFastSetting *t = ns_fast_settings (&n);
 
-  for (i = 0; i < n; i++)
-    {
-      gdouble v = ns_fast_get (p, &t[i]);
-
-      switch (t[i].type)
-        {
-        case NS_FAST_TEXT:   g_object_set (config, t[i].name, p->style, NULL); break;
-        case NS_FAST_NUMBER: g_object_set (config, t[i].name, CLAMP (v, t[i].min, t[i].max), NULL); break;
-        case NS_FAST_BOOL:   g_object_set (config, t[i].name, (gboolean) (v != 0), NULL); break;
-        case NS_FAST_DEVICE:
-          g_object_set (config, t[i].name, ns_restyle_device_choices (NULL)[(gint) CLAMP (v, 0, 2)], NULL);
-          break;
-        }
-    }
+  ns_gimp3_rows_to_config (p, t, n, config);
 }
 
 typedef struct
@@ -223,8 +137,10 @@ fast_run (GimpProcedure        *procedure,
 GimpProcedure *
 ns_gimp3_fast_procedure (GimpPlugIn *plug_in)
 {
-  GimpProcedure *procedure = gimp_image_procedure_new (plug_in, NS_FAST_PROC, GIMP_PDB_PROC_TYPE_PLUGIN,
-                                                       fast_run, NULL, NULL);
+  GimpProcedure       *procedure = gimp_image_procedure_new (plug_in, NS_FAST_PROC, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                                             fast_run, NULL, NULL);
+  gint                 n;
+  const NsFastSetting *t = ns_fast_settings (&n);
 
   gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
   gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
@@ -241,7 +157,7 @@ ns_gimp3_fast_procedure (GimpPlugIn *plug_in)
                                     NS_FAST_PROC);
   gimp_procedure_set_attribution (procedure, "Neural Style for GIMP developers",
                                   "Neural Style for GIMP developers", "2026");
-  add_arguments (procedure);
+  ns_gimp3_add_rows (procedure, t, n);
   gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
                                          _("The restyled layer, above the photo"),
                                          FALSE, G_PARAM_READWRITE);

@@ -77,7 +77,7 @@ neural_style_init (NeuralStyle *plugin)
 static GList *
 neural_style_query_procedures (GimpPlugIn *plug_in)
 {
-  gchar *dir  = ns_host_plugin_dir ();
+  gchar *dir  = ns_restyle_plugin_dir ();
   gchar *help = g_build_filename (dir, "help", NULL);
   GFile *uri  = g_file_new_for_path (help);
 
@@ -85,7 +85,8 @@ neural_style_query_procedures (GimpPlugIn *plug_in)
   g_object_unref (uri);
   g_free (help);
   g_free (dir);
-  return g_list_append (g_list_append (NULL, g_strdup (PLUG_IN_PROC)), g_strdup (NS_FAST_PROC));
+  return g_list_append (g_list_append (g_list_append (NULL, g_strdup (PLUG_IN_PROC)), g_strdup (NS_FAST_PROC)),
+                        g_strdup (NS_TRAIN_PROC));
 }
 
 /* The same catalogue and folder as the GIMP 2.10 plug-in: locale/ beside
@@ -274,6 +275,8 @@ neural_style_create_procedure (GimpPlugIn  *plug_in,
 
   if (g_strcmp0 (name, NS_FAST_PROC) == 0)
     return ns_gimp3_fast_procedure (plug_in);
+  if (g_strcmp0 (name, NS_TRAIN_PROC) == 0)
+    return ns_gimp3_train_procedure (plug_in);
   if (g_strcmp0 (name, PLUG_IN_PROC) != 0)
     return NULL;
 

@@ -18,8 +18,25 @@ GimpValueArray * ns_gimp3_return (GimpProcedure *procedure,
                                   gint           layer,
                                   GError        *error);
 
-/* Neural Style (Fast) (gimp3-fast.c): its procedure */
-GimpProcedure * ns_gimp3_fast_procedure (GimpPlugIn *plug_in);
+/* A table of settings (gimp3-rows.c): its rows as the procedure's
+ * arguments, the config into params and params into the config (numbers
+ * clamped to their ranges). */
+void ns_gimp3_add_rows         (GimpProcedure       *procedure,
+                                const NsFastSetting *rows,
+                                gint                 n);
+void ns_gimp3_rows_from_config (GimpProcedureConfig *config,
+                                const NsFastSetting *rows,
+                                gint                 n,
+                                gpointer             params);
+void ns_gimp3_rows_to_config   (gconstpointer        params,
+                                const NsFastSetting *rows,
+                                gint                 n,
+                                GimpProcedureConfig *config);
+
+/* Neural Style (Fast) (gimp3-fast.c) and Train Neural Style
+ * (gimp3-train.c): their procedures */
+GimpProcedure * ns_gimp3_fast_procedure  (GimpPlugIn *plug_in);
+GimpProcedure * ns_gimp3_train_procedure (GimpPlugIn *plug_in);
 
 G_END_DECLS
 

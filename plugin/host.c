@@ -17,16 +17,6 @@ ns_host_choice_new (void)
   return c;
 }
 
-gchar *
-ns_host_plugin_dir (void)
-{
-  gchar *exe = g_file_read_link ("/proc/self/exe", NULL);
-  gchar *dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
-
-  g_free (exe);
-  return dir;
-}
-
 static NsItemInfo
 item_of (const NsHostOps *ops,
          gint             id)

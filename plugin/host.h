@@ -12,6 +12,7 @@
 #include "fast.h"
 #include "layers.h"
 #include "restyle.h"
+#include "train.h"
 
 G_BEGIN_DECLS
 
@@ -107,9 +108,6 @@ typedef struct
 /* The defaults: no layers chosen. */
 NsHostChoice      ns_host_choice_new  (void);
 
-/* The folder the plug-in binary is in (new string). */
-gchar           * ns_host_plugin_dir  (void);
-
 /* The image's layers and channels as the rules (layers.h) see them. */
 void              ns_host_list_layers (const NsHostOps      *ops,
                                        gint                  image,
@@ -151,6 +149,23 @@ gint              ns_host_run_fast    (const NsHostOps      *ops,
                                        const NsFastParams   *p,
                                        struct ns_context   **ctx,
                                        GError              **error);
+
+/* Train Neural Style (host-train.c): starts training p on the layer
+ * `painting`, or joins the run under p's name that is still going.
+ * Interactive: the run's window until it ends or is closed (the run goes
+ * on).  Otherwise it waits for the end with GIMP's progress bar.  FALSE
+ * and an error when it did not start or (waiting) did not finish. */
+gboolean          ns_host_train       (const NsHostOps      *ops,
+                                       gint                  painting,
+                                       const NsTrainParams  *p,
+                                       gboolean              interactive,
+                                       GError              **error);
+
+/* p's name from the painting layer's when p has none, and the photos'
+ * folder the defaults' when p has none. */
+void              ns_host_train_fill  (const NsHostOps      *ops,
+                                       gint                  painting,
+                                       NsTrainParams        *p);
 
 GimpPDBStatusType ns_host_status_of   (const GError          *error);
 

@@ -2,8 +2,8 @@
 # Installs the built plug-in(s) into the user's GIMP plug-in folders:
 #   ~/.config/GIMP/2.10/plug-ins/neural-style/   (GIMP 2.10)
 #   ~/.config/GIMP/3.0/plug-ins/neural-style/    (GIMP 3.0: one folder per plug-in)
-# each with its translations (locale/), its help pages (help/) and, when
-# built, the CUDA backend.
+# each with its translations (locale/), its help pages (help/), the command
+# line (bin/neural-style, for training) and, when built, the CUDA backend.
 # Usage: plugin/install-plugin.sh [BUILD_DIR] [CONFIG_DIR]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +26,12 @@ for v in 2.10:gimp2 3.0:gimp3; do
     cp -r "$ROOT/plugin/help" "$dest/help"
     mkdir -p "$dest/help/images"
     cp "$ROOT"/docs/images/before-after.jpg "$ROOT"/docs/images/dialog.jpg "$dest/help/images/" 2>/dev/null || true
+    # the command line, which Train Neural Style... runs (in bin/: GIMP runs
+    # only the folder's own neural-style as a plug-in)
+    if [ -x "$BUILD/neural-style" ]; then
+        mkdir -p "$dest/bin"
+        install -m 755 "$BUILD/neural-style" "$dest/bin/neural-style.new" && mv "$dest/bin/neural-style.new" "$dest/bin/neural-style"
+    fi
     # the CUDA backend when built; never a stale one from an earlier build
     if [ -f "$BUILD/libns-cuda.so" ]; then
         install -m 644 "$BUILD/libns-cuda.so" "$dest/libns-cuda.so.new" && mv "$dest/libns-cuda.so.new" "$dest/libns-cuda.so"

@@ -177,55 +177,58 @@ ns_remember_load (NsRestyleParams *p,
   return TRUE;
 }
 
-/* ---- Neural Style (Fast) ---- */
-
-#define FAST_GROUP "fast"
+/* ---- a table of rows: Neural Style (Fast), Train Neural Style ---- */
 
 gboolean
-ns_remember_fast_save (const NsFastParams *p,
-                       const gchar        *path,
-                       GError            **error)
+ns_remember_rows_save (const NsFastSetting *rows,
+                       gint                 n,
+                       gconstpointer        params,
+                       const gchar         *group,
+                       const gchar         *comment,
+                       const gchar         *path,
+                       GError             **error)
 {
-  GKeyFile            *file = g_key_file_new ();
-  gint                 n, i;
-  const NsFastSetting *t = ns_fast_settings (&n);
+  GKeyFile *file = g_key_file_new ();
+  gint      i;
 
   for (i = 0; i < n; i++)
-    if (t[i].type == NS_FAST_TEXT)
-      g_key_file_set_string (file, FAST_GROUP, t[i].name, p->style);
+    if (rows[i].type == NS_FAST_TEXT)
+      g_key_file_set_string (file, group, rows[i].name, ns_row_text (params, &rows[i]));
     else
-      g_key_file_set_double (file, FAST_GROUP, t[i].name, ns_fast_get (p, &t[i]));
-  g_key_file_set_comment (file, NULL, NULL, " Neural Style (Fast)'s last settings, written by the plug-in", NULL);
+      g_key_file_set_double (file, group, rows[i].name, ns_row_get (params, &rows[i]));
+  g_key_file_set_comment (file, NULL, NULL, comment, NULL);
   return write_keys (file, path, error);
 }
 
 gboolean
-ns_remember_fast_load (NsFastParams *p,
-                       const gchar  *path)
+ns_remember_rows_load (const NsFastSetting *rows,
+                       gint                 n,
+                       gpointer             params,
+                       const gchar         *group,
+                       const gchar         *path)
 {
-  GKeyFile            *file = g_key_file_new ();
-  gint                 n, i;
-  const NsFastSetting *t = ns_fast_settings (&n);
-  gboolean             ok = g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL);
+  GKeyFile *file = g_key_file_new ();
+  gboolean  ok   = g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, NULL);
+  gint      i;
 
   for (i = 0; ok && i < n; i++)
     {
       GError *error = NULL;
 
-      if (t[i].type == NS_FAST_TEXT)
+      if (rows[i].type == NS_FAST_TEXT)
         {
-          gchar *text = g_key_file_get_string (file, FAST_GROUP, t[i].name, NULL);
+          gchar *text = g_key_file_get_string (file, group, rows[i].name, NULL);
 
           if (text)
-            ns_fast_set_style (p, text);
+            ns_row_set_text (params, &rows[i], text);
           g_free (text);
         }
       else
         {
-          gdouble v = g_key_file_get_double (file, FAST_GROUP, t[i].name, &error);
+          gdouble v = g_key_file_get_double (file, group, rows[i].name, &error);
 
-          if (! error && v >= t[i].min && v <= t[i].max)
-            ns_fast_set (p, &t[i], v);
+          if (! error && v >= rows[i].min && v <= rows[i].max)
+            ns_row_set (params, &rows[i], v);
           g_clear_error (&error);
         }
     }

@@ -27,15 +27,25 @@ gboolean ns_remember_save (const NsRestyleParams *p,
 gboolean ns_remember_load (NsRestyleParams       *p,
                            const gchar           *path);
 
-/* Neural Style (Fast)'s: fast.c's rows by name, in their own file (GIMP
- * 2.10; GIMP 3's config keeps them) */
-#define NS_REMEMBER_FAST_FILE "neural-style-fast-settings.ini"
+/* A table's rows by name (fast.h), in a group of a file of their own: Neural Style
+ * (Fast)'s and Train Neural Style's (GIMP 2.10; GIMP 3's config keeps
+ * them).  Loading, each row found and within its range replaces params'. */
+#define NS_REMEMBER_FAST_FILE  "neural-style-fast-settings.ini"
+#define NS_REMEMBER_TRAIN_FILE "neural-style-train-settings.ini"
+#define NS_REMEMBER_FAST_GROUP "fast"
+#define NS_REMEMBER_TRAIN_GROUP "train"
 
-gboolean ns_remember_fast_save (const NsFastParams    *p,
+gboolean ns_remember_rows_save (const NsFastSetting   *rows,
+                                gint                   n,
+                                gconstpointer          params,
+                                const gchar           *group,
+                                const gchar           *comment,
                                 const gchar           *path,
                                 GError               **error);
-/* Each row found and within its range replaces p's. */
-gboolean ns_remember_fast_load (NsFastParams          *p,
+gboolean ns_remember_rows_load (const NsFastSetting   *rows,
+                                gint                   n,
+                                gpointer               params,
+                                const gchar           *group,
                                 const gchar           *path);
 
 G_END_DECLS

@@ -17,6 +17,16 @@ G_DEFINE_QUARK (ns-restyle-error-quark, ns_restyle_error)
 
 /* Translations live beside the plug-in binary, in locale/<lang>/LC_MESSAGES,
  * so one installed folder carries everything. */
+gchar *
+ns_restyle_plugin_dir (void)
+{
+  gchar *exe = g_file_read_link ("/proc/self/exe", NULL);
+  gchar *dir = exe ? g_path_get_dirname (exe) : g_strdup (".");
+
+  g_free (exe);
+  return dir;
+}
+
 void
 ns_restyle_init_i18n (void)
 {

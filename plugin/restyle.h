@@ -89,6 +89,8 @@ typedef gboolean (* NsProgressFunc) (gdouble      fraction,
 
 GQuark    ns_restyle_error_quark   (void);
 void      ns_restyle_init_i18n     (void);
+/* The folder the plug-in binary is in (new string). */
+gchar   * ns_restyle_plugin_dir    (void);
 NsRestyleParams ns_restyle_defaults (void);
 
 /* A table row's value in p, as ns_setting_get gives it, and setting it

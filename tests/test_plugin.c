@@ -4,6 +4,7 @@
 #include "restyle-private.h"
 #include "fast.h"
 #include "remember.h"
+#include "train.h"
 #include "restyle.h"
 #include "testlib.h"
 #include "test_style_model.h"
@@ -543,12 +544,12 @@ static void test_fast(const char *dir, struct ns_context *ctx) {
      * range keeps the default */
     gchar *ini = g_build_filename(dir, NS_REMEMBER_FAST_FILE, NULL);
     p.strength = 35, p.keep_colors = TRUE, p.device = NS_BACKEND_CPU;
-    CHECK(ns_remember_fast_save(&p, ini, NULL), "the fast settings are saved");
+    CHECK(ns_remember_rows_save(t, n, &p, NS_REMEMBER_FAST_GROUP, " test", ini, NULL), "the fast settings are saved");
     NsFastParams back = ns_fast_defaults();
-    CHECK(ns_remember_fast_load(&back, ini) && !memcmp(&back, &p, sizeof p), "...and read back as they were");
+    CHECK(ns_remember_rows_load(t, n, &back, NS_REMEMBER_FAST_GROUP, ini) && !memcmp(&back, &p, sizeof p), "...and read back as they were");
     g_file_set_contents(ini, "[fast]\nbrush-size=12\nstrength=abc\nstyle=mosaic\n", -1, NULL);
     back = ns_fast_defaults();
-    CHECK(ns_remember_fast_load(&back, ini) && back.brush_size == 1 && back.strength == 100 &&
+    CHECK(ns_remember_rows_load(t, n, &back, NS_REMEMBER_FAST_GROUP, ini) && back.brush_size == 1 && back.strength == 100 &&
               !strcmp(back.style, "mosaic"), "bad values keep the defaults");
     g_free(ini);
     p.strength = 100, p.keep_colors = FALSE, p.device = NS_BACKEND_AUTO;
@@ -635,6 +636,140 @@ static void test_fast(const char *dir, struct ns_context *ctx) {
     g_free(bad), g_free(styles), g_free(xdg);
 }
 
+static void save_png(GeglBuffer *buf, const char *path) {
+    GeglNode *graph = gegl_node_new();
+    GeglNode *src = gegl_node_new_child(graph, "operation", "gegl:buffer-source", "buffer", buf, NULL);
+    GeglNode *save = gegl_node_new_child(graph, "operation", "gegl:png-save", "path", path, "bitdepth", 8, NULL);
+    gegl_node_link(src, save);
+    gegl_node_process(save);
+    g_object_unref(graph);
+}
+
+/* Polls a run until it ends or `until_step` steps are done (0 = the end),
+ * at most two minutes: the last progress seen. */
+static NsTrainProgress follow(NsTrainJob *job, int until_step) {
+    NsTrainProgress now = {0};
+    for (int i = 0; i < 1200; i++) {
+        ns_train_progress_clear(&now);
+        ns_train_poll(job, &now);
+        if (now.state >= NS_TRAIN_DONE || (until_step && now.step >= until_step)) break;
+        g_usleep(100000);
+    }
+    return now;
+}
+
+/* Train Neural Style without GIMP: the table, the checks, and real runs of
+ * the command line (build/neural-style on PATH) as a process of its own:
+ * to the end, stopped and resumed, refused for too few photos. */
+static void test_train(const char *dir) {
+    gint n;
+    const NsFastSetting *t = ns_train_settings(&n);
+    const char *names[] = {"name", "photos", "steps", "size", "device"};
+    CHECK(n == 5, "five training settings (%d)", n);
+    for (int i = 0; i < n && i < 5; i++)
+        CHECK(!strcmp(t[i].name, names[i]), "argument %d is %s (%s)", i, names[i], t[i].name);
+    NsTrainParams p = ns_train_defaults();
+    CHECK(p.steps == 2000 && p.size == 256 && p.device == NS_BACKEND_AUTO, "defaults: 2000 steps, 256 px, auto");
+    ns_train_name_from(&p, "autumn-oak.jpg");
+    CHECK(!strcmp(p.name, "autumn-oak"), "the name from the layer's: %s", p.name);
+    ns_train_name_from(&p, ".hidden/odd");
+    CHECK(!strchr(p.name, '/') && p.name[0] != '.', "no '/' nor leading '.': %s", p.name);
+
+    /* the command line this test was built beside: build/neural-style */
+    gchar *here = ns_restyle_plugin_dir(), *build = g_path_get_dirname(here);
+    gchar *path = g_strconcat(build, ":", g_getenv("PATH"), NULL);
+    g_setenv("PATH", path, TRUE);
+    g_free(here), g_free(build), g_free(path);
+    gchar *xdg = g_build_filename(dir, "train-xdg", NULL), *photos = g_build_filename(dir, "photos", NULL),
+          *few = g_build_filename(dir, "few", NULL);
+    g_mkdir_with_parents(photos, 0755), g_mkdir_with_parents(few, 0755);
+    g_setenv("XDG_DATA_HOME", xdg, TRUE);
+    for (int i = 0; i < 5; i++) {
+        GeglBuffer *b = buffer_of(48 + 8 * i, 40, 0.2f * i, 0.5f, 0.8f - 0.1f * i);
+        gchar *f = g_strdup_printf("%s/photo%d.png", i < 4 ? photos : few, i);
+        save_png(b, f);
+        g_object_unref(b), g_free(f);
+    }
+    GeglBuffer *painting = buffer_of(64, 64, 0.9f, 0.4f, 0.1f);
+    GError *error = NULL;
+    g_strlcpy(p.photos, photos, sizeof p.photos);
+    g_strlcpy(p.name, "a/b", sizeof p.name);
+    CHECK(!ns_train_check(&p, &error) && strstr(error->message, "name"), "a name with '/' is refused");
+    g_clear_error(&error);
+    g_strlcpy(p.name, "oak", sizeof p.name);
+    g_strlcpy(p.photos, "/nonexistent", sizeof p.photos);
+    CHECK(!ns_train_check(&p, &error) && strstr(error->message, "folder"), "a missing folder is refused");
+    g_clear_error(&error);
+    g_strlcpy(p.photos, photos, sizeof p.photos);
+    p.size = 32, p.steps = 3, p.device = NS_BACKEND_CPU;
+
+    /* the estimate: measured once on the painting, then remembered */
+    gdouble sec = ns_train_step_seconds(&p, painting), again = ns_train_step_seconds(&p, NULL);
+    CHECK(sec > 0 && fabs(again - sec) < 1e-6 * sec, "a step's seconds measured (%g) and kept (%g)", sec, again);
+    NsTrainParams big = p;
+    big.size = 64;
+    CHECK(fabs(ns_train_step_seconds(&big, NULL) - 4 * sec) < 1e-6 * sec, "twice the size, four times the time");
+
+    /* to the end: the model where Neural Style (Fast) finds it */
+    NsTrainJob *job = ns_train_start(&p, painting, &error);
+    CHECK(job != NULL, "training starts: %s", error ? error->message : "");
+    g_clear_error(&error);
+    if (job) {
+        NsTrainProgress end = follow(job, 0);
+        CHECK(end.state == NS_TRAIN_DONE && end.step == 3, "it ends done after 3 steps (state %d, step %d: %s)",
+              end.state, end.step, end.message ? end.message : "");
+        CHECK(end.sample != NULL, "a sample photo shows the style: %s", end.sample ? end.sample : "none");
+        gchar *text = ns_train_progress_text(&end, "oak");
+        CHECK(strstr(text, "Neural Style (Fast)"), "the end says where the style is: %s", text);
+        g_free(text), ns_train_progress_clear(&end);
+        ns_train_job_free(job);
+        GPtrArray *styles = ns_fast_styles();
+        CHECK(styles->len == 1 && !strcmp(((NsFastStyle *) styles->pdata[0])->name, "oak"),
+              "Neural Style (Fast) lists it (%u styles)", styles->len);
+        g_ptr_array_unref(styles);
+        CHECK(!ns_train_check(&p, &error) && strstr(error->message, "installed already"),
+              "training the same name again is refused, not overwritten");
+        g_clear_error(&error);
+    }
+
+    /* stopped: a checkpoint, which the next start resumes to the same end */
+    g_strlcpy(p.name, "oak2", sizeof p.name);
+    p.steps = 400;
+    job = ns_train_start(&p, painting, NULL);
+    if (job) {
+        NsTrainProgress mid = follow(job, 2);
+        ns_train_stop(job);
+        ns_train_progress_clear(&mid);
+        mid = follow(job, 0);
+        CHECK(mid.state == NS_TRAIN_STOPPED && mid.step >= 2 && mid.step < 400, "Stop ends it at step %d (state %d: %s)",
+              mid.step, mid.state, mid.message ? mid.message : "");
+        CHECK(ns_train_resumable(&p) && ns_train_check(&p, NULL), "with a checkpoint to resume");
+        gchar *text = ns_train_progress_text(&mid, "oak2");
+        CHECK(strstr(text, "goes on"), "the window says it goes on from there: %s", text);
+        int stopped = mid.step;
+        g_free(text), ns_train_progress_clear(&mid), ns_train_job_free(job);
+        p.steps = stopped + 2;
+        job = ns_train_start(&p, painting, NULL);
+        NsTrainProgress end = job ? follow(job, 0) : (NsTrainProgress){0};
+        CHECK(end.state == NS_TRAIN_DONE && end.step == stopped + 2, "resumed at %d, done at %d (state %d: %s)",
+              stopped, end.step, end.state, end.message ? end.message : "");
+        ns_train_progress_clear(&end), ns_train_job_free(job);
+    }
+
+    /* too few photos: the trainer's sentence */
+    g_strlcpy(p.name, "few", sizeof p.name);
+    g_strlcpy(p.photos, few, sizeof p.photos);
+    job = ns_train_start(&p, painting, NULL);
+    NsTrainProgress fail = job ? follow(job, 0) : (NsTrainProgress){0};
+    CHECK(fail.state == NS_TRAIN_FAILED && fail.message && strstr(fail.message, "at least"),
+          "one photo fails with how many are needed: %s", fail.message ? fail.message : "");
+    ns_train_progress_clear(&fail), ns_train_job_free(job);
+
+    g_object_unref(painting);
+    g_unsetenv("XDG_DATA_HOME");
+    g_free(xdg), g_free(photos), g_free(few);
+}
+
 int main(void) {
     char cache[] = "/tmp/ns-test-plugin-XXXXXX";
     g_assert(g_mkdtemp(cache));
@@ -665,6 +800,7 @@ int main(void) {
         test_fast(cache, ctx);
         ns_context_free(ctx);
     }
+    test_train(cache);
     gchar *cmd = g_strdup_printf("rm -rf %s", cache);
     if (system(cmd)) fprintf(stderr, "cannot remove %s\n", cache);
     g_free(cmd);

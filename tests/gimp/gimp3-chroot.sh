@@ -11,7 +11,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC_DEFAULT=$(dirname "$(dirname "$HERE")")
 ROOTFS=${NS_GIMP3_ROOT:-$SRC_DEFAULT/build/gimp3-root}
 MIRROR=${NS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales fonts-ipafont-gothic protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
+# the command line too: Train Neural Style... runs it (its image libraries)
+PACKAGES="gimp libgimp-3.0-dev gcc make pkg-config libopenblas-dev libjson-glib-dev libgegl-dev libbabl-dev gettext ca-certificates locales fonts-ipafont-gothic protobuf-c-compiler libprotobuf-c-dev libonnx-dev libjpeg-dev libpng-dev libtiff-dev libwebp-dev libgif-dev libopenexr-dev libgexiv2-dev"
 
 mounted=0
 mount_proc() {
@@ -71,7 +72,7 @@ prepare() {
         (cd "$src" && git ls-files -z --others --exclude-standard | xargs -0 tar cf - 2>/dev/null) |
             tar xf - -C "$ROOTFS/opt/ns-src"
     fi
-    in_root make -C /opt/ns-src -j2 plugins BUILD=/opt/ns-build >"$ROOTFS.build.log" 2>&1 ||
+    in_root make -C /opt/ns-src -j2 plugins /opt/ns-build/neural-style BUILD=/opt/ns-build >"$ROOTFS.build.log" 2>&1 ||
         { tail -20 "$ROOTFS.build.log"; return 1; }
     [ -x "$ROOTFS/opt/ns-build/plugin/gimp3/neural-style" ] || { echo "the GIMP 3 plug-in was not built"; return 1; }
     in_root /opt/ns-src/plugin/install-plugin.sh /opt/ns-build /root/.config >/dev/null
