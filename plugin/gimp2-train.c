@@ -50,7 +50,7 @@ ns_gimp2_train_query (void)
                           "Neural Style for GIMP developers",
                           "Neural Style for GIMP developers",
                           "2026",
-                          N_("T_rain Neural Style..."),
+                          N_("Train Ne_ural Style..."),
                           "RGB*, GRAY*",
                           GIMP_PLUGIN,
                           ARGS_BEFORE + n, G_N_ELEMENTS (return_vals),
@@ -121,9 +121,8 @@ ns_gimp2_train_run (gint              nparams,
     ns_gimp2_read_rows (nparams, param, ARGS_BEFORE, t, n, &p, &error);
   else
     {
-      /* the last session's settings; the name is the painting's */
+      /* the last session's settings */
       ns_remember_rows_load (t, n, &p, NS_REMEMBER_TRAIN_GROUP, remember);
-      p.name[0] = '\0';
       ns_host_train_fill (&gimp2_ops, painting, &p);
     }
   if (run_mode == GIMP_RUN_INTERACTIVE && ! show_dialog (painting, &p))

@@ -28,12 +28,13 @@ config_changed (GObject    *config,
                 GParamSpec *pspec,
                 Sync       *s)
 {
-  NsTrainParams p = ns_train_defaults ();
-  gint          n;
+  NsTrainParams        p = ns_train_defaults ();
+  gint                 n;
+  const NsFastSetting *t = ns_train_settings (&n);
 
   if (! s->dialog)
     return;
-  ns_gimp3_rows_from_config (s->config, ns_train_settings (&n), n, &p);
+  ns_gimp3_rows_from_config (s->config, t, n, &p);
   ns_train_dialog_set_params (s->dialog, &p);
 }
 
@@ -47,8 +48,9 @@ show_dialog (GimpProcedure       *procedure,
   GdkPixbuf  *thumb  = gimp3_ops.thumbnail (painting, 128);
   Sync        sync   = { config, NULL };
   GtkWidget  *dialog;
-  gboolean    ok;
-  gint        n;
+  gboolean             ok;
+  gint                 n;
+  const NsFastSetting *t = ns_train_settings (&n);
 
   gimp_ui_init (PLUG_IN_BINARY);
   dialog = gimp_procedure_dialog_new (procedure, config, _("Train Neural Style"));
@@ -58,7 +60,7 @@ show_dialog (GimpProcedure       *procedure,
   g_signal_handlers_disconnect_by_func (config, config_changed, &sync);
   sync.dialog = NULL;
   if (ok)
-    ns_gimp3_rows_to_config (p, ns_train_settings (&n), n, config);
+    ns_gimp3_rows_to_config (p, t, n, config);
   gtk_widget_destroy (dialog);
   if (thumb)
     g_object_unref (thumb);
@@ -74,13 +76,14 @@ train_run (GimpProcedure        *procedure,
            GimpProcedureConfig  *config,
            gpointer              run_data)
 {
-  NsTrainParams   p        = ns_train_defaults ();
-  GError         *error    = NULL;
-  gint            painting = -1, n;
-  GimpValueArray *values;
+  NsTrainParams        p        = ns_train_defaults ();
+  GError              *error    = NULL;
+  gint                 painting = -1, n;
+  const NsFastSetting *t        = ns_train_settings (&n);
+  GimpValueArray      *values;
 
   gegl_init (NULL, NULL);
-  ns_gimp3_rows_from_config (config, ns_train_settings (&n), n, &p);
+  ns_gimp3_rows_from_config (config, t, n, &p);
   if (drawables && drawables[0] && ! drawables[1])
     painting = gimp_item_get_id (GIMP_ITEM (drawables[0]));
   if (run_mode == GIMP_RUN_INTERACTIVE && painting != -1)
@@ -106,7 +109,7 @@ ns_gimp3_train_procedure (GimpPlugIn *plug_in)
 
   gimp_procedure_set_image_types (procedure, "RGB*, GRAY*");
   gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-  gimp_procedure_set_menu_label (procedure, _("T_rain Neural Style..."));
+  gimp_procedure_set_menu_label (procedure, _("Train Ne_ural Style..."));
   gimp_procedure_add_menu_path (procedure, "<Image>/Filters/Artistic");
   gimp_procedure_set_documentation (procedure,
                                     _("Learn a fast style from a painting, on a folder of your photos"),

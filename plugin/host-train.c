@@ -16,7 +16,8 @@ ns_host_train_fill (const NsHostOps *ops,
                     gint             painting,
                     NsTrainParams   *p)
 {
-  if (! p->name[0])
+  /* the last run's name while it can go on; else the painting's */
+  if (! p->name[0] || ! (ns_train_resumable (p) || ns_train_running (p)))
     {
       gchar *name = ops->name (painting);
 

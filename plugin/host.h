@@ -161,8 +161,9 @@ gboolean          ns_host_train       (const NsHostOps      *ops,
                                        gboolean              interactive,
                                        GError              **error);
 
-/* p's name from the painting layer's when p has none, and the photos'
- * folder the defaults' when p has none. */
+/* p's name from the painting layer's unless p's run can go on (it
+ * stopped with a checkpoint, or runs), and the photos' folder the
+ * defaults' when p has none. */
 void              ns_host_train_fill  (const NsHostOps      *ops,
                                        gint                  painting,
                                        NsTrainParams        *p);

@@ -118,7 +118,9 @@ tell (NsTrainDialog *d)
       gtk_button_set_label (GTK_BUTTON (d->duration[k]), label);
       g_free (label);
     }
-  if (ns_train_resumable (d->p))
+  if (ns_train_running (d->p))
+    note = g_strdup_printf (_("Training '%s' is going on: OK shows how far it is."), d->p->name);
+  else if (ns_train_resumable (d->p))
     note = g_strdup_printf (_("Training '%s' stopped earlier: OK goes on from where it stopped."), d->p->name);
   else
     note = g_strdup (_("Training runs on its own: GIMP stays usable, and you can close its window. Stop keeps "
@@ -371,6 +373,8 @@ ns_train_progress_run (NsTrainJob  *job,
   pr.text   = ns_wrapped_label_new ("", NOTE_WIDTH);
   pr.bar    = gtk_progress_bar_new ();
   pr.sample = gtk_image_new ();
+  /* room for the samples from the start: the window does not jump */
+  gtk_widget_set_size_request (pr.sample, SAMPLE_SIZE, SAMPLE_SIZE * 3 / 4);
   gtk_box_pack_start (GTK_BOX (box), pr.text, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), pr.bar, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (box), pr.sample, TRUE, TRUE, 0);

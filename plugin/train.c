@@ -31,7 +31,7 @@ static const NsFastSetting settings[] =
     N_("A folder of your photos to learn on, any sizes and formats: a few dozen or more of the kind "
        "you will restyle") },
   { "steps", NS_FAST_NUMBER, G_STRUCT_OFFSET (NsTrainParams, steps), 1, 100000, 2000, 0,
-    N_("_Steps"),
+    N_("S_teps"),
     N_("Training steps of 4 photo crops each: 400 make a quick style, 2000 a good one, 8000 the best") },
   { "size", NS_FAST_NUMBER, G_STRUCT_OFFSET (NsTrainParams, size), 32, 1024, 256, 0,
     N_("Crop si_ze"),
@@ -346,7 +346,7 @@ job_new (const NsTrainParams *p)
   job->samples  = g_build_filename (job->dir, "samples", NULL);
   job->photos   = g_strdup (p->photos);
   job->steps    = (gint) p->steps;
-  job->size     = (gint) p->size;
+  job->size     = MAX (32, ((gint) p->size + 2) / 4 * 4);  /* the network halves it twice */
   job->device   = p->device;
   job->pid      = -1;
   g_free (styles);
@@ -374,6 +374,18 @@ alive (GPid         pid,
     }
   g_free (cmd);
   g_free (file);
+  return yes;
+}
+
+static GPid read_pid (NsTrainJob *job);
+
+gboolean
+ns_train_running (const NsTrainParams *p)
+{
+  NsTrainJob *job = job_new (p);
+  gboolean    yes = alive (read_pid (job), job->name);
+
+  job_free (job);
   return yes;
 }
 

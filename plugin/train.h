@@ -58,6 +58,8 @@ gboolean              ns_train_check      (const NsTrainParams  *p,
                                            GError              **error);
 /* Whether training under p's name stopped with a checkpoint to resume. */
 gboolean              ns_train_resumable  (const NsTrainParams  *p);
+/* Whether a training under p's name is going now (its window closed). */
+gboolean              ns_train_running    (const NsTrainParams  *p);
 
 /* Seconds one step takes at p's size and device on this machine: the last
  * training's, else measured now (two steps at 64 px on the painting,

@@ -48,16 +48,26 @@ if lang == "fast":
     moved = {k: facts.get("preview-%s-diff" % k, "") for k in ("strength", "brush")}
     print("    the dialog's pixels that changed: Strength 30 %s, Brush size 2 %s" % (moved["strength"], moved["brush"]))
     need(all(v.isdigit() and int(v) > 5000 for v in moved.values()), "the preview did not follow the controls")
+    # Train Neural Style...: its dialog and window, then the new style applied last
+    need(facts.get("train-dialog-title") == "Train Neural Style",
+         "the training dialog is titled %r" % facts.get("train-dialog-title"))
+    need("trained" in facts, "the trained style never reached the styles folder (t2-training.png)")
     results = [l for l in layers if l[2]]
-    need(len(results) == 1 and results[0][3].startswith("Neural Style (Fast): random test style"),
-         "results %s" % results)
+    first = [l for l in results if l[3].startswith("Neural Style (Fast): random test style")]
+    trained = [l for l in results if l[3].startswith("Neural Style (Fast): trained-oak")]
+    need(len(results) == 2 and first and trained, "results %s" % results)
     photo = [l for l in layers if l[3] == "rainier.jpg"]
-    need(photo and results[0][0] + 1 == photo[0][0], "the result is not directly above the photo")
-    need(results[0][1] and active == results[0][0], "the result is not visible and active")
-    p, n = (read_ppm(os.path.join(ins, "layer-%d.ppm" % l[0])) for l in (photo[0], results[0]))
-    print("    %s: %s, mean |result - photo| %.3f" % (results[0][3], "x".join(map(str, n.shape[:0:-1])),
-                                                   np.abs(n - p).mean()))
-    need(n.shape == p.shape and np.abs(n - p).mean() > 0.04, "the result is not the whole photo restyled")
+    # each result above the photo and the earlier results over it
+    need(photo and first and trained and first[0][0] + 1 == photo[0][0] and trained[0][0] + 1 == first[0][0],
+         "the results are not stacked above the photo, the last on top")
+    need(trained and trained[0][1] and active == trained[0][0], "the last result is not visible and active")
+    for r, least in ((first, 0.04), (trained, 0.02)):
+        if not (photo and r):
+            continue
+        p, n = (read_ppm(os.path.join(ins, "layer-%d.ppm" % l[0])) for l in (photo[0], r[0]))
+        print("    %s: %s, mean |result - photo| %.3f" % (r[0][3], "x".join(map(str, n.shape[:0:-1])),
+                                                       np.abs(n - p).mean()))
+        need(n.shape == p.shape and np.abs(n - p).mean() > least, "%s is not the whole photo restyled" % r[0][3])
     sys.exit(0)
 
 if lang == "regions":

@@ -74,6 +74,11 @@ elif case == "fast":
           % (inside, outside.max()))
     need(inside > 0.04, "the selection was not restyled")
     need(outside.max() < 1e-6, "pixels outside the selection changed")
+    # Train Neural Style from the script, its style applied
+    need(facts.get("trained", [""])[0] == "script-oak", "training returned %s: %s"
+         % (facts.get("trained"), re.findall(r"[^\n]*[Tt]rain[^\n]*", log)[-3:]))
+    need(" ".join(facts.get("trained-layer", [])).startswith("Neural Style (Fast): script-oak"),
+         "the trained style's layer is %s" % facts.get("trained-layer"))
 elif case == "selection":
     need("new" in facts, "the plug-in did not return a layer")
     content, new = image("content"), image("new")

@@ -12,7 +12,9 @@
 #                                 the styles $NS_TEST_STYLES installed: the
 #                                 gallery, the last style chosen, a hover,
 #                                 Strength and Brush size in the preview, OK
-#                                 at full size
+#                                 at full size; then Train Neural Style... on
+#                                 the painting added as a layer (photos in
+#                                 ~/Pictures), and the new style applied
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -72,6 +74,7 @@ GIMP_PID=
 cleanup() {
     [ -n "$GIMP_PID" ] && kill "$GIMP_PID" 2>/dev/null
     pkill -f "plug-ins/neural-style/neural-style" 2>/dev/null
+    pkill -f "plug-ins/neural-style/bin/neural-style train" 2>/dev/null  # a training left going
     sleep 1
     [ -n "$GIMP_PID" ] && kill -9 "$GIMP_PID" 2>/dev/null
     kill "$WM" "$XVFB" 2>/dev/null
@@ -201,6 +204,15 @@ step_failed() {
     exit 1
 }
 
+# the photographer's photos, where Train Neural Style... looks first
+if [ "$LANG_CASE" = fast ]; then
+    mkdir -p "$HOME_DIR/Pictures"
+    k=0
+    for g in 400x300+0+0 400x300+600+200 300x300+1200+100 500x400+300+500 350x250+1500+700; do
+        k=$((k + 1))
+        convert "$EX/rainier.jpg" -crop "$g" -resize 96x96 "$HOME_DIR/Pictures/rainier-$k.jpg"
+    done
+fi
 convert_profile 60
 # GIMP 3 welcomes a fresh profile
 if [ "$VER" = 3 ] && w=$(wait_window "Welcome|ようこそ" 5); then
@@ -403,6 +415,50 @@ if [ "$LANG_CASE" = fast ]; then
     sleep 2
     shot f5-result
     fact "run-1 done"
+    # Train Neural Style... on the painting just added (active): the photos
+    # in ~/Pictures (the dialog's default), 6 steps at 32 px; the run's
+    # window until the style is in the styles folder; Close
+    add_painting
+    keys "$W" alt+r a u
+    P=$(plugin_window 60) || step_failed train-dialog
+    sleep 3
+    fact "train-dialog-title $(xdotool getwindowname "$P")"
+    keys "$P" ctrl+a
+    xdotool type "trained-oak"
+    keys "$P" alt+t ctrl+a
+    xdotool type "6"
+    keys "$P" Tab alt+z ctrl+a
+    xdotool type "32"
+    keys "$P" Tab
+    sleep 1
+    shot t1-train-dialog
+    keys "$P" alt+o
+    TRAINED=$HOME_DIR/.local/share/neural-style/styles/trained-oak.safetensors
+    TW=$(wait_window "Training 'trained-oak'" 30) || step_failed training-window
+    sleep 1
+    shot t2-training
+    for _ in $(seq 240); do [ -s "$TRAINED" ] && break; sleep 0.5; done
+    [ -s "$TRAINED" ] || step_failed trained
+    sleep 2
+    shot t3-trained
+    fact "trained 1"
+    keys "$TW" Escape
+    for _ in $(seq 40); do plugin_running || break; sleep 0.25; done
+    # Neural Style (Fast)... on the photo (Layer > Stack > Select Bottom
+    # Layer): the new style, last by name
+    keys "$W" End
+    keys "$W" alt+r a t
+    P=$(plugin_window 60) || step_failed fast-trained-dialog
+    sleep 4
+    keys "$P" End
+    sleep 4
+    shot f6-trained-style
+    keys "$P" alt+o
+    wait_run 5 || step_failed fast-trained-run-ends
+    sleep 2
+    shot f7-trained-result
+    fact "run-2 done"
+    grep -i "mnemonic" "$OUT/gimp.log" | head -3 | while read -r line; do fact "mnemonic-twice $line"; done
     save_as
     grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
     log "done"

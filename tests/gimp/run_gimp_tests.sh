@@ -84,7 +84,7 @@ suite() { # version
             cp "$STYLE" "$CHROOT/opt/ns-data/neural-style/styles/"
             d=$(run_case 3 fast XDG_DATA_HOME=/opt/ns-data)
         fi
-        check "Neural Style (Fast) from a script: an unknown style says how to install, the style through a selection" \
+        check "Neural Style (Fast) from a script: an unknown style says how to install, the style through a selection; Train Neural Style from a script, its style applied" \
             "$PY" "$HERE/check_results.py" fast "$d"
     fi
     if [ "$v" = 2 ] && [ -f "$BUILD/libns-cuda-emu.so" ]; then
@@ -152,14 +152,14 @@ gui_suite() { # version
         rm -rf "$SHOTS/$v-$lang" && mkdir -p "$SHOTS/$v-$lang" && cp "$g"/*.png "$SHOTS/$v-$lang/" 2>/dev/null
     done
     if [ -f "$STYLE" ]; then
-        echo "== GIMP $v GUI: Filters > Artistic > Neural Style (Fast)... from the menu, a style installed"
+        echo "== GIMP $v GUI: Filters > Artistic > Neural Style (Fast)... from the menu, a style installed; Train Neural Style..."
         g=$T/gui-$v-fast
         NS_TEST_STYLES="$T/gallery/oaks.safetensors $T/gallery/random.safetensors" NS_WEIGHTS=$W NS_BUILD=$BUILD bash "$HERE/gui.sh" "$v" fast "$g" >"$g.log" 2>&1
         d=$T/$v-inspect-fast
         mkdir -p "$d"
         cp "$g/result.xcf" "$d/" 2>/dev/null
         d=$(run_case "$v" inspect-fast)
-        check "the gallery, the preview following Strength and Brush size, OK: the photo restyled whole, in view" \
+        check "the gallery, the preview following Strength and Brush size, OK: the photo restyled whole, in view; a style trained from the menu, then applied" \
             "$PY" "$HERE/check_gui.py" fast "$g" "$d"
         rm -rf "${SHOTS:?}/$v-fast" && mkdir -p "$SHOTS/$v-fast" && cp "$g"/*.png "$SHOTS/$v-fast/" 2>/dev/null
     fi
