@@ -31,7 +31,7 @@ struct _NsTrainDialog
   GtkWidget     *name;
   GtkWidget     *photos;
   GtkWidget     *count;
-  GtkWidget     *duration[NS_TRAIN_DURATIONS];
+  GtkWidget     *duration[NS_TRAIN_DURATIONS + 1];  /* the last: any other number of steps */
   GtkWidget     *steps;
   GtkWidget     *size;
   GtkWidget     *device;
@@ -105,19 +105,22 @@ tell (NsTrainDialog *d)
       d->per_step    = ns_train_step_seconds (&at256, d->painting);
       d->device_seen = d->p->device;
     }
-  for (k = 0; k < NS_TRAIN_DURATIONS; k++)
+  for (k = 0; k <= NS_TRAIN_DURATIONS; k++)
     {
-      gint    steps = ns_train_duration_steps (k);
+      gint    steps = k < NS_TRAIN_DURATIONS ? ns_train_duration_steps (k) : (gint) d->p->steps;
       gdouble scale = (d->p->size / 256.0) * (d->p->size / 256.0);
       gchar   time[64];
       gchar  *label;
 
       ns_restyle_format_duration (d->per_step > 0 ? d->per_step * scale * steps : -1, time, sizeof time);
-      /* TRANSLATORS: "Quick: 400 steps, about 27 min" */
-      label = g_strdup_printf (_("%s: %d steps, %s"), ns_train_duration_label (k), steps, time);
+      /* TRANSLATORS: "Quick: 400 steps, about 27 min"; the last is "Other" */
+      label = g_strdup_printf (_("%s: %d steps, %s"),
+                               k < NS_TRAIN_DURATIONS ? ns_train_duration_label (k) : _("Other"), steps, time);
       gtk_button_set_label (GTK_BUTTON (d->duration[k]), label);
       g_free (label);
     }
+  gtk_widget_set_visible (d->duration[NS_TRAIN_DURATIONS],
+                          gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (d->duration[NS_TRAIN_DURATIONS])));
   if (ns_train_running (d->p))
     note = g_strdup_printf (_("Training '%s' is going on: OK shows how far it is."), d->p->name);
   else if (ns_train_resumable (d->p))
@@ -138,7 +141,9 @@ show_steps (NsTrainDialog *d)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (d->steps), d->p->steps);
   for (k = 0; k < NS_TRAIN_DURATIONS; k++)
     if ((gint) d->p->steps == ns_train_duration_steps (k))
-      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->duration[k]), TRUE);
+      break;
+  /* not one of the three: Other, shown only then */
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (d->duration[k]), TRUE);
   d->showing = FALSE;
 }
 
@@ -154,6 +159,7 @@ duration_toggled (GtkToggleButton *button,
     if (GTK_WIDGET (button) == d->duration[k])
       d->p->steps = ns_train_duration_steps (k);
   show_steps (d);
+  tell (d);
 }
 
 static void
@@ -190,10 +196,11 @@ durations_new (NsTrainDialog *d)
   GtkWidget *box = ns_box_new (TRUE, 2);
   gint       k;
 
-  for (k = 0; k < NS_TRAIN_DURATIONS; k++)
+  for (k = 0; k <= NS_TRAIN_DURATIONS; k++)
     {
       d->duration[k] = gtk_radio_button_new_with_mnemonic_from_widget (
-        k ? GTK_RADIO_BUTTON (d->duration[0]) : NULL, ns_train_duration_label (k));
+        k ? GTK_RADIO_BUTTON (d->duration[0]) : NULL,
+        k < NS_TRAIN_DURATIONS ? ns_train_duration_label (k) : _("Other"));
       g_signal_connect (d->duration[k], "toggled", G_CALLBACK (duration_toggled), d);
       gtk_box_pack_start (GTK_BOX (box), d->duration[k], FALSE, FALSE, 0);
     }
@@ -263,8 +270,8 @@ ns_train_dialog_new (GtkWidget     *dialog,
   gtk_box_pack_start (GTK_BOX (right), d->note, FALSE, FALSE, 0);
   gtk_box_pack_start (GTK_BOX (hbox), right, TRUE, TRUE, 0);
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))), hbox, TRUE, TRUE, 0);
-  ns_train_dialog_set_params (d, params);
   gtk_widget_show_all (hbox);
+  ns_train_dialog_set_params (d, params);
   gtk_widget_grab_focus (d->name);
   ns_check_mnemonics (dialog);
   return d;

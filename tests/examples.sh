@@ -17,6 +17,10 @@
 #                style can be downloaded here) on rainier at 2.8 MP and
 #                enlarged to 24 MP, --brush-size 1, 2 and 4: the same 384 x 256
 #                px of each at 1:1 (about four minutes)
+#   trained.jpg  a style trained from the painting on python3-skimage's
+#                sample photos and rainier (400 steps at 256 px, about half
+#                an hour), rainier at 2.8 MP through it beside the exact
+#                method's Final (about ten minutes)
 # Each run's exact command is printed before it runs, its seconds after.
 # NS_EXAMPLES_SIZE and NS_EXAMPLES_ITERATIONS change the size and iterations.
 set -euo pipefail
@@ -152,5 +156,49 @@ for mp in 2.8 24; do
 done
 convert "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg" -append -strip -quality 85 "$OUT/brush.jpg"
 rm -f "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg"
+
+echo "== trained.jpg"
+# a style trained here from the painting, on Debian's python3-skimage sample
+# photos (astronaut, chelsea, coffee, rocket, motorcycle: public domain or
+# CC0 / CC BY as skimage/data/__init__.py gives them) and rainier itself,
+# for the README's Quick (400 steps at 256 px; about half an hour); then
+# rainier at its own 2.8 MP through it, beside the exact method's Final
+SK=$("${PYTHON:-/usr/bin/python3}" -c 'import os, skimage.data; print(os.path.dirname(skimage.data.__file__))' 2>/dev/null) ||
+    { echo "python3-skimage is missing (apt-get install python3-skimage): trained.jpg not made"; ls -l "$OUT"; exit 0; }
+mkdir -p "$T/photos"
+cp "$SK/astronaut.png" "$SK/chelsea.png" "$SK/coffee.png" "$SK/rocket.jpg" "$SK/motorcycle_left.png" "$PHOTO" "$T/photos/"
+STEPS=${NS_EXAMPLES_TRAIN_STEPS:-400}
+cmd=("$NS" train --weights "$W" --device cpu --style "$OAK" --photos "$T/photos" --steps "$STEPS"
+     --name "autumn-oak (make examples)" --output "$T/oak.safetensors")
+echo "${cmd[*]}"
+t0=$SECONDS
+"${cmd[@]}" 2>&1 | grep -E "photos|step $STEPS/|wrote"
+TRAIN_S=$((SECONDS - t0))
+echo "  ($TRAIN_S s)"
+cmd=("$NS" --quiet --device cpu --model "$T/oak.safetensors" --content "$PHOTO" --output "$T/trained-fast.png")
+echo "${cmd[*]}"
+t0=$SECONDS
+"${cmd[@]}"
+FAST_S=$((SECONDS - t0))
+echo "  ($FAST_S s)"
+cmd=("$NS" --quiet --weights "$W" --device cpu --size 0 --content "$PHOTO" --style "$OAK" --output "$T/trained-exact.png")
+echo "${cmd[*]}"
+t0=$SECONDS
+"${cmd[@]}"
+EXACT_S=$((SECONDS - t0))
+echo "  ($EXACT_S s)"
+H=300 LINES=2
+tile "$OAK" "the painting"
+tile "$T/trained-fast.png" "the style trained here ($STEPS steps, $((TRAIN_S / 60)) min)\n2.8 MP in $FAST_S s"
+tile "$T/trained-exact.png" "the exact method (Final)\n2.8 MP in $((EXACT_S / 60)) min"
+strip trained-whole
+for k in fast exact; do
+    convert "$T/trained-$k.png" -crop 600x300+1100+650 +repage "$T/crop-$k.png"
+done
+tile "$T/crop-fast.png" "the trained style at 1:1"
+tile "$T/crop-exact.png" "the exact method at 1:1"
+strip trained-crop
+convert "$OUT/trained-whole.jpg" "$OUT/trained-crop.jpg" -append -strip -quality 85 "$OUT/trained.jpg"
+rm -f "$OUT/trained-whole.jpg" "$OUT/trained-crop.jpg"
 
 ls -l "$OUT"

@@ -51,7 +51,8 @@ if lang == "fast":
     # Train Neural Style...: its dialog and window, then the new style applied last
     need(facts.get("train-dialog-title") == "Train Neural Style",
          "the training dialog is titled %r" % facts.get("train-dialog-title"))
-    need("trained" in facts, "the trained style never reached the styles folder (t2-training.png)")
+    need("background" in facts, "closing the training window did not leave the training going alone (t2-training.png)")
+    need("trained" in facts, "the trained style never reached the styles folder (t3-train-again.png)")
     results = [l for l in layers if l[2]]
     first = [l for l in results if l[3].startswith("Neural Style (Fast): random test style")]
     trained = [l for l in results if l[3].startswith("Neural Style (Fast): trained-oak")]

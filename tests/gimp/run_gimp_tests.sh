@@ -81,6 +81,8 @@ suite() { # version
             d=$(run_case 2 fast XDG_DATA_HOME="$T/xdg")
         else
             mkdir -p "$CHROOT/opt/ns-data/neural-style/styles"
+            # the style the case trains, not an earlier run's (which it would refuse to replace)
+            rm -rf "$CHROOT/opt/ns-data/neural-style/styles/script-oak."* "$CHROOT/opt/ns-data/neural-style/styles/training"
             cp "$STYLE" "$CHROOT/opt/ns-data/neural-style/styles/"
             d=$(run_case 3 fast XDG_DATA_HOME=/opt/ns-data)
         fi
