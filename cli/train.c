@@ -69,6 +69,7 @@ static void usage(FILE *f) {
             "  --checkpoint-minutes M minutes between checkpoints (default 5)\n"
             "  --resume               continues MODEL.checkpoint, written by an earlier run\n"
             "  --seed N               the network's first weights and the crops' order (default 0)\n"
+            "  --network full|half    half: half the channels, a quarter of the work to apply and train\n"
             "  --device auto|cpu|cuda, --gpu N, --threads N, --weights FILE\n"
             "  --max-memory GB        refuse a run that would take more\n"
             "  --log-steps FILE       appends a line a step: its seconds, loss, content, style, tv\n"
@@ -88,7 +89,7 @@ static double number(const char *opt, const char *s, double lo, double hi) {
 
 static void parse(int argc, char **argv, struct train *t) {
     enum { STEPS = 256, SIZE, BATCH, SW, CW, TW, SS, LR, NAME, SAMPLES, EVERY, CKPT, RESUME, SEED, DEVICE, GPU,
-           THREADS, WEIGHTS, MEM, QUIET, HELP, STYLE, PHOTOS, OUTPUT, LOG };
+           THREADS, WEIGHTS, MEM, QUIET, HELP, STYLE, PHOTOS, OUTPUT, LOG, NETWORK };
     static const struct option opts[] = {
         {"style", 1, 0, STYLE},          {"photos", 1, 0, PHOTOS},
         {"output", 1, 0, OUTPUT},        {"steps", 1, 0, STEPS},
@@ -102,7 +103,7 @@ static void parse(int argc, char **argv, struct train *t) {
         {"gpu", 1, 0, GPU},              {"threads", 1, 0, THREADS},
         {"weights", 1, 0, WEIGHTS},      {"max-memory", 1, 0, MEM},
         {"quiet", 0, 0, QUIET},          {"help", 0, 0, HELP},
-        {"log-steps", 1, 0, LOG},
+        {"log-steps", 1, 0, LOG},        {"network", 1, 0, NETWORK},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -125,6 +126,14 @@ static void parse(int argc, char **argv, struct train *t) {
         case CKPT: t->checkpoint_minutes = number("checkpoint-minutes", optarg, 0.01, 1e5); break;
         case RESUME: t->resume = true; break;
         case SEED: t->p.seed = (uint64_t) number("seed", optarg, 0, 1e15); break;
+        case NETWORK:
+            if (!strcmp(optarg, "half")) t->p.network = "transformer-net-half";
+            else if (!strcmp(optarg, "full")) t->p.network = NULL;
+            else {
+                fprintf(stderr, "neural-style train: --network '%s': give full or half\n", optarg);
+                exit(2);
+            }
+            break;
         case DEVICE:
             if (!strcmp(optarg, "auto")) t->device = NS_BACKEND_AUTO;
             else if (!strcmp(optarg, "cpu")) t->device = NS_BACKEND_CPU;

@@ -20,10 +20,15 @@ static int vgg_depth(const struct ns_context *ctx, const struct ns_train_params 
     return ns_objective_depth(&content, &style);
 }
 
+static const struct ns_ff_arch *network(const struct ns_train_params *p) {
+    const struct ns_ff_arch *a = ns_ff_arch_find(p->network ? p->network : "transformer-net");
+    return a ? a : ns_ff_arch_find("transformer-net");
+}
+
 double ns_train_flops(const struct ns_context *ctx, const struct ns_train_params *p) {
     struct ns_ff_shape sh;
     struct ns_net_shape vgg;
-    ns_ff_shape(ns_ff_arch_find("transformer-net"), p->size, p->size, &sh);
+    ns_ff_shape(network(p), p->size, p->size, &sh);
     ns_net_shape(&ctx->model, vgg_depth(ctx, p), p->size, p->size, &vgg);
     /* the network: forward, the data and the weight gradients; VGG:
      * forward for the content target and the output, backward to the image */
@@ -41,7 +46,7 @@ double ns_train_memory(const struct ns_context *ctx, const struct ns_train_param
     struct ns_ff_tape tape;
     struct ns_net *net = NULL, *style_net = NULL;
     size_t params = 0;
-    if (ns_style_model_new(ns_ff_arch_find("transformer-net"), 0, &model)) return INFINITY;
+    if (ns_style_model_new(network(p), 0, &model)) return INFINITY;
     enum ns_status st = ns_ff_tape_init(&tape, &c.base, model, s, s);
     for (int i = 0; i < model->arch->n_steps; i++)
         params += ns_ff_param_count(&model->arch->steps[i], 0) + ns_ff_param_count(&model->arch->steps[i], 1);

@@ -62,9 +62,10 @@ void ns_trainer_free(struct ns_trainer *t) {
 /* The settings a checkpoint must share with the run that resumes it. */
 static void settings_text(const struct ns_trainer *t, char *out, size_t len) {
     const struct ns_train_params *p = &t->p;
-    snprintf(out, len, "size %d, batch %d, learning rate %g, weights %g/%g/%g, style scale %g, layers %s/%s",
+    snprintf(out, len, "size %d, batch %d, learning rate %g, weights %g/%g/%g, style scale %g, layers %s/%s%s%s",
              p->size, p->batch, p->learning_rate, p->content_weight, p->style_weight, p->tv_weight,
-             p->style_scale, t->content_layers, t->style_layers);
+             p->style_scale, t->content_layers, t->style_layers, p->network ? ", network " : "",
+             p->network ? p->network : "");
 }
 
 /* The painting at size * style_scale, as the objective's style target. */
@@ -124,8 +125,13 @@ static enum ns_status set_network(struct ns_trainer *t, const char *resume, char
     } else if (t->p.start) {
         st = ns_style_model_load(t->p.start, &t->m, err, elen);
     } else {
-        const struct ns_ff_arch *a = ns_ff_arch_find("transformer-net");
-        st = ns_style_model_new(a, t->p.seed, &t->m);
+        const struct ns_ff_arch *a = ns_ff_arch_find(t->p.network ? t->p.network : "transformer-net");
+        if (!a) {
+            snprintf(err, elen, "network '%s' is not one this version knows", t->p.network);
+            st = NS_STATUS_INVALID_ARGUMENT;
+        } else {
+            st = ns_style_model_new(a, t->p.seed, &t->m);
+        }
     }
     if (!st) st = ns_ff_tape_init(&t->tape, be, t->m, t->p.size, t->p.size);
     if (st == NS_STATUS_UNAVAILABLE) snprintf(err, elen, "the %s backend cannot train fast styles", be->ops->name);

@@ -576,6 +576,8 @@ struct ns_train_params {
     uint64_t seed;       /* the network's first weights */
     const char *start;   /* NULL, or a model to start from (its weights,
                             Adam afresh): a style refined on another painting */
+    const char *network; /* a new network's architecture: NULL = "transformer-net",
+                            "transformer-net-half" (half the channels) */
     int threads;         /* CPU threads, 0 = all cores */
 };
 struct ns_train_params ns_train_params_default(void);

@@ -17,28 +17,35 @@
 
 #define CONV(n, ci, co, kk, s) {NS_FF_CONV, n, ci, co, kk, s, false}
 #define NORM(n, c, r)          {NS_FF_NORM, n, c, c, 0, 0, r}
-#define RES(i)                                                                                               \
-    {NS_FF_SAVE, "res" #i, 0, 0, 0, 0, false}, CONV("res" #i ".conv1.conv2d", 128, 128, 3, 1),               \
-        NORM("res" #i ".in1", 128, true), CONV("res" #i ".conv2.conv2d", 128, 128, 3, 1),                    \
-        NORM("res" #i ".in2", 128, false), {NS_FF_ADD, "res" #i, 0, 0, 0, 0, false}
+#define RES(i, c)                                                                                            \
+    {NS_FF_SAVE, "res" #i, 0, 0, 0, 0, false}, CONV("res" #i ".conv1.conv2d", c, c, 3, 1),                   \
+        NORM("res" #i ".in1", c, true), CONV("res" #i ".conv2.conv2d", c, c, 3, 1),                          \
+        NORM("res" #i ".in2", c, false), {NS_FF_ADD, "res" #i, 0, 0, 0, 0, false}
 #define UP(n) {NS_FF_UP, n, 0, 0, 0, 0, false}
 
-/* pytorch/examples' fast_neural_style TransformerNet (BSD-3): input and
- * output R'G'B' in 0..255 */
-static const struct ns_ff_arch transformer_net = {
-    "transformer-net",
-    255.0f,
-    43,
-    {CONV("conv1.conv2d", 3, 32, 9, 1),     NORM("in1", 32, true),   CONV("conv2.conv2d", 32, 64, 3, 2),
-     NORM("in2", 64, true),                 CONV("conv3.conv2d", 64, 128, 3, 2), NORM("in3", 128, true),
-     RES(1),                                RES(2),                  RES(3),
-     RES(4),                                RES(5),                  UP("deconv1"),
-     CONV("deconv1.conv2d", 128, 64, 3, 1), NORM("in4", 64, true),   UP("deconv2"),
-     CONV("deconv2.conv2d", 64, 32, 3, 1),  NORM("in5", 32, true),   CONV("deconv3.conv2d", 32, 3, 9, 1)},
-};
+/* pytorch/examples' fast_neural_style TransformerNet (BSD-3), c channels
+ * after the first convolution (32): input and output R'G'B' in 0..255 */
+#define TRANSFORMER_NET(name, c)                                                                             \
+    {                                                                                                        \
+        name, 255.0f, 43,                                                                                    \
+        {CONV("conv1.conv2d", 3, c, 9, 1),             NORM("in1", c, true),                                 \
+         CONV("conv2.conv2d", c, 2 * c, 3, 2),         NORM("in2", 2 * c, true),                             \
+         CONV("conv3.conv2d", 2 * c, 4 * c, 3, 2),     NORM("in3", 4 * c, true),                             \
+         RES(1, 4 * c),                                RES(2, 4 * c),                                        \
+         RES(3, 4 * c),                                RES(4, 4 * c),                                        \
+         RES(5, 4 * c),                                UP("deconv1"),                                        \
+         CONV("deconv1.conv2d", 4 * c, 2 * c, 3, 1),   NORM("in4", 2 * c, true),                             \
+         UP("deconv2"),                                CONV("deconv2.conv2d", 2 * c, c, 3, 1),               \
+         NORM("in5", c, true),                         CONV("deconv3.conv2d", c, 3, 9, 1)},                  \
+    }
 
-static const struct ns_ff_arch *const archs[] = {&transformer_net};
-static const char *const arch_names[] = {"transformer-net", NULL};
+static const struct ns_ff_arch transformer_net = TRANSFORMER_NET("transformer-net", 32);
+/* the same with half the channels: a quarter of the work, for previews
+ * and slow machines (docs/training.md) */
+static const struct ns_ff_arch transformer_net_half = TRANSFORMER_NET("transformer-net-half", 16);
+
+static const struct ns_ff_arch *const archs[] = {&transformer_net, &transformer_net_half};
+static const char *const arch_names[] = {"transformer-net", "transformer-net-half", NULL};
 
 const struct ns_ff_arch *ns_ff_arch_find(const char *name) {
     for (size_t i = 0; name && i < sizeof archs / sizeof archs[0]; i++)

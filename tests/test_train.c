@@ -315,6 +315,32 @@ static void test_training(void) {
     ns_style_model_free(ma), ns_style_model_free(mb);
     ns_trainer_free(a), ns_trainer_free(b), ns_trainer_free(c);
     unlink(ckpt);
+
+    /* the half-width network: a quarter of the weights and of the network's
+     * work; it learns, and its model file reads back as that architecture */
+    struct ns_train_params hp = p;
+    hp.network = "transformer-net-half";
+    struct ns_trainer *h = trainer(ctx, &hp, NULL, paint);
+    struct ns_style_model *hm = NULL, *fm = NULL;
+    if (h) {
+        ns_trainer_eval(h, &crops[3], 1, false, &before);
+        for (int i = 0; i < 40; i++)
+            ns_trainer_step(h, &crops[i % 2 ? 0 : 1], 2, NULL);
+        ns_trainer_eval(h, &crops[3], 1, false, &after);
+        CHECK(after.style < 0.5 * before.style, "half width, 40 steps: held-out style term %.4g -> %.4g",
+              before.style, after.style);
+        CHECK(ns_trainer_save(h, ckpt, false) == NS_STATUS_OK, "the half model saves");
+        CHECK(ns_style_model_load(ckpt, &hm, err, sizeof err) == NS_STATUS_OK &&
+                  !strcmp(hm->arch->name, "transformer-net-half"), "it loads as transformer-net-half: %s", err);
+        unlink(ckpt);
+    }
+    ns_style_model_new(ns_ff_arch_find("transformer-net"), 0, &fm);
+    size_t nh = 0, nf = 0;
+    for (int i = 0; hm && fm && i < fm->arch->n_steps; i++)
+        for (int part = 0; part < 2; part++)
+            nh += ns_ff_param_count(&hm->arch->steps[i], part), nf += ns_ff_param_count(&fm->arch->steps[i], part);
+    CHECK(hm && nh * 4 > nf * 0.9 && nh * 4 < nf * 1.1, "a quarter of the weights: %zu of %zu", nh, nf);
+    ns_style_model_free(hm), ns_style_model_free(fm), ns_trainer_free(h);
     for (int k = 0; k < 4; k++)
         free(ph[k]);
     free(paint);
