@@ -17,7 +17,6 @@
 #include "remember.h"
 
 #define ARGS_BEFORE    3  /* run-mode, image, drawable */
-#define RESPONSE_RESET 1
 
 void
 ns_gimp2_fast_query (void)
@@ -66,19 +65,11 @@ show_dialog (gint                photo,
   gint          response;
 
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
-  dialog = gimp_dialog_new (_("Neural Style (Fast)"), PLUG_IN_ROLE "-fast", NULL, 0,
-                            gimp_standard_help_func, NS_FAST_PROC,
-                            _("_Reset"),  RESPONSE_RESET,
-                            _("_Cancel"), GTK_RESPONSE_CANCEL,
-                            _("_OK"),     GTK_RESPONSE_OK,
-                            NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), RESPONSE_RESET, GTK_RESPONSE_OK,
-                                           GTK_RESPONSE_CANCEL, -1);
-  gimp_window_set_transient (GTK_WINDOW (dialog));
+  dialog = ns_gimp2_dialog_new (_("Neural Style (Fast)"), PLUG_IN_ROLE "-fast", NS_FAST_PROC);
 
   d = ns_fast_dialog_new (dialog, pixels, p, ctx, NULL, NULL);
   gtk_widget_show (dialog);
-  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == NS_GIMP2_RESPONSE_RESET)
     {
       NsFastParams defaults = ns_fast_defaults ();
 

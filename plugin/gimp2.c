@@ -36,7 +36,6 @@
 #define ARGS_AFTER     11
 #define N_ARGS         (ARGS_BEFORE + NS_RESTYLE_FIRST_ARGS)  /* plug-in-neural-style */
 #define N_ARGS2        (ARGS_BEFORE + ns_restyle_n_args () + ARGS_AFTER) /* plug-in-neural-style2 */
-#define RESPONSE_RESET 1
 
 
 static void query (void);
@@ -367,19 +366,11 @@ gimp2_show_dialog (NsHostChoice       *vals,
   gint         response;
 
   gimp_ui_init (PLUG_IN_BINARY, FALSE);
-  dialog = gimp_dialog_new (_("Neural Style"), PLUG_IN_ROLE, NULL, 0,
-                            gimp_standard_help_func, PLUG_IN_PROC,
-                            _("_Reset"),  RESPONSE_RESET,
-                            _("_Cancel"), GTK_RESPONSE_CANCEL,
-                            _("_OK"),     GTK_RESPONSE_OK,
-                            NULL);
-  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), RESPONSE_RESET, GTK_RESPONSE_OK,
-                                           GTK_RESPONSE_CANCEL, -1);
-  gimp_window_set_transient (GTK_WINDOW (dialog));
+  dialog = ns_gimp2_dialog_new (_("Neural Style"), PLUG_IN_ROLE, PLUG_IN_PROC);
 
   d = ns_dialog_new (dialog, &host, layers, &vals->params, &vals->content, vals->styles, vals->channels, ctx);
   gtk_widget_show (dialog);
-  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == RESPONSE_RESET)
+  while ((response = gimp_dialog_run (GIMP_DIALOG (dialog))) == NS_GIMP2_RESPONSE_RESET)
     {
       NsRestyleParams defaults = ns_restyle_defaults ();
 
@@ -538,6 +529,23 @@ choose_values (const gchar        *name,
       return found;
     }
   return TRUE;
+}
+
+GtkWidget *
+ns_gimp2_dialog_new (const gchar *title,
+                     const gchar *role,
+                     const gchar *help_id)
+{
+  GtkWidget *dialog = gimp_dialog_new (title, role, NULL, 0, gimp_standard_help_func, help_id,
+                                       _("_Reset"),  NS_GIMP2_RESPONSE_RESET,
+                                       _("_Cancel"), GTK_RESPONSE_CANCEL,
+                                       _("_OK"),     GTK_RESPONSE_OK,
+                                       NULL);
+
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog), NS_GIMP2_RESPONSE_RESET, GTK_RESPONSE_OK,
+                                           GTK_RESPONSE_CANCEL, -1);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+  return dialog;
 }
 
 void

@@ -2,6 +2,7 @@
 #ifndef __NS_GIMP2_H__
 #define __NS_GIMP2_H__
 
+#include <gtk/gtk.h>
 #include <libgimp/gimp.h>
 
 #include "host.h"
@@ -10,6 +11,15 @@ G_BEGIN_DECLS
 
 /* GIMP 2.10's API under the core (gimp2.c) */
 extern const NsHostOps gimp2_ops;
+
+/* A dialog's Reset button's response */
+#define NS_GIMP2_RESPONSE_RESET 1
+
+/* A GimpDialog with Help, Reset, Cancel and OK, transient to GIMP's
+ * window (in the version's gimpui). */
+GtkWidget * ns_gimp2_dialog_new (const gchar *title,
+                                 const gchar *role,
+                                 const gchar *help_id);
 
 /* A run's return values: the new layer (displays flushed unless
  * non-interactive), or the error's status and message (error freed). */

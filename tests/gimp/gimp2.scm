@@ -45,20 +45,7 @@
       (layer-facts "new" img new)
       (gimp-selection-none img)
       (export img content "content")
-      (export img new "new")
-      ;; Train Neural Style from a script: the painting as a layer, the
-      ;; folder of this case's images as the photos, 4 steps at 32 px; the
-      ;; new style then applied
-      (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
-        (gimp-image-insert-layer img painting 0 0)
-        (export img painting "painting")
-        (export img content "photo-copy")
-        (let* ((style (car (plug-in-neural-style-train RUN-NONINTERACTIVE img painting "script-oak" "@OUT@"
-                                                       4.0 32.0 @DEVICE@)))
-               (styled (car (plug-in-neural-style-fast RUN-NONINTERACTIVE img content style 100.0 1.0 0
-                                                       @DEVICE@))))
-          (say "trained" style)
-          (say "trained-layer" (car (gimp-item-get-name styled))))))))
+      (export img new "new"))))
 
 ;; Draft against Final on a 768 x 512 photo: Draft's quarter size enlarged
 ;; as the plug-in does, Final (size 0) at the photo's own size

@@ -99,20 +99,7 @@
       (layer-facts "new" img new)
       (gimp-selection-none img)
       (export-layer img content "content" "ppm")
-      (export-layer img new "new" "ppm")
-      ;; Train Neural Style from a script: the painting as a layer, the
-      ;; folder of this case's images as the photos, 4 steps at 32 px; the
-      ;; new style then applied
-      (let ((painting (car (gimp-file-load-layer RUN-NONINTERACTIVE img "@EXAMPLES@/autumn-oak.jpg"))))
-        (gimp-image-insert-layer img painting 0 0)
-        (export-layer img painting "painting" "ppm")
-        (export-layer img content "photo-copy" "ppm")
-        (let* ((style (car (plug-in-neural-style-train #:run-mode RUN-NONINTERACTIVE #:image img
-                                                       #:drawables (vector painting) #:name "script-oak"
-                                                       #:photos "@OUT@" #:steps 4.0 #:size 32.0 #:device "cpu")))
-               (styled (fast img content style)))
-          (say "trained" style)
-          (say "trained-layer" (car (gimp-item-get-name styled))))))))
+      (export-layer img new "new" "ppm"))))
 
 ;; a layer group as the photo and a text layer as the painting
 (define (case-group-text)
