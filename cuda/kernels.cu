@@ -522,7 +522,7 @@ void nsc_to_half(struct nsc_backend *b, const float *src, bf16 *dst, size_t n) {
 }
 
 __global__ static void k_axpby(float alpha, const float *x, float beta, float *y, size_t n) {
-    GRID_STRIDE(i, n) y[i] = alpha * x[i] + beta * y[i];
+    GRID_STRIDE(i, n) y[i] = beta != 0.0f ? alpha * x[i] + beta * y[i] : alpha * x[i];
 }
 
 void nsc_axpby(struct ns_backend *be, float alpha, const struct ns_buf *x_b, float beta, struct ns_buf *y_b,

@@ -133,7 +133,7 @@ struct ns_backend_ops {
      * tensors (operands of one dtype) */
     void (*fill)(struct ns_backend *be, struct ns_buf *x, float v, size_t n);
     void (*copy)(struct ns_backend *be, struct ns_buf *dst, const struct ns_buf *src, size_t n);
-    /* y = alpha * x + beta * y */
+    /* y = alpha * x + beta * y; beta 0 writes y without reading it (as BLAS) */
     void (*axpby)(struct ns_backend *be, float alpha, const struct ns_buf *x, float beta, struct ns_buf *y,
                   size_t n);
     /* slot0 + i = dot(v[i], x) for i < k */

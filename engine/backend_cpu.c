@@ -600,9 +600,10 @@ static void cpu_axpby(struct ns_backend *be, float alpha, const struct ns_buf *x
                       struct ns_buf *y_b, size_t n) {
     const float *x = CF(x_b);
     float *y = F(y_b);
+    /* beta 0: y is written, never read (it may hold anything, NaN included) */
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
     for (size_t i = 0; i < n; i++)
-        y[i] = alpha * x[i] + beta * y[i];
+        y[i] = beta != 0.0f ? alpha * x[i] + beta * y[i] : alpha * x[i];
 }
 
 static void cpu_dots(struct ns_backend *be, const struct ns_buf *const *vs, int k, const struct ns_buf *x_b,
