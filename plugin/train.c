@@ -724,14 +724,13 @@ ns_train_stop (NsTrainJob *job)
 void
 ns_train_job_free (NsTrainJob *job)
 {
-  NsTrainProgress now;
+  NsTrainProgress now = { 0 };
 
   if (! job)
     return;
-  ns_train_poll (job, &now);
-  if (now.per_step > 0 && read_steps (job, &now) >= 3)
+  /* steps.log alone gives the speed: no whole poll */
+  if (read_steps (job, &now) >= 3 && now.per_step > 0)
     save_timing (job->device, job->size, ns_train_params_default ().batch, now.per_step);
-  ns_train_progress_clear (&now);
   job_free (job);
 }
 
