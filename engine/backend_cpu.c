@@ -8,6 +8,7 @@
  * at a time, so its memory stays bounded at any image size.
  */
 #include "backend_cpu.h"
+#include "winograd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -27,6 +28,9 @@
 #define CPU_CHUNK      16384
 #define CPU_MAX_CHUNKS 256
 
+/* 3 x 3 convolutions: Winograd where it measured faster, or always, or never */
+enum cpu_conv { CPU_CONV_AUTO, CPU_CONV_WINOGRAD, CPU_CONV_DIRECT };
+
 struct cpu_backend {
     struct ns_backend base;
     int threads;
@@ -34,6 +38,9 @@ struct cpu_backend {
     size_t col_floats;
     double slots[NS_MAX_SLOTS];
     double *partials; /* CPU_MAX_CHUNKS * NS_MAX_SLOTS */
+    enum cpu_conv conv; /* NS_CPU_CONV, read once */
+    float *wino;        /* the Winograd weights and scratch of the convolution in flight */
+    size_t wino_floats;
     char error[160];  /* the first error: sync() returns it */
 };
 
@@ -267,6 +274,8 @@ static void cpu_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int ci
     const float *bias = CF(bias_b);
     float *out = F(out_b);
     struct cpu_backend *cb = cpu(be);
+    struct ns_wino_conv wc = {in, cin, h, w, 1, NULL, bias, cout, relu, out};
+    if (ns_cpu_wino(be, &wc, wt, cin, cout, false)) return;
     size_t hw = (size_t) h * w, k = (size_t) cin * 9, tile = col_tile(cb, k, hw);
     long ntiles = (long) ((hw + tile - 1) / tile);
 
@@ -717,6 +726,8 @@ static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin
     const float *in = CF(in_b), *wt = CF(wt_b), *bias = CF(bias_b);
     float *out = F(out_b);
     struct cpu_backend *cb = cpu(be);
+    struct ns_wino_conv wc = {in, cin, h, w, 0, NULL, bias, cout, false, out};
+    if (k == 3 && stride == 1 && ns_cpu_wino(be, &wc, wt, cin, cout, false)) return;
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
     size_t hw = (size_t) oh * ow, kk = (size_t) cin * k * k, tile = col_tile(cb, kk, hw);
     long ntiles = (long) ((hw + tile - 1) / tile);
@@ -799,6 +810,34 @@ float *ns_cpu_col(struct ns_backend *be, int t, size_t *floats) {
     return cpu(be)->col + (size_t) t * cpu(be)->col_floats;
 }
 
+bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt, int cin, int cout,
+                 bool data_grad) {
+    struct cpu_backend *cb = cpu(be);
+    int oh = c->h + 2 * c->pad - 2, ow = c->w + 2 * c->pad - 2;
+    if (cb->conv == CPU_CONV_DIRECT || (cb->conv == CPU_CONV_AUTO && !ns_wino_pays(c->cin, c->cout, oh, ow)))
+        return false;
+    /* output channels in groups whose weights fit NS_WINO_U_FLOATS */
+    int no = c->cout, group = (int) (NS_WINO_U_FLOATS / ns_wino_weight_floats(c->cin, 1));
+    group = group < 16 ? 16 : group > no ? no : group;
+    size_t nu = ns_wino_weight_floats(c->cin, group), ns = ns_wino_scratch_floats(c->cin, group, c->h, c->w, c->pad);
+    if (nu + ns > cb->wino_floats) {
+        free(cb->wino);
+        cb->wino = malloc(sizeof(float) * (nu + ns));
+        cb->wino_floats = cb->wino ? nu + ns : 0;
+        if (!cb->wino) return false; /* the direct way needs no more memory */
+    }
+    struct ns_wino_conv part = *c;
+    part.u = cb->wino;
+    for (int o0 = 0; o0 < no; o0 += group) {
+        part.cout = no - o0 < group ? no - o0 : group;
+        part.out = c->out + (size_t) o0 * (c->h + 2 * c->pad - 2) * (c->w + 2 * c->pad - 2);
+        part.bias = c->bias ? c->bias + o0 : NULL;
+        ns_wino_weights(wt, cin, cout, data_grad, o0, part.cout, cb->wino, cb->threads);
+        if (!ns_wino_run(&part, cb->wino + nu, ns, cb->threads)) return false;
+    }
+    return true;
+}
+
 double *ns_cpu_slots(struct ns_backend *be) {
     return cpu(be)->slots;
 }
@@ -812,6 +851,7 @@ static void cpu_free(struct ns_backend *be) {
     struct cpu_backend *cb = cpu(be);
     if (!cb) return;
     free(cb->col);
+    free(cb->wino);
     free(cb->partials);
     free(cb);
 }
@@ -881,6 +921,9 @@ enum ns_status ns_backend_cpu_new(int threads, struct ns_backend **out) {
     if (!cb) return NS_STATUS_OUT_OF_MEMORY;
     cb->base.ops = &cpu_ops;
     cb->col_floats = CPU_COL_BYTES / sizeof(float);
+    const char *conv = getenv("NS_CPU_CONV"); /* for benchmarks and checks: winograd or direct */
+    cb->conv = !conv ? CPU_CONV_AUTO : !strcmp(conv, "winograd") ? CPU_CONV_WINOGRAD
+             : !strcmp(conv, "direct") ? CPU_CONV_DIRECT : CPU_CONV_AUTO;
     cb->partials = malloc(sizeof(double) * CPU_MAX_CHUNKS * NS_MAX_SLOTS);
     if (!cb->partials || cpu_set_threads(&cb->base, threads) != NS_STATUS_OK) {
         cpu_free(&cb->base);

@@ -3,9 +3,15 @@
 #define NS_BACKEND_CPU_H
 
 #include "backend.h"
+#include "winograd.h"
 
 /* Thread t's column buffer; *floats (when not NULL) its size. */
 float *ns_cpu_col(struct ns_backend *be, int t, size_t *floats);
+/* c through Winograd, its weights from wt ([cout][cin * 9], data_grad as
+ * ns_wino_weights), where that pays or NS_CPU_CONV=winograd asks; false =
+ * the caller convolves directly. */
+bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt, int cin, int cout,
+                 bool data_grad);
 /* The scalar slots read_scalars() reads. */
 double *ns_cpu_slots(struct ns_backend *be);
 /* Keeps the first error, for sync() and error(). */

@@ -56,6 +56,9 @@ void ns_cpu_conv2d_bwd_data(struct ns_backend *be, const struct ns_buf *gout_b, 
     const float *gout = CF(gout_b), *wt = CF(wt_b);
     float *gin = F(gin_b);
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
+    /* stride 1, 3 x 3: the flipped kernels over gout padded by 2 */
+    struct ns_wino_conv wc = {gout, cout, oh, ow, 2, NULL, NULL, cin, false, gin};
+    if (k == 3 && stride == 1 && ns_cpu_wino(be, &wc, wt, cin, cout, true)) return;
     size_t kk = (size_t) cin * k * k, hw = (size_t) oh * ow, col_floats;
     ns_cpu_col(be, 0, &col_floats);
     /* pixels per GEMM: what a thread's columns hold */

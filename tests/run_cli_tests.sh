@@ -480,6 +480,25 @@ PYEOF
     read -r ratio own fast <"$T/ratio"
     echo "  held-out photo's style term: $own as it is, $fast through the 50-step style ($ratio)"
     check "...at most half the photo's own" "$PY" -c "import sys; sys.exit(0 if $ratio <= 0.5 else 1)"
+    # Winograd's convolution against the direct one (NS_CPU_CONV=direct):
+    # the trained network's output within 1 level in 8 bits, the exact
+    # objective's iteration-0 terms within 1e-4
+    for conv in direct auto; do
+        NS_CPU_CONV=$conv "$NS" --quiet --device cpu --model "$T/quick.safetensors" --content "$T/held.jpg" \
+            --output "$T/held-$conv.ppm"
+        NS_CPU_CONV=$conv "$NS" --quiet --device cpu --weights "$REAL" --content "$T/held.jpg" \
+            --style "$EX/autumn-oak.jpg" --size 256 --iterations 0 --log-json "$T/$conv.jsonl" --output "$T/$conv-0.png"
+    done
+    d=$(ppm_diff "$T/held-direct.ppm" "$T/held-auto.ppm")
+    check "Winograd: the fast style's output within 1 level of direct convolution's ($d)" test "$d" -le 1
+    "$PY" - "$T/direct.jsonl" "$T/auto.jsonl" <<'PYEOF'
+import json, sys
+a, b = (json.loads(open(f).readline()) for f in sys.argv[1:])
+worst = max(abs(a[k] - b[k]) / abs(a[k]) for k in ("loss", "content", "style", "tv"))
+print(f"  iteration-0 terms, Winograd against direct: {worst:.1e} relative")
+sys.exit(0 if worst <= 1e-4 else 1)
+PYEOF
+    check "Winograd: iteration-0 terms within 1e-4 of direct convolution's" test $? -eq 0
     # Ctrl-C, then --resume: the model an uninterrupted run writes
     "${TRAIN[@]}" --quiet --steps 12 --batch 2 --output "$T/straight.safetensors"
     with_sigint "${TRAIN[@]}" --steps 12 --batch 2 --output "$T/resumed.safetensors" --log-steps "$T/steps.log" \

@@ -1,0 +1,225 @@
+/* winograd.c - Winograd F(4x4, 3x3) convolution for the CPU backend.
+ *
+ * Y = A^T [(G g G^T) .* (B^T d B)] A for each 6 x 6 input tile d and 3 x 3
+ * kernel g (Lavin & Gray 2016, points 0, +-1, +-2, infinity).  The tiles
+ * of a block are transformed into V [36][cin][n], 36 GEMMs give
+ * M [36][cout][n] = U V, and the output transform turns M back into
+ * 4 x 4 pixels.  The transforms run a tile row at a time, their inner
+ * loops along the row (contiguous floats the compiler vectorises).
+ */
+#include "winograd.h"
+
+#include <cblas.h>
+#include <omp.h>
+#include <string.h>
+
+#define XI 36 /* 6 x 6 transformed values per tile */
+
+size_t ns_wino_weight_floats(int cin, int cout) {
+    return (size_t) XI * cin * cout;
+}
+
+/* T = G (x) G: row r * 6 + c takes kernel value a * 3 + b to
+ * G[r][a] G[c][b], so that u = T g for each kernel g */
+static void kron_g(float t[XI][9], bool flip) {
+    static const float g[6][3] = {{1.0f / 4, 0, 0},
+                                  {-1.0f / 6, -1.0f / 6, -1.0f / 6},
+                                  {-1.0f / 6, 1.0f / 6, -1.0f / 6},
+                                  {1.0f / 24, 1.0f / 12, 1.0f / 6},
+                                  {1.0f / 24, -1.0f / 12, 1.0f / 6},
+                                  {0, 0, 1}};
+    for (int r = 0; r < 6; r++)
+        for (int c = 0; c < 6; c++)
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) /* the input gradient correlates with the flipped kernel */
+                    t[r * 6 + c][flip ? 8 - (a * 3 + b) : a * 3 + b] = g[r][a] * g[c][b];
+}
+
+void ns_wino_weights(const float *wt, int cin, int cout, bool data_grad, int o0, int no, float *u, int threads) {
+    float t[XI][9];
+    kron_g(t, data_grad);
+    int ni = data_grad ? cout : cin; /* the convolution's input channels */
+    size_t pairs = (size_t) no * ni;
+    if (!data_grad) { /* u [36][no * cin] = T wt^T, wt [cout * cin][9] from row o0 */
+        const float *g = wt + (size_t) o0 * cin * 9;
+        size_t step = (pairs + threads - 1) / threads;
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (int p = 0; p < threads; p++) {
+            size_t p0 = step * p, n = p0 + step < pairs ? step : pairs > p0 ? pairs - p0 : 0;
+            if (n) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, XI, (int) n, 9, 1.0f, &t[0][0], 9,
+                               g + p0 * 9, 9, 0.0f, u + p0, (int) pairs);
+        }
+        return;
+    }
+    /* u [36][no][cout]: input channel ci's kernels are every cin-th of wt */
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int o = 0; o < no; o++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, XI, cout, 9, 1.0f, &t[0][0], 9,
+                    wt + (size_t) (o0 + o) * 9, cin * 9, 0.0f, u + (size_t) o * cout, (int) pairs);
+}
+
+/* The tiles: th x tw of them, in blocks of rows x cols tiles. */
+struct geo {
+    int oh, ow, th, tw, rows, cols, nby, nbx;
+    size_t n; /* the most tiles in a block */
+};
+
+/* a block's most columns of tiles: the transforms' rows stay on the stack */
+#define MAX_COLS 256
+
+size_t ns_wino_scratch_floats(int cin, int cout, int h, int w, int pad) {
+    size_t tiles = (size_t) ((h + 2 * pad - 2 + 3) / 4) * ((w + 2 * pad - 2 + 3) / 4);
+    size_t per = (size_t) XI * (cin + cout), n = NS_WINO_SCRATCH_FLOATS / per;
+    if (n < 64) n = 64; /* narrower GEMMs lose more than the scratch saves */
+    return per * (n < tiles ? n : tiles);
+}
+
+static bool plan(const struct ns_wino_conv *c, size_t scratch, struct geo *g) {
+    g->oh = c->h + 2 * c->pad - 2;
+    g->ow = c->w + 2 * c->pad - 2;
+    g->th = (g->oh + 3) / 4;
+    g->tw = (g->ow + 3) / 4;
+    size_t most = scratch / ((size_t) XI * (c->cin + c->cout));
+    if (most < 1) return false;
+    if ((size_t) g->tw <= most && g->tw <= MAX_COLS) {
+        g->cols = g->tw;
+        g->rows = (int) (most / (size_t) g->tw);
+        if (g->rows > g->th) g->rows = g->th;
+    } else {
+        int widest = most < MAX_COLS ? (int) most : MAX_COLS, segs = (g->tw + widest - 1) / widest;
+        g->rows = 1;
+        g->cols = (g->tw + segs - 1) / segs;
+    }
+    g->nby = (g->th + g->rows - 1) / g->rows;
+    g->nbx = (g->tw + g->cols - 1) / g->cols;
+    g->n = (size_t) g->rows * g->cols;
+    return true;
+}
+
+/* rows (6 x len) = input rows y0 .. y0 + 5 from column x0 on, zeros
+ * outside the image */
+static void load_rows(const float *plane, int h, int w, int y0, int x0, int len, float *rows) {
+    for (int k = 0; k < 6; k++) {
+        float *r = rows + (size_t) k * len;
+        int y = y0 + k, a = x0 < 0 ? -x0 : 0, b = w - x0 < len ? w - x0 : len;
+        if (y < 0 || y >= h || b <= a) {
+            memset(r, 0, sizeof(float) * len);
+            continue;
+        }
+        memset(r, 0, sizeof(float) * a);
+        memcpy(r + a, plane + (size_t) y * w + x0 + a, sizeof(float) * (b - a));
+        memset(r + b, 0, sizeof(float) * (len - b));
+    }
+}
+
+/* B^T's rows applied to d0..d5 (stride s) */
+#define BT_ROWS(d, s, o0, o1, o2, o3, o4, o5)                                                                       \
+    do {                                                                                                            \
+        float d0 = (d)[0], d1 = (d)[s], d2 = (d)[2 * (s)], d3 = (d)[3 * (s)], d4 = (d)[4 * (s)],                    \
+              d5 = (d)[5 * (s)];                                                                                    \
+        o0 = 4 * d0 - 5 * d2 + d4;                                                                                  \
+        o1 = -4 * (d1 + d2) + d3 + d4;                                                                              \
+        o2 = 4 * (d1 - d2) - d3 + d4;                                                                               \
+        o3 = 2 * (d3 - d1) - d2 + d4;                                                                               \
+        o4 = 2 * (d1 - d3) - d2 + d4;                                                                               \
+        o5 = 4 * d1 - 5 * d3 + d5;                                                                                  \
+    } while (0)
+
+/* v [36][cin][n] for input channel ci = its transformed tiles in block
+ * (ty0.., tx0..) */
+static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int ci, int ty0, int ty1, int tx0,
+                          int tx1, float *v) {
+    int ncol = tx1 - tx0, len = 4 * ncol + 2;
+    size_t n = g->n, xs = (size_t) c->cin * n;
+    float rows[6 * len], tmp[6 * len];
+    const float *plane = c->in + (size_t) ci * c->h * c->w;
+    for (int ty = ty0; ty < ty1; ty++) {
+        load_rows(plane, c->h, c->w, 4 * ty - c->pad, 4 * tx0 - c->pad, len, rows);
+        float *t0 = tmp, *t1 = tmp + len, *t2 = tmp + 2 * len, *t3 = tmp + 3 * len, *t4 = tmp + 4 * len,
+              *t5 = tmp + 5 * len;
+        for (int x = 0; x < len; x++) /* down the columns: B^T d */
+            BT_ROWS(rows + x, len, t0[x], t1[x], t2[x], t3[x], t4[x], t5[x]);
+        size_t j0 = (size_t) (ty - ty0) * ncol;
+        for (int r = 0; r < 6; r++) { /* along the rows: (B^T d) B */
+            const float *t = tmp + (size_t) r * len;
+            float *d = v + ((size_t) r * 6 * c->cin + ci) * n + j0;
+            for (int tx = 0; tx < ncol; tx++)
+                BT_ROWS(t + 4 * tx, 1, d[tx], d[xs + tx], d[2 * xs + tx], d[3 * xs + tx], d[4 * xs + tx],
+                        d[5 * xs + tx]);
+        }
+    }
+}
+
+/* A^T's rows applied to m0..m5 (stride s) */
+#define AT_ROWS(m, s, o0, o1, o2, o3)                                                                               \
+    do {                                                                                                            \
+        float m0 = (m)[0], m1 = (m)[s], m2 = (m)[2 * (s)], m3 = (m)[3 * (s)], m4 = (m)[4 * (s)],                    \
+              m5 = (m)[5 * (s)];                                                                                    \
+        float p12 = m1 + m2, d12 = m1 - m2, p34 = m3 + m4, d34 = m3 - m4;                                           \
+        o0 = m0 + p12 + p34;                                                                                        \
+        o1 = d12 + 2 * d34;                                                                                         \
+        o2 = p12 + 4 * p34;                                                                                         \
+        o3 = d12 + 8 * d34 + m5;                                                                                    \
+    } while (0)
+
+/* output channel co's pixels in block (ty0.., tx0..) from m [36][cout][n] */
+static void output_channel(const struct ns_wino_conv *c, const struct geo *g, int co, int ty0, int ty1, int tx0,
+                           int tx1, const float *m) {
+    int ncol = tx1 - tx0, len = 4 * ncol, nx = g->ow - 4 * tx0 < len ? g->ow - 4 * tx0 : len;
+    size_t n = g->n, xs = (size_t) c->cout * n, plane = (size_t) g->oh * g->ow;
+    float bias = c->bias ? c->bias[co] : 0.0f, tmp[6 * len], o[4][len];
+    for (int ty = ty0; ty < ty1; ty++) {
+        size_t j0 = (size_t) (ty - ty0) * ncol;
+        for (int r = 0; r < 6; r++) { /* along the rows: M A */
+            const float *s = m + ((size_t) r * 6 * c->cout + co) * n + j0;
+            float *t = tmp + (size_t) r * len;
+            for (int tx = 0; tx < ncol; tx++)
+                AT_ROWS(s + tx, xs, t[4 * tx], t[4 * tx + 1], t[4 * tx + 2], t[4 * tx + 3]);
+        }
+        for (int x = 0; x < len; x++) /* down the columns: A^T (M A) */
+            AT_ROWS(tmp + x, len, o[0][x], o[1][x], o[2][x], o[3][x]);
+        for (int i = 0; i < 4 && 4 * ty + i < g->oh; i++) {
+            float *dst = c->out + co * plane + (size_t) (4 * ty + i) * g->ow + 4 * tx0;
+            if (c->relu)
+                for (int x = 0; x < nx; x++) {
+                    float y = o[i][x] + bias;
+                    dst[x] = y > 0.0f ? y : 0.0f;
+                }
+            else
+                for (int x = 0; x < nx; x++)
+                    dst[x] = o[i][x] + bias;
+        }
+    }
+}
+
+bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_floats, int threads) {
+    struct geo g;
+    if (!plan(c, scratch_floats, &g)) return false;
+    float *v = scratch, *m = v + (size_t) XI * c->cin * g.n;
+    /* a block at a time, its phases split among the threads: each GEMM
+     * then reads its share of u once a block */
+    for (long b = 0; b < (long) g.nby * g.nbx; b++) {
+        int ty0 = (int) (b / g.nbx) * g.rows, tx0 = (int) (b % g.nbx) * g.cols;
+        int ty1 = ty0 + g.rows < g.th ? ty0 + g.rows : g.th, tx1 = tx0 + g.cols < g.tw ? tx0 + g.cols : g.tw;
+        int n = (ty1 - ty0) * (tx1 - tx0);
+#pragma omp parallel num_threads(threads)
+        {
+#pragma omp for schedule(static)
+            for (int ci = 0; ci < c->cin; ci++)
+                input_channel(c, &g, ci, ty0, ty1, tx0, tx1, v);
+#pragma omp for schedule(static)
+            for (int xi = 0; xi < XI; xi++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, n, c->cin, 1.0f,
+                            c->u + (size_t) xi * c->cout * c->cin, c->cin, v + (size_t) xi * c->cin * g.n,
+                            (int) g.n, 0.0f, m + (size_t) xi * c->cout * g.n, (int) g.n);
+#pragma omp for schedule(static)
+            for (int co = 0; co < c->cout; co++)
+                output_channel(c, &g, co, ty0, ty1, tx0, tx1, m);
+        }
+    }
+    return true;
+}
+
+bool ns_wino_pays(int cin, int cout, int oh, int ow) {
+    return cin >= 16 && cout >= 16 && oh >= 8 && ow >= 8;
+}
