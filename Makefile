@@ -71,7 +71,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-estimates bench-preview bench-fast bench-train bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-conv bench-estimates bench-preview bench-fast bench-train bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -159,6 +159,14 @@ $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
 
 $(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+$(BUILD)/bench/conv: tests/bench/conv.c tests/*.h $(LIBNS) | $(BUILD)/bench
+	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
+
+# the CPU's 3 x 3 convolutions per layer shape, direct against Winograd
+# (about 1 min): docs/engine.md's table, and what ns_wino_pays chooses
+bench-conv: $(BUILD)/bench/conv
+	@$(BUILD)/bench/conv | tee $(BUILD)/bench/conv.md
 
 $(BUILD)/bench/estimates: tests/bench/estimates.c $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)

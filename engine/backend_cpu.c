@@ -810,22 +810,34 @@ float *ns_cpu_col(struct ns_backend *be, int t, size_t *floats) {
     return cpu(be)->col + (size_t) t * cpu(be)->col_floats;
 }
 
-bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt, int cin, int cout,
-                 bool data_grad) {
-    struct cpu_backend *cb = cpu(be);
+/* The Winograd buffer, at least `floats`; NULL if that much is not to be had. */
+static float *wino_room(struct cpu_backend *cb, size_t floats) {
+    if (floats > cb->wino_floats) {
+        free(cb->wino);
+        cb->wino = malloc(sizeof(float) * floats);
+        cb->wino_floats = cb->wino ? floats : 0;
+    }
+    return cb->wino;
+}
+
+/* Whether c goes through Winograd, and its output channels' group: as
+ * many as keep the transformed weights within NS_WINO_U_FLOATS. */
+static bool wino_plan(const struct cpu_backend *cb, const struct ns_wino_conv *c, int *group) {
     int oh = c->h + 2 * c->pad - 2, ow = c->w + 2 * c->pad - 2;
     if (cb->conv == CPU_CONV_DIRECT || (cb->conv == CPU_CONV_AUTO && !ns_wino_pays(c->cin, c->cout, oh, ow)))
         return false;
-    /* output channels in groups whose weights fit NS_WINO_U_FLOATS */
-    int no = c->cout, group = (int) (NS_WINO_U_FLOATS / ns_wino_weight_floats(c->cin, 1));
-    group = group < 16 ? 16 : group > no ? no : group;
+    int g = (int) (NS_WINO_U_FLOATS / ns_wino_weight_floats(c->cin, 1));
+    *group = g < 16 ? 16 : g > c->cout ? c->cout : g;
+    return true;
+}
+
+bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt, int cin, int cout,
+                 bool data_grad) {
+    struct cpu_backend *cb = cpu(be);
+    int no = c->cout, group;
+    if (!wino_plan(cb, c, &group)) return false;
     size_t nu = ns_wino_weight_floats(c->cin, group), ns = ns_wino_scratch_floats(c->cin, group, c->h, c->w, c->pad);
-    if (nu + ns > cb->wino_floats) {
-        free(cb->wino);
-        cb->wino = malloc(sizeof(float) * (nu + ns));
-        cb->wino_floats = cb->wino ? nu + ns : 0;
-        if (!cb->wino) return false; /* the direct way needs no more memory */
-    }
+    if (!wino_room(cb, nu + ns)) return false; /* the direct way needs no more memory */
     struct ns_wino_conv part = *c;
     part.u = cb->wino;
     for (int o0 = 0; o0 < no; o0 += group) {
@@ -834,6 +846,24 @@ bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt,
         part.bias = c->bias ? c->bias + o0 : NULL;
         ns_wino_weights(wt, cin, cout, data_grad, o0, part.cout, cb->wino, cb->threads);
         if (!ns_wino_run(&part, cb->wino + nu, ns, cb->threads)) return false;
+    }
+    return true;
+}
+
+bool ns_cpu_wino_filter(struct ns_backend *be, const float *in, int cin, int h, int w, const float *gout,
+                        int cout, float *gwt) {
+    struct cpu_backend *cb = cpu(be);
+    struct ns_wino_conv c = {in, cin, h, w, 0, NULL, NULL, cout, false, NULL};
+    int group;
+    if (!wino_plan(cb, &c, &group)) return false;
+    size_t np = ns_wino_weight_floats(cin, group), ns = ns_wino_scratch_floats(cin, group, h, w, 0);
+    if (!wino_room(cb, np + ns)) return false;
+    size_t plane = (size_t) (h - 2) * (w - 2);
+    for (int o0 = 0; o0 < cout; o0 += group) {
+        c.cout = cout - o0 < group ? cout - o0 : group;
+        if (!ns_wino_filter_run(&c, gout + o0 * plane, gwt + (size_t) o0 * cin * 9, cb->wino, cb->wino + np, ns,
+                                cb->threads))
+            return false;
     }
     return true;
 }

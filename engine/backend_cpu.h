@@ -12,6 +12,11 @@ float *ns_cpu_col(struct ns_backend *be, int t, size_t *floats);
  * the caller convolves directly. */
 bool ns_cpu_wino(struct ns_backend *be, struct ns_wino_conv *c, const float *wt, int cin, int cout,
                  bool data_grad);
+/* gwt ([cout][cin * 9]) += the weight gradient of the pad-0 3 x 3
+ * convolution of in (cin x h x w) for gout, through Winograd where that
+ * pays; false = the caller computes it directly. */
+bool ns_cpu_wino_filter(struct ns_backend *be, const float *in, int cin, int h, int w, const float *gout,
+                        int cout, float *gwt);
 /* The scalar slots read_scalars() reads. */
 double *ns_cpu_slots(struct ns_backend *be);
 /* Keeps the first error, for sync() and error(). */

@@ -83,6 +83,17 @@ void ns_cpu_conv2d_bwd_data(struct ns_backend *be, const struct ns_buf *gout_b, 
     }
 }
 
+/* gbias (cout) += the sums of gout's channels (hw pixels each) */
+static void bias_grad(struct ns_backend *be, const float *gout, int cout, size_t hw, float *gbias) {
+#pragma omp parallel for num_threads(be->threads) schedule(static)
+    for (int co = 0; co < cout; co++) {
+        double s = 0;
+        for (size_t i = 0; i < hw; i++)
+            s += gout[(size_t) co * hw + i];
+        gbias[co] += (float) s;
+    }
+}
+
 void ns_cpu_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
                               const struct ns_buf *gout_b, int cout, int k, int stride, struct ns_buf *gwt_b,
                               struct ns_buf *gbias_b) {
@@ -90,6 +101,10 @@ void ns_cpu_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in_b, 
     float *gwt = F(gwt_b), *gbias = F(gbias_b);
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
     size_t kk = (size_t) cin * k * k, hw = (size_t) oh * ow, nw = (size_t) cout * kk, col_floats;
+    if (k == 3 && stride == 1 && ns_cpu_wino_filter(be, in, cin, h, w, gout, cout, gwt)) {
+        bias_grad(be, gout, cout, hw, gbias);
+        return;
+    }
     ns_cpu_col(be, 0, &col_floats);
     size_t tile = col_floats / kk < 1 ? 1 : col_floats / kk;
     tile = tile > hw ? hw : tile;
@@ -116,13 +131,7 @@ void ns_cpu_conv2d_bwd_filter(struct ns_backend *be, const struct ns_buf *in_b, 
         gwt[i] = s;
     }
     free(part);
-#pragma omp parallel for num_threads(be->threads) schedule(static)
-    for (int co = 0; co < cout; co++) {
-        double s = 0;
-        for (size_t i = 0; i < hw; i++)
-            s += gout[(size_t) co * hw + i];
-        gbias[co] += (float) s;
-    }
+    bias_grad(be, gout, cout, hw, gbias);
 }
 
 void ns_cpu_reflect_pad_bwd(struct ns_backend *be, const struct ns_buf *gout_b, int c, int h, int w, int p,

@@ -220,6 +220,95 @@ bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_fl
     return true;
 }
 
+/* A's rows applied to g0..g3 (stride s): a 4-vector of the output's
+ * gradient to the 6 of the transformed domain */
+#define A_ROWS(g, s, o0, o1, o2, o3, o4, o5)                                                                        \
+    do {                                                                                                            \
+        float g0 = (g)[0], g1 = (g)[s], g2 = (g)[2 * (s)], g3 = (g)[3 * (s)];                                       \
+        float e02 = g0 + g2, e13 = g1 + g3, f02 = g0 + 4 * g2, f13 = 2 * g1 + 8 * g3;                               \
+        o0 = g0;                                                                                                    \
+        o1 = e02 + e13;                                                                                             \
+        o2 = e02 - e13;                                                                                             \
+        o3 = f02 + f13;                                                                                             \
+        o4 = f02 - f13;                                                                                             \
+        o5 = g3;                                                                                                    \
+    } while (0)
+
+/* gt [36][cout][n] for output channel co = A gout A^T of its 4 x 4 tiles
+ * in block (ty0.., tx0..), zeros past the output's edge */
+static void gout_channel(const struct ns_wino_conv *c, const float *gout, const struct geo *g, int co, int ty0,
+                         int ty1, int tx0, int tx1, float *gt) {
+    int ncol = tx1 - tx0, len = 4 * ncol;
+    size_t n = g->n, xs = (size_t) c->cout * n;
+    float rows[4 * len], tmp[6 * len];
+    const float *plane = gout + (size_t) co * g->oh * g->ow;
+    for (int ty = ty0; ty < ty1; ty++) {
+        for (int k = 0; k < 4; k++) {
+            float *r = rows + (size_t) k * len;
+            int y = 4 * ty + k, x0 = 4 * tx0, b = g->ow - x0 < len ? g->ow - x0 : len;
+            if (y >= g->oh) {
+                memset(r, 0, sizeof(float) * len);
+                continue;
+            }
+            memcpy(r, plane + (size_t) y * g->ow + x0, sizeof(float) * b);
+            memset(r + b, 0, sizeof(float) * (len - b));
+        }
+        float *t0 = tmp, *t1 = tmp + len, *t2 = tmp + 2 * len, *t3 = tmp + 3 * len, *t4 = tmp + 4 * len,
+              *t5 = tmp + 5 * len;
+        for (int x = 0; x < len; x++) /* down the columns: A g */
+            A_ROWS(rows + x, len, t0[x], t1[x], t2[x], t3[x], t4[x], t5[x]);
+        size_t j0 = (size_t) (ty - ty0) * ncol;
+        for (int r = 0; r < 6; r++) { /* along the rows: (A g) A^T */
+            const float *t = tmp + (size_t) r * len;
+            float *d = gt + ((size_t) r * 6 * c->cout + co) * n + j0;
+            for (int tx = 0; tx < ncol; tx++)
+                A_ROWS(t + 4 * tx, 1, d[tx], d[xs + tx], d[2 * xs + tx], d[3 * xs + tx], d[4 * xs + tx],
+                       d[5 * xs + tx]);
+        }
+    }
+}
+
+/* The weight gradient is the adjoint of the forward map in g:
+ * <gout, A^T [(G g G^T) .* V] A> = <G^T [(A gout A^T) .* V] G, g>, so
+ * p [36][cout][cin] = the sum over tiles of (A gout A^T) V^T, one GEMM a
+ * transformed value and block, and dW = G^T p G. */
+bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *gwt, float *p, float *scratch,
+                        size_t scratch_floats, int threads) {
+    struct geo g;
+    if (!plan(c, scratch_floats, &g)) return false;
+    float *v = scratch, *gt = v + (size_t) XI * c->cin * g.n;
+    long nb = (long) g.nby * g.nbx;
+    for (long b = 0; b < nb; b++) {
+        int ty0 = (int) (b / g.nbx) * g.rows, tx0 = (int) (b % g.nbx) * g.cols;
+        int ty1 = ty0 + g.rows < g.th ? ty0 + g.rows : g.th, tx1 = tx0 + g.cols < g.tw ? tx0 + g.cols : g.tw;
+        int n = (ty1 - ty0) * (tx1 - tx0);
+#pragma omp parallel num_threads(threads)
+        {
+#pragma omp for schedule(static)
+            for (int ci = 0; ci < c->cin; ci++)
+                input_channel(c, &g, ci, ty0, ty1, tx0, tx1, v);
+#pragma omp for schedule(static)
+            for (int co = 0; co < c->cout; co++)
+                gout_channel(c, gout, &g, co, ty0, ty1, tx0, tx1, gt);
+#pragma omp for schedule(static) /* blocks add in their order: the same bytes for any thread count */
+            for (int xi = 0; xi < XI; xi++)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, c->cin, n, 1.0f,
+                            gt + (size_t) xi * c->cout * g.n, (int) g.n, v + (size_t) xi * c->cin * g.n, (int) g.n,
+                            b ? 1.0f : 0.0f, p + (size_t) xi * c->cout * c->cin, c->cin);
+        }
+    }
+    float t[XI][9];
+    kron_g(t, false);
+    size_t pairs = (size_t) c->cout * c->cin, step = (pairs + threads - 1) / threads;
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (int k = 0; k < threads; k++) { /* gwt [pairs][9] += p^T T */
+        size_t p0 = step * k, m = p0 + step < pairs ? step : pairs > p0 ? pairs - p0 : 0;
+        if (m) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, 9, XI, 1.0f, p + p0, (int) pairs,
+                           &t[0][0], 9, 1.0f, gwt + p0 * 9, 9);
+    }
+    return true;
+}
+
 bool ns_wino_pays(int cin, int cout, int oh, int ow) {
     return cin >= 16 && cout >= 16 && oh >= 8 && ow >= 8;
 }

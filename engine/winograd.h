@@ -46,6 +46,13 @@ size_t ns_wino_scratch_floats(int cin, int cout, int h, int w, int pad);
  * the scratch holds not even one tile's products. */
 bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_floats, int threads);
 
+/* gwt ([cout][cin * 9]) += the weight gradient of the pad-0 convolution
+ * of c->in (c->cin x h x w) for gout (c->cout x (h - 2) x (w - 2)); p is
+ * ns_wino_weight_floats(cin, cout) of room for the transformed sums.
+ * c->u, bias, relu and out are not used. */
+bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *gwt, float *p, float *scratch,
+                        size_t scratch_floats, int threads);
+
 /* Whether Winograd beats the direct convolution for this shape, as
  * measured by bench/conv (docs/engine.md). */
 bool ns_wino_pays(int cin, int cout, int oh, int ow);

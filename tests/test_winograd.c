@@ -87,6 +87,35 @@ static void check_data_grad(int cin, int cout, int h, int w) {
     free(gout), free(wt), free(ref), free(u), free(gin), free(sc);
 }
 
+/* the weight gradient of a pad-0 convolution, added to what gwt holds, in
+ * several blocks of tiles */
+static void check_filter_grad(int cin, int cout, int h, int w, size_t scratch) {
+    int oh = h - 2, ow = w - 2;
+    size_t ni = (size_t) cin * h * w, no = (size_t) cout * oh * ow, nw = (size_t) cout * cin * 9;
+    float *in = falloc(ni), *gout = falloc(no), *gwt = falloc(nw);
+    fill_uniform(in, ni, -1, 1);
+    fill_uniform(gout, no, -1, 1);
+    fill_uniform(gwt, nw, -1, 1);
+    double *ref = malloc(sizeof(double) * nw);
+    for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int a = 0; a < 9; a++) {
+                double sum = 0;
+                for (int y = 0; y < oh; y++)
+                    for (int x = 0; x < ow; x++)
+                        sum += (double) gout[((size_t) co * oh + y) * ow + x] *
+                               in[((size_t) ci * h + y + a / 3) * w + x + a % 3];
+                ref[((size_t) co * cin + ci) * 9 + a] = gwt[((size_t) co * cin + ci) * 9 + a] + sum;
+            }
+    float *p = falloc(ns_wino_weight_floats(cin, cout)), *sc = falloc(scratch);
+    struct ns_wino_conv c = {in, cin, h, w, 0, NULL, NULL, cout, false, NULL};
+    CHECK(ns_wino_filter_run(&c, gout, gwt, p, sc, scratch, 2), "filter grad run");
+    double e = rel_err(gwt, ref, nw);
+    CHECK(e < 2e-5, "weight gradient %d -> %d, %d x %d: error %.2e", cin, cout, h, w, e);
+    printf("  weight gradient %d -> %d, %d x %d, scratch %zu: max error %.1e\n", cin, cout, h, w, scratch, e);
+    free(in), free(gout), free(gwt), free(ref), free(p), free(sc);
+}
+
 /* The CPU backend's ops through Winograd (NS_CPU_CONV=winograd) against
  * its direct convolution: conv3x3, conv2d and conv2d's input gradient,
  * with more output channels than one group of transformed weights holds. */
@@ -152,6 +181,8 @@ int main(void) {
     check_forward(16, 16, 10, 40, 1, true, true, 3 * 36 * 32);
     check_forward(128, 128, 20, 20, 0, true, false, 1 << 20);
     check_data_grad(16, 32, 12, 15);
+    check_filter_grad(16, 24, 18, 21, 1 << 18);
+    check_filter_grad(8, 16, 30, 13, 36 * 24 * 3); /* 3 tiles a block */
     check_data_grad(32, 8, 7, 9);
     /* too little scratch for a tile: refused */
     float x[4] = {0};
