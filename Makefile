@@ -88,6 +88,8 @@ $(BUILD)/libns-cuda.so: $(CUDA_OBJ)
 
 $(BUILD)/engine/%.o: engine/%.c engine/*.h $(BUILD)/gen/onnx.pb-c.h | $(BUILD)/engine
 	$(CC) $(CFLAGS) $(ENGINE_CFLAGS) -c $< -o $@
+# Winograd's transforms are loops along a row that only -O3's vectoriser takes
+$(BUILD)/engine/winograd.o: CFLAGS += -O3
 
 $(BUILD)/gen/%.pb-c.c $(BUILD)/gen/%.pb-c.h: $(ONNX_PROTO)
 	@[ -n "$(ONNX_PROTO)" ] || { echo "onnx.proto not found: install libonnx-dev, protobuf-c-compiler and libprotobuf-c-dev (./install.sh does)"; exit 1; }

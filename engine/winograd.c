@@ -15,6 +15,14 @@
 
 #define XI 36 /* 6 x 6 transformed values per tile */
 
+/* The transforms are a fifth of a VGG iteration's time: built for the
+ * widest vectors the CPU has, chosen when the program loads. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WIDE
+#endif
+
 size_t ns_wino_weight_floats(int cin, int cout) {
     return (size_t) XI * cin * cout;
 }
@@ -127,7 +135,7 @@ static void load_rows(const float *plane, int h, int w, int y0, int x0, int len,
 
 /* v [36][cin][n] for input channel ci = its transformed tiles in block
  * (ty0.., tx0..) */
-static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int ci, int ty0, int ty1, int tx0,
+WIDE static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int ci, int ty0, int ty1, int tx0,
                           int tx1, float *v) {
     int ncol = tx1 - tx0, len = 4 * ncol + 2;
     size_t n = g->n, xs = (size_t) c->cin * n;
@@ -142,10 +150,27 @@ static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int
         size_t j0 = (size_t) (ty - ty0) * ncol;
         for (int r = 0; r < 6; r++) { /* along the rows: (B^T d) B */
             const float *t = tmp + (size_t) r * len;
+            /* tile tx's six values are q0..q3[tx], q0[tx + 1], q1[tx + 1]:
+             * split four ways, every read below is contiguous */
+            float q0[ncol + 1], q1[ncol + 1], q2[ncol], q3[ncol];
+            for (int tx = 0; tx < ncol; tx++) {
+                q0[tx] = t[4 * tx], q1[tx] = t[4 * tx + 1];
+                q2[tx] = t[4 * tx + 2], q3[tx] = t[4 * tx + 3];
+            }
+            q0[ncol] = t[4 * ncol], q1[ncol] = t[4 * ncol + 1];
             float *d = v + ((size_t) r * 6 * c->cin + ci) * n + j0;
-            for (int tx = 0; tx < ncol; tx++)
-                BT_ROWS(t + 4 * tx, 1, d[tx], d[xs + tx], d[2 * xs + tx], d[3 * xs + tx], d[4 * xs + tx],
-                        d[5 * xs + tx]);
+            /* six rows of v apart: restrict lets the loop be vectorised */
+            float *restrict v0 = d, *restrict v1 = d + xs, *restrict v2 = d + 2 * xs, *restrict v3 = d + 3 * xs,
+                            *restrict v4 = d + 4 * xs, *restrict v5 = d + 5 * xs;
+            for (int tx = 0; tx < ncol; tx++) {
+                float d0 = q0[tx], d1 = q1[tx], d2 = q2[tx], d3 = q3[tx], d4 = q0[tx + 1], d5 = q1[tx + 1];
+                v0[tx] = 4 * d0 - 5 * d2 + d4;
+                v1[tx] = -4 * (d1 + d2) + d3 + d4;
+                v2[tx] = 4 * (d1 - d2) - d3 + d4;
+                v3[tx] = 2 * (d3 - d1) - d2 + d4;
+                v4[tx] = 2 * (d1 - d3) - d2 + d4;
+                v5[tx] = 4 * d1 - 5 * d3 + d5;
+            }
         }
     }
 }
@@ -163,7 +188,7 @@ static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int
     } while (0)
 
 /* output channel co's pixels in block (ty0.., tx0..) from m [36][cout][n] */
-static void output_channel(const struct ns_wino_conv *c, const struct geo *g, int co, int ty0, int ty1, int tx0,
+WIDE static void output_channel(const struct ns_wino_conv *c, const struct geo *g, int co, int ty0, int ty1, int tx0,
                            int tx1, const float *m) {
     int ncol = tx1 - tx0, len = 4 * ncol, nx = g->ow - 4 * tx0 < len ? g->ow - 4 * tx0 : len;
     size_t n = g->n, xs = (size_t) c->cout * n, plane = (size_t) g->oh * g->ow;
@@ -236,7 +261,7 @@ bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_fl
 
 /* gt [36][cout][n] for output channel co = A gout A^T of its 4 x 4 tiles
  * in block (ty0.., tx0..), zeros past the output's edge */
-static void gout_channel(const struct ns_wino_conv *c, const float *gout, const struct geo *g, int co, int ty0,
+WIDE static void gout_channel(const struct ns_wino_conv *c, const float *gout, const struct geo *g, int co, int ty0,
                          int ty1, int tx0, int tx1, float *gt) {
     int ncol = tx1 - tx0, len = 4 * ncol;
     size_t n = g->n, xs = (size_t) c->cout * n;
@@ -261,9 +286,10 @@ static void gout_channel(const struct ns_wino_conv *c, const float *gout, const 
         for (int r = 0; r < 6; r++) { /* along the rows: (A g) A^T */
             const float *t = tmp + (size_t) r * len;
             float *d = gt + ((size_t) r * 6 * c->cout + co) * n + j0;
+            float *restrict e0 = d, *restrict e1 = d + xs, *restrict e2 = d + 2 * xs, *restrict e3 = d + 3 * xs,
+                            *restrict e4 = d + 4 * xs, *restrict e5 = d + 5 * xs;
             for (int tx = 0; tx < ncol; tx++)
-                A_ROWS(t + 4 * tx, 1, d[tx], d[xs + tx], d[2 * xs + tx], d[3 * xs + tx], d[4 * xs + tx],
-                       d[5 * xs + tx]);
+                A_ROWS(t + 4 * tx, 1, e0[tx], e1[tx], e2[tx], e3[tx], e4[tx], e5[tx]);
         }
     }
 }
@@ -309,6 +335,11 @@ bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *
     return true;
 }
 
+/* make bench-conv on 2 cores (docs/engine.md): Winograd took 0.4-0.6 of
+ * direct's time from 16 channels and 16 x 16 pixels up, but 1.05-1.2 at
+ * 512 channels on 8 x 8, where a block is a few tiles and the transformed
+ * weights outweigh the products. */
 bool ns_wino_pays(int cin, int cout, int oh, int ow) {
-    return cin >= 16 && cout >= 16 && oh >= 8 && ow >= 8;
+    if (cin < 16 || cout < 16) return false;
+    return (size_t) oh * ow >= 16 * 16 || (size_t) cin * cout <= 128 * 128;
 }
