@@ -4,6 +4,8 @@
  *   bench --weights W --size N --iterations K [--threads T] [--optimizer lbfgs|adam]
  *         [--content-layers L] [--style-layers L] [--device cpu|auto|cuda] [--precision fp32|tf32|bf16]
  *   bench --write-random-vgg19 FILE     full-depth VGG-19 with random weights
+ *   bench --sgemm THREADS               OpenBLAS's sgemm GFLOP/s on a 2048^2
+ *         product (the fastest of 5), the yardstick of docs/engine.md
  *   bench --weights W --iterations K --estimate-final W0 H0 SIZE0 SECONDS W H
  *         Final (size 0, capped to what fits in memory) of W x H, estimated
  *         from a measured run of W0 x H0 at --size SIZE0 (512: Draft, 0:
@@ -13,6 +15,7 @@
 #include "context.h"
 #include "ns.h"
 
+#include <cblas.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -79,6 +82,24 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static int sgemm_rate(int threads) {
+    int n = 2048;
+    float *a = falloc((size_t) n * n), *b = falloc((size_t) n * n), *c = falloc((size_t) n * n);
+    fill_uniform(a, (size_t) n * n, -1, 1);
+    fill_uniform(b, (size_t) n * n, -1, 1);
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+    double best = 1e30;
+    for (int r = 0; r < 6; r++) {
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
+        double t = now() - t0;
+        if (r && t < best) best = t; /* the first warms up */
+    }
+    printf("%.1f\n", 2.0 * n * n * n / best / 1e9);
+    free(a), free(b), free(c);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     const char *weights = NULL;
     struct ns_params p = ns_params_default();
@@ -88,6 +109,7 @@ int main(int argc, char **argv) {
     p.iterations = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (!strcmp(a, "--sgemm")) return sgemm_rate(atoi(v));
         if (!strcmp(a, "--write-random-vgg19")) {
             struct ns_weights w;
             random_weights(&w, 19, 16);

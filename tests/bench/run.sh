@@ -20,30 +20,39 @@ HAVE_TORCH=1
 "$PY" -c 'import torch' 2>/dev/null || HAVE_TORCH=0
 
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
+SGEMM=$("$BUILD/bench/bench" --sgemm "$THREADS") # GFLOP/s: the yardstick
 {
     echo "CPU seconds per L-BFGS iteration (median of $ITERS), $THREADS threads, $CPU."
     echo "Same objective, layers, start image and thread count on both sides; peak RSS of the whole process."
+    echo "OpenBLAS sgemm on a 2048^2 product, $THREADS threads: $SGEMM GFLOP/s. \"× sgemm / FLOPs\": the engine's seconds"
+    echo "per iteration times that rate over the iteration's FLOPs counted as direct convolution (below 1: fewer"
+    echo "multiplies than direct convolution could do at sgemm's rate)."
     echo
-    echo "| network | size | engine s/iter | PyTorch s/iter | engine / PyTorch | engine peak MB | PyTorch peak MB |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| network | size | engine s/iter | PyTorch s/iter | engine / PyTorch | engine peak MB | PyTorch peak MB | engine, direct convolution s/iter | its peak MB | × sgemm / FLOPs |"
+    echo "|---|---|---|---|---|---|---|---|---|---|"
 } >"$OUT/results.md"
 
 run_case() { # name weights content_layers style_layers size
     local name=$1 w=$2 cl=$3 sl=$4 n=$5
-    local e t="{}"
+    local e d t="{}"
     e=$("$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
+        --content-layers "$cl" --style-layers "$sl")
+    # the same without Winograd (docs/engine.md, "Winograd")
+    d=$(NS_CPU_CONV=direct "$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
         --content-layers "$cl" --style-layers "$sl")
     if [ $HAVE_TORCH -eq 1 ]; then
         t=$("$PY" "$ROOT/tests/reference.py" time --weights "$w" --size "$n" --iterations "$ITERS" \
             --threads "$THREADS" --content-layers "$cl" --style-layers "$sl")
     fi
-    "$PY" - "$name" "$n" "$e" "$t" <<'EOF' | tee -a "$OUT/results.md"
+    "$PY" - "$name" "$n" "$e" "$t" "$d" "$SGEMM" <<'EOF' | tee -a "$OUT/results.md"
 import json, sys
-name, n, e, t = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+name, n, e, t, d = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]), json.loads(sys.argv[5])
+yard = e["median"] * float(sys.argv[6]) * 1e9 / e["flops_per_iter"]
 tm = "%.3f" % t["median"] if t else "n/a"
 ratio = "%.2f" % (e["median"] / t["median"]) if t else "n/a"
 tp = "%.0f" % t["peak_rss_mb"] if t else "n/a"
-print("| %s | %s px | %.3f | %s | %s | %.0f | %s |" % (name, n, e["median"], tm, ratio, e["peak_rss_mb"], tp))
+print("| %s | %s px | %.3f | %s | %s | %.0f | %s | %.3f | %.0f | %.2f |" % (name, n, e["median"], tm, ratio, e["peak_rss_mb"],
+                                                               tp, d["median"], d["peak_rss_mb"], yard))
 EOF
 }
 
