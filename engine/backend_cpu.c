@@ -720,6 +720,57 @@ void ns_cpu_im2col(const float *in, int cin, int h, int w, int k, int stride, in
             }
 }
 
+/* A wide kernel into few output channels (the fast network's last 9 x 9,
+ * 32 to 3), stride 1: im2col would write cin*k*k floats a pixel for cout
+ * outputs.  Instead each input row r goes through one GEMM,
+ * z [cout*k*k][w] = W' in[:, r, :], and output row r - a gathers
+ * z[(co, a, b)][x + b] over b.  A thread owns a band of output rows and
+ * computes the k - 1 input rows it shares with the next band again, so
+ * every pixel adds the same terms in the same order for any thread count.
+ * false = not this shape, or z does not fit a thread's buffer. */
+static bool conv_few_outputs(struct cpu_backend *cb, const float *in, int cin, int h, int w, const float *wt,
+                             const float *bias, int cout, int k, float *out) {
+    size_t rows_z = (size_t) cout * k * k;
+    if (cb->conv == CPU_CONV_DIRECT || k < 5 || cout * 4 > cin || rows_z * w > cb->col_floats) return false;
+    int oh = h - k + 1, ow = w - k + 1;
+    float *wz = malloc(sizeof(float) * rows_z * cin); /* W' [(co, a, b)][ci] */
+    if (!wz) return false;
+    for (int co = 0; co < cout; co++)
+        for (int ci = 0; ci < cin; ci++)
+            for (int ab = 0; ab < k * k; ab++)
+                wz[((size_t) co * k * k + ab) * cin + ci] = wt[((size_t) co * cin + ci) * k * k + ab];
+    int band = 32, nb = (oh + band - 1) / band;
+#pragma omp parallel for num_threads(cb->threads) schedule(dynamic, 1)
+    for (int b = 0; b < nb; b++) {
+        float *z = cb->col + (size_t) omp_get_thread_num() * cb->col_floats;
+        int y0 = b * band, y1 = y0 + band < oh ? y0 + band : oh;
+        for (int co = 0; co < cout; co++)
+            for (int y = y0; y < y1; y++) {
+                float *o = out + ((size_t) co * oh + y) * ow;
+                for (int x = 0; x < ow; x++)
+                    o[x] = bias ? bias[co] : 0.0f;
+            }
+        for (int r = y0; r < y1 + k - 1; r++) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) rows_z, w, cin, 1.0f, wz, cin,
+                        in + (size_t) r * w, h * w, 0.0f, z, w);
+            for (int a = 0; a < k; a++) {
+                int y = r - a;
+                if (y < y0 || y >= y1) continue;
+                for (int co = 0; co < cout; co++) {
+                    float *o = out + ((size_t) co * oh + y) * ow;
+                    for (int bb = 0; bb < k; bb++) {
+                        const float *zr = z + ((size_t) (co * k + a) * k + bb) * w + bb;
+                        for (int x = 0; x < ow; x++)
+                            o[x] += zr[x];
+                    }
+                }
+            }
+        }
+    }
+    free(wz);
+    return true;
+}
+
 static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin, int h, int w,
                        const struct ns_buf *wt_b, const struct ns_buf *bias_b, int cout, int k, int stride,
                        struct ns_buf *out_b) {
@@ -728,6 +779,7 @@ static void cpu_conv2d(struct ns_backend *be, const struct ns_buf *in_b, int cin
     struct cpu_backend *cb = cpu(be);
     struct ns_wino_conv wc = {in, cin, h, w, 0, NULL, bias, cout, false, out};
     if (k == 3 && stride == 1 && ns_cpu_wino(be, &wc, wt, cin, cout, false)) return;
+    if (stride == 1 && conv_few_outputs(cb, in, cin, h, w, wt, bias, cout, k, out)) return;
     int oh = (h - k) / stride + 1, ow = (w - k) / stride + 1;
     size_t hw = (size_t) oh * ow, kk = (size_t) cin * k * k, tile = col_tile(cb, kk, hw);
     long ntiles = (long) ((hw + tile - 1) / tile);

@@ -104,6 +104,16 @@ static bool plan(const struct ns_wino_conv *c, size_t scratch, struct geo *g) {
     return true;
 }
 
+/* Block b's tile rows ty0..ty1 - 1 and columns tx0..tx1 - 1; returns
+ * its tile count. */
+static int block_of(const struct geo *g, long b, int *ty0, int *ty1, int *tx0, int *tx1) {
+    *ty0 = (int) (b / g->nbx) * g->rows;
+    *tx0 = (int) (b % g->nbx) * g->cols;
+    *ty1 = *ty0 + g->rows < g->th ? *ty0 + g->rows : g->th;
+    *tx1 = *tx0 + g->cols < g->tw ? *tx0 + g->cols : g->tw;
+    return (*ty1 - *ty0) * (*tx1 - *tx0);
+}
+
 /* rows (6 x len) = input rows y0 .. y0 + 5 from column x0 on, zeros
  * outside the image */
 static void load_rows(const float *plane, int h, int w, int y0, int x0, int len, float *rows) {
@@ -224,9 +234,7 @@ bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_fl
     /* a block at a time, its phases split among the threads: each GEMM
      * then reads its share of u once a block */
     for (long b = 0; b < (long) g.nby * g.nbx; b++) {
-        int ty0 = (int) (b / g.nbx) * g.rows, tx0 = (int) (b % g.nbx) * g.cols;
-        int ty1 = ty0 + g.rows < g.th ? ty0 + g.rows : g.th, tx1 = tx0 + g.cols < g.tw ? tx0 + g.cols : g.tw;
-        int n = (ty1 - ty0) * (tx1 - tx0);
+        int ty0, ty1, tx0, tx1, n = block_of(&g, b, &ty0, &ty1, &tx0, &tx1);
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)
@@ -303,11 +311,8 @@ bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *
     struct geo g;
     if (!plan(c, scratch_floats, &g)) return false;
     float *v = scratch, *gt = v + (size_t) XI * c->cin * g.n;
-    long nb = (long) g.nby * g.nbx;
-    for (long b = 0; b < nb; b++) {
-        int ty0 = (int) (b / g.nbx) * g.rows, tx0 = (int) (b % g.nbx) * g.cols;
-        int ty1 = ty0 + g.rows < g.th ? ty0 + g.rows : g.th, tx1 = tx0 + g.cols < g.tw ? tx0 + g.cols : g.tw;
-        int n = (ty1 - ty0) * (tx1 - tx0);
+    for (long b = 0; b < (long) g.nby * g.nbx; b++) {
+        int ty0, ty1, tx0, tx1, n = block_of(&g, b, &ty0, &ty1, &tx0, &tx1);
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)

@@ -127,13 +127,14 @@ static struct ns_backend *backend(const char *conv) {
     return be;
 }
 
-static double ops_diff(struct ns_backend *a, struct ns_backend *b, int op, int cin, int cout, int h, int w) {
+static double ops_diff(struct ns_backend *a, struct ns_backend *b, int op, int cin, int cout, int h, int w, int ksize) {
     struct ns_backend *be[2] = {a, b};
-    int oh = op == 0 ? h : h - 2, ow = op == 0 ? w : w - 2;
-    size_t ni = (size_t) cin * h * w, no = (size_t) cout * oh * ow, nw = (size_t) cout * cin * 9;
+    int ks = ksize;
+    int oh = op == 0 ? h : h - ks + 1, ow = op == 0 ? w : w - ks + 1;
+    size_t ni = (size_t) cin * h * w, no = (size_t) cout * oh * ow, nw = (size_t) cout * cin * ks * ks;
     float *x = falloc(op == 2 ? no : ni), *wt = falloc(nw), *bias = falloc(cout), *res[2];
     fill_uniform(x, op == 2 ? no : ni, -1, 1);
-    fill_normal(wt, nw, 1.0 / sqrt(9.0 * cin));
+    fill_normal(wt, nw, 1.0 / sqrt((double) ks * ks * cin));
     fill_uniform(bias, cout, -0.5, 0.5);
     size_t nr = op == 2 ? ni : no;
     for (int k = 0; k < 2; k++) {
@@ -144,8 +145,8 @@ static double ops_diff(struct ns_backend *a, struct ns_backend *b, int op, int c
         o->upload(be[k], bw, wt, nw);
         o->upload(be[k], bb, bias, cout);
         if (op == 0) o->conv3x3(be[k], bx, cin, h, w, bw, bb, cout, br, true);
-        if (op == 1) o->conv2d(be[k], bx, cin, h, w, bw, bb, cout, 3, 1, br);
-        if (op == 2) o->conv2d_bwd_data(be[k], bx, cout, bw, cin, h, w, 3, 1, br);
+        if (op == 1) o->conv2d(be[k], bx, cin, h, w, bw, bb, cout, ks, 1, br);
+        if (op == 2) o->conv2d_bwd_data(be[k], bx, cout, bw, cin, h, w, ks, 1, br);
         res[k] = falloc(nr);
         o->download(be[k], res[k], br, nr);
         o->release(be[k], bx), o->release(be[k], bw), o->release(be[k], bb), o->release(be[k], br);
@@ -163,10 +164,14 @@ static void check_backend(void) {
     struct ns_backend *direct = backend("direct"), *wino = backend("winograd");
     static const char *const names[] = {"conv3x3", "conv2d", "conv2d_bwd_data"};
     for (int op = 0; op < 3; op++) {
-        double e = ops_diff(direct, wino, op, 512, 300, 11, 9);
+        double e = ops_diff(direct, wino, op, 512, 300, 11, 9, 3);
         CHECK(e < 2e-5, "%s 512 -> 300 through Winograd: %.2e from direct", names[op], e);
         printf("  backend %s, 512 -> 300 in groups: %.1e from direct\n", names[op], e);
     }
+    /* the fast network's last layer: 9 x 9 into 3 channels, a row's GEMM at a time */
+    double e = ops_diff(direct, wino, 1, 32, 3, 77, 45, 9);
+    CHECK(e < 1e-5, "conv2d 9 x 9, 32 -> 3, row by row: %.2e from im2col", e);
+    printf("  backend conv2d 9 x 9, 32 -> 3, row by row: %.1e from im2col\n", e);
     direct->ops->free(direct);
     wino->ops->free(wino);
 }
