@@ -840,6 +840,11 @@ static void test_train_runs(const char *weights) {
 }
 
 int main(int argc, char **argv) {
+    /* The reference is the CPU's direct convolution: Winograd rounds more
+     * (test_winograd holds it to direct), and three Adam steps from
+     * gradients that differ in the last bits drift apart further than the
+     * CUDA backend's own error (2.4e-3 in loss against 5e-5). */
+    setenv("NS_CPU_CONV", "direct", 1);
     const char *lib = getenv("NS_CUDA_LIBRARY");
     if (!lib || access(lib, R_OK) != 0) {
         printf("SKIP test_cuda: libns-cuda.so was not built (no nvcc or cuDNN, or make CUDA=0)\n");
