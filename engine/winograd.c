@@ -104,14 +104,19 @@ static bool plan(const struct ns_wino_conv *c, size_t scratch, struct geo *g) {
     return true;
 }
 
-/* Block b's tile rows ty0..ty1 - 1 and columns tx0..tx1 - 1; returns
- * its tile count. */
-static int block_of(const struct geo *g, long b, int *ty0, int *ty1, int *tx0, int *tx1) {
-    *ty0 = (int) (b / g->nbx) * g->rows;
-    *tx0 = (int) (b % g->nbx) * g->cols;
-    *ty1 = *ty0 + g->rows < g->th ? *ty0 + g->rows : g->th;
-    *tx1 = *tx0 + g->cols < g->tw ? *tx0 + g->cols : g->tw;
-    return (*ty1 - *ty0) * (*tx1 - *tx0);
+/* A block: tile rows ty0..ty1 - 1 and columns tx0..tx1 - 1, n tiles. */
+struct block {
+    int ty0, ty1, tx0, tx1, n;
+};
+
+static struct block block_of(const struct geo *g, long b) {
+    struct block k;
+    k.ty0 = (int) (b / g->nbx) * g->rows;
+    k.tx0 = (int) (b % g->nbx) * g->cols;
+    k.ty1 = k.ty0 + g->rows < g->th ? k.ty0 + g->rows : g->th;
+    k.tx1 = k.tx0 + g->cols < g->tw ? k.tx0 + g->cols : g->tw;
+    k.n = (k.ty1 - k.ty0) * (k.tx1 - k.tx0);
+    return k;
 }
 
 /* rows (6 x len) = input rows y0 .. y0 + 5 from column x0 on, zeros
@@ -143,21 +148,20 @@ static void load_rows(const float *plane, int h, int w, int y0, int x0, int len,
         o5 = 4 * d1 - 5 * d3 + d5;                                                                                  \
     } while (0)
 
-/* v [36][cin][n] for input channel ci = its transformed tiles in block
- * (ty0.., tx0..) */
-WIDE static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int ci, int ty0, int ty1, int tx0,
-                          int tx1, float *v) {
-    int ncol = tx1 - tx0, len = 4 * ncol + 2;
+/* v [36][cin][n] for input channel ci = its transformed tiles in block k */
+WIDE static void input_channel(const struct ns_wino_conv *c, const struct geo *g, int ci, const struct block *k,
+                               float *v) {
+    int ncol = k->tx1 - k->tx0, len = 4 * ncol + 2;
     size_t n = g->n, xs = (size_t) c->cin * n;
     float rows[6 * len], tmp[6 * len];
     const float *plane = c->in + (size_t) ci * c->h * c->w;
-    for (int ty = ty0; ty < ty1; ty++) {
-        load_rows(plane, c->h, c->w, 4 * ty - c->pad, 4 * tx0 - c->pad, len, rows);
+    for (int ty = k->ty0; ty < k->ty1; ty++) {
+        load_rows(plane, c->h, c->w, 4 * ty - c->pad, 4 * k->tx0 - c->pad, len, rows);
         float *t0 = tmp, *t1 = tmp + len, *t2 = tmp + 2 * len, *t3 = tmp + 3 * len, *t4 = tmp + 4 * len,
               *t5 = tmp + 5 * len;
         for (int x = 0; x < len; x++) /* down the columns: B^T d */
             BT_ROWS(rows + x, len, t0[x], t1[x], t2[x], t3[x], t4[x], t5[x]);
-        size_t j0 = (size_t) (ty - ty0) * ncol;
+        size_t j0 = (size_t) (ty - k->ty0) * ncol;
         for (int r = 0; r < 6; r++) { /* along the rows: (B^T d) B */
             const float *t = tmp + (size_t) r * len;
             /* tile tx's six values are q0..q3[tx], q0[tx + 1], q1[tx + 1]:
@@ -197,14 +201,14 @@ WIDE static void input_channel(const struct ns_wino_conv *c, const struct geo *g
         o3 = d12 + 8 * d34 + m5;                                                                                    \
     } while (0)
 
-/* output channel co's pixels in block (ty0.., tx0..) from m [36][cout][n] */
-WIDE static void output_channel(const struct ns_wino_conv *c, const struct geo *g, int co, int ty0, int ty1, int tx0,
-                           int tx1, const float *m) {
-    int ncol = tx1 - tx0, len = 4 * ncol, nx = g->ow - 4 * tx0 < len ? g->ow - 4 * tx0 : len;
+/* output channel co's pixels in block k from m [36][cout][n] */
+WIDE static void output_channel(const struct ns_wino_conv *c, const struct geo *g, int co, const struct block *k,
+                                const float *m) {
+    int ncol = k->tx1 - k->tx0, len = 4 * ncol, nx = g->ow - 4 * k->tx0 < len ? g->ow - 4 * k->tx0 : len;
     size_t n = g->n, xs = (size_t) c->cout * n, plane = (size_t) g->oh * g->ow;
     float bias = c->bias ? c->bias[co] : 0.0f, tmp[6 * len], o[4][len];
-    for (int ty = ty0; ty < ty1; ty++) {
-        size_t j0 = (size_t) (ty - ty0) * ncol;
+    for (int ty = k->ty0; ty < k->ty1; ty++) {
+        size_t j0 = (size_t) (ty - k->ty0) * ncol;
         for (int r = 0; r < 6; r++) { /* along the rows: M A */
             const float *s = m + ((size_t) r * 6 * c->cout + co) * n + j0;
             float *t = tmp + (size_t) r * len;
@@ -214,7 +218,7 @@ WIDE static void output_channel(const struct ns_wino_conv *c, const struct geo *
         for (int x = 0; x < len; x++) /* down the columns: A^T (M A) */
             AT_ROWS(tmp + x, len, o[0][x], o[1][x], o[2][x], o[3][x]);
         for (int i = 0; i < 4 && 4 * ty + i < g->oh; i++) {
-            float *dst = c->out + co * plane + (size_t) (4 * ty + i) * g->ow + 4 * tx0;
+            float *dst = c->out + co * plane + (size_t) (4 * ty + i) * g->ow + 4 * k->tx0;
             if (c->relu)
                 for (int x = 0; x < nx; x++) {
                     float y = o[i][x] + bias;
@@ -227,29 +231,48 @@ WIDE static void output_channel(const struct ns_wino_conv *c, const struct geo *
     }
 }
 
-bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_floats, int threads) {
-    struct geo g;
-    if (!plan(c, scratch_floats, &g)) return false;
-    float *v = scratch, *m = v + (size_t) XI * c->cin * g.n;
-    /* a block at a time, its phases split among the threads: each GEMM
-     * then reads its share of u once a block */
-    for (long b = 0; b < (long) g.nby * g.nbx; b++) {
-        int ty0, ty1, tx0, tx1, n = block_of(&g, b, &ty0, &ty1, &tx0, &tx1);
+/* What block b does once its tiles are in v: called by every thread of
+ * the block's parallel region, its `omp for` loops share the work out. */
+typedef void (*block_rest)(const struct ns_wino_conv *c, const struct geo *g, const struct block *k, long b,
+                           const float *v, void *ud);
+
+/* The blocks in order, a block at a time with its phases split among the
+ * threads (so each GEMM reads its share of u once a block): the input
+ * transform into v, then `rest`.  Sums across blocks add in block order:
+ * the same bytes for any thread count. */
+static void each_block(const struct ns_wino_conv *c, const struct geo *g, float *v, int threads, block_rest rest,
+                       void *ud) {
+    for (long b = 0; b < (long) g->nby * g->nbx; b++) {
+        struct block k = block_of(g, b);
 #pragma omp parallel num_threads(threads)
         {
 #pragma omp for schedule(static)
             for (int ci = 0; ci < c->cin; ci++)
-                input_channel(c, &g, ci, ty0, ty1, tx0, tx1, v);
-#pragma omp for schedule(static)
-            for (int xi = 0; xi < XI; xi++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, n, c->cin, 1.0f,
-                            c->u + (size_t) xi * c->cout * c->cin, c->cin, v + (size_t) xi * c->cin * g.n,
-                            (int) g.n, 0.0f, m + (size_t) xi * c->cout * g.n, (int) g.n);
-#pragma omp for schedule(static)
-            for (int co = 0; co < c->cout; co++)
-                output_channel(c, &g, co, ty0, ty1, tx0, tx1, m);
+                input_channel(c, g, ci, &k, v);
+            rest(c, g, &k, b, v, ud);
         }
     }
+}
+
+/* the forward pass's rest of a block: m = u v, then the output pixels */
+static void forward_rest(const struct ns_wino_conv *c, const struct geo *g, const struct block *k, long b,
+                         const float *v, void *ud) {
+    float *m = ud;
+    (void) b;
+#pragma omp for schedule(static)
+    for (int xi = 0; xi < XI; xi++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, k->n, c->cin, 1.0f,
+                    c->u + (size_t) xi * c->cout * c->cin, c->cin, v + (size_t) xi * c->cin * g->n, (int) g->n,
+                    0.0f, m + (size_t) xi * c->cout * g->n, (int) g->n);
+#pragma omp for schedule(static)
+    for (int co = 0; co < c->cout; co++)
+        output_channel(c, g, co, k, m);
+}
+
+bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_floats, int threads) {
+    struct geo g;
+    if (!plan(c, scratch_floats, &g)) return false;
+    each_block(c, &g, scratch, threads, forward_rest, scratch + (size_t) XI * c->cin * g.n);
     return true;
 }
 
@@ -268,17 +291,17 @@ bool ns_wino_run(const struct ns_wino_conv *c, float *scratch, size_t scratch_fl
     } while (0)
 
 /* gt [36][cout][n] for output channel co = A gout A^T of its 4 x 4 tiles
- * in block (ty0.., tx0..), zeros past the output's edge */
-WIDE static void gout_channel(const struct ns_wino_conv *c, const float *gout, const struct geo *g, int co, int ty0,
-                         int ty1, int tx0, int tx1, float *gt) {
-    int ncol = tx1 - tx0, len = 4 * ncol;
+ * in block k, zeros past the output's edge */
+WIDE static void gout_channel(const struct ns_wino_conv *c, const float *gout, const struct geo *g, int co,
+                              const struct block *k, float *gt) {
+    int ncol = k->tx1 - k->tx0, len = 4 * ncol;
     size_t n = g->n, xs = (size_t) c->cout * n;
     float rows[4 * len], tmp[6 * len];
     const float *plane = gout + (size_t) co * g->oh * g->ow;
-    for (int ty = ty0; ty < ty1; ty++) {
-        for (int k = 0; k < 4; k++) {
-            float *r = rows + (size_t) k * len;
-            int y = 4 * ty + k, x0 = 4 * tx0, b = g->ow - x0 < len ? g->ow - x0 : len;
+    for (int ty = k->ty0; ty < k->ty1; ty++) {
+        for (int i = 0; i < 4; i++) {
+            float *r = rows + (size_t) i * len;
+            int y = 4 * ty + i, x0 = 4 * k->tx0, b = g->ow - x0 < len ? g->ow - x0 : len;
             if (y >= g->oh) {
                 memset(r, 0, sizeof(float) * len);
                 continue;
@@ -290,7 +313,7 @@ WIDE static void gout_channel(const struct ns_wino_conv *c, const float *gout, c
               *t5 = tmp + 5 * len;
         for (int x = 0; x < len; x++) /* down the columns: A g */
             A_ROWS(rows + x, len, t0[x], t1[x], t2[x], t3[x], t4[x], t5[x]);
-        size_t j0 = (size_t) (ty - ty0) * ncol;
+        size_t j0 = (size_t) (ty - k->ty0) * ncol;
         for (int r = 0; r < 6; r++) { /* along the rows: (A g) A^T */
             const float *t = tmp + (size_t) r * len;
             float *d = gt + ((size_t) r * 6 * c->cout + co) * n + j0;
@@ -306,28 +329,32 @@ WIDE static void gout_channel(const struct ns_wino_conv *c, const float *gout, c
  * <gout, A^T [(G g G^T) .* V] A> = <G^T [(A gout A^T) .* V] G, g>, so
  * p [36][cout][cin] = the sum over tiles of (A gout A^T) V^T, one GEMM a
  * transformed value and block, and dW = G^T p G. */
+struct filter_sums {
+    const float *gout;
+    float *gt, *p;
+};
+
+/* the weight gradient's rest of a block: gt = A gout A^T, then p += gt v^T
+ * (p = gt v^T for the first block) */
+static void filter_rest(const struct ns_wino_conv *c, const struct geo *g, const struct block *k, long b,
+                        const float *v, void *ud) {
+    struct filter_sums *f = ud;
+#pragma omp for schedule(static)
+    for (int co = 0; co < c->cout; co++)
+        gout_channel(c, f->gout, g, co, k, f->gt);
+#pragma omp for schedule(static)
+    for (int xi = 0; xi < XI; xi++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, c->cin, k->n, 1.0f,
+                    f->gt + (size_t) xi * c->cout * g->n, (int) g->n, v + (size_t) xi * c->cin * g->n, (int) g->n,
+                    b ? 1.0f : 0.0f, f->p + (size_t) xi * c->cout * c->cin, c->cin);
+}
+
 bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *gwt, float *p, float *scratch,
                         size_t scratch_floats, int threads) {
     struct geo g;
     if (!plan(c, scratch_floats, &g)) return false;
-    float *v = scratch, *gt = v + (size_t) XI * c->cin * g.n;
-    for (long b = 0; b < (long) g.nby * g.nbx; b++) {
-        int ty0, ty1, tx0, tx1, n = block_of(&g, b, &ty0, &ty1, &tx0, &tx1);
-#pragma omp parallel num_threads(threads)
-        {
-#pragma omp for schedule(static)
-            for (int ci = 0; ci < c->cin; ci++)
-                input_channel(c, &g, ci, ty0, ty1, tx0, tx1, v);
-#pragma omp for schedule(static)
-            for (int co = 0; co < c->cout; co++)
-                gout_channel(c, gout, &g, co, ty0, ty1, tx0, tx1, gt);
-#pragma omp for schedule(static) /* blocks add in their order: the same bytes for any thread count */
-            for (int xi = 0; xi < XI; xi++)
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c->cout, c->cin, n, 1.0f,
-                            gt + (size_t) xi * c->cout * g.n, (int) g.n, v + (size_t) xi * c->cin * g.n, (int) g.n,
-                            b ? 1.0f : 0.0f, p + (size_t) xi * c->cout * c->cin, c->cin);
-        }
-    }
+    struct filter_sums f = {gout, scratch + (size_t) XI * c->cin * g.n, p};
+    each_block(c, &g, scratch, threads, filter_rest, &f);
     float t[XI][9];
     kron_g(t, false);
     size_t pairs = (size_t) c->cout * c->cin, step = (pairs + threads - 1) / threads;
@@ -340,10 +367,10 @@ bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *
     return true;
 }
 
-/* make bench-conv on 2 cores (docs/engine.md): Winograd took 0.4-0.6 of
- * direct's time from 16 channels and 16 x 16 pixels up, but 1.05-1.2 at
- * 512 channels on 8 x 8, where a block is a few tiles and the transformed
- * weights outweigh the products. */
+/* make bench-conv on 2 cores (docs/engine.md): Winograd took a third to
+ * 0.6 of direct's time from 16 channels and 16 x 16 pixels up, but
+ * 1.03-1.2 at 512 channels on 8 x 8, where a block is a few tiles and the
+ * transformed weights outweigh the products. */
 bool ns_wino_pays(int cin, int cout, int oh, int ow) {
     if (cin < 16 || cout < 16) return false;
     return (size_t) oh * ow >= 16 * 16 || (size_t) cin * cout <= 128 * 128;
