@@ -159,10 +159,10 @@ $(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo: po/%.po
 	mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
 
-$(BUILD)/bench/bench: tests/bench/bench.c tests/*.h $(LIBNS) | $(BUILD)/bench
+$(BUILD)/bench/bench: tests/bench/bench.c tests/bench/bench.h tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
-$(BUILD)/bench/conv: tests/bench/conv.c tests/*.h $(LIBNS) | $(BUILD)/bench
+$(BUILD)/bench/conv: tests/bench/conv.c tests/bench/bench.h tests/*.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
 # the CPU's 3 x 3 convolutions per layer shape, direct against Winograd
@@ -170,7 +170,7 @@ $(BUILD)/bench/conv: tests/bench/conv.c tests/*.h $(LIBNS) | $(BUILD)/bench
 bench-conv: $(BUILD)/bench/conv
 	@$(BUILD)/bench/conv | tee $(BUILD)/bench/conv.md
 
-$(BUILD)/bench/estimates: tests/bench/estimates.c $(LIBNS) | $(BUILD)/bench
+$(BUILD)/bench/estimates: tests/bench/estimates.c tests/bench/bench.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
 # the dialog's time estimates against measured runs, idle and busy (about
@@ -179,7 +179,7 @@ bench-estimates: all $(BUILD)/bench/estimates
 	@bash tests/bench/estimates.sh $(BUILD) estimates
 bench-preview: all $(BUILD)/bench/estimates
 	@bash tests/bench/estimates.sh $(BUILD) preview
-$(BUILD)/bench/fast_preview: tests/bench/fast_preview.c $(LIBNS) | $(BUILD)/bench
+$(BUILD)/bench/fast_preview: tests/bench/fast_preview.c tests/bench/bench.h $(LIBNS) | $(BUILD)/bench
 	$(CC) $(CFLAGS) -Iengine $(ENGINE_CFLAGS) -o $@ $< $(LIBNS) $(ENGINE_LIBS)
 
 # a fast style on rainier at 512 px, 2.8 MP and 24 MP, the engine beside

@@ -6,23 +6,31 @@
 #include <stddef.h>
 #include <string.h>
 
-/* 3x3, stride 1, zero pad 1; wt [cout][cin][3][3] */
-static inline void ref_conv(const double *in, int cin, int h, int w, const float *wt, const float *bias,
-                            int cout, double *out) {
+/* 3x3, stride 1, zero pad p; wt [cout][cin][3][3]; out is cout x
+ * (h + 2p - 2) x (w + 2p - 2) */
+static inline void ref_conv_pad(const double *in, int cin, int h, int w, int pad, const float *wt,
+                                const float *bias, int cout, double *out) {
+    int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
     for (int co = 0; co < cout; co++)
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
+        for (int y = 0; y < oh; y++)
+            for (int x = 0; x < ow; x++) {
                 double s = bias ? bias[co] : 0.0;
                 for (int ci = 0; ci < cin; ci++)
                     for (int ky = 0; ky < 3; ky++)
                         for (int kx = 0; kx < 3; kx++) {
-                            int yy = y + ky - 1, xx = x + kx - 1;
+                            int yy = y + ky - pad, xx = x + kx - pad;
                             if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
                             s +=
                                 wt[((co * cin + ci) * 3 + ky) * 3 + kx] * in[((size_t) ci * h + yy) * w + xx];
                         }
-                out[((size_t) co * h + y) * w + x] = s;
+                out[((size_t) co * oh + y) * ow + x] = s;
             }
+}
+
+/* 3x3, stride 1, zero pad 1 */
+static inline void ref_conv(const double *in, int cin, int h, int w, const float *wt, const float *bias,
+                            int cout, double *out) {
+    ref_conv_pad(in, cin, h, w, 1, wt, bias, cout, out);
 }
 
 static inline void ref_relu(double *x, size_t n) {

@@ -5,25 +5,19 @@
  */
 #include "testlib.h"
 #include "backend_cpu.h"
+#include "ref.h"
 #include "winograd.h"
 
-/* out (co x oh x ow) = correlation of in padded by pad with k (cout x cin x 3 x 3) in float64 */
+/* out = the float64 correlation of in padded by pad with wt, ReLU after */
 static void direct(const float *in, int cin, int h, int w, int pad, const float *wt, const float *bias, int cout,
                    bool relu, double *out) {
-    int oh = h + 2 * pad - 2, ow = w + 2 * pad - 2;
-    for (int co = 0; co < cout; co++)
-        for (int y = 0; y < oh; y++)
-            for (int x = 0; x < ow; x++) {
-                double s = bias ? bias[co] : 0.0;
-                for (int ci = 0; ci < cin; ci++)
-                    for (int a = 0; a < 3; a++)
-                        for (int b = 0; b < 3; b++) {
-                            int sy = y + a - pad, sx = x + b - pad;
-                            if (sy < 0 || sy >= h || sx < 0 || sx >= w) continue;
-                            s += (double) in[((size_t) ci * h + sy) * w + sx] * wt[((size_t) co * cin + ci) * 9 + a * 3 + b];
-                        }
-                out[((size_t) co * oh + y) * ow + x] = relu && s < 0 ? 0 : s;
-            }
+    size_t n = (size_t) cin * h * w, no = (size_t) cout * (h + 2 * pad - 2) * (w + 2 * pad - 2);
+    double *x = dalloc(n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = in[i];
+    ref_conv_pad(x, cin, h, w, pad, wt, bias, cout, out);
+    if (relu) ref_relu(out, no);
+    free(x);
 }
 
 /* max |a - b| / max |b| */
@@ -119,14 +113,6 @@ static void check_filter_grad(int cin, int cout, int h, int w, size_t scratch) {
 /* The CPU backend's ops through Winograd (NS_CPU_CONV=winograd) against
  * its direct convolution: conv3x3, conv2d and conv2d's input gradient,
  * with more output channels than one group of transformed weights holds. */
-static struct ns_backend *backend(const char *conv) {
-    struct ns_backend *be;
-    setenv("NS_CPU_CONV", conv, 1);
-    CHECK(ns_backend_cpu_new(2, &be) == NS_STATUS_OK, "CPU backend");
-    unsetenv("NS_CPU_CONV");
-    return be;
-}
-
 static double ops_diff(struct ns_backend *a, struct ns_backend *b, int op, int cin, int cout, int h, int w, int ksize) {
     struct ns_backend *be[2] = {a, b};
     int ks = ksize;
@@ -161,7 +147,9 @@ static double ops_diff(struct ns_backend *a, struct ns_backend *b, int op, int c
 }
 
 static void check_backend(void) {
-    struct ns_backend *direct = backend("direct"), *wino = backend("winograd");
+    struct ns_backend *direct = cpu_backend_conv("direct", 2), *wino = cpu_backend_conv("winograd", 2);
+    CHECK(direct && wino, "CPU backends");
+    if (!direct || !wino) return;
     static const char *const names[] = {"conv3x3", "conv2d", "conv2d_bwd_data"};
     for (int op = 0; op < 3; op++) {
         double e = ops_diff(direct, wino, op, 512, 300, 11, 9, 3);

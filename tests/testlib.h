@@ -87,6 +87,16 @@ static inline double *dalloc(size_t n) {
     return p;
 }
 
+/* A CPU backend whose 3 x 3 convolutions go one way, NS_CPU_CONV's
+ * "direct" or "winograd" (read when the backend is made); NULL if none. */
+static inline struct ns_backend *cpu_backend_conv(const char *conv, int threads) {
+    struct ns_backend *be = NULL;
+    setenv("NS_CPU_CONV", conv, 1);
+    if (ns_backend_cpu_new(threads, &be) != NS_STATUS_OK) be = NULL;
+    unsetenv("NS_CPU_CONV");
+    return be;
+}
+
 /* ||a - b|| / ||a|| */
 static inline double rel_err_fd(const double *a, const float *b, size_t n) {
     double num = 0, den = 0;

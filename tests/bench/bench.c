@@ -12,18 +12,11 @@
  *         Final) that took SECONDS, as the plug-in estimates: a table row
  */
 #include "../testlib.h"
+#include "bench.h"
 #include "context.h"
 #include "ns.h"
 
-#include <cblas.h>
 #include <sys/resource.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct times {
     double t[10000];
@@ -82,24 +75,6 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static int sgemm_rate(int threads) {
-    int n = 2048;
-    float *a = falloc((size_t) n * n), *b = falloc((size_t) n * n), *c = falloc((size_t) n * n);
-    fill_uniform(a, (size_t) n * n, -1, 1);
-    fill_uniform(b, (size_t) n * n, -1, 1);
-    openblas_set_num_threads(threads > 0 ? threads : 1);
-    double best = 1e30;
-    for (int r = 0; r < 6; r++) {
-        double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now() - t0;
-        if (r && t < best) best = t; /* the first warms up */
-    }
-    printf("%.1f\n", 2.0 * n * n * n / best / 1e9);
-    free(a), free(b), free(c);
-    return 0;
-}
-
 int main(int argc, char **argv) {
     const char *weights = NULL;
     struct ns_params p = ns_params_default();
@@ -109,7 +84,10 @@ int main(int argc, char **argv) {
     p.iterations = 5;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-        if (!strcmp(a, "--sgemm")) return sgemm_rate(atoi(v));
+        if (!strcmp(a, "--sgemm")) {
+            printf("%.1f\n", sgemm_gflops(atoi(v), 5));
+            return 0;
+        }
         if (!strcmp(a, "--write-random-vgg19")) {
             struct ns_weights w;
             random_weights(&w, 19, 16);

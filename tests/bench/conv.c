@@ -7,16 +7,8 @@
  *   conv [--threads T] [--repeat N]
  */
 #include "../testlib.h"
+#include "bench.h"
 #include "winograd.h"
-
-#include <cblas.h>
-#include <time.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 struct shape {
     const char *name;
@@ -50,30 +42,6 @@ static double time_op(struct ns_backend *be, const struct shape *s, int repeat) 
     return best;
 }
 
-static struct ns_backend *backend(const char *conv, int threads) {
-    struct ns_backend *be;
-    setenv("NS_CPU_CONV", conv, 1);
-    if (ns_backend_cpu_new(threads, &be) != NS_STATUS_OK) exit(1);
-    unsetenv("NS_CPU_CONV");
-    return be;
-}
-
-static double sgemm_rate(int repeat) {
-    int n = 2048;
-    float *a = falloc((size_t) n * n), *b = falloc((size_t) n * n), *c = falloc((size_t) n * n);
-    fill_uniform(a, (size_t) n * n, -1, 1);
-    fill_uniform(b, (size_t) n * n, -1, 1);
-    double best = 1e30;
-    for (int r = 0; r <= repeat; r++) {
-        double t0 = now();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c, n);
-        double t = now() - t0;
-        if (r && t < best) best = t;
-    }
-    free(a), free(b), free(c);
-    return 2.0 * n * n * n / best / 1e9;
-}
-
 int main(int argc, char **argv) {
     int threads = ns_cpu_cores(), repeat = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -90,9 +58,9 @@ int main(int argc, char **argv) {
         {"VGG conv1_2, 16 px", 64, 64, 16, 16, 0},
         {"fast res. block, 2.8 MP", 128, 128, 343, 514, 1}, {"fast up 1, 2.8 MP", 64, 64, 685, 1026, 1},
     };
-    struct ns_backend *direct = backend("direct", threads), *wino = backend("winograd", threads);
-    openblas_set_num_threads(1); /* as the backend runs it: one sgemm a thread */
-    double rate1 = sgemm_rate(repeat);
+    struct ns_backend *direct = cpu_backend_conv("direct", threads), *wino = cpu_backend_conv("winograd", threads);
+    if (!direct || !wino) return 1;
+    double rate1 = sgemm_gflops(1, repeat); /* as the backend runs it: one sgemm a thread */
     printf("CPU 3 x 3 convolutions, %d threads (fastest of %d calls); OpenBLAS sgemm %.0f GFLOP/s a thread "
            "(2048^2).\n\n",
            threads, repeat, rate1);

@@ -11,6 +11,7 @@
  * "busy" starts two spinning processes first (another job on 2 cores).
  * Prints markdown table rows. */
 #include "ns.h"
+#include "bench.h"
 
 #ifndef NS_PREVIEW_SIDE /* plugin/preview.c's caps */
 #define NS_PREVIEW_SIDE  96
@@ -25,12 +26,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* A binary 8-bit PPM as float RGB. */
 static struct ns_image read_ppm(const char *path) {

@@ -5,17 +5,12 @@
  * redo at once.  The median of 5 runs each.
  *   fast_preview MODEL PHOTO.ppm THREADS W H */
 #include "ns.h"
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static int by_value(const void *a, const void *b) {
     double x = *(const double *) a, y = *(const double *) b;

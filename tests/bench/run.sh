@@ -35,11 +35,10 @@ SGEMM=$("$BUILD/bench/bench" --sgemm "$THREADS") # GFLOP/s: the yardstick
 run_case() { # name weights content_layers style_layers size
     local name=$1 w=$2 cl=$3 sl=$4 n=$5
     local e d t="{}"
-    e=$("$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
-        --content-layers "$cl" --style-layers "$sl")
-    # the same without Winograd (docs/engine.md, "Winograd")
-    d=$(NS_CPU_CONV=direct "$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
-        --content-layers "$cl" --style-layers "$sl")
+    engine() { "$BUILD/bench/bench" --weights "$w" --size "$n" --iterations "$ITERS" --threads "$THREADS" \
+        --content-layers "$cl" --style-layers "$sl"; }
+    e=$(engine)
+    d=$(NS_CPU_CONV=direct engine) # the same without Winograd (docs/engine.md, "Winograd")
     if [ $HAVE_TORCH -eq 1 ]; then
         t=$("$PY" "$ROOT/tests/reference.py" time --weights "$w" --size "$n" --iterations "$ITERS" \
             --threads "$THREADS" --content-layers "$cl" --style-layers "$sl")
