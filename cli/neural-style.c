@@ -29,7 +29,6 @@ static void on_sigint(int sig) {
 
 struct cli {
     const char *content, *output, *weights, *init_image, *log_json;
-    const char *init_model; /* --init model:FILE */
     const char *styles[NS_MAX_STYLES];
     char *masks[NS_MAX_STYLES]; /* --style FILE:MASK, else NULL */
     float blend[NS_MAX_STYLES];
@@ -480,7 +479,7 @@ static void read_option(struct cli *c, const struct opt_spec *o, const char *v) 
     case OPT_SETTING: {
         char err[300];
         if (!strcmp(o->name, "init") && v && !strncmp(v, "model:", 6)) { /* a fast style's result as the start */
-            c->init_model = v + 6, c->p.init = NS_INIT_IMAGE;
+            c->p.init_model = v + 6, c->p.init = NS_INIT_MODEL;
             break;
         }
         /* a flag (no value) sets its setting on */
@@ -528,8 +527,10 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     }
     if (!c->content || !(c->n_styles || c->model) || !c->output)
         bad_usage("--content, --style (or --model) and --output are required%s", "");
-    if (c->p.init == NS_INIT_IMAGE && !c->init_image && !c->init_model)
+    if (c->p.init == NS_INIT_IMAGE && !c->init_image)
         bad_usage("--init image needs --init-image FILE%s", "");
+    if (c->p.init == NS_INIT_MODEL && !c->p.init_model)
+        bad_usage("--init model needs the fast style: --init model:STYLE, or --init-model STYLE%s", "");
     if (c->n_blend && c->n_blend != c->n_styles)
         bad_usage("--style-blend needs one weight per --style%s", "");
 }
@@ -742,27 +743,6 @@ static int run_batch(struct cli *c) {
     return interrupted ? 130 : failed ? 1 : 0;
 }
 
-/* --init model:FILE: the photo through a fast style (a file, or an
- * installed style's name) as the exact method's start. */
-static void warm_start(struct cli *c, struct ns_context *ctx, const struct ns_image *photo, struct io_image *out) {
-    char err[600], *found = NULL;
-    struct ns_style_model *m = NULL;
-    const char *path = c->init_model;
-    if (access(path, F_OK) && (found = ns_style_find(path))) path = found;
-    if (ns_style_model_load(path, &m, err, sizeof err)) die("--init model:%s: %s", c->init_model, err);
-    int w, h;
-    ns_output_size(&c->p, photo->width, photo->height, &w, &h);
-    struct ns_image small = {malloc(sizeof(float) * 3 * w * h), w, h, 3, 3 * w};
-    out->im = (struct ns_image){malloc(sizeof(float) * 3 * w * h), w, h, 3, 3 * w};
-    if (!small.data || !out->im.data || ns_resize(photo, &small)) die("not enough memory for the start image");
-    struct ns_stylize_params sp = ns_stylize_params_default();
-    sp.threads = c->p.threads;
-    if (ns_stylize(ctx, m, &small, &sp, &out->im)) die("--init model:%s: %s", c->init_model, ns_last_error(ctx));
-    c->p.init_image = &out->im;
-    free(small.data), free(found);
-    ns_style_model_free(m);
-}
-
 int main(int argc, char **argv) {
     struct cli c = {.device = NS_BACKEND_AUTO, .p = ns_params_default(), .last_pct = -1, .last_scale = -1,
                     .strength = 100, .brush = 1};
@@ -820,7 +800,6 @@ int main(int argc, char **argv) {
             c.p.style_masks = masks, c.p.n_style_masks = c.n_styles;
         }
     if (c.init_image) c.p.init_image = &init.im;
-    if (c.init_model) warm_start(&c, ctx, &content.im, &init);
 
     int ow, oh, rc = content.has_alpha ? 4 : 3;
     ns_output_size(&c.p, content.im.width, content.im.height, &ow, &oh);

@@ -42,4 +42,10 @@ enum ns_status ns_context_use_cpu(struct ns_context *ctx, enum ns_gpu_state gpu,
  * this process may use, since more only add column buffers and switches. */
 int ns_threads_usable(int requested);
 
+/* params.init NS_INIT_MODEL: content resized to w x h through the fast
+ * style p->init_model, into out (malloc'ed, w x h, 3 channels), for the run
+ * to start from (warm_start.c). */
+enum ns_status ns_warm_start(struct ns_context *ctx, const struct ns_params *p, const struct ns_image *content,
+                             int w, int h, struct ns_image *out);
+
 #endif /* NS_CONTEXT_H */

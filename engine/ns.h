@@ -63,7 +63,8 @@ enum ns_optimizer {
 enum ns_init {
     NS_INIT_CONTENT = 0,
     NS_INIT_NOISE = 1,
-    NS_INIT_IMAGE = 2, /* params.init_image */
+    NS_INIT_MODEL = 2, /* a fast style's result (params.init_model) */
+    NS_INIT_IMAGE = 3, /* params.init_image */
 };
 
 /* Arithmetic of the convolutions and matrix products on the GPU; the CPU
@@ -118,6 +119,9 @@ struct ns_params {
 
     enum ns_init init;
     const struct ns_image *init_image; /* for NS_INIT_IMAGE */
+    const char *init_model; /* for NS_INIT_MODEL: a fast style's model file or
+                               installed name (ns_style_find); the photo
+                               through it at the output size is the start */
     uint64_t seed;
 
     float content_weight;
@@ -420,6 +424,8 @@ struct ns_setting {
     int arg;
     const char *const *choice_labels; /* NS_N_: a dialog's words for the choices */
     int front_choices;                /* choices a plug-in offers, the first ones (0 = all) */
+    bool style_name;                  /* NS_SETTING_STRING: an installed fast style's name
+                                         (a dialog offers them) or a model file */
 };
 #define NS_SETTING_ARG_AUX (-1)
 /* All rows, *n of them. */

@@ -678,11 +678,16 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
                             "the result must be %d x %d (ns_output_size), not %d x %d", ow, oh, result->width,
                             result->height);
 
-    struct ns_image matched[NS_MAX_STYLES] = {{0}};
-    if (p.match_colors) {
-        if ((st = match_styles(ctx, content, styles, n_styles, p.threads, matched))) return st;
-        styles = matched;
+    struct ns_image warm = {0}, matched[NS_MAX_STYLES] = {{0}};
+    if (p.init == NS_INIT_MODEL) {
+        if ((st = ns_warm_start(ctx, &p, content, ow, oh, &warm))) return st;
+        p.init = NS_INIT_IMAGE, p.init_image = &warm;
     }
+    if (p.match_colors && (st = match_styles(ctx, content, styles, n_styles, p.threads, matched))) {
+        free(warm.data);
+        return st;
+    }
+    if (p.match_colors) styles = matched;
     st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
     if (ctx->kind == NS_BACKEND_CUDA && ctx->requested == NS_BACKEND_AUTO &&
         (st == NS_STATUS_OUT_OF_MEMORY || st == NS_STATUS_BACKEND_ERROR)) {
@@ -696,5 +701,6 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
     }
     for (int k = 0; k < n_styles; k++)
         free(matched[k].data);
+    free(warm.data);
     return st;
 }

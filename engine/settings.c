@@ -14,12 +14,13 @@
 #define AT(f) offsetof(struct ns_params, f)
 
 static const char *const optimizers[] = {"lbfgs", "adam", NULL};
-static const char *const inits[] = {"content", "noise", "image", NULL};
+static const char *const inits[] = {"content", "noise", "model", "image", NULL};
 static const char *const poolings[] = {"max", "avg", NULL};
 static const char *const layer_weights[] = {"uniform", "geometric", NULL};
 static const char *const precisions[] = {"fp32", "tf32", "bf16", NULL};
 static const char *const optimizer_labels[] = {NS_N_("L-BFGS (best quality)"), NS_N_("Adam"), NULL};
-static const char *const init_labels[] = {NS_N_("The photo"), NS_N_("Random noise"), NS_N_("An image"), NULL};
+static const char *const init_labels[] = {NS_N_("The photo"), NS_N_("Random noise"), NS_N_("A fast style's result"),
+                                           NS_N_("An image"), NULL};
 static const char *const pooling_labels[] = {NS_N_("Max"), NS_N_("Average"), NULL};
 static const char *const layer_weight_labels[] = {NS_N_("Equal"),
                                                   NS_N_("Geometric (shallow style layers weigh more)"), NULL};
@@ -56,8 +57,13 @@ static const struct ns_setting table[] = {
      NS_N_("Adam step in 0..1 pixel units (default 0.02)"), NS_SETTING_HIDDEN, false, .arg = 0},
     {"lbfgs-history", NS_SETTING_INT, AT(lbfgs_history), 1, NS_PARAM_LBFGS_HISTORY_MAX, false, 1, NULL, "N",
      NS_N_("L-BFGS history"), NS_N_("L-BFGS correction pairs (default 20)"), NS_SETTING_HIDDEN, false, .arg = 0},
-    {"init", NS_SETTING_CHOICE, AT(init), 0, 2, false, 1, inits, "content|noise|image", NS_N_("Start from"),
-     NS_N_("start point (default content)"), NS_SETTING_ADVANCED, true, .arg = 7, .choice_labels = init_labels, .front_choices = 2},
+    {"init", NS_SETTING_CHOICE, AT(init), 0, 3, false, 1, inits, "content|noise|model|image", NS_N_("Start from"),
+     NS_N_("start point (default content; model: the photo through a fast style, --init model:STYLE, "
+           "for the same loss in fewer iterations)"),
+     NS_SETTING_ADVANCED, true, .arg = 7, .choice_labels = init_labels, .front_choices = 3},
+    {"init-model", NS_SETTING_STRING, AT(init_model), 0, 0, false, 1, NULL, "STYLE", NS_N_("Fast _style"),
+     NS_N_("the fast style --init model starts from: an installed style's name or a model file"),
+     NS_SETTING_ADVANCED, false, .arg = 20, .style_name = true},
     {"seed", NS_SETTING_U64, AT(seed), 0, 0, false, 1, NULL, "N", NS_N_("Seed"), NS_N_("noise seed (default 0)"),
      NS_SETTING_ADVANCED, false, .arg = 10},
     {"content-weight", NS_SETTING_FLOAT, AT(content_weight), 0, FLT_MAX, false, 1, NULL, "X",
@@ -247,6 +253,10 @@ enum ns_status ns_params_check(const struct ns_params *p, char *err, size_t err_
             if (*c != '_') label[k++] = *c; /* the dialog's mnemonic */
         label[k] = '\0';
         snprintf(err, err_len, "%s (--%s) must be %s, not %g", label, s->name, want, v);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    if (p->init == NS_INIT_MODEL && (!p->init_model || !*p->init_model)) {
+        snprintf(err, err_len, "starting from a fast style's result (--init model) needs the style: --init-model NAME");
         return NS_STATUS_INVALID_ARGUMENT;
     }
     return NS_STATUS_OK;

@@ -9,6 +9,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "dialog-private.h"
+#include "fast.h"
 
 /* a spin button's largest number: a wider one would take the dialog's width */
 #define SPIN_MAX 1e9
@@ -59,6 +60,65 @@ choice_widget (const struct ns_setting *s)
   return combo;
 }
 
+/* A fast style's name: the installed styles by title; the combo keeps
+ * their names, in its order (GTK 2 has no ids). */
+static GPtrArray *
+style_names (GtkWidget *combo)
+{
+  return g_object_get_data (G_OBJECT (combo), "ns-style-names");
+}
+
+static void
+style_widget_add (GtkWidget   *combo,
+                  const gchar *name,
+                  const gchar *title)
+{
+  g_ptr_array_add (style_names (combo), g_strdup (name));
+  gtk_combo_box_text_append_text (GTK_COMBO_BOX_TEXT (combo), title);
+}
+
+static GtkWidget *
+style_widget (void)
+{
+  GtkWidget *combo  = gtk_combo_box_text_new ();
+  GPtrArray *styles = ns_fast_styles ();
+  guint      k;
+
+  g_object_set_data_full (G_OBJECT (combo), "ns-style-names", g_ptr_array_new_with_free_func (g_free),
+                          (GDestroyNotify) g_ptr_array_unref);
+  for (k = 0; k < styles->len; k++)
+    {
+      const NsFastStyle *st = g_ptr_array_index (styles, k);
+
+      style_widget_add (combo, st->name, st->title);
+    }
+  g_ptr_array_unref (styles);
+  return combo;
+}
+
+static const gchar *
+style_widget_get (GtkWidget *combo)
+{
+  gint k = gtk_combo_box_get_active (GTK_COMBO_BOX (combo));
+
+  return k >= 0 ? g_ptr_array_index (style_names (combo), k) : "";
+}
+
+/* A script's name or file that is not installed is added as it is. */
+static void
+style_widget_set (GtkWidget   *combo,
+                  const gchar *name)
+{
+  GPtrArray *names = style_names (combo);
+  guint      k;
+
+  for (k = 0; k < names->len && strcmp (g_ptr_array_index (names, k), name); k++)
+    ;
+  if (*name && k == names->len)
+    style_widget_add (combo, name, name);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (combo), *name ? (gint) k : -1);
+}
+
 NsSettingRows *
 ns_setting_rows_new (enum ns_setting_place place,
                      GtkWidget            *grid,
@@ -91,6 +151,12 @@ ns_setting_rows_new (enum ns_setting_place place,
           g_signal_connect_swapped (r.widget, "changed", changed, data);
           break;
         case NS_SETTING_STRING:
+          if (t[i].style_name)
+            {
+              r.widget = style_widget ();
+              g_signal_connect_swapped (r.widget, "changed", changed, data);
+              break;
+            }
           r.widget = gtk_entry_new ();
           gtk_entry_set_max_length (GTK_ENTRY (r.widget), NS_RESTYLE_TEXT_LEN - 1);
           g_signal_connect_swapped (r.widget, "changed", changed, data);
@@ -140,7 +206,12 @@ ns_setting_rows_show (NsSettingRows         *rows,
           gtk_combo_box_set_active (GTK_COMBO_BOX (r->widget), (gint) ns_restyle_get (p, r->s));
           break;
         case NS_SETTING_STRING:
-          if (strcmp (gtk_entry_get_text (GTK_ENTRY (r->widget)), ns_restyle_get_text (p, r->s)))
+          if (r->s->style_name)
+            {
+              if (strcmp (style_widget_get (r->widget), ns_restyle_get_text (p, r->s)))
+                style_widget_set (r->widget, ns_restyle_get_text (p, r->s));
+            }
+          else if (strcmp (gtk_entry_get_text (GTK_ENTRY (r->widget)), ns_restyle_get_text (p, r->s)))
             gtk_entry_set_text (GTK_ENTRY (r->widget), ns_restyle_get_text (p, r->s));
           break;
         default:
@@ -169,7 +240,8 @@ ns_setting_rows_read (NsSettingRows   *rows,
           ns_restyle_set (p, r->s, MAX (0, gtk_combo_box_get_active (GTK_COMBO_BOX (r->widget))));
           break;
         case NS_SETTING_STRING:
-          ns_restyle_set_text (p, r->s, gtk_entry_get_text (GTK_ENTRY (r->widget)));
+          ns_restyle_set_text (p, r->s, r->s->style_name ? style_widget_get (r->widget)
+                                                          : gtk_entry_get_text (GTK_ENTRY (r->widget)));
           break;
         default:
           {

@@ -442,8 +442,10 @@ refresh (NsDialog *d)
   gtk_dialog_set_response_sensitive (GTK_DIALOG (d->dialog), GTK_RESPONSE_OK, usable && ! blocked);
   gtk_widget_set_sensitive (d->preview_button, usable && *d->ctx && ! d->job);
   gtk_widget_set_sensitive (d->size_spin, ns_restyle_quality (d->p) == NS_QUALITY_CUSTOM);
-  /* a seed only matters for noise, the precision only on a GPU */
+  /* a seed only matters for noise, the fast style for its start, the
+     precision only on a GPU */
   ns_setting_rows_set_sensitive (d->advanced_rows, "seed", d->p->e.init == NS_INIT_NOISE);
+  ns_setting_rows_set_sensitive (d->advanced_rows, "init-model", d->p->e.init == NS_INIT_MODEL);
   ns_setting_rows_set_sensitive (d->advanced_rows, "precision", gpu);
   if (d->has_preview && ! d->job && ! same_look (&d->previewed, d->p))
     preview_note (d, _("The settings changed: press Preview to see them."));

@@ -5,11 +5,13 @@
  * engine/settings.c; a choice is its index, the device 0 auto, 1 CPU,
  * 2 GPU) -> new-layer
  *
- * plug-in-neural-style2 takes the same, then the settings added later and
- * style-layer-2, style-layer-3, blend-1..3, region-1..3 and
- * region-channel-1..3.  Script-Fu 2.10 refuses a call whose argument count
- * differs from the procedure's, so the appended list has its own name (as
- * GIMP's file-png-save2 does) and existing calls keep working.
+ * plug-in-neural-style2 takes the same, then the settings added later (up
+ * to NS_RESTYLE_SECOND_ARGS) and style-layer-2, style-layer-3, blend-1..3,
+ * region-1..3 and region-channel-1..3; plug-in-neural-style3 takes every
+ * setting (init-model came after) and the same paintings.  Script-Fu 2.10
+ * refuses a call whose argument count differs from the procedure's, so each
+ * longer list has its own name (as GIMP's file-png-save2 does) and existing
+ * calls keep working.
  *
  * The adapter of GIMP 2.10's API under the core (host.c), the arguments
  * and the GimpDialog.
@@ -30,12 +32,14 @@
 #include "remember.h"
 
 #define PLUG_IN_PROC2  PLUG_IN_PROC "2"
+#define PLUG_IN_PROC3  PLUG_IN_PROC "3"
 /* run-mode, image, drawable and style-layer come first, the other
  * paintings and their regions last */
 #define ARGS_BEFORE    4
 #define ARGS_AFTER     11
 #define N_ARGS         (ARGS_BEFORE + NS_RESTYLE_FIRST_ARGS)  /* plug-in-neural-style */
-#define N_ARGS2        (ARGS_BEFORE + ns_restyle_n_args () + ARGS_AFTER) /* plug-in-neural-style2 */
+#define N_ARGS2        (ARGS_BEFORE + NS_RESTYLE_SECOND_ARGS + ARGS_AFTER) /* plug-in-neural-style2 */
+#define N_ARGS3        (ARGS_BEFORE + ns_restyle_n_args () + ARGS_AFTER)   /* plug-in-neural-style3 */
 
 
 static void query (void);
@@ -97,11 +101,11 @@ arg_type (const struct ns_setting *s)
   return GIMP_PDB_INT32;
 }
 
-/* The arguments, in the order scripts pass them (N_ARGS2 of them; the
- * first N_ARGS are plug-in-neural-style's).  The strings live as long as
- * the plug-in. */
+/* The arguments with n_settings settings, in the order scripts pass them
+ * (the first N_ARGS are plug-in-neural-style's).  The strings live as long
+ * as the plug-in. */
 static GimpParamDef *
-make_args (void)
+make_args (gint n_settings)
 {
   static const GimpParamDef first[ARGS_BEFORE] =
   {
@@ -126,11 +130,11 @@ make_args (void)
     { GIMP_PDB_CHANNEL,  "region-channel-2", "The second painting's channel" },
     { GIMP_PDB_CHANNEL,  "region-channel-3", "The third painting's channel" }
   };
-  GimpParamDef *args = g_new0 (GimpParamDef, N_ARGS2);
+  GimpParamDef *args = g_new0 (GimpParamDef, ARGS_BEFORE + n_settings + ARGS_AFTER);
   gint          pos;
 
   memcpy (args, first, sizeof first);
-  for (pos = 1; pos <= ns_restyle_n_args (); pos++)
+  for (pos = 1; pos <= n_settings; pos++)
     {
       const struct ns_setting *s = ns_restyle_arg (pos);
       GimpParamDef            *a = &args[ARGS_BEFORE - 1 + pos];
@@ -139,14 +143,15 @@ make_args (void)
       a->name        = (gchar *) (s ? s->name : "device");
       a->description = arg_blurb (s);
     }
-  memcpy (args + N_ARGS2 - ARGS_AFTER, more, sizeof more);
+  memcpy (args + ARGS_BEFORE + n_settings, more, sizeof more);
   return args;
 }
 
 static void
 query (void)
 {
-  GimpParamDef *args = make_args ();
+  GimpParamDef *args  = make_args (NS_RESTYLE_SECOND_ARGS);
+  GimpParamDef *args3 = make_args (ns_restyle_n_args ());
 
   static const GimpParamDef return_vals[] =
   {
@@ -191,6 +196,18 @@ query (void)
                           GIMP_PLUGIN,
                           N_ARGS2, G_N_ELEMENTS (return_vals),
                           args, return_vals);
+  gimp_install_procedure (PLUG_IN_PROC3,
+                          "Restyle a photo after up to three paintings, each in its own region",
+                          "plug-in-neural-style2 with the settings added since (init-model: the "
+                          "fast style the run starts from, with init 2).",
+                          "Neural Style for GIMP developers",
+                          "Neural Style for GIMP developers",
+                          "2026",
+                          NULL,
+                          "RGB*, GRAY*",
+                          GIMP_PLUGIN,
+                          N_ARGS3, G_N_ELEMENTS (return_vals),
+                          args3, return_vals);
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
   ns_gimp2_fast_query ();
@@ -406,8 +423,9 @@ read_args (const GimpParam *param,
 {
   NsRestyleParams *p     = &vals->params;
   NsRestyleParams  last  = *p;
-  gint             n     = nparams < N_ARGS2 ? NS_RESTYLE_FIRST_ARGS : ns_restyle_n_args ();
-  const GimpParam *after = param + ARGS_BEFORE + ns_restyle_n_args ();
+  gint             n     = nparams == N_ARGS ? NS_RESTYLE_FIRST_ARGS
+                         : nparams == N_ARGS2 ? NS_RESTYLE_SECOND_ARGS : ns_restyle_n_args ();
+  const GimpParam *after = param + ARGS_BEFORE + n;
   gint             pos, k;
 
   /* plug-in-neural-style: one painting, the later settings' defaults */
@@ -419,7 +437,7 @@ read_args (const GimpParam *param,
   vals->styles[1] = vals->styles[2] = -1;
   for (k = 0; k < NS_MAX_PAINTINGS; k++)
     vals->channels[k] = -1;
-  if (nparams < N_ARGS2)
+  if (nparams == N_ARGS)
     return;
   vals->styles[1] = after[0].data.d_layer;
   vals->styles[2] = after[1].data.d_layer;
@@ -482,7 +500,7 @@ interactive (gint32              image,
 
   load_last (vals);
   /* a script that passes every argument gets them as the dialog's start */
-  if (nparams == N_ARGS || nparams == N_ARGS2)
+  if (nparams == N_ARGS || nparams == N_ARGS2 || nparams == N_ARGS3)
     {
       read_args (param, nparams, vals);
       vals->content = ns_host_photo_of (&gimp2_ops, drawable);
@@ -507,7 +525,7 @@ choose_values (const gchar        *name,
 {
   NsLayerList layers;
   gboolean    found;
-  gint        want = strcmp (name, PLUG_IN_PROC2) ? N_ARGS : N_ARGS2;
+  gint        want = ! strcmp (name, PLUG_IN_PROC2) ? N_ARGS2 : ! strcmp (name, PLUG_IN_PROC3) ? N_ARGS3 : N_ARGS;
 
   switch (run_mode)
     {

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -268,6 +269,27 @@ check_row (const NsRestyleParams   *p,
   return text;
 }
 
+/* The fast style a warm start needs: a model file or an installed
+ * style's name, as a sentence when missing. */
+static gchar *
+check_warm_start (const NsRestyleParams *p)
+{
+  const gchar *name = ns_restyle_get_text (p, ns_setting_find ("init-model"));
+  gchar       *found;
+
+  if (p->e.init != NS_INIT_MODEL)
+    return NULL;
+  if (! *name)
+    return g_strdup (_("starting from a fast style needs the style: choose one, or install "
+                       "styles with ./install.sh --styles"));
+  if (g_file_test (name, G_FILE_TEST_EXISTS))
+    return NULL;
+  found = ns_style_find (name);
+  free (found);
+  /* TRANSLATORS: the fast style a run should start from */
+  return found ? NULL : g_strdup_printf (_("the fast style “%s” is not installed"), name);
+}
+
 /* The paintings' weights and regions, as a sentence when wrong. */
 static gchar *
 check_paintings (const NsRestyleParams *p)
@@ -307,7 +329,7 @@ ns_restyle_check_params (const NsRestyleParams  *p,
     what = g_strdup (_("device must be 0 (auto), 1 (CPU) or 2 (GPU)"));
   else if (p->paintings < 1 || p->paintings > NS_MAX_PAINTINGS)
     what = g_strdup_printf (_("between 1 and %d paintings can be used"), NS_MAX_PAINTINGS);
-  else
+  else if (! (what = check_warm_start (p)))
     what = check_paintings (p);
 
   if (what)

@@ -43,7 +43,7 @@ typedef enum
 } NsQuality;
 
 /* The strings among the table's settings (ns_settings), in its order */
-#define NS_RESTYLE_TEXTS    2
+#define NS_RESTYLE_TEXTS    3
 #define NS_RESTYLE_TEXT_LEN 256
 
 typedef struct
@@ -122,9 +122,11 @@ void      ns_restyle_keep_machine  (NsRestyleParams          *p,
  * ns_restyle_n_args (), each a row of the table or, where ns_restyle_arg
  * gives NULL, the plug-in's own device (ns_restyle_device_choices: the
  * nicks, and the labels to translate).  The first NS_RESTYLE_FIRST_ARGS
- * are plug-in-neural-style's; the others came later and are appended.
+ * are plug-in-neural-style's, the first NS_RESTYLE_SECOND_ARGS GIMP 2.10's
+ * plug-in-neural-style2's; the others came later and are appended.
  * ns_restyle_n_choices is how many of a choice row's a plug-in offers. */
 #define NS_RESTYLE_FIRST_ARGS 12
+#define NS_RESTYLE_SECOND_ARGS 19  /* plug-in-neural-style2's (GIMP 2.10) */
 gint      ns_restyle_n_args        (void);
 const struct ns_setting * ns_restyle_arg (gint position);
 const gchar *const * ns_restyle_device_choices (const gchar *const **labels);

@@ -82,6 +82,20 @@ static void test_strength(void) {
     CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "16384"),
           "a size over the engine's: %s", error ? error->message : "accepted");
     g_clear_error(&error);
+    /* the warm start: a style named, and one that exists */
+    const struct ns_setting *model = ns_setting_find("init-model");
+    p = ns_restyle_defaults();
+    p.e.init = NS_INIT_MODEL;
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "choose one"),
+          "a fast start without a style: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+    ns_restyle_set_text(&p, model, "no-such-style");
+    CHECK(!ns_restyle_check_params(&p, &error) && error && strstr(error->message, "“no-such-style” is not installed"),
+          "a fast start from a style not installed: %s", error ? error->message : "accepted");
+    g_clear_error(&error);
+    ns_restyle_set_text(&p, model, "/dev/null"); /* a file: the engine reads it */
+    CHECK(ns_restyle_check_params(&p, &error), "a fast start from a file passes");
+    g_clear_error(&error);
 }
 
 static void test_estimate(struct ns_context *ctx) {
@@ -402,15 +416,16 @@ static void test_arguments(void) {
                                         "tv-weight",      "optimizer",     "init",           "preserve-colors",
                                         "style-scale",    "seed",          NULL /* device */, "precision",
                                         "pooling",        "content-layers", "style-layers",  "layer-weights",
-                                        "activation-shift", "correlation-chain", "match-colors"};
+                                        "activation-shift", "correlation-chain", "match-colors", "init-model"};
     CHECK(ns_restyle_n_args() == (int) G_N_ELEMENTS(order), "%d setting arguments", ns_restyle_n_args());
     for (int i = 0; i < (int) G_N_ELEMENTS(order); i++) {
         const struct ns_setting *s = ns_restyle_arg(i + 1);
         CHECK(order[i] ? s && !strcmp(s->name, order[i]) : !s, "argument %d is %s, not %s", i + 1,
               order[i] ? order[i] : "the device", s ? s->name : "the device");
     }
-    CHECK(NS_RESTYLE_FIRST_ARGS == 12, "plug-in-neural-style takes 12 settings");
-    CHECK(ns_restyle_n_choices(ns_setting_find("init")) == 2, "a plug-in offers content and noise, no image file");
+    CHECK(NS_RESTYLE_FIRST_ARGS == 12 && NS_RESTYLE_SECOND_ARGS == 19,
+          "plug-in-neural-style takes 12 settings, plug-in-neural-style2 19");
+    CHECK(ns_restyle_n_choices(ns_setting_find("init")) == 3, "a plug-in offers content, noise and a fast style, no image file");
 
     NsRestyleParams p = ns_restyle_defaults(), q = p;
     const struct ns_setting *shift = ns_setting_find("activation-shift");

@@ -79,6 +79,14 @@ elif case == "fast":
          % (facts.get("trained"), re.findall(r"[^\n]*[Tt]rain[^\n]*", log)[-3:]))
     need(" ".join(facts.get("trained-layer", [])).startswith("Neural Style (Fast): script-oak"),
          "the trained style's layer is %s" % facts.get("trained-layer"))
+    # the exact method's warm start from the installed style
+    need("“no-such-style” is not installed" in log, "a warm start from a style not installed said: %s"
+         % re.findall(r"[^\n]*no-such-style[^\n]*", log)[-1:])
+    need(facts.get("layers-after-warm-error") == facts.get("layers-before-warm"),
+         "the failed warm start changed the layers: %s" % facts.get("layers-after-warm-error"))
+    warm_diff = np.abs(image("warm") - image("cold")).mean()
+    print("    0 iterations from the fast style's result against from the photo: mean |diff| %.3f" % warm_diff)
+    need(warm_diff > 0.04, "the warm start began at the photo")
 elif case == "selection":
     need("new" in facts, "the plug-in did not return a layer")
     content, new = image("content"), image("new")

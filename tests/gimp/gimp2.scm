@@ -249,6 +249,20 @@
                (styled (car (plug-in-neural-style-fast RUN-NONINTERACTIVE img content style 100.0 1.0 0
                                                        @DEVICE@))))
           (say "trained" style)
-          (say "trained-layer" (car (gimp-item-get-name styled))))))))
+          (say "trained-layer" (car (gimp-item-get-name styled)))
+          (warm-start img content painting))))))
+
+;; The exact method from a fast style's result (plug-in-neural-style3's
+;; init 2 and init-model) at 0 iterations: the start itself, against the
+;; photo's; a style not installed is a calling error that adds no layer.
+(define (warm-run img content painting init model)
+  (car (plug-in-neural-style3 RUN-NONINTERACTIVE img content painting 0 128 1.0 100.0 10.0 0 init FALSE 1.0 1
+                              @DEVICE@ 0 0 "" "" 0 0.0 FALSE FALSE model -1 -1 1.0 1.0 1.0 0 0 0 -1 -1 -1)))
+(define (warm-start img content painting)
+  (say "layers-before-warm" (car (gimp-image-get-layers img)))
+  (catch #f (warm-run img content painting 2 "no-such-style"))
+  (say "layers-after-warm-error" (car (gimp-image-get-layers img)))
+  (export img (warm-run img content painting 0 "") "cold")
+  (export img (warm-run img content painting 2 "random") "warm"))
 
 (@CASE@)

@@ -294,6 +294,21 @@
                                                        #:photos "@OUT@" #:steps 4.0 #:size 32.0 #:device "cpu")))
                (styled (fast img content style)))
           (say "trained" style)
-          (say "trained-layer" (car (gimp-item-get-name styled))))))))
+          (say "trained-layer" (car (gimp-item-get-name styled)))
+          (warm-start img content painting))))))
+
+;; The exact method from a fast style's result (init "model", init-model)
+;; at 0 iterations: the start itself, against the photo's; a style not
+;; installed is a calling error that adds no layer.
+(define (warm-run img content painting init model)
+  (car (plug-in-neural-style #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector content)
+                             #:style-layer painting #:iterations 0 #:size 128 #:init init #:init-model model
+                             #:device "cpu")))
+(define (warm-start img content painting)
+  (say "layers-before-warm" (n-layers img))
+  (catch #f (warm-run img content painting "model" "no-such-style"))
+  (say "layers-after-warm-error" (n-layers img))
+  (export-layer img (warm-run img content painting "content" "") "cold" "ppm")
+  (export-layer img (warm-run img content painting "model" "random") "warm" "ppm"))
 
 (@CASE@)
