@@ -61,7 +61,7 @@ static const struct ns_setting table[] = {
      NS_N_("start point (default content; model: the photo through a fast style, --init model:STYLE, "
            "for the same loss in fewer iterations)"),
      NS_SETTING_ADVANCED, true, .arg = 7, .choice_labels = init_labels, .front_choices = 3},
-    {"init-model", NS_SETTING_STRING, AT(init_model), 0, 0, false, 1, NULL, "STYLE", NS_N_("Fast _style"),
+    {"init-model", NS_SETTING_STRING, AT(init_model), 0, 0, false, 1, NULL, "STYLE", NS_N_("Fast style"),
      NS_N_("the fast style --init model starts from: an installed style's name or a model file"),
      NS_SETTING_ADVANCED, false, .arg = 20, .style_name = true},
     {"seed", NS_SETTING_U64, AT(seed), 0, 0, false, 1, NULL, "N", NS_N_("Seed"), NS_N_("noise seed (default 0)"),

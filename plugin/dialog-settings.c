@@ -92,6 +92,8 @@ style_widget (void)
 
       style_widget_add (combo, st->name, st->title);
     }
+  if (styles->len)
+    gtk_combo_box_set_active (GTK_COMBO_BOX (combo), 0);
   g_ptr_array_unref (styles);
   return combo;
 }
@@ -104,7 +106,8 @@ style_widget_get (GtkWidget *combo)
   return k >= 0 ? g_ptr_array_index (style_names (combo), k) : "";
 }
 
-/* A script's name or file that is not installed is added as it is. */
+/* A script's name or file that is not installed is added as it is; none
+ * named shows the first style, so that choosing a fast start is enough. */
 static void
 style_widget_set (GtkWidget   *combo,
                   const gchar *name)
@@ -116,7 +119,7 @@ style_widget_set (GtkWidget   *combo,
     ;
   if (*name && k == names->len)
     style_widget_add (combo, name, name);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (combo), *name ? (gint) k : -1);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (combo), *name ? (gint) k : names->len ? 0 : -1);
 }
 
 NsSettingRows *

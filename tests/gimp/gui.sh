@@ -14,7 +14,8 @@
 #                                 Strength and Brush size in the preview, OK
 #                                 at full size; then Train Neural Style... on
 #                                 the painting added as a layer (photos in
-#                                 ~/Pictures), and the new style applied
+#                                 ~/Pictures), and the new style applied;
+#                                 Neural Style... from a fast style's result
 #
 # GIMP 2.10 runs here; GIMP 3.0 in the Debian 13 chroot (gimp3-chroot.sh),
 # on this machine's X server.  The session:
@@ -471,6 +472,20 @@ if [ "$LANG_CASE" = fast ]; then
     sleep 2
     shot f7-trained-result
     fact "run-2 done"
+    # Neural Style... on the photo (Select Bottom Layer again), started from
+    # a fast style's result: Advanced, Start from (the row after the
+    # optimizer) A fast style's result, the first style by name, Custom
+    # 96 px, OK: a new layer above the photo
+    keys "$W" End
+    P=$(open_dialog warm-dialog) || exit 1
+    sleep 3
+    keys "$P" alt+a alt+z Tab space Down Down Return
+    sleep 2
+    shot w1-fast-start
+    import -window "$P" "$OUT/warm-dialog.png" 2>/dev/null
+    run_ok "$P"
+    shot w2-warm-result
+    fact "run-3 done"
     grep -i "mnemonic" "$OUT/gimp.log" | head -3 | while read -r line; do fact "mnemonic-twice $line"; done
     save_as
     grep -q "Plug-in crashed\|fatal error" "$OUT/gimp.log" && fact "crashed 1"
