@@ -22,7 +22,9 @@
 #                an hour), rainier at 2.8 MP through it beside the exact
 #                method's Final (about ten minutes)
 # Each run's exact command is printed before it runs, its seconds after.
-# NS_EXAMPLES_SIZE and NS_EXAMPLES_ITERATIONS change the size and iterations.
+# NS_EXAMPLES_SIZE and NS_EXAMPLES_ITERATIONS change the size and iterations;
+# NS_EXAMPLES_ONLY="trained brush" makes only those pictures (colours needs
+# options' run of the defaults).
 set -euo pipefail
 BUILD=$(realpath -m "${1:-build}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,12 +69,15 @@ tile() {
     TILES+=("$out")
 }
 
+want() { [ -z "${NS_EXAMPLES_ONLY:-}" ] || [[ " $NS_EXAMPLES_ONLY " == *" $1 "* ]]; }
+
 # strip NAME: the tiles side by side into $OUT/NAME.jpg, and a fresh TILES
 strip() {
     convert "${TILES[@]}" -bordercolor white -border 3 +append -strip -quality 85 "$OUT/$1.jpg"
     TILES=()
 }
 
+if want presets; then
 echo "== presets.jpg"
 for p in gatys2016 improved faithful balanced painterly; do
     run "preset-$p" --preset "$p"
@@ -84,6 +89,9 @@ for p in gatys2016 improved faithful balanced painterly; do
 done
 strip presets
 
+fi
+
+if want options; then
 echo "== options.jpg"
 run default
 run shift --activation-shift -1
@@ -99,6 +107,9 @@ tile "$T/all.png" "--style-layers all"
 tile "$T/avg.png" "--pooling avg"
 strip options
 
+fi
+
+if want colours; then
 echo "== colours.jpg (--colors off is the defaults' run above)"
 run keep --colors keep
 run match --colors match
@@ -108,6 +119,9 @@ tile "$T/keep.png" "--colors keep"
 tile "$T/match.png" "--colors match"
 strip colours
 
+fi
+
+if want regions; then
 echo "== regions.jpg"
 # a second painting: autumn-oak with its hue rotated; masks at the photo's size
 echo "convert $OAK -modulate 100,120,170 $T/green.jpg"
@@ -127,6 +141,9 @@ tile "$T/right-third.png" "right-third mask (for green)"
 tile "$T/regions.png" "--style oak:left-half\n--style green:right-third"
 strip regions
 
+fi
+
+if want brush; then
 echo "== brush.jpg"
 # the same part of the scene (a little right of the middle, the lodge's
 # hillside) at 1:1 in each result: 384 x 256 px of the 2.8 MP one, and the
@@ -157,6 +174,9 @@ done
 convert "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg" -append -strip -quality 85 "$OUT/brush.jpg"
 rm -f "$OUT/brush-2.8.jpg" "$OUT/brush-24.jpg"
 
+fi
+
+if want trained; then
 echo "== trained.jpg"
 # a style trained here from the painting, on Debian's python3-skimage sample
 # photos (astronaut, chelsea, coffee, rocket, motorcycle: public domain or
@@ -201,4 +221,5 @@ strip trained-crop
 convert "$OUT/trained-whole.jpg" "$OUT/trained-crop.jpg" -append -strip -quality 85 "$OUT/trained.jpg"
 rm -f "$OUT/trained-whole.jpg" "$OUT/trained-crop.jpg"
 
+fi
 ls -l "$OUT"
