@@ -658,6 +658,21 @@ static enum ns_status match_styles(struct ns_context *ctx, const struct ns_image
     return NS_STATUS_OK;
 }
 
+/* A GPU that ran out of memory or failed in auto mode hands the run to
+ * the CPU: true when it did (the caller runs again), else *st as it was or
+ * why the switch failed. */
+static bool cpu_after_gpu(struct ns_context *ctx, enum ns_status *st) {
+    if (ctx->kind != NS_BACKEND_CUDA || ctx->requested != NS_BACKEND_AUTO ||
+        (*st != NS_STATUS_OUT_OF_MEMORY && *st != NS_STATUS_BACKEND_ERROR))
+        return false;
+    char why[1200], detail[sizeof ctx->error];
+    snprintf(why, sizeof why, "auto mode fell back to the CPU: %s", ctx->error);
+    snprintf(detail, sizeof detail, "%s", ctx->error);
+    enum ns_gpu_state gpu = *st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
+    *st = ns_context_use_cpu(ctx, gpu, why, detail);
+    return *st == NS_STATUS_OK;
+}
+
 enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, const struct ns_image *styles,
                       int n_styles, const struct ns_params *params, ns_progress_fn progress, void *user_data,
                       struct ns_image *result) {
@@ -680,7 +695,9 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
 
     struct ns_image warm = {0}, matched[NS_MAX_STYLES] = {{0}};
     if (p.init == NS_INIT_MODEL) {
-        if ((st = ns_warm_start(ctx, &p, content, ow, oh, &warm))) return st;
+        st = ns_warm_start(ctx, &p, content, ow, oh, &warm);
+        if (st && cpu_after_gpu(ctx, &st)) st = ns_warm_start(ctx, &p, content, ow, oh, &warm);
+        if (st) return st;
         p.init = NS_INIT_IMAGE, p.init_image = &warm;
     }
     if (p.match_colors && (st = match_styles(ctx, content, styles, n_styles, p.threads, matched))) {
@@ -689,16 +706,7 @@ enum ns_status ns_run(struct ns_context *ctx, const struct ns_image *content, co
     }
     if (p.match_colors) styles = matched;
     st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
-    if (ctx->kind == NS_BACKEND_CUDA && ctx->requested == NS_BACKEND_AUTO &&
-        (st == NS_STATUS_OUT_OF_MEMORY || st == NS_STATUS_BACKEND_ERROR)) {
-        char why[1200];
-        snprintf(why, sizeof why, "auto mode fell back to the CPU: %s", ctx->error);
-        enum ns_gpu_state gpu = st == NS_STATUS_OUT_OF_MEMORY ? NS_GPU_OUT_OF_MEMORY : NS_GPU_FAILED;
-        char detail[sizeof ctx->error];
-        snprintf(detail, sizeof detail, "%s", ctx->error);
-        if ((st = ns_context_use_cpu(ctx, gpu, why, detail))) return st;
-        st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
-    }
+    if (st && cpu_after_gpu(ctx, &st)) st = run_on_backend(ctx, content, styles, n_styles, &p, progress, user_data, result);
     for (int k = 0; k < n_styles; k++)
         free(matched[k].data);
     free(warm.data);

@@ -147,16 +147,36 @@ make_args (gint n_settings)
   return args;
 }
 
+/* One of the procedures: its name, words, menu label (NULL = none) and
+ * arguments (the settings' count decides which). */
 static void
-query (void)
+install (const gchar *name,
+         const gchar *blurb,
+         const gchar *help,
+         const gchar *menu_label,
+         gint         n_settings)
 {
-  GimpParamDef *args  = make_args (NS_RESTYLE_SECOND_ARGS);
-  GimpParamDef *args3 = make_args (ns_restyle_n_args ());
-
   static const GimpParamDef return_vals[] =
   {
     { GIMP_PDB_LAYER, "new-layer", "The restyled layer, above the photo" }
   };
+  gint          n    = n_settings == NS_RESTYLE_FIRST_ARGS ? N_ARGS : ARGS_BEFORE + n_settings + ARGS_AFTER;
+  GimpParamDef *args = make_args (n_settings);
+
+  gimp_install_procedure (name, blurb, help,
+                          "Neural Style for GIMP developers",
+                          "Neural Style for GIMP developers",
+                          "2026",
+                          menu_label,
+                          "RGB*, GRAY*",
+                          GIMP_PLUGIN,
+                          n, G_N_ELEMENTS (return_vals),
+                          args, return_vals);
+}
+
+static void
+query (void)
+{
   gchar *dir  = ns_restyle_plugin_dir ();
   gchar *loc  = g_build_filename (dir, "locale", NULL);
   gchar *help = g_build_filename (dir, "help", NULL);
@@ -165,49 +185,28 @@ query (void)
   gimp_plugin_domain_register (GETTEXT_PACKAGE, loc);
   gimp_plugin_help_register (NS_HELP_DOMAIN, uri);
 
-  gimp_install_procedure (PLUG_IN_PROC,
-                          N_("Restyle a photo after a painting (neural style transfer)"),
-                          "Optimizes a new layer so that its VGG-19 features match the "
-                          "photo and its Gram matrices match the painting "
-                          "(Gatys, Ecker & Bethge 2016). The result lands in a new layer "
-                          "above the photo; with a selection only the selected part is "
-                          "restyled. A visible painting above the photo is hidden so that "
-                          "the result shows.",
-                          "Neural Style for GIMP developers",
-                          "Neural Style for GIMP developers",
-                          "2026",
-                          N_("_Neural Style..."),
-                          "RGB*, GRAY*",
-                          GIMP_PLUGIN,
-                          N_ARGS, G_N_ELEMENTS (return_vals),
-                          args, return_vals);
-  gimp_install_procedure (PLUG_IN_PROC2,
-                          "Restyle a photo after up to three paintings, each in its own region",
-                          "plug-in-neural-style with the settings added later (the published "
-                          "improvements and colour matching) and up to three "
-                          "paintings, blended by weight or each acting in its region (the "
-                          "selection, the painting layer's mask or a channel); outside every "
-                          "region the photo stays as it is.",
-                          "Neural Style for GIMP developers",
-                          "Neural Style for GIMP developers",
-                          "2026",
-                          NULL,
-                          "RGB*, GRAY*",
-                          GIMP_PLUGIN,
-                          N_ARGS2, G_N_ELEMENTS (return_vals),
-                          args, return_vals);
-  gimp_install_procedure (PLUG_IN_PROC3,
-                          "Restyle a photo after up to three paintings, each in its own region",
-                          "plug-in-neural-style2 with the settings added since (init-model: the "
-                          "fast style the run starts from, with init 2).",
-                          "Neural Style for GIMP developers",
-                          "Neural Style for GIMP developers",
-                          "2026",
-                          NULL,
-                          "RGB*, GRAY*",
-                          GIMP_PLUGIN,
-                          N_ARGS3, G_N_ELEMENTS (return_vals),
-                          args3, return_vals);
+  install (PLUG_IN_PROC,
+           N_("Restyle a photo after a painting (neural style transfer)"),
+           "Optimizes a new layer so that its VGG-19 features match the "
+           "photo and its Gram matrices match the painting "
+           "(Gatys, Ecker & Bethge 2016). The result lands in a new layer "
+           "above the photo; with a selection only the selected part is "
+           "restyled. A visible painting above the photo is hidden so that "
+           "the result shows.",
+           N_("_Neural Style..."), NS_RESTYLE_FIRST_ARGS);
+  install (PLUG_IN_PROC2,
+           "Restyle a photo after up to three paintings, each in its own region",
+           "plug-in-neural-style with the settings added later (the published "
+           "improvements and colour matching) and up to three "
+           "paintings, blended by weight or each acting in its region (the "
+           "selection, the painting layer's mask or a channel); outside every "
+           "region the photo stays as it is.",
+           NULL, NS_RESTYLE_SECOND_ARGS);
+  install (PLUG_IN_PROC3,
+           "Restyle a photo after up to three paintings, each in its own region",
+           "plug-in-neural-style2 with the settings added since (init-model: the "
+           "fast style the run starts from, with init 2).",
+           NULL, ns_restyle_n_args ());
 
   gimp_plugin_menu_register (PLUG_IN_PROC, "<Image>/Filters/Artistic");
   ns_gimp2_fast_query ();

@@ -29,7 +29,8 @@ check "a missing photo: exit 1, one line" test $rc -eq 1 -a "$(wc -l <"$T/err")"
 grep -q "cannot read '$T/nope.png': no such file" "$T/err"; check "...saying which file" test $? -eq 0
 echo "not an image" >"$T/text.png"
 "${RUN[@]}" --content "$T/text.png" --output "$T/o.png" 2>"$T/err"; rc=$?
-check "a broken image: exit 1" test $rc -eq 1 && grep -q "not an image" "$T/err"
+test $rc -eq 1 && grep -q "not a JPEG, PNG, TIFF, WebP, GIF, OpenEXR or PPM file" "$T/err"
+check_last "a broken image: exit 1, naming the formats it reads"
 head -c 1000 "$W" >"$T/cut.safetensors"
 "$NS" --quiet --weights "$T/cut.safetensors" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" 2>"$T/err"; rc=$?
 check "truncated weights: exit 1 with the reason" test $rc -eq 1 -a "$(grep -c 'truncated' "$T/err")" -eq 1
@@ -41,7 +42,8 @@ else
     check "no weights anywhere: says to run ./install.sh" test $rc -eq 1 -a "$(grep -c 'install.sh' "$T/err")" -eq 1
 fi
 "${RUN[@]}" --content "$T/rgb8.png" --output "$T/o.bmp" 2>"$T/err"; rc=$?
-check "an unsupported output name: exit 1" test $rc -eq 1 && grep -q "use a .png" "$T/err"
+test $rc -eq 1 && grep -q "use a .png" "$T/err"
+check_last "an unsupported output name: exit 1"
 SECONDS_BEFORE=$SECONDS
 "${RUN[@]}" --content "$T/rgb8.png" --output "$T/no/such/dir/o.png" 2>"$T/err"; rc=$?
 check "an output folder that does not exist: exit 1 before any work" test $rc -eq 1 -a $((SECONDS - SECONDS_BEFORE)) -lt 10
@@ -74,18 +76,23 @@ if [ -f "$EMU" ] && [ -z "${NS_EXPECT_GPU:-}" ]; then
     check "bf16 storage: a picture like float32's (mean sample difference at most 8)" \
         test "$(ppm_diff "$T/gpu.ppm" "$T/bf16.ppm" mean)" -le 8
     NS_CUDA_EMU_CC=7 "${E[@]}" --output "$T/t.ppm" --iterations 1 --device cuda --precision bf16 --quiet 2>"$T/err"
-    check "bf16 on a pre-Ampere GPU: runs in float32, saying so" test $? -eq 0 &&
+    test $? -eq 0 &&
         grep -q "bf16 needs an Ampere or newer GPU; computing in float32" "$T/err"
+    check_last "bf16 on a pre-Ampere GPU: runs in float32, saying so"
     "${E[@]}" --output "$T/t.ppm" --iterations 1 --device cpu --precision tf32 --quiet 2>"$T/err"
-    check "--precision on the CPU: float32, saying so" test $? -eq 0 && grep -q "applies to NVIDIA GPUs only" "$T/err"
+    test $? -eq 0 && grep -q "applies to NVIDIA GPUs only" "$T/err"
+    check_last "--precision on the CPU: float32, saying so"
     "${E[@]}" --output "$T/g3.ppm" --device cuda --gpu 3 --quiet 2>"$T/err"; rc=$?
-    check "--gpu 3 on a one-GPU machine: exit 1, saying so" test $rc -eq 1 && grep -q "there is no GPU 3" "$T/err"
+    test $rc -eq 1 && grep -q "there is no GPU 3" "$T/err"
+    check_last "--gpu 3 on a one-GPU machine: exit 1, saying so"
     NS_CUDA_TEST_ALLOC_LIMIT=100000 "${E[@]}" --output "$T/oom.ppm" --iterations 2 --device auto --quiet 2>"$T/err"
-    check "GPU out of memory in auto mode: finished on the CPU, saying why" test $? -eq 0 -a -s "$T/oom.ppm" &&
+    test $? -eq 0 -a -s "$T/oom.ppm" &&
         grep -q "auto mode fell back to the CPU: not enough memory on the GPU" "$T/err"
+    check_last "GPU out of memory in auto mode: finished on the CPU, saying why"
     NS_CUDA_TEST_ALLOC_LIMIT=100000 "${E[@]}" --output "$T/oom2.ppm" --iterations 2 --device cuda --quiet 2>"$T/err"
-    check "GPU out of memory with --device cuda: exit 1, nothing written" test $? -eq 1 -a ! -e "$T/oom2.ppm" &&
+    test $? -eq 1 -a ! -e "$T/oom2.ppm" &&
         grep -q "not enough memory on the GPU" "$T/err"
+    check_last "GPU out of memory with --device cuda: exit 1, nothing written"
 else
     echo "  skip: no emulated GPU (build/libns-cuda-emu.so needs the CUDA headers)"
 fi
@@ -251,9 +258,10 @@ check "none of them touched the existing output" test "$(md5sum <"$T/keep.png")"
 "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --iterations 1 \
     --device cpu --threads 1000 2>"$T/err"; rc=$?
 cores=$(nproc)
-check "--threads 1000: capped at the $cores cores, and said so" test $rc -eq 0 &&
+test $rc -eq 0 &&
     grep -q -- "--threads 1000: this machine lets it use $cores cores" "$T/err" &&
     grep -q "running on CPU (.*$cores thread" "$T/err"
+check_last "--threads 1000: capped at the $cores cores, and said so"
 "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" --output "$T/o.png" --iterations 1 \
     --device cpu --threads 1 2>"$T/err"
 check "--threads 1: the banner says 1 thread" grep -q "running on CPU (.*, 1 thread)" "$T/err"
@@ -327,13 +335,15 @@ for api in none $next; do
     fi
     NS_CUDA_LIBRARY="$T/stale-$api.so" "$NS" --quiet --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
         --output "$T/keep.png" --device cuda 2>"$T/err"; rc=$?
-    check "--device cuda with a module of backend API $want: exit 1, saying to reinstall" test $rc -eq 1 &&
+    test $rc -eq 1 &&
         grep -q "stale-$api.so is from another version of neural-style (backend API $want, this one needs" "$T/err" &&
         grep -q "install.sh" "$T/err"
+    check_last "--device cuda with a module of backend API $want: exit 1, saying to reinstall"
 done
 NS_CUDA_LIBRARY="$T/stale-$next.so" "$NS" --weights "$W" --content "$T/rgb8.png" --style "$T/style.png" \
     --output "$T/o.png" --iterations 1 --size 32 --device auto 2>"$T/err"; rc=$?
-check "...in auto mode: the run goes to the CPU, saying why" test $rc -eq 0 && grep -q "running on CPU.*another version" "$T/err"
+test $rc -eq 0 && grep -q "running on CPU.*another version" "$T/err"
+check_last "...in auto mode: the run goes to the CPU, saying why"
 
 echo "== Ctrl-C (at ${SECONDS}s)"
 rm -f "$T/int.png"
@@ -383,7 +393,8 @@ PYEOF
     "$BUILD/ns-weights" info "$T/k-vlen.safetensors" | grep -q "4 conv layers"
     check "the engine loads the imported file" test $? -eq 0
     "$BUILD/ns-weights" import-keras "$T/rgb8.png" "$T/x.safetensors" 2>"$T/err"; rc=$?
-    check "a non-HDF5 input: exit 1 with a message" test $rc -eq 1 && grep -q "cannot open" "$T/err"
+    test $rc -eq 1 && grep -q "cannot open" "$T/err"
+    check_last "a non-HDF5 input: exit 1 with a message"
     test ! -e "$T/x.safetensors"; check "...and no output file" test $? -eq 0
 else
     echo "  skip importer: python3-h5py is missing"
@@ -402,7 +413,8 @@ if PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors
     grep -q "19 restyled, 0 already done, 1 failed" "$T/err"; check "...the summary" test $? -eq 0
     rm "$T/shoot/p10b.png" "$T/styled/p03.png"
     "$NS" --device cpu --model "$T/fast.safetensors" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
-    check "a re-run does only what is missing, exit 0" test $rc -eq 0 && grep -q "1 restyled, 18 already done, 0 failed" "$T/err"
+    test $rc -eq 0 && grep -q "1 restyled, 18 already done, 0 failed" "$T/err"
+    check_last "a re-run does only what is missing, exit 0"
     mkdir -p "$T/pair" "$T/pair-out"
     cp "$T/rgb8.png" "$T/pair/p3.png"
     convert "$T/rgb8.png" "$T/pair/p3.gif" 2>/dev/null || cp "$T/rgb8.png" "$T/pair/p3.gif"
@@ -414,17 +426,20 @@ if PYTHONPATH="$HERE" "$PY" "$HERE/fast_reference.py" model "$T/fast.safetensors
     "$NS" --output-dir "$T/styled" "$T/shoot" 2>"$T/err"; rc=$?
     check "--output-dir without --model exits 2" test $rc -eq 2
     "$NS" --quiet --model "$W" --content "$T/rgb8.png" --output "$T/o.png" 2>"$T/err"; rc=$?
-    check "VGG weights as --model: exit 1, said" test $rc -eq 1 && grep -q "VGG weights" "$T/err"
+    test $rc -eq 1 && grep -q "VGG weights" "$T/err"
+    check_last "VGG weights as --model: exit 1, said"
     mkdir -p "$T/xdg/neural-style/styles"
     cp "$T/fast.safetensors" "$T/xdg/neural-style/styles/random.safetensors"
     echo junk >"$T/xdg/neural-style/styles/broken.safetensors"
     XDG_DATA_HOME="$T/xdg" "$NS" --list-styles >"$T/out" 2>&1; rc=$?
-    check "--list-styles names the installed style and the unusable file" test $rc -eq 0 &&
+    test $rc -eq 0 &&
         grep -q "^random .*random test style (CC0" "$T/out" && grep -q "^broken .*not usable: .*truncated" "$T/out"
+    check_last "--list-styles names the installed style and the unusable file"
     XDG_DATA_HOME="$T/xdg" "$NS" --quiet --model random --content "$T/rgb8.png" --output "$T/named.png"; rc=$?
     check "--model NAME finds the installed style" test $rc -eq 0 -a -s "$T/named.png"
     XDG_DATA_HOME="$T/xdg" "$NS" --quiet --model nosuch --content "$T/rgb8.png" --output "$T/o.png" 2>"$T/err"; rc=$?
-    check "--model with an unknown name: exit 1, says --list-styles" test $rc -eq 1 && grep -q "list-styles" "$T/err"
+    test $rc -eq 1 && grep -q "list-styles" "$T/err"
+    check_last "--model with an unknown name: exit 1, says --list-styles"
 else
     echo "  skip fast styles: $PY cannot import torch"
 fi
@@ -446,13 +461,15 @@ if command -v convert >/dev/null && [ -f "$EX/rainier.jpg" ] && [ -f "$REAL" ]; 
     head -c 2000 "$T/photos/r0.jpg" >"$T/photos/cut.jpg"
     TRAIN=("$NS" train --weights "$REAL" --style "$EX/autumn-oak.jpg" --photos "$T/photos" --size 128)
     "$NS" train --help >"$T/out" 2>&1; rc=$?
-    check "train --help lists its options" test $rc -eq 0 && grep -q -- "--resume" "$T/out"
+    test $rc -eq 0 && grep -q -- "--resume" "$T/out"
+    check_last "train --help lists its options"
     "$NS" train --style "$EX/autumn-oak.jpg" --photos "$T/photos" >/dev/null 2>&1; rc=$?
     check "train without --output exits 2" test $rc -eq 2
     mkdir -p "$T/few" && cp "$T/photos/r0.jpg" "$T/photos/r1.jpg" "$T/few/"
     "$NS" train --weights "$REAL" --style "$EX/autumn-oak.jpg" --photos "$T/few" --output "$T/few.safetensors" 2>"$T/err"; rc=$?
-    check "two photos: exit 1, says how many are needed" test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1 &&
+    test $rc -eq 1 -a "$(wc -l <"$T/err")" -eq 1 &&
         grep -q "has 2 readable photos; training needs at least 4" "$T/err"
+    check_last "two photos: exit 1, says how many are needed"
     "${TRAIN[@]}" --size 1024 --max-memory 0.5 --output "$T/big.safetensors" 2>"$T/err"; rc=$?
     check "a run that does not fit: exit 1 before it starts, said in a sentence" test $rc -eq 1 -a \
         ! -e "$T/big.safetensors" && grep -q "more than the 0.50 GB --max-memory allows: lower --size" "$T/err"
@@ -503,6 +520,16 @@ PYEOF
     read -r rel levels <"$T/warm"
     check "--init model:FILE starts from the fast style's result (style term within 1e-3: $rel; pixels within 1 level: $levels)" \
         "$PY" -c "import sys; sys.exit(0 if $rel <= 1e-3 and $levels <= 1 else 1)"
+    if [ -f "$EMU" ] && [ -z "${NS_EXPECT_GPU:-}" ]; then
+        # the fast style's pass runs out of the emulated GPU's memory in auto mode
+        NS_CUDA_LIBRARY="$EMU" NS_CUDA_TEST_ALLOC_LIMIT=100000 "$NS" --quiet --weights "$REAL" --device auto \
+            --content "$T/held-small.png" --style "$EX/autumn-oak.jpg" --size 128 --iterations 0 \
+            --init "model:$T/quick.safetensors" --output "$T/start-oom.png" 2>"$T/err"; rc=$?
+        test $rc -eq 0 &&
+            grep -q "auto mode fell back to the CPU: not enough memory" "$T/err" &&
+            test "$(compare -metric AE "$T/start-oom.png" "$T/start-model.png" null: 2>&1)" = 0
+        check_last "...a warm start out of GPU memory in auto mode: the CPU's start, saying why"
+    fi
     # Winograd's convolution against the direct one (NS_CPU_CONV=direct):
     # the trained network's output within 1 level in 8 bits, the exact
     # objective's iteration-0 terms within 1e-4
@@ -534,10 +561,12 @@ PYEOF
     check "Ctrl-C while training: exit 130, a checkpoint, says --resume" test $rc -eq 130 -a \
         -s "$T/resumed.safetensors.checkpoint" -a ! -e "$T/resumed.safetensors" && grep -q "add --resume" "$T/err"
     "${TRAIN[@]}" --quiet --steps 12 --batch 2 --output "$T/resumed.safetensors" --resume; rc=$?
-    check "...--resume finishes it: the uninterrupted run's model, byte for byte" test $rc -eq 0 &&
+    test $rc -eq 0 &&
         cmp -s "$T/straight.safetensors" "$T/resumed.safetensors"
+    check_last "...--resume finishes it: the uninterrupted run's model, byte for byte"
     "${TRAIN[@]}" --quiet --steps 12 --batch 2 --output "$T/other.safetensors" --resume 2>"$T/err"; rc=$?
-    check "--resume without a checkpoint: exit 1, said" test $rc -eq 1 && grep -q "no checkpoint" "$T/err"
+    test $rc -eq 1 && grep -q "no checkpoint" "$T/err"
+    check_last "--resume without a checkpoint: exit 1, said"
     "$NS" --quiet --model "$T/quick.safetensors" --content "$T/held.jpg" --output "$T/o.png"; rc=$?
     check "the trained model restyles a photo" test $rc -eq 0 -a -s "$T/o.png"
 else

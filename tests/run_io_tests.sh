@@ -194,7 +194,8 @@ refused "--iterations 200000" "--iterations: '200000' is not a whole number from
 refused "--style-scale 9" "--style-scale: '9' is not a number from 0.05 to 8" "${RUN[@]}" --content "$T/rgb8.png" --output "$T/x.png" --style-scale 9
 refused "--log-json in a missing folder" "--log-json: cannot write '$T/no/log.jsonl'" "${RUN[@]}" --content "$T/rgb8.png" --output "$T/x.png" --log-json "$T/no/log.jsonl"
 "$NS" --content --style "$T/style.png" --output "$T/x.png" >"$T/err" 2>&1; rc=$?
-check "--content with no value: exit 2 saying so" test $rc -eq 2 && grep -q -- "--content needs a value" "$T/err"
+test $rc -eq 2 && grep -q -- "--content needs a value" "$T/err"
+check_last "--content with no value: exit 2 saying so"
 "$PY" - "$W" "$T/huge.safetensors" <<'PYEOF'
 import struct, sys
 import numpy as np

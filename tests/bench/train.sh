@@ -6,14 +6,11 @@
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-/usr/bin/python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
-W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
-EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+. "$(dirname "$0")/common.sh"
 STEPS=${NS_BENCH_STEPS:-5}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-mkdir -p "$BUILD/bench" "$T/photos"
+mkdir -p "$T/photos"
 for i in 0 1 2 3 4 5; do
     convert "$EX/rainier.jpg" -crop "$((700 + i * 100))x$((500 + i * 60))+$((i * 150))+$((i * 50))" +repage "$T/photos/p$i.jpg"
 done
@@ -56,4 +53,4 @@ PYEOF
     echo "  engine   ${ours} s"
     echo "  PyTorch  ${theirs} s"
     awk -v a="$ours" -v b="$theirs" 'BEGIN {printf "  ratio    %.2f\n", a / b}'
-} | tee "$BUILD/bench/train.txt"
+} | tee "$OUT/train.txt"

@@ -13,16 +13,13 @@
 set -euo pipefail
 BUILD=${1:-build}
 PY=${2:-/usr/bin/python3}
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(dirname "$(dirname "$HERE")")
-W=${NS_TEST_WEIGHTS:-$ROOT/../shared/weights/vgg19-conv1_1-conv3_4.safetensors}
-EX=${NS_TEST_EXAMPLES:-$ROOT/../shared/examples}
+. "$(dirname "$0")/common.sh"
 NS=$BUILD/neural-style
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-mkdir -p "$BUILD/bench"
 
-MODEL=${NS_WARM_MODEL:-$BUILD/bench/warm-oak.safetensors}
+
+MODEL=${NS_WARM_MODEL:-$OUT/warm-oak.safetensors}
 if [ ! -s "$MODEL" ]; then
     SK=$("$PY" -c 'import os, skimage.data; print(os.path.dirname(skimage.data.__file__))') ||
         { echo "python3-skimage is missing (apt-get install python3-skimage), or set NS_WARM_MODEL"; exit 1; }
@@ -50,7 +47,7 @@ echo "2 MP, coarse to fine"
 run photo-2mp 1732 300
 for it in 300 150 75; do run "fast-2mp-$it" 1732 "$it" --init "model:$MODEL"; done
 
-"$PY" - "$T" "$MODEL" <<'PYEOF' | tee "$BUILD/bench/warm.md"
+"$PY" - "$T" "$MODEL" <<'PYEOF' | tee "$OUT/warm.md"
 import json, os, sys
 t, model = sys.argv[1], sys.argv[2]
 def log(tag):
