@@ -59,7 +59,7 @@ static const struct ns_setting table[] = {
      NS_N_("L-BFGS history"), NS_N_("L-BFGS correction pairs (default 20)"), NS_SETTING_HIDDEN, false, .arg = 0},
     {"init", NS_SETTING_CHOICE, AT(init), 0, 3, false, 1, inits, "content|noise|model|image", NS_N_("Start from"),
      NS_N_("start point (default content; model: the photo through a fast style, --init model:STYLE, "
-           "for the same loss in fewer iterations)"),
+           "a first look in fewer iterations)"),
      NS_SETTING_ADVANCED, true, .arg = 7, .choice_labels = init_labels, .front_choices = 3},
     {"init-model", NS_SETTING_STRING, AT(init_model), 0, 0, false, 1, NULL, "STYLE", NS_N_("Fast style"),
      NS_N_("the fast style --init model starts from: an installed style's name or a model file"),

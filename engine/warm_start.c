@@ -2,7 +2,8 @@
  * (params.init = NS_INIT_MODEL): the photo through the style's network at
  * the output size, which the first level then resamples as any start
  * image.  The exact optimisation begins near a stylised image instead of
- * the photo, and reaches the same loss in fewer iterations. */
+ * the photo: a first look in a few iterations, though the photo start
+ * catches up after a few dozen (docs/training.md, make bench-warm). */
 #include "context.h"
 #include "image.h"
 
