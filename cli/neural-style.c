@@ -552,13 +552,13 @@ static void save_output(const struct cli *c, const struct io_image *content, con
 
 /* --model's file, or the installed style of that name. */
 static struct ns_style_model *load_model(const char *arg) {
-    char err[600], *installed = NULL;
+    char err[600], *path = ns_style_resolve(arg);
     struct ns_style_model *m = NULL;
-    if (!strchr(arg, '/') && access(arg, F_OK) != 0 && !(installed = ns_style_find(arg)))
+    if (!path)
         die("--model: no file '%s' and no installed style of that name (neural-style --list-styles lists them)",
             arg);
-    if (ns_style_model_load(installed ? installed : arg, &m, err, sizeof err)) die("%s", err);
-    free(installed);
+    if (ns_style_model_load(path, &m, err, sizeof err)) die("%s", err);
+    free(path);
     return m;
 }
 

@@ -139,6 +139,11 @@ char *ns_style_find(const char *name) {
     return found;
 }
 
+char *ns_style_resolve(const char *name) {
+    if (strchr(name, '/') || access(name, F_OK) == 0) return strdup(name);
+    return ns_style_find(name);
+}
+
 char *ns_find_weights(void) {
     const char *env = getenv("NS_WEIGHTS");
     if (env && *env) return access(env, R_OK) == 0 ? strdup(env) : NULL;

@@ -120,7 +120,7 @@ struct ns_params {
     enum ns_init init;
     const struct ns_image *init_image; /* for NS_INIT_IMAGE */
     const char *init_model; /* for NS_INIT_MODEL: a fast style's model file or
-                               installed name (ns_style_find); the photo
+                               installed name (ns_style_resolve); the photo
                                through it at the output size is the start */
     uint64_t seed;
 
@@ -539,6 +539,10 @@ int ns_style_dirs(char **out, int max);
 /* The installed style called name (NAME.safetensors in those folders),
  * malloc'ed, or NULL. */
 char *ns_style_find(const char *name);
+/* What a front end's STYLE names, as a path (malloc'ed): a name with a '/'
+ * or that is a file is that file (a missing path is returned for its
+ * loader to say so), else the installed style of that name; NULL if none. */
+char *ns_style_resolve(const char *name);
 
 struct ns_stylize_params {
     int size;       /* longest side the network sees; 0 = the photo's own */

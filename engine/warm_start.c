@@ -8,22 +8,17 @@
 #include "image.h"
 
 #include <stdlib.h>
-#include <unistd.h>
 
 enum ns_status ns_warm_start(struct ns_context *ctx, const struct ns_params *p, const struct ns_image *content,
                              int w, int h, struct ns_image *out) {
-    char err[600], *found = NULL;
-    const char *path = p->init_model;
-    /* a file first, then an installed style's name */
-    if (access(path, F_OK)) {
-        if (!(found = ns_style_find(path)))
-            return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
-                                "the fast style to start from: no file '%s' and no installed style of that name", path);
-        path = found;
-    }
+    char err[600], *path = ns_style_resolve(p->init_model);
+    if (!path)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT,
+                            "the fast style to start from: no file '%s' and no installed style of that name",
+                            p->init_model);
     struct ns_style_model *m = NULL;
     enum ns_status st = ns_style_model_load(path, &m, err, sizeof err);
-    free(found);
+    free(path);
     if (st) return ns_set_error(ctx, st, "the fast style to start from, %s: %s", p->init_model, err);
     struct ns_image small = {malloc(sizeof(float) * 3 * w * h), w, h, 3, 3 * w};
     *out = (struct ns_image){malloc(sizeof(float) * 3 * w * h), w, h, 3, 3 * w};

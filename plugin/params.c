@@ -275,17 +275,18 @@ static gchar *
 check_warm_start (const NsRestyleParams *p)
 {
   const gchar *name = ns_restyle_get_text (p, ns_setting_find ("init-model"));
-  gchar       *found;
+  gchar       *path;
+  gboolean     found;
 
   if (p->e.init != NS_INIT_MODEL)
     return NULL;
   if (! *name)
     return g_strdup (_("starting from a fast style needs the style: choose one, or install "
                        "styles with ./install.sh --styles"));
-  if (g_file_test (name, G_FILE_TEST_EXISTS))
-    return NULL;
-  found = ns_style_find (name);
-  free (found);
+  /* as the engine will look for it */
+  path  = ns_style_resolve (name);
+  found = path && g_file_test (path, G_FILE_TEST_EXISTS);
+  free (path);
   /* TRANSLATORS: the fast style a run should start from */
   return found ? NULL : g_strdup_printf (_("the fast style “%s” is not installed"), name);
 }
