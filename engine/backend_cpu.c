@@ -179,8 +179,9 @@ static enum ns_status cpu_set_threads(struct ns_backend *be, int threads) {
     cb->threads = threads;
     cb->base.threads = threads;
     cb->base.workspace = cb->col_floats * sizeof(float) * (size_t) threads;
-    snprintf(cb->base.description, sizeof cb->base.description, "CPU (OpenBLAS %s, %d thread%s)",
-             openblas_get_corename(), threads, threads == 1 ? "" : "s");
+    snprintf(cb->base.description, sizeof cb->base.description, "CPU (OpenBLAS %s%s, %d thread%s)",
+             openblas_get_corename(), ns_blas_core_set() ? " by the CPU's features" : "", threads,
+             threads == 1 ? "" : "s");
     return NS_STATUS_OK;
 }
 

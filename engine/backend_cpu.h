@@ -19,6 +19,9 @@ bool ns_cpu_wino_filter(struct ns_backend *be, const float *in, int cin, int h, 
                         int cout, float *gwt);
 /* The scalar slots read_scalars() reads. */
 double *ns_cpu_slots(struct ns_backend *be);
+/* blas_core.c: the OpenBLAS kernels chosen by the CPU's features where
+ * OpenBLAS did not know the CPU; NULL when OpenBLAS chose (or the user). */
+const char *ns_blas_core_set(void);
 /* Keeps the first error, for sync() and error(). */
 void ns_cpu_fail(struct ns_backend *be, const char *what);
 /* Fills col (cin*k*k rows of p1 - p0 floats) with the k x k windows, at

@@ -43,6 +43,12 @@ static void kron_g(float t[XI][9], bool flip) {
                     t[r * 6 + c][flip ? 8 - (a * 3 + b) : a * 3 + b] = g[r][a] * g[c][b];
 }
 
+/* Kernels transformed per sgemm: a fixed share, not one per thread, so
+ * that every kernel meets the same sgemm shape whatever the thread count
+ * (OpenBLAS's edge kernels round differently: on Intel's AVX-512 cores a
+ * split by threads changed the last bits, test_ops caught it). */
+#define PAIR_CHUNK ((size_t) 2048)
+
 void ns_wino_weights(const float *wt, int cin, int cout, bool data_grad, int o0, int no, float *u, int threads) {
     float t[XI][9];
     kron_g(t, data_grad);
@@ -50,11 +56,11 @@ void ns_wino_weights(const float *wt, int cin, int cout, bool data_grad, int o0,
     size_t pairs = (size_t) no * ni;
     if (!data_grad) { /* u [36][no * cin] = T wt^T, wt [cout * cin][9] from row o0 */
         const float *g = wt + (size_t) o0 * cin * 9;
-        size_t step = (pairs + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (int p = 0; p < threads; p++) {
-            size_t p0 = step * p, n = p0 + step < pairs ? step : pairs > p0 ? pairs - p0 : 0;
-            if (n) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, XI, (int) n, 9, 1.0f, &t[0][0], 9,
+        long chunks = (long) ((pairs + PAIR_CHUNK - 1) / PAIR_CHUNK);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+        for (long p = 0; p < chunks; p++) {
+            size_t p0 = PAIR_CHUNK * (size_t) p, n = p0 + PAIR_CHUNK < pairs ? PAIR_CHUNK : pairs - p0;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, XI, (int) n, 9, 1.0f, &t[0][0], 9,
                                g + p0 * 9, 9, 0.0f, u + p0, (int) pairs);
         }
         return;
@@ -357,11 +363,12 @@ bool ns_wino_filter_run(const struct ns_wino_conv *c, const float *gout, float *
     each_block(c, &g, scratch, threads, filter_rest, &f);
     float t[XI][9];
     kron_g(t, false);
-    size_t pairs = (size_t) c->cout * c->cin, step = (pairs + threads - 1) / threads;
-#pragma omp parallel for num_threads(threads) schedule(static)
-    for (int k = 0; k < threads; k++) { /* gwt [pairs][9] += p^T T */
-        size_t p0 = step * k, m = p0 + step < pairs ? step : pairs > p0 ? pairs - p0 : 0;
-        if (m) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, 9, XI, 1.0f, p + p0, (int) pairs,
+    size_t pairs = (size_t) c->cout * c->cin;
+    long chunks = (long) ((pairs + PAIR_CHUNK - 1) / PAIR_CHUNK);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (long k = 0; k < chunks; k++) { /* gwt [pairs][9] += p^T T */
+        size_t p0 = PAIR_CHUNK * (size_t) k, m = p0 + PAIR_CHUNK < pairs ? PAIR_CHUNK : pairs - p0;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int) m, 9, XI, 1.0f, p + p0, (int) pairs,
                            &t[0][0], 9, 1.0f, gwt + p0 * 9, 9);
     }
     return true;
