@@ -46,6 +46,8 @@ struct cli {
     enum ns_backend_kind kind; /* the backend the run started on */
     const char *preset;        /* --preset, applied before the other options */
     const char *model;         /* --model: a fast style instead of --style */
+    const char *mix;           /* --mix: a model of several styles' blend */
+    float mixw[NS_MAX_STYLES];
     float strength;            /* --strength, percent (fast styles) */
     float brush;               /* --brush-size, times the network's own strokes */
     bool size_given;           /* --size was given (a fast style otherwise runs at the photo's size) */
@@ -98,6 +100,9 @@ static void usage(FILE *f) {
     help_line(f, "model", "FILE|NAME",
               "a fast style (a .safetensors file, or the name of an installed one): restyles in one pass, no "
               "--style; at the photo's own size unless --size is given");
+    help_line(f, "mix", "W,W,...",
+              "a model trained on several paintings (neural-style train --style A --style B): one weight per "
+              "style, blended in the network itself (1,0 the first alone, 1,1 halfway; default: the first)");
     help_line(f, "list-styles", NULL, "the installed fast styles, and where they are looked for");
     help_line(f, "strength", "PERCENT", "a fast style's strength, 0 to 100 (default 100)");
     help_line(f, "brush-size", "X",
@@ -288,6 +293,7 @@ static const struct opt_spec cli_specs[] = {
     SPECIAL("colors"),
     SPECIAL("preset"),
     STRING("model", model),
+    STRING("mix", mix),
     STRING("output-dir", output_dir),
     SPECIAL("strength"),
     SPECIAL("brush-size"),
@@ -380,6 +386,11 @@ static int list_styles(void) {
                            *src = ns_style_model_info(m, "source");
                 printf("%s (%s%s%s)\n", name ? name : "", lic ? lic : "licence not given", src ? "; " : "",
                        src ? src : "");
+                for (int s = 0; ns_style_model_styles(m) > 1 && s < ns_style_model_styles(m); s++) {
+                    char *sn = ns_style_model_style_name(m, s);
+                    printf("%-24s   style %d: %s\n", "", s + 1, sn ? sn : "(no name)");
+                    free(sn);
+                }
                 found++;
             }
             ns_style_model_free(m);
@@ -519,6 +530,7 @@ static void parse_args(int argc, char **argv, struct cli *c) {
     if (optind < argc && !c->output_dir) bad_usage("unexpected argument '%s'", argv[optind]);
     c->photos = argv + optind, c->n_photos = argc - optind;
     if (c->model && c->n_styles) bad_usage("--model and --style: one or the other%s", "");
+    if (c->mix && !c->model) bad_usage("--mix blends the styles of a fast style's model: it needs --model%s", "");
     if (c->output_dir) {
         if (!c->model) bad_usage("--output-dir restyles with a fast style: it needs --model%s", "");
         if (c->output) bad_usage("--output and --output-dir: one or the other%s", "");
@@ -562,6 +574,14 @@ static struct ns_style_model *load_model(const char *arg) {
     return m;
 }
 
+/* --mix against the model's styles into p; dies with a sentence. */
+static void set_mix(struct cli *c, const struct ns_style_model *m, struct ns_stylize_params *p) {
+    char err[600];
+    if (!c->mix) return;
+    if (ns_style_mix_parse(m, c->mix, c->mixw, err, sizeof err)) die("--mix %s", err);
+    p->mix = c->mixw, p->n_mix = ns_style_model_styles(m);
+}
+
 /* The device and the parameters of a fast style's runs, from the options. */
 static struct ns_stylize_params fast_setup(const struct cli *c, struct ns_context **ctx) {
     if (ns_context_new_device(c->device, c->gpu, ctx)) die("%s", ns_last_error(*ctx));
@@ -600,6 +620,7 @@ static int run_model(struct cli *c) {
     if (!io_load(c->content, &content, err, sizeof err)) die("%s", err);
     struct ns_context *ctx = NULL;
     struct ns_stylize_params p = fast_setup(c, &ctx);
+    set_mix(c, model, &p);
     int w = content.im.width, h = content.im.height, rc = content.has_alpha ? 4 : 3;
     struct ns_image result = {calloc((size_t) w * h * rc, sizeof(float)), w, h, rc, rc * w};
     if (!result.data) die("not enough memory for a %d x %d result", w, h);
@@ -607,6 +628,12 @@ static int run_model(struct cli *c) {
     if (!c->quiet) {
         const char *name = ns_style_model_info(model, "name");
         fprintf(stderr, "neural-style: %s, on %s\n", name ? name : c->model, ns_context_backend(ctx));
+        if (ns_style_model_styles(model) > 1 && !c->mix) {
+            char *first = ns_style_model_style_name(model, 0);
+            fprintf(stderr, "neural-style: the model holds %d styles; this is the first (%s): --mix blends them\n",
+                    ns_style_model_styles(model), first ? first : "no name");
+            free(first);
+        }
     }
     if (ns_stylize(ctx, model, &content.im, &p, &result)) die("%s", ns_last_error(ctx));
     save_output(c, &content, &result);
@@ -694,6 +721,7 @@ static int run_batch(struct cli *c) {
     struct ns_style_model *model = load_model(c->model);
     struct ns_context *ctx = NULL;
     struct ns_stylize_params p = fast_setup(c, &ctx);
+    set_mix(c, model, &p);
     GPtrArray *photos = g_ptr_array_new_with_free_func(g_free);
     if (c->content) add_photos(photos, c->content);
     for (int i = 0; i < c->n_photos; i++)

@@ -34,8 +34,8 @@ struct photo {
 };
 
 struct train {
-    const char *style, *photos, *output, *samples, *weights, *name, *checkpoint, *log_steps;
-    int steps, sample_every, gpu;
+    const char *style[NS_MAX_STYLES], *photos, *output, *samples, *weights, *name, *checkpoint, *log_steps;
+    int n_styles, steps, sample_every, gpu;
     double checkpoint_minutes, max_memory;
     bool resume, quiet;
     enum ns_backend_kind device;
@@ -54,8 +54,11 @@ static void on_signal(int sig) {
 static void usage(FILE *f) {
     fprintf(f,
             "Usage: neural-style train --style PAINTING --photos DIR --output MODEL [options]\n"
-            "Learns a fast style from a painting on a folder of your photos (Johnson et al. 2016).\n\n"
-            "  --steps N              training steps (default 2000; a quick style: 400)\n"
+            "Learns a fast style from a painting on a folder of your photos (Johnson et al. 2016).\n"
+            "Give --style again to learn several paintings in one model, to apply or blend at will\n"
+            "(conditional instance norm, Dumoulin et al. 2017; neural-style --mix).\n\n"
+            "  --steps N              training steps (default 2000; a quick style: 400); several\n"
+            "                         paintings take the steps in turn: give more\n"
             "  --size PX              the crops' side, a multiple of 4 (default 256)\n"
             "  --batch N              crops per step (default 4)\n"
             "  --style-weight X       the style term's weight (default 100)\n"
@@ -108,7 +111,13 @@ static void parse(int argc, char **argv, struct train *t) {
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case STYLE: t->style = optarg; break;
+        case STYLE:
+            if (t->n_styles == NS_MAX_STYLES) {
+                fprintf(stderr, "neural-style train: one model learns at most %d paintings\n", NS_MAX_STYLES);
+                exit(2);
+            }
+            t->style[t->n_styles++] = optarg;
+            break;
         case PHOTOS: t->photos = optarg; break;
         case OUTPUT: t->output = optarg; break;
         case STEPS: t->steps = (int) number("steps", optarg, 1, 1e7); break;
@@ -158,7 +167,7 @@ static void parse(int argc, char **argv, struct train *t) {
                 argv[optind]);
         exit(2);
     }
-    if (!t->style || !t->photos || !t->output) {
+    if (!t->n_styles || !t->photos || !t->output) {
         fprintf(stderr, "neural-style train: --style, --photos and --output are needed\n"
                         "Try 'neural-style train --help'.\n");
         exit(2);
@@ -253,13 +262,19 @@ static void make_crop(const struct train *t, int step, int slot, float *out) {
         }
 }
 
-/* The first photos restyled by the network so far, into --samples. */
+/* The first photos restyled by the network so far, into --samples: in
+ * each style of a model of several. */
 static void write_samples(struct ns_context *ctx, struct ns_trainer *tr, const struct train *t, int step) {
     struct ns_style_model *m = NULL;
     if (ns_trainer_model(tr, &m)) return;
     struct ns_stylize_params sp = ns_stylize_params_default();
+    float one[NS_MAX_STYLES];
     sp.size = SAMPLE_SIZE, sp.threads = t->p.threads;
-    for (int k = 0; k < t->n_photos && k < 2; k++) {
+    if (t->n_styles > 1) sp.mix = one, sp.n_mix = t->n_styles;
+    for (int j = 0; j < t->n_photos * t->n_styles && j < 2 * t->n_styles; j++) {
+        int k = j / t->n_styles, style = j % t->n_styles;
+        for (int i = 0; i < t->n_styles; i++)
+            one[i] = i == style;
         const struct photo *ph = &t->ph[k];
         size_t n = (size_t) 3 * ph->w * ph->h;
         struct ns_image in = {malloc(sizeof(float) * n), ph->w, ph->h, 3, 3 * ph->w};
@@ -268,7 +283,10 @@ static void write_samples(struct ns_context *ctx, struct ns_trainer *tr, const s
         char *base = g_path_get_basename(ph->path);
         char *dot = strrchr(base, '.');
         if (dot) *dot = '\0';
-        snprintf(path, sizeof path, "%s/step%06d-%s.jpg", t->samples, step, base);
+        if (t->n_styles > 1)
+            snprintf(path, sizeof path, "%s/step%06d-style%d-%s.jpg", t->samples, step, style + 1, base);
+        else
+            snprintf(path, sizeof path, "%s/step%06d-%s.jpg", t->samples, step, base);
         g_free(base);
         for (size_t i = 0; in.data && i < n; i++)
             in.data[i] = ph->rgb[i] / 255.0f;
@@ -280,22 +298,41 @@ static void write_samples(struct ns_context *ctx, struct ns_trainer *tr, const s
     ns_style_model_free(m);
 }
 
-/* The painting as the model's name and thumbnail. */
-static void describe(struct ns_trainer *tr, const struct train *t, const struct io_image *painting) {
+/* The paintings' file names, without folder and extension, one a line. */
+static char *painting_names(const struct train *t, const char *sep) {
+    GString *s = g_string_new(NULL);
+    for (int k = 0; k < t->n_styles; k++) {
+        char *base = g_path_get_basename(t->style[k]), *dot = strrchr(base, '.');
+        if (dot) *dot = '\0';
+        g_string_append_printf(s, "%s%s", k ? sep : "", base);
+        g_free(base);
+    }
+    return g_string_free(s, FALSE);
+}
+
+/* The paintings as the model's name (the first's thumbnail) and, for
+ * several, the styles' names. */
+static void describe(struct ns_trainer *tr, const struct train *t, const struct io_image *paintings) {
     char err[600] = "";
-    char *base = g_path_get_basename(t->style), *dot = strrchr(base, '.');
-    if (dot) *dot = '\0';
-    char *uri = io_thumbnail_uri(&painting->im, err, sizeof err);
-    if (ns_trainer_set_info(tr, "name", t->name ? t->name : base) ||
-        ns_trainer_set_info(tr, "training", "neural-style train (Johnson et al. 2016, instance norm)") ||
+    char *name = painting_names(t, " + "), *names = painting_names(t, "\n");
+    char *uri = io_thumbnail_uri(&paintings[0].im, err, sizeof err);
+    if (ns_trainer_set_info(tr, "name", t->name ? t->name : name) ||
+        ns_trainer_set_info(tr, "training",
+                            t->n_styles > 1 ? "neural-style train (Johnson et al. 2016, conditional instance norm)"
+                                            : "neural-style train (Johnson et al. 2016, instance norm)") ||
+        (t->n_styles > 1 && ns_trainer_set_info(tr, "style_names", names)) ||
         (uri && ns_trainer_set_info(tr, "thumbnail", uri)))
         die("not enough memory");
-    g_free(uri), g_free(base);
+    g_free(uri), g_free(name), g_free(names);
 }
 
 /* Refuses, in a sentence, a run that would not fit. */
-static double check_memory(struct ns_context *ctx, const struct train *t, const struct io_image *painting) {
-    double bytes = ns_train_memory(ctx, &t->p, painting->im.width, painting->im.height);
+static double check_memory(struct ns_context *ctx, const struct train *t, const struct io_image *paintings) {
+    double bytes = 0;
+    for (int k = 0; k < t->n_styles; k++) { /* the largest painting's pass */
+        double b = ns_train_memory(ctx, &t->p, paintings[k].im.width, paintings[k].im.height);
+        bytes = b > bytes ? b : bytes;
+    }
     /* what it may take: --max-memory, or what the device has free less a fifth */
     double room = t->max_memory > 0 ? t->max_memory : 0.8 * (double) ns_context_memory_free(ctx);
     if (bytes > room)
@@ -306,24 +343,41 @@ static double check_memory(struct ns_context *ctx, const struct train *t, const 
 }
 
 /* The context and the trainer, after the memory check; *bytes the estimate. */
-static struct ns_trainer *start(struct train *t, struct ns_context **ctx, const struct io_image *painting,
+static struct ns_trainer *start(struct train *t, struct ns_context **ctx, const struct io_image *paintings,
                                 double *bytes) {
     struct ns_trainer *tr = NULL;
+    struct ns_image im[NS_MAX_STYLES];
+    for (int k = 0; k < t->n_styles; k++)
+        im[k] = paintings[k].im;
     enum ns_status st = ns_context_new_ex(t->weights, t->device, t->gpu, ctx);
     if (st) die("%s", *ctx ? ns_last_error(*ctx) : ns_status_str(st));
-    *bytes = check_memory(*ctx, t, painting);
-    st = ns_trainer_new(*ctx, &painting->im, &t->p, t->resume ? t->checkpoint : NULL, &tr);
+    *bytes = check_memory(*ctx, t, paintings);
+    st = ns_trainer_new_styles(*ctx, im, t->n_styles, &t->p, t->resume ? t->checkpoint : NULL, &tr);
     if (st == NS_STATUS_UNAVAILABLE && t->device == NS_BACKEND_AUTO &&
         ns_context_backend_kind(*ctx) != NS_BACKEND_CPU) { /* this GPU backend cannot train: the CPU can */
         fprintf(stderr, "neural-style train: %s; training on the CPU\n", ns_last_error(*ctx));
         ns_context_free(*ctx);
         if ((st = ns_context_new_ex(t->weights, NS_BACKEND_CPU, 0, ctx)))
             die("%s", *ctx ? ns_last_error(*ctx) : ns_status_str(st));
-        *bytes = check_memory(*ctx, t, painting);
-        st = ns_trainer_new(*ctx, &painting->im, &t->p, t->resume ? t->checkpoint : NULL, &tr);
+        *bytes = check_memory(*ctx, t, paintings);
+        st = ns_trainer_new_styles(*ctx, im, t->n_styles, &t->p, t->resume ? t->checkpoint : NULL, &tr);
     }
     if (st) die("%s", ns_last_error(*ctx));
     return tr;
+}
+
+/* The style term of the yardstick's crops through the network, over their
+ * own (own[k] for painting k): the mean over the paintings. */
+static double unseen_ratio(struct ns_context *ctx, struct ns_trainer *tr, const struct train *t,
+                           const struct ns_image *yard, const struct ns_train_terms *own) {
+    double sum = 0;
+    for (int k = 0; k < t->n_styles; k++) {
+        struct ns_train_terms now;
+        if (ns_trainer_use_style(tr, k) || ns_trainer_eval(tr, yard, t->p.batch, false, &now))
+            die("%s", ns_last_error(ctx));
+        sum += now.style / own[k].style;
+    }
+    return sum / t->n_styles;
 }
 
 /* The checkpoint, or the finished model; dies when it cannot be written. */
@@ -349,17 +403,18 @@ int cli_train(int argc, char **argv) {
     if (t.samples && g_mkdir_with_parents(t.samples, 0777))
         die("--samples '%s': %s", t.samples, strerror(errno));
     io_init();
-    struct io_image painting;
-    if (!io_load(t.style, &painting, err, sizeof err)) die("%s", err);
+    struct io_image painting[NS_MAX_STYLES];
+    for (int k = 0; k < t.n_styles; k++)
+        if (!io_load(t.style[k], &painting[k], err, sizeof err)) die("%s", err);
     read_photos(&t);
 
     struct ns_context *ctx = NULL;
     double bytes;
-    struct ns_trainer *tr = start(&t, &ctx, &painting, &bytes);
+    struct ns_trainer *tr = start(&t, &ctx, painting, &bytes);
     if (!t.quiet)
         fprintf(stderr, "neural-style train: %d photos, %d x %d px crops in batches of %d, on %s, about %.2f GB\n",
                 t.n_photos, t.p.size, t.p.size, t.p.batch, ns_context_backend(ctx), bytes / 1e9);
-    describe(tr, &t, &painting);
+    describe(tr, &t, painting);
 
     struct sigaction was;
     if (sigaction(SIGINT, NULL, &was) == 0 && was.sa_handler != SIG_IGN) signal(SIGINT, on_signal);
@@ -374,12 +429,15 @@ int cli_train(int argc, char **argv) {
      * (step -1's), as they are and through the network */
     float *yard_pix = malloc(sizeof(float) * crop_floats * t.p.batch);
     struct ns_image yard[64];
-    struct ns_train_terms own = {0}, now_terms;
+    struct ns_train_terms own[NS_MAX_STYLES] = {{0}};
     for (int k = 0; yard_pix && k < t.p.batch; k++) {
         yard[k] = (struct ns_image){yard_pix + crop_floats * k, t.p.size, t.p.size, 3, 3 * t.p.size};
         make_crop(&t, -1, k, yard[k].data);
     }
-    if (!yard_pix || ns_trainer_eval(tr, yard, t.p.batch, true, &own)) die("%s", ns_last_error(ctx));
+    if (!yard_pix) die("not enough memory for the crops");
+    for (int k = 0; k < t.n_styles; k++)
+        if (ns_trainer_use_style(tr, k) || ns_trainer_eval(tr, yard, t.p.batch, true, &own[k]))
+            die("%s", ns_last_error(ctx));
     int first = ns_trainer_steps(tr);
     if (first >= t.steps) die("the checkpoint has %d steps already: ask for more with --steps", first);
     if (first && !t.quiet) fprintf(stderr, "neural-style train: resuming at step %d\n", first);
@@ -397,11 +455,11 @@ int cli_train(int argc, char **argv) {
         if (!t.quiet && (now - last_print > 10 || s == first || s + 1 == t.steps)) {
             char left[32];
             format_time(per * (t.steps - s - 1), left, sizeof left);
-            if (ns_trainer_eval(tr, yard, t.p.batch, false, &now_terms)) die("%s", ns_last_error(ctx));
+            double ratio = unseen_ratio(ctx, tr, &t, yard, own);
             fprintf(stderr,
                     "neural-style train: step %d/%d  loss %.4g (content %.3g, style %.3g, tv %.3g); unseen photos' "
                     "style %.2f of their own  %.2f s/step, about %s left\n",
-                    s + 1, t.steps, terms.loss, terms.content, terms.style, terms.tv, now_terms.style / own.style,
+                    s + 1, t.steps, terms.loss, terms.content, terms.style, terms.tv, ratio,
                     per, left);
             last_print = now_s();
         }
@@ -428,7 +486,8 @@ int cli_train(int argc, char **argv) {
     if (log) fclose(log);
     ns_trainer_free(tr);
     ns_context_free(ctx);
-    io_free(&painting);
+    for (int k = 0; k < t.n_styles; k++)
+        io_free(&painting[k]);
     for (int i = 0; i < t.n_photos; i++)
         free(t.ph[i].rgb), g_free(t.ph[i].path);
     free(t.ph);

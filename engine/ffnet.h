@@ -47,9 +47,20 @@ const char *const *ns_ff_arch_names(void);
 int ns_ff_param_shape(const struct ns_ff_step *s, int part, int64_t shape[4]);
 /* Elements of that tensor; 0 = none. */
 size_t ns_ff_param_count(const struct ns_ff_step *s, int part);
+/* The same for step i of m as m holds it: a norm's are n_styles x c when
+ * m holds several styles (ns_ff_model_shape: rank 2, else as above). */
+int ns_ff_model_shape(const struct ns_style_model *m, int i, int part, int64_t shape[4]);
+size_t ns_ff_model_count(const struct ns_style_model *m, int i, int part);
+
+/* Styles one model may hold (conditional instance norm). */
+#define NS_FF_MAX_STYLES NS_MAX_STYLES
 
 struct ns_style_model {
     const struct ns_ff_arch *arch;
+    /* Dumoulin et al. 2017's conditional instance norm: the styles share
+     * every convolution; each has its own norms' scales and shifts, row k
+     * of a norm's n_styles x c weight and bias (1 x c for one style) */
+    int n_styles;
     float *param[NS_FF_MAX_STEPS][2]; /* host: each step's weight and bias */
     int n_info;
     char *info_key[32], *info_value[32];

@@ -43,7 +43,7 @@ static enum ns_status tape_params(struct ns_ff_tape *t) {
     const struct ns_ff_arch *a = t->m->arch;
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(&a->steps[i], part);
+            size_t n = ns_ff_model_count(t->m, i, part);
             if (!n) continue;
             t->param[i][part] = ns_alloc_f32(t->be, n);
             t->grad[i][part] = ns_alloc_f32(t->be, n);
@@ -98,7 +98,7 @@ void ns_ff_tape_zero(struct ns_ff_tape *t) {
     const struct ns_ff_arch *a = t->m->arch;
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(&a->steps[i], part);
+            size_t n = ns_ff_model_count(t->m, i, part);
             if (n) t->be->ops->fill(t->be, t->grad[i][part], 0.0f, n);
             if (t->ngrad[i][part]) memset(t->ngrad[i][part], 0, sizeof(double) * n);
         }
@@ -116,7 +116,7 @@ static enum ns_status norm_forward(struct ns_ff_tape *t, int i, int c, size_t m,
     be->ops->moments(be, t->act[i], c, m, NS_FF_SLOT);
     enum ns_status st = be->ops->read_scalars(be, NS_FF_SLOT, 2 * c, mom);
     if (st) return st;
-    const float *gamma = t->m->param[i][0], *beta = t->m->param[i][1];
+    const float *gamma = t->m->param[i][0] + (size_t) t->style * c, *beta = t->m->param[i][1] + (size_t) t->style * c;
     for (int ch = 0; ch < c; ch++) {
         double mean = mom[2 * ch] / (double) m, var = mom[2 * ch + 1] / (double) m - mean * mean;
         double inv = 1.0 / sqrt((var > 0 ? var : 0) + NS_FF_EPS);
@@ -178,11 +178,12 @@ static enum ns_status norm_backward(struct ns_ff_tape *t, int i, int c, size_t m
     be->ops->dot_moments(be, g, t->act[i], c, m, NS_FF_SLOT);
     enum ns_status st = be->ops->read_scalars(be, NS_FF_SLOT, 2 * c, mom);
     if (st) return st;
-    const float *gamma = t->m->param[i][0];
+    size_t row = (size_t) t->style * c;
+    const float *gamma = t->m->param[i][0] + row;
     for (int ch = 0; ch < c; ch++) {
         double sg = mom[2 * ch], mu = t->mean[i][ch], inv = t->inv[i][ch];
         double sgx = inv * (mom[2 * ch + 1] - mu * sg); /* sum of g times the normalised input */
-        t->ngrad[i][0][ch] += sgx, t->ngrad[i][1][ch] += sg;
+        t->ngrad[i][0][row + ch] += sgx, t->ngrad[i][1][row + ch] += sg;
         double gi = gamma[ch] * inv, b = -gi * inv * sgx / (double) m;
         abc[ch] = (float) gi;
         abc[c + ch] = (float) b;
@@ -238,13 +239,13 @@ enum ns_status ns_ff_tape_backward(struct ns_ff_tape *t, struct ns_buf *gout, st
 
 void ns_ff_tape_flush(struct ns_ff_tape *t) {
     const struct ns_ff_arch *a = t->m->arch;
-    float buf[512];
+    float buf[NS_FF_MAX_STYLES * 512];
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2 && a->steps[i].kind == NS_FF_NORM; part++) {
-            int c = a->steps[i].cout;
-            for (int ch = 0; ch < c && ch < 512; ch++)
-                buf[ch] = (float) t->ngrad[i][part][ch];
-            t->be->ops->upload(t->be, t->grad[i][part], buf, (size_t) c);
+            size_t n = ns_ff_model_count(t->m, i, part);
+            for (size_t j = 0; j < n && j < sizeof buf / sizeof buf[0]; j++)
+                buf[j] = (float) t->ngrad[i][part][j];
+            t->be->ops->upload(t->be, t->grad[i][part], buf, n);
         }
 }
 
@@ -252,7 +253,7 @@ enum ns_status ns_ff_tape_download(struct ns_ff_tape *t, bool norms_only) {
     const struct ns_ff_arch *a = t->m->arch;
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(&a->steps[i], part);
+            size_t n = ns_ff_model_count(t->m, i, part);
             if (n && (!norms_only || a->steps[i].kind == NS_FF_NORM))
                 t->be->ops->download(t->be, t->m->param[i][part], t->param[i][part], n);
         }

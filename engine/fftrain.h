@@ -11,6 +11,7 @@
 struct ns_ff_tape {
     struct ns_backend *be;
     struct ns_style_model *m; /* host weights: the norms' are read each pass */
+    int style;                /* the norms' row the passes use (m->n_styles > 1) */
     struct ns_ff_shape sh;
     int h, w;
     struct ns_buf *param[NS_FF_MAX_STEPS][2], *grad[NS_FF_MAX_STEPS][2];
@@ -51,6 +52,10 @@ enum ns_status ns_trainer_gradients(struct ns_trainer *t, struct ns_style_model 
 /* A new network of arch with PyTorch's first weights (a convolution's
  * weights and bias uniform in +-1/sqrt(fan-in), norms 1 and 0), from seed. */
 enum ns_status ns_style_model_new(const struct ns_ff_arch *arch, uint64_t seed, struct ns_style_model **out);
+/* The same holding n_styles styles (conditional instance norm), each
+ * norm's rows alike. */
+enum ns_status ns_style_model_new_styles(const struct ns_ff_arch *arch, int n_styles, uint64_t seed,
+                                         struct ns_style_model **out);
 /* Reads a checkpoint's moments into state (malloc'ed), err a sentence. */
 enum ns_status ns_style_model_load_state(const char *path, const struct ns_style_model *m,
                                          float *(*state)[2][2], char *err, size_t err_len);

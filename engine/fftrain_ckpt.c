@@ -24,16 +24,25 @@ static double next_uniform(uint64_t *s) {
 }
 
 enum ns_status ns_style_model_new(const struct ns_ff_arch *arch, uint64_t seed, struct ns_style_model **out) {
+    return ns_style_model_new_styles(arch, 1, seed, out);
+}
+
+enum ns_status ns_style_model_new_styles(const struct ns_ff_arch *arch, int n_styles, uint64_t seed,
+                                         struct ns_style_model **out) {
     struct ns_style_model *m = calloc(1, sizeof *m);
     *out = NULL;
     if (!m) return NS_STATUS_OUT_OF_MEMORY;
-    m->arch = arch;
+    if (n_styles < 1 || n_styles > NS_FF_MAX_STYLES) {
+        free(m);
+        return NS_STATUS_INVALID_ARGUMENT;
+    }
+    m->arch = arch, m->n_styles = n_styles;
     uint64_t s = seed;
     for (int i = 0; i < arch->n_steps; i++) {
         const struct ns_ff_step *st = &arch->steps[i];
         double bound = st->kind == NS_FF_CONV ? 1.0 / sqrt((double) st->cin * st->k * st->k) : 0;
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(st, part);
+            size_t n = ns_ff_model_count(m, i, part);
             if (!n) continue;
             if (!(m->param[i][part] = malloc(sizeof(float) * n))) {
                 ns_style_model_free(m);
@@ -66,14 +75,14 @@ enum ns_status ns_style_model_load_state(const char *path, const struct ns_style
     if (st) return st;
     for (int i = 0; i < m->arch->n_steps && !st; i++)
         for (int part = 0; part < 2 && !st; part++)
-            for (int k = 0; k < 2 && !st && ns_ff_param_count(&m->arch->steps[i], part); k++) {
+            for (int k = 0; k < 2 && !st && ns_ff_model_count(m, i, part); k++) {
                 char name[56];
                 ns_ff_tensor_name(&m->arch->steps[i], part, k ? "adam_v." : "adam_m.", name, sizeof name);
                 const struct ns_st_tensor *tn = ns_st_find(&f, name);
                 if (!tn)
                     st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "'%s' is missing: a finished model, not a checkpoint",
                                     name);
-                else if (elems(tn) != ns_ff_param_count(&m->arch->steps[i], part))
+                else if (elems(tn) != ns_ff_model_count(m, i, part))
                     st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "'%s' has the wrong size", name);
                 else
                     st = ns_st_read_f32(&f, tn, &state[i][part][k]);

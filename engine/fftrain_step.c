@@ -29,6 +29,10 @@ struct ns_trainer {
     struct ns_buf *adam[NS_FF_MAX_STEPS][2][2]; /* each tensor's moments */
     struct ns_net *net;
     struct ns_objective obj;
+    /* each painting's Grams and their norms, swapped into obj by use_style */
+    int n_styles, style;
+    struct ns_buf *target[NS_FF_MAX_STYLES][NS_MAX_LAYERS];
+    double t_norm2[NS_FF_MAX_STYLES][NS_MAX_LAYERS];
     struct ns_buf *u, *gu, *photo; /* the output as an image, its gradient, the crop */
     float *host;                   /* a crop, planar */
     int step;
@@ -51,6 +55,9 @@ void ns_trainer_free(struct ns_trainer *t) {
         for (int part = 0; part < 2; part++)
             ns_release(be, &t->adam[i][part][0]), ns_release(be, &t->adam[i][part][1]);
     ns_release(be, &t->u), ns_release(be, &t->gu), ns_release(be, &t->photo);
+    for (int k = 0; k < NS_FF_MAX_STYLES; k++)
+        for (int i = 0; i < NS_MAX_LAYERS; i++)
+            ns_release(be, &t->target[k][i]);
     ns_objective_release(&t->obj);
     ns_net_free(t->net);
     ns_ff_tape_release(&t->tape);
@@ -66,10 +73,17 @@ static void settings_text(const struct ns_trainer *t, char *out, size_t len) {
              p->size, p->batch, p->learning_rate, p->content_weight, p->style_weight, p->tv_weight,
              p->style_scale, t->content_layers, t->style_layers, p->network ? ", network " : "",
              p->network ? p->network : "");
+    if (t->n_styles > 1) snprintf(out + strlen(out), len - strlen(out), ", %d styles", t->n_styles);
 }
 
-/* The painting at size * style_scale, as the objective's style target. */
-static enum ns_status set_style(struct ns_trainer *t, const struct ns_image *painting) {
+static size_t gram_floats(const struct ns_trainer *t, int i) {
+    size_t c = (size_t) t->obj.net->s.c[t->obj.style.layer[i]];
+    return c * c;
+}
+
+/* Painting k at size * style_scale, as the objective's style target, kept
+ * as style k's. */
+static enum ns_status set_style(struct ns_trainer *t, const struct ns_image *painting, int k) {
     struct ns_backend *be = t->ctx->be;
     int w, h;
     ns_fit_size(painting->width, painting->height, (int) lroundf(t->p.size * t->p.style_scale), &w, &h);
@@ -80,13 +94,41 @@ static enum ns_status set_style(struct ns_trainer *t, const struct ns_image *pai
     if (!st) be->ops->upload(be, buf, host, (size_t) 3 * w * h);
     if (!st) st = ns_objective_add_style(&t->obj, buf, h, w, 1.0f, true);
     if (!st) st = ns_objective_finish_style(&t->obj);
+    for (int i = 0; i < t->obj.style.n && !st; i++) {
+        if (!(t->target[k][i] = ns_alloc_f32(be, gram_floats(t, i)))) st = NS_STATUS_OUT_OF_MEMORY;
+        else be->ops->copy(be, t->target[k][i], t->obj.target_t[i], gram_floats(t, i));
+        t->t_norm2[k][i] = t->obj.t_norm2[i];
+    }
+    t->style = k;
     ns_release(be, &buf);
     free(host);
     return st;
 }
 
+/* Style k's Grams as the objective's targets, its norms' row for the
+ * network's passes. */
+static void use_style(struct ns_trainer *t, int k) {
+    if (k == t->style) return;
+    for (int i = 0; i < t->obj.style.n; i++) {
+        t->ctx->be->ops->copy(t->ctx->be, t->obj.target_t[i], t->target[k][i], gram_floats(t, i));
+        t->obj.t_norm2[i] = t->t_norm2[k][i];
+    }
+    t->style = t->tape.style = k;
+}
+
+enum ns_status ns_trainer_use_style(struct ns_trainer *t, int k) {
+    if (k < 0 || k >= t->n_styles)
+        return ns_set_error(t->ctx, NS_STATUS_INVALID_ARGUMENT, "style %d of %d", k + 1, t->n_styles);
+    use_style(t, k);
+    return NS_STATUS_OK;
+}
+
+int ns_trainer_styles(const struct ns_trainer *t) {
+    return t ? t->n_styles : 0;
+}
+
 /* The objective at the crops' size. */
-static enum ns_status set_objective(struct ns_trainer *t, const struct ns_image *painting, char *err, size_t elen) {
+static enum ns_status set_objective(struct ns_trainer *t, const struct ns_image *paintings, char *err, size_t elen) {
     struct ns_context *ctx = t->ctx;
     struct ns_layer_sel content, style;
     char dc[32], ds[128];
@@ -100,7 +142,8 @@ static enum ns_status set_objective(struct ns_trainer *t, const struct ns_image 
     st = ns_net_new(&ctx->model, ns_objective_depth(&content, &style), s, s, true, NS_POOL_MAX, &t->net);
     if (!st) st = ns_objective_init(&t->obj, t->net, &content, &style, t->p.content_weight, t->p.style_weight,
                                     t->p.tv_weight);
-    if (!st) st = set_style(t, painting);
+    for (int k = 0; k < t->n_styles && !st; k++)
+        st = set_style(t, &paintings[k], k);
     return st;
 }
 
@@ -124,22 +167,28 @@ static enum ns_status set_network(struct ns_trainer *t, const char *resume, char
         if (!st) t->step = atoi(step);
     } else if (t->p.start) {
         st = ns_style_model_load(t->p.start, &t->m, err, elen);
+        if (!st && ns_style_model_styles(t->m) != t->n_styles) {
+            snprintf(err, elen, "%s holds %d styles, not the %d paintings given", t->p.start,
+                     ns_style_model_styles(t->m), t->n_styles);
+            st = NS_STATUS_INVALID_ARGUMENT;
+        }
     } else {
         const struct ns_ff_arch *a = ns_ff_arch_find(t->p.network ? t->p.network : "transformer-net");
         if (!a) {
             snprintf(err, elen, "network '%s' is not one this version knows", t->p.network);
             st = NS_STATUS_INVALID_ARGUMENT;
         } else {
-            st = ns_style_model_new(a, t->p.seed, &t->m);
+            st = ns_style_model_new_styles(a, t->n_styles, t->p.seed, &t->m);
         }
     }
     if (!st) st = ns_ff_tape_init(&t->tape, be, t->m, t->p.size, t->p.size);
+    t->tape.style = t->style;
     if (st == NS_STATUS_UNAVAILABLE) snprintf(err, elen, "the %s backend cannot train fast styles", be->ops->name);
     const struct ns_ff_arch *a = t->m ? t->m->arch : NULL;
     for (int i = 0; !st && i < a->n_steps; i++)
         for (int part = 0; part < 2 && !st; part++)
             for (int k = 0; k < 2 && !st; k++) {
-                size_t n = ns_ff_param_count(&a->steps[i], part);
+                size_t n = ns_ff_model_count(t->m, i, part);
                 if (!n) continue;
                 if (!(t->adam[i][part][k] = ns_alloc_f32(be, n))) st = NS_STATUS_OUT_OF_MEMORY;
                 else if (state[i][part][k]) be->ops->upload(be, t->adam[i][part][k], state[i][part][k], n);
@@ -168,13 +217,27 @@ static enum ns_status check_params(const struct ns_train_params *p, char *err, s
     return NS_STATUS_INVALID_ARGUMENT;
 }
 
+static bool is_painting(const struct ns_image *im) {
+    return im->data && im->width >= 1 && im->height >= 1 && im->channels >= 3;
+}
+
 enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *painting, const struct ns_train_params *p,
                               const char *resume, struct ns_trainer **out) {
+    return ns_trainer_new_styles(ctx, painting, 1, p, resume, out);
+}
+
+enum ns_status ns_trainer_new_styles(struct ns_context *ctx, const struct ns_image *paintings, int n_paintings,
+                                     const struct ns_train_params *p, const char *resume, struct ns_trainer **out) {
     char err[900] = "";
     *out = NULL;
-    if (!ctx || !ctx->be || !p || !painting || !painting->data || painting->width < 1 || painting->height < 1 ||
-        painting->channels < 3)
-        return ctx ? ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "training needs a painting") : NS_STATUS_INVALID_ARGUMENT;
+    if (!ctx) return NS_STATUS_INVALID_ARGUMENT;
+    bool ok = ctx->be && p && paintings && n_paintings >= 1;
+    for (int k = 0; ok && k < n_paintings; k++)
+        ok = is_painting(&paintings[k]);
+    if (!ok) return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "training needs a painting");
+    if (n_paintings > NS_FF_MAX_STYLES)
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "one model learns at most %d paintings, not %d",
+                            NS_FF_MAX_STYLES, n_paintings);
     if (!ctx->model.n_layers)
         return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "training needs the VGG weights");
     enum ns_status st = check_params(p, err, sizeof err);
@@ -182,11 +245,12 @@ enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *pai
     if ((st = ns_context_set_threads(ctx, p->threads, NULL))) return st;
     struct ns_trainer *t = calloc(1, sizeof *t);
     if (!t) return ns_set_error(ctx, NS_STATUS_OUT_OF_MEMORY, "not enough memory");
-    t->ctx = ctx, t->p = *p;
+    t->ctx = ctx, t->p = *p, t->n_styles = n_paintings;
     size_t n = (size_t) 3 * p->size * p->size;
     struct ns_backend *be = ctx->be;
-    st = set_objective(t, painting, err, sizeof err);
+    st = set_objective(t, paintings, err, sizeof err);
     if (!st) st = set_network(t, resume, err, sizeof err);
+    if (!st) use_style(t, 0);
     if (!st) {
         t->u = ns_alloc_f32(be, n), t->gu = ns_alloc_f32(be, n), t->photo = ns_alloc_f32(be, n);
         t->host = malloc(sizeof(float) * n);
@@ -261,6 +325,7 @@ enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crop
     struct ns_backend *be = t->ctx->be;
     struct ns_train_terms sum = {0};
     if (n < 1) return ns_set_error(t->ctx, NS_STATUS_INVALID_ARGUMENT, "a training step needs photos");
+    use_style(t, t->step % t->n_styles); /* the paintings in turn: a resumed run's order too */
     ns_ff_tape_zero(&t->tape);
     for (int k = 0; k < n; k++) {
         struct ns_terms x;
@@ -273,7 +338,7 @@ enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crop
     const struct ns_ff_arch *a = t->m->arch;
     for (int i = 0; i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t cnt = ns_ff_param_count(&a->steps[i], part);
+            size_t cnt = ns_ff_model_count(t->m, i, part);
             if (cnt)
                 be->ops->adam(be, t->tape.param[i][part], t->tape.grad[i][part], t->adam[i][part][0],
                               t->adam[i][part][1], cnt, t->p.learning_rate, ADAM_B1, ADAM_B2, ADAM_EPS, t->step);
@@ -301,7 +366,7 @@ enum ns_status ns_trainer_save(struct ns_trainer *t, const char *path, bool chec
     for (int i = 0; i < a->n_steps && checkpoint && !st; i++)
         for (int part = 0; part < 2 && !st; part++)
             for (int k = 0; k < 2 && !st; k++) {
-                size_t n = ns_ff_param_count(&a->steps[i], part);
+                size_t n = ns_ff_model_count(t->m, i, part);
                 if (!n) continue;
                 if (!(state[i][part][k] = malloc(sizeof(float) * n))) st = NS_STATUS_OUT_OF_MEMORY;
                 else be->ops->download(be, state[i][part][k], t->adam[i][part][k], n);
@@ -324,10 +389,10 @@ enum ns_status ns_trainer_save(struct ns_trainer *t, const char *path, bool chec
 enum ns_status ns_trainer_model(struct ns_trainer *t, struct ns_style_model **out) {
     const struct ns_ff_arch *a = t->m->arch;
     enum ns_status st = ns_ff_tape_download(&t->tape, false);
-    if (!st) st = ns_style_model_new(a, 0, out);
+    if (!st) st = ns_style_model_new_styles(a, t->n_styles, 0, out);
     for (int i = 0; !st && i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(&a->steps[i], part);
+            size_t n = ns_ff_model_count(t->m, i, part);
             if (n) memcpy((*out)->param[i][part], t->m->param[i][part], sizeof(float) * n);
         }
     for (int i = 0; !st && i < t->m->n_info; i++)
@@ -337,10 +402,10 @@ enum ns_status ns_trainer_model(struct ns_trainer *t, struct ns_style_model **ou
 
 enum ns_status ns_trainer_gradients(struct ns_trainer *t, struct ns_style_model **out) {
     const struct ns_ff_arch *a = t->m->arch;
-    enum ns_status st = ns_style_model_new(a, 0, out);
+    enum ns_status st = ns_style_model_new_styles(a, t->n_styles, 0, out);
     for (int i = 0; !st && i < a->n_steps; i++)
         for (int part = 0; part < 2; part++) {
-            size_t n = ns_ff_param_count(&a->steps[i], part);
+            size_t n = ns_ff_model_count(t->m, i, part);
             if (n) t->ctx->be->ops->download(t->ctx->be, (*out)->param[i][part], t->tape.grad[i][part], n);
         }
     return st ? st : t->ctx->be->ops->sync(t->ctx->be);

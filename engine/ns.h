@@ -544,8 +544,28 @@ char *ns_style_find(const char *name);
  * loader to say so), else the installed style of that name; NULL if none. */
 char *ns_style_resolve(const char *name);
 
+/* Styles a model holds: 1, or several trained together with conditional
+ * instance norm (Dumoulin et al. 2017; ns_trainer_new_styles). */
+int ns_style_model_styles(const struct ns_style_model *m);
+/* Style k's name (metadata "style_names", one a line; malloc'ed), or NULL. */
+char *ns_style_model_style_name(const struct ns_style_model *m, int k);
+/* A one-style model from m: its styles' norm weights blended by mix (n =
+ * ns_style_model_styles weights, not negative, not all 0; normalised to
+ * sum 1), or m's first style when mix is NULL.  Free with
+ * ns_style_model_free. */
+enum ns_status ns_style_model_mix(const struct ns_style_model *m, const float *mix, int n,
+                                  struct ns_style_model **out);
+/* "1,3": one weight per style of m into mix (NS_MAX_STYLES at most);
+ * err: a sentence. */
+enum ns_status ns_style_mix_parse(const struct ns_style_model *m, const char *spec, float *mix, char *err,
+                                  size_t err_len);
+
 struct ns_stylize_params {
     int size;       /* longest side the network sees; 0 = the photo's own */
+    /* a model of several styles: their blend, one weight per style
+     * (ns_style_model_mix); NULL = its first style */
+    const float *mix;
+    int n_mix;
     float strength; /* 0..1: the result blended over the photo */
     float brush_size; /* the strokes, times their trained size: the network
                        * sees the photo (at size) this many times smaller
@@ -603,6 +623,16 @@ struct ns_trainer;
  * must have been written with the same settings.  err: a sentence. */
 enum ns_status ns_trainer_new(struct ns_context *ctx, const struct ns_image *painting, const struct ns_train_params *p,
                               const char *resume, struct ns_trainer **out);
+/* The same for n paintings learnt together in one network with
+ * conditional instance norm (Dumoulin et al. 2017): shared convolutions,
+ * each painting's own norm weights.  The steps take the paintings in turn
+ * (step s: painting s mod n). */
+enum ns_status ns_trainer_new_styles(struct ns_context *ctx, const struct ns_image *paintings, int n,
+                                     const struct ns_train_params *p, const char *resume, struct ns_trainer **out);
+/* Paintings the trainer learns; painting k's targets and norms for the
+ * next ns_trainer_eval (a step sets its own). */
+int ns_trainer_styles(const struct ns_trainer *t);
+enum ns_status ns_trainer_use_style(struct ns_trainer *t, int k);
 /* One step on n crops (each size x size, 3 or 4 channels); terms (may be
  * NULL) are the crops' before the step. */
 enum ns_status ns_trainer_step(struct ns_trainer *t, const struct ns_image *crops, int n,

@@ -78,6 +78,23 @@ size_t ns_ff_param_count(const struct ns_ff_step *s, int part) {
     return n;
 }
 
+static int styles_of(const struct ns_style_model *m) {
+    return m->n_styles > 1 ? m->n_styles : 1;
+}
+
+int ns_ff_model_shape(const struct ns_style_model *m, int i, int part, int64_t shape[4]) {
+    const struct ns_ff_step *s = &m->arch->steps[i];
+    int rank = ns_ff_param_shape(s, part, shape);
+    if (s->kind != NS_FF_NORM || styles_of(m) == 1) return rank;
+    shape[1] = shape[0], shape[0] = m->n_styles;
+    return 2;
+}
+
+size_t ns_ff_model_count(const struct ns_style_model *m, int i, int part) {
+    const struct ns_ff_step *s = &m->arch->steps[i];
+    return ns_ff_param_count(s, part) * (s->kind == NS_FF_NORM ? (size_t) styles_of(m) : 1);
+}
+
 void ns_ff_shape(const struct ns_ff_arch *a, int h, int w, struct ns_ff_shape *out) {
     int c = 3;
     out->flops = 0;
@@ -119,10 +136,11 @@ const char *ns_style_model_info(const struct ns_style_model *m, const char *key)
     return NULL;
 }
 
-/* Step s's tensor `part` from the file into m, checked. */
-static enum ns_status read_param(struct ns_st_file *f, const struct ns_ff_step *s, int part, float **out) {
+/* Step i's tensor `part` from the file into m, checked. */
+static enum ns_status read_param(struct ns_st_file *f, struct ns_style_model *m, int i, int part) {
+    const struct ns_ff_step *s = &m->arch->steps[i];
     int64_t want[4];
-    int rank = ns_ff_param_shape(s, part, want);
+    int rank = ns_ff_model_shape(m, i, part, want);
     char name[48];
     ns_ff_tensor_name(s, part, "", name, sizeof name);
     const struct ns_st_tensor *t = ns_st_find(f, name);
@@ -140,7 +158,27 @@ static enum ns_status read_param(struct ns_st_file *f, const struct ns_ff_step *
         ns_st_shape_text(&w, need, sizeof need);
         return ns_st_fail(f, NS_STATUS_BAD_WEIGHTS, "'%s' has shape %s, the network needs %s", name, got, need);
     }
-    return ns_st_read_f32(f, t, out);
+    return ns_st_read_f32(f, t, &m->param[i][part]);
+}
+
+/* How many styles the file's norms hold: the first norm's weight is c (one)
+ * or n x c (n, conditional instance norm); read_param checks the rest. */
+static enum ns_status count_styles(struct ns_st_file *f, struct ns_style_model *m) {
+    m->n_styles = 1;
+    for (int i = 0; i < m->arch->n_steps; i++) {
+        if (m->arch->steps[i].kind != NS_FF_NORM) continue;
+        char name[48];
+        ns_ff_tensor_name(&m->arch->steps[i], 0, "", name, sizeof name);
+        const struct ns_st_tensor *t = ns_st_find(f, name);
+        if (t && t->ndim == 2) {
+            if (t->shape[0] < 1 || t->shape[0] > NS_FF_MAX_STYLES)
+                return ns_st_fail(f, NS_STATUS_BAD_WEIGHTS, "'%s' holds %lld styles; a model holds 1 to %d", name,
+                                  (long long) t->shape[0], NS_FF_MAX_STYLES);
+            m->n_styles = (int) t->shape[0];
+        }
+        break;
+    }
+    return NS_STATUS_OK;
 }
 
 /* The metadata's strings into m (at most 32 of them). */
@@ -181,10 +219,10 @@ enum ns_status ns_style_model_load(const char *path, struct ns_style_model **out
     else if (!(m->arch = ns_ff_arch_find(arch)))
         st = ns_st_fail(&f, NS_STATUS_BAD_WEIGHTS, "architecture '%s' is not one this version knows (%s)", arch,
                         transformer_net.name);
+    if (!st) st = count_styles(&f, m);
     for (int i = 0; !st && i < m->arch->n_steps; i++)
         for (int part = 0; !st && part < 2; part++)
-            if (ns_ff_param_shape(&m->arch->steps[i], part, (int64_t[4]){0}))
-                st = read_param(&f, &m->arch->steps[i], part, &m->param[i][part]);
+            if (ns_ff_param_count(&m->arch->steps[i], part)) st = read_param(&f, m, i, part);
     if (!st) st = copy_info(&f, m);
     ns_st_close(&f);
     if (st) {
@@ -233,7 +271,7 @@ enum ns_status ns_style_model_save_state(const char *path, const struct ns_style
         for (int i = 0; i < m->arch->n_steps; i++)
             for (int part = 0; part < 2; part++) {
                 int64_t shape[4];
-                int rank = ns_ff_param_shape(&m->arch->steps[i], part, shape);
+                int rank = ns_ff_model_shape(m, i, part, shape);
                 if (!rank) continue;
                 ns_ff_tensor_name(&m->arch->steps[i], part, prefix[k], names[n], sizeof names[0]);
                 t[n] = (struct ns_st_out){names[n], {0}, rank, k ? state[i][part][k - 1] : m->param[i][part]};

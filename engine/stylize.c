@@ -237,12 +237,35 @@ static enum ns_status check_args(struct ns_context *ctx, const struct ns_style_m
     return NS_STATUS_OK;
 }
 
+static enum ns_status stylize_one(struct ns_context *ctx, const struct ns_style_model *m,
+                                  const struct ns_image *content, struct ns_stylize_params p,
+                                  struct ns_image *result);
+
 enum ns_status ns_stylize(struct ns_context *ctx, const struct ns_style_model *m, const struct ns_image *content,
                           const struct ns_stylize_params *params, struct ns_image *result) {
     if (!ctx || !ctx->be) return NS_STATUS_INVALID_ARGUMENT;
     struct ns_stylize_params p = params ? *params : ns_stylize_params_default();
     enum ns_status st = check_args(ctx, m, content, &p, result);
     if (st) return st;
+    if (!p.mix && ns_style_model_styles(m) == 1) return stylize_one(ctx, m, content, p, result);
+    if (p.mix && p.n_mix != ns_style_model_styles(m))
+        return ns_set_error(ctx, NS_STATUS_INVALID_ARGUMENT, "stylize: %d weights for a model of %d styles", p.n_mix,
+                            ns_style_model_styles(m));
+    struct ns_style_model *blend;
+    if ((st = ns_style_model_mix(m, p.mix, p.n_mix, &blend)))
+        return ns_set_error(ctx, st, st == NS_STATUS_OUT_OF_MEMORY ? "not enough memory for the style's weights"
+                                                                   : "stylize: the styles' weights must not be "
+                                                                     "negative and not all 0");
+    st = stylize_one(ctx, blend, content, p, result);
+    ns_style_model_free(blend);
+    return st;
+}
+
+/* ns_stylize for a model of one style. */
+static enum ns_status stylize_one(struct ns_context *ctx, const struct ns_style_model *m,
+                                  const struct ns_image *content, struct ns_stylize_params p,
+                                  struct ns_image *result) {
+    enum ns_status st;
     int w, h;
     ns_fit_size(content->width, content->height, p.size, &w, &h);
     if (p.brush_size != 1) { /* larger strokes: the network sees a smaller photo */

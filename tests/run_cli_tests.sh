@@ -569,6 +569,31 @@ PYEOF
     check_last "--resume without a checkpoint: exit 1, said"
     "$NS" --quiet --model "$T/quick.safetensors" --content "$T/held.jpg" --output "$T/o.png"; rc=$?
     check "the trained model restyles a photo" test $rc -eq 0 -a -s "$T/o.png"
+    # two paintings in one model (conditional instance norm), blended by --mix
+    convert "$EX/autumn-oak.jpg" -flop -modulate 100,100,40 "$T/second.jpg"
+    "$NS" train --quiet --weights "$REAL" --style "$EX/autumn-oak.jpg" --style "$T/second.jpg" --photos "$T/photos" \
+        --size 64 --batch 2 --steps 4 --output "$T/two.safetensors" 2>/dev/null; rc=$?
+    test $rc -eq 0 && "$PY" - "$T/two.safetensors" <<'PYEOF'
+import json, struct, sys
+with open(sys.argv[1], "rb") as f:
+    h = json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+assert h["in1.weight"]["shape"] == [2, 32] and h["conv1.conv2d.weight"]["shape"] == [32, 3, 9, 9], h["in1.weight"]
+assert h["__metadata__"]["style_names"] == "autumn-oak\nsecond", h["__metadata__"]
+PYEOF
+    check_last "train --style A --style B: one model, each norm's weights 2 x c, the styles named"
+    for mix in first 1,0 0,1 1,1; do
+        m=(--mix "$mix"); [ $mix = first ] && m=()
+        "$NS" --quiet --model "$T/two.safetensors" "${m[@]}" --content "$T/held-small.png" --output "$T/mix-$mix.png"
+    done
+    test "$(compare -metric AE "$T/mix-first.png" "$T/mix-1,0.png" null: 2>&1)" = 0 &&
+        test "$(compare -metric AE "$T/mix-first.png" "$T/mix-0,1.png" null: 2>&1)" != 0 &&
+        test "$(compare -metric AE "$T/mix-1,1.png" "$T/mix-0,1.png" null: 2>&1)" != 0
+    check_last "--mix: 1,0 is the first style (the default), 0,1 and 1,1 differ from it and each other"
+    "$NS" --model "$T/two.safetensors" --mix 1 --content "$T/held-small.png" --output "$T/x.png" 2>"$T/err"; rc=$?
+    test $rc -eq 1 -a ! -e "$T/x.png" && grep -q "gives 1 weight; this model holds 2 styles" "$T/err"
+    check_last "--mix with one weight for two styles: exit 1, said"
+    "$NS" --content "$T/held-small.png" --style "$EX/autumn-oak.jpg" --mix 1,1 --output "$T/x.png" 2>/dev/null; rc=$?
+    check "--mix without --model: a usage error" test $rc -eq 2
 else
     echo "  skip training: needs ImageMagick's convert, ../shared/examples and the real weights"
 fi

@@ -347,6 +347,143 @@ static void test_training(void) {
     ns_context_free(ctx);
 }
 
+/* Every tensor of two models equal, bytes for bytes. */
+static bool same_model(const struct ns_style_model *a, const struct ns_style_model *b) {
+    bool same = a && b && a->arch == b->arch && ns_style_model_styles(a) == ns_style_model_styles(b);
+    for (int i = 0; same && i < a->arch->n_steps; i++)
+        for (int part = 0; part < 2; part++) {
+            size_t n = ns_ff_model_count(a, i, part);
+            same = same && (!n || !memcmp(a->param[i][part], b->param[i][part], n * sizeof(float)));
+        }
+    return same;
+}
+
+/* Norm step i's row k of part (weight 0, bias 1). */
+static const float *norm_row(const struct ns_style_model *m, int i, int part, int k) {
+    return m->param[i][part] + (size_t) k * m->arch->steps[i].cout;
+}
+
+/* Two paintings in one network (conditional instance norm): its first step
+ * is the one-painting trainer's, the other painting's norms untouched; a
+ * step's gradient reaches only its painting's norms; both styles learn;
+ * the file keeps both; the blends mix the norms; resume keeps the order. */
+static void test_styles(void) {
+    struct ns_context *ctx = NULL;
+    CHECK(ns_context_new(weights_path, NS_BACKEND_CPU, &ctx) == NS_STATUS_OK, "context");
+    struct ns_train_params p = ns_train_params_default();
+    p.size = 32, p.batch = 2, p.learning_rate = 1e-2f, p.style_scale = 1.5f, p.threads = 2;
+    float *paint[2] = {stripes(48), photo(48, 9)}, *ph[4];
+    struct ns_image paintings[2] = {{paint[0], 48, 48, 3, 3 * 48}, {paint[1], 48, 48, 3, 3 * 48}}, crops[4];
+    for (int k = 0; k < 4; k++)
+        ph[k] = photo(32, k), crops[k] = (struct ns_image){ph[k], 32, 32, 3, 96};
+    struct ns_trainer *two = NULL, *one = trainer(ctx, &p, NULL, paint[0]);
+    CHECK(ns_trainer_new_styles(ctx, paintings, 2, &p, NULL, &two) == NS_STATUS_OK, "two paintings: %s",
+          ns_last_error(ctx));
+    if (!two || !one) return;
+    CHECK(ns_trainer_styles(two) == 2, "two styles");
+    ns_trainer_step(two, crops, 2, NULL), ns_trainer_step(one, crops, 2, NULL);
+    struct ns_style_model *mt = NULL, *mo = NULL, *row = NULL, *g = NULL;
+    ns_trainer_model(two, &mt), ns_trainer_model(one, &mo);
+    ns_style_model_mix(mt, (const float[]){1, 0}, 2, &row);
+    CHECK(ns_style_model_styles(mt) == 2 && same_model(row, mo),
+          "the first step (the first painting): the one-painting trainer's network");
+    bool untouched = true;
+    for (int i = 0; i < mt->arch->n_steps; i++)
+        for (int j = 0; mt->arch->steps[i].kind == NS_FF_NORM && j < mt->arch->steps[i].cout; j++)
+            untouched = untouched && norm_row(mt, i, 0, 1)[j] == 1.0f && norm_row(mt, i, 1, 1)[j] == 0.0f;
+    CHECK(untouched, "the second painting's norms are as they started");
+    ns_trainer_step(two, crops + 2, 2, NULL); /* the second painting's */
+    ns_trainer_gradients(two, &g);
+    double g0 = 0, g1 = 0;
+    for (int i = 0; g && i < g->arch->n_steps; i++)
+        for (int j = 0; g->arch->steps[i].kind == NS_FF_NORM && j < g->arch->steps[i].cout; j++)
+            for (int part = 0; part < 2; part++)
+                g0 += fabs(norm_row(g, i, part, 0)[j]), g1 += fabs(norm_row(g, i, part, 1)[j]);
+    CHECK(g && g0 == 0 && g1 > 0, "the second step's norm gradients: %g on the first painting's, %g on its own", g0,
+          g1);
+    ns_style_model_free(g), ns_style_model_free(mt), ns_style_model_free(mo), ns_style_model_free(row);
+
+    /* both learn: each painting's style term on a held-out crop halves */
+    struct ns_train_terms before[2], after[2];
+    for (int k = 0; k < 2; k++)
+        ns_trainer_use_style(two, k), ns_trainer_eval(two, &crops[3], 1, false, &before[k]);
+    for (int i = 0; i < 78; i++)
+        ns_trainer_step(two, &crops[i / 2 % 2 ? 0 : 1], 2, NULL);
+    for (int k = 0; k < 2; k++) {
+        ns_trainer_use_style(two, k), ns_trainer_eval(two, &crops[3], 1, false, &after[k]);
+        printf("two styles, painting %d: held-out style term %.4g -> %.4g after 40 of 80 steps\n", k + 1,
+               before[k].style, after[k].style);
+        CHECK(after[k].style < 0.5 * before[k].style, "painting %d: held-out style term %.4g -> %.4g", k + 1,
+              before[k].style, after[k].style);
+    }
+    CHECK(ns_trainer_use_style(two, 2) == NS_STATUS_INVALID_ARGUMENT, "a third style is refused");
+
+    /* the file keeps both; blends mix the norms; stylize's mix is that blend */
+    char path[300], err[600];
+    snprintf(path, sizeof path, "/tmp/ns-test-styles-%d.safetensors", (int) getpid());
+    ns_trainer_set_info(two, "style_names", "Stripes\nPhoto");
+    CHECK(ns_trainer_save(two, path, false) == NS_STATUS_OK, "two styles save: %s", ns_last_error(ctx));
+    struct ns_style_model *m = NULL, *inmem = NULL, *b13 = NULL;
+    CHECK(ns_style_model_load(path, &m, err, sizeof err) == NS_STATUS_OK, "two styles load: %s", err);
+    ns_trainer_model(two, &inmem);
+    CHECK(m && same_model(m, inmem), "the file holds the trainer's two styles");
+    char *n2 = m ? ns_style_model_style_name(m, 1) : NULL;
+    CHECK(n2 && !strcmp(n2, "Photo") && !ns_style_model_style_name(m, 2), "the second style's name");
+    free(n2);
+    ns_style_model_mix(m, (const float[]){1, 3}, 2, &b13);
+    bool mixed = b13 && ns_style_model_styles(b13) == 1;
+    for (int i = 0; mixed && i < m->arch->n_steps; i++)
+        for (int j = 0; m->arch->steps[i].kind == NS_FF_NORM && j < m->arch->steps[i].cout; j++)
+            mixed = mixed && fabs(b13->param[i][0][j] - (0.25 * norm_row(m, i, 0, 0)[j] +
+                                                         0.75 * norm_row(m, i, 0, 1)[j])) < 1e-6;
+    CHECK(mixed, "1,3: a quarter of the first style's norms and three quarters of the second's");
+    float *pic = photo(40, 5), *o1 = falloc(3 * 40 * 40), *o2 = falloc(3 * 40 * 40);
+    struct ns_image in = {pic, 40, 40, 3, 120}, r1 = {o1, 40, 40, 3, 120}, r2 = {o2, 40, 40, 3, 120};
+    struct ns_stylize_params sp = ns_stylize_params_default();
+    sp.mix = (const float[]){1, 3}, sp.n_mix = 2;
+    CHECK(ns_stylize(ctx, m, &in, &sp, &r1) == NS_STATUS_OK, "stylize with a mix: %s", ns_last_error(ctx));
+    sp.mix = NULL;
+    ns_stylize(ctx, b13, &in, &sp, &r2);
+    CHECK(!memcmp(o1, o2, sizeof(float) * 3 * 40 * 40), "stylize's mix 1,3 is the blended model's result");
+    sp.mix = (const float[]){1}, sp.n_mix = 1;
+    CHECK(ns_stylize(ctx, m, &in, &sp, &r1) == NS_STATUS_INVALID_ARGUMENT && strstr(ns_last_error(ctx), "2 styles"),
+          "one weight for two styles is refused: %s", ns_last_error(ctx));
+    float w[NS_MAX_STYLES];
+    CHECK(ns_style_mix_parse(m, "1,3", w, err, sizeof err) == NS_STATUS_OK && w[0] == 1 && w[1] == 3, "1,3 parses");
+    CHECK(ns_style_mix_parse(m, "1", w, err, sizeof err) && strstr(err, "holds 2 styles"), "'1': %s", err);
+    CHECK(ns_style_mix_parse(m, "0,0", w, err, sizeof err) && strstr(err, "above 0"), "'0,0': %s", err);
+    CHECK(ns_style_mix_parse(m, "1,x", w, err, sizeof err) && strstr(err, "numbers"), "'1,x': %s", err);
+    CHECK(ns_style_mix_parse(m, "1,-1", w, err, sizeof err) && strstr(err, "numbers"), "'1,-1': %s", err);
+    free(pic), free(o1), free(o2);
+    ns_style_model_free(m), ns_style_model_free(inmem), ns_style_model_free(b13);
+
+    /* resume: 3 steps straight against 2, a checkpoint and 1 (the second
+     * painting's turn again); one painting given to it is refused */
+    struct ns_trainer *a = NULL, *b = NULL, *c = NULL;
+    ns_trainer_new_styles(ctx, paintings, 2, &p, NULL, &a), ns_trainer_new_styles(ctx, paintings, 2, &p, NULL, &b);
+    for (int i = 0; i < 3; i++)
+        ns_trainer_step(a, &crops[i % 3], 2, NULL);
+    for (int i = 0; i < 2; i++)
+        ns_trainer_step(b, &crops[i % 3], 2, NULL);
+    CHECK(ns_trainer_save(b, path, true) == NS_STATUS_OK, "checkpoint: %s", ns_last_error(ctx));
+    ns_trainer_free(b), b = NULL;
+    CHECK(ns_trainer_new_styles(ctx, paintings, 2, &p, path, &b) == NS_STATUS_OK, "resume: %s", ns_last_error(ctx));
+    if (b) ns_trainer_step(b, &crops[2], 2, NULL);
+    struct ns_style_model *ma = NULL, *mb = NULL;
+    ns_trainer_model(a, &ma);
+    if (b) ns_trainer_model(b, &mb);
+    CHECK(same_model(ma, mb), "two styles resumed after 2 of 3 steps: the uninterrupted run's network");
+    CHECK(ns_trainer_new(ctx, &paintings[0], &p, path, &c) == NS_STATUS_INVALID_ARGUMENT,
+          "a two-painting checkpoint resumed with one painting is refused");
+    ns_style_model_free(ma), ns_style_model_free(mb);
+    ns_trainer_free(a), ns_trainer_free(b), ns_trainer_free(c), ns_trainer_free(one), ns_trainer_free(two);
+    unlink(path);
+    for (int k = 0; k < 4; k++)
+        free(ph[k]);
+    free(paint[0]), free(paint[1]);
+    ns_context_free(ctx);
+}
+
 int main(void) {
     struct ns_backend *be;
     if (ns_backend_cpu_new(2, &be)) return 1;
@@ -364,6 +501,7 @@ int main(void) {
     write_safetensors(weights_path, &w, NULL);
     ns_weights_free(&w);
     test_training();
+    test_styles();
     unlink(weights_path);
     return test_summary("test_train");
 }
