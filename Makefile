@@ -71,7 +71,7 @@ PLUGINS := $(if $(GIMP2_PC),$(BUILD)/plugin/gimp2/neural-style) $(if $(GIMP3_PC)
 LANGS   := $(basename $(notdir $(wildcard po/*.po)))
 MO      := $(LANGS:%=$(BUILD)/locale/%/LC_MESSAGES/gimp-neural-style.mo)
 
-.PHONY: plugins all clean bench-conv bench-estimates bench-preview bench-fast bench-train bench-warm bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
+.PHONY: plugins all clean bench-conv bench-estimates bench-preview bench-fast bench-train bench-warm bench-styles bench-gpu bench-full bench-photo pictures examples test test-deps test-unit test-cuda test-cuda-emu test-asan test-fuzz test-weights test-ref test-cli test-gimp test-po update-po bench
 all: $(LIBNS) $(BUILD)/neural-style $(BUILD)/ns-weights $(LIBNS_CUDA)
 
 $(BUILD)/cuda/%.o: cuda/%.cu cuda/*.h engine/backend.h engine/ns.h | $(BUILD)/cuda
@@ -195,6 +195,9 @@ bench-train: all
 # 512 px and 2 MP (about 25 minutes with the style's training)
 bench-warm: all
 	@bash tests/bench/warm.sh $(BUILD) $(PYTHON)
+
+bench-styles: all
+	@bash tests/bench/styles.sh $(BUILD) $(PYTHON)
 
 $(BUILD) $(BUILD)/engine $(BUILD)/cli $(BUILD)/tests $(BUILD)/bench $(BUILD)/cuda:
 	mkdir -p $@
