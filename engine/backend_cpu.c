@@ -824,9 +824,17 @@ static void cpu_affine(struct ns_backend *be, struct ns_buf *x_b, int c, size_t 
         int ch = (int) (t / per);
         size_t i0 = (t % per) * cs, i1 = i0 + cs < m ? i0 + cs : m;
         float *v = x + (size_t) ch * m;
-        for (size_t i = i0; i < i1; i++) {
-            float y = a[ch] * v[i] + b[ch];
-            v[i] = relu && y < 0.0f ? 0.0f : y;
+        const float s = a[ch], o = b[ch]; /* held, so that the loops vectorise (v may alias a and b) */
+        if (relu) {
+#pragma omp simd
+            for (size_t i = i0; i < i1; i++) {
+                float y = s * v[i] + o;
+                v[i] = y < 0.0f ? 0.0f : y;
+            }
+        } else {
+#pragma omp simd
+            for (size_t i = i0; i < i1; i++)
+                v[i] = s * v[i] + o;
         }
     }
 }

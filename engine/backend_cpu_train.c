@@ -195,6 +195,7 @@ void ns_cpu_affine2(struct ns_backend *be, const struct ns_buf *g_b, const struc
         int ch = (int) (t / per);
         size_t i0 = (t % per) * cs, i1 = i0 + cs < m ? i0 + cs : m, o = (size_t) ch * m;
         float a = abc[ch], b = abc[c + ch], cc = abc[2 * c + ch], d = abc[3 * c + ch];
+#pragma omp simd /* out may be g itself: element by element, so the lanes are independent */
         for (size_t i = i0; i < i1; i++)
             out[o + i] = a * g[o + i] + b * (x[o + i] - d) + cc;
     }
