@@ -306,9 +306,9 @@ static void cpu_conv3x3(struct ns_backend *be, const struct ns_buf *in_b, int ci
 static void cpu_relu_bwd(struct ns_backend *be, struct ns_buf *g_b, const struct ns_buf *y_b, size_t n) {
     float *g = F(g_b);
     const float *y = CF(y_b);
-#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static)
+#pragma omp parallel for simd num_threads(cpu(be)->threads) schedule(static)
     for (size_t i = 0; i < n; i++)
-        if (!(y[i] > 0.0f)) g[i] = 0.0f;
+        g[i] = y[i] > 0.0f ? g[i] : 0.0f; /* a blend, not a branch: vectorised */
 }
 
 static void cpu_pool_fwd(struct ns_backend *be, enum ns_pool_mode mode, const struct ns_buf *in_b, int c,

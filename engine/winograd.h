@@ -22,8 +22,10 @@ size_t ns_wino_weight_floats(int cin, int cout);
 void ns_wino_weights(const float *wt, int cin, int cout, bool data_grad, int o0, int no, float *u, int threads);
 
 /* The most floats of weights a run transforms at once: the output
- * channels go in groups that fit (a 256 x 256 layer's whole). */
-#define NS_WINO_U_FLOATS ((size_t) 36 * 256 * 256)
+ * channels go in groups that fit (a 512 x 512 layer's whole: split in
+ * two, a 512-channel layer repacked its operands twice, make bench-conv
+ * conv4_2 at 512 px 61 -> 39 ms with the whole). */
+#define NS_WINO_U_FLOATS ((size_t) 36 * 512 * 512)
 
 struct ns_wino_conv {
     const float *in; /* cin x h x w */
@@ -37,7 +39,7 @@ struct ns_wino_conv {
 };
 
 /* The scratch a run wants: a block of up to NS_WINO_SCRATCH_FLOATS, or
- * of 64 tiles, or all of them. */
+ * of 256 tiles, or all of them. */
 #define NS_WINO_SCRATCH_FLOATS ((size_t) 1 << 20)
 size_t ns_wino_scratch_floats(int cin, int cout, int h, int w, int pad);
 
