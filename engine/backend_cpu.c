@@ -881,14 +881,12 @@ static float *wino_room(struct cpu_backend *cb, size_t floats) {
     return cb->wino;
 }
 
-/* Whether c goes through Winograd, and its output channels' group: as
- * many as keep the transformed weights within NS_WINO_U_FLOATS. */
+/* Whether c goes through Winograd, and its output channels' group. */
 static bool wino_plan(const struct cpu_backend *cb, const struct ns_wino_conv *c, int *group) {
     int oh = c->h + 2 * c->pad - 2, ow = c->w + 2 * c->pad - 2;
     if (cb->conv == CPU_CONV_DIRECT || (cb->conv == CPU_CONV_AUTO && !ns_wino_pays(c->cin, c->cout, oh, ow)))
         return false;
-    int g = (int) (NS_WINO_U_FLOATS / ns_wino_weight_floats(c->cin, 1));
-    *group = g < 16 ? 16 : g > c->cout ? c->cout : g;
+    *group = ns_wino_group(c->cin, c->cout, oh, ow);
     return true;
 }
 

@@ -83,12 +83,24 @@ struct geo {
 /* a block's most columns of tiles: the transforms' rows stay on the stack */
 #define MAX_COLS 256
 
+static size_t tiles_of(int oh, int ow) {
+    return (size_t) ((oh + 3) / 4) * ((ow + 3) / 4);
+}
+
+int ns_wino_group(int cin, int cout, int oh, int ow) {
+    if (tiles_of(oh, ow) >= NS_WINO_BIG_TILES) return cout;
+    int g = (int) (NS_WINO_U_FLOATS / ns_wino_weight_floats(cin, 1));
+    return g < 16 ? 16 : g > cout ? cout : g;
+}
+
 size_t ns_wino_scratch_floats(int cin, int cout, int h, int w, int pad) {
-    size_t tiles = (size_t) ((h + 2 * pad - 2 + 3) / 4) * ((w + 2 * pad - 2 + 3) / 4);
+    size_t tiles = tiles_of(h + 2 * pad - 2, w + 2 * pad - 2);
     size_t per = (size_t) XI * (cin + cout), n = NS_WINO_SCRATCH_FLOATS / per;
-    /* narrower GEMMs lose more than the scratch saves: every block packs
-     * all of u again (64 tiles: a fifth of a 512-channel layer's time) */
-    if (n < 256) n = 256;
+    /* narrower GEMMs lose more than the scratch saves; a big layer's u,
+     * beyond the caches, is packed again for each block */
+    bool big = ns_wino_weight_floats(cin, cout) > NS_WINO_U_FLOATS && tiles >= NS_WINO_BIG_TILES;
+    size_t least = big ? NS_WINO_BIG_TILES : 64;
+    if (n < least) n = least;
     return per * (n < tiles ? n : tiles);
 }
 

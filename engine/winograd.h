@@ -21,11 +21,21 @@ size_t ns_wino_weight_floats(int cin, int cout);
  * kernels: output channels o0.. of cin, u [36][no][cout]. */
 void ns_wino_weights(const float *wt, int cin, int cout, bool data_grad, int o0, int no, float *u, int threads);
 
-/* The most floats of weights a run transforms at once: the output
- * channels go in groups that fit (a 512 x 512 layer's whole: split in
- * two, a 512-channel layer repacked its operands twice, make bench-conv
- * conv4_2 at 512 px 61 -> 39 ms with the whole). */
-#define NS_WINO_U_FLOATS ((size_t) 36 * 512 * 512)
+/* The most floats of weights a run transforms at once on a small layer:
+ * the output channels go in groups that fit (a 256 x 256 layer's whole). */
+#define NS_WINO_U_FLOATS ((size_t) 36 * 256 * 256)
+
+/* A layer of at least this many tiles (64 x 64 output pixels) whose
+ * weights outgrow NS_WINO_U_FLOATS transforms them whole and takes blocks
+ * of this many tiles: its u, beyond the caches, was packed again for every
+ * group and every block (make bench-conv, conv4_2 at 512 px: 61 -> 39 ms).
+ * Smaller layers keep the small room: the peak of a 256 px run stays
+ * within a few percent of direct convolution's. */
+#define NS_WINO_BIG_TILES 256
+
+/* The output channels a run transforms at once for a cin -> cout layer
+ * with oh x ow output pixels. */
+int ns_wino_group(int cin, int cout, int oh, int ow);
 
 struct ns_wino_conv {
     const float *in; /* cin x h x w */
@@ -39,7 +49,7 @@ struct ns_wino_conv {
 };
 
 /* The scratch a run wants: a block of up to NS_WINO_SCRATCH_FLOATS, or
- * of 256 tiles, or all of them. */
+ * of 64 tiles (NS_WINO_BIG_TILES for a big layer), or all of them. */
 #define NS_WINO_SCRATCH_FLOATS ((size_t) 1 << 20)
 size_t ns_wino_scratch_floats(int cin, int cout, int h, int w, int pad);
 
