@@ -329,13 +329,16 @@ static void test_run_in_tiles(void) {
      * Winograd's rounding depends on where its 4 x 4 grid falls, which a
      * tile's origin moves, and it rounds more than direct convolution
      * (1.7e-4 measured, 8e-6 with NS_CPU_CONV=direct: 0.04 of an 8-bit
-     * level) */
+     * level).  Which pixels flip hangs on sgemm's rounding too: with
+     * OpenBLAS's Zen kernels on the AMD EPYC it was 7.1e-4 with blocks of
+     * 64 tiles and 2.2e-4 with 256 (0.18 and 0.06 of a level), so the
+     * bound is 1e-3, a quarter of a level */
     double worst = 0;
     for (int i = 0; i < 3 * W * H; i++)
         worst += fabs(r[1][0].data[i] - r[1][1].data[i]) / (3.0 * W * H);
     double on = mean_laplacian(&r[0][1], 32, true), off = mean_laplacian(&r[0][1], 32, false);
     double dl = rel(loss[0][1], loss[0][0]);
-    CHECK(worst < 4e-4, "Adam, 15 iterations in tiles of 32: %.2e from the untiled result on average", worst);
+    CHECK(worst < 1e-3, "Adam, 15 iterations in tiles of 32: %.2e from the untiled result on average", worst);
     CHECK(dl < 1e-2, "L-BFGS, 15 iterations in tiles of 32: loss %.6g, untiled %.6g", loss[0][1], loss[0][0]);
     CHECK(fabs(on - off) <= 0.1 * off, "seams: mean |Laplacian| %.4g on the cuts, %.4g elsewhere", on, off);
     printf("runs in tiles of 32: Adam %.1e from the untiled result on average; L-BFGS loss %.1e apart, mean "
