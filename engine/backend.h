@@ -198,6 +198,12 @@ struct ns_backend_ops {
      * in float32 where a channel's mean is large); out may be g */
     void (*affine2)(struct ns_backend *be, const struct ns_buf *g, const struct ns_buf *x, int c, size_t m,
                     const struct ns_buf *abc, struct ns_buf *out);
+
+    /* optional (NULL: upsample2 then reflect_pad): out (c x (2h+2p) x
+     * (2w+2p)) = reflect_pad of upsample2 of in (c x h x w), in one pass
+     * without the upsampled tensor */
+    void (*upsample2_pad)(struct ns_backend *be, const struct ns_buf *in, int c, int h, int w, int p,
+                          struct ns_buf *out);
 };
 
 struct ns_backend {

@@ -128,6 +128,7 @@ static const struct ns_backend_ops count_ops = {
     count_conv2d,     count_moments,     count_affine,       count_upsample2,   count_read_scalars,
     count_sync,       count_error,       count_conv2d_bwd_data, count_conv2d_bwd_filter,
     count_reflect_pad_bwd, count_upsample2_bwd, count_dot_moments, count_affine2,
+    NULL, /* upsample2_pad: the count of upsample2 and reflect_pad */
 };
 
 void ns_backend_count_init(struct ns_backend_count *c, enum ns_dtype tensors) {

@@ -853,6 +853,31 @@ static void cpu_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int 
         }
 }
 
+/* reflect_pad's source index for i in [-p, n + p) of an axis of n */
+static inline int reflect_index(int i, int n) {
+    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+}
+
+static void cpu_upsample2_pad(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int p,
+                              struct ns_buf *out_b) {
+    const float *in = CF(in_b);
+    float *out = F(out_b);
+    int oh = 2 * h + 2 * p, ow = 2 * w + 2 * p;
+#pragma omp parallel for num_threads(cpu(be)->threads) schedule(static) collapse(2)
+    for (int ch = 0; ch < c; ch++)
+        for (int y = 0; y < oh; y++) {
+            const float *src = in + ((size_t) ch * h + reflect_index(y - p, 2 * h) / 2) * w;
+            float *dst = out + ((size_t) ch * oh + y) * ow;
+            for (int x = 0; x < p; x++) {
+                dst[x] = src[reflect_index(x - p, 2 * w) / 2];
+                dst[p + 2 * w + x] = src[reflect_index(2 * w + x, 2 * w) / 2];
+            }
+            float *mid = dst + p;
+            for (int x = 0; x < w; x++)
+                mid[2 * x] = mid[2 * x + 1] = src[x];
+        }
+}
+
 static enum ns_status cpu_read_scalars(struct ns_backend *be, int slot0, int n, double *out) {
     memcpy(out, cpu(be)->slots + slot0, (size_t) n * sizeof(double));
     return NS_STATUS_OK;
@@ -983,6 +1008,7 @@ static const struct ns_backend_ops cpu_ops = {
     .moments = cpu_moments,
     .affine = cpu_affine,
     .upsample2 = cpu_upsample2,
+    .upsample2_pad = cpu_upsample2_pad,
     .read_scalars = cpu_read_scalars,
     .sync = cpu_sync,
     .error = cpu_error,

@@ -121,6 +121,26 @@ static enum ns_status ff_norm(struct ff_run *r, int i, int c, size_t m, bool rel
     return NS_STATUS_OK;
 }
 
+/* Step i, a convolution over r->pad, which holds its padded input; the
+ * output in r->x. */
+static enum ns_status ff_conv(struct ff_run *r, const struct ns_ff_shape *sh, int i, struct ns_ff_progress *pr) {
+    struct ns_backend *be = r->be;
+    const struct ns_ff_arch *a = r->m->arch;
+    const struct ns_ff_step *s = &a->steps[i];
+    int p = s->k / 2;
+    be->ops->conv2d(be, r->pad, sh->c[i], sh->h[i] + 2 * p, sh->w[i] + 2 * p, r->param[i][0], r->param[i][1],
+                    s->cout, s->k, s->stride, r->y);
+    struct ns_buf *t = r->x;
+    r->x = r->y, r->y = t;
+    /* on a GPU the work is queued: its progress is the queue's */
+    if (pr->fn) {
+        enum ns_status st = be->ops->sync(be);
+        if (st) return st;
+        if (!ns_ff_progress_step(pr, a, sh, i)) return NS_STATUS_CANCELLED;
+    }
+    return NS_STATUS_OK;
+}
+
 /* The network over r->x, which holds the input (3 x h x w) on entry and
  * the output on return. */
 static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh, struct ns_ff_progress *pr) {
@@ -128,21 +148,14 @@ static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh,
     const struct ns_ff_arch *a = r->m->arch;
     enum ns_status st = NS_STATUS_OK;
     for (int i = 0; i < a->n_steps && !st; i++) {
-        const struct ns_ff_step *s = &a->steps[i];
+        const struct ns_ff_step *s = &a->steps[i], *next = i + 1 < a->n_steps ? &a->steps[i + 1] : NULL;
         int c = sh->c[i], h = sh->h[i], w = sh->w[i];
         struct ns_buf *t;
         switch (s->kind) {
-        case NS_FF_CONV: {
-            int p = s->k / 2;
-            be->ops->reflect_pad(be, r->x, c, h, w, p, r->pad);
-            be->ops->conv2d(be, r->pad, c, h + 2 * p, w + 2 * p, r->param[i][0], r->param[i][1], s->cout, s->k,
-                            s->stride, r->y);
-            t = r->x, r->x = r->y, r->y = t;
-            /* on a GPU the work is queued: its progress is the queue's */
-            if (pr->fn && (st = be->ops->sync(be)) == NS_STATUS_OK && !ns_ff_progress_step(pr, a, sh, i))
-                st = NS_STATUS_CANCELLED;
+        case NS_FF_CONV:
+            be->ops->reflect_pad(be, r->x, c, h, w, s->k / 2, r->pad);
+            st = ff_conv(r, sh, i, pr);
             break;
-        }
         case NS_FF_NORM:
             st = ff_norm(r, i, c, (size_t) h * w, s->relu);
             break;
@@ -153,6 +166,13 @@ static enum ns_status ff_forward(struct ff_run *r, const struct ns_ff_shape *sh,
             be->ops->axpby(be, 1.0f, r->saved, 1.0f, r->x, (size_t) c * h * w);
             break;
         case NS_FF_UP:
+            if (next && next->kind == NS_FF_CONV && be->ops->upsample2_pad) {
+                /* straight into the next convolution's padded input: the
+                 * upsampled tensor, the network's largest, is never written */
+                be->ops->upsample2_pad(be, r->x, c, h, w, next->k / 2, r->pad);
+                st = ff_conv(r, sh, ++i, pr);
+                break;
+            }
             be->ops->upsample2(be, r->x, c, h, w, r->y);
             t = r->x, r->x = r->y, r->y = t;
             break;

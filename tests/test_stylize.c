@@ -172,6 +172,17 @@ static void test_ops(void) {
             for (int xx = 0; xx < 2 * w; xx++)
                 wrong += up[((size_t) ch * 2 * h + y) * 2 * w + xx] != in[((size_t) ch * h + y / 2) * w + xx / 2];
     CHECK(wrong == 0, "upsample2: %d pixels wrong", wrong);
+    /* the fused op (the fast network's upsampling layers): the same bytes
+     * as upsample2 then reflect_pad, for 3 x 3 and 9 x 9 kernels' pads */
+    for (int p = 1; p <= 4 && be->ops->upsample2_pad; p += p) {
+        size_t np = (size_t) c * (2 * h + 2 * p) * (2 * w + 2 * p);
+        float *two = falloc(np), *one = falloc(np);
+        be->ops->reflect_pad(be, Vn(up, 0), c, 2 * h, 2 * w, p, Vn(two, 0));
+        be->ops->upsample2_pad(be, Vn(in, 0), c, h, w, p, Vn(one, 0));
+        CHECK(!memcmp(one, two, np * sizeof(float)), "upsample2_pad with pad %d differs from upsample2 + reflect_pad",
+              p);
+        free(two), free(one);
+    }
     free(in), free(din), free(ref), free(x), free(up);
 }
 
