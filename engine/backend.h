@@ -217,6 +217,12 @@ struct ns_backend {
     enum ns_dtype tensor_dtype; /* network tensors' type under the precision set */
 };
 
+/* The index reflect_pad reads for position i in [-p, n + p) of an axis
+ * of n: mirrored at the edges, the edge not repeated. */
+static inline int ns_reflect_index(int i, int n) {
+    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
+}
+
 /* A network tensor of n elements. */
 static inline struct ns_buf *ns_alloc_tensor(struct ns_backend *be, size_t n) {
     return be->ops->alloc(be, n, be->tensor_dtype);

@@ -691,8 +691,7 @@ static void cpu_reflect_pad(struct ns_backend *be, const struct ns_buf *in_b, in
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static) collapse(2)
     for (int ch = 0; ch < c; ch++)
         for (int y = 0; y < oh; y++) {
-            int sy = y - p < 0 ? p - y : y - p >= h ? 2 * (h - 1) - (y - p) : y - p;
-            const float *src = in + ((size_t) ch * h + sy) * w;
+            const float *src = in + ((size_t) ch * h + ns_reflect_index(y - p, h)) * w;
             float *dst = out + ((size_t) ch * oh + y) * ow;
             for (int x = 0; x < p; x++)
                 dst[x] = src[p - x], dst[p + w + x] = src[w - 2 - x];
@@ -853,11 +852,6 @@ static void cpu_upsample2(struct ns_backend *be, const struct ns_buf *in_b, int 
         }
 }
 
-/* reflect_pad's source index for i in [-p, n + p) of an axis of n */
-static inline int reflect_index(int i, int n) {
-    return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i;
-}
-
 static void cpu_upsample2_pad(struct ns_backend *be, const struct ns_buf *in_b, int c, int h, int w, int p,
                               struct ns_buf *out_b) {
     const float *in = CF(in_b);
@@ -866,11 +860,11 @@ static void cpu_upsample2_pad(struct ns_backend *be, const struct ns_buf *in_b, 
 #pragma omp parallel for num_threads(cpu(be)->threads) schedule(static) collapse(2)
     for (int ch = 0; ch < c; ch++)
         for (int y = 0; y < oh; y++) {
-            const float *src = in + ((size_t) ch * h + reflect_index(y - p, 2 * h) / 2) * w;
+            const float *src = in + ((size_t) ch * h + ns_reflect_index(y - p, 2 * h) / 2) * w;
             float *dst = out + ((size_t) ch * oh + y) * ow;
             for (int x = 0; x < p; x++) {
-                dst[x] = src[reflect_index(x - p, 2 * w) / 2];
-                dst[p + 2 * w + x] = src[reflect_index(2 * w + x, 2 * w) / 2];
+                dst[x] = src[ns_reflect_index(x - p, 2 * w) / 2];
+                dst[p + 2 * w + x] = src[ns_reflect_index(2 * w + x, 2 * w) / 2];
             }
             float *mid = dst + p;
             for (int x = 0; x < w; x++)

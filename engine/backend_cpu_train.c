@@ -144,7 +144,7 @@ void ns_cpu_reflect_pad_bwd(struct ns_backend *be, const struct ns_buf *gout_b, 
         float *dst = gin + (size_t) ch * h * w;
         memset(dst, 0, sizeof(float) * (size_t) h * w);
         for (int y = 0; y < oh; y++) {
-            int sy = y - p < 0 ? p - y : y - p >= h ? 2 * (h - 1) - (y - p) : y - p;
+            int sy = ns_reflect_index(y - p, h);
             const float *src = gout + ((size_t) ch * oh + y) * ow;
             float *row = dst + (size_t) sy * w;
             for (int x = 0; x < p; x++)

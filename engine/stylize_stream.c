@@ -100,10 +100,6 @@ static enum ns_status file_rows(struct ff_stream *s, const struct ff_file *f, bo
     return NS_STATUS_OK;
 }
 
-static int reflect(int y, int n) {
-    return y < 0 ? -y : y >= n ? 2 * (n - 1) - y : y;
-}
-
 /* Output rows per band for step st's convolution, within the budget. */
 static int band_rows(const struct ff_stream *s, const struct ns_ff_step *st, int in_w, int out_w, int out_h) {
     if (s->band > 0) return s->band < out_h ? s->band : out_h;
@@ -134,16 +130,17 @@ static enum ns_status conv_stream(struct ff_stream *s, int i, const struct ff_fi
         /* the stored rows these padded rows come from */
         int lo = in->h, hi = -1;
         for (int j = 0; j < rows_in; j++) {
-            int y = reflect(r0 * st->stride + j - p, ih) / (up ? 2 : 1);
+            int y = ns_reflect_index(r0 * st->stride + j - p, ih) / (up ? 2 : 1);
             lo = y < lo ? y : lo, hi = y > hi ? y : hi;
         }
         for (int c = 0; !r && c < st->cin; c++) {
             r = file_rows(s, in, false, c, lo, hi - lo + 1, rows);
             for (int j = 0; !r && j < rows_in; j++) {
-                const float *src = rows + (size_t) (reflect(r0 * st->stride + j - p, ih) / (up ? 2 : 1) - lo) * in->w;
+                int y = ns_reflect_index(r0 * st->stride + j - p, ih) / (up ? 2 : 1);
+                const float *src = rows + (size_t) (y - lo) * in->w;
                 float *dst = host_in + ((size_t) c * rows_in + j) * pw;
                 for (int x = 0; x < pw; x++)
-                    dst[x] = src[reflect(x - p, iw) / (up ? 2 : 1)];
+                    dst[x] = src[ns_reflect_index(x - p, iw) / (up ? 2 : 1)];
             }
         }
         if (r) break;

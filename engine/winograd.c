@@ -17,7 +17,7 @@
 
 /* The transforms are a fifth of a VGG iteration's time: built for the
  * widest vectors the CPU has, chosen when the program loads, and their
- * loops marked `omp simd` (at -O2 GCC left them scalar: make bench-conv's
+ * loops marked `omp simd` (even at -O3 GCC left them scalar: make bench-conv's
  * fast up layer 253 -> 158 ms). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
